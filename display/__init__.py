@@ -1,0 +1,4 @@
+"""Màn hình chờ: its blueprint, templates and static files. Screens arrive in later issues."""
+from flask import Blueprint
+
+bp = Blueprint("display", __name__, url_prefix="/display", template_folder="templates", static_folder="static")

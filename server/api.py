@@ -1,0 +1,197 @@
+"""REST API under /api/v1: parse, authorise, call the engine, render. Nothing more."""
+from __future__ import annotations
+
+import functools
+import re
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from . import hours, queue, views
+from .auth import Principal
+from .errors import BadRequest, Forbidden, NotFound, Unauthorized
+from .errorpages import language
+from .models import Office, Role, Ticket, TicketEvent
+from .openapi import document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+ANY = tuple(r.value for r in Role)
+STAFF = (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)
+ISSUERS = (Role.KIOSK.value, Role.ADMIN.value)
+CHANNEL_OF = {Role.KIOSK.value: "kiosk", Role.ADMIN.value: "api"}
+OFFICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+TOKEN = re.compile(r"^Bearer ([A-Za-z0-9_\-]{16,200})$")
+
+
+def state():
+    return current_app.extensions["motcua"]
+
+
+def allow(*roles: str):
+    """Require a bearer token with one of these roles."""
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            m = TOKEN.match(request.headers.get("Authorization", "").strip())
+            principal = state().principal(m[1]) if m else None
+            if principal is None:
+                raise Unauthorized()
+            if principal.role not in roles:
+                raise Forbidden()
+            g.principal = principal
+            return view(*args, **kwargs)
+        return inner
+    return wrap
+
+
+def body(**fields: type) -> dict:
+    """The JSON object sent, checked against field types; absent fields are omitted."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        data = {}
+    else:
+        data = request.get_json(force=True, silent=True)
+        if not isinstance(data, dict):
+            raise BadRequest("invalid_json")
+    for key, value in data.items():
+        if key not in fields:
+            raise BadRequest("unknown_field", field=str(key)[:40])
+        kind = fields[key]
+        if kind is bool and not isinstance(value, bool):
+            raise BadRequest("invalid_field", field=key, reason="true | false")
+        if kind is str and not (isinstance(value, str) and OFFICE_CODE.match(value)):
+            raise BadRequest("invalid_field", field=key, reason="A-Z 0-9 _ - (1-32)")
+        if kind is int and not (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31):
+            raise BadRequest("invalid_field", field=key, reason="1 .. 2147483647")
+    return data
+
+
+def own_office(code: str) -> Principal:
+    if not OFFICE_CODE.match(code):
+        raise NotFound("office_not_found", office=code[:40])
+    if g.principal.office_code != code:
+        raise Forbidden("other_office")
+    return g.principal
+
+
+def render_ticket(s, outcome: queue.Outcome):
+    return views.ticket(s, outcome.ticket, state().base_url(), language())
+
+
+def act(use_case, *args, **kwargs):
+    """Run a ticket use case for the caller's office and reply with the ticket."""
+    return jsonify(state().perform(use_case, *args, actor=g.principal.actor,
+                                   office_id=g.principal.office_id, render=render_ticket, **kwargs))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+@bp.get("/offices/<code>")
+@allow(*ANY)
+def get_office(code):
+    own_office(code)
+    with state().db.read() as s:
+        office = s.scalar(select(Office).where(Office.code == code))
+        return jsonify(views.office(office, state().clock.now(), language()))
+
+
+@bp.get("/offices/<code>/board")
+@allow(*ANY)
+def get_board(code):
+    return jsonify(state().board(own_office(code).office_id))
+
+
+@bp.post("/offices/<code>/tickets")
+@allow(*ISSUERS)
+def issue_ticket(code):
+    principal = own_office(code)
+    data = body(service=str, priority=bool)
+    if "service" not in data:
+        raise BadRequest("missing_field", field="service")
+    ticket = state().perform(
+        queue.issue, code, data["service"], priority=data.get("priority", False),
+        channel=CHANNEL_OF[principal.role], actor=principal.actor,
+        office_id=principal.office_id, render=render_ticket)
+    return jsonify(ticket), 201
+
+
+@bp.get("/tickets/<id:ticket_id>")
+@allow(*ANY)
+def get_ticket(ticket_id):
+    with state().db.read() as s:
+        ticket = s.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFound("ticket_not_found", ticket=ticket_id)
+        if ticket.office_id != g.principal.office_id:
+            raise Forbidden("other_office")
+        return jsonify(views.ticket(s, ticket, state().base_url(), language()))
+
+
+@bp.get("/tickets/<id:ticket_id>/events")
+@allow(*STAFF)
+def ticket_events(ticket_id):
+    with state().db.read() as s:
+        ticket = s.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFound("ticket_not_found", ticket=ticket_id)
+        if ticket.office_id != g.principal.office_id:
+            raise Forbidden("other_office")
+        events = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+                           .order_by(TicketEvent.id)).all()
+        return jsonify([{"at": views.iso(e.at), "actor": e.actor, "action": e.action, "data": e.data}
+                        for e in events])
+
+
+@bp.post("/counters/<id:counter_id>/call-next")
+@allow(*STAFF)
+def call_next(counter_id):
+    data = body(complete_current=bool)
+    result = state().perform(
+        queue.call_next, counter_id, actor=g.principal.actor, office_id=g.principal.office_id,
+        complete_current=data.get("complete_current", False),
+        render=lambda s, out: render_ticket(s, out) if out.ticket else None)
+    return (jsonify(result), 200) if result else ("", 204)
+
+
+@bp.post("/counters/<id:counter_id>/<any(open, close, pause, resume):action>")
+@allow(*STAFF)
+def counter_action(counter_id, action):
+    body()
+    counter = state().perform(
+        queue.set_counter, counter_id, action, actor=g.principal.actor,
+        office_id=g.principal.office_id,
+        render=lambda s, out: {"id": out.counter.id, "label": out.counter.label,
+                               "status": out.counter.status})
+    return jsonify(counter)
+
+
+TICKET_ACTIONS = {"recall": queue.recall, "start": queue.start, "complete": queue.complete,
+                  "no-show": queue.no_show, "cancel": queue.cancel}
+
+
+@bp.post("/tickets/<id:ticket_id>/<any(recall, start, complete, 'no-show', cancel):action>")
+@allow(*STAFF)
+def ticket_action(ticket_id, action):
+    body()
+    return act(TICKET_ACTIONS[action], ticket_id)
+
+
+@bp.post("/tickets/<id:ticket_id>/requeue")
+@allow(*STAFF)
+def requeue(ticket_id):
+    data = body(keep_place=bool)
+    return act(queue.requeue, ticket_id, keep_place=data.get("keep_place", True))
+
+
+@bp.post("/tickets/<id:ticket_id>/transfer")
+@allow(*STAFF)
+def transfer(ticket_id):
+    data = body(service=str, counter=int, keep_place=bool)
+    if "service" not in data and "counter" not in data:
+        raise BadRequest("missing_field", field="service")
+    return act(queue.transfer, ticket_id, service_code=data.get("service"),
+               counter_id=data.get("counter"), keep_place=data.get("keep_place", True))

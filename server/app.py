@@ -1,0 +1,117 @@
+"""`create_app()`: the one composition root."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.routing import IntegerConverter
+
+from . import auth, hours, queue, views
+from .clock import Clock
+from .db import Database
+from .errors import Busy
+from .i18n import pick_language, t
+from .models import Office
+from .realtime import Hub
+from .settings import Settings
+
+log = logging.getLogger("motcua")
+MAX_ID = 2**31 - 1
+ATTEMPTS = 4
+
+
+class IdConverter(IntegerConverter):
+    """A database id in a URL; anything larger than the column holds is simply not found."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+class Motcua:
+    """What the server holds while it runs: settings, database, clock and hub."""
+
+    def __init__(self, app: Flask, settings: Settings, clock: Clock):
+        self.settings = settings
+        self.clock = clock
+        self.db = Database(settings.database_url)
+        self.tokens = auth.TokenCache()
+        self.hub = Hub(app, self)
+
+    def perform(self, use_case, *args, render=None, **kwargs):
+        """Run one engine use case in its own transaction, then publish its events.
+
+        `render(session, outcome)` builds the reply inside the same transaction.
+        Lock time-outs and serialization failures are retried; nothing half-done is kept.
+        """
+        for attempt in range(ATTEMPTS):
+            try:
+                with self.db.write() as s:
+                    outcome = use_case(s, *args, now=self.clock.now(), **kwargs)
+                    queue.stamp(s, outcome.events)
+                    result = render(s, outcome) if render else outcome
+                break
+            except OperationalError as e:
+                if not _transient(e) or attempt == ATTEMPTS - 1:
+                    if _transient(e):
+                        raise Busy() from e
+                    raise
+                log.warning("retrying %s after %s", use_case.__name__, e.orig)
+        self.hub.publish(outcome.events)
+        return result
+
+    def principal(self, token: str) -> auth.Principal | None:
+        def load(tok):
+            with self.db.read() as s:
+                return auth.lookup(s, tok)
+        return self.tokens.get(token, load)
+
+    def board(self, office_id: int) -> dict:
+        with self.db.read() as s:
+            office = s.get(Office, office_id)
+            return views.board(s, office_id, hours.service_day(self.clock.now(), office.timezone))
+
+    def base_url(self) -> str:
+        return self.settings.public_url or request.host_url
+
+
+def _transient(e: DBAPIError) -> bool:
+    code = getattr(e.orig, "sqlstate", None)
+    return code in ("40001", "40P01", "55P03") or "database is locked" in str(e.orig)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    test_config = test_config or {}
+    settings = test_config.get("SETTINGS") or Settings.from_env(Path(app.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update({k: v for k, v in test_config.items() if k not in ("SETTINGS", "CLOCK")})
+    app.url_map.converters["id"] = IdConverter
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    state = Motcua(app, settings, test_config.get("CLOCK") or Clock())
+    app.extensions["motcua"] = state
+
+    from . import api, portal, errorpages
+    errorpages.register(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(portal.bp)
+
+    import counter
+    import display
+    import kiosk
+    for package in (kiosk, counter, display):
+        app.register_blueprint(package.bp)
+
+    @app.context_processor
+    def _words():
+        lang = pick_language(request.args.get("lang") or request.headers.get("Accept-Language"))
+        return {"lang": lang, "_": lambda key, **params: t(key, lang, **params)}
+
+    return app

@@ -1,0 +1,225 @@
+"""The `motcua` command line: the same engine and database code the web uses."""
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from . import auth
+from .clock import Clock
+from .db import Database
+from .errors import MotcuaError
+from .errorpages import message
+from .i18n import t
+from .models import ApiToken, Office
+from .offices import OfficeFileError, import_office, load_file
+from .settings import Settings
+
+DEMO_FILE = Path(__file__).parent / "demo" / "demo.toml"
+DEMO_DEVICES = (("kiosk", "Kiosk sảnh"), ("display", "Màn hình sảnh"))
+
+
+def cli_language() -> str:
+    return "en" if os.environ.get("MOTCUA_LANG", os.environ.get("LANG", "")).startswith("en") else "vi"
+
+
+def settings() -> Settings:
+    return Settings.from_env(Path(Flask("server", instance_relative_config=True).instance_path))
+
+
+def fail(text: str) -> None:
+    click.echo(text, err=True)
+    sys.exit(2)
+
+
+def open_database() -> Database:
+    db = Database(settings().database_url)
+    db.migrate()
+    return db
+
+
+@click.group(help="motcua: hệ thống xếp hàng bộ phận một cửa / one-stop desk queue system")
+def main() -> None:
+    pass
+
+
+@main.command(help="Chạy máy chủ / run the server (creates or migrates the schema first).")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Nạp đơn vị mẫu nếu CSDL chưa có đơn vị nào / load the demo office into an empty database.")
+@click.option("--threads", default=100, show_default=True, type=int,
+              help="Luồng xử lý; mỗi màn hình đang mở giữ một luồng / worker threads; each open screen holds one.")
+def serve(host: str, port: int, demo: bool, threads: int) -> None:
+    conf = settings()
+    db = Database(conf.database_url)
+    db.migrate()
+    if demo:
+        banner = _load_demo(db, conf)
+    else:
+        banner = None
+    db.dispose()
+    lang = cli_language()
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    click.echo(t("cli.serving", lang, url=base, database=_safe_url(conf.database_url)))
+    if banner:
+        click.echo(banner(base))
+    run_server(host, port, threads)
+
+
+def run_server(host: str, port: int, threads: int) -> None:
+    from . import create_app
+    if os.name != "posix":  # gunicorn is POSIX-only; Werkzeug is enough for a small office
+        app = create_app()
+        app.extensions["motcua"].hub.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in {
+                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+                "workers": 1, "worker_class": "gthread", "threads": threads,
+                "worker_connections": max(1000, threads * 2), "keepalive": 5,
+                "timeout": 60, "graceful_timeout": 10, "accesslog": None,
+                "control_socket_disable": True,
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app()  # in the worker: threads and sockets must not cross a fork
+
+    Server().run()
+
+
+def _safe_url(url: str) -> str:
+    """The database address without its password, for logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':')[0]}:***@{host}"
+    return url
+
+
+def _load_demo(db: Database, conf: Settings):
+    """Load the demo office into an empty database; keep its device tokens in the instance folder."""
+    clock = Clock()
+    with db.write() as s:
+        if s.scalar(select(Office.id).limit(1)) is None:
+            import_office(s, load_file(DEMO_FILE))
+        if s.scalar(select(Office.id).where(Office.code == "demo")) is None:
+            return None
+    token_file = conf.instance_path / "demo-tokens.toml"
+    tokens: dict[str, str] = {}
+    if token_file.exists():
+        tokens = tomllib.loads(token_file.read_text())
+    with db.write() as s:
+        for role, name in DEMO_DEVICES + (("admin", "admin"),):
+            known = tokens.get(role)
+            if known and auth.lookup(s, known) is not None:
+                continue
+            tokens[role] = auth.create_token(s, "demo", role, name, clock.now())
+    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("".join(f'{role} = "{tok}"\n' for role, tok in tokens.items()))
+    demo = tomllib.loads(DEMO_FILE.read_text())
+    lang = cli_language()
+
+    def banner(base: str) -> str:
+        pages = [("index", f"{base}/"),
+                 ("kiosk", f"{base}/kiosk/demo?token={tokens['kiosk']}"),
+                 ("display", f"{base}/display/demo?token={tokens['display']}"),
+                 ("counter", f"{base}/counter/demo"),
+                 ("api", f"{base}/api/v1/openapi.json"),
+                 ("admin_token", tokens["admin"])]
+        lines = [t("cli.demo.title", lang)]
+        lines += [f"  {t('cli.demo.' + key, lang) + ':':<16} {value}" for key, value in pages]
+        lines.append(t("cli.demo.accounts", lang))
+        lines += [f"  {o['username']:<10} {o['password']:<12} {o['role']:<11} {o['name']}"
+                  for o in demo["officers"]]
+        return "\n".join(lines)
+    return banner
+
+
+@main.command(help="Cập nhật lược đồ CSDL / migrate the database schema.")
+def migrate() -> None:
+    open_database().dispose()
+    click.echo(t("cli.migrated", cli_language()))
+
+
+@main.group(help="Đơn vị / offices.")
+def office() -> None:
+    pass
+
+
+@office.command("import", help="Tạo hoặc cập nhật đơn vị từ tệp TOML / create or update an office from a TOML file.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def office_import(file: str) -> None:
+    lang = cli_language()
+    db = open_database()
+    try:
+        with db.write() as s:
+            o = import_office(s, load_file(file), lang)
+            summary = t("cli.imported", lang, code=o.code, services=sum(sv.active for sv in o.services),
+                        counters=sum(c.active for c in o.counters))
+    except OfficeFileError as e:
+        fail(t("cli.import_failed", lang, file=file) + "\n" + "\n".join(f"  - {p}" for p in e.problems))
+    click.echo(summary)
+
+
+@main.group(help="Mã truy cập / access tokens.")
+def token() -> None:
+    pass
+
+
+@token.command("create", help="In ra một mã truy cập mới (chỉ hiện một lần) / print one new token (shown once).")
+@click.option("--office", "office_code", required=True)
+@click.option("--role", required=True, type=click.Choice(auth.TOKEN_ROLES))
+@click.option("--name", default=None, help="Tên thiết bị hoặc tên đăng nhập cán bộ / device name or officer username.")
+def token_create(office_code: str, role: str, name: str | None) -> None:
+    db = open_database()
+    try:
+        with db.write() as s:
+            value = auth.create_token(s, office_code, role, name, Clock().now())
+    except MotcuaError as e:
+        fail(message(e.code, e.params, cli_language()))
+    click.echo(value)
+
+
+@token.command("revoke", help="Thu hồi mọi mã mang tên này / revoke every token with this name.")
+@click.option("--office", "office_code", required=True)
+@click.option("--name", required=True)
+def token_revoke(office_code: str, name: str) -> None:
+    db = open_database()
+    with db.write() as s:
+        n = auth.revoke_tokens(s, office_code, name, Clock().now())
+    click.echo(t("cli.revoked", cli_language(), count=n))
+
+
+@token.command("list", help="Liệt kê mã đang hiệu lực / list active tokens (never their values).")
+@click.option("--office", "office_code", required=True)
+def token_list(office_code: str) -> None:
+    db = open_database()
+    with db.read() as s:
+        rows = s.execute(select(ApiToken).join(Office).where(
+            Office.code == office_code, ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)).scalars().all()
+        for tok in rows:
+            click.echo(f"{tok.id}\t{tok.role}\t{tok.name or '-'}\t{tok.created_at:%Y-%m-%d %H:%M}")
+
+
+@main.command(help="Đo hiệu năng trên 127.0.0.1 / benchmark on 127.0.0.1.")
+@click.option("--database-url", default=None, help="Mặc định: SQLite tạm / default: a temporary SQLite file.")
+@click.option("--url", default=None, help="Dùng máy chủ đang chạy thay vì tự khởi động / use a running server.")
+@click.option("--kiosks", default=16, show_default=True, type=int)
+@click.option("--counters", default=6, show_default=True, type=int)
+@click.option("--displays", default=1000, show_default=True, type=int)
+@click.option("--offices", default=50, show_default=True, type=int)
+@click.option("--seconds", default=10.0, show_default=True, type=float, help="Thời gian mỗi phép đo / per measurement.")
+@click.option("--call-rate", default=20.0, show_default=True, type=float, help="Lượt gọi/giây khi đo màn hình / calls per second.")
+def bench(**options) -> None:
+    from .bench import run
+    run(**options)

@@ -1,0 +1,23 @@
+"""The one source of "now". Tests replace it; everything stores UTC."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+
+class Clock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class FixedClock(Clock):
+    """A clock that stands still until moved: for tests and the benchmark."""
+
+    def __init__(self, at: datetime):
+        self.at = at.astimezone(timezone.utc)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> datetime:
+        self.at += timedelta(**delta)
+        return self.at

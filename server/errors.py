@@ -1,0 +1,44 @@
+"""Domain errors: a code the API returns, an HTTP status, and words for people.
+
+The message for each code lives in messages.toml under "error.<code>".
+"""
+from __future__ import annotations
+
+
+class MotcuaError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, code: str | None = None, **params):
+        super().__init__(code or self.code)
+        if code:
+            self.code = code
+        self.params = params
+
+
+class BadRequest(MotcuaError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(MotcuaError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(MotcuaError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(MotcuaError):
+    status, code = 404, "not_found"
+
+
+class Conflict(MotcuaError):
+    """The action is not allowed in the current state."""
+
+    status, code = 409, "conflict"
+
+
+class Busy(MotcuaError):
+    """The database stayed locked through every retry; nothing was changed."""
+
+    status, code = 503, "busy"

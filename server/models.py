@@ -1,0 +1,231 @@
+"""The tables. Rules about them live in the queue engine, not here."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table,
+    UniqueConstraint, types,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(types.TypeDecorator):
+    """Stores naive UTC, returns aware UTC, on every database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use aware UTC")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class TicketStatus(str, enum.Enum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_AT_COUNTER = (TicketStatus.CALLED.value, TicketStatus.SERVING.value)
+
+
+class CounterStatus(str, enum.Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    PAUSED = "paused"
+
+
+class Role(str, enum.Enum):
+    KIOSK = "kiosk"
+    DISPLAY = "display"
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Office(Base):
+    __tablename__ = "offices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    # {"mon": [["07:30", "11:30"], ["13:30", "17:00"]], ...}; a missing day is closed
+    hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    closed_dates: Mapped[list] = mapped_column(JSON, default=list)
+    priority_cap: Mapped[int] = mapped_column(Integer, default=2)
+    no_show_window_s: Mapped[int] = mapped_column(Integer, default=1800)
+    default_service_s: Mapped[int] = mapped_column(Integer, default=300)
+    # Increases by one for every event published about this office.
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    services: Mapped[list[Service]] = relationship(
+        back_populates="office", order_by="Service.position")
+    counters: Mapped[list[Counter]] = relationship(
+        back_populates="office", order_by="Counter.position")
+
+
+class Service(Base):
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("office_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    # Numbers run number_start..number_end; with a prefix they print as A001.
+    number_start: Mapped[int] = mapped_column(Integer)
+    number_end: Mapped[int] = mapped_column(Integer)
+    prefix: Mapped[str | None] = mapped_column(String(4))
+    digits: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    office: Mapped[Office] = relationship(back_populates="services")
+
+    def format_number(self, n: int) -> str:
+        return f"{self.prefix or ''}{n:0{self.digits}d}"
+
+
+counter_services = Table(
+    "counter_services", Base.metadata,
+    Column("counter_id", ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Counter(Base):
+    __tablename__ = "counters"
+    __table_args__ = (UniqueConstraint("office_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    label: Mapped[str] = mapped_column(String(64))
+    # The number read aloud: "mời số 1023 đến quầy số 3".
+    number: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default=CounterStatus.CLOSED.value)
+    # Consecutive priority calls made while a normal ticket was waiting.
+    priority_streak: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    office: Mapped[Office] = relationship(back_populates="counters")
+    services: Mapped[list[Service]] = relationship(secondary=counter_services, order_by="Service.position")
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("office_id", "username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    username: Mapped[str] = mapped_column(String(64))
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default=Role.OFFICER.value)
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Device(Base):
+    """A kiosk or a lobby display, known by the name its token was created with."""
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("office_id", "kind", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class DailyNumber(Base):
+    """The last number given per service and service day: the atomic source of numbers."""
+
+    __tablename__ = "daily_numbers"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # Ranges never overlap inside an office, so the printed number is the guard.
+        UniqueConstraint("office_id", "day", "number"),
+        Index("ix_tickets_queue", "office_id", "status", "service_id", "priority", "queued_at"),
+        Index("ix_tickets_counter", "counter_id", "status"),
+        Index("ix_tickets_recent", "service_id", "status", "finished_at"),
+        Index("ix_tickets_called", "office_id", "called_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    day: Mapped[date] = mapped_column(Date)
+    number: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.WAITING.value)
+    public_token: Mapped[str] = mapped_column(String(32), unique=True)
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    # Set by a transfer to one counter: only that counter may call the ticket.
+    assigned_counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    issued_at: Mapped[datetime]
+    # Place in the queue; equals issued_at unless a transfer or requeue moved it back.
+    queued_at: Mapped[datetime]
+    called_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    recalls: Mapped[int] = mapped_column(Integer, default=0)
+
+    service: Mapped[Service] = relationship(lazy="joined")
+    counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id], lazy="joined")
+    assigned_counter: Mapped[Counter | None] = relationship(foreign_keys=[assigned_counter_id])
+
+
+class TicketEvent(Base):
+    """The ticket's history: who did what, when, and what changed."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)

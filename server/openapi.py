@@ -1,0 +1,135 @@
+"""The OpenAPI 3.1 description of /api/v1, kept beside the handlers it describes."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+_STAFF = "officer, supervisor or admin token"
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _ticket_reply(description: str = "The ticket") -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}}
+
+
+def _json_body(schema: dict, required: bool = False) -> dict:
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+_ERRORS = {"400": _error("Malformed input"), "401": _error("No or bad token"),
+           "403": _error("Wrong role or office"), "404": _error("Not found"),
+           "409": _error("Not allowed in the current state"), "413": _error("Body too large")}
+_ID = {"name": "id", "in": "path", "required": True,
+       "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
+_OFFICE = {"name": "office", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}}
+_EMPTY = _json_body({"type": "object", "additionalProperties": False})
+
+
+def _ticket_action(summary: str, body: dict | None = None) -> dict:
+    return {"post": {"summary": summary, "description": f"Needs an {_STAFF}.",
+                     "parameters": [_ID], "requestBody": body or _EMPTY,
+                     "responses": {"200": _ticket_reply(), **_ERRORS}}}
+
+
+@lru_cache(maxsize=1)
+def document() -> dict:
+    nullable_str = {"type": ["string", "null"]}
+    paths = {
+        "/offices/{office}": {"get": {
+            "summary": "Office: services and counters", "parameters": [_OFFICE],
+            "responses": {"200": {"description": "The office", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Office"}}}}, **_ERRORS}}},
+        "/offices/{office}/board": {"get": {
+            "summary": "Lobby board snapshot (the same data the realtime hub sends as 'board')",
+            "parameters": [_OFFICE],
+            "responses": {"200": {"description": "The board", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Board"}}}}, **_ERRORS}}},
+        "/offices/{office}/tickets": {"post": {
+            "summary": "Issue a ticket", "description": "Needs a kiosk or admin token.",
+            "parameters": [_OFFICE],
+            "requestBody": _json_body({"type": "object", "additionalProperties": False,
+                                       "required": ["service"],
+                                       "properties": {"service": {"type": "string"},
+                                                      "priority": {"type": "boolean"}}}, True),
+            "responses": {"201": _ticket_reply("The new ticket"), **_ERRORS}}},
+        "/tickets/{id}": {"get": {"summary": "A ticket", "parameters": [_ID],
+                                  "responses": {"200": _ticket_reply(), **_ERRORS}}},
+        "/tickets/{id}/events": {"get": {
+            "summary": "A ticket's history", "parameters": [_ID],
+            "responses": {"200": {"description": "Events, oldest first", "content": {"application/json": {
+                "schema": {"type": "array", "items": {"type": "object"}}}}}, **_ERRORS}}},
+        "/counters/{id}/call-next": {"post": {
+            "summary": "Call the next ticket at a counter",
+            "description": f"Needs an {_STAFF}. With complete_current, the counter's current "
+                          "ticket is completed in the same step.",
+            "parameters": [_ID],
+            "requestBody": _json_body({"type": "object", "additionalProperties": False,
+                                       "properties": {"complete_current": {"type": "boolean"}}}),
+            "responses": {"200": _ticket_reply("The called ticket"),
+                          "204": {"description": "Nobody is waiting"}, **_ERRORS}}},
+        "/tickets/{id}/recall": _ticket_action("Call the ticket again"),
+        "/tickets/{id}/start": _ticket_action("Start serving a called ticket"),
+        "/tickets/{id}/complete": _ticket_action("Complete a called or serving ticket"),
+        "/tickets/{id}/no-show": _ticket_action("Mark a called ticket absent"),
+        "/tickets/{id}/cancel": _ticket_action("Cancel a ticket"),
+        "/tickets/{id}/requeue": _ticket_action(
+            "Put an absent ticket back in the queue (within the office's window)",
+            _json_body({"type": "object", "additionalProperties": False,
+                        "properties": {"keep_place": {"type": "boolean"}}})),
+        "/tickets/{id}/transfer": _ticket_action(
+            "Transfer to another service and/or one counter",
+            _json_body({"type": "object", "additionalProperties": False,
+                        "properties": {"service": {"type": "string"},
+                                       "counter": {"type": "integer", "minimum": 1},
+                                       "keep_place": {"type": "boolean"}}}, True)),
+    }
+    for action in ("open", "close", "pause", "resume"):
+        paths[f"/counters/{{id}}/{action}"] = {"post": {
+            "summary": f"{action.capitalize()} a counter", "parameters": [_ID], "requestBody": _EMPTY,
+            "responses": {"200": {"description": "The counter"}, **_ERRORS}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "motcua API", "version": "1",
+                 "description": "Queue ticketing for one-stop desks. Messages are Vietnamese "
+                                "unless Accept-Language asks for English."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error", "message"],
+                          "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
+                "Ticket": {"type": "object", "required": [
+                    "id", "number", "service", "status", "priority", "counter", "position",
+                    "estimated_wait_s", "issued_at", "called_at", "status_url"],
+                    "properties": {
+                        "id": {"type": "integer"}, "number": {"type": "string"},
+                        "service": {"type": "string"}, "service_name": {"type": "string"},
+                        "status": {"enum": ["waiting", "called", "serving", "done", "no_show", "cancelled"]},
+                        "priority": {"type": "boolean"}, "channel": {"type": "string"},
+                        "counter": nullable_str, "counter_number": {"type": ["integer", "null"]},
+                        "position": {"type": ["integer", "null"]},
+                        "estimated_wait_s": {"type": ["integer", "null"]},
+                        "issued_at": {"type": "string", "format": "date-time"},
+                        "called_at": nullable_str, "finished_at": nullable_str,
+                        "status_url": {"type": "string"}}},
+                "Office": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "name": {"type": "string"},
+                    "timezone": {"type": "string"}, "open_now": {"type": "boolean"},
+                    "services": {"type": "array", "items": {"type": "object"}},
+                    "counters": {"type": "array", "items": {"type": "object"}}}},
+                "Board": {"type": "object", "required": ["seq", "serving", "waiting", "recent"],
+                          "properties": {
+                              "seq": {"type": "integer"},
+                              "serving": {"type": "array", "items": {"type": "object"}},
+                              "waiting": {"type": "object", "additionalProperties": {"type": "integer"}},
+                              "recent": {"type": "array", "items": {"type": "object"}}}},
+            },
+        },
+    }

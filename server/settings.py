@@ -1,0 +1,52 @@
+"""Every setting the server reads, in one place, from the environment."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    public_url: str | None  # base of status-page links printed on tickets
+
+    @classmethod
+    def from_env(cls, instance_path: Path, env: os._Environ | dict | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        instance_path = Path(env.get("MOTCUA_INSTANCE_PATH") or instance_path)
+        instance_path.mkdir(parents=True, exist_ok=True)
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'motcua.sqlite3'}"
+        return cls(
+            instance_path=instance_path,
+            database_url=normalise_database_url(database_url),
+            redis_url=env.get("REDIS_URL") or None,
+            secret_key=env.get("SECRET_KEY") or _kept_secret(instance_path),
+            public_url=(env.get("MOTCUA_PUBLIC_URL") or "").rstrip("/") or None,
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the operator used."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _kept_secret(instance_path: Path) -> str:
+    """A secret generated once and kept, so sessions survive a restart."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race; read its key
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+    return path.read_text().strip()
