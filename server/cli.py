@@ -223,3 +223,7 @@ def token_list(office_code: str) -> None:
 def bench(**options) -> None:
     from .bench import run
     run(**options)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Fixtures: a fresh app on a real SQLite file (or real PostgreSQL), a settable clock,
+tokens per role, and real server processes for realtime and multi-process tests.
+
+Under CI=true a missing PostgreSQL or Redis fails the tests that need it instead of
+skipping them.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from server import create_app
+from server.auth import create_token
+from server.clock import FixedClock
+from server.db import Database
+from server.offices import import_office
+from server.settings import Settings, normalise_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_FILE = ROOT / "server" / "demo" / "demo.toml"
+PG_URL = os.environ.get("MOTCUA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("MOTCUA_TEST_REDIS", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+WEEKDAY_HOURS = {d: ["07:30-11:30", "13:30-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+# Monday 23 November 2026, 09:00 in Hanoi.
+MONDAY_9AM = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+
+
+def need(service: str, reason: str):
+    """A service the test cannot run without: fail in CI, skip on a laptop."""
+    if IN_CI:
+        pytest.fail(f"{service} is required under CI=true: {reason}")
+    pytest.skip(f"{service} not available: {reason}")
+
+
+def office_data(**overrides) -> dict:
+    """The demo office as a dict, with realistic weekday hours unless overridden."""
+    data = tomllib.loads(DEMO_FILE.read_text())
+    data["hours"] = dict(WEEKDAY_HOURS)
+    data.update(overrides)
+    return data
+
+
+# ---------------------------------------------------------------- databases
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file, copied for each test: migrating per test is slow."""
+    path = tmp_path_factory.mktemp("template") / "motcua.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> str:
+    url = normalise_database_url(PG_URL)
+    try:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    except Exception as e:  # noqa: BLE001 - any connection failure means "not available"
+        need("PostgreSQL", str(e).splitlines()[0])
+    db = Database(url)
+    db.migrate()
+    db.dispose()
+    return url
+
+
+def _truncate_pg(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename<>'alembic_version'"
+        )).scalars().all()
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template, tmp_path) -> str:
+    path = tmp_path / "motcua.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def pg_url(pg_migrated) -> str:
+    _truncate_pg(pg_migrated)
+    return pg_migrated
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request) -> str:
+    """Run the test on both databases."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except Exception as e:  # noqa: BLE001
+        need("Redis", str(e))
+    return REDIS_URL
+
+
+# ---------------------------------------------------------------- the app
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(MONDAY_9AM)
+
+
+def make_app(url: str, clock: FixedClock, instance: Path, office: dict | None = None):
+    settings = Settings(instance_path=instance, database_url=normalise_database_url(url),
+                        redis_url=None, secret_key="test-secret", public_url="http://motcua.test")
+    app = create_app({"TESTING": True, "SETTINGS": settings, "CLOCK": clock})
+    state = app.extensions["motcua"]
+    with state.db.write() as s:
+        import_office(s, office or office_data())
+    return app
+
+
+@pytest.fixture
+def app(sqlite_url, clock, tmp_path):
+    app = make_app(sqlite_url, clock, tmp_path)
+    yield app
+    app.extensions["motcua"].db.dispose()
+
+
+@pytest.fixture
+def state(app):
+    return app.extensions["motcua"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def new_token(state, role: str, name: str | None = None, office: str = "demo") -> str:
+    with state.db.write() as s:
+        return create_token(s, office, role, name, state.clock.now())
+
+
+@pytest.fixture
+def tokens(state) -> dict[str, str]:
+    return {role: new_token(state, role, name) for role, name in (
+        ("kiosk", "Kiosk sảnh"), ("display", "Màn hình sảnh"), ("officer", "lan.nt"),
+        ("supervisor", "mai.pt"), ("admin", "admin"))}
+
+
+class Api:
+    """A thin JSON client over Flask's test client."""
+
+    def __init__(self, client, token: str | None = None, lang: str | None = None):
+        self.client, self.token, self.lang = client, token, lang
+
+    def headers(self, token=None):
+        h = {}
+        tok = token or self.token
+        if tok:
+            h["Authorization"] = f"Bearer {tok}"
+        if self.lang:
+            h["Accept-Language"] = self.lang
+        return h
+
+    def get(self, path, token=None):
+        return self.client.get(f"/api/v1{path}", headers=self.headers(token))
+
+    def post(self, path, json=None, token=None, data=None):
+        if data is not None:
+            return self.client.post(f"/api/v1{path}", data=data, headers=self.headers(token))
+        return self.client.post(f"/api/v1{path}", json=json, headers=self.headers(token))
+
+    def issue(self, service="HT", priority=False, token=None):
+        r = self.post("/offices/demo/tickets", {"service": service, "priority": priority}, token)
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()
+
+
+@pytest.fixture
+def api(client, tokens) -> Api:
+    """Authenticated as the office admin; pass token= to act as another role."""
+    return Api(client, tokens["admin"])
+
+
+def counter_id(state, label: str) -> int:
+    from sqlalchemy import select
+    from server.models import Counter
+    with state.db.read() as s:
+        return s.scalar(select(Counter.id).where(Counter.label == label))
+
+
+# ---------------------------------------------------------------- real servers
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """`motcua serve` in its own process, on 127.0.0.1 and a free port."""
+
+    def __init__(self, database_url: str, instance: Path, redis_url: str | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DATABASE_URL": database_url, "MOTCUA_INSTANCE_PATH": str(instance)}
+        env.pop("REDIS_URL", None)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        self.log = open(instance / f"server-{self.port}.log", "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(self.port), "--threads", "64"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {Path(self.log.name).read_text()[-2000:]}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in time")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def servers(tmp_path):
+    """Start real server processes: servers(database_url, redis_url=None) -> ServerProcess."""
+    started: list[ServerProcess] = []
+
+    def start(database_url: str, redis_url: str | None = None) -> ServerProcess:
+        instance = tmp_path / f"instance-{len(started)}"
+        instance.mkdir()
+        server = ServerProcess(database_url, instance, redis_url)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def seed(database_url: str, office: dict | None = None) -> dict[str, str]:
+    """Load an office (open all day, so a real clock works) and make a token per role."""
+    db = Database(normalise_database_url(database_url))
+    db.migrate()
+    data = office or tomllib.loads(DEMO_FILE.read_text())
+    now = datetime.now(timezone.utc)
+    with db.write() as s:
+        import_office(s, data)
+        tokens = {role: create_token(s, data["code"], role, name, now) for role, name in (
+            ("kiosk", "Kiosk sảnh"), ("display", "Màn hình sảnh"), ("officer", "lan.nt"),
+            ("admin", "admin"))}
+    db.dispose()
+    return tokens
