@@ -49,6 +49,8 @@ def office_data(**overrides) -> dict:
     """The demo office as a dict, with realistic weekday hours unless overridden."""
     data = tomllib.loads(DEMO_FILE.read_text())
     data["hours"] = dict(WEEKDAY_HOURS)
+    for officer in data["officers"]:
+        del officer["password"]  # hashing is deliberately slow; these tests do not log in
     data.update(overrides)
     return data
 
@@ -220,8 +222,9 @@ def free_port() -> int:
 class ServerProcess:
     """`motcua serve` in its own process, on 127.0.0.1 and a free port."""
 
-    def __init__(self, database_url: str, instance: Path, redis_url: str | None = None):
-        self.port = free_port()
+    def __init__(self, database_url: str, instance: Path, redis_url: str | None = None,
+                 port: int | None = None):
+        self.port = port or free_port()  # pass a port to restart a server at the same address
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": database_url, "MOTCUA_INSTANCE_PATH": str(instance)}
         env.pop("REDIS_URL", None)
@@ -259,13 +262,13 @@ class ServerProcess:
 
 @pytest.fixture
 def servers(tmp_path):
-    """Start real server processes: servers(database_url, redis_url=None) -> ServerProcess."""
+    """Start real server processes: servers(database_url, redis_url=None, port=None) -> ServerProcess."""
     started: list[ServerProcess] = []
 
-    def start(database_url: str, redis_url: str | None = None) -> ServerProcess:
+    def start(database_url: str, redis_url: str | None = None, port: int | None = None) -> ServerProcess:
         instance = tmp_path / f"instance-{len(started)}"
         instance.mkdir()
-        server = ServerProcess(database_url, instance, redis_url)
+        server = ServerProcess(database_url, instance, redis_url, port)
         started.append(server)
         return server
 
