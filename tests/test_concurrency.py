@@ -1,0 +1,147 @@
+"""Many kiosks issuing while many counters call, on a SQLite file and on PostgreSQL:
+no number is given twice, no ticket is called twice, nobody is lost."""
+from __future__ import annotations
+
+import threading
+from collections import Counter as Tally
+
+import requests
+from sqlalchemy import func, select
+
+from server import queue
+from server.clock import Clock
+from server.db import Database
+from server.settings import normalise_database_url
+from server.models import Counter, Service, Ticket, TicketEvent
+from tests.conftest import make_app, office_data, seed
+
+ISSUERS, CALLERS, PER_ISSUER = 16, 6, 25
+SERVICES = ("HT", "CT", "DD", "LD", "KD", "TK")
+
+
+def run_threads(targets) -> list[BaseException]:
+    errors: list[BaseException] = []
+
+    def guard(fn):
+        def inner():
+            try:
+                fn()
+            except BaseException as e:  # noqa: BLE001 - reported to the test below
+                errors.append(e)
+        return inner
+
+    threads = [threading.Thread(target=guard(fn)) for fn in targets]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    assert not any(th.is_alive() for th in threads), "a worker hung"
+    return errors
+
+
+def assert_consistent(db: Database, expected: int) -> None:
+    with db.read() as s:
+        tickets = s.execute(select(Ticket.number, Ticket.status, Service.code, Service.number_start)
+                            .join(Service, Service.id == Ticket.service_id)).all()
+        called = Tally(s.scalars(select(TicketEvent.ticket_id).where(TicketEvent.action == "called")))
+        total = s.scalar(select(func.count()).select_from(Ticket))
+    assert total == expected
+    numbers = [n for n, *_ in tickets]
+    assert len(numbers) == len(set(numbers)), "a number was given twice"
+    for code in SERVICES:  # each service's numbers run on without a gap
+        got = sorted(n for n, _, c, _ in tickets if c == code)
+        if got and code != "TK":
+            start = next(st for _, _, c, st in tickets if c == code)
+            assert got == [str(start + i) for i in range(len(got))]
+    assert max(called.values()) == 1, "a ticket was called twice"
+    assert len(called) == expected, "a ticket was never called"
+    assert {st for _, st, _, _ in tickets} <= {"called", "done"}
+
+
+def hammer_engine(state) -> None:
+    cids = []
+    with state.db.read() as s:
+        cids = s.scalars(select(Counter.id).order_by(Counter.position)).all()
+    for cid in cids:
+        state.perform(queue.set_counter, cid, "open", actor="test")
+    issuing_done = threading.Event()
+
+    def issuer(i):
+        def run():
+            for k in range(PER_ISSUER):
+                state.perform(queue.issue, "demo", SERVICES[(i + k) % len(SERVICES)],
+                              priority=k % 7 == 0, channel="kiosk", actor=f"kiosk:{i}")
+        return run
+
+    def caller(cid):
+        def run():
+            idle = 0
+            while idle < 3:
+                out = state.perform(queue.call_next, cid, actor=f"counter:{cid}", complete_current=True)
+                idle = idle + 1 if out.ticket is None and issuing_done.is_set() else 0
+        return run
+
+    errors: list[BaseException] = []
+
+    def issue_then_signal():
+        errors.extend(run_threads([issuer(i) for i in range(ISSUERS)]))
+        issuing_done.set()
+
+    errors += run_threads([issue_then_signal] + [caller(cid) for cid in cids])
+    assert not errors, errors[:3]
+
+
+def test_issue_and_call_concurrently(db_url, tmp_path):
+    app = make_app(db_url, Clock(), tmp_path, office_data(hours={
+        d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}))
+    state = app.extensions["motcua"]
+    hammer_engine(state)
+    assert_consistent(state.db, ISSUERS * PER_ISSUER)
+    state.db.dispose()
+
+
+def test_two_server_processes_on_one_database(db_url, servers):
+    """The same, over HTTP, with kiosks and counters split across two server processes."""
+    tokens = seed(db_url)
+    a, b = servers(db_url), servers(db_url)
+    headers = {"Authorization": f"Bearer {tokens['admin']}"}
+    office = requests.get(f"{a.url}/api/v1/offices/demo", headers=headers, timeout=10).json()
+    cids = [c["id"] for c in office["counters"]]
+    for cid in cids:
+        assert requests.post(f"{a.url}/api/v1/counters/{cid}/open", headers=headers, timeout=10).ok
+    issuing_done = threading.Event()
+    per_issuer = 10
+
+    def issuer(i):
+        def run():
+            with requests.Session() as http:
+                base = (a, b)[i % 2].url
+                for k in range(per_issuer):
+                    r = http.post(f"{base}/api/v1/offices/demo/tickets", headers=headers, timeout=30,
+                                  json={"service": SERVICES[(i + k) % len(SERVICES)]})
+                    assert r.status_code == 201, r.text
+        return run
+
+    def caller(j, cid):
+        def run():
+            idle = 0
+            with requests.Session() as http:
+                base = (a, b)[j % 2].url
+                while idle < 3:
+                    r = http.post(f"{base}/api/v1/counters/{cid}/call-next", headers=headers,
+                                  json={"complete_current": True}, timeout=30)
+                    assert r.status_code in (200, 204), r.text
+                    idle = idle + 1 if r.status_code == 204 and issuing_done.is_set() else 0
+        return run
+
+    errors: list[BaseException] = []
+
+    def issue_then_signal():
+        errors.extend(run_threads([issuer(i) for i in range(ISSUERS)]))
+        issuing_done.set()
+
+    errors += run_threads([issue_then_signal] + [caller(j, cid) for j, cid in enumerate(cids)])
+    assert not errors, errors[:3]
+    db = Database(normalise_database_url(db_url))
+    assert_consistent(db, ISSUERS * per_issuer)
+    db.dispose()
