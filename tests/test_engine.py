@@ -9,9 +9,17 @@ from sqlalchemy import select
 from server import queue
 from server.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.models import TicketEvent
-from tests.conftest import counter_id, office_data
+from tests.conftest import counter_id, make_app, office_data
 
 ACTOR = "test:engine"
+
+
+@pytest.fixture
+def app(db_url, clock, tmp_path):
+    """The engine's rules hold on both databases."""
+    app = make_app(db_url, clock, tmp_path)
+    yield app
+    app.extensions["motcua"].db.dispose()
 
 
 def issue(state, service="HT", priority=False, office="demo"):
