@@ -10,7 +10,7 @@ from sqlalchemy import select
 from . import hours, queue, views
 from .auth import Principal
 from .errors import BadRequest, Forbidden, NotFound, Unauthorized
-from .errorpages import language
+from .i18n import request_language
 from .models import Office, Role, Ticket, TicketEvent
 from .openapi import document
 
@@ -76,7 +76,7 @@ def own_office(code: str) -> Principal:
 
 
 def render_ticket(s, outcome: queue.Outcome):
-    return views.ticket(s, outcome.ticket, state().base_url(), language())
+    return views.ticket(s, outcome.ticket, state().base_url(), request_language())
 
 
 def act(use_case, *args, **kwargs):
@@ -96,7 +96,7 @@ def get_office(code):
     own_office(code)
     with state().db.read() as s:
         office = s.scalar(select(Office).where(Office.code == code))
-        return jsonify(views.office(office, state().clock.now(), language()))
+        return jsonify(views.office(office, state().clock.now(), request_language()))
 
 
 @bp.get("/offices/<code>/board")
@@ -128,7 +128,7 @@ def get_ticket(ticket_id):
             raise NotFound("ticket_not_found", ticket=ticket_id)
         if ticket.office_id != g.principal.office_id:
             raise Forbidden("other_office")
-        return jsonify(views.ticket(s, ticket, state().base_url(), language()))
+        return jsonify(views.ticket(s, ticket, state().base_url(), request_language()))
 
 
 @bp.get("/tickets/<id:ticket_id>/events")

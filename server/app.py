@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 from pathlib import Path
 
 from flask import Flask, request
@@ -12,7 +13,7 @@ from . import auth, hours, queue, views
 from .clock import Clock
 from .db import Database
 from .errors import Busy
-from .i18n import pick_language, t
+from .i18n import LANG_COOKIE, LANGUAGES, request_language, t
 from .models import Office
 from .realtime import Hub
 from .settings import Settings
@@ -111,7 +112,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.context_processor
     def _words():
-        lang = pick_language(request.args.get("lang") or request.headers.get("Accept-Language"))
-        return {"lang": lang, "_": lambda key, **params: t(key, lang, **params)}
+        lang = request_language()
+
+        def lang_url(code: str) -> str:
+            """This page in another language, keeping its other query arguments."""
+            return "?" + urlencode({**request.args, "lang": code})
+        return {"lang": lang, "_": lambda key, **params: t(key, lang, **params), "lang_url": lang_url}
+
+    @app.after_request
+    def _remember_language(response):
+        chosen = request.args.get("lang")
+        if chosen in LANGUAGES and not request.path.startswith("/api/"):
+            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
+        return response
 
     return app

@@ -7,16 +7,12 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .errors import MotcuaError
-from .i18n import pick_language, t
+from .i18n import request_language, t
 
 log = logging.getLogger("motcua")
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "too_large"}
-
-
-def language() -> str:
-    return pick_language(request.args.get("lang") or request.headers.get("Accept-Language"))
 
 
 def message(code: str, params: dict, lang: str) -> str:
@@ -26,7 +22,7 @@ def message(code: str, params: dict, lang: str) -> str:
 
 
 def reply(status: int, code: str, params: dict | None = None):
-    text = message(code, params or {}, language())
+    text = message(code, params or {}, request_language())
     if request.path.startswith("/api/") or request.path == "/healthz" or request.is_json:
         return jsonify(error=code, message=text), status
     return render_template("error.html", status=status, message=text), status

@@ -7,6 +7,7 @@ from pathlib import Path
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
+LANG_COOKIE = "motcua_lang"
 
 
 @lru_cache(maxsize=1)
@@ -49,3 +50,21 @@ def pick_language(accept_language: str | None) -> str:
         if lang in LANGUAGES and weight > best_q:
             best, best_q = lang, weight
     return best
+
+
+def request_language() -> str:
+    """The language of the current request.
+
+    API clients ask with Accept-Language. People on pages choose with ?lang=, which a
+    cookie remembers; pages ignore the browser's own language, so a kiosk PC set up
+    in English still greets citizens in Vietnamese.
+    """
+    from flask import request
+
+    is_api = request.path.startswith("/api/")
+    chosen = request.args.get("lang") or (None if is_api else request.cookies.get(LANG_COOKIE))
+    if chosen in LANGUAGES:
+        return chosen
+    if is_api:
+        return pick_language(request.headers.get("Accept-Language"))
+    return DEFAULT_LANGUAGE

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 from sqlalchemy import select
 
 from . import views
-from .errorpages import language
+from .i18n import request_language
 from .errors import NotFound
 from .models import Office, Ticket
 
@@ -30,7 +30,7 @@ def healthz():
 def index():
     with state().db.read() as s:
         offices = s.scalars(select(Office).order_by(Office.code)).all()
-        listed = [{"code": o.code, "name": views.name_in(o, language())} for o in offices]
+        listed = [{"code": o.code, "name": views.name_in(o, request_language())} for o in offices]
     return render_template("index.html", offices=listed)
 
 
@@ -43,6 +43,6 @@ def ticket_status(public_token):
         if ticket is None:
             raise NotFound("not_found")
         office = s.get(Office, ticket.office_id)
-        shown = views.ticket(s, ticket, state().base_url(), language())
-        office_name = views.name_in(office, language())
+        shown = views.ticket(s, ticket, state().base_url(), request_language())
+        office_name = views.name_in(office, request_language())
     return render_template("status.html", ticket=shown, office_name=office_name)

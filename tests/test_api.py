@@ -147,8 +147,19 @@ def test_status_page_shows_the_ticket_without_a_token(client, api, state):
     page = client.get(t["status_url"].removeprefix("http://motcua.test"))
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "1001" in html and "Hộ tịch" in html
-    assert "Còn 0 người trước bạn" in html
+    assert "Bạn là người tiếp theo" in html
+    second = client.get(api.issue()["status_url"].removeprefix("http://motcua.test")).get_data(as_text=True)
+    assert "Còn 1 người trước bạn" in second
     assert client.get("/t/not-a-real-token-xyz").status_code == 404
+
+
+def test_pages_are_vietnamese_whatever_the_browser_says(client):
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    assert "Máy lấy số" in client.get("/", headers=english_browser).get_data(as_text=True)
+    chosen = client.get("/?lang=en")
+    assert "Ticket kiosk" in chosen.get_data(as_text=True)
+    assert "Ticket kiosk" in client.get("/").get_data(as_text=True)  # remembered by cookie
+    assert "Máy lấy số" in client.get("/?lang=vi").get_data(as_text=True)
 
 
 def test_index_page_lists_offices_and_screens(client):
