@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from . import hours, queue, views
+from . import queue, views
 from .auth import Principal
 from .errors import BadRequest, Forbidden, NotFound, Unauthorized
 from .i18n import request_language

@@ -240,9 +240,3 @@ def _check_hours(c: _Checker, node) -> dict:
                 c.fail(f"hours.{day}", "bad_hours")
     return result
 
-
-def describe_hours(office: Office, lang: str = "vi") -> str:
-    """One line per day group, e.g. for the serve banner."""
-    parts = [f"{day}: {', '.join(f'{a}-{b}' for a, b in spans)}"
-             for day, spans in office.hours.items() if spans]
-    return "; ".join(parts) or t("office_file.no_hours", lang)
