@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import hours
@@ -68,14 +69,22 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
     if channel not in CHANNELS:
         raise BadRequest("invalid_field", field="channel", reason="|".join(CHANNELS))
     day = hours.service_day(now, office.timezone)
-    n = _next_number(s, service, day)
-    ticket = Ticket(
-        office_id=office.id, service_id=service.id, service=service, day=day,
-        number=service.format_number(n), priority=priority, channel=channel,
-        status=WAITING, public_token=secrets.token_urlsafe(16), issued_at=now, queued_at=now,
-    )
-    s.add(ticket)
-    s.flush()
+    while True:  # ends: _next_number raises when the range runs out
+        ticket = Ticket(
+            office_id=office.id, service_id=service.id, service=service, day=day,
+            number=service.format_number(_next_number(s, service, day)), priority=priority,
+            channel=channel, status=WAITING, public_token=secrets.token_urlsafe(16),
+            issued_at=now, queued_at=now,
+        )
+        try:
+            with s.begin_nested():
+                s.add(ticket)
+                s.flush()
+            break
+        except IntegrityError:
+            # Only after a same-day re-import gave this range to another service: the
+            # number is already printed on someone's ticket, so take the next one.
+            continue
     _log(s, ticket, now, actor, "issued", priority=priority, channel=channel, service=service.code)
     return Outcome(ticket, events=[_changed(ticket), _queue_changed(s, office.id)])
 

@@ -307,3 +307,19 @@ def test_no_input_produces_a_500(api, state, client, tokens):
                     r = getattr(client, method)("/api/v1" + path, data=body, headers=h)
                     assert r.status_code < 500, (method, path, body, h, r.get_data()[:200])
                     assert r.is_json or r.status_code in (200, 201, 204), (method, path)
+
+
+def test_a_number_already_printed_today_is_skipped(api, state):
+    """Re-importing mid-day so that a new range covers numbers already given."""
+    from server.offices import import_office
+    from tests.conftest import office_data
+    api.issue("HT")
+    data = office_data()
+    data["services"] = [sv for sv in data["services"] if sv["code"] != "HT"]
+    data["services"][0]["numbers"] = "1001-1999"  # CT now starts where HT did
+    for counter in data["counters"]:
+        counter["services"] = [c for c in counter["services"] if c != "HT"] or ["CT"]
+    with state.db.write() as s:
+        import_office(s, data)
+    assert api.issue("CT")["number"] == "1002"
+    assert api.issue("CT")["number"] == "1003"
