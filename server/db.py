@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,13 +31,17 @@ class Database:
         else:
             self.write_engine = create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
             self.read_engine = self.write_engine.execution_options(isolation_level="REPEATABLE READ")
+        # SQLite has one writer at a time. Threads of this process queue on a lock rather
+        # than in SQLite's busy handler, which sleeps and polls (up to 100 ms a try) and so
+        # leaves the database idle while writers wait. Other processes still use busy_timeout.
+        self._writer = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on error."""
-        with self._write() as session, session.begin():
+        with self._writer, self._write() as session, session.begin():
             yield session
 
     @contextlib.contextmanager
