@@ -8,6 +8,7 @@ caller's office: touching another office's ticket or counter is refused.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -43,6 +44,9 @@ class Event:
     name: str
     data: dict
     seq: int = 0
+    # Builds `data` in `stamp`, once the office row is locked: what it reads then includes
+    # every change with a lower seq (see `_queue_changed`).
+    fill: Callable[[Session], dict] | None = field(default=None, repr=False, compare=False)
 
     def payload(self) -> dict:
         return {"seq": self.seq, **self.data}
@@ -345,8 +349,9 @@ def waiting_counts(s: Session, office_id: int) -> dict[str, int]:
 # ---------------------------------------------------------------- helpers
 
 def stamp(s: Session, events: list[Event]) -> None:
-    """Give events their per-office sequence numbers: the last statement before commit,
-    so the office row stays locked for as short a time as possible."""
+    """Give events their per-office sequence numbers: the last statements before commit,
+    so the office row stays locked for as short a time as possible. Events whose data
+    depends on other transactions (the waiting counts) are built here, under that lock."""
     by_office: dict[int, list[Event]] = {}
     for ev in events:
         by_office.setdefault(ev.office_id, []).append(ev)
@@ -357,6 +362,8 @@ def stamp(s: Session, events: list[Event]) -> None:
         ).scalar_one()
         for i, ev in enumerate(evs):
             ev.seq = last - len(evs) + 1 + i
+            if ev.fill is not None:
+                ev.data = ev.fill(s)
 
 
 def _office_by_code(s: Session, code: str, office_id: int | None) -> Office:
@@ -422,4 +429,8 @@ def _changed(ticket: Ticket) -> Event:
 
 
 def _queue_changed(s: Session, office_id: int) -> Event:
-    return Event(office_id, "queue_changed", {"waiting": waiting_counts(s, office_id)})
+    """The waiting counts are read in `stamp`, after the office row lock: on PostgreSQL
+    (READ COMMITTED) a count taken earlier misses changes that concurrent transactions
+    commit before ours takes a higher seq, and the newest event would then be wrong."""
+    return Event(office_id, "queue_changed", {},
+                 fill=lambda sess: {"waiting": waiting_counts(sess, office_id)})
