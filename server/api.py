@@ -17,6 +17,8 @@ from .openapi import document
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 ANY = tuple(r.value for r in Role)
+# A lobby display sees numbers only; ticket details carry the citizen's status link.
+NOT_DISPLAY = tuple(r.value for r in Role if r is not Role.DISPLAY)
 STAFF = (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)
 ISSUERS = (Role.KIOSK.value, Role.ADMIN.value)
 CHANNEL_OF = {Role.KIOSK.value: "kiosk", Role.ADMIN.value: "api"}
@@ -120,7 +122,7 @@ def issue_ticket(code):
 
 
 @bp.get("/tickets/<id:ticket_id>")
-@allow(*ANY)
+@allow(*NOT_DISPLAY)
 def get_ticket(ticket_id):
     with state().db.read() as s:
         ticket = s.get(Ticket, ticket_id)

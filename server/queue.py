@@ -90,7 +90,7 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
             # number is already printed on someone's ticket, so take the next one.
             continue
     _log(s, ticket, now, actor, "issued", priority=priority, channel=channel, service=service.code)
-    return Outcome(ticket, events=[_changed(ticket), _queue_changed(s, office.id)])
+    return Outcome(ticket, events=[_changed(ticket), _queue_changed(office.id)])
 
 
 def _next_number(s: Session, service: Service, day) -> int:
@@ -139,14 +139,14 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
         counter.priority_streak = 0
     else:
         if outcome.events:
-            outcome.events.append(_queue_changed(s, counter.office_id))
+            outcome.events.append(_queue_changed(counter.office_id))
         return outcome
 
     ticket.status, ticket.counter_id, ticket.counter = CALLED, counter.id, counter
     ticket.called_at, ticket.assigned_counter_id = now, None
     _log(s, ticket, now, actor, "called", counter=counter.label)
     outcome.ticket = ticket
-    outcome.events += [_called(ticket, recall=False), _queue_changed(s, counter.office_id)]
+    outcome.events += [_called(ticket, recall=False), _queue_changed(counter.office_id)]
     return outcome
 
 
@@ -207,7 +207,7 @@ def requeue(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id:
         raise Conflict("no_show_window_passed", number=ticket.number)
     _back_to_queue(ticket, now, keep_place)
     _log(s, ticket, now, actor, "requeued", keep_place=keep_place)
-    return Outcome(ticket, events=[_changed(ticket), _queue_changed(s, ticket.office_id)])
+    return Outcome(ticket, events=[_changed(ticket), _queue_changed(ticket.office_id)])
 
 
 def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None,
@@ -233,7 +233,7 @@ def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id
          from_service=old_service.code, to_service=service.code,
          from_counter=old_counter.label if old_counter else None,
          to_counter=target.label if target else None)
-    return Outcome(ticket, events=[_changed(ticket), _queue_changed(s, ticket.office_id)])
+    return Outcome(ticket, events=[_changed(ticket), _queue_changed(ticket.office_id)])
 
 
 def cancel(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
@@ -242,7 +242,7 @@ def cancel(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: 
     outcome = Outcome(ticket)
     _finish(s, ticket, CANCELLED, now, actor, outcome)
     if was_waiting:
-        outcome.events.append(_queue_changed(s, ticket.office_id))
+        outcome.events.append(_queue_changed(ticket.office_id))
     return outcome
 
 
@@ -428,7 +428,7 @@ def _changed(ticket: Ticket) -> Event:
     })
 
 
-def _queue_changed(s: Session, office_id: int) -> Event:
+def _queue_changed(office_id: int) -> Event:
     """The waiting counts are read in `stamp`, after the office row lock: on PostgreSQL
     (READ COMMITTED) a count taken earlier misses changes that concurrent transactions
     commit before ours takes a higher seq, and the newest event would then be wrong."""

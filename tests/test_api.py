@@ -74,11 +74,13 @@ def test_issue_ticket_shape(api, tokens):
     assert api.get(f"/tickets/{t['id']}").get_json()["position"] == 1
 
 
-def test_get_ticket_any_role_of_the_office(api, tokens):
+def test_get_ticket_any_role_of_the_office_but_the_lobby(api, tokens):
     t = api.issue()
-    for role in ("kiosk", "display", "officer", "admin"):
+    for role in ("kiosk", "officer", "supervisor", "admin"):
         r = api.get(f"/tickets/{t['id']}", token=tokens[role])
         assert r.status_code == 200 and r.get_json()["number"] == "1001"
+    # The lobby hears ticket ids; it must not turn them into citizens' status links.
+    assert_error(api.get(f"/tickets/{t['id']}", token=tokens["display"]), 403, "forbidden")
 
 
 def test_full_service_flow(api, state, tokens):
