@@ -211,15 +211,22 @@ def token_list(office_code: str) -> None:
             click.echo(f"{tok.id}\t{tok.role}\t{tok.name or '-'}\t{tok.created_at:%Y-%m-%d %H:%M}")
 
 
-@main.command(help="Đo hiệu năng trên 127.0.0.1 / benchmark on 127.0.0.1.")
-@click.option("--database-url", default=None, help="Mặc định: SQLite tạm / default: a temporary SQLite file.")
-@click.option("--url", default=None, help="Dùng máy chủ đang chạy thay vì tự khởi động / use a running server.")
-@click.option("--kiosks", default=16, show_default=True, type=int)
-@click.option("--counters", default=6, show_default=True, type=int)
-@click.option("--displays", default=1000, show_default=True, type=int)
-@click.option("--offices", default=50, show_default=True, type=int)
-@click.option("--seconds", default=10.0, show_default=True, type=float, help="Thời gian mỗi phép đo / per measurement.")
-@click.option("--call-rate", default=20.0, show_default=True, type=float, help="Lượt gọi/giây khi đo màn hình / calls per second.")
+@main.command(help="Đo hiệu năng trên 127.0.0.1; XOÁ SẠCH CSDL được chỉ định. Cần: pip install 'motcua[bench]' / "
+                   "benchmark on 127.0.0.1; WIPES the database it is given. Needs: pip install 'motcua[bench]'.")
+@click.option("--database-url", default=None,
+              help="CSDL riêng cho bench, sẽ bị xoá sạch; mặc định: SQLite tạm / "
+                   "a database of the bench's own, wiped first; default: a temporary SQLite file.")
+@click.option("--url", default=None,
+              help="Dùng máy chủ đang chạy (cần --database-url của chính nó) thay vì tự khởi động / "
+                   "use a running server (with --database-url of its database) instead of starting one.")
+@click.option("--kiosks", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option("--counters", default=6, show_default=True, type=click.IntRange(min=1, max=9999))
+@click.option("--displays", default=1000, show_default=True, type=click.IntRange(min=1))
+@click.option("--offices", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option("--seconds", default=10.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Thời gian mỗi phép đo / per measurement.")
+@click.option("--call-rate", default=20.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Lượt gọi/giây khi đo màn hình / calls per second.")
 def bench(**options) -> None:
     from .bench import run
     run(**options)
