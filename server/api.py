@@ -11,7 +11,7 @@ from . import queue, views
 from .auth import Principal
 from .errors import BadRequest, Forbidden, NotFound, Unauthorized
 from .i18n import request_language
-from .models import Office, Role, Ticket, TicketEvent
+from .models import Office, Role, TicketEvent
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -125,7 +125,7 @@ def issue_ticket(code):
 @allow(*NOT_DISPLAY)
 def get_ticket(ticket_id):
     with state().db.read() as s:
-        ticket = s.get(Ticket, ticket_id)
+        ticket = queue.get_ticket(s, ticket_id)
         if ticket is None:
             raise NotFound("ticket_not_found", ticket=ticket_id)
         if ticket.office_id != g.principal.office_id:
@@ -137,7 +137,7 @@ def get_ticket(ticket_id):
 @allow(*STAFF)
 def ticket_events(ticket_id):
     with state().db.read() as s:
-        ticket = s.get(Ticket, ticket_id)
+        ticket = queue.get_ticket(s, ticket_id)
         if ticket is None:
             raise NotFound("ticket_not_found", ticket=ticket_id)
         if ticket.office_id != g.principal.office_id:

@@ -18,6 +18,8 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .directory import Directory
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -35,8 +37,10 @@ class Database:
         # than in SQLite's busy handler, which sleeps and polls (up to 100 ms a try) and so
         # leaves the database idle while writers wait. Other processes still use busy_timeout.
         self._writer = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
-        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
-        self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        self.directory = Directory()
+        info = {"directory": self.directory}
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False, info=info)
+        self._read = sessionmaker(self.read_engine, expire_on_commit=False, info=info)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:

@@ -187,6 +187,8 @@ class Ticket(Base):
         # Ranges never overlap inside an office, so the printed number is the guard.
         UniqueConstraint("office_id", "day", "number"),
         Index("ix_tickets_queue", "office_id", "status", "service_id", "priority", "queued_at"),
+        # Call-next walks one office's waiting tickets in calling order.
+        Index("ix_tickets_head", "office_id", "status", "priority", "queued_at", "id"),
         Index("ix_tickets_counter", "counter_id", "status"),
         Index("ix_tickets_recent", "service_id", "status", "finished_at"),
         Index("ix_tickets_called", "office_id", "called_at"),

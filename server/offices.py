@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from . import hours
+from .directory import directory
 from .i18n import t
 from .models import Counter, Office, Role, Service, User
 
@@ -113,6 +114,7 @@ def import_office(s: Session, data: dict, lang: str = "vi") -> Office:
         if item["password"]:
             u.password_hash = generate_password_hash(item["password"])
     s.flush()
+    directory(s).forget(office.id)
     return office
 
 

@@ -6,10 +6,10 @@ import re
 from flask import Blueprint, current_app, jsonify, render_template
 from sqlalchemy import select
 
-from . import views
+from . import queue, views
 from .i18n import request_language
 from .errors import NotFound
-from .models import Office, Ticket
+from .models import Office
 
 bp = Blueprint("portal", __name__)
 PUBLIC_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,40}$")
@@ -39,10 +39,9 @@ def ticket_status(public_token):
     if not PUBLIC_TOKEN.match(public_token):
         raise NotFound("not_found")
     with state().db.read() as s:
-        ticket = s.scalar(select(Ticket).where(Ticket.public_token == public_token))
+        ticket = queue.ticket_by_public_token(s, public_token)
         if ticket is None:
             raise NotFound("not_found")
-        office = s.get(Office, ticket.office_id)
         shown = views.ticket(s, ticket, state().base_url(), request_language())
-        office_name = views.name_in(office, request_language())
+        office_name = views.name_in(queue.office_info(s, ticket.office_id), request_language())
     return render_template("status.html", ticket=shown, office_name=office_name)

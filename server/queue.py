@@ -4,24 +4,29 @@ Each function runs inside the caller's write transaction (see `Motcua.perform`),
 appends to the ticket's event log, and returns an `Outcome` whose events are
 published only after the transaction commits. `office_id`, where given, is the
 caller's office: touching another office's ticket or counter is refused.
+
+The engine speaks SQL through prebuilt Core statements rather than the ORM's unit
+of work: every kiosk tap and every call runs through here, and building and
+flushing ORM objects cost several times what the database itself did.
 """
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from . import hours
+from .directory import CounterInfo, OfficeInfo, ServiceInfo, directory
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import (
-    ACTIVE_AT_COUNTER, Counter, CounterStatus, DailyNumber, Office, Service, Ticket,
-    TicketEvent, TicketStatus, counter_services,
+    ACTIVE_AT_COUNTER, Counter, CounterStatus, DailyNumber, Office, Ticket, TicketEvent,
+    TicketStatus,
 )
 
 WAITING = TicketStatus.WAITING.value
@@ -32,8 +37,37 @@ NO_SHOW = TicketStatus.NO_SHOW.value
 CANCELLED = TicketStatus.CANCELLED.value
 
 CHANNELS = ("kiosk", "counter", "booking", "api")
-RECENT_SERVICE_TIMES = 20  # completed tickets averaged for the wait estimate
-RECENT_WINDOW = timedelta(days=14)
+
+
+@dataclass
+class TicketState:
+    """A ticket as the engine reads and returns it: one row of `tickets`."""
+
+    id: int
+    office_id: int
+    service_id: int
+    day: date
+    number: str
+    priority: bool
+    channel: str
+    status: str
+    public_token: str
+    counter_id: int | None
+    assigned_counter_id: int | None
+    issued_at: datetime
+    queued_at: datetime
+    called_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    recalls: int
+
+
+@dataclass
+class CounterState:
+    id: int
+    office_id: int
+    label: str
+    status: str
 
 
 @dataclass
@@ -54,9 +88,69 @@ class Event:
 
 @dataclass
 class Outcome:
-    ticket: Ticket | None = None
-    counter: Counter | None = None
+    ticket: TicketState | None = None
+    counter: CounterState | None = None
     events: list[Event] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- statements
+
+_T = Ticket.__table__
+_C = Counter.__table__
+_TICKET = select(*_T.c)
+_BY_ID = _TICKET.where(_T.c.id == bindparam("id"))
+_LOCK_BY_ID = _BY_ID.with_for_update()
+_AT_COUNTER = _TICKET.where(_T.c.counter_id == bindparam("counter_id"),
+                            _T.c.status.in_(ACTIVE_AT_COUNTER)).limit(1).with_for_update()
+_LOCK_COUNTER = select(_C.c.id, _C.c.office_id, _C.c.label, _C.c.status, _C.c.priority_streak,
+                       _C.c.active).where(_C.c.id == bindparam("id")).with_for_update()
+_INSERT_TICKET = {
+    name: dialect.insert(_T).on_conflict_do_nothing(
+        index_elements=[_T.c.office_id, _T.c.day, _T.c.number]).returning(_T.c.id)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+_NEXT_NUMBER = {
+    name: dialect.insert(DailyNumber.__table__).on_conflict_do_update(
+        index_elements=["service_id", "day"],
+        set_={"last": DailyNumber.__table__.c.last + 1},
+    ).returning(DailyNumber.__table__.c.last)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+_LOG = insert(TicketEvent.__table__)
+# SKIP LOCKED lets another counter take the next ticket instead of waiting for ours.
+_HEAD = (
+    _TICKET.where(
+        _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
+        _T.c.priority == bindparam("priority"),
+        or_(_T.c.assigned_counter_id == bindparam("counter_id"),
+            and_(_T.c.assigned_counter_id.is_(None),
+                 _T.c.service_id.in_(bindparam("service_ids", expanding=True)))))
+    .order_by(_T.c.queued_at, _T.c.id).limit(1).with_for_update(skip_locked=True)
+)
+_CALL = (update(_T).where(_T.c.id == bindparam("ticket_id"))
+         .values(status=CALLED, counter_id=bindparam("counter_id"), called_at=bindparam("now"),
+                 assigned_counter_id=None).returning(*_T.c))
+_STREAK = update(_C).where(_C.c.id == bindparam("counter_id")).values(priority_streak=bindparam("streak"))
+_WAITING_BY_SERVICE = (select(_T.c.service_id, func.count())
+                       .where(_T.c.office_id == bindparam("office_id"), _T.c.status == WAITING)
+                       .group_by(_T.c.service_id))
+_EARLIER = or_(_T.c.queued_at < bindparam("queued_at"),
+               and_(_T.c.queued_at == bindparam("queued_at"), _T.c.id < bindparam("id")))
+_AHEAD = {
+    is_priority: select(func.count()).select_from(_T).where(
+        _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
+        _T.c.service_id == bindparam("service_id"),
+        _T.c.id != bindparam("id"),
+        and_(_T.c.priority.is_(True), _EARLIER) if is_priority else or_(_T.c.priority.is_(True), _EARLIER))
+    for is_priority in (True, False)
+}
+_SEQ = (update(Office.__table__).where(Office.__table__.c.id == bindparam("office_id"))
+        .values(event_seq=Office.__table__.c.event_seq + bindparam("n"))
+        .returning(Office.__table__.c.event_seq))
+
+
+def _conn(s: Session) -> Connection:
+    return s.connection()
 
 
 # ---------------------------------------------------------------- issuing
@@ -64,44 +158,41 @@ class Outcome:
 def issue(s: Session, office_code: str, service_code: str, *, priority: bool = False,
           channel: str = "api", actor: str, now: datetime, office_id: int | None = None,
           check_hours: bool = True) -> Outcome:
-    office = _office_by_code(s, office_code, office_id)
-    service = _service(s, office, service_code)
+    office = office_info(s, office_code, service_code=service_code)
+    if office_id is not None and office.id != office_id:
+        raise Forbidden("other_office")
+    service = office.service(service_code)
+    if service is None:
+        raise NotFound("service_not_found", service=service_code)
     if check_hours and not hours.is_open(now, office.timezone, office.hours, office.closed_dates):
         raise Conflict("office_closed")
     if service.paused:
         raise Conflict("service_paused", service=service.name)
     if channel not in CHANNELS:
         raise BadRequest("invalid_field", field="channel", reason="|".join(CHANNELS))
+    conn, dialect = _conn(s), s.get_bind().dialect.name
     day = hours.service_day(now, office.timezone)
+    values = {"office_id": office.id, "service_id": service.id, "day": day, "priority": priority,
+              "channel": channel, "status": WAITING, "counter_id": None, "assigned_counter_id": None,
+              "issued_at": now, "queued_at": now, "called_at": None, "started_at": None,
+              "finished_at": None, "recalls": 0}
     while True:  # ends: _next_number raises when the range runs out
-        ticket = Ticket(
-            office_id=office.id, service_id=service.id, service=service, day=day,
-            number=service.format_number(_next_number(s, service, day)), priority=priority,
-            channel=channel, status=WAITING, public_token=secrets.token_urlsafe(16),
-            issued_at=now, queued_at=now,
-        )
-        try:
-            with s.begin_nested():
-                s.add(ticket)
-                s.flush()
+        values["number"] = service.format_number(_next_number(conn, dialect, service, day))
+        values["public_token"] = secrets.token_urlsafe(16)
+        ticket_id = conn.execute(_INSERT_TICKET[dialect], values).scalar()
+        if ticket_id is not None:
             break
-        except IntegrityError:
-            # Only after a same-day re-import gave this range to another service: the
-            # number is already printed on someone's ticket, so take the next one.
-            continue
-    _log(s, ticket, now, actor, "issued", priority=priority, channel=channel, service=service.code)
-    return Outcome(ticket, events=[_changed(ticket), _queue_changed(office.id)])
+        # Only after a same-day re-import gave this range to another service: the number
+        # is already printed on someone's ticket, so take the next one.
+    ticket = TicketState(id=ticket_id, **values)
+    _log(conn, ticket, now, actor, "issued", priority=priority, channel=channel, service=service.code)
+    return Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
 
 
-def _next_number(s: Session, service: Service, day) -> int:
+def _next_number(conn: Connection, dialect: str, service: ServiceInfo, day: date) -> int:
     """Atomic per (service, day): an upsert that increments and returns in one statement."""
-    insert = postgresql.insert if s.bind.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(DailyNumber).values(service_id=service.id, day=day, last=service.number_start)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[DailyNumber.service_id, DailyNumber.day],
-        set_={"last": DailyNumber.last + 1},
-    ).returning(DailyNumber.last)
-    n = s.execute(stmt).scalar_one()
+    n = conn.execute(_NEXT_NUMBER[dialect],
+                     {"service_id": service.id, "day": day, "last": service.number_start}).scalar_one()
     if n > service.number_end:  # the transaction rolls back, so the counter is untouched
         raise Conflict("numbers_exhausted", service=service.name)
     return n
@@ -117,97 +208,80 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     calls while a normal ticket waits, the counter takes the normal one. Within a
     class it is first come, first served across the services the counter serves.
     """
-    counter = _counter(s, counter_id, office_id, lock=True)
+    conn = _conn(s)
+    counter = _lock_counter(conn, counter_id, office_id)
+    office = office_info(s, counter.office_id, counter_id=counter.id)
     if counter.status != CounterStatus.OPEN.value:
         raise Conflict("counter_closed", counter=counter.label)
-    outcome = Outcome(counter=counter)
-    current = _active_ticket(s, counter.id)
+    outcome = Outcome()
+    current = conn.execute(_AT_COUNTER, {"counter_id": counter.id}).first()
     if current is not None:
         if not complete_current:
             raise Conflict("counter_busy", counter=counter.label, number=current.number)
-        _finish(s, current, DONE, now, actor, outcome)
+        _finish(s, TicketState(**current._mapping), DONE, now, actor, office, outcome)
 
-    office = s.get(Office, counter.office_id)
-    service_ids = [sv.id for sv in counter.services if sv.active]
-    head_priority = _head(s, counter, service_ids, priority=True)
-    head_normal = _head(s, counter, service_ids, priority=False)
-    if head_priority is not None and (head_normal is None or counter.priority_streak < office.priority_cap):
-        ticket = head_priority
-        counter.priority_streak = counter.priority_streak + 1 if head_normal is not None else 0
+    params = {"office_id": office.id, "counter_id": counter.id,
+              "service_ids": [sid for sid in office.counters[counter.id].service_ids
+                              if office.services[sid].active]}
+    head_priority = conn.execute(_HEAD, {**params, "priority": True}).first()
+    head_normal = conn.execute(_HEAD, {**params, "priority": False}).first()
+    streak = counter.priority_streak
+    if head_priority is not None and (head_normal is None or streak < office.priority_cap):
+        head, streak = head_priority, streak + 1 if head_normal is not None else 0
     elif head_normal is not None:
-        ticket = head_normal
-        counter.priority_streak = 0
+        head, streak = head_normal, 0
     else:
         if outcome.events:
-            outcome.events.append(_queue_changed(counter.office_id))
+            outcome.events.append(_queue_changed(office))
         return outcome
+    if streak != counter.priority_streak:
+        conn.execute(_STREAK, {"counter_id": counter.id, "streak": streak})
 
-    ticket.status, ticket.counter_id, ticket.counter = CALLED, counter.id, counter
-    ticket.called_at, ticket.assigned_counter_id = now, None
-    _log(s, ticket, now, actor, "called", counter=counter.label)
+    row = conn.execute(_CALL, {"ticket_id": head.id, "counter_id": counter.id, "now": now}).one()
+    ticket = TicketState(**row._mapping)
+    _log(conn, ticket, now, actor, "called", counter=counter.label)
     outcome.ticket = ticket
-    outcome.events += [_called(ticket, recall=False), _queue_changed(counter.office_id)]
+    outcome.events += [_called(ticket, office, recall=False), _queue_changed(office)]
     return outcome
 
 
-def _head(s: Session, counter: Counter, service_ids: list[int], *, priority: bool) -> Ticket | None:
-    """The first waiting ticket of one class this counter may call, locked for us.
-
-    SKIP LOCKED lets another counter take the next ticket instead of waiting for ours.
-    """
-    for_this_counter = or_(
-        Ticket.assigned_counter_id == counter.id,
-        and_(Ticket.assigned_counter_id.is_(None), Ticket.service_id.in_(service_ids)),
-    )
-    stmt = (
-        select(Ticket)
-        .where(Ticket.office_id == counter.office_id, Ticket.status == WAITING,
-               Ticket.priority == priority, for_this_counter)
-        .order_by(Ticket.queued_at, Ticket.id)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=Ticket)
-    )
-    return s.scalars(stmt).first()
-
-
 def recall(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
-    ticket = _ticket(s, ticket_id, office_id, "recall", allowed=(CALLED,))
-    ticket.recalls += 1
-    _log(s, ticket, now, actor, "recalled", counter=ticket.counter.label, recalls=ticket.recalls)
-    return Outcome(ticket, events=[_called(ticket, recall=True)])
+    ticket, office = _ticket(s, ticket_id, office_id, "recall", allowed=(CALLED,))
+    ticket = _update(s, ticket, recalls=ticket.recalls + 1)
+    _log(_conn(s), ticket, now, actor, "recalled", counter=_counter_label(office, ticket), recalls=ticket.recalls)
+    return Outcome(ticket, events=[_called(ticket, office, recall=True)])
 
 
 def start(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
-    ticket = _ticket(s, ticket_id, office_id, "start", allowed=(CALLED,))
-    ticket.status, ticket.started_at = SERVING, now
-    _log(s, ticket, now, actor, "started", counter=ticket.counter.label)
-    return Outcome(ticket, events=[_changed(ticket)])
+    ticket, office = _ticket(s, ticket_id, office_id, "start", allowed=(CALLED,))
+    ticket = _update(s, ticket, status=SERVING, started_at=now)
+    _log(_conn(s), ticket, now, actor, "started", counter=_counter_label(office, ticket))
+    return Outcome(ticket, events=[_changed(ticket, office)])
 
 
 def complete(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
-    ticket = _ticket(s, ticket_id, office_id, "complete", allowed=ACTIVE_AT_COUNTER)
-    outcome = Outcome(ticket)
-    _finish(s, ticket, DONE, now, actor, outcome)
+    ticket, office = _ticket(s, ticket_id, office_id, "complete", allowed=ACTIVE_AT_COUNTER)
+    outcome = Outcome()
+    outcome.ticket = _finish(s, ticket, DONE, now, actor, office, outcome)
     return outcome
 
 
 def no_show(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
-    ticket = _ticket(s, ticket_id, office_id, "no_show", allowed=(CALLED,))
-    outcome = Outcome(ticket)
-    _finish(s, ticket, NO_SHOW, now, actor, outcome)
+    ticket, office = _ticket(s, ticket_id, office_id, "no_show", allowed=(CALLED,))
+    outcome = Outcome()
+    outcome.ticket = _finish(s, ticket, NO_SHOW, now, actor, office, outcome)
     return outcome
 
 
 def requeue(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None,
             keep_place: bool = True) -> Outcome:
     """Put a no-show back in the queue, if they return within the office's window."""
-    ticket = _ticket(s, ticket_id, office_id, "requeue", allowed=(NO_SHOW,))
-    window = timedelta(seconds=s.get(Office, ticket.office_id).no_show_window_s)
-    if ticket.finished_at is None or now - ticket.finished_at > window:
+    ticket, office = _ticket(s, ticket_id, office_id, "requeue", allowed=(NO_SHOW,))
+    if ticket.finished_at is None or now - ticket.finished_at > timedelta(seconds=office.no_show_window_s):
         raise Conflict("no_show_window_passed", number=ticket.number)
-    _back_to_queue(ticket, now, keep_place)
-    _log(s, ticket, now, actor, "requeued", keep_place=keep_place)
-    return Outcome(ticket, events=[_changed(ticket), _queue_changed(ticket.office_id)])
+    ticket = _update(s, ticket, **_back_to_queue(ticket, now, keep_place))
+    _log(_conn(s), ticket, now, actor, "requeued", keep_place=keep_place)
+    return Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
 
 
 def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None,
@@ -217,49 +291,50 @@ def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id
 
     It keeps its place by issue time unless keep_place is False (then it joins the back).
     """
-    ticket = _ticket(s, ticket_id, office_id, "transfer", allowed=(WAITING, CALLED, SERVING))
-    office = s.get(Office, ticket.office_id)
-    old_service, old_counter = ticket.service, ticket.counter
-    service = _service(s, office, service_code) if service_code else ticket.service
-    target = _counter(s, counter_id, office.id) if counter_id is not None else None
+    ticket, office = _ticket(s, ticket_id, office_id, "transfer", allowed=(WAITING, CALLED, SERVING))
+    office = office_info(s, office.id, counter_id=counter_id, service_code=service_code)
+    old_service = office.services[ticket.service_id]
+    service = office.service(service_code) if service_code else old_service
+    if service is None:
+        raise NotFound("service_not_found", service=service_code)
+    target = _counter_in(office, counter_id) if counter_id is not None else None
     if target is None and service.id == ticket.service_id:
         raise Conflict("same_service", number=ticket.number)
-    if target is not None and service.id not in {sv.id for sv in target.services}:
+    if target is not None and service.id not in target.service_ids:
         raise Conflict("counter_not_serving", counter=target.label, service=service.name)
-    ticket.service_id, ticket.service = service.id, service
-    ticket.assigned_counter_id = target.id if target else None
-    _back_to_queue(ticket, now, keep_place)
-    _log(s, ticket, now, actor, "transferred", keep_place=keep_place,
-         from_service=old_service.code, to_service=service.code,
-         from_counter=old_counter.label if old_counter else None,
+    old_counter = _counter_label(office, ticket)
+    ticket = _update(s, ticket, service_id=service.id, assigned_counter_id=target.id if target else None,
+                     **_back_to_queue(ticket, now, keep_place))
+    _log(_conn(s), ticket, now, actor, "transferred", keep_place=keep_place,
+         from_service=old_service.code, to_service=service.code, from_counter=old_counter,
          to_counter=target.label if target else None)
-    return Outcome(ticket, events=[_changed(ticket), _queue_changed(ticket.office_id)])
+    return Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
 
 
 def cancel(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
-    ticket = _ticket(s, ticket_id, office_id, "cancel", allowed=(WAITING, CALLED, SERVING, NO_SHOW))
-    was_waiting = ticket.status == WAITING
-    outcome = Outcome(ticket)
-    _finish(s, ticket, CANCELLED, now, actor, outcome)
-    if was_waiting:
-        outcome.events.append(_queue_changed(ticket.office_id))
+    ticket, office = _ticket(s, ticket_id, office_id, "cancel", allowed=(WAITING, CALLED, SERVING, NO_SHOW))
+    outcome = Outcome()
+    outcome.ticket = _finish(s, ticket, CANCELLED, now, actor, office, outcome)
+    if ticket.status == WAITING:
+        outcome.events.append(_queue_changed(office))
     return outcome
 
 
-def _finish(s: Session, ticket: Ticket, status: str, now: datetime, actor: str, outcome: Outcome) -> None:
-    previous = ticket.status
-    ticket.status, ticket.finished_at = status, now
+def _finish(s: Session, ticket: TicketState, status: str, now: datetime, actor: str,
+            office: OfficeInfo, outcome: Outcome) -> TicketState:
+    finished = _update(s, ticket, status=status, finished_at=now)
     action = {DONE: "completed", NO_SHOW: "no_show", CANCELLED: "cancelled"}[status]
-    _log(s, ticket, now, actor, action, previous=previous,
-         counter=ticket.counter.label if ticket.counter else None)
-    outcome.events.append(_changed(ticket))
+    _log(_conn(s), finished, now, actor, action, previous=ticket.status,
+         counter=_counter_label(office, finished))
+    if status == DONE:
+        directory(s).forget_service_time(ticket.service_id)
+    outcome.events.append(_changed(finished, office))
+    return finished
 
 
-def _back_to_queue(ticket: Ticket, now: datetime, keep_place: bool) -> None:
-    ticket.status, ticket.counter_id, ticket.counter = WAITING, None, None
-    ticket.called_at = ticket.started_at = ticket.finished_at = None
-    if not keep_place:
-        ticket.queued_at = now
+def _back_to_queue(ticket: TicketState, now: datetime, keep_place: bool) -> dict:
+    return {"status": WAITING, "counter_id": None, "called_at": None, "started_at": None,
+            "finished_at": None, "queued_at": ticket.queued_at if keep_place else now}
 
 
 # ---------------------------------------------------------------- counters
@@ -276,74 +351,73 @@ def set_counter(s: Session, counter_id: int, action: str, *, actor: str, now: da
                 office_id: int | None = None) -> Outcome:
     """Open, pause, resume or close a counter. Closing waits for its ticket to finish."""
     allowed, new_status = _COUNTER_MOVES[action]
-    counter = _counter(s, counter_id, office_id, lock=True)
+    conn = _conn(s)
+    counter = _lock_counter(conn, counter_id, office_id)
     if counter.status not in allowed:
         raise Conflict("counter_state", counter=counter.label, action_key=f"action.{action}",
                        status_key=f"counter_status.{counter.status}")
     if action == "close":
-        current = _active_ticket(s, counter.id)
+        current = conn.execute(_AT_COUNTER, {"counter_id": counter.id}).first()
         if current is not None:
             raise Conflict("counter_busy", counter=counter.label, number=current.number)
-    counter.status = new_status
+    changes = {"status": new_status}
     if action in ("open", "close"):
-        counter.priority_streak = 0
+        changes["priority_streak"] = 0
+    conn.execute(update(_C).where(_C.c.id == counter.id).values(**changes))
+    directory(s).forget(counter.office_id)  # wait estimates count open counters
+    state = CounterState(counter.id, counter.office_id, counter.label, new_status)
     event = Event(counter.office_id, "counter_changed",
-                  {"id": counter.id, "label": counter.label, "status": counter.status})
-    return Outcome(counter=counter, events=[event])
+                  {"id": counter.id, "label": counter.label, "status": new_status})
+    return Outcome(counter=state, events=[event])
 
 
 # ---------------------------------------------------------------- reading
 
-def position_and_wait(s: Session, ticket: Ticket) -> tuple[int | None, int | None]:
-    """People ahead in the same service, and the expected wait in seconds."""
+def office_info(s: Session, key: int | str, *, ticket: TicketState | None = None,
+                counter_id: int | None = None, service_code: str | None = None) -> OfficeInfo:
+    """The office's cached description; read again if it lacks what the caller names
+    (a service or counter another process added within the cache's lifetime)."""
+    office = directory(s).office(s, key)
+    if office is not None and not _knows(office, ticket, counter_id, service_code):
+        directory(s).forget(office.id)
+        office = directory(s).office(s, key)
+    if office is None:
+        raise NotFound("office_not_found", office=key)
+    return office
+
+
+def _knows(office: OfficeInfo, ticket: TicketState | None, counter_id: int | None,
+           service_code: str | None) -> bool:
+    counters = [counter_id] + ([ticket.counter_id, ticket.assigned_counter_id] if ticket else [])
+    return (all(c is None or c in office.counters for c in counters)
+            and (ticket is None or ticket.service_id in office.services)
+            and (service_code is None or office.service(service_code) is not None))
+
+
+def get_ticket(s: Session, ticket_id: int) -> TicketState | None:
+    row = _conn(s).execute(_BY_ID, {"id": ticket_id}).first()
+    return TicketState(**row._mapping) if row else None
+
+
+def ticket_by_public_token(s: Session, public_token: str) -> TicketState | None:
+    row = _conn(s).execute(_TICKET.where(_T.c.public_token == public_token)).first()
+    return TicketState(**row._mapping) if row else None
+
+
+def position_and_wait(s: Session, ticket: TicketState) -> tuple[int | None, int | None]:
+    """People ahead in the same service (priority first), and the expected wait in seconds."""
     if ticket.status != WAITING:
         return None, None
-    earlier = or_(Ticket.queued_at < ticket.queued_at,
-                  and_(Ticket.queued_at == ticket.queued_at, Ticket.id < ticket.id))
-    if ticket.priority:
-        ahead_clause = and_(Ticket.priority.is_(True), earlier)
-    else:
-        ahead_clause = or_(Ticket.priority.is_(True), earlier)
-    ahead = s.scalar(
-        select(func.count()).select_from(Ticket).where(
-            Ticket.office_id == ticket.office_id, Ticket.status == WAITING,
-            Ticket.service_id == ticket.service_id, Ticket.id != ticket.id, ahead_clause)
-    ) or 0
-    return ahead, round(ahead * _average_service_s(s, ticket) / _counters_for(s, ticket.service_id))
+    office = office_info(s, ticket.office_id, ticket=ticket)
+    ahead = _conn(s).execute(_AHEAD[ticket.priority], {
+        "office_id": ticket.office_id, "service_id": ticket.service_id, "id": ticket.id, "queued_at": ticket.queued_at}).scalar_one()
+    mean = directory(s).average_service_s(s, office, ticket.service_id)
+    return ahead, round(ahead * mean / office.counters_for(ticket.service_id))
 
 
-def _average_service_s(s: Session, ticket: Ticket) -> float:
-    since = ticket.queued_at - RECENT_WINDOW
-    rows = s.execute(
-        select(Ticket.called_at, Ticket.finished_at)
-        .where(Ticket.service_id == ticket.service_id, Ticket.status == DONE,
-               Ticket.finished_at > since, Ticket.called_at.is_not(None))
-        .order_by(Ticket.finished_at.desc()).limit(RECENT_SERVICE_TIMES)
-    ).all()
-    if not rows:
-        return float(s.get(Office, ticket.office_id).default_service_s)
-    return sum((done - called).total_seconds() for called, done in rows) / len(rows)
-
-
-def _counters_for(s: Session, service_id: int) -> int:
-    """Open counters serving the service; if none is open yet, all that serve it."""
-    base = (select(func.count()).select_from(Counter)
-            .join(counter_services, counter_services.c.counter_id == Counter.id)
-            .where(counter_services.c.service_id == service_id, Counter.active.is_(True)))
-    open_now = s.scalar(base.where(Counter.status == CounterStatus.OPEN.value))
-    return open_now or s.scalar(base) or 1
-
-
-def waiting_counts(s: Session, office_id: int) -> dict[str, int]:
-    counts = dict(s.execute(
-        select(Ticket.service_id, func.count()).where(
-            Ticket.office_id == office_id, Ticket.status == WAITING).group_by(Ticket.service_id)
-    ).all())
-    services = s.execute(
-        select(Service.id, Service.code).where(Service.office_id == office_id, Service.active.is_(True))
-        .order_by(Service.position)
-    ).all()
-    return {code: counts.get(sid, 0) for sid, code in services}
+def waiting_counts(s: Session, office: OfficeInfo) -> dict[str, int]:
+    counts = dict(_conn(s).execute(_WAITING_BY_SERVICE, {"office_id": office.id}).all())
+    return {sv.code: counts.get(sv.id, 0) for sv in office.active_services()}
 
 
 # ---------------------------------------------------------------- helpers
@@ -356,35 +430,15 @@ def stamp(s: Session, events: list[Event]) -> None:
     for ev in events:
         by_office.setdefault(ev.office_id, []).append(ev)
     for oid, evs in by_office.items():
-        last = s.execute(
-            update(Office).where(Office.id == oid)
-            .values(event_seq=Office.event_seq + len(evs)).returning(Office.event_seq)
-        ).scalar_one()
+        last = _conn(s).execute(_SEQ, {"office_id": oid, "n": len(evs)}).scalar_one()
         for i, ev in enumerate(evs):
             ev.seq = last - len(evs) + 1 + i
             if ev.fill is not None:
                 ev.data = ev.fill(s)
 
 
-def _office_by_code(s: Session, code: str, office_id: int | None) -> Office:
-    office = s.scalar(select(Office).where(Office.code == code))
-    if office is None:
-        raise NotFound("office_not_found", office=code)
-    if office_id is not None and office.id != office_id:
-        raise Forbidden("other_office")
-    return office
-
-
-def _service(s: Session, office: Office, code: str) -> Service:
-    service = s.scalar(select(Service).where(
-        Service.office_id == office.id, Service.code == code, Service.active.is_(True)))
-    if service is None:
-        raise NotFound("service_not_found", service=code)
-    return service
-
-
-def _counter(s: Session, counter_id: int, office_id: int | None, lock: bool = False) -> Counter:
-    counter = s.get(Counter, counter_id, with_for_update=lock or None)
+def _lock_counter(conn: Connection, counter_id: int, office_id: int | None):
+    counter = conn.execute(_LOCK_COUNTER, {"id": counter_id}).first()
     if counter is None or not counter.active:
         raise NotFound("counter_not_found", counter=counter_id)
     if office_id is not None and counter.office_id != office_id:
@@ -392,45 +446,59 @@ def _counter(s: Session, counter_id: int, office_id: int | None, lock: bool = Fa
     return counter
 
 
-def _ticket(s: Session, ticket_id: int, office_id: int | None, action: str, allowed: tuple) -> Ticket:
-    ticket = s.get(Ticket, ticket_id, with_for_update={"of": Ticket})
-    if ticket is None:
+def _counter_in(office: OfficeInfo, counter_id: int) -> CounterInfo:
+    counter = office.counters.get(counter_id)
+    if counter is None or not counter.active:
+        raise NotFound("counter_not_found", counter=counter_id)
+    return counter
+
+
+def _counter_label(office: OfficeInfo, ticket: TicketState) -> str | None:
+    return office.counters[ticket.counter_id].label if ticket.counter_id else None
+
+
+def _ticket(s: Session, ticket_id: int, office_id: int | None, action: str,
+            allowed: tuple) -> tuple[TicketState, OfficeInfo]:
+    row = _conn(s).execute(_LOCK_BY_ID, {"id": ticket_id}).first()
+    if row is None:
         raise NotFound("ticket_not_found", ticket=ticket_id)
+    ticket = TicketState(**row._mapping)
     if office_id is not None and ticket.office_id != office_id:
         raise Forbidden("other_office")
     if ticket.status not in allowed:
         raise Conflict("ticket_state", number=ticket.number, action_key=f"action.{action}",
                        status_key=f"ticket_status.{ticket.status}")
-    return ticket
+    return ticket, office_info(s, ticket.office_id, ticket=ticket)
 
 
-def _active_ticket(s: Session, counter_id: int) -> Ticket | None:
-    return s.scalar(select(Ticket).where(
-        Ticket.counter_id == counter_id, Ticket.status.in_(ACTIVE_AT_COUNTER)).limit(1))
+def _update(s: Session, ticket: TicketState, **changes) -> TicketState:
+    row = _conn(s).execute(update(_T).where(_T.c.id == ticket.id).values(**changes).returning(*_T.c)).one()
+    return TicketState(**row._mapping)
 
 
-def _log(s: Session, ticket: Ticket, now: datetime, actor: str, action: str, **data) -> None:
-    s.add(TicketEvent(ticket_id=ticket.id, office_id=ticket.office_id, at=now,
-                      actor=actor[:120], action=action, data=data))
+def _log(conn: Connection, ticket: TicketState, now: datetime, actor: str, action: str, **data) -> None:
+    conn.execute(_LOG, {"ticket_id": ticket.id, "office_id": ticket.office_id, "at": now,
+                        "actor": actor[:120], "action": action, "data": data})
 
 
-def _called(ticket: Ticket, *, recall: bool) -> Event:
+def _called(ticket: TicketState, office: OfficeInfo, *, recall: bool) -> Event:
+    counter = office.counters[ticket.counter_id]
     return Event(ticket.office_id, "ticket_called", {
-        "id": ticket.id, "number": ticket.number, "counter": ticket.counter.label,
-        "counter_number": ticket.counter.number, "service": ticket.service.code, "recall": recall,
+        "id": ticket.id, "number": ticket.number, "counter": counter.label,
+        "counter_number": counter.number, "service": office.services[ticket.service_id].code,
+        "recall": recall,
     })
 
 
-def _changed(ticket: Ticket) -> Event:
+def _changed(ticket: TicketState, office: OfficeInfo) -> Event:
     return Event(ticket.office_id, "ticket_changed", {
         "id": ticket.id, "number": ticket.number, "status": ticket.status,
-        "service": ticket.service.code, "counter": ticket.counter.label if ticket.counter else None,
+        "service": office.services[ticket.service_id].code, "counter": _counter_label(office, ticket),
     })
 
 
-def _queue_changed(office_id: int) -> Event:
+def _queue_changed(office: OfficeInfo) -> Event:
     """The waiting counts are read in `stamp`, after the office row lock: on PostgreSQL
     (READ COMMITTED) a count taken earlier misses changes that concurrent transactions
     commit before ours takes a higher seq, and the newest event would then be wrong."""
-    return Event(office_id, "queue_changed", {},
-                 fill=lambda sess: {"waiting": waiting_counts(sess, office_id)})
+    return Event(office.id, "queue_changed", {}, fill=lambda sess: {"waiting": waiting_counts(sess, office)})

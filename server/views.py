@@ -23,18 +23,21 @@ def name_in(obj, lang: str) -> str:
     return obj.name_en if lang == "en" and obj.name_en else obj.name
 
 
-def ticket(s: Session, t: Ticket, base_url: str, lang: str = "vi") -> dict:
+def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi") -> dict:
     position, wait = queue.position_and_wait(s, t)
+    office = queue.office_info(s, t.office_id, ticket=t)
+    service = office.services[t.service_id]
+    counter = office.counters[t.counter_id] if t.counter_id else None
     return {
         "id": t.id,
         "number": t.number,
-        "service": t.service.code,
-        "service_name": name_in(t.service, lang),
+        "service": service.code,
+        "service_name": name_in(service, lang),
         "status": t.status,
         "priority": t.priority,
         "channel": t.channel,
-        "counter": t.counter.label if t.counter else None,
-        "counter_number": t.counter.number if t.counter else None,
+        "counter": counter.label if counter else None,
+        "counter_number": counter.number if counter else None,
         "position": position,
         "estimated_wait_s": wait,
         "issued_at": iso(t.issued_at),
@@ -87,7 +90,7 @@ def board(s: Session, office_id: int, today) -> dict:
              "service": t.service.code, "status": t.status}
             for t, c in at_counters
         ],
-        "waiting": queue.waiting_counts(s, office_id),
+        "waiting": queue.waiting_counts(s, queue.office_info(s, office_id)),
         "recent": [
             {"number": t.number, "service": t.service.code, "status": t.status,
              "counter": t.counter.label if t.counter else None, "called_at": iso(t.called_at)}

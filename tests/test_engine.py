@@ -131,7 +131,7 @@ def test_position_counts_priority_first_then_earlier_tickets(state, clock):
     p = issue(state, priority=True)
     issue(state, "CT")  # another service does not count
     with state.db.read() as s:
-        pos = {t.number: queue.position_and_wait(s, s.merge(t))[0] for t in (a, b, p)}
+        pos = {t.number: queue.position_and_wait(s, queue.get_ticket(s, t.id))[0] for t in (a, b, p)}
     assert pos == {a.number: 1, b.number: 2, p.number: 0}
 
 
@@ -145,12 +145,12 @@ def test_wait_estimate_uses_recent_service_times_and_open_counters(state, clock)
         state.perform(queue.call_next, c1, actor=ACTOR, complete_current=True)
     waiting = [issue(state) for _ in range(3)]
     with state.db.read() as s:
-        last = s.merge(waiting[-1])
+        last = queue.get_ticket(s, waiting[-1].id)
         # Counters serving HT: Quầy 1, 2, 6; only Quầy 2 is open.
         assert queue.position_and_wait(s, last) == (2, 600)
     open_counter(state, "Quầy 1")
     with state.db.read() as s:
-        assert queue.position_and_wait(s, s.merge(waiting[-1])) == (2, 300)
+        assert queue.position_and_wait(s, queue.get_ticket(s, waiting[-1].id)) == (2, 300)
 
 
 def test_wait_estimate_falls_back_to_the_office_default(state):
@@ -158,7 +158,7 @@ def test_wait_estimate_falls_back_to_the_office_default(state):
     t = issue(state)
     with state.db.read() as s:
         # Default 6 minutes, no counter open: assume the three HT counters will open.
-        assert queue.position_and_wait(s, s.merge(t)) == (1, 120)
+        assert queue.position_and_wait(s, t) == (1, 120)
 
 
 # ---------------------------------------------------------------- calling order
@@ -295,7 +295,9 @@ def test_transfer_keeps_place_by_issue_time_unless_told(state, clock):
     ct_ticket = issue(state, "CT")
     call(state, ht)
     moved = state.perform(queue.transfer, early.id, actor=ACTOR, service_code="CT").ticket
-    assert (moved.status, moved.service.code, moved.number, moved.counter_id) == ("waiting", "CT", "1001", None)
+    with state.db.read() as s:
+        ct_id = queue.office_info(s, "demo").service("CT").id
+    assert (moved.status, moved.service_id, moved.number, moved.counter_id) == ("waiting", ct_id, "1001", None)
     assert call(state, ct, complete_current=False).number == "1001"  # issued before 2001
     clock.advance(seconds=1)
     state.perform(queue.transfer, early.id, actor=ACTOR, service_code="KD", keep_place=False)

@@ -1,0 +1,155 @@
+"""What an office looks like (services, counters, hours), cached briefly in each process.
+
+Every request needs it and it rarely changes, so reading it from the database each
+time cost more than the queue work itself. Changes made in this process (an office
+import, a counter opening) clear the cache at once; changes made by another process
+are seen within `TTL` seconds.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Counter, Office, Service, Ticket, counter_services
+
+TTL = 2.0
+SERVICE_TIME_TTL = 15.0
+RECENT_SERVICE_TIMES = 20  # completed tickets averaged for the wait estimate
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    id: int
+    code: str
+    name: str
+    name_en: str
+    number_start: int
+    number_end: int
+    prefix: str | None
+    digits: int
+    paused: bool
+    active: bool
+
+    def format_number(self, n: int) -> str:
+        return f"{self.prefix or ''}{n:0{self.digits}d}"
+
+
+@dataclass(frozen=True)
+class CounterInfo:
+    id: int
+    label: str
+    number: int
+    status: str
+    active: bool
+    service_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class OfficeInfo:
+    id: int
+    code: str
+    name: str
+    name_en: str
+    timezone: str
+    hours: dict
+    closed_dates: list
+    priority_cap: int
+    no_show_window_s: int
+    default_service_s: int
+    services: dict[int, ServiceInfo]  # every service, also deactivated ones old tickets name
+    counters: dict[int, CounterInfo]
+
+    def service(self, code: str) -> ServiceInfo | None:
+        return next((sv for sv in self.services.values() if sv.code == code and sv.active), None)
+
+    def active_services(self) -> list[ServiceInfo]:
+        return [sv for sv in self.services.values() if sv.active]
+
+    def counters_for(self, service_id: int) -> int:
+        """Open counters serving the service; if none is open yet, all that serve it."""
+        serving = [c for c in self.counters.values() if c.active and service_id in c.service_ids]
+        return sum(c.status == "open" for c in serving) or len(serving) or 1
+
+
+class Directory:
+    """One per `Database`; sessions of that database carry it in `session.info`."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._offices: dict[int | str, tuple[float, OfficeInfo]] = {}
+        self._service_times: dict[int, tuple[float, float | None]] = {}
+
+    def office(self, s: Session, key: int | str) -> OfficeInfo | None:
+        """The office by id or by code."""
+        hit = self._offices.get(key)
+        now = time.monotonic()
+        if hit and hit[0] > now:
+            return hit[1]
+        info = _load(s, key)
+        if info is not None:
+            with self._lock:
+                self._offices[info.id] = self._offices[info.code] = (now + TTL, info)
+        return info
+
+    def average_service_s(self, s: Session, office: OfficeInfo, service_id: int) -> float:
+        """Mean of the last completed service times of a service (or the office default)."""
+        hit = self._service_times.get(service_id)
+        now = time.monotonic()
+        if hit and hit[0] > now:
+            mean = hit[1]
+        else:
+            rows = s.execute(
+                select(Ticket.called_at, Ticket.finished_at)
+                .where(Ticket.service_id == service_id, Ticket.status == "done",
+                       Ticket.called_at.is_not(None))
+                .order_by(Ticket.finished_at.desc()).limit(RECENT_SERVICE_TIMES)
+            ).all()
+            mean = (sum((done - called).total_seconds() for called, done in rows) / len(rows)
+                    if rows else None)
+            with self._lock:
+                self._service_times[service_id] = (now + SERVICE_TIME_TTL, mean)
+        return float(office.default_service_s) if mean is None else mean
+
+    def forget(self, office_id: int) -> None:
+        """The office changed in this process: read it again next time."""
+        with self._lock:
+            for key, (_, info) in list(self._offices.items()):
+                if info.id == office_id:
+                    del self._offices[key]
+
+    def forget_service_time(self, service_id: int) -> None:
+        """A ticket was completed: the next estimate reads the fresh average."""
+        self._service_times.pop(service_id, None)
+
+
+def directory(s: Session) -> Directory:
+    return s.info["directory"]
+
+
+def _load(s: Session, key: int | str) -> OfficeInfo | None:
+    office = s.scalar(select(Office).where(Office.id == key if isinstance(key, int) else Office.code == key))
+    if office is None:
+        return None
+    services = {
+        sv.id: ServiceInfo(sv.id, sv.code, sv.name, sv.name_en, sv.number_start, sv.number_end,
+                           sv.prefix, sv.digits, sv.paused, sv.active)
+        for sv in s.scalars(select(Service).where(Service.office_id == office.id).order_by(Service.position))
+    }
+    served: dict[int, set[int]] = {}
+    for counter_id, service_id in s.execute(
+            select(counter_services.c.counter_id, counter_services.c.service_id)
+            .join(Counter, Counter.id == counter_services.c.counter_id)
+            .where(Counter.office_id == office.id)):
+        served.setdefault(counter_id, set()).add(service_id)
+    counters = {
+        c.id: CounterInfo(c.id, c.label, c.number, c.status, c.active, frozenset(served.get(c.id, ())))
+        for c in s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.position))
+    }
+    return OfficeInfo(office.id, office.code, office.name, office.name_en, office.timezone,
+                      office.hours, office.closed_dates, office.priority_cap, office.no_show_window_s,
+                      office.default_service_s, services, counters)
+
