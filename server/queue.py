@@ -130,6 +130,8 @@ _HEAD = (
 _CALL = (update(_T).where(_T.c.id == bindparam("ticket_id"))
          .values(status=CALLED, counter_id=bindparam("counter_id"), called_at=bindparam("now"),
                  assigned_counter_id=None).returning(*_T.c))
+_FINISH = (update(_T).where(_T.c.id == bindparam("ticket_id"))
+           .values(status=bindparam("status"), finished_at=bindparam("now")).returning(*_T.c))
 _STREAK = update(_C).where(_C.c.id == bindparam("counter_id")).values(priority_streak=bindparam("streak"))
 _WAITING_BY_SERVICE = (select(_T.c.service_id, func.count())
                        .where(_T.c.office_id == bindparam("office_id"), _T.c.status == WAITING)
@@ -322,7 +324,8 @@ def cancel(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: 
 
 def _finish(s: Session, ticket: TicketState, status: str, now: datetime, actor: str,
             office: OfficeInfo, outcome: Outcome) -> TicketState:
-    finished = _update(s, ticket, status=status, finished_at=now)
+    row = _conn(s).execute(_FINISH, {"ticket_id": ticket.id, "status": status, "now": now}).one()
+    finished = TicketState(**row._mapping)
     action = {DONE: "completed", NO_SHOW: "no_show", CANCELLED: "cancelled"}[status]
     _log(_conn(s), finished, now, actor, action, previous=ticket.status,
          counter=_counter_label(office, finished))
