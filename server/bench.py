@@ -1,6 +1,8 @@
 """`motcua bench`: drive a real server on 127.0.0.1 and print one line per figure.
 
-Three measurements, one after the other:
+Four measurements, one after the other:
+  http floor N clients request GET /healthz (one SELECT 1): what the HTTP stack
+             alone allows, the ceiling for every figure below;
   issue      N kiosk clients issue tickets as fast as they can, round-robin over
              the bench offices and their services;
   call-next  M counters of one office call the next ticket (completing the previous
@@ -228,9 +230,15 @@ class _Http:
         head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                 f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n").encode()
+        return await self._exchange(head + body)
+
+    async def get(self, path: str) -> tuple[int, dict | None]:
+        return await self._exchange(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
+
+    async def _exchange(self, request: bytes) -> tuple[int, dict | None]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        self.writer.write(head + body)
+        self.writer.write(request)
         raw = await self.reader.readuntil(b"\r\n\r\n")
         lines = raw.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
@@ -263,9 +271,28 @@ class _Bench:
         self.opened: set[int] = set()
 
     async def all(self, kiosks: int, counters: int, displays: int, call_rate: float, db: Database) -> None:
+        await self.floor(kiosks)
         issue_rate = await self.issue(kiosks)
         await self.call_next(counters, db, issue_rate)
         await self.display(displays, call_rate)
+
+    async def floor(self, clients: int) -> None:
+        """What the HTTP stack alone allows: GET /healthz runs one SELECT 1 and nothing else."""
+        count = 0
+
+        async def client(deadline: float) -> None:
+            nonlocal count
+            http = _Http(self.base)
+            try:
+                while time.perf_counter() < deadline:
+                    status, _ = await http.get("/healthz")
+                    count += status == 200
+            finally:
+                await http.close()
+
+        elapsed = await self._run_for(client, clients)
+        click.echo(f"http floor: {count / elapsed:.0f} requests/s  (GET /healthz, {clients} clients, "
+                   f"{elapsed:.1f} s, {self.kind})")
 
     async def issue(self, kiosks: int) -> float:
         """Kiosks issue back to back, each request to the next office and service in turn."""
