@@ -62,6 +62,10 @@ SPARE_THREADS = 200  # server threads beyond one per open socket and client conn
 
 def run(database_url: str | None, url: str | None, kiosks: int, counters: int, displays: int,
         offices: int, seconds: float, call_rate: float) -> None:
+    try:
+        import aiohttp  # noqa: F401 - the display clients run on it
+    except ImportError:
+        raise click.UsageError("Cần cài thêm / needs: pip install 'motcua[bench]'") from None
     if url and not database_url:
         raise click.UsageError("--url cần --database-url của chính máy chủ đó / "
                                "--url needs --database-url of that server's database")
