@@ -14,7 +14,6 @@ from .clock import Clock
 from .db import Database
 from .errors import Busy
 from .i18n import LANG_COOKIE, LANGUAGES, request_language, t
-from .models import Office
 from .realtime import Hub
 from .settings import Settings
 
@@ -54,10 +53,10 @@ class Motcua:
                     result = render(s, outcome) if render else outcome
                 break
             except OperationalError as e:
-                if not _transient(e) or attempt == ATTEMPTS - 1:
-                    if _transient(e):
-                        raise Busy() from e
+                if not _transient(e):
                     raise
+                if attempt == ATTEMPTS - 1:
+                    raise Busy() from e
                 log.warning("retrying %s after %s", use_case.__name__, e.orig)
         self.hub.publish(outcome.events)
         return result
@@ -70,8 +69,8 @@ class Motcua:
 
     def board(self, office_id: int) -> dict:
         with self.db.read() as s:
-            office = s.get(Office, office_id)
-            return views.board(s, office_id, hours.service_day(self.clock.now(), office.timezone))
+            office = queue.office_info(s, office_id)
+            return views.board(s, office, hours.service_day(self.clock.now(), office.timezone))
 
     def base_url(self) -> str:
         return self.settings.public_url or request.host_url
@@ -86,11 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     test_config = test_config or {}
     settings = test_config.get("SETTINGS") or Settings.from_env(Path(app.instance_path))
-    app.config.update(
-        SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=64 * 1024,
-        JSON_SORT_KEYS=False,
-    )
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024)
     app.config.update({k: v for k, v in test_config.items() if k not in ("SETTINGS", "CLOCK")})
     app.url_map.converters["id"] = IdConverter
     app.json.ensure_ascii = False

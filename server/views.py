@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import hours, queue
-from .models import ACTIVE_AT_COUNTER, Counter, Office, Ticket
+from .directory import OfficeInfo
+from .models import ACTIVE_AT_COUNTER, Office, Ticket
 
 RECENT_CALLS = 10
 
@@ -70,30 +71,33 @@ def office(o: Office, now: datetime, lang: str = "vi") -> dict:
     }
 
 
-def board(s: Session, office_id: int, today) -> dict:
+def board(s: Session, office: OfficeInfo, today) -> dict:
     """The lobby snapshot; read in one snapshot transaction so `seq` matches the data."""
-    seq = s.scalar(select(Office.event_seq).where(Office.id == office_id))
+    seq = s.scalar(select(Office.event_seq).where(Office.id == office.id))
     at_counters = s.execute(
-        select(Ticket, Counter).join(Counter, Counter.id == Ticket.counter_id)
-        .where(Ticket.office_id == office_id, Ticket.status.in_(ACTIVE_AT_COUNTER))
-        .order_by(Counter.position)
+        select(Ticket.number, Ticket.service_id, Ticket.status, Ticket.counter_id)
+        .where(Ticket.office_id == office.id, Ticket.status.in_(ACTIVE_AT_COUNTER))
     ).all()
-    recent = s.scalars(
-        select(Ticket).where(Ticket.office_id == office_id, Ticket.day == today,
-                             Ticket.called_at.is_not(None))
+    recent = s.execute(
+        select(Ticket.number, Ticket.service_id, Ticket.status, Ticket.counter_id, Ticket.called_at)
+        .where(Ticket.office_id == office.id, Ticket.day == today, Ticket.called_at.is_not(None))
         .order_by(Ticket.called_at.desc(), Ticket.id.desc()).limit(RECENT_CALLS)
     ).all()
+    counter_order = list(office.counters)
+    serving = sorted(at_counters, key=lambda t: counter_order.index(t.counter_id))
     return {
         "seq": seq,
         "serving": [
-            {"counter": c.label, "counter_number": c.number, "number": t.number,
-             "service": t.service.code, "status": t.status}
-            for t, c in at_counters
+            {"counter": office.counters[t.counter_id].label,
+             "counter_number": office.counters[t.counter_id].number, "number": t.number,
+             "service": office.services[t.service_id].code, "status": t.status}
+            for t in serving
         ],
-        "waiting": queue.waiting_counts(s, queue.office_info(s, office_id)),
+        "waiting": queue.waiting_counts(s, office),
         "recent": [
-            {"number": t.number, "service": t.service.code, "status": t.status,
-             "counter": t.counter.label if t.counter else None, "called_at": iso(t.called_at)}
+            {"number": t.number, "service": office.services[t.service_id].code, "status": t.status,
+             "counter": office.counters[t.counter_id].label if t.counter_id else None,
+             "called_at": iso(t.called_at)}
             for t in recent
         ],
     }
