@@ -85,8 +85,10 @@ def run_server(host: str, port: int, threads: int) -> None:
                 "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
                 "workers": 1, "worker_class": "gthread", "threads": threads,
                 "worker_connections": max(1000, threads * 2), "keepalive": 5,
-                "timeout": 60, "graceful_timeout": 10, "accesslog": None,
-                "control_socket_disable": True,
+                # Each open screen is a request that never ends; on stop they are cut after
+                # 5 s and reconnect by themselves to the next server.
+                "timeout": 60, "graceful_timeout": 5, "accesslog": None,
+                "control_socket_disable": True,  # several servers may share a host and user
             }.items():
                 self.cfg.set(key, value)
 
