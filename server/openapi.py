@@ -57,7 +57,10 @@ def document() -> dict:
                                        "properties": {"service": {"type": "string"},
                                                       "priority": {"type": "boolean"}}}, True),
             "responses": {"201": _ticket_reply("The new ticket"), **_ERRORS}}},
-        "/tickets/{id}": {"get": {"summary": "A ticket", "parameters": [_ID],
+        "/tickets/{id}": {"get": {"summary": "A ticket",
+                                  "description": "Any token of the ticket's office but a lobby "
+                                                 "display's (a ticket carries its status link).",
+                                  "parameters": [_ID],
                                   "responses": {"200": _ticket_reply(), **_ERRORS}}},
         "/tickets/{id}/events": {"get": {
             "summary": "A ticket's history", "parameters": [_ID],
