@@ -78,6 +78,7 @@ class Event:
     name: str
     data: dict
     seq: int = 0
+    room: str | None = None  # None: the office's room; otherwise one device's, say
     # Builds `data` in `stamp`, once the office row is locked: what it reads then includes
     # every change with a lower seq (see `_queue_changed`).
     fill: Callable[[Session], dict] | None = field(default=None, repr=False, compare=False)

@@ -16,6 +16,11 @@ def room(office_id: int) -> str:
     return f"office:{office_id}"
 
 
+def device_room(device_id: int) -> str:
+    """A kiosk's own room: its print jobs and print results go there."""
+    return f"device:{device_id}"
+
+
 class Hub:
     def __init__(self, app, state):
         self.state = state
@@ -28,10 +33,12 @@ class Hub:
         )
         self.socketio.on_event("connect", self._connect)
         self.socketio.on_event("board", self._board)
+        # Other parts (printing) add work here: hook(principal, auth, sid) after joining.
+        self.on_connect: list = []
 
     def publish(self, events: list[Event]) -> None:
         for ev in events:
-            self.socketio.emit(ev.name, ev.payload(), to=room(ev.office_id))
+            self.socketio.emit(ev.name, ev.payload(), to=ev.room or room(ev.office_id))
 
     def _principal(self, auth):
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -45,7 +52,11 @@ class Hub:
             raise ConnectionRefusedError("unauthorized")
         request.environ["motcua.principal"] = principal
         join_room(room(principal.office_id))
+        if principal.device_id is not None:
+            join_room(device_room(principal.device_id))
         self.socketio.emit("board", self.state.board(principal.office_id), to=request.sid)
+        for hook in self.on_connect:
+            hook(principal, auth, request.sid)
 
     def _board(self, *_args):
         """A client that noticed a gap in `seq` asks for the snapshot again."""
