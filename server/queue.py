@@ -314,8 +314,12 @@ def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id
     return Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
 
 
-def cancel(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
-    ticket, office = _ticket(s, ticket_id, office_id, "cancel", allowed=(WAITING, CALLED, SERVING, NO_SHOW))
+def cancel(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None,
+           by_citizen: bool = False) -> Outcome:
+    """Staff may cancel until the ticket is finished; the citizen (status page) only
+    before being served: checked under the row lock, so a call racing it cannot slip by."""
+    allowed = (WAITING, CALLED) if by_citizen else (WAITING, CALLED, SERVING, NO_SHOW)
+    ticket, office = _ticket(s, ticket_id, office_id, "cancel", allowed=allowed)
     outcome = Outcome()
     outcome.ticket = _finish(s, ticket, CANCELLED, now, actor, office, outcome)
     if ticket.status == WAITING:
