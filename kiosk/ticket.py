@@ -1,0 +1,173 @@
+"""The printed ticket: one image holding every word and the QR code, then ESC/POS bytes.
+
+Most receipt printers have no usable Vietnamese code page, so the whole ticket is drawn
+with Pillow in the bundled Be Vietnam Pro font and sent as a raster image: every
+diacritic prints on every printer. The QR code is drawn into the same image rather than
+sent with the printer's own QR command (`GS ( k`), which not every model understands.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+
+import server
+from server.i18n import t
+
+FONTS = Path(server.__file__).parent / "static" / "fonts"
+# Printable dots across the paper at 203 dpi, the common thermal head.
+PAPER_DOTS = {58: 384, 80: 576}
+# A profile python-escpos knows that cuts paper; its width is set per ticket below.
+ESCPOS_PROFILE = "TM-T20II"
+
+
+@dataclass
+class TicketPrint:
+    office_name: str
+    service_name: str
+    number: str
+    issued_at: datetime  # aware, already in the office's local time
+    ahead: int | None
+    wait_minutes: int | None
+    status_url: str
+    priority: bool = False
+    lang: str = "vi"
+
+
+@lru_cache(maxsize=32)
+def _font(weight: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONTS / f"BeVietnamPro-{weight}.ttf"), size)
+
+
+def _greedy(draw: ImageDraw.ImageDraw, words: list[str], font: ImageFont.FreeTypeFont, width: float) -> list[str]:
+    lines: list[str] = []
+    for word in words:
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and draw.textlength(candidate, font=font) <= width:
+            lines[-1] = candidate
+        else:
+            lines.append(word)
+    return lines
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    """Break text at spaces into as few lines as fit, balanced so no word is left alone on the last."""
+    words = text.split()
+    lines = _greedy(draw, words, font, width)
+    narrowest = width
+    while len(lines) > 1:
+        trial = _greedy(draw, words, font, narrowest - 8)
+        if len(trial) > len(lines):
+            break
+        narrowest -= 8
+    return _greedy(draw, words, font, narrowest)
+
+
+class _Canvas:
+    """Lays out centred blocks top to bottom on a tall white page, cropped at the end."""
+
+    def __init__(self, width: int):
+        self.width = width
+        self.margin = width // 24
+        self.image = Image.new("L", (width, 3000), 255)
+        self.draw = ImageDraw.Draw(self.image)
+        self.y = self.margin
+
+    def text(self, text: str, weight: str, size: int, gap: int = 0) -> None:
+        font = _font(weight, size)
+        ascent, descent = font.getmetrics()
+        for line in _wrap(self.draw, text, font, self.width - 2 * self.margin):
+            # Anchor "ms" (middle, baseline) keeps stacked Vietnamese marks (ệ, ử) inside the line.
+            self.draw.text((self.width // 2, self.y + ascent), line, font=font, fill=0, anchor="ms")
+            self.y += ascent + descent
+        self.y += gap
+
+    def big_number(self, number: str, height: int, gap: int) -> None:
+        """The number, its digits `height` dots tall or less if it would not fit across."""
+        size = int(height / 0.72)  # Be Vietnam Pro's digits stand about 0.72 em tall
+        while size > 20 and self.draw.textlength(number, font=_font("ExtraBold", size)) > self.width - 2 * self.margin:
+            size -= 4
+        font = _font("ExtraBold", size)
+        left, top, right, bottom = self.draw.textbbox((self.width // 2, self.y), number, font=font, anchor="mt")
+        self.draw.text((self.width // 2, self.y - (top - self.y)), number, font=font, fill=0, anchor="mt")
+        self.y += bottom - top + gap
+
+    def banner(self, text: str, size: int, gap: int) -> None:
+        """White text on a black band: the priority mark, seen at a glance."""
+        font = _font("ExtraBold", size)
+        pad = size // 3
+        left, top, right, bottom = self.draw.textbbox((0, 0), text, font=font)
+        band_w, band_h = right - left + 4 * pad, bottom - top + 2 * pad
+        x0 = (self.width - band_w) // 2
+        self.draw.rectangle((x0, self.y, x0 + band_w, self.y + band_h), fill=0)
+        self.draw.text((x0 + 2 * pad - left, self.y + pad - top), text, font=font, fill=255)
+        self.y += band_h + gap
+
+    def rule(self, gap: int) -> None:
+        self.draw.line((self.margin, self.y, self.width - self.margin, self.y), fill=0, width=2)
+        self.y += gap
+
+    def qr(self, data: str, target: int, gap: int) -> None:
+        """A QR code about `target` dots wide, drawn module by module so edges stay sharp."""
+        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+        code.add_data(data)
+        code.make(fit=True)
+        matrix = code.get_matrix()
+        box = max(3, target // len(matrix))
+        x0 = (self.width - box * len(matrix)) // 2
+        for r, row in enumerate(matrix):
+            for c, dark in enumerate(row):
+                if dark:
+                    x, y = x0 + c * box, self.y + r * box
+                    self.draw.rectangle((x, y, x + box - 1, y + box - 1), fill=0)
+        self.y += box * len(matrix) + gap
+
+    def finish(self) -> Image.Image:
+        return self.image.crop((0, 0, self.width, self.y + self.margin)).point(lambda v: 255 if v >= 128 else 0, "1")
+
+
+def render(ticket: TicketPrint, paper_mm: int = 80) -> Image.Image:
+    """The ticket as a black-and-white image as wide as the paper's printable dots."""
+    if paper_mm not in PAPER_DOTS:
+        raise ValueError(f"paper width must be one of {sorted(PAPER_DOTS)} mm, not {paper_mm}")
+    width = PAPER_DOTS[paper_mm]
+    s = width / 576  # sizes below are for 80 mm paper
+    lang = ticket.lang
+    page = _Canvas(width)
+    page.text(ticket.office_name, "SemiBold", round(24 * s), gap=round(10 * s))
+    page.rule(gap=round(14 * s))
+    page.text(ticket.service_name, "Bold", round(34 * s), gap=round(8 * s))
+    page.text(t("printer.ticket.number", lang), "Regular", round(24 * s), gap=round(6 * s))
+    page.big_number(ticket.number, round(150 * s), gap=round(22 * s))
+    if ticket.priority:
+        page.banner(t("printer.ticket.priority", lang), round(34 * s), gap=round(16 * s))
+    page.text(t("printer.ticket.issued", lang, date=f"{ticket.issued_at:%d/%m/%Y}",
+                time=f"{ticket.issued_at:%H:%M}"), "Regular", round(24 * s), gap=round(2 * s))
+    if ticket.ahead is not None:
+        page.text(t("printer.ticket.ahead", lang, count=ticket.ahead), "SemiBold", round(26 * s), gap=round(2 * s))
+    if ticket.wait_minutes is not None:
+        page.text(t("printer.ticket.wait", lang, minutes=ticket.wait_minutes), "Regular", round(24 * s))
+    page.y += round(18 * s)
+    # 58 mm paper keeps a larger share of its width for the code, so phones still read it.
+    page.qr(ticket.status_url, 250 if paper_mm == 80 else 210, gap=round(18 * s))
+    page.text(t("printer.ticket.note", lang), "Regular", round(21 * s))
+    return page.finish()
+
+
+def escpos_bytes(ticket: TicketPrint, paper_mm: int = 80) -> bytes:
+    """ESC/POS for one ticket: initialise (ESC @), the image as raster (GS v 0), feed and cut (GS V)."""
+    from escpos.printer import Dummy
+
+    image = render(ticket, paper_mm)
+    printer = Dummy(profile=ESCPOS_PROFILE)
+    # Set on the instance: the profile class's data is shared by every printer object.
+    printer.profile.profile_data = {**printer.profile.profile_data,
+                                    "media": {"width": {"mm": paper_mm, "pixels": PAPER_DOTS[paper_mm]}}}
+    printer.hw("INIT")
+    printer.image(image)
+    printer.cut()
+    return printer.output
