@@ -27,6 +27,8 @@ _ID = {"name": "id", "in": "path", "required": True,
        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
 _OFFICE = {"name": "office", "in": "path", "required": True,
            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}}
+_PUBLIC_TOKEN = {"name": "token", "in": "path", "required": True,
+                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{10,40}$"}}
 _EMPTY = _json_body({"type": "object", "additionalProperties": False})
 
 
@@ -91,6 +93,17 @@ def document() -> dict:
                                        "counter": {"type": "integer", "minimum": 1},
                                        "keep_place": {"type": "boolean"}}}, True)),
     }
+    paths["/public/tickets/{token}"] = {"get": {
+        "summary": "A ticket by its public token (the status page's data; no login)",
+        "description": "The token in the ticket's status_url. Adds office_name to the ticket.",
+        "security": [], "parameters": [_PUBLIC_TOKEN],
+        "responses": {"200": _ticket_reply(), "404": _error("No such ticket")}}}
+    paths["/public/tickets/{token}/cancel"] = {"post": {
+        "summary": "The citizen cancels the ticket (no login)",
+        "description": "Allowed while waiting or called; otherwise 409.",
+        "security": [], "parameters": [_PUBLIC_TOKEN],
+        "responses": {"200": _ticket_reply("The cancelled ticket"), "404": _error("No such ticket"),
+                      "409": _error("Not allowed in the current state")}}}
     for action in ("open", "close", "pause", "resume"):
         paths[f"/counters/{{id}}/{action}"] = {"post": {
             "summary": f"{action.capitalize()} a counter", "parameters": [_ID], "requestBody": _EMPTY,

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template
 from sqlalchemy import select
 
 from . import queue, views
-from .i18n import request_language
+from .i18n import request_language, t
 from .errors import NotFound
 from .models import Office
 
@@ -34,14 +34,99 @@ def index():
     return render_template("index.html", offices=listed)
 
 
+# ---------------------------------------------------------------- the ticket status page
+#
+# Public, no login: holding the unguessable token printed in the ticket's QR code is the
+# authority to read the ticket and to cancel it. Tickets carry no personal data.
+
+def public_ticket(st, public_token: str, lang: str) -> dict | None:
+    """The ticket as the status page shows it (views.ticket plus the office's name), or None."""
+    if not isinstance(public_token, str) or not PUBLIC_TOKEN.match(public_token):
+        return None
+    with st.db.read() as s:
+        ticket = queue.ticket_by_public_token(s, public_token)
+        if ticket is None:
+            return None
+        return _shown(s, ticket, st.base_url(), lang)
+
+
+def _shown(s, ticket: queue.TicketState, base_url: str, lang: str) -> dict:
+    shown = views.ticket(s, ticket, base_url, lang)
+    shown["office_name"] = views.name_in(queue.office_info(s, ticket.office_id), lang)
+    return shown
+
+
+def _found(public_token: str) -> dict:
+    shown = public_ticket(state(), public_token, request_language())
+    if shown is None:
+        raise NotFound("not_found")
+    return shown
+
+
 @bp.get("/t/<public_token>")
 def ticket_status(public_token):
+    shown = _found(public_token)
+    lang = request_language()
+    words = {key: t(f"status_page.{key}", lang) for key in STATUS_WORDS}
+    words.update({f"status_{k}": t(f"ticket_status.{k}", lang) for k in
+                  ("waiting", "called", "serving", "done", "no_show", "cancelled")})
+    return render_template("status.html", ticket=shown, office_name=shown["office_name"],
+                           words=words, token=public_token)
+
+
+STATUS_WORDS = ("go_to", "go_to_label", "ahead", "wait", "next", "serving", "done", "no_show",
+                "cancelled", "priority", "updated", "offline", "sound_on", "sound_ready",
+                "cancel", "cancel_confirm", "cancel_yes", "cancel_no", "cancel_failed", "number")
+
+
+@bp.get("/api/v1/public/tickets/<public_token>")
+def public_ticket_json(public_token):
+    response = jsonify(_found(public_token))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/api/v1/public/tickets/<public_token>/cancel")
+def public_ticket_cancel(public_token):
+    if not PUBLIC_TOKEN.match(public_token):
+        raise NotFound("not_found")
+    st = state()
+    with st.db.read() as s:
+        ticket = queue.ticket_by_public_token(s, public_token)
+    if ticket is None:
+        raise NotFound("not_found")
+    lang, base_url = request_language(), st.base_url()
+    shown = st.perform(queue.cancel, ticket.id, actor="citizen", office_id=ticket.office_id,
+                       by_citizen=True,
+                       render=lambda s, out: _shown(s, out.ticket, base_url, lang))
+    response = jsonify(shown)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def qr_svg(text: str) -> bytes:
+    """A QR code of `text` as SVG: one path on a white square (scannable on any page colour)."""
+    import qrcode
+    import qrcode.image.svg
+
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
+                       image_factory=qrcode.image.svg.SvgPathFillImage)
+    qr.add_data(text)
+    qr.make(fit=True)
+    return qr.make_image().to_string()
+
+
+@bp.get("/t/<public_token>/qr.svg")
+def ticket_qr(public_token):
     if not PUBLIC_TOKEN.match(public_token):
         raise NotFound("not_found")
     with state().db.read() as s:
         ticket = queue.ticket_by_public_token(s, public_token)
-        if ticket is None:
-            raise NotFound("not_found")
-        shown = views.ticket(s, ticket, state().base_url(), request_language())
-        office_name = views.name_in(queue.office_info(s, ticket.office_id), request_language())
-    return render_template("status.html", ticket=shown, office_name=office_name)
+    if ticket is None:
+        raise NotFound("not_found")
+    response = Response(qr_svg(views.status_url(state().base_url(), ticket.public_token)),
+                        mimetype="image/svg+xml")
+    # The link never changes for a ticket (it names the host it was asked on).
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["Vary"] = "Host"
+    return response

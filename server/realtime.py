@@ -16,6 +16,15 @@ def room(office_id: int) -> str:
     return f"office:{office_id}"
 
 
+def ticket_room(ticket_id: int) -> str:
+    """One ticket's status page(s): connected with auth={"ticket": PUBLIC_TOKEN}, no office room."""
+    return f"ticket:{ticket_id}"
+
+
+# Events about one ticket that its status page hears too (their payload has the ticket's "id").
+TICKET_EVENTS = frozenset({"ticket_called", "ticket_changed"})
+
+
 def device_room(device_id: int) -> str:
     """A kiosk's own room: its print jobs and print results go there."""
     return f"device:{device_id}"
@@ -38,7 +47,10 @@ class Hub:
 
     def publish(self, events: list[Event]) -> None:
         for ev in events:
-            self.socketio.emit(ev.name, ev.payload(), to=ev.room or room(ev.office_id))
+            to = ev.room or room(ev.office_id)
+            if ev.name in TICKET_EVENTS and "id" in ev.data:
+                to = [to, ticket_room(ev.data["id"])]  # one emit (one queue message) for both
+            self.socketio.emit(ev.name, ev.payload(), to=to)
 
     def _principal(self, auth):
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -47,6 +59,8 @@ class Hub:
         return self.state.principal(token)
 
     def _connect(self, auth=None):
+        if isinstance(auth, dict) and "ticket" in auth and "token" not in auth:
+            return self._connect_ticket(auth)
         principal = self._principal(auth)
         if principal is None:
             raise ConnectionRefusedError("unauthorized")
@@ -62,3 +76,20 @@ class Hub:
         """A client that noticed a gap in `seq` asks for the snapshot again."""
         principal = request.environ.get("motcua.principal")
         return self.state.board(principal.office_id) if principal else None
+
+    def _connect_ticket(self, auth: dict) -> None:
+        """A citizen's status page: its ticket's room only, then the ticket as "ticket"."""
+        from .i18n import DEFAULT_LANGUAGE, LANGUAGES
+        from .portal import PUBLIC_TOKEN, public_ticket
+        from .queue import ticket_by_public_token
+
+        token = auth.get("ticket")
+        if not isinstance(token, str) or not PUBLIC_TOKEN.match(token):
+            raise ConnectionRefusedError("unauthorized")
+        with self.state.db.read() as s:
+            ticket = ticket_by_public_token(s, token)
+        if ticket is None:
+            raise ConnectionRefusedError("unauthorized")
+        join_room(ticket_room(ticket.id))  # before the snapshot is read: no event falls between
+        lang = auth.get("lang") if auth.get("lang") in LANGUAGES else DEFAULT_LANGUAGE
+        self.socketio.emit("ticket", public_ticket(self.state, token, lang), to=request.sid)
