@@ -24,6 +24,7 @@ ISSUERS = (Role.KIOSK.value, Role.ADMIN.value)
 CHANNEL_OF = {Role.KIOSK.value: "kiosk", Role.ADMIN.value: "api"}
 OFFICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 TOKEN = re.compile(r"^Bearer ([A-Za-z0-9_\-]{16,200})$")
+REQUEST_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
 
 
 def state():
@@ -114,10 +115,19 @@ def issue_ticket(code):
     data = body(service=str, priority=bool)
     if "service" not in data:
         raise BadRequest("missing_field", field="service")
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not REQUEST_KEY.match(key):
+        raise BadRequest("invalid_field", field="Idempotency-Key", reason="A-Z 0-9 _ - (8-64)")
+
+    def render(s, outcome):
+        return {**render_ticket(s, outcome), "print": {
+            "job": outcome.print_job, "status": "queued" if outcome.print_job else "none", "message": None}}
+
     ticket = state().perform(
         queue.issue, code, data["service"], priority=data.get("priority", False),
-        channel=CHANNEL_OF[principal.role], actor=principal.actor,
-        office_id=principal.office_id, render=render_ticket)
+        channel=CHANNEL_OF[principal.role], actor=principal.actor, office_id=principal.office_id,
+        device_id=principal.device_id if principal.role == Role.KIOSK.value else None,
+        request_key=key, render=render)
     return jsonify(ticket), 201
 
 

@@ -5,8 +5,8 @@ import logging
 from urllib.parse import urlencode
 from pathlib import Path
 
-from flask import Flask, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from flask import Flask, has_request_context, request
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.routing import IntegerConverter
 
 from . import auth, hours, queue, views
@@ -38,6 +38,9 @@ class Motcua:
         self.db = Database(settings.database_url)
         self.tokens = auth.TokenCache()
         self.hub = Hub(app, self)
+        # Work to do once a use case has committed, e.g. sending a print job to its printer:
+        # hook(outcome, base_url). The kiosk package adds its own.
+        self.after_commit: list = []
 
     def perform(self, use_case, *args, render=None, **kwargs):
         """Run one engine use case in its own transaction, then publish its events.
@@ -52,13 +55,17 @@ class Motcua:
                     queue.stamp(s, outcome.events)
                     result = render(s, outcome) if render else outcome
                 break
-            except OperationalError as e:
-                if not _transient(e):
+            except (OperationalError, IntegrityError) as e:
+                # IntegrityError: two requests with one kiosk request key raced on PostgreSQL;
+                # the retry finds the winner's ticket.
+                if not (isinstance(e, IntegrityError) or _transient(e)):
                     raise
                 if attempt == ATTEMPTS - 1:
                     raise Busy() from e
                 log.warning("retrying %s after %s", use_case.__name__, e.orig)
         self.hub.publish(outcome.events)
+        for hook in self.after_commit:
+            hook(outcome, self.base_url())
         return result
 
     def principal(self, token: str) -> auth.Principal | None:
@@ -73,7 +80,10 @@ class Motcua:
             return views.board(s, office, hours.service_day(self.clock.now(), office.timezone))
 
     def base_url(self) -> str:
-        return self.settings.public_url or request.host_url
+        """Where citizens' phones reach us: set MOTCUA_PUBLIC_URL when requests come another way."""
+        if self.settings.public_url:
+            return self.settings.public_url
+        return request.host_url if has_request_context() else "http://127.0.0.1:8080/"
 
 
 def _transient(e: DBAPIError) -> bool:

@@ -155,6 +155,32 @@ class Device(Base):
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
+    # A kiosk's ticket printer, as a URL (tcp://, usb://, serial://, file://, cups://, none).
+    printer: Mapped[str] = mapped_column(String(300), default="none", server_default="none")
+    paper_mm: Mapped[int] = mapped_column(Integer, default=80, server_default="80")
+    # What the last print attempt or status read found: ok, paper_out, unreachable, ...
+    printer_status: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
+    printer_detail: Mapped[str | None] = mapped_column(String(300))
+    printer_checked_at: Mapped[datetime | None]
+    agent_online: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+
+class PrintJob(Base):
+    """One ticket to print on one kiosk's printer; kept until printed, retried on request."""
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (Index("ix_print_jobs_device", "device_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    # pending (waiting for a printer or an agent), printing, printed, failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    printed_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):
@@ -192,6 +218,7 @@ class Ticket(Base):
         Index("ix_tickets_counter", "counter_id", "status"),
         Index("ix_tickets_recent", "service_id", "status", "finished_at"),
         Index("ix_tickets_called", "office_id", "called_at"),
+        UniqueConstraint("office_id", "request_key", name="uq_tickets_request_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -213,6 +240,8 @@ class Ticket(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     recalls: Mapped[int] = mapped_column(Integer, default=0)
+    # The kiosk's key for one tap: a repeated request returns this ticket, not a new one.
+    request_key: Mapped[str | None] = mapped_column(String(64))
 
     service: Mapped[Service] = relationship(lazy="joined")
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id], lazy="joined")

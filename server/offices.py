@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,11 +20,12 @@ from werkzeug.security import generate_password_hash
 from . import hours
 from .directory import directory
 from .i18n import t
-from .models import Counter, Office, Role, Service, User
+from .models import Counter, Device, Office, Role, Service, User
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 RANGE = re.compile(r"^(\d{1,6})-(\d{1,6})$")
 PREFIX = re.compile(r"^[A-Z]{1,3}$")
+PAPER_WIDTHS = (58, 80)
 
 
 class OfficeFileError(Exception):
@@ -69,8 +70,12 @@ def load_file(path: str | Path) -> dict:
 
 
 def import_office(s: Session, data: dict, lang: str = "vi") -> Office:
-    """Create or update the office described by `data` (a parsed TOML file)."""
+    """Create or update the office described by `data` (a parsed TOML file).
+
+    Kiosks named in the file are created or get the file's printer; kiosks that are
+    not named keep what they have (tokens may have registered them)."""
     spec = _check(data, lang)
+    now = datetime.now(timezone.utc)
     office = s.scalar(select(Office).where(Office.code == spec["code"]))
     if office is None:
         office = Office(code=spec["code"], event_seq=0)
@@ -113,6 +118,15 @@ def import_office(s: Session, data: dict, lang: str = "vi") -> Office:
         u.full_name, u.role, u.active = item["name"], item["role"], True
         if item["password"]:
             u.password_hash = generate_password_hash(item["password"])
+
+    kiosks = {d.name: d for d in s.scalars(select(Device).where(
+        Device.office_id == office.id, Device.kind == Role.KIOSK.value))}
+    for item in spec["kiosks"]:
+        d = kiosks.get(item["name"])
+        if d is None:
+            d = Device(office_id=office.id, kind=Role.KIOSK.value, name=item["name"], created_at=now)
+            s.add(d)
+        d.printer, d.paper_mm = item["printer"], item["paper_mm"]
     s.flush()
     directory(s).forget(office.id)
     return office
@@ -207,9 +221,32 @@ def _check(data: dict, lang: str) -> dict:
             c.fail(f"{where}.role", "bad_role")
         spec["officers"].append(item)
 
+    spec["kiosks"] = []
+    for i, node in enumerate(_tables(c, data, "kiosks", required=False)):
+        where = f"kiosks[{i}]"
+        item = {"name": c.text(node, "name", where, max_len=100),
+                "printer": c.text(node, "printer", where, required=False, max_len=300) or "none",
+                "paper_mm": node.get("paper", 80)}
+        problem = printer_problem(item["printer"])
+        if problem:
+            c.fail(f"{where}.printer", "kiosk.bad_printer", why=problem)
+        if item["paper_mm"] not in PAPER_WIDTHS:
+            c.fail(f"{where}.paper", "kiosk.bad_paper")
+        spec["kiosks"].append(item)
+
     if c.problems:
         raise OfficeFileError(c.problems)
     return spec
+
+
+def printer_problem(url: str) -> str | None:
+    """Why a printer address is not usable, or None. The kiosk package knows the schemes."""
+    from kiosk.printers import parse
+    try:
+        parse(url)
+    except ValueError as e:
+        return str(e)
+    return None
 
 
 def _tables(c: _Checker, data: dict, key: str, required: bool = True) -> list[dict]:

@@ -25,8 +25,8 @@ from . import hours
 from .directory import CounterInfo, OfficeInfo, ServiceInfo, directory
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import (
-    ACTIVE_AT_COUNTER, Counter, CounterStatus, DailyNumber, Office, Ticket, TicketEvent,
-    TicketStatus,
+    ACTIVE_AT_COUNTER, Counter, CounterStatus, DailyNumber, Device, Office, PrintJob, Ticket,
+    TicketEvent, TicketStatus,
 )
 
 WAITING = TicketStatus.WAITING.value
@@ -92,13 +92,16 @@ class Outcome:
     ticket: TicketState | None = None
     counter: CounterState | None = None
     events: list[Event] = field(default_factory=list)
+    print_job: int | None = None  # the print job an issue created, if its kiosk has a printer
+    repeated: bool = False  # the request key was seen before: this is the earlier ticket
 
 
 # ---------------------------------------------------------------- statements
 
 _T = Ticket.__table__
 _C = Counter.__table__
-_TICKET = select(*_T.c)
+# A ticket as TicketState holds it (the request key stays inside the engine).
+_TICKET = select(*[c for c in _T.c if c.name != "request_key"])
 _BY_ID = _TICKET.where(_T.c.id == bindparam("id"))
 _LOCK_BY_ID = _BY_ID.with_for_update()
 _AT_COUNTER = _TICKET.where(_T.c.counter_id == bindparam("counter_id"),
@@ -118,6 +121,12 @@ _NEXT_NUMBER = {
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 _LOG = insert(TicketEvent.__table__)
+_D = Device.__table__
+_LOCK_DEVICE = select(_D.c.id, _D.c.printer).where(_D.c.id == bindparam("id")).with_for_update()
+_BY_REQUEST_KEY = _TICKET.where(_T.c.office_id == bindparam("office_id"), _T.c.request_key == bindparam("key"))
+_J = PrintJob.__table__
+_NEW_JOB = insert(_J).returning(_J.c.id)
+_JOB_OF_TICKET = select(_J.c.id).where(_J.c.ticket_id == bindparam("ticket_id")).order_by(_J.c.id).limit(1)
 # SKIP LOCKED lets another counter take the next ticket instead of waiting for ours.
 _HEAD = (
     _TICKET.where(
@@ -130,9 +139,10 @@ _HEAD = (
 )
 _CALL = (update(_T).where(_T.c.id == bindparam("ticket_id"))
          .values(status=CALLED, counter_id=bindparam("counter_id"), called_at=bindparam("now"),
-                 assigned_counter_id=None).returning(*_T.c))
+                 assigned_counter_id=None).returning(*_TICKET.selected_columns))
 _FINISH = (update(_T).where(_T.c.id == bindparam("ticket_id"))
-           .values(status=bindparam("status"), finished_at=bindparam("now")).returning(*_T.c))
+           .values(status=bindparam("status"), finished_at=bindparam("now"))
+           .returning(*_TICKET.selected_columns))
 _STREAK = update(_C).where(_C.c.id == bindparam("counter_id")).values(priority_streak=bindparam("streak"))
 _WAITING_BY_SERVICE = (select(_T.c.service_id, func.count())
                        .where(_T.c.office_id == bindparam("office_id"), _T.c.status == WAITING)
@@ -160,10 +170,23 @@ def _conn(s: Session) -> Connection:
 
 def issue(s: Session, office_code: str, service_code: str, *, priority: bool = False,
           channel: str = "api", actor: str, now: datetime, office_id: int | None = None,
-          check_hours: bool = True) -> Outcome:
+          check_hours: bool = True, device_id: int | None = None,
+          request_key: str | None = None) -> Outcome:
+    """Issue a ticket. From a kiosk (`device_id`) with a printer, also a print job.
+
+    A `request_key` makes a retried or doubled tap safe: the same key gives back the
+    ticket it gave the first time, and nothing new is issued or printed.
+    """
     office = office_info(s, office_code, service_code=service_code)
     if office_id is not None and office.id != office_id:
         raise Forbidden("other_office")
+    conn = _conn(s)
+    device = conn.execute(_LOCK_DEVICE, {"id": device_id}).first() if device_id is not None else None
+    if request_key is not None:
+        earlier = conn.execute(_BY_REQUEST_KEY, {"office_id": office.id, "key": request_key}).first()
+        if earlier is not None:
+            job = conn.execute(_JOB_OF_TICKET, {"ticket_id": earlier.id}).scalar()
+            return Outcome(TicketState(**earlier._mapping), print_job=job, repeated=True)
     service = office.service(service_code)
     if service is None:
         raise NotFound("service_not_found", service=service_code)
@@ -173,12 +196,12 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
         raise Conflict("service_paused", service=service.name)
     if channel not in CHANNELS:
         raise BadRequest("invalid_field", field="channel", reason="|".join(CHANNELS))
-    conn, dialect = _conn(s), s.get_bind().dialect.name
+    dialect = s.get_bind().dialect.name
     day = hours.service_day(now, office.timezone)
     values = {"office_id": office.id, "service_id": service.id, "day": day, "priority": priority,
               "channel": channel, "status": WAITING, "counter_id": None, "assigned_counter_id": None,
               "issued_at": now, "queued_at": now, "called_at": None, "started_at": None,
-              "finished_at": None, "recalls": 0}
+              "finished_at": None, "recalls": 0, "request_key": request_key}
     while True:  # ends: _next_number raises when the range runs out
         values["number"] = service.format_number(_next_number(conn, dialect, service, day))
         values["public_token"] = secrets.token_urlsafe(16)
@@ -187,9 +210,15 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
             break
         # Only after a same-day re-import gave this range to another service: the number
         # is already printed on someone's ticket, so take the next one.
+    del values["request_key"]
     ticket = TicketState(id=ticket_id, **values)
     _log(conn, ticket, now, actor, "issued", priority=priority, channel=channel, service=service.code)
-    return Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
+    outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
+    if device is not None and device.printer != "none":
+        outcome.print_job = conn.execute(_NEW_JOB, {
+            "office_id": office.id, "device_id": device.id, "ticket_id": ticket.id, "status": "pending",
+            "attempts": 0, "created_at": now}).scalar_one()
+    return outcome
 
 
 def _next_number(conn: Connection, dialect: str, service: ServiceInfo, day: date) -> int:
@@ -480,7 +509,8 @@ def _ticket(s: Session, ticket_id: int, office_id: int | None, action: str,
 
 
 def _update(s: Session, ticket: TicketState, **changes) -> TicketState:
-    row = _conn(s).execute(update(_T).where(_T.c.id == ticket.id).values(**changes).returning(*_T.c)).one()
+    row = _conn(s).execute(update(_T).where(_T.c.id == ticket.id).values(**changes)
+                           .returning(*_TICKET.selected_columns)).one()
     return TicketState(**row._mapping)
 
 
