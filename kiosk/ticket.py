@@ -135,7 +135,9 @@ def render(ticket: TicketPrint, paper_mm: int = 80) -> Image.Image:
     if paper_mm not in PAPER_DOTS:
         raise ValueError(f"paper width must be one of {sorted(PAPER_DOTS)} mm, not {paper_mm}")
     width = PAPER_DOTS[paper_mm]
-    s = width / 576  # sizes below are for 80 mm paper
+    # Sizes below are for 80 mm paper; 58 mm paper is 2/3 as wide, but text shrunk that much
+    # is hard to read, so it shrinks less and wraps more.
+    s = 1.0 if paper_mm == 80 else 0.75
     lang = ticket.lang
     page = _Canvas(width)
     page.text(ticket.office_name, "SemiBold", round(24 * s), gap=round(10 * s))
