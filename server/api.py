@@ -131,6 +131,27 @@ def issue_ticket(code):
     return jsonify(ticket), 201
 
 
+@bp.get("/offices/<code>/kiosks")
+@allow(*NOT_DISPLAY)
+def get_kiosks(code):
+    """Every kiosk of the office and the state of its printer (faults, jobs waiting)."""
+    from kiosk.dispatch import kiosks
+    with state().db.read() as s:
+        return jsonify(kiosks(s, own_office(code).office_id))
+
+
+@bp.post("/tickets/<id:ticket_id>/reprint")
+@allow(*NOT_DISPLAY)
+def reprint(ticket_id):
+    """Print a ticket again on the kiosk that issued it (after a fault, or a lost slip)."""
+    body()
+    printing = state().printing
+    with state().db.write() as s:
+        job = printing.reprint(s, ticket_id, g.principal.office_id)
+    printing.send(job, state().base_url())
+    return jsonify({"job": job, "status": "queued"}), 202
+
+
 @bp.get("/tickets/<id:ticket_id>")
 @allow(*NOT_DISPLAY)
 def get_ticket(ticket_id):

@@ -114,6 +114,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     import kiosk
     for package in (kiosk, counter, display):
         app.register_blueprint(package.bp)
+    from kiosk.dispatch import Dispatcher
+    state.printing = Dispatcher(state)
 
     @app.context_processor
     def _words():

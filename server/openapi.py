@@ -64,6 +64,15 @@ def document() -> dict:
                                                  "display's (a ticket carries its status link).",
                                   "parameters": [_ID],
                                   "responses": {"200": _ticket_reply(), **_ERRORS}}},
+        "/offices/{office}/kiosks": {"get": {
+            "summary": "The office's kiosks and their printers: status, last fault, jobs waiting",
+            "parameters": [_OFFICE],
+            "responses": {"200": {"description": "Kiosks", "content": {"application/json": {
+                "schema": {"type": "array", "items": {"type": "object"}}}}}, **_ERRORS}}},
+        "/tickets/{id}/reprint": {"post": {
+            "summary": "Print the ticket again on the kiosk that issued it",
+            "parameters": [_ID], "requestBody": _EMPTY,
+            "responses": {"202": {"description": "Queued"}, **_ERRORS}}},
         "/tickets/{id}/events": {"get": {
             "summary": "A ticket's history", "parameters": [_ID],
             "responses": {"200": {"description": "Events, oldest first", "content": {"application/json": {

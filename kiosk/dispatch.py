@@ -1,0 +1,193 @@
+"""Getting print jobs to printers, and their outcome back to the kiosk screen.
+
+A kiosk's printer is either on the network, driven by the server (tcp://), or
+attached to the kiosk PC, driven by its print agent (usb://, serial://, file://,
+cups://). The job row is written in the same transaction as the ticket, so a
+printer fault never loses a ticket; the job stays `pending` (agent away) or
+`failed` (printer fault) until it prints or someone asks for a reprint.
+
+Events to the kiosk's own room:
+  print_job     {job, ticket, data}  to the agent: base64 ESC/POS bytes to print once
+  print_status  {job, ticket_id, status, error, message}  to the screen: printed / failed
+"""
+from __future__ import annotations
+
+import base64
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import request
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from server import hours, queue, views
+from server.errors import NotFound
+from server.models import Device, PrintJob
+from server.realtime import device_room
+
+from .printers import ERROR_CODES, PrinterError, parse, send
+from .ticket import TicketPrint, escpos_bytes
+
+log = logging.getLogger("motcua.print")
+NETWORK_SCHEMES = ("tcp",)  # printed by the server; every other scheme by the kiosk's agent
+PRINT_TIMEOUT = 3.0
+
+
+def driven_by_server(printer: str) -> bool:
+    return parse(printer).scheme in NETWORK_SCHEMES
+
+
+class Dispatcher:
+    def __init__(self, state):
+        self.state = state
+        self.socketio = state.hub.socketio
+        # Network printers are slow next to a request: print off the request thread, a few at once.
+        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="print")
+        state.after_commit.append(self.after_commit)
+        state.hub.on_connect.append(self.on_connect)
+        self.socketio.on_event("print_ack", self.on_ack)
+        self.socketio.on_event("disconnect", self.on_disconnect)
+
+    # ------------------------------------------------------------ sending
+
+    def after_commit(self, outcome: queue.Outcome, base_url: str) -> None:
+        if outcome.print_job is not None and not outcome.repeated:
+            self.send(outcome.print_job, base_url)
+
+    def send(self, job_id: int, base_url: str) -> None:
+        """Print now (network printer) or hand to the kiosk's agent if it is connected."""
+        with self.state.db.read() as s:
+            job, device = _job_and_device(s, job_id)
+            if device.printer == "none":
+                return
+            payload = _job_payload(s, job, device, base_url)
+        if driven_by_server(device.printer):
+            self.pool.submit(self._print_on_network, job.id, device.id, device.printer, payload)
+        else:
+            self.socketio.emit("print_job", payload, to=device_room(device.id))
+
+    def _print_on_network(self, job_id: int, device_id: int, printer: str, payload: dict) -> None:
+        try:
+            send(printer, base64.b64decode(payload["data"]), timeout=PRINT_TIMEOUT)
+        except PrinterError as e:
+            self.record(job_id, device_id, ok=False, error=e.code, detail=str(e.detail or ""))
+        except Exception as e:  # noqa: BLE001 - any failure is a failed job, never a lost ticket
+            log.exception("printing job %s failed", job_id)
+            self.record(job_id, device_id, ok=False, error="error", detail=str(e))
+        else:
+            self.record(job_id, device_id, ok=True)
+
+    # ------------------------------------------------------------ outcomes
+
+    def record(self, job_id: int, device_id: int, *, ok: bool, error: str | None = None,
+               detail: str | None = None) -> None:
+        """Write what happened to a job and tell the kiosk's screen."""
+        now = self.state.clock.now()
+        with self.state.db.write() as s:
+            job = s.get(PrintJob, job_id, with_for_update=True)
+            if job is None or job.device_id != device_id:
+                return
+            device = s.get(Device, device_id)
+            if job.status == "printed":  # an agent's repeated ack: already recorded
+                return
+            job.attempts += 1
+            job.status, job.error = ("printed", None) if ok else ("failed", error)
+            job.printed_at = now if ok else None
+            device.printer_status = "ok" if ok else (error or "error")
+            device.printer_detail = None if ok else (detail or "")[:300]
+            device.printer_checked_at = now
+            message = None if ok else PrinterError(error, "").message("vi")
+            event = {"job": job.id, "ticket_id": job.ticket_id, "status": job.status,
+                     "error": job.error, "message": message}
+        self.socketio.emit("print_status", event, to=device_room(device_id))
+        log.info("print job %s: %s %s", job_id, event["status"], error or "")
+
+    def reprint(self, s: Session, ticket_id: int, office_id: int) -> int:
+        """A new attempt for a ticket's print job (the citizen still holds a valid ticket)."""
+        job = s.scalar(select(PrintJob).where(PrintJob.ticket_id == ticket_id).order_by(PrintJob.id.desc()))
+        if job is None or job.office_id != office_id:
+            raise NotFound("print_job_not_found", ticket=ticket_id)
+        job.status, job.error = "pending", None
+        return job.id
+
+    # ------------------------------------------------------------ the agent
+
+    def on_connect(self, principal, auth, sid) -> None:
+        """An agent (auth {"agent": true}) gets every job still pending for its kiosk."""
+        if not (isinstance(auth, dict) and auth.get("agent") is True and principal.device_id):
+            return
+        base_url = self.state.base_url()
+        with self.state.db.write() as s:
+            s.execute(update(Device).where(Device.id == principal.device_id).values(agent_online=True))
+            jobs = s.scalars(select(PrintJob).where(
+                PrintJob.device_id == principal.device_id, PrintJob.status == "pending")
+                .order_by(PrintJob.id)).all()
+            device = s.get(Device, principal.device_id)
+            payloads = [_job_payload(s, job, device, base_url) for job in jobs]
+        request.environ["motcua.agent"] = True
+        for payload in payloads:
+            self.socketio.emit("print_job", payload, to=sid)
+
+    def on_ack(self, data=None):
+        principal = request.environ.get("motcua.principal")
+        if principal is None or not request.environ.get("motcua.agent") or not isinstance(data, dict):
+            return {"ok": False}
+        job_id, ok = data.get("job"), data.get("ok")
+        if not isinstance(job_id, int) or not isinstance(ok, bool):
+            return {"ok": False}
+        error = data.get("error") if isinstance(data.get("error"), str) else "error"
+        if error not in ERROR_CODES:
+            error = "error"
+        detail = data.get("detail") if isinstance(data.get("detail"), str) else None
+        self.record(job_id, principal.device_id, ok=ok, error=None if ok else error, detail=detail)
+        return {"ok": True}
+
+    def on_disconnect(self, *_args):
+        principal = request.environ.get("motcua.principal")
+        if principal is not None and request.environ.get("motcua.agent"):
+            with self.state.db.write() as s:
+                s.execute(update(Device).where(Device.id == principal.device_id).values(agent_online=False))
+
+
+def _job_and_device(s: Session, job_id: int) -> tuple[PrintJob, Device]:
+    job = s.get(PrintJob, job_id)
+    return job, s.get(Device, job.device_id)
+
+
+def _job_payload(s: Session, job: PrintJob, device: Device, base_url: str) -> dict:
+    """The ticket as printed: its state when the job is sent, in Vietnamese."""
+    ticket = queue.get_ticket(s, job.ticket_id)
+    office = queue.office_info(s, ticket.office_id, ticket=ticket)
+    shown = views.ticket(s, ticket, base_url, "vi")
+    printed = TicketPrint(
+        office_name=office.name,
+        service_name=shown["service_name"],
+        number=ticket.number,
+        issued_at=hours.local(ticket.issued_at, office.timezone),
+        ahead=shown["position"],
+        wait_minutes=None if shown["estimated_wait_s"] is None else round(shown["estimated_wait_s"] / 60),
+        status_url=shown["status_url"],
+        priority=ticket.priority,
+        lang="vi",
+    )
+    data = escpos_bytes(printed, device.paper_mm)
+    return {"job": job.id, "ticket": ticket.number, "data": base64.b64encode(data).decode()}
+
+
+def kiosks(s: Session, office_id: int) -> list[dict]:
+    """Each kiosk of an office with its printer's state: for the API and the supervisor."""
+    devices = s.scalars(select(Device).where(Device.office_id == office_id, Device.kind == "kiosk")
+                        .order_by(Device.name)).all()
+    result = []
+    for d in devices:
+        counts = dict(s.execute(
+            select(PrintJob.status, func.count()).where(
+                PrintJob.device_id == d.id, PrintJob.status.in_(("pending", "failed")))
+            .group_by(PrintJob.status)).all())
+        driven_by = None if d.printer == "none" else "server" if driven_by_server(d.printer) else "agent"
+        result.append({"name": d.name, "printer": d.printer, "paper_mm": d.paper_mm,
+                       "driven_by": driven_by, "printer_status": d.printer_status,
+                       "printer_detail": d.printer_detail, "checked_at": views.iso(d.printer_checked_at),
+                       "agent_online": d.agent_online, "pending_jobs": counts.get("pending", 0),
+                       "failed_jobs": counts.get("failed", 0)})
+    return result
