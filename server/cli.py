@@ -16,7 +16,7 @@ from .db import Database
 from .errors import MotcuaError
 from .errorpages import message
 from .i18n import t
-from .models import ApiToken, Office
+from .models import ApiToken, Device, Office
 from .offices import OfficeFileError, import_office, load_file
 from .settings import Settings
 
@@ -211,6 +211,41 @@ def token_list(office_code: str) -> None:
             Office.code == office_code, ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)).scalars().all()
         for tok in rows:
             click.echo(f"{tok.id}\t{tok.role}\t{tok.name or '-'}\t{tok.created_at:%Y-%m-%d %H:%M}")
+
+
+# The kiosk group: printers of kiosks (more kiosk commands may join it).
+@main.group(help="Máy lấy số và máy in / kiosks and their printers.")
+def kiosk() -> None:
+    pass
+
+
+@kiosk.command("printer", help="Đặt máy in cho một máy lấy số / set a kiosk's printer: "
+                               "tcp://HOST[:9100], usb://VENDOR:PRODUCT, serial:///dev/ttyUSB0?baudrate=19200, "
+                               "file:///dev/usb/lp0, cups://QUEUE or none.")
+@click.option("--office", "office_code", required=True)
+@click.option("--name", required=True, help="Tên máy lấy số, như khi tạo mã / the kiosk's name, as in its token.")
+@click.option("--paper", type=click.Choice(["58", "80"]), default=None, help="Khổ giấy mm / paper width in mm.")
+@click.argument("url")
+def kiosk_printer(office_code: str, name: str, paper: str | None, url: str) -> None:
+    from .offices import printer_problem
+    lang = cli_language()
+    problem = printer_problem(url)
+    if problem:
+        fail(t("cli.kiosk.bad_printer", lang, why=problem))
+    db = open_database()
+    with db.write() as s:
+        office = s.scalar(select(Office).where(Office.code == office_code))
+        if office is None:
+            fail(message("office_not_found", {"office": office_code}, lang))
+        device = s.scalar(select(Device).where(
+            Device.office_id == office.id, Device.kind == "kiosk", Device.name == name))
+        if device is None:  # the same as a new name in `token create`: it registers the kiosk
+            device = Device(office_id=office.id, kind="kiosk", name=name, created_at=Clock().now())
+            s.add(device)
+        device.printer = url
+        if paper:
+            device.paper_mm = int(paper)
+    click.echo(t("cli.kiosk.printer_set", lang, name=name, url=url))
 
 
 @main.command(help="Đo hiệu năng trên 127.0.0.1; XOÁ SẠCH CSDL được chỉ định. Cần: pip install 'motcua[bench]' / "

@@ -115,3 +115,22 @@ def test_serve_demo_prints_pages_accounts_and_working_tokens(tmp_path):
         "c = settings(); db = Database(c.database_url); print(_load_demo(db, c)('http://x'))")],
         env=env, capture_output=True, text=True, timeout=30)
     assert f"token={kiosk}" in proc.stdout, proc.stderr
+
+
+def test_kiosk_printer_sets_and_checks_the_address(cli):
+    cli("office", "import", str(DEMO_FILE))
+    r = cli("kiosk", "printer", "--office", "demo", "--name", "Kiosk sảnh", "--paper", "58",
+            "tcp://192.0.2.10:9100")
+    assert r.exit_code == 0 and "Kiosk sảnh" in r.output
+    r = cli("kiosk", "printer", "--office", "demo", "--name", "Kiosk sảnh", "lpt://1")
+    assert r.exit_code == 2 and "Địa chỉ máy in không dùng được" in r.output
+    r = cli("kiosk", "printer", "--office", "nowhere", "--name", "K", "none")
+    assert r.exit_code == 2 and "Không có đơn vị 'nowhere'" in r.output
+    from server.cli import settings
+    from server.db import Database
+    from server.models import Device
+    db = Database(settings().database_url)
+    with db.read() as s:
+        device = s.query(Device).filter_by(name="Kiosk sảnh").one()
+        assert (device.printer, device.paper_mm) == ("tcp://192.0.2.10:9100", 58)
+    db.dispose()
