@@ -7,10 +7,12 @@ sent with the printer's own QR command (`GS ( k`), which not every model underst
 """
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
@@ -173,3 +175,20 @@ def escpos_bytes(ticket: TicketPrint, paper_mm: int = 80) -> bytes:
     printer.image(image)
     printer.cut()
     return printer.output
+
+
+def sample(lang: str = "vi", public_url: str = "http://127.0.0.1:8080") -> TicketPrint:
+    """A ticket of the demo office, for test prints and the README's picture."""
+    demo = tomllib.loads((Path(server.__file__).parent / "demo" / "demo.toml").read_text())
+    # The service with the most diacritics in its name shows best whether they all print.
+    service = max(demo["services"], key=lambda s: sum(not c.isascii() for c in s["name"]))
+    if "numbers" in service:
+        number = service["numbers"].split("-")[0]
+    else:
+        number = service["prefix"] + "1".zfill(service.get("digits", 3))
+    english = lang == "en"
+    return TicketPrint(
+        office_name=demo.get("name_en", demo["name"]) if english else demo["name"],
+        service_name=service.get("name_en", service["name"]) if english else service["name"],
+        number=number, issued_at=datetime.now(ZoneInfo(demo["timezone"])), ahead=4, wait_minutes=24,
+        status_url=f"{public_url.rstrip('/')}/t/sample", priority=False, lang=lang)

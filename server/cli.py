@@ -248,6 +248,61 @@ def kiosk_printer(office_code: str, name: str, paper: str | None, url: str) -> N
     click.echo(t("cli.kiosk.printer_set", lang, name=name, url=url))
 
 
+@kiosk.command("test-print", help="In một phiếu mẫu của đơn vị demo / print a sample ticket of the demo office.")
+@click.option("--printer", "printer_url", required=True, help="tcp://HOST[:9100], usb://VENDOR:PRODUCT, "
+              "serial:///dev/ttyUSB0?baudrate=19200, file:///dev/usb/lp0, cups://QUEUE")
+@click.option("--paper", type=click.Choice(["58", "80"]), default="80", show_default=True, help="mm")
+def kiosk_test_print(printer_url: str, paper: str) -> None:
+    from kiosk import printers, ticket
+    lang = cli_language()
+    try:
+        printers.send(printer_url, ticket.escpos_bytes(ticket.sample(lang, settings().public_url or
+                                                                     "http://127.0.0.1:8080"), int(paper)))
+    except ValueError as e:
+        fail(t("printer.cli.bad_printer", lang, detail=e))
+    except printers.PrinterError as e:
+        fail(t("printer.cli.failed", lang, printer=printer_url, reason=e.message(lang), detail=e.detail))
+    click.echo(t("printer.cli.printed", lang, printer=printer_url))
+
+
+@kiosk.command("sample-ticket", help="Lưu ảnh một phiếu mẫu / save a sample ticket as an image.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.png")
+@click.option("--paper", type=click.Choice(["58", "80"]), default="80", show_default=True, help="mm")
+def kiosk_sample_ticket(out: str, paper: str) -> None:
+    from kiosk import ticket
+    lang = cli_language()
+    ticket.render(ticket.sample(lang), int(paper)).save(out)
+    click.echo(t("printer.cli.saved", lang, file=out))
+
+
+@main.command("kiosk-agent", help="Chương trình in phiếu cho máy in gắn vào máy lấy số / "
+                                  "print agent for a printer attached to the kiosk PC.")
+@click.option("--server", "server_url", required=True, help="http://HOST:PORT")
+@click.option("--token", required=True, help="Mã truy cập của máy lấy số / the kiosk's token.")
+@click.option("--printer", "printer_url", required=True, help="usb://VENDOR:PRODUCT, serial:///dev/ttyUSB0, "
+              "file:///dev/usb/lp0, tcp://HOST[:9100], cups://QUEUE")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False), default=None,
+              help="Tệp ghi các lệnh đã in / file recording printed jobs "
+                   "(default: ~/.local/state/motcua/agent-*.txt).")
+def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str | None) -> None:
+    import logging
+    import signal
+    from kiosk.agent import Agent, default_state_file
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop ends it as Ctrl-C does
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    lang = cli_language()
+    try:
+        agent = Agent(server_url, token, printer_url,
+                      Path(state_file) if state_file else default_state_file(server_url, token), lang)
+    except ValueError as e:
+        fail(t("printer.cli.bad_printer", lang, detail=e))
+    agent.run()
+
+
 @main.command(help="Đo hiệu năng trên 127.0.0.1; XOÁ SẠCH CSDL được chỉ định. Cần: pip install 'motcua[bench]' / "
                    "benchmark on 127.0.0.1; WIPES the database it is given. Needs: pip install 'motcua[bench]'.")
 @click.option("--database-url", default=None,

@@ -9,10 +9,13 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from click.testing import CliRunner
+from PIL import Image
 
 from kiosk import printers
 from kiosk.printers import PrinterAddress, PrinterError
 from kiosk.ticket import PAPER_DOTS, TicketPrint, escpos_bytes, render
+from server.cli import main
 from tests.conftest import ARTIFACTS
 from tests.fakeprinter import (
     STATUS_COVER_OPEN, STATUS_PAPER_OUT, FakePrinter, closed_port, commands, cuts, read_qr, received_images,
@@ -218,3 +221,25 @@ def test_sending_to_no_printer_is_an_error_not_a_silent_loss():
     with pytest.raises(PrinterError) as caught:
         printers.send("none", b"\x1b@")
     assert caught.value.code == "unsupported"
+
+
+# ---------------------------------------------------------------- command line
+
+def test_cli_sample_ticket_and_test_print(tmp_path, printer):
+    runner = CliRunner()
+    out = tmp_path / "ticket.png"
+    result = runner.invoke(main, ["kiosk", "sample-ticket", "--out", str(out), "--paper", "58"])
+    assert result.exit_code == 0, result.output
+    assert Image.open(out).width == 384
+    result = runner.invoke(main, ["kiosk", "test-print", "--printer", printer.url])
+    assert result.exit_code == 0 and printer.url in result.output
+    [image] = received_images(printer.wait_for_cuts(1))
+    assert read_qr(image).endswith("/t/sample")
+
+
+@pytest.mark.parametrize("url, says", [("tcp://127.0.0.1:{closed}", "Máy in không kết nối được"),
+                                       ("lpt://1", "không hợp lệ")])
+def test_cli_test_print_says_why_it_failed(url, says):
+    result = CliRunner().invoke(main, ["kiosk", "test-print", "--printer", url.format(closed=closed_port())])
+    assert result.exit_code == 2
+    assert says in result.output
