@@ -74,9 +74,9 @@ def ticket_status(public_token):
                            words=words, token=public_token)
 
 
-STATUS_WORDS = ("go_to", "go_to_label", "ahead", "wait", "next", "serving", "done", "no_show",
-                "cancelled", "priority", "updated", "offline", "sound_on", "sound_ready",
-                "cancel", "cancel_confirm", "cancel_yes", "cancel_no", "cancel_failed", "number")
+STATUS_WORDS = ("go_to", "number", "priority", "ahead", "wait", "wait_label", "next", "serving",
+                "done", "no_show", "cancelled", "updated", "offline", "sound_on", "sound_ready",
+                "cancel", "cancel_confirm", "cancel_yes", "cancel_no", "cancel_failed")
 
 
 @bp.get("/api/v1/public/tickets/<public_token>")

@@ -150,9 +150,9 @@ def test_status_page_shows_the_ticket_without_a_token(client, api, state):
     page = client.get(t["status_url"].removeprefix("http://motcua.test"))
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "1001" in html and "Hộ tịch" in html
-    assert "Bạn là người tiếp theo" in html
+    assert "Sắp đến lượt quý khách" in html
     second = client.get(api.issue()["status_url"].removeprefix("http://motcua.test")).get_data(as_text=True)
-    assert "Còn 1 người trước bạn" in second
+    assert 'id="ahead">1<' in second and "người chờ trước quý khách" in second
     assert client.get("/t/not-a-real-token-xyz").status_code == 404
 
 

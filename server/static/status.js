@@ -1,0 +1,179 @@
+// The citizen's ticket status page, kept live.
+//
+// - Socket.IO with auth {ticket: TOKEN}: the server puts this page in its ticket's room only
+//   and sends "ticket" (a snapshot) on every (re)connect; "ticket_called" / "ticket_changed"
+//   about this ticket arrive as they happen.
+// - People ahead and the wait change when OTHER tickets move, which this page does not hear
+//   about: it re-reads its JSON every 15 s while the ticket is active (and whenever the
+//   phone shows the page again).
+// - When called: banner, chime (after the one tap that browsers require), vibration.
+(function () {
+  "use strict";
+  var root = document.getElementById("status");
+  var token = root.dataset.token, lang = root.dataset.lang;
+  var initial = JSON.parse(document.getElementById("status-data").textContent);
+  var W = initial.words;
+  var url = "/api/v1/public/tickets/" + encodeURIComponent(token) + "?lang=" + encodeURIComponent(lang);
+  var POLL_MS = 15000;
+  var ACTIVE = { waiting: 1, called: 1, serving: 1 };
+  var $ = function (id) { return document.getElementById(id); };
+
+  var ticket = null;          // what is shown
+  var audio = new Audio(root.dataset.chime || "/static/sounds/chime.wav");
+  audio.preload = "auto";
+  var soundOn = false;
+
+  function fill(text, params) {
+    return text.replace(/\{(\w+)\}/g, function (m, k) { return k in params ? params[k] : m; });
+  }
+  function cap(s) { return s ? s.charAt(0).toUpperCase() + s.slice(1) : s; }
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function show(el, on) { el.hidden = !on; }
+
+  function render(t, fromServer) {
+    var before = ticket;
+    ticket = t;
+    root.className = "status st-" + t.status;
+    $("number").textContent = t.number;
+    $("service").textContent = t.service_name || t.service;
+    show($("priority"), !!t.priority);
+    $("state").textContent = cap(W["status_" + t.status] || t.status);
+
+    // Called: the big banner. "Mời quý khách đến quầy số <N>", N in its own huge span.
+    var called = t.status === "called";
+    show($("called"), called);
+    if (called) {
+      var parts = W.go_to.split("{n}");
+      var invite = $("invite");
+      invite.textContent = "";
+      invite.appendChild(document.createTextNode(parts[0]));
+      var n = document.createElement("span");
+      n.className = "counter-no";
+      n.textContent = t.counter_number != null ? t.counter_number : (t.counter || "");
+      invite.appendChild(n);
+      if (parts[1]) invite.appendChild(document.createTextNode(parts[1]));
+      $("counter-label").textContent = t.counter || "";
+      $("called-number").textContent = t.number;
+    }
+
+    var waiting = t.status === "waiting";
+    show($("facts"), waiting && t.position > 0);
+    if (waiting && t.position != null) {
+      $("ahead").textContent = t.position;
+      $("wait").textContent = fill(W.wait, { m: Math.max(1, Math.round((t.estimated_wait_s || 0) / 60)) });
+    }
+    var note = "";
+    if (waiting && t.position === 0) note = W.next;
+    else if (t.status === "serving") note = fill(W.serving, { counter: t.counter || "" });
+    else if (t.status === "done") note = W.done;
+    else if (t.status === "no_show") note = W.no_show;
+    else if (t.status === "cancelled") note = W.cancelled;
+    $("note").textContent = note;
+
+    var cancellable = waiting || called;
+    show($("cancel-box"), cancellable);
+    if (!cancellable) show($("confirm"), false), show($("cancel"), true);
+    $("confirm-text").textContent = fill(W.cancel_confirm, { number: t.number });
+    show($("sound"), !soundOn && (waiting || called));
+    show($("sound-ready"), soundOn && (waiting || called));
+
+    if (fromServer) {
+      var d = new Date();
+      $("updated").textContent = fill(W.updated, { time: two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()) });
+    }
+    // Newly called (not on first sight of an already-called ticket): sound and vibration.
+    if (called && before && (before.status !== "called" || before.called_at !== t.called_at)) ring();
+  }
+
+  function ring() {
+    if (navigator.vibrate) { try { navigator.vibrate([300, 100, 300]); } catch (e) { /* not allowed */ } }
+    try {
+      audio.currentTime = 0;
+      var p = audio.play();
+      if (p && p.catch) p.catch(function () { show($("sound"), true); });
+    } catch (e) { /* no audio on this phone: the banner is enough */ }
+    var banner = $("called");
+    banner.classList.remove("flash");
+    void banner.offsetWidth;  // restart the animation
+    banner.classList.add("flash");
+  }
+
+  // ------------------------------------------------------------ reading the ticket
+  var inFlight = false, again = false;
+  function refresh() {
+    if (inFlight) { again = true; return; }
+    inFlight = true;
+    fetch(url, { cache: "no-store", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (t) { if (t) render(t, true); })
+      .catch(function () { /* offline: the next poll or reconnect tries again */ })
+      .then(function () {
+        inFlight = false;
+        if (again) { again = false; refresh(); }
+      });
+  }
+  setInterval(function () {
+    if (ticket && ACTIVE[ticket.status] && !document.hidden) refresh();
+  }, POLL_MS);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); });
+
+  // ------------------------------------------------------------ live events
+  if (window.io) {
+    var socket = io({ auth: { ticket: token, lang: lang } });
+    socket.on("ticket", function (t) { show($("offline"), false); render(t, true); });
+    socket.on("ticket_called", function (ev) {
+      if (!ticket || ev.id !== ticket.id) return;
+      // Show the banner at once from the event, then read the whole ticket.
+      var t = Object.assign({}, ticket, { status: "called", counter: ev.counter, counter_number: ev.counter_number });
+      if (ev.recall) t.called_at = "recall-" + ev.seq;  // a recall rings again
+      render(t, false);
+      refresh();
+    });
+    socket.on("ticket_changed", function (ev) { if (ticket && ev.id === ticket.id) refresh(); });
+    socket.on("disconnect", function () { show($("offline"), true); });
+    socket.on("connect_error", function () { show($("offline"), true); });
+  }
+
+  // ------------------------------------------------------------ sound: one tap unlocks it
+  $("sound").addEventListener("click", function () {
+    audio.currentTime = 0;
+    var p = audio.play();  // in the tap itself: from now on this page may play it
+    soundOn = true;
+    if (p && p.catch) p.catch(function () { soundOn = false; render(ticket, false); });
+    render(ticket, false);
+  });
+
+  // ------------------------------------------------------------ cancelling: two steps
+  $("cancel").addEventListener("click", function () {
+    show($("cancel"), false);
+    show($("confirm"), true);
+    show($("cancel-error"), false);
+    $("cancel-no").focus();
+  });
+  $("cancel-no").addEventListener("click", function () {
+    show($("confirm"), false);
+    show($("cancel"), true);
+  });
+  $("cancel-yes").addEventListener("click", function () {
+    var yes = $("cancel-yes");
+    yes.disabled = true;
+    fetch("/api/v1/public/tickets/" + encodeURIComponent(token) + "/cancel?lang=" + encodeURIComponent(lang),
+          { method: "POST", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (res) {
+        if (res.ok) { show($("confirm"), false); show($("cancel"), true); render(res.body, true); return; }
+        throw new Error(res.body && res.body.message || "");
+      })
+      .catch(function (e) {
+        var err = $("cancel-error");
+        err.textContent = fill(W.cancel_failed, { message: e.message || "" });
+        show(err, true);
+        show($("confirm"), false);
+        show($("cancel"), true);
+        refresh();
+      })
+      .then(function () { yes.disabled = false; });
+  });
+
+  render(initial.ticket, true);
+})();
