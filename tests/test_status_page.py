@@ -220,6 +220,10 @@ def test_phone_sees_its_number_called_live_and_can_cancel_with_confirmation(demo
     expect(page.locator("#state")).to_have_text("Đã được gọi")
     page.wait_for_timeout(2600)  # let the flash animation end before the picture
     screenshot(page, "status-called")
+    assert page.locator("#status").get_attribute("data-rings") == "1"  # once, not again on re-read
+    assert page.locator("#status").get_attribute("data-sound") == "played"
+    admin.recall(mine["id"])
+    expect(page.locator("#status")).to_have_attribute("data-rings", "2")
 
     # Cancelling takes two taps; "no" keeps the ticket.
     other = page_factory(width=390, height=844)

@@ -82,15 +82,17 @@
       $("updated").textContent = fill(W.updated, { time: two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()) });
     }
     // Newly called (not on first sight of an already-called ticket): sound and vibration.
-    if (called && before && (before.status !== "called" || before.called_at !== t.called_at)) ring();
+    if (called && before && before.status !== "called") ring();
   }
 
   function ring() {
+    root.dataset.rings = (+root.dataset.rings || 0) + 1;  // for tests and curious people
     if (navigator.vibrate) { try { navigator.vibrate([300, 100, 300]); } catch (e) { /* not allowed */ } }
     try {
       audio.currentTime = 0;
       var p = audio.play();
-      if (p && p.catch) p.catch(function () { show($("sound"), true); });
+      if (p && p.then) p.then(function () { root.dataset.sound = "played"; },
+                              function () { root.dataset.sound = "blocked"; show($("sound"), true); });
     } catch (e) { /* no audio on this phone: the banner is enough */ }
     var banner = $("called");
     banner.classList.remove("flash");
@@ -124,9 +126,9 @@
     socket.on("ticket_called", function (ev) {
       if (!ticket || ev.id !== ticket.id) return;
       // Show the banner at once from the event, then read the whole ticket.
-      var t = Object.assign({}, ticket, { status: "called", counter: ev.counter, counter_number: ev.counter_number });
-      if (ev.recall) t.called_at = "recall-" + ev.seq;  // a recall rings again
-      render(t, false);
+      var again = ticket.status === "called";
+      render(Object.assign({}, ticket, { status: "called", counter: ev.counter, counter_number: ev.counter_number }), false);
+      if (again) ring();  // a recall rings again
       refresh();
     });
     socket.on("ticket_changed", function (ev) { if (ticket && ev.id === ticket.id) refresh(); });
