@@ -27,6 +27,7 @@ from server.i18n import t
 from . import printers
 
 log = logging.getLogger("motcua.agent")
+ACK_WAIT = 10.0  # seconds an ack waits for the connection before the next reconnect must resend it
 
 
 def default_state_file(server: str, token: str) -> Path:
@@ -75,6 +76,8 @@ class Agent:
         self.send = send
         self.jobs: queue.Queue = queue.Queue()
         self.client = None
+        self.online = threading.Event()  # connected to the server's namespace
+        self.stopping = False
 
     def say(self, key: str, level: int = logging.INFO, **params) -> None:
         log.log(level, t(f"printer.agent.{key}", self.lang, **params))
@@ -104,13 +107,23 @@ class Agent:
         """Jobs print one at a time, in the order they arrived (Socket.IO handlers run concurrently)."""
         while (payload := self.jobs.get()) is not None:
             ack = self.handle(payload)
-            if ack is not None and self.client is not None and self.client.connected:
-                # An ack that cannot go out now is not lost: the server offers the job again
-                # on reconnect and the state file answers it without printing.
+            # Jobs sent on connect can arrive before the client has seen its own connect; an
+            # ack that cannot go out is not lost: the server offers the job again on reconnect
+            # and the state file answers it without printing.
+            if ack is not None and self.online.wait(ACK_WAIT):
                 try:
                     self.client.emit("print_ack", ack)
                 except Exception as e:  # noqa: BLE001 - python-socketio raises several kinds when the link drops
                     log.debug("ack for job %s not sent: %s", ack["job"], e)
+
+    def _connected(self) -> None:
+        self.online.set()
+        self.say("connected")
+
+    def _disconnected(self, *reason) -> None:
+        self.online.clear()
+        if not self.stopping:
+            self.say("disconnected", logging.WARNING)
 
     def run(self) -> None:
         """Connect (retrying with backoff) and print until interrupted."""
@@ -122,8 +135,8 @@ class Agent:
         client = socketio.Client(reconnection=True, reconnection_attempts=0,
                                  reconnection_delay=1, reconnection_delay_max=30)
         self.client = client
-        client.on("connect", lambda: self.say("connected"))
-        client.on("disconnect", lambda *reason: self.say("disconnected", logging.WARNING))
+        client.on("connect", self._connected)
+        client.on("disconnect", self._disconnected)
         client.on("connect_error", lambda data=None: self.say("rejected", logging.WARNING, detail=data))
         client.on("print_job", self.jobs.put)
         worker = threading.Thread(target=self._work, name="print-jobs", daemon=True)
@@ -140,6 +153,7 @@ class Agent:
         except KeyboardInterrupt:
             pass
         finally:
+            self.stopping = True
             self.jobs.put(None)
             worker.join(timeout=10)  # let a job being printed finish and be recorded
             client.shutdown()

@@ -141,7 +141,12 @@ def _open(address: PrinterAddress, timeout: float):
                 raise PrinterError("unsupported", "serial printers need pyserial: pip install pyserial")
             device = escpos_printer.Serial(address.path, baudrate=address.baudrate, timeout=timeout)
         case "file":
-            device = escpos_printer.File(address.path)
+            # python-escpos's File truncates on open; appending keeps every ticket when the
+            # target is a plain capture file, and is the same as writing for a device node.
+            try:
+                return open(address.path, "ab")
+            except OSError as e:
+                raise PrinterError("unreachable", f"{address}: {e}") from e
         case "cups":
             if not escpos_printer.CupsPrinter.is_usable():
                 raise PrinterError("unsupported", "CUPS printing needs pycups: pip install pycups")
@@ -218,7 +223,11 @@ def send(printer: str | PrinterAddress, data: bytes, timeout: float = 3.0) -> No
         if address.scheme == "serial":
             device.device.timeout = timeout
         try:
-            device._raw(data)
+            if address.scheme == "file":
+                device.write(data)
+                device.flush()
+            else:
+                device._raw(data)
             if address.scheme == "cups":
                 device.close()  # CUPS submits the job on close
         except OSError as e:

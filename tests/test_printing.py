@@ -207,6 +207,8 @@ def test_a_file_printer_gets_exactly_the_bytes(tmp_path):
     data = escpos_bytes(ticket(), 58)
     printers.send(f"file://{target}", data)
     assert target.read_bytes() == data
+    printers.send(f"file://{target}", data)  # appended: a capture file keeps every ticket
+    assert target.read_bytes() == data + data
     assert printers.status(f"file://{target}") == "unknown"  # a file cannot say how much paper it has
 
 

@@ -1,0 +1,432 @@
+/* Máy lấy số: the kiosk page's behaviour. No framework, nothing from the internet.
+ *
+ * Screens: start (services + priority choice), ticket, message. One tap issues one
+ * ticket: every button is disabled while a request is in flight, taps within
+ * TAP_GUARD_MS of the last are ignored, and each tap carries its own Idempotency-Key.
+ */
+(function () {
+  "use strict";
+
+  var cfg = JSON.parse(document.getElementById("kiosk-config").textContent);
+  var STRINGS = cfg.strings;
+  var TAP_GUARD_MS = 1500;
+  var TICKET_MS = 10000;
+  var TICKET_FAILED_MS = 20000;   // a failed print leaves time to note the number down
+  var MESSAGE_MS = 8000;
+  var IDLE_MS = 60000;
+  var REFRESH_MS = 30000;
+  var FETCH_TIMEOUT_MS = 10000;
+  var DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+  var state = {
+    lang: "vi",
+    priority: false,
+    office: null,          // GET /api/v1/offices/{office} in the current language
+    waiting: {},
+    seq: -1,
+    busy: false,
+    lastTap: 0,
+    lastTouch: Date.now(),
+    screen: "start",
+    ticket: null,
+    backAt: 0,
+    backTotal: 0,
+    online: true,
+    authorised: true
+  };
+
+  function $(id) { return document.getElementById(id); }
+
+  function t(key, params) {
+    var entry = STRINGS[key];
+    var text = entry ? (entry[state.lang] || entry.vi) : key;
+    if (params) {
+      text = text.replace(/\{(\w+)\}/g, function (m, name) {
+        return Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : m;
+      });
+    }
+    return text;
+  }
+
+  function uuid() {
+    // crypto.randomUUID needs a secure context; a kiosk on http://192.168.x.y is not one.
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function api(method, path, body, headers) {
+    var ctl = new AbortController();
+    var timer = setTimeout(function () { ctl.abort(); }, FETCH_TIMEOUT_MS);
+    var h = { "Authorization": "Bearer " + cfg.token, "Accept-Language": state.lang };
+    if (body) h["Content-Type"] = "application/json";
+    Object.keys(headers || {}).forEach(function (k) { h[k] = headers[k]; });
+    return fetch("/api/v1" + path, {
+      method: method, headers: h, body: body ? JSON.stringify(body) : undefined,
+      signal: ctl.signal, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer"
+    }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (data) {
+        return { status: r.status, data: data };
+      });
+    }).finally(function () { clearTimeout(timer); });
+  }
+
+  // ------------------------------------------------------------------ words
+
+  function applyWords() {
+    document.documentElement.lang = state.lang;
+    document.querySelectorAll("[data-t]").forEach(function (el) { el.textContent = t(el.dataset.t); });
+    document.querySelectorAll("[data-t-alt]").forEach(function (el) { el.alt = t(el.dataset.tAlt); });
+    document.querySelectorAll(".lang").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.dataset.lang === state.lang));
+    });
+    $("office-name").textContent = (state.office && state.office.name) || cfg.names[state.lang] || cfg.names.vi;
+    renderPriority();
+    renderServices();
+    renderClosed();
+    renderClock();
+    if (state.screen === "ticket" && state.ticket) renderTicket();
+  }
+
+  // ------------------------------------------------------------------ clock
+
+  function localParts(date) {
+    var parts = {};
+    try {
+      new Intl.DateTimeFormat("en-GB", {
+        timeZone: cfg.timezone, hour12: false, weekday: "short",
+        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"
+      }).formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
+    } catch (e) {
+      parts = { hour: String(date.getHours()).padStart(2, "0"), minute: String(date.getMinutes()).padStart(2, "0"),
+                day: String(date.getDate()).padStart(2, "0"), month: String(date.getMonth() + 1).padStart(2, "0"),
+                year: String(date.getFullYear()), weekday: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][date.getDay()] };
+    }
+    parts.hour = parts.hour === "24" ? "00" : parts.hour;
+    parts.dayKey = (parts.weekday || "").slice(0, 3).toLowerCase();
+    return parts;
+  }
+
+  function renderClock() {
+    var p = localParts(new Date());
+    $("clock-time").textContent = p.hour + ":" + p.minute;
+    var day = DAYS.indexOf(p.dayKey) >= 0 ? t("day." + p.dayKey) : "";
+    $("clock-date").textContent = (day ? day + ", " : "") + p.day + "/" + p.month + "/" + p.year;
+  }
+
+  // ------------------------------------------------------------------ start screen
+
+  function renderPriority() {
+    var on = state.priority;
+    $("priority").setAttribute("aria-pressed", String(on));
+    document.body.classList.toggle("priority-on", on);
+    $("priority-state").textContent = on ? t("priority.cancel") : t("priority.choose");
+    $("priority").querySelector(".priority-title").textContent = on ? t("priority.chosen") : t("priority.title");
+    $("prompt").textContent = on ? t("choose_priority") : t("choose");
+  }
+
+  var renderedServices = "";
+
+  function renderServices() {
+    var box = $("services");
+    var services = (state.office && state.office.services) || [];
+    var key = state.lang + JSON.stringify(services);
+    if (key !== renderedServices) {
+      renderedServices = key;
+      box.textContent = "";
+      box.classList.toggle("many", services.length > 8);
+      if (state.office && !services.length) {
+        var none = document.createElement("p");
+        none.className = "no-services";
+        none.textContent = t("no_services");
+        box.appendChild(none);
+      }
+      services.forEach(function (sv) {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = "svc" + (sv.paused ? " is-paused" : "");
+        b.dataset.code = sv.code;
+        b.innerHTML = '<span class="svc-name"></span><span class="svc-meta">' +
+          '<span class="svc-wait"></span><span class="svc-paused-note"></span><span class="svc-tag"></span></span>';
+        b.querySelector(".svc-name").textContent = sv.name;
+        b.querySelector(".svc-paused-note").textContent = t("paused");
+        b.querySelector(".svc-tag").textContent = t("priority.badge");
+        b.addEventListener("click", function () { issue(sv.code); });
+        box.appendChild(b);
+      });
+    }
+    renderWaiting();
+    setDisabled(state.busy);
+  }
+
+  function renderWaiting() {
+    document.querySelectorAll(".svc").forEach(function (b) {
+      var n = state.waiting[b.dataset.code];
+      b.querySelector(".svc-wait").textContent = typeof n === "number" ? t("waiting", { n: n }) : "";
+    });
+  }
+
+  function renderClosed() {
+    var o = state.office;
+    var closed = !!(o && o.open_now === false);
+    document.body.classList.toggle("is-closed", closed);
+    $("closed").hidden = !closed;
+    $("services").hidden = closed;
+    if (!closed) return;
+    var spans = ((o.hours || {})[localParts(new Date()).dayKey] || []).map(function (s) {
+      return Array.isArray(s) ? s[0] + "–" + s[1] : String(s);
+    });
+    $("closed-hours").textContent = spans.length ? t("closed.today", { spans: spans.join(", ") }) : t("closed.not_today");
+  }
+
+  function setDisabled(disabled) {
+    document.querySelectorAll(".svc, #priority").forEach(function (b) { b.disabled = disabled; });
+  }
+
+  // ------------------------------------------------------------------ screens
+
+  function show(screen) {
+    state.screen = screen;
+    document.body.dataset.screen = screen;
+    $("screen-start").hidden = screen !== "start";
+    $("screen-ticket").hidden = screen !== "ticket";
+    $("screen-message").hidden = screen !== "message";
+  }
+
+  var backTimer = null;
+
+  function backAfter(ms) {
+    state.backTotal = ms;
+    state.backAt = Date.now() + ms;
+    clearInterval(backTimer);
+    tickBack();
+    backTimer = setInterval(tickBack, 250);
+  }
+
+  function tickBack() {
+    var left = Math.max(0, state.backAt - Date.now());
+    var id = state.screen === "ticket" ? "ticket" : "message";
+    $(id + "-countdown").textContent = t("back_in", { s: Math.ceil(left / 1000) });
+    $(id + "-bar").style.transform = "scaleX(" + (state.backTotal ? left / state.backTotal : 0) + ")";
+    if (left <= 0) toStart();
+  }
+
+  function toStart() {
+    clearInterval(backTimer);
+    state.ticket = null;
+    state.priority = false;
+    // A finger still on the screen must not land on a service the moment it appears.
+    state.lastTap = Math.max(state.lastTap, Date.now() - TAP_GUARD_MS + 500);
+    show("start");
+    renderPriority();
+    setDisabled(state.busy);
+  }
+
+  function reset() {
+    var relang = state.lang !== "vi";
+    state.lang = "vi";
+    toStart();
+    applyWords();
+    if (relang) loadOffice();
+  }
+
+  function showMessage(text, title) {
+    state.ticket = null;
+    $("message-title").textContent = title || t("error.title");
+    $("message-text").textContent = text;
+    show("message");
+    backAfter(MESSAGE_MS);
+  }
+
+  // ------------------------------------------------------------------ issuing
+
+  function issue(code) {
+    var now = Date.now();
+    if (state.busy || state.screen !== "start" || now - state.lastTap < TAP_GUARD_MS) return;
+    state.lastTap = now;
+    state.busy = true;
+    setDisabled(true);
+    $("busy").hidden = false;
+    var priority = state.priority;
+    api("POST", "/offices/" + encodeURIComponent(cfg.office) + "/tickets",
+        { service: code, priority: priority }, { "Idempotency-Key": uuid() })
+      .then(function (r) {
+        if (r.status === 201 && r.data && r.data.number) {
+          showTicket(r.data);
+        } else if (r.status === 401 || r.status === 403) {
+          state.authorised = r.status !== 401;
+          showMessage((r.data && r.data.message) || t("error.token"));
+        } else {
+          showMessage((r.data && r.data.message) || t("error.other"));
+        }
+      })
+      .catch(function () { showMessage(t("error.network")); })
+      .finally(function () {
+        state.busy = false;
+        state.lastTap = Date.now();
+        $("busy").hidden = true;
+        setDisabled(false);
+      });
+  }
+
+  function publicToken(url) {
+    var parts = String(url || "").split(/[?#]/)[0].split("/").filter(Boolean);
+    return parts.length ? parts[parts.length - 1] : "";
+  }
+
+  function showTicket(ticket) {
+    state.ticket = ticket;
+    var qr = $("ticket-qr");
+    var token = publicToken(ticket.status_url);
+    $("qr-missing").hidden = true;
+    qr.hidden = !token;
+    if (token) qr.src = "/t/" + encodeURIComponent(token) + "/qr.svg";
+    else $("qr-missing").hidden = false;
+    show("ticket");
+    renderTicket();
+    var failed = ticket.print && ticket.print.status === "failed";
+    backAfter(failed ? TICKET_FAILED_MS : TICKET_MS);
+  }
+
+  function serviceName(ticket) {
+    var services = (state.office && state.office.services) || [];
+    for (var i = 0; i < services.length; i++) {
+      if (services[i].code === ticket.service) return services[i].name;
+    }
+    return ticket.service_name || ticket.service;
+  }
+
+  function renderTicket() {
+    var tk = state.ticket;
+    $("ticket-number").textContent = tk.number;
+    $("ticket-service").textContent = serviceName(tk);
+    $("ticket-priority").hidden = !tk.priority;
+    var ahead = typeof tk.position === "number" ? tk.position : null;
+    $("ticket-ahead").textContent = ahead === null ? "" :
+      ahead === 0 ? t("ticket.next") : ahead === 1 ? t("ticket.ahead_one") : t("ticket.ahead", { n: ahead });
+    var wait = tk.estimated_wait_s;
+    $("ticket-wait").hidden = !(ahead && typeof wait === "number" && wait > 0);
+    if (typeof wait === "number") $("ticket-wait").textContent = t("ticket.wait", { m: Math.max(1, Math.round(wait / 60)) });
+    renderPrint();
+  }
+
+  function renderPrint() {
+    var line = $("ticket-print");
+    var p = state.ticket && state.ticket.print;
+    line.className = "ticket-print";
+    if (!p || !p.status) { line.hidden = true; return; }
+    line.hidden = false;
+    if (p.status === "printed") {
+      line.textContent = t("print.printed");
+      line.classList.add("is-printed");
+    } else if (p.status === "queued") {
+      line.textContent = t("print.queued");
+    } else if (p.status === "failed") {
+      line.textContent = p.message || t("print.failed");
+      line.classList.add("is-failed");
+    } else {
+      line.textContent = p.message || t("print.none");
+    }
+  }
+
+  function onPrintStatus(ev) {
+    if (!ev || !state.ticket || state.screen !== "ticket" || ev.ticket_id !== state.ticket.id) return;
+    var before = state.ticket.print && state.ticket.print.status;
+    state.ticket.print = { status: ev.status, message: ev.message || null, job: ev.job || null };
+    renderPrint();
+    if (ev.status === "failed" && before !== "failed") backAfter(TICKET_FAILED_MS);
+  }
+
+  // ------------------------------------------------------------------ data
+
+  function setOnline(online) {
+    state.online = online;
+    var el = $("offline");
+    el.hidden = online && state.authorised;
+    el.textContent = state.authorised ? t("offline") : t("error.token");
+  }
+
+  function loadOffice() {
+    var lang = state.lang;
+    return api("GET", "/offices/" + encodeURIComponent(cfg.office))
+      .then(function (r) {
+        if (r.status === 200 && r.data) {
+          state.authorised = true;
+          if (lang === state.lang) {
+            state.office = r.data;
+            applyWords();
+          }
+          setOnline(true);
+        } else if (r.status === 401 || r.status === 403) {
+          state.authorised = false;
+          setOnline(false);
+        } else {
+          setOnline(false);
+        }
+      })
+      .catch(function () { setOnline(false); });
+  }
+
+  function applyWaiting(data, snapshot) {
+    if (!data || typeof data !== "object") return;
+    if (typeof data.seq === "number") {
+      if (!snapshot && data.seq < state.seq) return;   // an older event arriving late
+      state.seq = data.seq;
+    }
+    if (data.waiting && typeof data.waiting === "object") {
+      state.waiting = data.waiting;
+      renderWaiting();
+    }
+  }
+
+  function connect() {
+    if (typeof io !== "function") return;
+    var socket = io({ transports: ["websocket"], auth: { token: cfg.token } });
+    socket.on("connect", function () { setOnline(true); });
+    socket.on("disconnect", function () { setOnline(false); });
+    socket.on("connect_error", function () { setOnline(false); });
+    socket.on("board", function (d) { applyWaiting(d, true); });
+    socket.on("queue_changed", function (d) { applyWaiting(d, false); });
+    socket.on("print_status", onPrintStatus);
+  }
+
+  // ------------------------------------------------------------------ wiring
+
+  $("priority").addEventListener("click", function () {
+    if (state.busy || state.screen !== "start") return;
+    state.priority = !state.priority;
+    renderPriority();
+  });
+  $("ticket-done").addEventListener("click", toStart);
+  $("message-done").addEventListener("click", toStart);
+  $("ticket-qr").addEventListener("error", function () {
+    this.hidden = true;
+    $("qr-missing").hidden = false;
+  });
+  document.querySelectorAll(".lang").forEach(function (b) {
+    b.addEventListener("click", function () {
+      if (b.dataset.lang === state.lang) return;
+      state.lang = b.dataset.lang;
+      applyWords();
+      loadOffice();
+    });
+  });
+  ["pointerdown", "touchstart", "keydown"].forEach(function (name) {
+    document.addEventListener(name, function () { state.lastTouch = Date.now(); }, { passive: true, capture: true });
+  });
+  document.addEventListener("contextmenu", function (e) { e.preventDefault(); });
+
+  setInterval(function () {
+    renderClock();
+    var idle = Date.now() - state.lastTouch >= IDLE_MS;
+    if (idle && !state.busy && (state.lang !== "vi" || state.priority || state.screen !== "start")) reset();
+  }, 1000);
+  setInterval(loadOffice, REFRESH_MS);
+
+  applyWords();
+  loadOffice();
+  connect();
+})();
