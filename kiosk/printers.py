@@ -125,9 +125,10 @@ def parse(url: str) -> PrinterAddress:
 
 
 def _open(address: PrinterAddress, timeout: float):
-    """An open python-escpos printer for the address (imported lazily: USB and CUPS need extras)."""
-    from escpos.exceptions import DeviceNotFoundError
+    """The open printer: a python-escpos printer (imported lazily: USB, serial and CUPS need
+    extras), or for file:// a plain file opened for appending."""
     from escpos import printer as escpos_printer
+    from escpos.exceptions import DeviceNotFoundError
 
     match address.scheme:
         case "tcp":
