@@ -218,3 +218,46 @@ def test_without_a_kiosk_token_the_page_says_how_to_get_one(kiosk):
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     assert r.headers["Referrer-Policy"] == "no-referrer"
     assert "fonts.googleapis" not in r.text and "cdn" not in r.text.lower()
+
+
+# ---------------------------------------------------------------- with a printer
+
+def office_with_printer(printer_url: str) -> dict:
+    return office_data(hours=ALL_DAY, kiosks=[{"name": "Kiosk sảnh", "printer": printer_url}])
+
+
+def test_a_tap_prints_the_ticket_shown_on_screen(sqlite_url, servers, page_factory):
+    from tests.fakeprinter import FakePrinter, read_qr, received_images
+    with FakePrinter() as printer:
+        tokens = seed(sqlite_url, office_with_printer(printer.url))
+        server = servers(sqlite_url)
+        page, recorder, _ = open_kiosk(page_factory, server, tokens["kiosk"])
+        page.get_by_role("button", name="Đất đai – Xây dựng").click()
+        page.wait_for_selector(TICKET)
+        assert page.locator("#ticket-number").inner_text() == "3001"
+        page.wait_for_selector("#ticket-print.is-printed")
+        assert "Đã in vé" in page.locator("#ticket-print").inner_text()
+        (image,) = received_images(printer.wait_for_cuts(1))
+        qr_src = page.locator("#ticket-qr").get_attribute("src")  # /t/<token>/qr.svg
+        assert read_qr(image).endswith(qr_src.removesuffix("/qr.svg"))
+        recorder.assert_local()
+
+
+def test_a_printer_fault_is_said_plainly_and_a_reprint_prints_once(sqlite_url, servers, page_factory):
+    from tests.fakeprinter import STATUS_OK, STATUS_PAPER_OUT, FakePrinter, cuts
+    with FakePrinter(status=STATUS_PAPER_OUT) as printer:
+        tokens = seed(sqlite_url, office_with_printer(printer.url))
+        server = servers(sqlite_url)
+        page, _, _ = open_kiosk(page_factory, server, tokens["kiosk"])
+        page.get_by_role("button", name="Hộ tịch").click()
+        page.wait_for_selector("#ticket-print.is-failed")
+        assert "hết giấy" in page.locator("#ticket-print").inner_text().lower()
+        assert page.locator("#ticket-number").inner_text() == "1001"  # the ticket itself stands
+        screenshot(page, "kiosk-portrait-paper-out")
+        assert cuts(printer.data) == 0
+
+        printer.status = dict(STATUS_OK)  # paper loaded
+        page.locator("#ticket-reprint").click()
+        page.wait_for_selector("#ticket-print.is-printed")
+        printer.wait_for_cuts(1)
+        assert cuts(printer.data) == 1 and board(server, tokens["admin"])["HT"] == 1

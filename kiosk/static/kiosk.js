@@ -317,6 +317,7 @@
     var line = $("ticket-print");
     var p = state.ticket && state.ticket.print;
     line.className = "ticket-print";
+    $("ticket-reprint").hidden = !(p && p.status === "failed");
     if (!p || !p.status) { line.hidden = true; return; }
     line.hidden = false;
     if (p.status === "printed") {
@@ -401,6 +402,19 @@
     renderPriority();
   });
   $("ticket-done").addEventListener("click", toStart);
+  // After a printer fault the ticket stays valid; once the fault is cleared, print it again.
+  $("ticket-reprint").addEventListener("click", function () {
+    var tk = state.ticket;
+    if (!tk) return;
+    $("ticket-reprint").disabled = true;
+    api("POST", "/tickets/" + tk.id + "/reprint").then(function (r) {
+      if (state.ticket !== tk) return;
+      tk.print = r.status === 202 ? { status: "queued", message: null, job: r.data.job }
+                                  : { status: "failed", message: r.data && r.data.message, job: null };
+      renderPrint();
+      backAfter(TICKET_FAILED_MS);
+    }).catch(function () {}).finally(function () { $("ticket-reprint").disabled = false; });
+  });
   $("message-done").addEventListener("click", toStart);
   $("ticket-qr").addEventListener("error", function () {
     this.hidden = true;
