@@ -52,7 +52,7 @@ def main() -> None:
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="Nạp đơn vị mẫu nếu CSDL chưa có đơn vị nào / load the demo office into an empty database.")
-@click.option("--threads", default=100, show_default=True, type=int,
+@click.option("--threads", default=400, show_default=True, type=int,
               help="Luồng xử lý; mỗi màn hình đang mở giữ một luồng / worker threads; each open screen holds one.")
 def serve(host: str, port: int, demo: bool, threads: int) -> None:
     conf = settings()
