@@ -126,9 +126,23 @@ class Counter(Base):
     # Consecutive priority calls made while a normal ticket was waiting.
     priority_streak: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The officer at the counter now: one at a time.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    held_since: Mapped[datetime | None]
+    status_since: Mapped[datetime | None]  # when it last opened, paused or closed
+    pause_reason: Mapped[str | None] = mapped_column(String(200))
+    # Bumped when the services it serves change, so every process re-reads them at the next call.
+    services_rev: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     office: Mapped[Office] = relationship(back_populates="counters")
     services: Mapped[list[Service]] = relationship(secondary=counter_services, order_by="Service.position")
+
+
+user_counters = Table(
+    "user_counters", Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("counter_id", ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class User(Base):
@@ -142,6 +156,12 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.OFFICER.value)
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Repeated wrong passwords lock the account for a while.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+
+    # The counters the officer may work at.
+    counters: Mapped[list[Counter]] = relationship(secondary=user_counters, order_by="Counter.position")
 
 
 class Device(Base):
@@ -240,6 +260,8 @@ class Ticket(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     recalls: Mapped[int] = mapped_column(Integer, default=0)
+    # The officer who called it (holding the counter then): ratings and reports count by officer.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The kiosk's key for one tap: a repeated request returns this ticket, not a new one.
     request_key: Mapped[str | None] = mapped_column(String(64))
 
@@ -260,3 +282,20 @@ class TicketEvent(Base):
     actor: Mapped[str] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Rating(Base):
+    """A citizen's satisfaction with one served ticket (đánh giá mức độ hài lòng): one per ticket."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    # 4 Rất hài lòng, 3 Hài lòng, 2 Bình thường, 1 Không hài lòng
+    level: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[datetime]

@@ -60,6 +60,7 @@ class TicketState:
     started_at: datetime | None
     finished_at: datetime | None
     recalls: int
+    officer_id: int | None = None  # who called it: the officer holding the counter then
 
 
 @dataclass
@@ -107,7 +108,8 @@ _LOCK_BY_ID = _BY_ID.with_for_update()
 _AT_COUNTER = _TICKET.where(_T.c.counter_id == bindparam("counter_id"),
                             _T.c.status.in_(ACTIVE_AT_COUNTER)).limit(1).with_for_update()
 _LOCK_COUNTER = select(_C.c.id, _C.c.office_id, _C.c.label, _C.c.status, _C.c.priority_streak,
-                       _C.c.active).where(_C.c.id == bindparam("id")).with_for_update()
+                       _C.c.active, _C.c.officer_id, _C.c.services_rev
+                       ).where(_C.c.id == bindparam("id")).with_for_update()
 _INSERT_TICKET = {
     name: dialect.insert(_T).on_conflict_do_nothing(
         index_elements=[_T.c.office_id, _T.c.day, _T.c.number]).returning(_T.c.id)
@@ -139,7 +141,7 @@ _HEAD = (
 )
 _CALL = (update(_T).where(_T.c.id == bindparam("ticket_id"))
          .values(status=CALLED, counter_id=bindparam("counter_id"), called_at=bindparam("now"),
-                 assigned_counter_id=None).returning(*_TICKET.selected_columns))
+                 assigned_counter_id=None, officer_id=bindparam("officer_id")).returning(*_TICKET.selected_columns))
 _FINISH = (update(_T).where(_T.c.id == bindparam("ticket_id"))
            .values(status=bindparam("status"), finished_at=bindparam("now"))
            .returning(*_TICKET.selected_columns))
@@ -201,7 +203,7 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
     values = {"office_id": office.id, "service_id": service.id, "day": day, "priority": priority,
               "channel": channel, "status": WAITING, "counter_id": None, "assigned_counter_id": None,
               "issued_at": now, "queued_at": now, "called_at": None, "started_at": None,
-              "finished_at": None, "recalls": 0, "request_key": request_key}
+              "finished_at": None, "recalls": 0, "officer_id": None, "request_key": request_key}
     while True:  # ends: _next_number raises when the range runs out
         values["number"] = service.format_number(_next_number(conn, dialect, service, day))
         values["public_token"] = secrets.token_urlsafe(16)
@@ -269,7 +271,8 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     if streak != counter.priority_streak:
         conn.execute(_STREAK, {"counter_id": counter.id, "streak": streak})
 
-    row = conn.execute(_CALL, {"ticket_id": head.id, "counter_id": counter.id, "now": now}).one()
+    row = conn.execute(_CALL, {"ticket_id": head.id, "counter_id": counter.id, "now": now,
+                               "officer_id": counter.officer_id}).one()
     ticket = TicketState(**row._mapping)
     _log(conn, ticket, now, actor, "called", counter=counter.label)
     outcome.ticket = ticket
