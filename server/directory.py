@@ -46,6 +46,7 @@ class CounterInfo:
     status: str
     active: bool
     service_ids: frozenset[int]
+    services_rev: int = 0  # counters.services_rev when read: call_next reloads when the row's differs
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,9 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
                            sv.prefix, sv.digits, sv.paused, sv.active)
         for sv in s.scalars(select(Service).where(Service.office_id == office.id).order_by(Service.position))
     }
+    # Counters (with their services_rev) before their services: read between a supervisor's
+    # change and its commit, an old rev with new services only costs call_next a reload.
+    counter_rows = s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.position)).all()
     served: dict[int, set[int]] = {}
     for counter_id, service_id in s.execute(
             select(counter_services.c.counter_id, counter_services.c.service_id)
@@ -146,8 +150,9 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
             .where(Counter.office_id == office.id)):
         served.setdefault(counter_id, set()).add(service_id)
     counters = {
-        c.id: CounterInfo(c.id, c.label, c.number, c.status, c.active, frozenset(served.get(c.id, ())))
-        for c in s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.position))
+        c.id: CounterInfo(c.id, c.label, c.number, c.status, c.active, frozenset(served.get(c.id, ())),
+                          c.services_rev)
+        for c in counter_rows
     }
     return OfficeInfo(office.id, office.code, office.name, office.name_en, office.timezone,
                       office.hours, office.closed_dates, office.priority_cap, office.no_show_window_s,

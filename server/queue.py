@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from .directory import CounterInfo, OfficeInfo, ServiceInfo, directory
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import (
     ACTIVE_AT_COUNTER, Counter, CounterStatus, DailyNumber, Device, Office, PrintJob, Ticket,
-    TicketEvent, TicketStatus,
+    TicketEvent, TicketStatus, counter_services,
 )
 
 WAITING = TicketStatus.WAITING.value
@@ -245,6 +245,11 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     conn = _conn(s)
     counter = _lock_counter(conn, counter_id, office_id)
     office = office_info(s, counter.office_id, counter_id=counter.id)
+    if office.counters[counter.id].services_rev != counter.services_rev:
+        # A supervisor changed its services (perhaps in another process): this call already
+        # takes from the new ones. Under the counter lock nobody changes them meanwhile.
+        directory(s).forget(office.id)
+        office = office_info(s, counter.office_id, counter_id=counter.id)
     if counter.status != CounterStatus.OPEN.value:
         raise Conflict("counter_closed", counter=counter.label)
     outcome = Outcome()
@@ -409,6 +414,40 @@ def set_counter(s: Session, counter_id: int, action: str, *, actor: str, now: da
     event = Event(counter.office_id, "counter_changed",
                   {"id": counter.id, "label": counter.label, "status": new_status})
     return Outcome(counter=state, events=[event])
+
+
+_CS = counter_services
+_UNSERVE = delete(_CS).where(_CS.c.counter_id == bindparam("counter_id"))
+_SERVE = insert(_CS)
+_BUMP_SERVICES_REV = (update(_C).where(_C.c.id == bindparam("counter_id"))
+                      .values(services_rev=_C.c.services_rev + 1))
+
+
+def set_services(s: Session, counter_id: int, service_codes: list[str], *, actor: str, now: datetime,
+                 office_id: int | None = None) -> Outcome:
+    """A supervisor changes which services a counter serves; its next call takes from them.
+
+    Bumping `services_rev` tells every process's call_next that its cached office is stale.
+    """
+    codes = list(dict.fromkeys(service_codes))
+    if not codes:
+        raise BadRequest("no_services")
+    conn = _conn(s)
+    counter = _lock_counter(conn, counter_id, office_id)
+    office = office_info(s, counter.office_id, counter_id=counter.id)
+    service_ids = []
+    for code in codes:
+        office = office_info(s, office.id, service_code=code)  # reads again for one added meanwhile
+        service = office.service(code)
+        if service is None:
+            raise NotFound("service_not_found", service=code)
+        service_ids.append(service.id)
+    conn.execute(_UNSERVE, {"counter_id": counter.id})
+    conn.execute(_SERVE, [{"counter_id": counter.id, "service_id": sid} for sid in service_ids])
+    conn.execute(_BUMP_SERVICES_REV, {"counter_id": counter.id})
+    directory(s).forget(counter.office_id)
+    return Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
+                   events=[_counter_changed(counter.id, counter.office_id, counter.label, counter.status)])
 
 
 # ---------------------------------------------------------------- reading
