@@ -2,3 +2,5 @@
 from flask import Blueprint
 
 bp = Blueprint("counter", __name__, url_prefix="/counter", template_folder="templates", static_folder="static")
+
+from . import rating  # noqa: E402,F401  (the citizen rating tablet: routes and its socket room)

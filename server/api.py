@@ -25,6 +25,19 @@ CHANNEL_OF = {Role.KIOSK.value: "kiosk", Role.ADMIN.value: "api"}
 OFFICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 TOKEN = re.compile(r"^Bearer ([A-Za-z0-9_\-]{16,200})$")
 REQUEST_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
+# The counter's citizen rating tablet holds a display token of the office; staff may rate for it.
+RATERS = (Role.DISPLAY.value, *STAFF)
+
+
+class Text:
+    """A body field of free text (not a code): a str of at most `max_len` characters, no NUL."""
+
+    def __init__(self, max_len: int):
+        self.max_len = max_len
+
+    def fits(self, value) -> bool:
+        return isinstance(value, str) and len(value) <= self.max_len and "\x00" not in value
+
 
 
 def state():
@@ -67,6 +80,8 @@ def body(**fields: type) -> dict:
             raise BadRequest("invalid_field", field=key, reason="A-Z 0-9 _ - (1-32)")
         if kind is int and not (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31):
             raise BadRequest("invalid_field", field=key, reason="1 .. 2147483647")
+        if isinstance(kind, Text) and not kind.fits(value):
+            raise BadRequest("invalid_field", field=key, reason=f"text, <= {kind.max_len}")
     return data
 
 
@@ -228,3 +243,29 @@ def transfer(ticket_id):
         raise BadRequest("missing_field", field="service")
     return act(queue.transfer, ticket_id, service_code=data.get("service"),
                counter_id=data.get("counter"), keep_place=data.get("keep_place", True))
+
+
+@bp.get("/counters/<id:counter_id>/rating")
+@allow(*RATERS)
+def rating_state(counter_id):
+    """What the counter's rating screen shows: the ticket it may rate now, if any."""
+    with state().db.read() as s:
+        ticket = queue.ratable(s, counter_id, now=state().clock.now(), office_id=g.principal.office_id)
+        if ticket is None:
+            return jsonify({"open": False, "ticket": None})
+        service = queue.office_info(s, ticket.office_id, ticket=ticket).services[ticket.service_id]
+        name = service.name_en if request_language() == "en" and service.name_en else service.name
+        return jsonify({"open": True, "ticket": {"id": ticket.id, "number": ticket.number,
+                                                 "service": service.code, "service_name": name}})
+
+
+@bp.post("/counters/<id:counter_id>/rating")
+@allow(*RATERS)
+def rate(counter_id):
+    data = body(ticket=int, level=int, reason=Text(queue.RATING_REASON_MAX))
+    for field in ("ticket", "level"):
+        if field not in data:
+            raise BadRequest("missing_field", field=field)
+    state().perform(queue.rate, counter_id, data["ticket"], data["level"], data.get("reason"),
+                    actor=g.principal.actor, office_id=g.principal.office_id)
+    return jsonify({"ticket": data["ticket"], "level": data["level"]}), 201

@@ -113,6 +113,45 @@ def document() -> dict:
         "security": [], "parameters": [_PUBLIC_TOKEN],
         "responses": {"200": _ticket_reply("The cancelled ticket"), "404": _error("No such ticket"),
                       "409": _error("Not allowed in the current state")}}}
+    paths["/counters/{id}/rating"] = {
+        "get": {
+            "summary": "The counter's citizen rating screen: the ticket it may rate now",
+            "description": "Needs a display token of the office (the rating tablet) or an "
+                           f"{_STAFF}. Open for the ticket just completed at the counter, for "
+                           "10 minutes, until it is rated or the counter calls someone else.",
+            "parameters": [_ID],
+            "responses": {"200": {"description": "Open or locked", "content": {"application/json": {
+                "schema": {"type": "object", "required": ["open", "ticket"], "properties": {
+                    "open": {"type": "boolean"},
+                    "ticket": {"type": ["object", "null"], "properties": {
+                        "id": {"type": "integer"}, "number": {"type": "string"},
+                        "service": {"type": "string"}, "service_name": {"type": "string"}}}}}}}},
+                **_ERRORS}},
+        "post": {
+            "summary": "A citizen rates the ticket just completed at the counter (once)",
+            "description": "level: 4 Rất hài lòng, 3 Hài lòng, 2 Bình thường, 1 Không hài lòng. "
+                           "409 already_rated for a second rating, 409 not_ratable for a ticket "
+                           "not just completed at this counter.",
+            "parameters": [_ID],
+            "requestBody": _json_body({"type": "object", "additionalProperties": False,
+                                       "required": ["ticket", "level"],
+                                       "properties": {"ticket": {"type": "integer", "minimum": 1},
+                                                      "level": {"type": "integer", "minimum": 1, "maximum": 4},
+                                                      "reason": {"type": "string", "maxLength": 500}}}, True),
+            "responses": {"201": {"description": "Stored", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {"ticket": {"type": "integer"},
+                                                            "level": {"type": "integer"}}}}}},
+                **_ERRORS}},
+    }
+    paths["/me"] = {"get": {
+        "summary": "The logged-in officer, the counters they may work at and the one they hold",
+        "description": "For the officers' pages (session cookie) and staff tokens.",
+        "responses": {"200": {"description": "Who and where"}, **_ERRORS}}}
+    for action, what in (("take", "Sit down at a counter: one officer per counter, one counter per officer"),
+                         ("release", "Leave the counter")):
+        paths[f"/counters/{{id}}/{action}"] = {"post": {
+            "summary": what, "parameters": [_ID], "requestBody": _EMPTY,
+            "responses": {"200": {"description": "The counter"}, **_ERRORS}}}
     for action in ("open", "close", "pause", "resume"):
         paths[f"/counters/{{id}}/{action}"] = {"post": {
             "summary": f"{action.capitalize()} a counter", "parameters": [_ID], "requestBody": _EMPTY,

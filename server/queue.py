@@ -25,7 +25,7 @@ from . import hours
 from .directory import CounterInfo, OfficeInfo, ServiceInfo, directory
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import (
-    ACTIVE_AT_COUNTER, Counter, CounterStatus, DailyNumber, Device, Office, PrintJob, Ticket,
+    ACTIVE_AT_COUNTER, Counter, CounterStatus, DailyNumber, Device, Office, PrintJob, Rating, Ticket,
     TicketEvent, TicketStatus, counter_services,
 )
 
@@ -37,6 +37,11 @@ NO_SHOW = TicketStatus.NO_SHOW.value
 CANCELLED = TicketStatus.CANCELLED.value
 
 CHANNELS = ("kiosk", "counter", "booking", "api")
+# A ticket may be rated at its counter for this long after it was completed (and until
+# the counter calls someone else).
+RATING_WINDOW = timedelta(minutes=10)
+RATING_LEVELS = range(1, 5)  # 4 Rất hài lòng, 3 Hài lòng, 2 Bình thường, 1 Không hài lòng
+RATING_REASON_MAX = 500
 
 
 @dataclass
@@ -281,7 +286,8 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     ticket = TicketState(**row._mapping)
     _log(conn, ticket, now, actor, "called", counter=counter.label)
     outcome.ticket = ticket
-    outcome.events += [_called(ticket, office, recall=False), _queue_changed(office)]
+    outcome.events += [_called(ticket, office, recall=False), _queue_changed(office),
+                       _rating_closed(counter.office_id, counter.id, None)]  # a new citizen: lock it
     return outcome
 
 
@@ -374,12 +380,95 @@ def _finish(s: Session, ticket: TicketState, status: str, now: datetime, actor: 
     if status == DONE:
         directory(s).forget_service_time(ticket.service_id)
     outcome.events.append(_changed(finished, office))
+    if status == DONE and finished.counter_id is not None:  # the counter's rating screen unlocks
+        outcome.events.append(Event(office.id, "rating_open", {
+            "counter_id": finished.counter_id, "ticket_id": finished.id, "number": finished.number,
+            "service": office.services[finished.service_id].code}, room=counter_room(finished.counter_id)))
     return finished
 
 
 def _back_to_queue(ticket: TicketState, now: datetime, keep_place: bool) -> dict:
     return {"status": WAITING, "counter_id": None, "called_at": None, "started_at": None,
             "finished_at": None, "queued_at": ticket.queued_at if keep_place else now}
+
+
+# ---------------------------------------------------------------- rating
+
+_RATED = select(Rating.__table__.c.id).where(Rating.__table__.c.ticket_id == bindparam("ticket_id"))
+_LAST_DONE = (_TICKET.where(_T.c.counter_id == bindparam("counter_id"), _T.c.status == DONE,
+                            _T.c.finished_at >= bindparam("since"))
+              .order_by(_T.c.finished_at.desc(), _T.c.id.desc()).limit(1))
+# Someone called at the counter once the ticket was finished (ix_tickets_called: a short range).
+_CALLED_SINCE = select(_T.c.id).where(
+    _T.c.office_id == bindparam("office_id"), _T.c.called_at >= bindparam("since"),
+    _T.c.counter_id == bindparam("counter_id"), _T.c.id != bindparam("ticket_id")).limit(1)
+_NEW_RATING = insert(Rating.__table__)
+
+
+def counter_room(counter_id: int) -> str:
+    """A counter's own screens (its citizen rating tablet): rating_open / rating_closed."""
+    return f"counter:{counter_id}"
+
+
+def _rating_closed(office_id: int, counter_id: int, ticket_id: int | None) -> Event:
+    return Event(office_id, "rating_closed", {"counter_id": counter_id, "ticket_id": ticket_id},
+                 room=counter_room(counter_id))
+
+
+def _still_ratable(conn: Connection, ticket: TicketState, counter_id: int, now: datetime) -> bool:
+    """Done at this counter within the window, and nobody called there since."""
+    return (ticket.status == DONE and ticket.counter_id == counter_id and ticket.finished_at is not None
+            and now - ticket.finished_at <= RATING_WINDOW
+            and conn.execute(_CALLED_SINCE, {"office_id": ticket.office_id, "since": ticket.finished_at,
+                                             "counter_id": counter_id, "ticket_id": ticket.id}).first() is None)
+
+
+def ratable(s: Session, counter_id: int, *, now: datetime, office_id: int | None = None) -> TicketState | None:
+    """The ticket the counter's rating screen offers now, if any."""
+    conn = _conn(s)
+    counter = conn.execute(select(_C.c.office_id, _C.c.active).where(_C.c.id == counter_id)).first()
+    if counter is None or not counter.active:
+        raise NotFound("counter_not_found", counter=counter_id)
+    if office_id is not None and counter.office_id != office_id:
+        raise Forbidden("other_office")
+    row = conn.execute(_LAST_DONE, {"counter_id": counter_id, "since": now - RATING_WINDOW}).first()
+    if row is None:
+        return None
+    ticket = TicketState(**row._mapping)
+    if not _still_ratable(conn, ticket, counter_id, now) or conn.execute(_RATED, {"ticket_id": ticket.id}).first():
+        return None
+    return ticket
+
+
+def rate(s: Session, counter_id: int, ticket_id: int, level: int, reason: str | None = None, *,
+         actor: str, now: datetime, office_id: int | None = None) -> Outcome:
+    """The citizen rates the ticket just completed at this counter: once, and only there.
+
+    Locking the counter orders this against a call there (which locks the screen again);
+    locking the ticket orders two ratings of it (the unique ticket_id is the last guard).
+    """
+    if not isinstance(level, int) or isinstance(level, bool) or level not in RATING_LEVELS:
+        raise BadRequest("invalid_field", field="level", reason="1 .. 4")
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > RATING_REASON_MAX:
+        raise BadRequest("invalid_field", field="reason", reason=f"<= {RATING_REASON_MAX}")
+    conn = _conn(s)
+    counter = _lock_counter(conn, counter_id, office_id)
+    row = conn.execute(_LOCK_BY_ID, {"id": ticket_id}).first()
+    if row is None:
+        raise NotFound("ticket_not_found", ticket=ticket_id)
+    ticket = TicketState(**row._mapping)
+    if ticket.office_id != counter.office_id:
+        raise Forbidden("other_office")
+    if conn.execute(_RATED, {"ticket_id": ticket.id}).first() is not None:
+        raise Conflict("already_rated", number=ticket.number)
+    if not _still_ratable(conn, ticket, counter.id, now):
+        raise Conflict("not_ratable", number=ticket.number, counter=counter.label)
+    conn.execute(_NEW_RATING, {"ticket_id": ticket.id, "office_id": ticket.office_id, "counter_id": counter.id,
+                               "officer_id": ticket.officer_id, "service_id": ticket.service_id,
+                               "level": level, "reason": reason, "at": now})
+    _log(conn, ticket, now, actor, "rated", counter=counter.label, level=level)
+    return Outcome(ticket, events=[_rating_closed(ticket.office_id, counter.id, ticket.id)])
 
 
 # ---------------------------------------------------------------- counters
@@ -507,6 +596,8 @@ def stamp(s: Session, events: list[Event]) -> None:
     depends on other transactions (the waiting counts) are built here, under that lock."""
     by_office: dict[int, list[Event]] = {}
     for ev in events:
+        if ev.room is not None:  # one room's own news (a counter's, a device's): the lobby never
+            continue             # hears it, so it takes no office seq and leaves no gap there
         by_office.setdefault(ev.office_id, []).append(ev)
     for oid, evs in by_office.items():
         last = _conn(s).execute(_SEQ, {"office_id": oid, "n": len(evs)}).scalar_one()
