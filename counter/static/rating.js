@@ -199,8 +199,8 @@
   // ------------------------------------------------------------------ live
 
   var socket = io({ transports: ["websocket"], auth: { token: cfg.token, counter: cfg.counter } });
-  socket.on("connect", function () { $("offline").hidden = true; refresh(); });
-  socket.on("disconnect", function () { $("offline").hidden = false; });
+  socket.on("connect", function () { $("offline").hidden = true; document.body.dataset.live = "1"; refresh(); });
+  socket.on("disconnect", function () { $("offline").hidden = false; document.body.dataset.live = "0"; });
   socket.on("connect_error", function () { $("offline").hidden = false; });
   socket.on("rating_open", function (d) {
     if (d.counter_id === cfg.counter) open({ id: d.ticket_id, number: d.number, service: d.service });
