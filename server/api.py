@@ -74,15 +74,28 @@ def body(**fields: type) -> dict:
         if key not in fields:
             raise BadRequest("unknown_field", field=str(key)[:40])
         kind = fields[key]
-        if kind is bool and not isinstance(value, bool):
-            raise BadRequest("invalid_field", field=key, reason="true | false")
-        if kind is str and not (isinstance(value, str) and OFFICE_CODE.match(value)):
-            raise BadRequest("invalid_field", field=key, reason="A-Z 0-9 _ - (1-32)")
-        if kind is int and not (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31):
-            raise BadRequest("invalid_field", field=key, reason="1 .. 2147483647")
-        if isinstance(kind, Text) and not kind.fits(value):
-            raise BadRequest("invalid_field", field=key, reason=f"text, <= {kind.max_len}")
+        if isinstance(kind, list):  # [kind]: a JSON array of such values
+            if not isinstance(value, list) or len(value) > LIST_MAX:
+                raise BadRequest("invalid_field", field=key, reason=f"[ ... ] (<= {LIST_MAX})")
+            for item in value:
+                _check(key, kind[0], item)
+        else:
+            _check(key, kind, value)
     return data
+
+
+LIST_MAX = 100
+
+
+def _check(key: str, kind, value) -> None:
+    if kind is bool and not isinstance(value, bool):
+        raise BadRequest("invalid_field", field=key, reason="true | false")
+    if kind is str and not (isinstance(value, str) and OFFICE_CODE.match(value)):
+        raise BadRequest("invalid_field", field=key, reason="A-Z 0-9 _ - (1-32)")
+    if kind is int and not (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31):
+        raise BadRequest("invalid_field", field=key, reason="1 .. 2147483647")
+    if isinstance(kind, Text) and not kind.fits(value):
+        raise BadRequest("invalid_field", field=key, reason=f"text, <= {kind.max_len}")
 
 
 def own_office(code: str) -> Principal:
@@ -269,3 +282,30 @@ def rate(counter_id):
     state().perform(queue.rate, counter_id, data["ticket"], data["level"], data.get("reason"),
                     actor=g.principal.actor, office_id=g.principal.office_id)
     return jsonify({"ticket": data["ticket"], "level": data["level"]}), 201
+
+SUPERVISORS = (Role.SUPERVISOR.value, Role.ADMIN.value)
+
+
+@bp.get("/offices/<code>/live")
+@allow(*SUPERVISORS)
+def live(code):
+    """The supervisor view: every counter, every queue, today's ratings."""
+    office_id = own_office(code).office_id
+    with state().db.read() as s:
+        office = queue.office_info(s, office_id)
+        return jsonify(views.live(s, office, state().clock.now(), request_language()))
+
+
+@bp.put("/counters/<id:counter_id>/services")
+@allow(*SUPERVISORS)
+def counter_services(counter_id):
+    """Change the services a counter serves; its next call takes from them."""
+    data = body(services=[str])
+    if "services" not in data:
+        raise BadRequest("missing_field", field="services")
+    counter = state().perform(
+        queue.set_services, counter_id, data["services"], actor=g.principal.actor,
+        office_id=g.principal.office_id,
+        render=lambda s, out: {"id": out.counter.id, "label": out.counter.label, "status": out.counter.status,
+                               "services": list(dict.fromkeys(data["services"]))})
+    return jsonify(counter)

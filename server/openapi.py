@@ -156,6 +156,45 @@ def document() -> dict:
         paths[f"/counters/{{id}}/{action}"] = {"post": {
             "summary": f"{action.capitalize()} a counter", "parameters": [_ID], "requestBody": _EMPTY,
             "responses": {"200": {"description": "The counter"}, **_ERRORS}}}
+    paths["/offices/{office}/live"] = {"get": {
+        "summary": "Supervisor view: every counter, every service's queue, today's ratings",
+        "description": "Needs a supervisor or admin (token or session). idle_since: for a counter "
+                       "with no current ticket, when its last ticket finished or its status changed, "
+                       "whichever is later. longest_wait_s: now minus the queued_at of the service's "
+                       "longest-waiting ticket (null when nobody waits).",
+        "parameters": [_OFFICE],
+        "responses": {"200": {"description": "The office now", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Live"}}}}, **_ERRORS}}}
+    paths["/counters/{id}/services"] = {"put": {
+        "summary": "Change the services a counter serves (supervisor or admin)",
+        "description": "Active service codes of the office, at least one (400 no_services); an unknown "
+                       "code is 404 service_not_found. The counter's next call, in every server "
+                       "process, takes from the new services.",
+        "parameters": [_ID],
+        "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["services"],
+                                   "properties": {"services": {"type": "array", "minItems": 1, "maxItems": 100,
+                                                               "items": {"type": "string"}}}}, True),
+        "responses": {"200": {"description": "The counter and its services", "content": {"application/json": {
+            "schema": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "label": {"type": "string"}, "status": {"type": "string"},
+                "services": {"type": "array", "items": {"type": "string"}}}}}}}, **_ERRORS}}}
+    live_schema = {"type": "object", "required": ["counters", "services", "ratings_today"], "properties": {
+        "now": {"type": "string", "format": "date-time"},
+        "counters": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "label": {"type": "string"}, "number": {"type": "integer"},
+            "status": {"enum": ["open", "paused", "closed"]}, "pause_reason": nullable_str,
+            "status_since": nullable_str, "held_since": nullable_str, "idle_since": nullable_str,
+            "officer": {"type": ["object", "null"], "properties": {"name": {"type": "string"}}},
+            "current": {"type": ["object", "null"], "properties": {
+                "number": {"type": "string"}, "service": {"type": "string"}, "status": {"type": "string"},
+                "since": {"type": "string", "format": "date-time"}}},
+            "services": {"type": "array", "items": {"type": "string"}}}}},
+        "services": {"type": "array", "items": {"type": "object", "properties": {
+            "code": {"type": "string"}, "name": {"type": "string"}, "waiting": {"type": "integer"},
+            "longest_wait_s": {"type": ["integer", "null"]}, "priority_waiting": {"type": "integer"}}}},
+        "ratings_today": {"type": "object", "properties": {
+            "count": {"type": "integer"},
+            "by_level": {"type": "object", "additionalProperties": {"type": "integer"}}}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "motcua API", "version": "1",
@@ -188,6 +227,7 @@ def document() -> dict:
                     "timezone": {"type": "string"}, "open_now": {"type": "boolean"},
                     "services": {"type": "array", "items": {"type": "object"}},
                     "counters": {"type": "array", "items": {"type": "object"}}}},
+                "Live": live_schema,
                 "Board": {"type": "object", "required": ["seq", "serving", "waiting", "recent"],
                           "properties": {
                               "seq": {"type": "integer"},

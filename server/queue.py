@@ -535,8 +535,10 @@ def set_services(s: Session, counter_id: int, service_codes: list[str], *, actor
     conn.execute(_SERVE, [{"counter_id": counter.id, "service_id": sid} for sid in service_ids])
     conn.execute(_BUMP_SERVICES_REV, {"counter_id": counter.id})
     directory(s).forget(counter.office_id)
+    event = Event(counter.office_id, "counter_changed",
+                  {"id": counter.id, "label": counter.label, "status": counter.status})
     return Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
-                   events=[_counter_changed(counter.id, counter.office_id, counter.label, counter.status)])
+                   events=[event])
 
 
 # ---------------------------------------------------------------- reading

@@ -101,3 +101,86 @@ def board(s: Session, office: OfficeInfo, today) -> dict:
             for t in recent
         ],
     }
+
+
+def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dict:
+    """The supervisor's view of the office now: every counter (who, state, the ticket at it
+    and since when, idle since when), each service's queue, and today's ratings.
+
+    Counters and their services are read from the database, not the directory cache:
+    a supervisor who just changed them sees the change at once, whichever process answers.
+    """
+    from datetime import time as clock_time
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import case, func
+
+    from .models import Counter, Rating, User, counter_services
+
+    today = hours.service_day(now, office.timezone)
+    counters = s.execute(
+        select(Counter.id, Counter.label, Counter.number, Counter.status, Counter.pause_reason,
+               Counter.status_since, Counter.held_since, User.full_name)
+        .outerjoin(User, User.id == Counter.officer_id)
+        .where(Counter.office_id == office.id, Counter.active.is_(True)).order_by(Counter.position)).all()
+    served: dict[int, list[str]] = {}
+    for counter_id, service_id in s.execute(
+            select(counter_services.c.counter_id, counter_services.c.service_id)
+            .join(Counter, Counter.id == counter_services.c.counter_id).where(Counter.office_id == office.id)):
+        served.setdefault(counter_id, []).append(service_id)
+    current = {t.counter_id: t for t in s.execute(
+        select(Ticket.counter_id, Ticket.number, Ticket.service_id, Ticket.status, Ticket.called_at,
+               Ticket.started_at)
+        .where(Ticket.office_id == office.id, Ticket.status.in_(ACTIVE_AT_COUNTER)))}
+    last_finished = dict(s.execute(
+        select(Ticket.counter_id, func.max(Ticket.finished_at))
+        .where(Ticket.office_id == office.id, Ticket.day == today, Ticket.counter_id.is_not(None),
+               Ticket.finished_at.is_not(None))
+        .group_by(Ticket.counter_id)).all())
+    queues = {row.service_id: row for row in s.execute(
+        select(Ticket.service_id, func.count().label("waiting"),
+               func.sum(case((Ticket.priority.is_(True), 1), else_=0)).label("priority"),
+               func.min(Ticket.queued_at).label("oldest"))
+        .where(Ticket.office_id == office.id, Ticket.status == queue.WAITING)
+        .group_by(Ticket.service_id))}
+    day_start = datetime.combine(today, clock_time(0), ZoneInfo(office.timezone))
+    by_level = dict(s.execute(
+        select(Rating.level, func.count()).where(Rating.office_id == office.id, Rating.at >= day_start)
+        .group_by(Rating.level)).all())
+    position = {sid: i for i, sid in enumerate(office.services)}
+
+    def counter(c) -> dict:
+        t = current.get(c.id)
+        idle_since = None
+        if t is None:
+            idle_since = max((at for at in (last_finished.get(c.id), c.status_since) if at is not None),
+                             default=None)
+        return {
+            "id": c.id, "label": c.label, "number": c.number, "status": c.status,
+            "pause_reason": c.pause_reason, "status_since": iso(c.status_since),
+            "officer": {"name": c.full_name} if c.full_name is not None else None,
+            "held_since": iso(c.held_since),
+            "current": None if t is None else {
+                "number": t.number, "service": office.services[t.service_id].code, "status": t.status,
+                "since": iso(t.started_at or t.called_at)},
+            "idle_since": iso(idle_since),
+            "services": [office.services[sid].code
+                         for sid in sorted(served.get(c.id, ()), key=lambda sid: position.get(sid, 0))
+                         if sid in office.services and office.services[sid].active],
+        }
+
+    def service(sv) -> dict:
+        q = queues.get(sv.id)
+        return {"code": sv.code, "name": name_in(sv, lang), "paused": sv.paused,
+                "waiting": q.waiting if q else 0,
+                "longest_wait_s": max(0, int((now - q.oldest).total_seconds())) if q else None,
+                "priority_waiting": int(q.priority or 0) if q else 0}
+
+    return {
+        "office": {"code": office.code, "name": name_in(office, lang)},
+        "now": iso(now),
+        "counters": [counter(c) for c in counters],
+        "services": [service(sv) for sv in office.active_services()],
+        "ratings_today": {"count": sum(by_level.values()),
+                          "by_level": {str(level): by_level.get(level, 0) for level in (4, 3, 2, 1)}},
+    }
