@@ -291,6 +291,53 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     return outcome
 
 
+_BY_NUMBER = _TICKET.where(_T.c.office_id == bindparam("office_id"), _T.c.day == bindparam("day"),
+                           _T.c.number == bindparam("number")).with_for_update()
+NUMBER_MAX = 16
+
+
+def call_number(s: Session, counter_id: int, number: str, *, actor: str, now: datetime,
+                office_id: int | None = None) -> Outcome:
+    """Call one waiting ticket by its printed number (today's) to an idle, open counter:
+    the citizen at the desk asks, or an officer takes someone out of turn.
+
+    The ticket must be of a service the counter serves, or assigned to this counter.
+    The counter's priority streak is left as it is: this is not a turn of the queue.
+    """
+    number = number.strip() if isinstance(number, str) else ""
+    if not number or len(number) > NUMBER_MAX:
+        raise BadRequest("invalid_field", field="number", reason=f"1-{NUMBER_MAX}")
+    conn = _conn(s)
+    counter = _lock_counter(conn, counter_id, office_id)
+    office = office_info(s, counter.office_id, counter_id=counter.id)
+    if office.counters[counter.id].services_rev != counter.services_rev:  # as in call_next
+        directory(s).forget(office.id)
+        office = office_info(s, counter.office_id, counter_id=counter.id)
+    if counter.status != CounterStatus.OPEN.value:
+        raise Conflict("counter_closed", counter=counter.label)
+    current = conn.execute(_AT_COUNTER, {"counter_id": counter.id}).first()
+    if current is not None:
+        raise Conflict("counter_busy", counter=counter.label, number=current.number)
+    row = conn.execute(_BY_NUMBER, {"office_id": office.id, "number": number,
+                                    "day": hours.service_day(now, office.timezone)}).first()
+    if row is None:
+        raise NotFound("number_not_found", number=number)
+    ticket = TicketState(**row._mapping)
+    if ticket.status != WAITING:
+        raise Conflict("ticket_state", number=ticket.number, action_key="action.call",
+                       status_key=f"ticket_status.{ticket.status}")
+    serves = (ticket.assigned_counter_id is None and office.services[ticket.service_id].active
+              and ticket.service_id in office.counters[counter.id].service_ids)
+    if not (serves or ticket.assigned_counter_id == counter.id):
+        raise Conflict("not_for_counter", number=ticket.number, counter=counter.label)
+    row = conn.execute(_CALL, {"ticket_id": ticket.id, "counter_id": counter.id, "now": now,
+                               "officer_id": counter.officer_id}).one()
+    ticket = TicketState(**row._mapping)
+    _log(conn, ticket, now, actor, "called", counter=counter.label, by_number=True)
+    return Outcome(ticket, events=[_called(ticket, office, recall=False), _queue_changed(office),
+                                   _rating_closed(counter.office_id, counter.id, None)])
+
+
 def recall(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
     ticket, office = _ticket(s, ticket_id, office_id, "recall", allowed=(CALLED,))
     ticket = _update(s, ticket, recalls=ticket.recalls + 1)
@@ -330,13 +377,20 @@ def requeue(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id:
     return Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
 
 
+NOTE_MAX = 200  # a transfer's note, a pause's reason
+
+
 def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None,
              service_code: str | None = None, counter_id: int | None = None,
-             keep_place: bool = True) -> Outcome:
+             keep_place: bool = True, note: str | None = None) -> Outcome:
     """Send a ticket to another service, or to one counter, to wait there.
 
     It keeps its place by issue time unless keep_place is False (then it joins the back).
+    An officer's `note` for the next desk (at most NOTE_MAX characters) goes in the log.
     """
+    note = (note or "").strip() or None
+    if note is not None and len(note) > NOTE_MAX:
+        raise BadRequest("invalid_field", field="note", reason=f"<= {NOTE_MAX}")
     ticket, office = _ticket(s, ticket_id, office_id, "transfer", allowed=(WAITING, CALLED, SERVING))
     office = office_info(s, office.id, counter_id=counter_id, service_code=service_code)
     old_service = office.services[ticket.service_id]
@@ -353,7 +407,7 @@ def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id
                      **_back_to_queue(ticket, now, keep_place))
     _log(_conn(s), ticket, now, actor, "transferred", keep_place=keep_place,
          from_service=old_service.code, to_service=service.code, from_counter=old_counter,
-         to_counter=target.label if target else None)
+         to_counter=target.label if target else None, note=note)
     return Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
 
 
@@ -482,9 +536,16 @@ _COUNTER_MOVES = {
 
 
 def set_counter(s: Session, counter_id: int, action: str, *, actor: str, now: datetime,
-                office_id: int | None = None) -> Outcome:
-    """Open, pause, resume or close a counter. Closing waits for its ticket to finish."""
+                office_id: int | None = None, reason: str | None = None) -> Outcome:
+    """Open, pause, resume or close a counter. Closing waits for its ticket to finish.
+
+    A pause may give a `reason` (at most NOTE_MAX characters), kept until the counter
+    next changes status; every change sets `status_since`.
+    """
     allowed, new_status = _COUNTER_MOVES[action]
+    reason = ((reason or "").strip() or None) if action == "pause" else None
+    if reason is not None and len(reason) > NOTE_MAX:
+        raise BadRequest("invalid_field", field="reason", reason=f"<= {NOTE_MAX}")
     conn = _conn(s)
     counter = _lock_counter(conn, counter_id, office_id)
     if counter.status not in allowed:
@@ -494,7 +555,7 @@ def set_counter(s: Session, counter_id: int, action: str, *, actor: str, now: da
         current = conn.execute(_AT_COUNTER, {"counter_id": counter.id}).first()
         if current is not None:
             raise Conflict("counter_busy", counter=counter.label, number=current.number)
-    changes = {"status": new_status}
+    changes = {"status": new_status, "status_since": now, "pause_reason": reason}
     if action in ("open", "close"):
         changes["priority_streak"] = 0
     conn.execute(update(_C).where(_C.c.id == counter.id).values(**changes))

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import hours, queue
 from .directory import OfficeInfo
-from .models import ACTIVE_AT_COUNTER, Office, Ticket
+from .errors import Forbidden, NotFound
+from .models import ACTIVE_AT_COUNTER, Counter, Office, Ticket, User
 
 RECENT_CALLS = 10
 
@@ -183,4 +184,43 @@ def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dic
         "services": [service(sv) for sv in office.active_services()],
         "ratings_today": {"count": sum(by_level.values()),
                           "by_level": {str(level): by_level.get(level, 0) for level in (4, 3, 2, 1)}},
+    }
+
+QUEUE_PREVIEW = 5
+
+
+def counter_state(s: Session, counter_id: int, office_id: int, base_url: str, lang: str = "vi") -> dict:
+    """What a counter's desk shows: its status, who sits there, the ticket at it and the
+    queues it calls from (waiting counts, the next numbers in calling order)."""
+    c = s.get(Counter, counter_id)
+    if c is None or not c.active:
+        raise NotFound("counter_not_found", counter=counter_id)
+    if c.office_id != office_id:
+        raise Forbidden("other_office")
+    office = queue.office_info(s, office_id, counter_id=counter_id)
+    officer = s.get(User, c.officer_id) if c.officer_id else None
+    current = s.scalar(select(Ticket.id).where(Ticket.counter_id == c.id, Ticket.status.in_(ACTIVE_AT_COUNTER))
+                       .order_by(Ticket.id).limit(1))
+    current = queue.get_ticket(s, current) if current else None
+    services = [office.services[sid] for sid in office.counters[c.id].service_ids]
+    services = sorted((sv for sv in services if sv.active), key=lambda sv: list(office.services).index(sv.id))
+    waiting = queue.waiting_counts(s, office)
+    queues = {}
+    for sv in services:
+        heads = s.execute(
+            select(Ticket.number, Ticket.priority)
+            .where(Ticket.office_id == office_id, Ticket.status == queue.WAITING, Ticket.service_id == sv.id,
+                   or_(Ticket.assigned_counter_id.is_(None), Ticket.assigned_counter_id == c.id))
+            .order_by(Ticket.priority.desc(), Ticket.queued_at, Ticket.id).limit(QUEUE_PREVIEW)).all()
+        queues[sv.code] = {"name": name_in(sv, lang), "paused": sv.paused, "waiting": waiting.get(sv.code, 0),
+                           "next": [{"number": n, "priority": p} for n, p in heads]}
+    return {
+        "id": c.id, "label": c.label, "number": c.number, "status": c.status,
+        "pause_reason": c.pause_reason, "status_since": iso(c.status_since),
+        "officer": {"username": officer.username, "name": officer.full_name} if officer else None,
+        "services": [sv.code for sv in services],
+        "current": ({**ticket(s, current, base_url, lang), "started_at": iso(current.started_at),
+                     "recalls": current.recalls}
+                    if current else None),
+        "queues": queues,
     }
