@@ -2,10 +2,6 @@
 snapshot, and the /counter/supervisor page in a real browser."""
 from __future__ import annotations
 
-import re
-import time
-from datetime import datetime, timezone
-
 import pytest
 import requests
 from sqlalchemy import select
@@ -16,7 +12,7 @@ from server.errors import BadRequest, NotFound
 from server.models import Counter, Ticket, User
 from server.sessions import set_password
 from server.settings import normalise_database_url
-from tests.conftest import Api, counter_id, make_app, new_token, screenshot, seed
+from tests.conftest import Api, counter_id, make_app, screenshot, seed
 
 ACTOR = "test:supervisor"
 
@@ -133,7 +129,7 @@ def test_live_shows_counters_queues_and_ratings(state, client, tokens, clock):
     assert live["ratings_today"] == {"count": 0, "by_level": {"4": 0, "3": 0, "2": 0, "1": 0}}
     # Done: the counter is idle since the ticket finished.
     clock.advance(minutes=1)
-    state.perform(queue.complete, c2["current"] and current_id(state, q2), actor=ACTOR)
+    state.perform(queue.complete, current_id(state, q2), actor=ACTOR)
     c2 = next(c for c in api.get("/offices/demo/live").get_json()["counters"] if c["id"] == q2)
     assert c2["current"] is None and c2["idle_since"] == clock.now().isoformat().replace("+00:00", "Z")
     assert first.number == "1001"
@@ -162,3 +158,91 @@ def test_put_services_checks_its_body(state, client, tokens):
     assert r.status_code == 200 and r.get_json()["services"] == ["CT", "KD"]
     live = api.get("/offices/demo/live").get_json()
     assert next(c for c in live["counters"] if c["id"] == q2)["services"] == ["CT", "KD"]
+
+
+# ---------------------------------------------------------------- the page, in a browser
+
+def _passwords(url: str, **passwords: str) -> None:
+    db = Database(normalise_database_url(url))
+    with db.write() as s:
+        for username, password in passwords.items():
+            set_password(s.scalar(select(User).where(User.username == username)), password)
+    db.dispose()
+
+
+def _log_in(page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/counter/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_supervisor_page_live_and_changing_services(servers, sqlite_url, page_factory):
+    tokens = seed(sqlite_url)
+    _passwords(sqlite_url, **{"mai.pt": "mai-secret-1", "lan.nt": "lan-secret-1"})
+    server = servers(sqlite_url)
+    base = server.url
+    officer = {"Authorization": f"Bearer {tokens['officer']}"}
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+
+    def post(path, json=None, headers=officer):
+        return requests.post(f"{base}/api/v1{path}", json=json or {}, headers=headers, timeout=5)
+
+    office = requests.get(f"{base}/api/v1/offices/demo", headers=officer, timeout=5).json()
+    ids = {c["label"]: c["id"] for c in office["counters"]}
+
+    page = page_factory(1920, 1080)
+    assert page.goto(f"{base}/counter/supervisor").url.rstrip("/").endswith("/counter")  # no session: log in
+    _log_in(page, base, "mai.pt", "mai-secret-1")
+    page.goto(f"{base}/counter/supervisor")
+    page.wait_for_selector("#cards .card-c")
+    assert page.locator("#cards .card-c").count() == 6
+    page.wait_for_function("document.getElementById('offline').hidden")  # the socket is up
+
+    # Tickets and a call made elsewhere show up live.
+    for service in ("HT", "HT", "CT", "DD"):
+        assert post("/offices/demo/tickets", {"service": service}, admin).status_code == 201
+    for label in ("Quầy 1", "Quầy 2"):
+        assert post(f"/counters/{ids[label]}/open").status_code == 200
+    called = post(f"/counters/{ids['Quầy 1']}/call-next").json()
+    q1 = page.locator(f"#counter-{ids['Quầy 1']}")
+    q1.locator(f".num[data-number='{called['number']}']").wait_for(timeout=5000)
+    assert "đã gọi" in q1.inner_text()
+    page.wait_for_function("document.querySelector('#queues tr[data-code=HT] td.waiting').textContent === '1'")
+    screenshot(page, "supervisor-wall")
+
+    # Quầy 2 is changed to CT only, in the page: its next call takes the CT ticket.
+    q2 = page.locator(f"#counter-{ids['Quầy 2']}")
+    q2.locator("button.change").click()
+    for box in q2.locator(".edit input[type=checkbox]").all():
+        box.set_checked(box.get_attribute("value") == "CT")
+    screenshot(page, "supervisor-change-services")
+    q2.locator(".edit button[type=submit]").click()
+    q2.locator(".note").wait_for(timeout=5000)
+    assert q2.locator(".serves b").inner_text() == "CT"
+    nxt = post(f"/counters/{ids['Quầy 2']}/call-next").json()
+    assert nxt["service"] == "CT"
+    q2.locator(f".num[data-number='{nxt['number']}']").wait_for(timeout=5000)
+
+    # No service at all: the server refuses, and the page says why.
+    q2.locator("button.change").click()
+    for box in q2.locator(".edit input[type=checkbox]").all():
+        box.set_checked(False)
+    q2.locator(".edit button[type=submit]").click()
+    q2.locator(".edit .error").wait_for(timeout=5000)
+    assert "ít nhất một lĩnh vực" in q2.locator(".edit .error").inner_text()
+    screenshot(page, "supervisor-refused")
+    q2.locator(".edit button:not([type=submit])").click()
+
+    page.goto(f"{base}/counter/supervisor?lang=en")
+    page.wait_for_selector("#cards .card-c .badge")
+    assert "Counter supervision" in page.inner_text("h1")
+    screenshot(page, "supervisor-wall-en")
+
+    # An officer's session is refused.
+    other = page_factory(1280, 800)
+    _log_in(other, base, "lan.nt", "lan-secret-1")
+    response = other.goto(f"{base}/counter/supervisor")
+    assert response.status == 403
+    assert "giám sát" in other.inner_text("main")

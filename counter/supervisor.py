@@ -1,0 +1,57 @@
+"""Giám sát: the supervisor's wall of counters and queues, at /counter/supervisor.
+
+A thin page over GET /api/v1/offices/<office>/live and PUT /api/v1/counters/<id>/services
+(the session cookie plus X-CSRF-Token). It re-reads /live on every office event it hears
+over Socket.IO, and on a timer in case the socket is down.
+"""
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, url_for
+
+from server import queue, sessions
+from server.errors import MotcuaError
+from server.i18n import LANGUAGES, catalogue, request_language, t
+from server.models import Role
+
+from . import bp
+
+ROLES = (Role.SUPERVISOR.value, Role.ADMIN.value)
+# Minutes of waiting that colour a queue amber, then red.
+LONG_WAIT_MINUTES = (15, 30)
+PREFIXES = ("supervisor.", "counter_status.", "rating.level.")
+
+
+def _strings(lang: str) -> dict[str, str]:
+    return {key: entry.get(lang) or entry["vi"] for key, entry in catalogue().items()
+            if key.startswith(PREFIXES)}
+
+
+@bp.get("/supervisor")
+def supervisor():
+    state = current_app.extensions["motcua"]
+    try:
+        principal = sessions.principal(state.clock.now())
+    except MotcuaError:  # an expired session: the login form says so
+        principal = None
+    if principal is None:
+        return redirect(url_for("counter.home"))
+    lang = request_language()
+    if principal.role not in ROLES:
+        return render_template("error.html", status=403, message=t("supervisor.denied", lang)), 403
+    with state.db.read() as s:
+        office = queue.office_info(s, principal.office_id)
+    config = {
+        "lang": lang if lang in LANGUAGES else "vi",
+        "office": office.code,
+        "live": f"/api/v1/offices/{office.code}/live",
+        "services": "/api/v1/counters/{id}/services",
+        "home": url_for("counter.home"),
+        "csrf": sessions.csrf_token(),
+        "long_wait": LONG_WAIT_MINUTES,
+        "t": _strings(lang),
+    }
+    response = current_app.make_response(render_template(
+        "counter/supervisor.html", config=config,
+        office_name=office.name_en if lang == "en" and office.name_en else office.name))
+    response.headers["Cache-Control"] = "no-store"
+    return response
