@@ -1,0 +1,51 @@
+"""The officer's desk: one page per counter, all day long.
+
+A thin view: it checks who may open the page and hands the script its first state and
+its words; every action goes through the API (session cookie + X-CSRF-Token), where
+the engine decides what is allowed.
+"""
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request, url_for
+
+from server import sessions, views
+from server.errorpages import message
+from server.errors import MotcuaError
+from server.i18n import catalogue, request_language
+from server.models import Role
+
+from . import bp
+from .officers import _login_page
+
+
+def state():
+    return current_app.extensions["motcua"]
+
+
+def _words(lang: str) -> dict[str, str]:
+    """The desk's own strings and the status words the script shows, in one language."""
+    words = {}
+    for key, entry in catalogue().items():
+        if key.startswith(("desk.", "ticket_status.", "counter_status.")):
+            words[key.removeprefix("desk.")] = entry.get(lang) or entry["vi"]
+    return words
+
+
+@bp.get("/desk/<id:counter_id>")
+def desk(counter_id):
+    lang = request_language()
+    try:
+        principal = sessions.principal(state().clock.now())
+    except MotcuaError as e:  # expired: say so on the login form
+        return _login_page(message(e.code, e.params, lang), 401)
+    if principal is None:
+        return redirect(url_for("counter.home"))
+    with state().db.read() as s:
+        me = views.me(s, principal, lang)
+        if principal.role == Role.OFFICER.value and me["holding"] != counter_id:
+            return redirect(url_for("counter.home", pick=1))
+        counter = views.counter_state(s, counter_id, principal.office_id, state().base_url(), lang)
+    return render_template("counter/desk.html", me=me, counter=counter, csrf=sessions.csrf_token(),
+                           words=_words(lang), other_lang="en" if lang == "vi" else "vi",
+                           pick_url=url_for("counter.home", pick=1), home_url=url_for("counter.home"),
+                           query=request.args)
