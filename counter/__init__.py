@@ -1,6 +1,9 @@
-"""Quầy giao dịch: its blueprint, templates and static files. Screens arrive in later issues."""
+"""Quầy giao dịch: officers' login and counter, the citizen rating tablet, the supervisor view."""
 from flask import Blueprint
 
 bp = Blueprint("counter", __name__, url_prefix="/counter", template_folder="templates", static_folder="static")
 
+from . import officers  # noqa: E402,F401  (log in, pick a counter, log out)
 from . import rating  # noqa: E402,F401  (the citizen rating tablet: routes and its socket room)
+from . import workstation  # noqa: E402,F401  (the officer's desk at a counter)
+from . import supervisor  # noqa: E402,F401  (the supervisor's wall: counters, queues, services)

@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from . import queue, views
+from . import queue, sessions, views
 from .auth import Principal
 from .errors import BadRequest, Forbidden, NotFound, Unauthorized
 from .i18n import request_language
@@ -39,18 +39,26 @@ class Text:
         return isinstance(value, str) and len(value) <= self.max_len and "\x00" not in value
 
 
-
 def state():
     return current_app.extensions["motcua"]
 
 
 def allow(*roles: str):
-    """Require a bearer token with one of these roles."""
+    """Require a bearer token, or an officer's session, with one of these roles.
+
+    A session (the officers' pages) must also send its CSRF token with every change.
+    """
     def wrap(view):
         @functools.wraps(view)
         def inner(*args, **kwargs):
-            m = TOKEN.match(request.headers.get("Authorization", "").strip())
-            principal = state().principal(m[1]) if m else None
+            header = request.headers.get("Authorization")
+            if header is not None:
+                m = TOKEN.match(header.strip())
+                principal = state().principal(m[1]) if m else None
+            else:
+                principal = sessions.principal(state().clock.now())
+                if principal is not None and request.method not in ("GET", "HEAD"):
+                    sessions.check_csrf(request.headers.get("X-CSRF-Token"))
             if principal is None:
                 raise Unauthorized()
             if principal.role not in roles:
@@ -104,6 +112,21 @@ def own_office(code: str) -> Principal:
     if g.principal.office_code != code:
         raise Forbidden("other_office")
     return g.principal
+
+
+def at_held_counter(counter_id: int | None = None, ticket_id: int | None = None) -> None:
+    """An officer on the pages works only at the counter they hold, on its tickets.
+    Supervisors, admins and bearer tokens (integrations) are not bound to a counter."""
+    p = g.principal
+    if not (p.session and p.role == Role.OFFICER.value):
+        return
+    with state().db.read() as s:
+        held = queue.held_counter(s, p.user_id)
+        if ticket_id is not None:
+            ticket = queue.get_ticket(s, ticket_id)
+            counter_id = ticket.counter_id if ticket else held
+    if held is None or counter_id != held:
+        raise Forbidden("not_your_counter")
 
 
 def render_ticket(s, outcome: queue.Outcome):
@@ -210,6 +233,7 @@ def ticket_events(ticket_id):
 @bp.post("/counters/<id:counter_id>/call-next")
 @allow(*STAFF)
 def call_next(counter_id):
+    at_held_counter(counter_id)
     data = body(complete_current=bool)
     result = state().perform(
         queue.call_next, counter_id, actor=g.principal.actor, office_id=g.principal.office_id,
@@ -218,13 +242,35 @@ def call_next(counter_id):
     return (jsonify(result), 200) if result else ("", 204)
 
 
+@bp.get("/counters/<id:counter_id>")
+@allow(*STAFF)
+def get_counter(counter_id):
+    """A counter's desk: its status, officer, current ticket and the queues it calls from."""
+    at_held_counter(counter_id)
+    with state().db.read() as s:
+        return jsonify(views.counter_state(s, counter_id, g.principal.office_id, state().base_url(),
+                                           request_language()))
+
+
+@bp.post("/counters/<id:counter_id>/call")
+@allow(*STAFF)
+def call_number(counter_id):
+    """Call one waiting ticket by its printed number."""
+    at_held_counter(counter_id)
+    data = body(number=Text(queue.NUMBER_MAX))
+    if not data.get("number"):
+        raise BadRequest("missing_field", field="number")
+    return act(queue.call_number, counter_id, data["number"])
+
+
 @bp.post("/counters/<id:counter_id>/<any(open, close, pause, resume):action>")
 @allow(*STAFF)
 def counter_action(counter_id, action):
-    body()
+    at_held_counter(counter_id)
+    data = body(reason=Text(queue.NOTE_MAX)) if action == "pause" else body()
     counter = state().perform(
         queue.set_counter, counter_id, action, actor=g.principal.actor,
-        office_id=g.principal.office_id,
+        office_id=g.principal.office_id, reason=data.get("reason"),
         render=lambda s, out: {"id": out.counter.id, "label": out.counter.label,
                                "status": out.counter.status})
     return jsonify(counter)
@@ -237,6 +283,7 @@ TICKET_ACTIONS = {"recall": queue.recall, "start": queue.start, "complete": queu
 @bp.post("/tickets/<id:ticket_id>/<any(recall, start, complete, 'no-show', cancel):action>")
 @allow(*STAFF)
 def ticket_action(ticket_id, action):
+    at_held_counter(ticket_id=ticket_id)
     body()
     return act(TICKET_ACTIONS[action], ticket_id)
 
@@ -244,6 +291,7 @@ def ticket_action(ticket_id, action):
 @bp.post("/tickets/<id:ticket_id>/requeue")
 @allow(*STAFF)
 def requeue(ticket_id):
+    at_held_counter(ticket_id=ticket_id)
     data = body(keep_place=bool)
     return act(queue.requeue, ticket_id, keep_place=data.get("keep_place", True))
 
@@ -251,11 +299,13 @@ def requeue(ticket_id):
 @bp.post("/tickets/<id:ticket_id>/transfer")
 @allow(*STAFF)
 def transfer(ticket_id):
-    data = body(service=str, counter=int, keep_place=bool)
+    at_held_counter(ticket_id=ticket_id)
+    data = body(service=str, counter=int, keep_place=bool, note=Text(queue.NOTE_MAX))
     if "service" not in data and "counter" not in data:
         raise BadRequest("missing_field", field="service")
     return act(queue.transfer, ticket_id, service_code=data.get("service"),
-               counter_id=data.get("counter"), keep_place=data.get("keep_place", True))
+               counter_id=data.get("counter"), keep_place=data.get("keep_place", True),
+               note=data.get("note"))
 
 
 @bp.get("/counters/<id:counter_id>/rating")
@@ -282,6 +332,32 @@ def rate(counter_id):
     state().perform(queue.rate, counter_id, data["ticket"], data["level"], data.get("reason"),
                     actor=g.principal.actor, office_id=g.principal.office_id)
     return jsonify({"ticket": data["ticket"], "level": data["level"]}), 201
+
+
+@bp.get("/me")
+@allow(*STAFF)
+def me():
+    """Who is logged in, the counters they may work at, and the one they hold."""
+    with state().db.read() as s:
+        return jsonify(views.me(s, g.principal, request_language()))
+
+
+@bp.post("/counters/<id:counter_id>/<any(take, release):action>")
+@allow(*STAFF)
+def take_or_release(counter_id, action):
+    """Sit down at a counter (one officer per counter) or leave it."""
+    body()
+    p = g.principal
+    if p.user_id is None:
+        raise Forbidden()
+    use_case = queue.take_counter if action == "take" else queue.release_counter
+    extra = {"role": p.role} if action == "take" else {}
+    counter = state().perform(use_case, counter_id, user_id=p.user_id, actor=p.actor,
+                              office_id=p.office_id, **extra,
+                              render=lambda s, out: {"id": out.counter.id, "label": out.counter.label,
+                                                     "status": out.counter.status})
+    return jsonify(counter)
+
 
 SUPERVISORS = (Role.SUPERVISOR.value, Role.ADMIN.value)
 

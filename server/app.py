@@ -9,7 +9,7 @@ from flask import Flask, has_request_context, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.routing import IntegerConverter
 
-from . import auth, hours, queue, views
+from . import auth, hours, queue, sessions, views
 from .clock import Clock
 from .db import Database
 from .errors import Busy
@@ -95,7 +95,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     test_config = test_config or {}
     settings = test_config.get("SETTINGS") or Settings.from_env(Path(app.instance_path))
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024)
+    app.config.update(
+        SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024,
+        SESSION_COOKIE_NAME="motcua_session", SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=sessions.LIFETIME,
+    )
     app.config.update({k: v for k, v in test_config.items() if k not in ("SETTINGS", "CLOCK")})
     app.url_map.converters["id"] = IdConverter
     app.json.ensure_ascii = False

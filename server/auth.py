@@ -32,6 +32,7 @@ class Principal:
     name: str | None
     device_id: int | None
     user_id: int | None
+    session: bool = False  # an officer logged in through the pages, not a bearer token
 
     @property
     def actor(self) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -10,13 +11,13 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from . import auth
+from . import auth, sessions
 from .clock import Clock
 from .db import Database
 from .errors import MotcuaError
 from .errorpages import message
 from .i18n import t
-from .models import ApiToken, Device, Office
+from .models import ApiToken, Counter, Device, Office, User
 from .offices import OfficeFileError, import_office, load_file
 from .settings import Settings
 
@@ -211,6 +212,53 @@ def token_list(office_code: str) -> None:
             Office.code == office_code, ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)).scalars().all()
         for tok in rows:
             click.echo(f"{tok.id}\t{tok.role}\t{tok.name or '-'}\t{tok.created_at:%Y-%m-%d %H:%M}")
+
+
+@main.group(help="Cán bộ / officers and their accounts.")
+def user() -> None:
+    pass
+
+
+@user.command("add", help="Thêm hoặc cập nhật cán bộ; mật khẩu hỏi khi chạy hoặc đọc từ stdin / "
+                          "add or update an officer; the password is prompted for, or read from stdin.")
+@click.option("--office", "office_code", required=True)
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["officer", "supervisor", "admin"]))
+@click.option("--name", default=None, help="Họ tên / full name (default: the username).")
+@click.option("--counters", default=None, help="Số các quầy được làm việc, ví dụ 1,2 / counter numbers, e.g. 1,2.")
+def user_add(office_code: str, username: str, role: str, name: str | None, counters: str | None) -> None:
+    lang = cli_language()
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", username):
+        fail(t("cli.user.bad_username", lang))
+    try:
+        numbers = [int(n) for n in counters.split(",") if n.strip()] if counters else []
+    except ValueError:
+        fail(t("cli.user.bad_counters", lang, value=counters))
+    if sys.stdin.isatty():
+        password = click.prompt(t("cli.user.password", lang), hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 8:
+        fail(t("cli.user.short_password", lang))
+    db = open_database()
+    with db.write() as s:
+        office = s.scalar(select(Office).where(Office.code == office_code))
+        if office is None:
+            fail(message("office_not_found", {"office": office_code}, lang))
+        by_number = {c.number: c for c in s.scalars(select(Counter).where(
+            Counter.office_id == office.id, Counter.active.is_(True)))}
+        missing = [n for n in numbers if n not in by_number]
+        if missing:
+            fail(t("cli.user.bad_counters", lang, value=",".join(map(str, missing))))
+        account = s.scalar(select(User).where(User.office_id == office.id, User.username == username))
+        if account is None:
+            account = User(office_id=office.id, username=username)
+            s.add(account)
+        account.full_name, account.role, account.active = name or account.full_name or username, role, True
+        if counters is not None:
+            account.counters = [by_number[n] for n in numbers]
+        sessions.set_password(account, password)
+    click.echo(t("cli.user.saved", lang, username=username, office=office_code))
 
 
 # The kiosk group: printers of kiosks (more kiosk commands may join it).

@@ -104,7 +104,8 @@ def import_office(s: Session, data: dict, lang: str = "vi") -> Office:
     for i, item in enumerate(spec["counters"]):
         c = counters.get(item["label"])
         if c is None:
-            c = Counter(office_id=office.id, label=item["label"], status="closed", priority_streak=0)
+            c = counters[item["label"]] = Counter(office_id=office.id, label=item["label"], status="closed",
+                                                  priority_streak=0)
             s.add(c)
         c.number, c.position, c.active = item["number"], i, True
         c.services = [services[code] for code in item["services"]]
@@ -118,6 +119,8 @@ def import_office(s: Session, data: dict, lang: str = "vi") -> Office:
         u.full_name, u.role, u.active = item["name"], item["role"], True
         if item["password"]:
             u.password_hash = generate_password_hash(item["password"])
+        by_number = {c.number: c for c in counters.values() if c.active}
+        u.counters = [by_number[n] for n in item["counters"]]
 
     kiosks = {d.name: d for d in s.scalars(select(Device).where(
         Device.office_id == office.id, Device.kind == Role.KIOSK.value))}
@@ -207,7 +210,8 @@ def _check(data: dict, lang: str) -> dict:
         item["services"] = [code for code in served if code in codes]
         spec["counters"].append(item)
     labels = [x["label"] for x in spec["counters"]]
-    for dup in {x for x in labels if labels.count(x) > 1}:
+    numbers = [x["number"] for x in spec["counters"]]
+    for dup in {x for x in labels if labels.count(x) > 1} | {x for x in numbers if numbers.count(x) > 1}:
         c.fail("counters", "duplicate", value=dup)
 
     spec["officers"] = []
@@ -216,9 +220,14 @@ def _check(data: dict, lang: str) -> dict:
         item = {"username": c.text(node, "username", where, max_len=64),
                 "name": c.text(node, "name", where),
                 "role": node.get("role", Role.OFFICER.value),
-                "password": c.text(node, "password", where, required=False, max_len=128)}
+                "password": c.text(node, "password", where, required=False, max_len=128),
+                "counters": node.get("counters", [])}
         if item["role"] not in (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value):
             c.fail(f"{where}.role", "bad_role")
+        numbers = {x["number"] for x in spec["counters"]}
+        if not isinstance(item["counters"], list) or any(n not in numbers for n in item["counters"]):
+            c.fail(f"{where}.counters", "unknown_counter", value=item["counters"])
+            item["counters"] = []
         spec["officers"].append(item)
 
     spec["kiosks"] = []

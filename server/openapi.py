@@ -100,7 +100,42 @@ def document() -> dict:
             _json_body({"type": "object", "additionalProperties": False,
                         "properties": {"service": {"type": "string"},
                                        "counter": {"type": "integer", "minimum": 1},
-                                       "keep_place": {"type": "boolean"}}}, True)),
+                                       "keep_place": {"type": "boolean"},
+                                       "note": {"type": "string", "maxLength": 200,
+                                                "description": "For the next desk; kept in the "
+                                                               "ticket's history"}}}, True)),
+        "/counters/{id}": {"get": {
+            "summary": "A counter's desk: status, officer, current ticket and its queues",
+            "description": f"Needs an {_STAFF}; an officer on the pages only for the counter "
+                           "they hold (403 not_your_counter). queues: per service the counter "
+                           "serves, the waiting count and the next 5 numbers in calling order.",
+            "parameters": [_ID],
+            "responses": {"200": {"description": "The counter", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "label": {"type": "string"}, "number": {"type": "integer"},
+                    "status": {"enum": ["open", "paused", "closed"]}, "pause_reason": nullable_str,
+                    "status_since": nullable_str,
+                    "officer": {"type": ["object", "null"], "properties": {
+                        "username": {"type": "string"}, "name": nullable_str}},
+                    "services": {"type": "array", "items": {"type": "string"}},
+                    "current": {"oneOf": [{"$ref": "#/components/schemas/Ticket"}, {"type": "null"}],
+                                "description": "Adds started_at"},
+                    "queues": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "paused": {"type": "boolean"},
+                        "waiting": {"type": "integer"},
+                        "next": {"type": "array", "items": {"type": "object", "properties": {
+                            "number": {"type": "string"}, "priority": {"type": "boolean"}}}}}}}}}}}},
+                **_ERRORS}}},
+        "/counters/{id}/call": {"post": {
+            "summary": "Call one waiting ticket by its printed number (today's) to this counter",
+            "description": f"Needs an {_STAFF}. The counter must be open with no ticket at it; the "
+                           "ticket waiting, of a service the counter serves or sent to this counter. "
+                           "404 number_not_found, 409 ticket_state / not_for_counter / counter_busy.",
+            "parameters": [_ID],
+            "requestBody": _json_body({"type": "object", "additionalProperties": False,
+                                       "required": ["number"],
+                                       "properties": {"number": {"type": "string", "maxLength": 16}}}, True),
+            "responses": {"200": _ticket_reply("The called ticket"), **_ERRORS}}},
     }
     paths["/public/tickets/{token}"] = {"get": {
         "summary": "A ticket by its public token (the status page's data; no login)",
@@ -154,7 +189,9 @@ def document() -> dict:
             "responses": {"200": {"description": "The counter"}, **_ERRORS}}}
     for action in ("open", "close", "pause", "resume"):
         paths[f"/counters/{{id}}/{action}"] = {"post": {
-            "summary": f"{action.capitalize()} a counter", "parameters": [_ID], "requestBody": _EMPTY,
+            "summary": f"{action.capitalize()} a counter", "parameters": [_ID],
+            "requestBody": _json_body({"type": "object", "additionalProperties": False, "properties": {
+                "reason": {"type": "string", "maxLength": 200}}}) if action == "pause" else _EMPTY,
             "responses": {"200": {"description": "The counter"}, **_ERRORS}}}
     paths["/offices/{office}/live"] = {"get": {
         "summary": "Supervisor view: every counter, every service's queue, today's ratings",
@@ -201,10 +238,14 @@ def document() -> dict:
                  "description": "Queue ticketing for one-stop desks. Messages are Vietnamese "
                                 "unless Accept-Language asks for English."},
         "servers": [{"url": "/api/v1"}],
-        "security": [{"bearer": []}],
+        "security": [{"bearer": []}, {"session": []}],
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                # Officers' pages: the session cookie, plus X-CSRF-Token on every change.
+                "session": {"type": "apiKey", "in": "cookie", "name": "motcua_session"},
+            },
             "schemas": {
                 "Error": {"type": "object", "required": ["error", "message"],
                           "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},

@@ -26,7 +26,7 @@ from .directory import CounterInfo, OfficeInfo, ServiceInfo, directory
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import (
     ACTIVE_AT_COUNTER, Counter, CounterStatus, DailyNumber, Device, Office, PrintJob, Rating, Ticket,
-    TicketEvent, TicketStatus, counter_services,
+    TicketEvent, TicketStatus, User, counter_services, user_counters,
 )
 
 WAITING = TicketStatus.WAITING.value
@@ -131,6 +131,9 @@ _LOG = insert(TicketEvent.__table__)
 _D = Device.__table__
 _LOCK_DEVICE = select(_D.c.id, _D.c.printer).where(_D.c.id == bindparam("id")).with_for_update()
 _BY_REQUEST_KEY = _TICKET.where(_T.c.office_id == bindparam("office_id"), _T.c.request_key == bindparam("key"))
+_U = User.__table__
+_ASSIGNED = select(user_counters.c.user_id).where(
+    user_counters.c.user_id == bindparam("user_id"), user_counters.c.counter_id == bindparam("counter_id"))
 _J = PrintJob.__table__
 _NEW_JOB = insert(_J).returning(_J.c.id)
 _JOB_OF_TICKET = select(_J.c.id).where(_J.c.ticket_id == bindparam("ticket_id")).order_by(_J.c.id).limit(1)
@@ -561,9 +564,43 @@ def set_counter(s: Session, counter_id: int, action: str, *, actor: str, now: da
     conn.execute(update(_C).where(_C.c.id == counter.id).values(**changes))
     directory(s).forget(counter.office_id)  # wait estimates count open counters
     state = CounterState(counter.id, counter.office_id, counter.label, new_status)
-    event = Event(counter.office_id, "counter_changed",
-                  {"id": counter.id, "label": counter.label, "status": new_status})
-    return Outcome(counter=state, events=[event])
+    return Outcome(counter=state, events=[_counter_changed(counter.id, counter.office_id, counter.label, new_status)])
+
+
+def take_counter(s: Session, counter_id: int, *, user_id: int, role: str, actor: str, now: datetime,
+                 office_id: int | None = None) -> Outcome:
+    """An officer sits down at a counter: one officer per counter, one counter per officer.
+
+    Officers may take only counters assigned to them; supervisors and admins any.
+    A counter the officer held before is let go.
+    """
+    conn = _conn(s)
+    counter = _lock_counter(conn, counter_id, office_id)
+    if counter.officer_id not in (None, user_id):
+        holder = conn.execute(select(_U.c.full_name).where(_U.c.id == counter.officer_id)).scalar()
+        raise Conflict("counter_taken", counter=counter.label, officer=holder)
+    if role == "officer" and not conn.execute(_ASSIGNED, {"user_id": user_id, "counter_id": counter.id}).first():
+        raise Forbidden("not_assigned", counter=counter.label)
+    conn.execute(update(_C).where(_C.c.officer_id == user_id, _C.c.id != counter.id)
+                 .values(officer_id=None, held_since=None))
+    if counter.officer_id != user_id:
+        conn.execute(update(_C).where(_C.c.id == counter.id).values(officer_id=user_id, held_since=now))
+    directory(s).forget(counter.office_id)
+    return Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
+                   events=[_counter_changed(counter.id, counter.office_id, counter.label, counter.status)])
+
+
+def release_counter(s: Session, counter_id: int, *, user_id: int, actor: str, now: datetime,
+                    office_id: int | None = None) -> Outcome:
+    """The officer leaves the counter (logging out does this too). A ticket still called
+    there stays at the counter for whoever sits down next."""
+    conn = _conn(s)
+    counter = _lock_counter(conn, counter_id, office_id)
+    if counter.officer_id == user_id:
+        conn.execute(update(_C).where(_C.c.id == counter.id).values(officer_id=None, held_since=None))
+        directory(s).forget(counter.office_id)
+    return Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
+                   events=[_counter_changed(counter.id, counter.office_id, counter.label, counter.status)])
 
 
 _CS = counter_services
@@ -600,6 +637,10 @@ def set_services(s: Session, counter_id: int, service_codes: list[str], *, actor
                   {"id": counter.id, "label": counter.label, "status": counter.status})
     return Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
                    events=[event])
+
+
+def held_counter(s: Session, user_id: int) -> int | None:
+    return _conn(s).execute(select(_C.c.id).where(_C.c.officer_id == user_id)).scalar()
 
 
 # ---------------------------------------------------------------- reading
@@ -729,6 +770,11 @@ def _changed(ticket: TicketState, office: OfficeInfo) -> Event:
         "id": ticket.id, "number": ticket.number, "status": ticket.status,
         "service": office.services[ticket.service_id].code, "counter": _counter_label(office, ticket),
     })
+
+
+def _counter_changed(counter_id: int, office_id: int, label: str, status: str) -> Event:
+    # Names no officer: the lobby hears it too. Staff screens read who sits where from the API.
+    return Event(office_id, "counter_changed", {"id": counter_id, "label": label, "status": status})
 
 
 def _queue_changed(office: OfficeInfo) -> Event:

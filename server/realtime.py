@@ -9,7 +9,9 @@ from __future__ import annotations
 from flask import request
 from flask_socketio import SocketIO, join_room
 
-from .queue import Event
+from . import sessions
+from .errors import MotcuaError
+from .queue import Event, counter_room, held_counter
 
 
 def room(office_id: int) -> str:
@@ -61,16 +63,29 @@ class Hub:
     def _connect(self, auth=None):
         if isinstance(auth, dict) and "ticket" in auth and "token" not in auth:
             return self._connect_ticket(auth)
-        principal = self._principal(auth)
+        has_token = isinstance(auth, dict) and "token" in auth
+        principal = self._principal(auth) if has_token else self._session_principal()
         if principal is None:
             raise ConnectionRefusedError("unauthorized")
         request.environ["motcua.principal"] = principal
         join_room(room(principal.office_id))
         if principal.device_id is not None:
             join_room(device_room(principal.device_id))
+        if principal.session:  # an officer's page also hears its own counter's room
+            with self.state.db.read() as s:
+                held = held_counter(s, principal.user_id)
+            if held is not None:
+                join_room(counter_room(held))
         self.socketio.emit("board", self.state.board(principal.office_id), to=request.sid)
         for hook in self.on_connect:
             hook(principal, auth, request.sid)
+
+    def _session_principal(self):
+        """Officers' pages connect with their session cookie instead of a token."""
+        try:
+            return sessions.principal(self.state.clock.now())
+        except MotcuaError:  # expired: the page will send them to the login form
+            return None
 
     def _board(self, *_args):
         """A client that noticed a gap in `seq` asks for the snapshot again."""

@@ -104,6 +104,25 @@ def board(s: Session, office: OfficeInfo, today) -> dict:
     }
 
 
+def me(s: Session, p, lang: str = "vi") -> dict:
+    """The staff member behind a session or token: who, the counters they may work at
+    (officers: those assigned to them; supervisors and admins: all) and the one they hold."""
+    office = queue.office_info(s, p.office_id)
+    user = s.get(User, p.user_id) if p.user_id else None
+    allowed = ({c.id for c in user.counters} if user and p.role == "officer"
+               else {c.id for c in office.counters.values()})
+    holders = dict(s.execute(select(Counter.id, User.full_name).join(User, User.id == Counter.officer_id)
+                             .where(Counter.office_id == p.office_id)).all())
+    return {
+        "user": {"username": p.name, "name": user.full_name if user else None, "role": p.role},
+        "office": {"code": p.office_code, "name": name_in(office, lang)},
+        "counters": [{"id": c.id, "label": c.label, "number": c.number, "status": c.status,
+                      "held_by": holders.get(c.id)}
+                     for c in office.counters.values() if c.active and c.id in allowed],
+        "holding": queue.held_counter(s, p.user_id) if p.user_id else None,
+    }
+
+
 def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dict:
     """The supervisor's view of the office now: every counter (who, state, the ticket at it
     and since when, idle since when), each service's queue, and today's ratings.

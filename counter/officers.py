@@ -1,0 +1,104 @@
+"""Officers' way in and out: log in, pick a counter, log out.
+
+Thin views: the rules (passwords, lockout, CSRF, one officer per counter) live in
+server/sessions.py and the queue engine.
+"""
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from server import queue, sessions, views
+from server.errorpages import message
+from server.errors import MotcuaError, Unauthorized
+from server.i18n import request_language
+from server.models import Office
+
+from . import bp
+
+
+def state():
+    return current_app.extensions["motcua"]
+
+
+def _offices() -> list[Office]:
+    with state().db.read() as s:
+        return s.scalars(select(Office).order_by(Office.code)).all()
+
+
+def _login_page(error: str | None = None, status: int = 200, **form):
+    return render_template("counter/login.html", offices=_offices(), error=error,
+                           csrf=sessions.csrf_token(), form=form), status
+
+
+@bp.get("/")
+def home():
+    """The officer's start: the login form, the counter picker, or their counter."""
+    try:
+        principal = sessions.principal(state().clock.now())
+    except MotcuaError as e:  # an expired session: say so on the login form
+        return _login_page(message(e.code, e.params, request_language()), 401)
+    if principal is None:
+        return _login_page()
+    with state().db.read() as s:
+        me = views.me(s, principal, request_language())
+    if me["holding"] is not None and request.args.get("pick") is None:
+        return redirect(url_for("counter.desk", counter_id=me["holding"]))
+    return render_template("counter/picker.html", csrf=sessions.csrf_token(), me=me)
+
+
+@bp.post("/login")
+def login():
+    form = {"office": request.form.get("office", ""), "username": request.form.get("username", "")[:64]}
+    try:
+        sessions.check_csrf(request.form.get("csrf_token"))
+        now = state().clock.now()
+        refused = None
+        with state().db.write() as s:
+            try:
+                user = sessions.login(s, form["office"][:32], form["username"],
+                                      request.form.get("password", "")[:256], now)
+            except MotcuaError as e:  # caught inside: the failure count must be committed
+                refused = e
+            else:
+                sessions.start(user, form["office"], now)
+        if refused is not None:
+            raise refused
+    except MotcuaError as e:
+        return _login_page(message(e.code, e.params, request_language()), e.status, **form)
+    return redirect(url_for("counter.home"))
+
+
+@bp.post("/take/<id:counter_id>")
+def take(counter_id):
+    principal = _signed_in()
+    try:
+        state().perform(queue.take_counter, counter_id, user_id=principal.user_id, role=principal.role,
+                        actor=principal.actor, office_id=principal.office_id)
+    except MotcuaError as e:
+        with state().db.read() as s:
+            me = views.me(s, principal, request_language())
+        return render_template("counter/picker.html", csrf=sessions.csrf_token(), me=me,
+                               error=message(e.code, e.params, request_language())), e.status
+    return redirect(url_for("counter.desk", counter_id=counter_id))
+
+
+@bp.post("/logout")
+def logout():
+    principal = _signed_in()
+    with state().db.read() as s:
+        held = queue.held_counter(s, principal.user_id)
+    if held is not None:
+        state().perform(queue.release_counter, held, user_id=principal.user_id, actor=principal.actor,
+                        office_id=principal.office_id)
+    sessions.end()
+    return redirect(url_for("counter.home"))
+
+
+def _signed_in():
+    """The logged-in officer of a form post, its CSRF token checked; refusals are MotcuaErrors."""
+    principal = sessions.principal(state().clock.now())
+    if principal is None:
+        raise Unauthorized("session_expired")
+    sessions.check_csrf(request.form.get("csrf_token"))
+    return principal
