@@ -39,7 +39,10 @@ CANCELLED = TicketStatus.CANCELLED.value
 CHANNELS = ("kiosk", "counter", "booking", "api")
 # A ticket may be rated at its counter for this long after it was completed (and until
 # the counter calls someone else).
-RATING_WINDOW = timedelta(minutes=10)
+# The citizen rates at the desk, right after: with "complete and call next" the next
+# citizen is already on the way, so a call does not close the rating; the next
+# completion at the counter, a rating, or this window does.
+RATING_WINDOW = timedelta(minutes=3)
 RATING_LEVELS = range(1, 5)  # 4 Rất hài lòng, 3 Hài lòng, 2 Bình thường, 1 Không hài lòng
 RATING_REASON_MAX = 500
 
@@ -289,8 +292,7 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     ticket = TicketState(**row._mapping)
     _log(conn, ticket, now, actor, "called", counter=counter.label)
     outcome.ticket = ticket
-    outcome.events += [_called(ticket, office, recall=False), _queue_changed(office),
-                       _rating_closed(counter.office_id, counter.id, None)]  # a new citizen: lock it
+    outcome.events += [_called(ticket, office, recall=False), _queue_changed(office)]
     return outcome
 
 
@@ -337,8 +339,7 @@ def call_number(s: Session, counter_id: int, number: str, *, actor: str, now: da
                                "officer_id": counter.officer_id}).one()
     ticket = TicketState(**row._mapping)
     _log(conn, ticket, now, actor, "called", counter=counter.label, by_number=True)
-    return Outcome(ticket, events=[_called(ticket, office, recall=False), _queue_changed(office),
-                                   _rating_closed(counter.office_id, counter.id, None)])
+    return Outcome(ticket, events=[_called(ticket, office, recall=False), _queue_changed(office)])
 
 
 def recall(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
@@ -455,10 +456,10 @@ _RATED = select(Rating.__table__.c.id).where(Rating.__table__.c.ticket_id == bin
 _LAST_DONE = (_TICKET.where(_T.c.counter_id == bindparam("counter_id"), _T.c.status == DONE,
                             _T.c.finished_at >= bindparam("since"))
               .order_by(_T.c.finished_at.desc(), _T.c.id.desc()).limit(1))
-# Someone called at the counter once the ticket was finished (ix_tickets_called: a short range).
-_CALLED_SINCE = select(_T.c.id).where(
-    _T.c.office_id == bindparam("office_id"), _T.c.called_at >= bindparam("since"),
-    _T.c.counter_id == bindparam("counter_id"), _T.c.id != bindparam("ticket_id")).limit(1)
+# Another ticket completed at the counter after this one: that citizen's turn to rate.
+_DONE_SINCE = select(_T.c.id).where(
+    _T.c.counter_id == bindparam("counter_id"), _T.c.status == DONE,
+    _T.c.finished_at > bindparam("since"), _T.c.id != bindparam("ticket_id")).limit(1)
 _NEW_RATING = insert(Rating.__table__)
 
 
@@ -473,11 +474,11 @@ def _rating_closed(office_id: int, counter_id: int, ticket_id: int | None) -> Ev
 
 
 def _still_ratable(conn: Connection, ticket: TicketState, counter_id: int, now: datetime) -> bool:
-    """Done at this counter within the window, and nobody called there since."""
+    """Done at this counter within the window, and the last ticket completed there."""
     return (ticket.status == DONE and ticket.counter_id == counter_id and ticket.finished_at is not None
             and now - ticket.finished_at <= RATING_WINDOW
-            and conn.execute(_CALLED_SINCE, {"office_id": ticket.office_id, "since": ticket.finished_at,
-                                             "counter_id": counter_id, "ticket_id": ticket.id}).first() is None)
+            and conn.execute(_DONE_SINCE, {"since": ticket.finished_at, "counter_id": counter_id,
+                                           "ticket_id": ticket.id}).first() is None)
 
 
 def ratable(s: Session, counter_id: int, *, now: datetime, office_id: int | None = None) -> TicketState | None:
@@ -501,8 +502,9 @@ def rate(s: Session, counter_id: int, ticket_id: int, level: int, reason: str | 
          actor: str, now: datetime, office_id: int | None = None) -> Outcome:
     """The citizen rates the ticket just completed at this counter: once, and only there.
 
-    Locking the counter orders this against a call there (which locks the screen again);
-    locking the ticket orders two ratings of it (the unique ticket_id is the last guard).
+    Locking the counter orders this against a completion there (which hands the screen to
+    the next citizen); locking the ticket orders two ratings of it (the unique ticket_id
+    is the last guard).
     """
     if not isinstance(level, int) or isinstance(level, bool) or level not in RATING_LEVELS:
         raise BadRequest("invalid_field", field="level", reason="1 .. 4")

@@ -117,7 +117,7 @@ def test_rate_the_ticket_just_served_then_locked_again(office, page_factory):
     assert urls and not foreign, foreign
 
 
-def test_portrait_english_and_a_new_call_locks_the_screen(office, page_factory):
+def test_portrait_english_and_the_next_completion_hands_the_screen_over(office, page_factory):
     server, tokens, staff, counters = office
     q2 = counters["Quầy 2"]
     page, _ = open_tablet(page_factory, server, tokens["display"], q2, size=PORTRAIT)
@@ -132,10 +132,11 @@ def test_portrait_english_and_a_new_call_locks_the_screen(office, page_factory):
     page.wait_for_selector("#step-reason:not([hidden])")
     assert page.locator(".chip").first.inner_text() == "Long wait"
     screenshot(page, "rating-portrait-reason-en")
-    # The officer calls the next citizen before this one sends: the screen locks, in Vietnamese.
-    serve(staff, q2, complete=False)
-    page.wait_for_selector("#step-locked:not([hidden])")
-    assert page.locator("#step-locked h1").inner_text() == "Cảm ơn quý khách"
+    # The officer completes the next citizen before this one sends: the screen is now theirs,
+    # back in Vietnamese, and the first ticket can no longer be rated.
+    nxt = serve(staff, q2)
+    page.wait_for_function(f"document.querySelector('#question').innerText.includes('{nxt['number']}')")
+    assert "Quý khách đánh giá" in page.locator("#question").inner_text()
     r = requests.post(f"{server.url}/api/v1/counters/{q2}/rating", timeout=5,
                       headers={"Authorization": f"Bearer {tokens['display']}"},
                       json={"ticket": ticket["id"], "level": 1})

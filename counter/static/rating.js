@@ -109,6 +109,7 @@
 
   function open(ticket) {
     if (state.step === "thanks" || (state.ticket && state.ticket.id === ticket.id && state.step !== "locked")) return;
+    if (!state.ticket || state.ticket.id !== ticket.id) state.lang = "vi";  // a new citizen
     state.ticket = ticket; state.level = 0; state.chips = [];
     $("reason-text").value = "";
     $("send-error").hidden = true;
@@ -116,7 +117,7 @@
   }
 
   function close() {
-    // A new call at the counter, or the ticket rated elsewhere: a thank-you runs its course.
+    // The ticket was rated (on another screen, say): a thank-you here runs its course.
     if (state.step === "levels" || state.step === "reason") go("locked");
   }
 
