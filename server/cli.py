@@ -136,7 +136,7 @@ def _load_demo(db: Database, conf: Settings):
         pages = [("index", f"{base}/"),
                  ("kiosk", f"{base}/kiosk/demo?token={tokens['kiosk']}"),
                  ("display", f"{base}/display/demo?token={tokens['display']}"),
-                 ("counter", f"{base}/counter/demo"),
+                 ("counter", f"{base}/counter/"),
                  ("api", f"{base}/api/v1/openapi.json"),
                  ("admin_token", tokens["admin"])]
         lines = [t("cli.demo.title", lang)]
