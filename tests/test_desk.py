@@ -133,7 +133,7 @@ def test_call_by_number_sends_the_same_events_as_call_next(state, api, q1):
     api.post(f"/counters/{q1}/open")
     t = api.issue("HT")
     outcome = state.perform(queue.call_number, q1, t["number"], actor="test")
-    assert [e.name for e in outcome.events] == ["ticket_called", "queue_changed", "rating_closed"]
+    assert [e.name for e in outcome.events] == ["ticket_called", "queue_changed"]
     assert outcome.events[0].data["recall"] is False
 
 

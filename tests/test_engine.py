@@ -386,10 +386,13 @@ def test_events_get_consecutive_seqs_per_office_after_commit(state):
     names = [(e.name, e.seq) for e in published if e.room is None]
     assert names == [("counter_changed", 1), ("ticket_changed", 2), ("queue_changed", 3),
                      ("ticket_called", 4), ("queue_changed", 5)]
-    # The counter's own room (its rating screen) hears the call too, outside the office's seq.
-    assert [(e.name, e.seq, e.room) for e in published if e.room] == [("rating_closed", 0, f"counter:{cid}")]
     called = published[3].payload()
     assert set(called) == {"seq", "id", "number", "counter", "counter_number", "service", "recall"}
+    # The counter's own room (its rating screen) hears a completion, outside the office's seq.
+    assert [e for e in published if e.room] == []
+    state.perform(queue.complete, called["id"], actor=ACTOR)
+    assert [(e.name, e.seq) for e in published[5:]] == [("ticket_changed", 6), ("rating_open", 0)]
+    assert published[-1].room == f"counter:{cid}"
 
 
 def test_a_failed_use_case_publishes_nothing_and_changes_nothing(state):
