@@ -2,3 +2,5 @@
 from flask import Blueprint
 
 bp = Blueprint("display", __name__, url_prefix="/display", template_folder="templates", static_folder="static")
+
+from . import announce  # noqa: E402,F401  (GET /display/<office>/announcement.wav)

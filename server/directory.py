@@ -61,6 +61,9 @@ class OfficeInfo:
     priority_cap: int
     no_show_window_s: int
     default_service_s: int
+    notice: str | None
+    announce_english: bool
+    announce_digits: bool
     services: dict[int, ServiceInfo]  # every service, also deactivated ones old tickets name
     counters: dict[int, CounterInfo]
 
@@ -156,5 +159,6 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
     }
     return OfficeInfo(office.id, office.code, office.name, office.name_en, office.timezone,
                       office.hours, office.closed_dates, office.priority_cap, office.no_show_window_s,
-                      office.default_service_s, services, counters)
+                      office.default_service_s, office.notice, office.announce_english,
+                      office.announce_digits, services, counters)
 

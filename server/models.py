@@ -74,6 +74,10 @@ class Office(Base):
     default_service_s: Mapped[int] = mapped_column(Integer, default=300)
     # Increases by one for every event published about this office.
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # The lobby display: a scrolling notice, and how calls are read aloud.
+    notice: Mapped[str | None] = mapped_column(String(500))
+    announce_english: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    announce_digits: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     services: Mapped[list[Service]] = relationship(
         back_populates="office", order_by="Service.position")

@@ -81,7 +81,7 @@ def import_office(s: Session, data: dict, lang: str = "vi") -> Office:
         office = Office(code=spec["code"], event_seq=0)
         s.add(office)
     for key in ("name", "name_en", "timezone", "hours", "closed_dates", "priority_cap",
-                "no_show_window_s", "default_service_s"):
+                "no_show_window_s", "default_service_s", "notice", "announce_english", "announce_digits"):
         setattr(office, key, spec[key])
     s.flush()
 
@@ -154,6 +154,14 @@ def _check(data: dict, lang: str) -> dict:
     spec["no_show_window_s"] = 60 * c.integer(data, "no_show_window_minutes", "office", 30, 0, 24 * 60)
     spec["default_service_s"] = 60 * c.integer(data, "default_service_minutes", "office", 5, 1, 240)
     spec["hours"] = _check_hours(c, data.get("hours", {}))
+    spec["notice"] = c.text(data, "notice", "office", required=False, max_len=500)
+    announce = data.get("announce", {})
+    if not isinstance(announce, dict) or any(not isinstance(announce.get(k, False), bool)
+                                             for k in ("english", "digits")):
+        c.fail("announce", "bad_announce")
+        announce = {}
+    spec["announce_english"] = announce.get("english", False)
+    spec["announce_digits"] = announce.get("digits", False)
     spec["closed_dates"] = []
     for i, d in enumerate(data.get("closed_dates", [])):
         try:

@@ -60,6 +60,8 @@ def office(o: Office, now: datetime, lang: str = "vi") -> dict:
         "timezone": o.timezone,
         "open_now": hours.is_open(now, o.timezone, o.hours, o.closed_dates),
         "hours": o.hours,
+        "notice": o.notice,
+        "announce": {"english": o.announce_english, "digits": o.announce_digits},
         "services": [
             {"code": sv.code, "name": name_in(sv, lang), "paused": sv.paused}
             for sv in o.services if sv.active

@@ -1,0 +1,55 @@
+"""The lobby's announcements as WAV files: GET /display/<office>/announcement.wav.
+
+The display page asks for one file per call; the words are fixed by the office's
+settings, and only a ticket number and a counter number come from the request, so
+nothing else can be made to speak.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Response, current_app, request
+
+from server.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from server.queue import office_info
+from server.speech import NUMBER, Announcer, SpeechUnavailable
+
+from . import bp
+
+OFFICE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,200}$")
+SPEAKERS = ("display", "officer", "supervisor", "admin")
+
+
+@bp.record_once
+def _announcer(setup):
+    state = setup.app.extensions["motcua"]
+    setup.app.extensions["motcua.announcer"] = Announcer(state.settings.instance_path / "announcements")
+
+
+@bp.get("/<office>/announcement.wav")
+def announcement(office):
+    state = current_app.extensions["motcua"]
+    token = request.args.get("token", "")
+    principal = state.principal(token) if TOKEN.match(token) else None
+    if principal is None:
+        raise Unauthorized()
+    if not OFFICE.match(office) or principal.office_code != office:
+        raise Forbidden("other_office")
+    if principal.role not in SPEAKERS:
+        raise Forbidden()
+    number, counter = request.args.get("number", ""), request.args.get("counter", "")
+    if not NUMBER.match(number):
+        raise BadRequest("invalid_field", field="number", reason="1023 | A023")
+    if not counter.isdigit() or not 0 < int(counter) < 10000:
+        raise BadRequest("invalid_field", field="counter", reason="1 .. 9999")
+    with state.db.read() as s:
+        settings = office_info(s, principal.office_id)
+    try:
+        data = current_app.extensions["motcua.announcer"].wav(
+            number, int(counter), english=settings.announce_english, digits=settings.announce_digits)
+    except SpeechUnavailable as e:
+        current_app.logger.error("announcement: %s", e)
+        raise NotFound("speech_unavailable") from e
+    # The same call always sounds the same: let the TV's browser keep it.
+    return Response(data, mimetype="audio/wav", headers={"Cache-Control": "private, max-age=86400"})
