@@ -10,9 +10,9 @@ import re
 
 from flask import Response, current_app, request
 
-from server.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from server.errors import BadRequest, Forbidden, Unauthorized
 from server.queue import office_info
-from server.speech import NUMBER, Announcer, SpeechUnavailable
+from server.speech import NUMBER, Announcer, SpeechUnavailable, chime_wav
 
 from . import bp
 
@@ -48,8 +48,8 @@ def announcement(office):
     try:
         data = current_app.extensions["motcua.announcer"].wav(
             number, int(counter), english=settings.announce_english, digits=settings.announce_digits)
-    except SpeechUnavailable as e:
+    except SpeechUnavailable as e:  # still ring the chime: the screen shows the call
         current_app.logger.error("announcement: %s", e)
-        raise NotFound("speech_unavailable") from e
+        return Response(chime_wav(), mimetype="audio/wav", headers={"Cache-Control": "no-store"})
     # The same call always sounds the same: let the TV's browser keep it.
     return Response(data, mimetype="audio/wav", headers={"Cache-Control": "private, max-age=86400"})

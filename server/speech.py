@@ -103,6 +103,11 @@ def chime(seconds: float = 0.9) -> array:
     return samples
 
 
+def chime_wav() -> bytes:
+    """The chime alone: what a display plays when no voice can be made."""
+    return _wav_bytes(chime())
+
+
 class SpeechUnavailable(RuntimeError):
     pass
 

@@ -60,3 +60,11 @@ def test_a_bad_announce_table_is_refused(state):
     with pytest.raises(OfficeFileError) as e, state.db.write() as s:
         import_office(s, office_data(announce={"english": "yes"}))
     assert "[announce] chỉ có english và digits" in "\n".join(e.value.problems)
+
+
+def test_without_a_speech_engine_the_chime_still_rings(client, display, monkeypatch):
+    from server.speech import Announcer
+    monkeypatch.setattr(Announcer, "available", staticmethod(lambda: False))
+    r = get(client, display, number="2024")
+    seconds, rms = wav_stats(r.data)
+    assert r.status_code == 200 and r.mimetype == "audio/wav" and 0.5 < seconds < 2 and rms > 300
