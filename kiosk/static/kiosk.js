@@ -278,6 +278,8 @@
   }
 
   function showTicket(ticket) {
+    var early = printResults[ticket.id];
+    if (early && ticket.print) ticket.print = { status: early.status, message: early.message || null, job: early.job };
     state.ticket = ticket;
     var qr = $("ticket-qr");
     var token = publicToken(ticket.status_url);
@@ -333,8 +335,15 @@
     }
   }
 
+  // A print result can beat the ticket's own reply to the screen: keep the latest few.
+  var printResults = {};
+
   function onPrintStatus(ev) {
-    if (!ev || !state.ticket || state.screen !== "ticket" || ev.ticket_id !== state.ticket.id) return;
+    if (!ev) return;
+    printResults[ev.ticket_id] = ev;
+    var ids = Object.keys(printResults);
+    if (ids.length > 20) delete printResults[ids[0]];
+    if (!state.ticket || state.screen !== "ticket" || ev.ticket_id !== state.ticket.id) return;
     var before = state.ticket.print && state.ticket.print.status;
     state.ticket.print = { status: ev.status, message: ev.message || null, job: ev.job || null };
     renderPrint();
@@ -409,8 +418,12 @@
     $("ticket-reprint").disabled = true;
     api("POST", "/tickets/" + tk.id + "/reprint").then(function (r) {
       if (state.ticket !== tk) return;
-      tk.print = r.status === 202 ? { status: "queued", message: null, job: r.data.job }
-                                  : { status: "failed", message: r.data && r.data.message, job: null };
+      // The printer may already have answered (print_status) before this reply arrived:
+      // only a ticket still marked failed becomes "queued".
+      if (tk.print && tk.print.status === "failed") {
+        tk.print = r.status === 202 ? { status: "queued", message: null, job: r.data.job }
+                                    : { status: "failed", message: r.data && r.data.message, job: null };
+      }
       renderPrint();
       backAfter(TICKET_FAILED_MS);
     }).catch(function () {}).finally(function () { $("ticket-reprint").disabled = false; });
