@@ -12,65 +12,46 @@ purpose: the citizen rates the service they just had in person, and a display to
 """
 from __future__ import annotations
 
-import re
 
 from flask import current_app, render_template, request
 from flask_socketio import join_room
 
 from server import queue
-from server.i18n import LANGUAGES, catalogue
+from server.devicepages import Refusal, device_principal, private, strings
 from server.models import Role
 
 from . import bp
 
-TOKEN = re.compile(r"^[A-Za-z0-9_\-]{16,200}$")
-PREFIX = "rating."
 # Roles that may listen to a counter's rating room (the page itself takes display tokens only).
 LISTENERS = (Role.DISPLAY.value, Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)
 
 
-def _strings() -> dict[str, dict[str, str]]:
-    return {key[len(PREFIX):]: {lang: entry.get(lang) or entry["vi"] for lang in LANGUAGES}
-            for key, entry in catalogue().items() if key.startswith(PREFIX)}
-
-
-def _private(body, status: int = 200):
-    """The page carries its token: never cached, never sent on as a Referer."""
-    response = current_app.make_response((body, status))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 def _denied(status: int, reason: str, counter_id: int, office: str = "CODE"):
-    return _private(render_template("counter/rating_denied.html", reason=reason, counter=counter_id,
-                                    office=office), status)
+    return private(render_template("counter/rating_denied.html", reason=reason, counter=counter_id,
+                                   office=office), status)
 
 
 @bp.get("/<id:counter_id>/rating")
 def rating_page(counter_id: int):
     token = request.args.get("token", "")
-    if not token:
-        return _denied(401, "missing", counter_id)
+    try:  # a display token: an officer's token on a citizen's tablet could call tickets
+        principal = device_principal(token, Role.DISPLAY.value)
+    except Refusal as r:
+        return _denied(r.status, r.reason, counter_id, r.principal.office_code if r.principal else "CODE")
     state = current_app.extensions["motcua"]
-    principal = state.principal(token) if TOKEN.match(token) else None
-    if principal is None:
-        return _denied(401, "invalid", counter_id)
-    if principal.role != Role.DISPLAY.value:  # an officer's token on a citizen's tablet could call tickets
-        return _denied(403, "wrong", counter_id, principal.office_code)
     with state.db.read() as s:
         office = queue.office_info(s, principal.office_id, counter_id=counter_id)
     counter = office.counters.get(counter_id)
     if counter is None or not counter.active:
         return _denied(404, "bad_counter", counter_id, principal.office_code)
     names = {"vi": office.name, "en": office.name_en or office.name}
-    strings = _strings()
+    words = strings("rating.")
     config = {"token": token, "counter": counter.id, "label": counter.label, "names": names,
               "services": {sv.code: {"vi": sv.name, "en": sv.name_en or sv.name}
                            for sv in office.services.values()},
-              "strings": strings}
-    return _private(render_template("counter/rating.html", config=config, names=names, counter=counter,
-                                    vi=lambda key, **p: strings.get(key, {}).get("vi", key).format(**p)))
+              "strings": words}
+    return private(render_template("counter/rating.html", config=config, names=names, counter=counter,
+                                   vi=lambda key, **p: words.get(key, {}).get("vi", key).format(**p)))
 
 
 def on_connect(principal, auth, sid) -> None:

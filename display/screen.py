@@ -14,35 +14,18 @@ import re
 from flask import current_app, render_template, request
 
 from server import queue
+from server.devicepages import OFFICE_CODE, Refusal, device_principal, private, strings
 from server.errors import MotcuaError
-from server.i18n import LANGUAGES, catalogue
 from server.models import Role
 
 from . import bp
 
-OFFICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-TOKEN = re.compile(r"^[A-Za-z0-9_\-]{16,200}$")
 COUNTER_ID = re.compile(r"^[0-9]{1,9}$")
-PREFIX = "display."
-
-
-def _strings() -> dict[str, dict[str, str]]:
-    """Every display sentence in both languages (the page itself speaks Vietnamese)."""
-    return {key[len(PREFIX):]: {lang: entry.get(lang) or entry["vi"] for lang in LANGUAGES}
-            for key, entry in catalogue().items() if key.startswith(PREFIX)}
-
-
-def _private(body, status: int = 200):
-    """The page carries its token: never cached, never sent on as a Referer."""
-    response = current_app.make_response((body, status))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 def _denied(status: int, reason: str, office: str, counter: str = ""):
-    return _private(render_template("display/denied.html", reason=reason, office=office, counter=counter,
-                                    shown_office=office if OFFICE_CODE.match(office) else "CODE"), status)
+    return private(render_template("display/denied.html", reason=reason, office=office, counter=counter,
+                                   shown_office=office if OFFICE_CODE.match(office) else "CODE"), status)
 
 
 @bp.get("/<office>")
@@ -50,14 +33,11 @@ def screen(office: str):
     if not OFFICE_CODE.match(office):
         return _denied(404, "bad_office", office[:40])
     token = request.args.get("token", "")
-    if not token:
-        return _denied(401, "missing", office)
+    try:
+        principal = device_principal(token, Role.DISPLAY.value, office)
+    except Refusal as r:
+        return _denied(r.status, r.reason, office)
     state = current_app.extensions["motcua"]
-    principal = state.principal(token) if TOKEN.match(token) else None
-    if principal is None:
-        return _denied(401, "invalid", office)
-    if principal.role != Role.DISPLAY.value or principal.office_code != office:
-        return _denied(403, "wrong", office)
     raw_counter = request.args.get("counter")
     counter_id = int(raw_counter) if raw_counter is not None and COUNTER_ID.match(raw_counter) else None
     if raw_counter is not None and counter_id is None:
@@ -70,13 +50,13 @@ def screen(office: str):
     counter = info.counters.get(counter_id) if counter_id is not None else None
     if counter_id is not None and (counter is None or not counter.active):
         return _denied(404, "bad_counter", office, str(counter_id))
-    strings = _strings()
+    words = strings("display.")
     names = {"vi": info.name, "en": info.name_en or info.name}
     config = {
         "office": office, "token": token, "names": names, "timezone": info.timezone,
         "counter": {"id": counter.id, "label": counter.label, "number": counter.number} if counter else None,
         "services": {sv.code: sv.name for sv in info.active_services()},
-        "strings": strings,
+        "strings": words,
     }
-    return _private(render_template("display/display.html", config=config, names=names, counter=counter,
-                                    vi=lambda key, **p: strings.get(key, {}).get("vi", key).format(**p)))
+    return private(render_template("display/display.html", config=config, names=names, counter=counter,
+                                   vi=lambda key, **p: words.get(key, {}).get("vi", key).format(**p)))

@@ -1,0 +1,51 @@
+"""What every device page shares: the kiosk, the lobby display and the rating tablet.
+
+Each is bookmarked once with its token in the address; the page is a shell whose
+script switches between both languages without reloading.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import current_app
+
+from .auth import Principal
+from .i18n import LANGUAGES, catalogue
+
+OFFICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+TOKEN = re.compile(r"^[A-Za-z0-9_\-]{16,200}$")
+
+
+class Refusal(Exception):
+    """Why a device page is not shown: 401 missing/invalid token, 403 wrong role or office."""
+
+    def __init__(self, status: int, reason: str, principal: Principal | None = None):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+        self.principal = principal  # the token's owner, when it was the wrong one
+
+
+def device_principal(token: str, role: str, office: str | None = None) -> Principal:
+    """The device behind `token`, which must have `role` (and belong to `office`, if given)."""
+    if not token:
+        raise Refusal(401, "missing")
+    principal = current_app.extensions["motcua"].principal(token) if TOKEN.match(token) else None
+    if principal is None:
+        raise Refusal(401, "invalid")
+    if principal.role != role or (office is not None and principal.office_code != office):
+        raise Refusal(403, "wrong", principal)
+    return principal
+
+
+def strings(prefix: str) -> dict[str, dict[str, str]]:
+    """Every sentence under `prefix` in both languages, for the page's script."""
+    return {key[len(prefix):]: {lang: entry.get(lang) or entry["vi"] for lang in LANGUAGES}
+            for key, entry in catalogue().items() if key.startswith(prefix)}
+
+
+def private(body, status: int = 200):
+    """A page that carries its token: never cached, never sent on as a Referer."""
+    response = current_app.make_response((body, status))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
