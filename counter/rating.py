@@ -17,7 +17,7 @@ from flask import current_app, render_template, request
 from flask_socketio import join_room
 
 from server import queue
-from server.devicepages import Refusal, device_principal, private, strings
+from server.devicepages import TOKEN_REASONS, Refusal, denied, device_principal, private, strings
 from server.models import Role
 
 from . import bp
@@ -27,8 +27,10 @@ LISTENERS = (Role.DISPLAY.value, Role.OFFICER.value, Role.SUPERVISOR.value, Role
 
 
 def _denied(status: int, reason: str, counter_id: int, office: str = "CODE"):
-    return private(render_template("counter/rating_denied.html", reason=reason, counter=counter_id,
-                                   office=office), status)
+    # A tablet pointed at the wrong counter also needs the address: it shows the help too.
+    return denied(status, reason, prefix="rating", role=Role.DISPLAY.value, office_code=office,
+                  page_path=f"counter/{counter_id}/rating", help_for=TOKEN_REASONS + ("bad_counter",),
+                  counter=counter_id)
 
 
 @bp.get("/<id:counter_id>/rating")

@@ -14,7 +14,7 @@ import re
 from flask import current_app, render_template, request
 
 from server import queue
-from server.devicepages import OFFICE_CODE, Refusal, device_principal, private, strings
+from server.devicepages import OFFICE_CODE, Refusal, denied, device_principal, private, strings
 from server.errors import MotcuaError
 from server.models import Role
 
@@ -24,8 +24,9 @@ COUNTER_ID = re.compile(r"^[0-9]{1,9}$")
 
 
 def _denied(status: int, reason: str, office: str, counter: str = ""):
-    return private(render_template("display/denied.html", reason=reason, office=office, counter=counter,
-                                   shown_office=office if OFFICE_CODE.match(office) else "CODE"), status)
+    code = office if OFFICE_CODE.match(office) else "CODE"
+    return denied(status, reason, prefix="display", role=Role.DISPLAY.value, office_code=code,
+                  page_path=f"display/{code}", office=office, counter=counter)
 
 
 @bp.get("/<office>")

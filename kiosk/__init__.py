@@ -9,15 +9,16 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from server import queue
-from server.devicepages import OFFICE_CODE, Refusal, device_principal, private, strings
+from server.devicepages import OFFICE_CODE, Refusal, denied, device_principal, private, strings
 from server.models import Role
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates", static_folder="static")
 
 
 def _denied(status: int, reason: str, office: str):
-    return private(render_template("kiosk/denied.html", reason=reason, office=office,
-                                   shown_office=office if OFFICE_CODE.match(office) else "CODE"), status)
+    code = office if OFFICE_CODE.match(office) else "CODE"
+    return denied(status, reason, prefix="kiosk", role=Role.KIOSK.value, office_code=code,
+                  page_path=f"kiosk/{code}", office=office)
 
 
 @bp.get("/<office>")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app
+from flask import current_app, render_template
 
 from .auth import Principal
 from .i18n import LANGUAGES, catalogue
@@ -49,3 +49,20 @@ def private(body, status: int = 200):
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+TOKEN_REASONS = ("missing", "invalid", "wrong")
+
+
+def denied(status: int, reason: str, *, prefix: str, role: str, office_code: str, page_path: str,
+           help_for: tuple[str, ...] = TOKEN_REASONS, **params):
+    """The page shown instead of a device page: why, and (for the reasons in `help_for`)
+    how to get a token.
+
+    `prefix` names the page's sentences (`<prefix>.denied.<reason>`, ...); `params` fill
+    the heading; `office_code` and `page_path` go into the commands shown."""
+    if not OFFICE_CODE.match(office_code):
+        office_code = "CODE"
+    return private(render_template("device_denied.html", prefix=prefix, reason=reason, role=role,
+                                   office_code=office_code, page_path=page_path, params=params,
+                                   show_help=reason in help_for), status)
