@@ -55,16 +55,30 @@ class Dispatcher:
             self.send(outcome.print_job, base_url)
 
     def send(self, job_id: int, base_url: str) -> None:
-        """Print now (network printer) or hand to the kiosk's agent if it is connected."""
-        with self.state.db.read() as s:
-            job, device = _job_and_device(s, job_id)
-            if device.printer == "none":
-                return
-            payload = _job_payload(s, job, device, base_url)
-        if driven_by_server(device.printer):
-            self.pool.submit(self._print_on_network, job.id, device.id, device.printer, payload)
+        """Print now (network printer) or hand to the kiosk's agent if it is connected.
+
+        All of it off the request thread: drawing the ticket alone takes tens of milliseconds.
+        """
+        self.pool.submit(self._deliver, job_id, base_url)
+
+    def _deliver(self, job_id: int, base_url: str) -> None:
+        device_id = None
+        try:
+            with self.state.db.read() as s:
+                job, device = _job_and_device(s, job_id)
+                device_id, printer = device.id, device.printer
+                if printer == "none":
+                    return
+                payload = _job_payload(s, job, device, base_url)
+        except Exception as e:  # noqa: BLE001 - a ticket that cannot be drawn is a failed job
+            log.exception("print job %s could not be prepared", job_id)
+            if device_id is not None:
+                self.record(job_id, device_id, ok=False, error="error", detail=str(e))
+            return
+        if driven_by_server(printer):
+            self._print_on_network(job_id, device_id, printer, payload)
         else:
-            self.socketio.emit("print_job", payload, to=device_room(device.id))
+            self.socketio.emit("print_job", payload, to=device_room(device_id))
 
     def _print_on_network(self, job_id: int, device_id: int, printer: str, payload: dict) -> None:
         try:
