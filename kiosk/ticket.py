@@ -38,6 +38,9 @@ class TicketPrint:
     status_url: str
     priority: bool = False
     lang: str = "vi"
+    seat: str | None = None  # the seat's label, when the office seats people
+    area_name: str | None = None  # the waiting area of that seat, in `lang`
+    location: str = "inside"  # "outside": no seat was free, wait outside until called in
 
 
 @lru_cache(maxsize=32)
@@ -72,12 +75,12 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, wi
 class _Canvas:
     """Lays out centred blocks top to bottom on a tall white page, cropped at the end."""
 
-    def __init__(self, width: int):
+    def __init__(self, width: int, top: int | None = None):
         self.width = width
         self.margin = width // 24
         self.image = Image.new("L", (width, 3000), 255)
         self.draw = ImageDraw.Draw(self.image)
-        self.y = self.margin
+        self.y = self.margin if top is None else top
 
     def text(self, text: str, weight: str, size: int, gap: int = 0) -> None:
         font = _font(weight, size)
@@ -109,6 +112,24 @@ class _Canvas:
         self.draw.text((x0 + 2 * pad - left, self.y + pad - top), text, font=font, fill=255)
         self.y += band_h + gap
 
+    def boxed(self, text: str, size: int, border: int, gap: int) -> None:
+        """Big text in a frame across the paper: the seat, found at a glance. Shrinks to fit."""
+        room = self.width - 2 * self.margin - 2 * border - size // 2
+        while size > 20 and self.draw.textlength(text, font=_font("ExtraBold", size)) > room:
+            size -= 2
+        font = _font("ExtraBold", size)
+        _, top, _, bottom = self.draw.textbbox((self.width // 2, 0), text, font=font, anchor="mt")
+        pad = size // 4
+        height = bottom - top + 2 * pad
+        self.draw.rectangle((self.margin, self.y, self.width - self.margin - 1, self.y + height - 1 + 2 * border),
+                            outline=0, width=border)
+        self.draw.text((self.width // 2, self.y + border + pad - top), text, font=font, fill=0, anchor="mt")
+        self.y += height + 2 * border + gap
+
+    def paste(self, block: Image.Image) -> None:
+        self.image.paste(block, (0, self.y))
+        self.y += block.height
+
     def rule(self, gap: int) -> None:
         self.draw.line((self.margin, self.y, self.width - self.margin, self.y), fill=0, width=2)
         self.y += gap
@@ -128,20 +149,45 @@ class _Canvas:
                     self.draw.rectangle((x, y, x + box - 1, y + box - 1), fill=0)
         self.y += box * len(matrix) + gap
 
-    def finish(self) -> Image.Image:
-        return self.image.crop((0, 0, self.width, self.y + self.margin)).point(lambda v: 255 if v >= 128 else 0, "1")
+    def finish(self, bottom: int | None = None) -> Image.Image:
+        end = self.y + (self.margin if bottom is None else bottom)
+        return self.image.crop((0, 0, self.width, end)).point(lambda v: 255 if v >= 128 else 0, "1")
+
+
+def _scale(paper_mm: int) -> float:
+    if paper_mm not in PAPER_DOTS:
+        raise ValueError(f"paper width must be one of {sorted(PAPER_DOTS)} mm, not {paper_mm}")
+    # Sizes are for 80 mm paper; 58 mm paper is 2/3 as wide, but text shrunk that much
+    # is hard to read, so it shrinks less and wraps more.
+    return 1.0 if paper_mm == 80 else 0.75
+
+
+def seat_block(ticket: TicketPrint, paper_mm: int = 80) -> Image.Image | None:
+    """Where to wait, as drawn on the ticket: the seat in a frame, or the wait-outside notice.
+
+    None when the office has no waiting areas (no seat, inside): the ticket says nothing then.
+    """
+    s, lang = _scale(paper_mm), ticket.lang
+    outside = ticket.location == "outside"
+    if not outside and not ticket.seat:
+        return None
+    block = _Canvas(PAPER_DOTS[paper_mm], top=0)
+    if outside:
+        block.banner(t("printer.ticket.outside_title", lang), round(30 * s), gap=round(10 * s))
+        block.text(t("printer.ticket.outside", lang), "SemiBold", round(24 * s))
+    else:
+        block.boxed(t("printer.ticket.seat", lang, seat=ticket.seat), round(64 * s), border=3,
+                    gap=round(4 * s))
+        if ticket.area_name:
+            block.text(ticket.area_name, "SemiBold", round(24 * s))
+    return block.finish(bottom=0)
 
 
 def render(ticket: TicketPrint, paper_mm: int = 80) -> Image.Image:
     """The ticket as a black-and-white image as wide as the paper's printable dots."""
-    if paper_mm not in PAPER_DOTS:
-        raise ValueError(f"paper width must be one of {sorted(PAPER_DOTS)} mm, not {paper_mm}")
-    width = PAPER_DOTS[paper_mm]
-    # Sizes below are for 80 mm paper; 58 mm paper is 2/3 as wide, but text shrunk that much
-    # is hard to read, so it shrinks less and wraps more.
-    s = 1.0 if paper_mm == 80 else 0.75
+    s = _scale(paper_mm)
     lang = ticket.lang
-    page = _Canvas(width)
+    page = _Canvas(PAPER_DOTS[paper_mm])
     page.text(ticket.office_name, "SemiBold", round(24 * s), gap=round(10 * s))
     page.rule(gap=round(14 * s))
     page.text(ticket.service_name, "Bold", round(34 * s), gap=round(8 * s))
@@ -149,6 +195,10 @@ def render(ticket: TicketPrint, paper_mm: int = 80) -> Image.Image:
     page.big_number(ticket.number, round(150 * s), gap=round(22 * s))
     if ticket.priority:
         page.banner(t("printer.ticket.priority", lang), round(34 * s), gap=round(16 * s))
+    where = seat_block(ticket, paper_mm)
+    if where is not None:
+        page.paste(where.convert("L"))
+        page.y += round(18 * s)
     page.text(t("printer.ticket.issued", lang, date=f"{ticket.issued_at:%d/%m/%Y}",
                 time=f"{ticket.issued_at:%H:%M}"), "Regular", round(24 * s), gap=round(2 * s))
     if ticket.ahead is not None:
@@ -187,8 +237,11 @@ def sample(lang: str = "vi", public_url: str = "http://127.0.0.1:8080") -> Ticke
     else:
         number = service["prefix"] + "1".zfill(service.get("digits", 3))
     english = lang == "en"
+    area = next((a for a in demo.get("areas", []) if a["code"] == service.get("area")), None)
+    area_name = area and (area.get("name_en", area["name"]) if english else area["name"])
     return TicketPrint(
         office_name=demo.get("name_en", demo["name"]) if english else demo["name"],
         service_name=service.get("name_en", service["name"]) if english else service["name"],
         number=number, issued_at=datetime.now(ZoneInfo(demo["timezone"])), ahead=4, wait_minutes=24,
-        status_url=f"{public_url.rstrip('/')}/t/sample", priority=False, lang=lang)
+        status_url=f"{public_url.rstrip('/')}/t/sample", priority=False, lang=lang,
+        seat="12", area_name=area_name)

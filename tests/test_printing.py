@@ -10,11 +10,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image
+from PIL import Image, ImageOps
 
 from kiosk import printers
 from kiosk.printers import PrinterAddress, PrinterError
-from kiosk.ticket import PAPER_DOTS, TicketPrint, escpos_bytes, render
+from kiosk.ticket import PAPER_DOTS, TicketPrint, escpos_bytes, render, sample, seat_block
 from server.cli import main
 from tests.conftest import ARTIFACTS
 from tests.fakeprinter import (
@@ -115,6 +115,80 @@ def test_several_tickets_on_one_printer_are_told_apart_by_their_cuts(printer):
         printers.send(printer.url, escpos_bytes(ticket(number=n, status_url=f"http://x/t/{n}"), 58))
     images = received_images(printer.wait_for_cuts(3))
     assert [read_qr(i) for i in images] == ["http://x/t/1001", "http://x/t/1002", "http://x/t/1003"]
+
+
+# ---------------------------------------------------------------- seats (docs/seating.md)
+
+def contains(image, block) -> bool:
+    """Whether `block` (as wide as the paper) appears row for row somewhere in `image`."""
+    assert image.width == block.width
+    page, rows = image.convert("1").tobytes(), block.convert("1").tobytes()
+    stride = image.width // 8
+    at = page.find(rows)
+    while at >= 0:
+        if at % stride == 0:
+            return True
+        at = page.find(rows, at + 1)
+    return False
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+def test_the_seat_is_printed_big_in_a_frame_and_the_qr_still_reads(paper_mm):
+    seated = ticket(seat="12", area_name="Khu vực chờ chính")
+    block = seat_block(seated, paper_mm)
+    assert block.width == PAPER_DOTS[paper_mm]
+    image = render(seated, paper_mm)
+    assert contains(image, block)
+    assert not contains(render(ticket(seat="13", area_name="Khu vực chờ chính"), paper_mm), block)
+    assert read_qr(image) == STATUS_URL
+    assert image.height > render(ticket(), paper_mm).height + block.height
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+def test_a_long_seat_label_shrinks_to_fit_its_frame(paper_mm):
+    width = PAPER_DOTS[paper_mm]
+    margin, border = width // 24, 3
+    block = seat_block(ticket(seat="B1234567"), paper_mm).convert("L")
+    block = block.crop((0, 0, width, ImageOps.invert(block).getbbox()[3]))  # the frame, not the gap below
+    inside = block.crop((margin + border, border, width - margin - border, block.height - border))
+    assert inside.getextrema()[0] == 0  # the words are there
+    # and nothing runs over the frame's sides or past it
+    for x0, x1 in ((margin, margin + border), (width - margin - border, width - margin)):
+        assert block.crop((x0, 0, x1, block.height)).getextrema() == (0, 0)
+    for x0, x1 in ((0, margin), (width - margin, width)):
+        assert block.crop((x0, 0, x1, block.height)).getextrema() == (255, 255)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_outside_tickets_say_so_instead_of_a_seat(lang):
+    outside = ticket(location="outside", lang=lang)
+    block = seat_block(outside, 80)
+    assert block is not None and contains(render(outside, 80), block)
+    assert block.height > 100  # the banner and the sentence
+    assert not contains(render(ticket(seat="12", lang=lang), 80), block)
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+def test_a_printer_receives_the_seat_and_the_outside_notice(printer, paper_mm):
+    seated, outside = ticket(seat="B7", area_name="Khu vực chờ trả kết quả"), ticket(location="outside")
+    for t in (seated, outside):
+        printers.send(printer.url, escpos_bytes(t, paper_mm))
+    images = received_images(printer.wait_for_cuts(2))
+    ARTIFACTS.mkdir(exist_ok=True)
+    for image, t, name in zip(images, (seated, outside), ("seat", "outside")):
+        image.save(ARTIFACTS / f"ticket-{paper_mm}mm-{name}.png")
+        assert contains(image, seat_block(t, paper_mm))
+        assert read_qr(image) == STATUS_URL
+
+
+def test_tickets_of_offices_without_areas_print_as_before():
+    assert seat_block(ticket(), 80) is None
+    assert render(ticket(), 80).tobytes() == render(ticket(seat=None, location="inside"), 80).tobytes()
+
+
+def test_the_sample_ticket_shows_a_seat():
+    assert sample().seat == "12"
+    assert seat_block(sample(), 80) is not None
 
 
 # ---------------------------------------------------------------- addresses
