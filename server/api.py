@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from . import queue, sessions, views
+from . import hours, queue, sessions, views
 from .auth import Principal
 from .errors import BadRequest, Forbidden, NotFound, Unauthorized
 from .i18n import request_language
@@ -37,6 +38,12 @@ class Text:
 
     def fits(self, value) -> bool:
         return isinstance(value, str) and len(value) <= self.max_len and "\x00" not in value
+
+
+class Label:
+    """A body field naming something by its label (a seat: "12", "B3")."""
+
+    MAX = 16
 
 
 def state():
@@ -102,6 +109,11 @@ def _check(key: str, kind, value) -> None:
         raise BadRequest("invalid_field", field=key, reason="A-Z 0-9 _ - (1-32)")
     if kind is int and not (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31):
         raise BadRequest("invalid_field", field=key, reason="1 .. 2147483647")
+    if kind is float and not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                              and math.isfinite(value)):
+        raise BadRequest("invalid_field", field=key, reason="number")
+    if kind is Label and not (isinstance(value, str) and 0 < len(value) <= Label.MAX and "\x00" not in value):
+        raise BadRequest("invalid_field", field=key, reason=f"text, 1-{Label.MAX}")
     if isinstance(kind, Text) and not kind.fits(value):
         raise BadRequest("invalid_field", field=key, reason=f"text, <= {kind.max_len}")
 
@@ -385,3 +397,29 @@ def counter_services(counter_id):
         render=lambda s, out: {"id": out.counter.id, "label": out.counter.label, "status": out.counter.status,
                                "services": list(dict.fromkeys(data["services"]))})
     return jsonify(counter)
+
+
+@bp.get("/offices/<code>/areas")
+@allow(*ANY)
+def get_areas(code):
+    """The waiting areas: rules, seats (usable, occupied) and counts. Numbers only, no names."""
+    office_id = own_office(code).office_id
+    with state().db.read() as s:
+        office = queue.office_info(s, office_id)
+        return jsonify(views.areas(s, office, hours.service_day(state().clock.now(), office.timezone)))
+
+
+@bp.put("/offices/<code>/areas/<area>")
+@allow(Role.ADMIN.value)
+def configure_area(code, area):
+    """Change an area's distancing rules or seats out of service; applies at once."""
+    office_id = own_office(code).office_id
+    data = body(max_share=float, min_distance_m=float, out_of_service=[Label])
+
+    def render(s, outcome):
+        office = queue.office_info(s, office_id)
+        shown = views.areas(s, office, hours.service_day(state().clock.now(), office.timezone))["areas"]
+        return next(a for a in shown if a["code"] == area)
+
+    return jsonify(state().perform(queue.configure_area, office_id, area[:32], actor=g.principal.actor,
+                                   render=render, **data))

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Counter, Office, Service, Ticket, counter_services
+from .models import Counter, Office, Seat, Service, Ticket, WaitingArea, counter_services
 
 TTL = 2.0
 SERVICE_TIME_TTL = 15.0
@@ -33,6 +33,7 @@ class ServiceInfo:
     digits: int
     paused: bool
     active: bool
+    area_id: int | None = None
 
     def format_number(self, n: int) -> str:
         return f"{self.prefix or ''}{n:0{self.digits}d}"
@@ -47,6 +48,34 @@ class CounterInfo:
     active: bool
     service_ids: frozenset[int]
     services_rev: int = 0  # counters.services_rev when read: call_next reloads when the row's differs
+    x: float | None = None  # on the floor plan, metres
+    y: float | None = None
+
+
+@dataclass(frozen=True)
+class SeatInfo:
+    id: int
+    label: str
+    x: float
+    y: float
+    usable: bool
+    out_of_service: bool
+
+
+@dataclass(frozen=True)
+class AreaInfo:
+    id: int
+    code: str
+    name: str
+    name_en: str
+    max_share: float
+    min_distance_m: float
+    rev: int  # waiting_areas.rev when read: the engine reloads when the locked row's differs
+    exact: bool
+    seats: tuple[SeatInfo, ...]  # the active seats, in the map's order
+
+    def usable(self) -> list[SeatInfo]:
+        return [seat for seat in self.seats if seat.usable]
 
 
 @dataclass(frozen=True)
@@ -66,6 +95,7 @@ class OfficeInfo:
     announce_digits: bool
     services: dict[int, ServiceInfo]  # every service, also deactivated ones old tickets name
     counters: dict[int, CounterInfo]
+    areas: dict[int, AreaInfo] = field(default_factory=dict)  # the active ones
 
     def service(self, code: str) -> ServiceInfo | None:
         return next((sv for sv in self.services.values() if sv.code == code and sv.active), None)
@@ -77,6 +107,22 @@ class OfficeInfo:
         """Open counters serving the service; if none is open yet, all that serve it."""
         serving = [c for c in self.counters.values() if c.active and service_id in c.service_ids]
         return sum(c.status == "open" for c in serving) or len(serving) or 1
+
+    def area_of(self, service_id: int) -> AreaInfo | None:
+        area_id = self.services[service_id].area_id
+        return self.areas.get(area_id) if area_id is not None else None
+
+    def seat_label(self, seat_id: int | None) -> str | None:
+        return next((seat.label for area in self.areas.values() for seat in area.seats if seat.id == seat_id), None)
+
+    def area_services(self, area_id: int) -> list[ServiceInfo]:
+        return [sv for sv in self.services.values() if sv.area_id == area_id]
+
+    def area_desks(self, area_id: int) -> list[tuple[float, float]]:
+        """Where the counters serving the area's services stand (those with a position)."""
+        served = {sv.id for sv in self.area_services(area_id) if sv.active}
+        return [(c.x, c.y) for c in self.counters.values()
+                if c.active and c.x is not None and c.y is not None and c.service_ids & served]
 
 
 class Directory:
@@ -134,18 +180,26 @@ def directory(s: Session) -> Directory:
     return s.info["directory"]
 
 
+# The engine changes rows with Core statements: objects already in the session must be
+# read afresh, not taken from its identity map.
+FRESH = {"populate_existing": True}
+
+
 def _load(s: Session, key: int | str) -> OfficeInfo | None:
-    office = s.scalar(select(Office).where(Office.id == key if isinstance(key, int) else Office.code == key))
+    office = s.scalar(select(Office).where(Office.id == key if isinstance(key, int) else Office.code == key),
+                      execution_options=FRESH)
     if office is None:
         return None
     services = {
         sv.id: ServiceInfo(sv.id, sv.code, sv.name, sv.name_en, sv.number_start, sv.number_end,
-                           sv.prefix, sv.digits, sv.paused, sv.active)
-        for sv in s.scalars(select(Service).where(Service.office_id == office.id).order_by(Service.position))
+                           sv.prefix, sv.digits, sv.paused, sv.active, sv.area_id)
+        for sv in s.scalars(select(Service).where(Service.office_id == office.id).order_by(Service.position),
+                            execution_options=FRESH)
     }
     # Counters (with their services_rev) before their services: read between a supervisor's
     # change and its commit, an old rev with new services only costs call_next a reload.
-    counter_rows = s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.position)).all()
+    counter_rows = s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.position),
+                              execution_options=FRESH).all()
     served: dict[int, set[int]] = {}
     for counter_id, service_id in s.execute(
             select(counter_services.c.counter_id, counter_services.c.service_id)
@@ -154,11 +208,24 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
         served.setdefault(counter_id, set()).add(service_id)
     counters = {
         c.id: CounterInfo(c.id, c.label, c.number, c.status, c.active, frozenset(served.get(c.id, ())),
-                          c.services_rev)
+                          c.services_rev, c.x, c.y)
         for c in counter_rows
+    }
+    seats: dict[int, list[SeatInfo]] = {}
+    for seat in s.scalars(select(Seat).join(WaitingArea, WaitingArea.id == Seat.area_id)
+                          .where(WaitingArea.office_id == office.id, Seat.active.is_(True))
+                          .order_by(Seat.position, Seat.id), execution_options=FRESH):
+        seats.setdefault(seat.area_id, []).append(
+            SeatInfo(seat.id, seat.label, seat.x, seat.y, seat.usable, seat.out_of_service))
+    areas = {
+        a.id: AreaInfo(a.id, a.code, a.name, a.name_en, a.max_share, a.min_distance_m, a.rev, a.exact,
+                       tuple(seats.get(a.id, ())))
+        for a in s.scalars(select(WaitingArea).where(WaitingArea.office_id == office.id,
+                                                     WaitingArea.active.is_(True))
+                           .order_by(WaitingArea.position), execution_options=FRESH)
     }
     return OfficeInfo(office.id, office.code, office.name, office.name_en, office.timezone,
                       office.hours, office.closed_dates, office.priority_cap, office.no_show_window_s,
                       office.default_service_s, office.notice, office.announce_english,
-                      office.announce_digits, services, counters)
+                      office.announce_digits, services, counters, areas)
 

@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
-    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table,
+    JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table,
     UniqueConstraint, types,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -30,6 +30,13 @@ class UTCDateTime(types.TypeDecorator):
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
+
+
+class Location(str, enum.Enum):
+    """Where a waiting citizen is: in the waiting area (on a seat, if it has a seat map)
+    or outside it, waiting to be called in when a seat frees."""
+    INSIDE = "inside"
+    OUTSIDE = "outside"
 
 
 class TicketStatus(str, enum.Enum):
@@ -102,6 +109,8 @@ class Service(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where its citizens wait; None: the office has no seat map.
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("waiting_areas.id"))
 
     office: Mapped[Office] = relationship(back_populates="services")
 
@@ -137,9 +146,50 @@ class Counter(Base):
     pause_reason: Mapped[str | None] = mapped_column(String(200))
     # Bumped when the services it serves change, so every process re-reads them at the next call.
     services_rev: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The desk on the office's floor plan (metres): seats nearest the desks are given first.
+    x: Mapped[float | None] = mapped_column(Float)
+    y: Mapped[float | None] = mapped_column(Float)
 
     office: Mapped[Office] = relationship(back_populates="counters")
     services: Mapped[list[Service]] = relationship(secondary=counter_services, order_by="Service.position")
+
+
+class WaitingArea(Base):
+    """A waiting area (khu vực chờ) and its distancing rules; see docs/seating.md."""
+
+    __tablename__ = "waiting_areas"
+    __table_args__ = (UniqueConstraint("office_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    max_share: Mapped[float] = mapped_column(Float, default=1.0)
+    min_distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped whenever its seats or rules change: every process re-reads its cached copy
+    # under the area's row lock before giving out a seat.
+    rev: Mapped[int] = mapped_column(Integer, default=0)
+    # Whether the usable seats are proven to be as many as the rules allow.
+    exact: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Seat(Base):
+    __tablename__ = "seats"
+    __table_args__ = (UniqueConstraint("area_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("waiting_areas.id"), index=True)
+    label: Mapped[str] = mapped_column(String(16))
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    out_of_service: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: gone from the map
+    # One of the seats the rules let us use (computed by the engine when they change).
+    usable: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 user_counters = Table(
@@ -238,7 +288,11 @@ class Ticket(Base):
         UniqueConstraint("office_id", "day", "number"),
         Index("ix_tickets_queue", "office_id", "status", "service_id", "priority", "queued_at"),
         # Call-next walks one office's waiting tickets in calling order.
-        Index("ix_tickets_head", "office_id", "status", "priority", "queued_at", "id"),
+        # Inside first: a counter calls someone waiting outside only when nobody inside waits.
+        Index("ix_tickets_head", "office_id", "status", "location", "priority", "queued_at", "id"),
+        # A seat holds one waiting citizen at most (seat_id is cleared when they leave it).
+        Index("uq_tickets_seat", "seat_id", unique=True),
+        Index("ix_tickets_called_in", "office_id", "called_in_at"),
         Index("ix_tickets_counter", "counter_id", "status"),
         Index("ix_tickets_recent", "service_id", "status", "finished_at"),
         Index("ix_tickets_called", "office_id", "called_at"),
@@ -268,6 +322,12 @@ class Ticket(Base):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The kiosk's key for one tap: a repeated request returns this ticket, not a new one.
     request_key: Mapped[str | None] = mapped_column(String(64))
+    # While waiting: inside the waiting area (on seat_id, if the area has seats) or outside.
+    location: Mapped[str] = mapped_column(String(8), default=Location.INSIDE.value,
+                                          server_default=Location.INSIDE.value)
+    seat_id: Mapped[int | None] = mapped_column(ForeignKey("seats.id"))
+    # When it was last called in from outside to a freed seat (the lobby lists these).
+    called_in_at: Mapped[datetime | None]
 
     service: Mapped[Service] = relationship(lazy="joined")
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id], lazy="joined")

@@ -13,19 +13,21 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from . import hours
 from .directory import directory
 from .i18n import t
-from .models import Counter, Device, Office, Role, Service, User
+from .models import Counter, Device, Office, Role, Seat, Service, Ticket, User, WaitingArea
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 RANGE = re.compile(r"^(\d{1,6})-(\d{1,6})$")
 PREFIX = re.compile(r"^[A-Z]{1,3}$")
 PAPER_WIDTHS = (58, 80)
+SEATS_MAX = 2000      # per waiting area
+PLAN_MAX_M = 1000.0   # floor-plan coordinates lie within ±this many metres
 
 
 class OfficeFileError(Exception):
@@ -53,6 +55,19 @@ class _Checker:
             return None
         return value.strip()
 
+    def number(self, node: dict, key: str, where: str, default: float | None, low: float, high: float,
+               low_open: bool = False) -> float | None:
+        """A decimal or whole number in [low, high] (or (low, high] when `low_open`)."""
+        value = node.get(key, default)
+        if value is None:
+            self.fail(f"{where}.{key}", "required")
+            return None
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not value <= high
+                or not (value > low if low_open else value >= low)):
+            self.fail(f"{where}.{key}", "not_number", low=low, high=high)
+            return default
+        return float(value)
+
     def integer(self, node: dict, key: str, where: str, default: int, low: int, high: int) -> int:
         value = node.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -69,13 +84,16 @@ def load_file(path: str | Path) -> dict:
         raise OfficeFileError([f"{path}: {e}"]) from e
 
 
-def import_office(s: Session, data: dict, lang: str = "vi") -> Office:
+def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None = None) -> Office:
     """Create or update the office described by `data` (a parsed TOML file).
 
     Kiosks named in the file are created or get the file's printer; kiosks that are
-    not named keep what they have (tokens may have registered them)."""
+    not named keep what they have (tokens may have registered them). Waiting areas
+    are settled afterwards: usable seats worked out, waiting citizens re-seated."""
+    from . import queue
+
     spec = _check(data, lang)
-    now = datetime.now(timezone.utc)
+    now = now or datetime.now(timezone.utc)
     office = s.scalar(select(Office).where(Office.code == spec["code"]))
     if office is None:
         office = Office(code=spec["code"], event_seq=0)
@@ -85,6 +103,7 @@ def import_office(s: Session, data: dict, lang: str = "vi") -> Office:
         setattr(office, key, spec[key])
     s.flush()
 
+    areas = _import_areas(s, office, spec["areas"])
     services = {sv.code: sv for sv in s.scalars(select(Service).where(Service.office_id == office.id))}
     for sv in services.values():
         sv.active = False
@@ -94,8 +113,10 @@ def import_office(s: Session, data: dict, lang: str = "vi") -> Office:
             sv = services[item["code"]] = Service(office_id=office.id, code=item["code"])
             s.add(sv)
         for key, value in item.items():
-            setattr(sv, key, value)
+            if key != "area":
+                setattr(sv, key, value)
         sv.position, sv.active = i, True
+        sv.area_id = areas[item["area"]].id if item["area"] else None
     s.flush()
 
     counters = {c.label: c for c in s.scalars(select(Counter).where(Counter.office_id == office.id))}
@@ -108,6 +129,7 @@ def import_office(s: Session, data: dict, lang: str = "vi") -> Office:
                                                   priority_streak=0)
             s.add(c)
         c.number, c.position, c.active = item["number"], i, True
+        c.x, c.y = item["x"], item["y"]
         c.services = [services[code] for code in item["services"]]
 
     users = {u.username: u for u in s.scalars(select(User).where(User.office_id == office.id))}
@@ -132,8 +154,46 @@ def import_office(s: Session, data: dict, lang: str = "vi") -> Office:
         d.printer, d.paper_mm = item["printer"], item["paper_mm"]
     s.flush()
     directory(s).forget(office.id)
+    # Seats of areas or seats gone from the file hold nobody now.
+    gone = select(Seat.id).join(WaitingArea, WaitingArea.id == Seat.area_id).where(
+        WaitingArea.office_id == office.id, (Seat.active.is_(False)) | (WaitingArea.active.is_(False)))
+    s.execute(update(Ticket).where(Ticket.seat_id.in_(gone)).values(seat_id=None))
+    s.execute(update(Ticket).where(Ticket.office_id == office.id, Ticket.status == queue.WAITING,
+                                   Ticket.service_id.in_(select(Service.id).where(
+                                       Service.office_id == office.id, Service.area_id.is_(None))))
+              .values(location=queue.INSIDE))
+    for area in areas.values():
+        queue.settle_area(s, office.id, area.id, now=now, actor="office import", outcome=queue.Outcome())
     return office
 
+
+def _import_areas(s: Session, office: Office, items: list[dict]) -> dict[str, WaitingArea]:
+    """Areas matched by code and seats by label; ones missing from the file are deactivated."""
+    areas = {a.code: a for a in s.scalars(select(WaitingArea).where(WaitingArea.office_id == office.id))}
+    for area in areas.values():
+        area.active = False
+    for i, item in enumerate(items):
+        area = areas.get(item["code"])
+        if area is None:
+            area = areas[item["code"]] = WaitingArea(office_id=office.id, code=item["code"], rev=0, exact=True)
+            s.add(area)
+        area.name, area.name_en = item["name"], item["name_en"]
+        area.max_share, area.min_distance_m = item["max_share"], item["min_distance_m"]
+        area.position, area.active = i, True
+        s.flush()
+        seats = {seat.label: seat for seat in s.scalars(select(Seat).where(Seat.area_id == area.id))}
+        for seat in seats.values():
+            seat.active, seat.usable = False, False
+        for j, (label, x, y) in enumerate(item["seats"]):
+            seat = seats.get(label)
+            if seat is None:
+                seat = seats[label] = Seat(area_id=area.id, label=label)
+                s.add(seat)
+            seat.x, seat.y, seat.position, seat.active = x, y, j, True
+            seat.out_of_service = label in item["out_of_service"]
+            seat.usable = False
+    s.flush()
+    return {code: area for code, area in areas.items() if area.active}
 
 def _check(data: dict, lang: str) -> dict:
     c = _Checker(lang)
@@ -169,6 +229,12 @@ def _check(data: dict, lang: str) -> dict:
         except ValueError:
             c.fail(f"closed_dates[{i}]", "bad_date", value=d)
 
+    spec["areas"] = [_check_area(c, node, f"areas[{i}]") for i, node in
+                     enumerate(_tables(c, data, "areas", required=False))]
+    area_codes = [a["code"] for a in spec["areas"]]
+    for dup in {x for x in area_codes if area_codes.count(x) > 1}:
+        c.fail("areas", "duplicate", value=dup)
+
     spec["services"] = []
     taken: list[tuple[str, int, int, str]] = []  # (prefix, start, end, code) to find overlaps
     for i, node in enumerate(_tables(c, data, "services")):
@@ -178,6 +244,11 @@ def _check(data: dict, lang: str) -> dict:
             c.fail(f"{where}.code", "bad_code")
         item["name_en"] = c.text(node, "name_en", where, required=False) or item["name"]
         item["paused"] = bool(node.get("paused", False))
+        item["area"] = node.get("area", area_codes[0] if len(area_codes) == 1 else None)
+        if item["area"] is None and area_codes:
+            c.fail(f"{where}.area", "required")
+        elif item["area"] is not None and item["area"] not in area_codes:
+            c.fail(f"{where}.area", "unknown_area", value=item["area"])
         prefix, numbers = node.get("prefix"), node.get("numbers")
         if prefix is not None:
             if not isinstance(prefix, str) or not PREFIX.match(prefix):
@@ -207,7 +278,10 @@ def _check(data: dict, lang: str) -> dict:
     for i, node in enumerate(_tables(c, data, "counters")):
         where = f"counters[{i}]"
         item = {"label": c.text(node, "label", where, max_len=64),
-                "number": c.integer(node, "number", where, i + 1, 1, 9999)}
+                "number": c.integer(node, "number", where, i + 1, 1, 9999), "x": None, "y": None}
+        if "x" in node or "y" in node:  # a desk on the floor plan: both or neither
+            item["x"] = c.number(node, "x", where, None, -PLAN_MAX_M, PLAN_MAX_M)
+            item["y"] = c.number(node, "y", where, None, -PLAN_MAX_M, PLAN_MAX_M)
         served = node.get("services")
         if not isinstance(served, list) or not served:
             c.fail(f"{where}.services", "required")
@@ -256,6 +330,45 @@ def _check(data: dict, lang: str) -> dict:
     return spec
 
 
+def _check_area(c: _Checker, node: dict, where: str) -> dict:
+    """A waiting area: its rules and its seats, given as rows of chairs and/or one by one."""
+    item = {"code": c.text(node, "code", where, max_len=32), "name": c.text(node, "name", where)}
+    if item["code"] and not CODE.match(item["code"]):
+        c.fail(f"{where}.code", "bad_code")
+    item["name_en"] = c.text(node, "name_en", where, required=False) or item["name"]
+    item["max_share"] = c.number(node, "max_share", where, 1.0, 0.0, 1.0, low_open=True)
+    item["min_distance_m"] = c.number(node, "min_distance_m", where, 0.0, 0.0, 10.0)
+    seats: list[tuple[str, float, float]] = []
+    for i, row in enumerate(_tables(c, node, "rows", required=False, where=f"{where}.rows")):
+        at = f"{where}.rows[{i}]"
+        first = c.integer(row, "first", at, 1, 0, 99999)
+        count = c.integer(row, "count", at, 1, 1, SEATS_MAX)
+        prefix = c.text(row, "prefix", at, required=False, max_len=4) or ""
+        x, y = c.number(row, "x", at, None, -PLAN_MAX_M, PLAN_MAX_M), c.number(row, "y", at, None, -PLAN_MAX_M, PLAN_MAX_M)
+        dx, dy = c.number(row, "dx", at, 0.6, -10.0, 10.0), c.number(row, "dy", at, 0.0, -10.0, 10.0)
+        if None not in (x, y, dx, dy):
+            seats += [(f"{prefix}{first + k}", round(x + k * dx, 3), round(y + k * dy, 3)) for k in range(count)]
+    for i, seat in enumerate(_tables(c, node, "seats", required=False, where=f"{where}.seats")):
+        at = f"{where}.seats[{i}]"
+        label = c.text(seat, "label", at, max_len=16)
+        x, y = c.number(seat, "x", at, None, -PLAN_MAX_M, PLAN_MAX_M), c.number(seat, "y", at, None, -PLAN_MAX_M, PLAN_MAX_M)
+        if label and None not in (x, y):
+            seats.append((label, x, y))
+    labels = [label for label, _, _ in seats]
+    if not seats:
+        c.fail(f"{where}.seats", "no_seats")
+    elif len(seats) > SEATS_MAX:
+        c.fail(f"{where}.seats", "too_many_seats", high=SEATS_MAX)
+    for dup in sorted({x for x in labels if labels.count(x) > 1}):
+        c.fail(f"{where}.seats", "duplicate", value=dup)
+    out = node.get("out_of_service", [])
+    if not isinstance(out, list) or any(label not in labels for label in out):
+        c.fail(f"{where}.out_of_service", "unknown_seat", value=out)
+        out = []
+    item["seats"], item["out_of_service"] = seats, set(out)
+    return item
+
+
 def printer_problem(url: str) -> str | None:
     """Why a printer address is not usable, or None. The kiosk package knows the schemes."""
     from kiosk.printers import parse
@@ -266,13 +379,13 @@ def printer_problem(url: str) -> str | None:
     return None
 
 
-def _tables(c: _Checker, data: dict, key: str, required: bool = True) -> list[dict]:
+def _tables(c: _Checker, data: dict, key: str, required: bool = True, where: str | None = None) -> list[dict]:
     nodes = data.get(key, [])
     if not isinstance(nodes, list) or not all(isinstance(n, dict) for n in nodes):
-        c.fail(key, "not_tables", key=key)
+        c.fail(where or key, "not_tables", key=key)
         return []
     if required and not nodes:
-        c.fail(key, "required")
+        c.fail(where or key, "required")
     return nodes
 
 

@@ -215,6 +215,36 @@ def document() -> dict:
             "schema": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "label": {"type": "string"}, "status": {"type": "string"},
                 "services": {"type": "array", "items": {"type": "string"}}}}}}}, **_ERRORS}}}
+    seat = {"type": "object", "properties": {
+        "label": {"type": "string"}, "x": {"type": "number"}, "y": {"type": "number"},
+        "usable": {"type": "boolean"}, "occupied": {"type": "boolean"}, "number": nullable_str,
+        "out_of_service": {"type": "boolean"}}}
+    area_schema = {"type": "object", "properties": {
+        "code": {"type": "string"}, "name": {"type": "string"}, "name_en": {"type": "string"},
+        "rev": {"type": "integer"}, "max_share": {"type": "number"}, "min_distance_m": {"type": "number"},
+        "exact": {"type": "boolean"}, "services": {"type": "array", "items": {"type": "string"}},
+        "counters": {"type": "array", "items": {"type": "object"}}, "seats": {"type": "array", "items": seat},
+        **{k: {"type": "integer"} for k in ("seats_total", "in_service", "share_cap", "capacity", "used",
+                                             "free", "outside")}}}
+    area_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Area"}}}
+    paths["/offices/{office}/areas"] = {"get": {
+        "summary": "Waiting areas: distancing rules, seats (usable, occupied by which number), counts",
+        "description": "Any token or staff session of the office. capacity: usable seats; used/free of "
+                       "them; outside: tickets waiting outside for a seat. See docs/seating.md.",
+        "parameters": [_OFFICE],
+        "responses": {"200": {"description": "The areas", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"areas": {"type": "array", "items": {
+                "$ref": "#/components/schemas/Area"}}}}}}}, **_ERRORS}}}
+    paths["/offices/{office}/areas/{area}"] = {"put": {
+        "summary": "Change an area's rules or seats out of service (admin)",
+        "description": "Applies at once in every server process: usable seats are worked out again, "
+                       "people on seats no longer usable move to a free one or wait outside, free "
+                       "seats go to those outside. max_share 0.01-1, min_distance_m 0-10.",
+        "parameters": [_OFFICE, {"name": "area", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": _json_body({"type": "object", "additionalProperties": False, "properties": {
+            "max_share": {"type": "number"}, "min_distance_m": {"type": "number"},
+            "out_of_service": {"type": "array", "maxItems": 100, "items": {"type": "string"}}}}, True),
+        "responses": {"200": {"description": "The area", "content": area_ref}, **_ERRORS}}}
     live_schema = {"type": "object", "required": ["counters", "services", "ratings_today"], "properties": {
         "now": {"type": "string", "format": "date-time"},
         "counters": {"type": "array", "items": {"type": "object", "properties": {
@@ -262,6 +292,8 @@ def document() -> dict:
                         "estimated_wait_s": {"type": ["integer", "null"]},
                         "issued_at": {"type": "string", "format": "date-time"},
                         "called_at": nullable_str, "finished_at": nullable_str,
+                        "area": nullable_str, "location": {"enum": ["inside", "outside"]},
+                        "seat": nullable_str,
                         "status_url": {"type": "string"}}},
                 "Office": {"type": "object", "properties": {
                     "code": {"type": "string"}, "name": {"type": "string"},
@@ -274,7 +306,10 @@ def document() -> dict:
                               "seq": {"type": "integer"},
                               "serving": {"type": "array", "items": {"type": "object"}},
                               "waiting": {"type": "object", "additionalProperties": {"type": "integer"}},
-                              "recent": {"type": "array", "items": {"type": "object"}}}},
+                              "recent": {"type": "array", "items": {"type": "object"}},
+                              "areas": {"type": "array", "items": {"type": "object"}},
+                              "called_in": {"type": "array", "items": {"type": "object"}}}},
+                "Area": area_schema,
             },
         },
     }

@@ -16,17 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, not_, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from . import hours
-from .directory import CounterInfo, OfficeInfo, ServiceInfo, directory
+from . import hours, seating
+from .directory import AreaInfo, CounterInfo, OfficeInfo, SeatInfo, ServiceInfo, directory
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import (
-    ACTIVE_AT_COUNTER, Counter, CounterStatus, DailyNumber, Device, Office, PrintJob, Rating, Ticket,
-    TicketEvent, TicketStatus, User, counter_services, user_counters,
+    ACTIVE_AT_COUNTER, Counter, CounterStatus, DailyNumber, Device, Location, Office, PrintJob, Rating,
+    Seat, Ticket, TicketEvent, TicketStatus, User, WaitingArea, counter_services, user_counters,
 )
 
 WAITING = TicketStatus.WAITING.value
@@ -35,6 +35,8 @@ SERVING = TicketStatus.SERVING.value
 DONE = TicketStatus.DONE.value
 NO_SHOW = TicketStatus.NO_SHOW.value
 CANCELLED = TicketStatus.CANCELLED.value
+INSIDE = Location.INSIDE.value
+OUTSIDE = Location.OUTSIDE.value
 
 CHANNELS = ("kiosk", "counter", "booking", "api")
 # A ticket may be rated at its counter for this long after it was completed (and until
@@ -69,6 +71,9 @@ class TicketState:
     finished_at: datetime | None
     recalls: int
     officer_id: int | None = None  # who called it: the officer holding the counter then
+    location: str = INSIDE  # while waiting: in the waiting area, or outside it
+    seat_id: int | None = None  # the seat it holds while waiting inside an area with seats
+    called_in_at: datetime | None = None  # last called in from outside to a freed seat
 
 
 @dataclass
@@ -144,7 +149,7 @@ _JOB_OF_TICKET = select(_J.c.id).where(_J.c.ticket_id == bindparam("ticket_id"))
 _HEAD = (
     _TICKET.where(
         _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
-        _T.c.priority == bindparam("priority"),
+        _T.c.location == bindparam("location"), _T.c.priority == bindparam("priority"),
         or_(_T.c.assigned_counter_id == bindparam("counter_id"),
             and_(_T.c.assigned_counter_id.is_(None),
                  _T.c.service_id.in_(bindparam("service_ids", expanding=True)))))
@@ -152,9 +157,10 @@ _HEAD = (
 )
 _CALL = (update(_T).where(_T.c.id == bindparam("ticket_id"))
          .values(status=CALLED, counter_id=bindparam("counter_id"), called_at=bindparam("now"),
-                 assigned_counter_id=None, officer_id=bindparam("officer_id")).returning(*_TICKET.selected_columns))
+                 assigned_counter_id=None, officer_id=bindparam("officer_id"), seat_id=None)
+         .returning(*_TICKET.selected_columns))
 _FINISH = (update(_T).where(_T.c.id == bindparam("ticket_id"))
-           .values(status=bindparam("status"), finished_at=bindparam("now"))
+           .values(status=bindparam("status"), finished_at=bindparam("now"), seat_id=None)
            .returning(*_TICKET.selected_columns))
 _STREAK = update(_C).where(_C.c.id == bindparam("counter_id")).values(priority_streak=bindparam("streak"))
 _WAITING_BY_SERVICE = (select(_T.c.service_id, func.count())
@@ -211,10 +217,12 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
         raise BadRequest("invalid_field", field="channel", reason="|".join(CHANNELS))
     dialect = s.get_bind().dialect.name
     day = hours.service_day(now, office.timezone)
+    office, place = _take_seat(s, office, service.id, day)
     values = {"office_id": office.id, "service_id": service.id, "day": day, "priority": priority,
               "channel": channel, "status": WAITING, "counter_id": None, "assigned_counter_id": None,
               "issued_at": now, "queued_at": now, "called_at": None, "started_at": None,
-              "finished_at": None, "recalls": 0, "officer_id": None, "request_key": request_key}
+              "finished_at": None, "recalls": 0, "officer_id": None, "called_in_at": None, **place,
+              "request_key": request_key}
     while True:  # ends: _next_number raises when the range runs out
         values["number"] = service.format_number(_next_number(conn, dialect, service, day))
         values["public_token"] = secrets.token_urlsafe(16)
@@ -225,8 +233,10 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
         # is already printed on someone's ticket, so take the next one.
     del values["request_key"]
     ticket = TicketState(id=ticket_id, **values)
-    _log(conn, ticket, now, actor, "issued", priority=priority, channel=channel, service=service.code)
+    _log(conn, ticket, now, actor, "issued", priority=priority, channel=channel, service=service.code,
+         **_where(office, ticket))
     outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
+    _touch_area(outcome, office, now, service.id)
     if device is not None and device.printer != "none":
         outcome.print_job = conn.execute(_NEW_JOB, {
             "office_id": office.id, "device_id": device.id, "ticket_id": ticket.id, "status": "pending",
@@ -270,11 +280,16 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
             raise Conflict("counter_busy", counter=counter.label, number=current.number)
         _finish(s, TicketState(**current._mapping), DONE, now, actor, office, outcome)
 
-    params = {"office_id": office.id, "counter_id": counter.id,
+    params = {"office_id": office.id, "counter_id": counter.id, "location": INSIDE,
               "service_ids": [sid for sid in office.counters[counter.id].service_ids
                               if office.services[sid].active]}
+    # Those inside first: someone still outside is called only when nobody inside waits.
     head_priority = conn.execute(_HEAD, {**params, "priority": True}).first()
     head_normal = conn.execute(_HEAD, {**params, "priority": False}).first()
+    if head_priority is None and head_normal is None:
+        params["location"] = OUTSIDE
+        head_priority = conn.execute(_HEAD, {**params, "priority": True}).first()
+        head_normal = conn.execute(_HEAD, {**params, "priority": False}).first()
     streak = counter.priority_streak
     if head_priority is not None and (head_normal is None or streak < office.priority_cap):
         head, streak = head_priority, streak + 1 if head_normal is not None else 0
@@ -293,6 +308,7 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     _log(conn, ticket, now, actor, "called", counter=counter.label)
     outcome.ticket = ticket
     outcome.events += [_called(ticket, office, recall=False), _queue_changed(office)]
+    _left_area(s, office, TicketState(**head._mapping), now, actor, outcome)
     return outcome
 
 
@@ -337,9 +353,12 @@ def call_number(s: Session, counter_id: int, number: str, *, actor: str, now: da
         raise Conflict("not_for_counter", number=ticket.number, counter=counter.label)
     row = conn.execute(_CALL, {"ticket_id": ticket.id, "counter_id": counter.id, "now": now,
                                "officer_id": counter.officer_id}).one()
+    waited = ticket
     ticket = TicketState(**row._mapping)
     _log(conn, ticket, now, actor, "called", counter=counter.label, by_number=True)
-    return Outcome(ticket, events=[_called(ticket, office, recall=False), _queue_changed(office)])
+    outcome = Outcome(ticket, events=[_called(ticket, office, recall=False), _queue_changed(office)])
+    _left_area(s, office, waited, now, actor, outcome)
+    return outcome
 
 
 def recall(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
@@ -376,9 +395,12 @@ def requeue(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id:
     ticket, office = _ticket(s, ticket_id, office_id, "requeue", allowed=(NO_SHOW,))
     if ticket.finished_at is None or now - ticket.finished_at > timedelta(seconds=office.no_show_window_s):
         raise Conflict("no_show_window_passed", number=ticket.number)
-    ticket = _update(s, ticket, **_back_to_queue(ticket, now, keep_place))
-    _log(_conn(s), ticket, now, actor, "requeued", keep_place=keep_place)
-    return Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
+    office, place = _take_seat(s, office, ticket.service_id, hours.service_day(now, office.timezone))
+    ticket = _update(s, ticket, **_back_to_queue(ticket, now, keep_place), **place)
+    _log(_conn(s), ticket, now, actor, "requeued", keep_place=keep_place, **_where(office, ticket))
+    outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
+    _touch_area(outcome, office, now, ticket.service_id)
+    return outcome
 
 
 NOTE_MAX = 200  # a transfer's note, a pause's reason
@@ -407,12 +429,30 @@ def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id
     if target is not None and service.id not in target.service_ids:
         raise Conflict("counter_not_serving", counter=target.label, service=service.name)
     old_counter = _counter_label(office, ticket)
+    outcome = Outcome()
+    areas = [office.services[sid].area_id for sid in (old_service.id, service.id)]
+    same_area = ticket.status == WAITING and areas[0] == areas[1]
+    if same_area:  # waits on where it is: its seat, or outside
+        place = {}
+    else:
+        # Both areas are locked in id order before any seat changes: two transfers crossing
+        # between two areas must not each hold one and wait for the other.
+        for area_id in sorted({a for a in areas if a is not None}):
+            office, _ = _lock_area(s, office, area_id)
+        office, place = _take_seat(s, office, service.id, hours.service_day(now, office.timezone))
+    waited = ticket
     ticket = _update(s, ticket, service_id=service.id, assigned_counter_id=target.id if target else None,
-                     **_back_to_queue(ticket, now, keep_place))
+                     **_back_to_queue(ticket, now, keep_place), **place)
     _log(_conn(s), ticket, now, actor, "transferred", keep_place=keep_place,
          from_service=old_service.code, to_service=service.code, from_counter=old_counter,
-         to_counter=target.label if target else None, note=note)
-    return Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
+         to_counter=target.label if target else None, note=note, **_where(office, ticket))
+    outcome.ticket = ticket
+    outcome.events += [_changed(ticket, office), _queue_changed(office)]
+    if not same_area:
+        if waited.status == WAITING:
+            _left_area(s, office, waited, now, actor, outcome)
+        _touch_area(outcome, office, now, service.id)
+    return outcome
 
 
 def cancel(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None,
@@ -425,6 +465,7 @@ def cancel(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: 
     outcome.ticket = _finish(s, ticket, CANCELLED, now, actor, office, outcome)
     if ticket.status == WAITING:
         outcome.events.append(_queue_changed(office))
+        _left_area(s, office, ticket, now, actor, outcome)
     return outcome
 
 
@@ -448,6 +489,260 @@ def _finish(s: Session, ticket: TicketState, status: str, now: datetime, actor: 
 def _back_to_queue(ticket: TicketState, now: datetime, keep_place: bool) -> dict:
     return {"status": WAITING, "counter_id": None, "called_at": None, "started_at": None,
             "finished_at": None, "queued_at": ticket.queued_at if keep_place else now}
+
+
+# ---------------------------------------------------------------- seats
+# See docs/seating.md. Only usable seats are ever given out, and each holds one waiting
+# ticket at most (a unique index on tickets.seat_id), so the distancing rules hold by
+# construction. Seats are given out under the area's row lock, taken before the office
+# row (`stamp`) and after any ticket row: the one order every use case follows.
+
+_A = WaitingArea.__table__
+_S = Seat.__table__
+_LOCK_AREA = select(_A.c.id, _A.c.rev).where(_A.c.id == bindparam("id")).with_for_update()
+_SEAT_HOLDERS = select(_T.c.seat_id, _T.c.day).where(_T.c.seat_id.in_(bindparam("seat_ids", expanding=True)))
+_LET_GO = update(_T).where(_T.c.seat_id.in_(bindparam("seat_ids", expanding=True))).values(seat_id=None)
+# The first citizen outside, in calling order; one another transaction is calling is skipped.
+_OUTSIDE_HEAD = (
+    _TICKET.where(_T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
+                  _T.c.location == OUTSIDE, _T.c.priority == bindparam("priority"),
+                  _T.c.day == bindparam("day"),
+                  _T.c.service_id.in_(bindparam("service_ids", expanding=True)))
+    .order_by(_T.c.queued_at, _T.c.id).limit(1).with_for_update(skip_locked=True)
+)
+_SEAT_TICKET = (update(_T).where(_T.c.id == bindparam("ticket_id"))
+                .values(location=bindparam("location"), seat_id=bindparam("seat_id"))
+                .returning(*_TICKET.selected_columns))
+_CALL_IN = (update(_T).where(_T.c.id == bindparam("ticket_id"))
+            .values(location=INSIDE, seat_id=bindparam("seat_id"), called_in_at=bindparam("now"))
+            .returning(*_TICKET.selected_columns))
+
+
+def _lock_area(s: Session, office: OfficeInfo, area_id: int) -> tuple[OfficeInfo, AreaInfo | None]:
+    """Lock the area's row and make sure the cached seats and rules are the row's."""
+    row = _conn(s).execute(_LOCK_AREA, {"id": area_id}).first()
+    area = office.areas.get(area_id)
+    if row is not None and (area is None or area.rev != row.rev):
+        directory(s).forget(office.id)
+        office = office_info(s, office.id)
+        area = office.areas.get(area_id)
+    return office, area
+
+
+def _free_seats(s: Session, office: OfficeInfo, area: AreaInfo, day: date) -> list[SeatInfo]:
+    """The area's usable seats nobody sits on, nearest the desks first.
+
+    A seat still held by a ticket of an earlier day (left waiting, never called) is let go.
+    """
+    usable = area.usable()
+    if not usable:
+        return []
+    conn = _conn(s)
+    holders = conn.execute(_SEAT_HOLDERS, {"seat_ids": [seat.id for seat in usable]}).all()
+    stale = [h.seat_id for h in holders if h.day < day]
+    if stale:
+        conn.execute(_LET_GO, {"seat_ids": stale})
+    taken = {h.seat_id for h in holders if h.day >= day}
+    free = [seat for seat in usable if seat.id not in taken]
+    return _nearest_desks(office, area, free)
+
+
+def _nearest_desks(office: OfficeInfo, area: AreaInfo, seats: list[SeatInfo]) -> list[SeatInfo]:
+    by_key = {seat.id: seat for seat in seats}
+    points = [seating.Point(seat.id, seat.x, seat.y) for seat in seats]
+    return [by_key[p.key] for p in seating.nearest_first(points, office.area_desks(area.id))]
+
+
+def _take_seat(s: Session, office: OfficeInfo, service_id: int, day: date) -> tuple[OfficeInfo, dict]:
+    """Where a ticket of this service starts waiting: the best free seat, or outside.
+    Services of an office without seat map wait inside, seatless."""
+    area = office.area_of(service_id)
+    if area is None:
+        return office, {"location": INSIDE, "seat_id": None}
+    office, area = _lock_area(s, office, area.id)
+    free = _free_seats(s, office, area, day) if area is not None else []
+    if area is not None and not free:
+        return office, {"location": OUTSIDE, "seat_id": None}
+    return office, {"location": INSIDE, "seat_id": free[0].id if free else None}
+
+
+def _left_area(s: Session, office: OfficeInfo, waited: TicketState, now: datetime, actor: str,
+               outcome: Outcome) -> None:
+    """A waiting ticket left its area's queue (called, cancelled, sent elsewhere); if it
+    freed a seat, the first citizen outside is called in to it."""
+    area = office.area_of(waited.service_id)
+    if area is None:
+        return
+    if waited.seat_id is not None:
+        office, area = _lock_area(s, office, area.id)
+        if area is None:
+            return
+        _call_in(s, office, area, now, actor, outcome)
+    _touch_area(outcome, office, now, waited.service_id)
+
+
+def _call_in(s: Session, office: OfficeInfo, area: AreaInfo, now: datetime, actor: str,
+             outcome: Outcome) -> None:
+    """Give free seats to those waiting outside, first in calling order (priority first)."""
+    day = hours.service_day(now, office.timezone)
+    free = _free_seats(s, office, area, day)
+    service_ids = [sv.id for sv in office.area_services(area.id)]
+    conn = _conn(s)
+    while free and service_ids:
+        params = {"office_id": office.id, "day": day, "service_ids": service_ids}
+        head = (conn.execute(_OUTSIDE_HEAD, {**params, "priority": True}).first()
+                or conn.execute(_OUTSIDE_HEAD, {**params, "priority": False}).first())
+        if head is None:
+            return
+        seat = free.pop(0)
+        row = conn.execute(_CALL_IN, {"ticket_id": head.id, "seat_id": seat.id, "now": now}).one()
+        ticket = TicketState(**row._mapping)
+        _log(conn, ticket, now, actor, "called_in", area=area.code, seat=seat.label)
+        outcome.events.append(_seated(ticket, area, seat.label, "called_in"))
+
+
+def settle_area(s: Session, office_id: int, area_id: int, *, now: datetime, actor: str,
+                outcome: Outcome) -> Outcome:
+    """Work out the usable seats again after the map or the rules changed, and move people.
+
+    Seats already occupied are preferred (earliest in the queue first), so as few people
+    as possible move. One whose seat is no longer usable gets a free usable seat or, when
+    none is left, waits outside; then free seats go to those outside.
+    """
+    conn = _conn(s)
+    office = office_info(s, office_id)
+    conn.execute(_LOCK_AREA, {"id": area_id}).first()
+    rules = conn.execute(select(_A.c.code, _A.c.max_share, _A.c.min_distance_m, _A.c.active)
+                         .where(_A.c.id == area_id)).one()
+    seats = conn.execute(select(_S.c.id, _S.c.label, _S.c.x, _S.c.y)
+                         .where(_S.c.area_id == area_id, _S.c.active.is_(True), _S.c.out_of_service.is_(False))
+                         .order_by(_S.c.position, _S.c.id)).all()
+    day = hours.service_day(now, office.timezone)
+    services = [sid for sid, sv in office.services.items() if sv.area_id == area_id] if rules.active else []
+    area_seats = select(_S.c.id).where(_S.c.area_id == area_id).scalar_subquery()
+    # Let go of seats held by tickets of other days, or whose service waits elsewhere now.
+    conn.execute(update(_T).where(_T.c.seat_id.in_(area_seats), or_(
+        _T.c.day != day, _T.c.status != WAITING,
+        not_(_T.c.service_id.in_(services)) if services else true())).values(seat_id=None))
+    waiting = [TicketState(**r._mapping) for r in conn.execute(
+        _TICKET.where(_T.c.office_id == office.id, _T.c.status == WAITING, _T.c.day == day,
+                      _T.c.service_id.in_(services or [-1]), _T.c.location == INSIDE)
+        .order_by(_T.c.priority.desc(), _T.c.queued_at, _T.c.id).with_for_update())]
+    seated = {t.seat_id: t for t in waiting if t.seat_id is not None}
+    points = [seating.Point(seat.id, seat.x, seat.y) for seat in seats]
+    held = [p for p in points if p.key in seated]
+    held.sort(key=lambda p: [t.id for t in waiting].index(seated[p.key].id))
+    preference = held + seating.nearest_first([p for p in points if p.key not in seated],
+                                              office.area_desks(area_id))
+    usable = seating.usable_seats(preference, rules.min_distance_m, rules.max_share)
+    conn.execute(update(_S).where(_S.c.area_id == area_id).values(
+        usable=_S.c.id.in_(usable.keys) if usable.keys else False))
+    conn.execute(update(_A).where(_A.c.id == area_id).values(rev=_A.c.rev + 1, exact=usable.exact))
+    directory(s).forget(office.id)
+    office = office_info(s, office.id)
+    area = office.areas.get(area_id)
+    if area is None:
+        return outcome
+    free = [seat for seat in _nearest_desks(office, area, area.usable()) if seat.id not in seated]
+    labels = {seat.id: seat.label for seat in area.seats}
+    for ticket in waiting:
+        if ticket.seat_id in usable.keys:
+            continue
+        place = {"location": INSIDE, "seat_id": free.pop(0).id} if free else {"location": OUTSIDE, "seat_id": None}
+        moved = TicketState(**conn.execute(_SEAT_TICKET, {"ticket_id": ticket.id, **place}).one()._mapping)
+        why = "moved" if moved.seat_id else "sent_outside"
+        _log(conn, moved, now, actor, why, area=area.code, seat=labels.get(moved.seat_id))
+        outcome.events.append(_seated(moved, area, labels.get(moved.seat_id), why))
+    _call_in(s, office, area, now, actor, outcome)
+    _touch_area(outcome, office, now, area_id=area_id)
+    return outcome
+
+
+SHARE_RANGE = (0.01, 1.0)
+DISTANCE_MAX_M = 10.0
+
+
+def configure_area(s: Session, office_id: int, code: str, *, actor: str, now: datetime,
+                   max_share: float | None = None, min_distance_m: float | None = None,
+                   out_of_service: list[str] | None = None) -> Outcome:
+    """An admin changes an area's rules or takes seats out of service; it holds at once."""
+    office = office_info(s, office_id)
+    area = next((a for a in office.areas.values() if a.code == code), None)
+    if area is None:
+        raise NotFound("area_not_found", area=code)
+    changes: dict = {}
+    if max_share is not None:
+        if not SHARE_RANGE[0] <= max_share <= SHARE_RANGE[1]:
+            raise BadRequest("invalid_field", field="max_share", reason="0.01 .. 1")
+        changes["max_share"] = float(max_share)
+    if min_distance_m is not None:
+        if not 0 <= min_distance_m <= DISTANCE_MAX_M:
+            raise BadRequest("invalid_field", field="min_distance_m", reason=f"0 .. {DISTANCE_MAX_M:g}")
+        changes["min_distance_m"] = float(min_distance_m)
+    conn = _conn(s)
+    conn.execute(_LOCK_AREA, {"id": area.id}).first()
+    if changes:
+        conn.execute(update(_A).where(_A.c.id == area.id).values(**changes))
+    if out_of_service is not None:
+        labels = {seat.label for seat in area.seats}
+        unknown = [label for label in out_of_service if label not in labels]
+        if unknown:
+            raise NotFound("seat_not_found", seat=unknown[0][:16], area=code)
+        conn.execute(update(_S).where(_S.c.area_id == area.id).values(
+            out_of_service=_S.c.label.in_(out_of_service) if out_of_service else False))
+    return settle_area(s, office_id, area.id, now=now, actor=actor, outcome=Outcome())
+
+
+def _where(office: OfficeInfo, ticket: TicketState) -> dict:
+    """Where a ticket waits, for its log: area, seat, inside or outside (nothing without a map)."""
+    area = office.area_of(ticket.service_id)
+    if area is None:
+        return {}
+    return {"area": area.code, "location": ticket.location, "seat": office.seat_label(ticket.seat_id)}
+
+
+def _touch_area(outcome: Outcome, office: OfficeInfo, now: datetime, service_id: int | None = None, *,
+                area_id: int | None = None) -> None:
+    """Tell screens the area's occupancy changed (once per use case)."""
+    if area_id is None:
+        area = office.area_of(service_id)
+        if area is None:
+            return
+        area_id = area.id
+    if any(ev.name == "area_changed" and ev.data.get("area_id") == area_id for ev in outcome.events):
+        return
+    office_id, day = office.id, hours.service_day(now, office.timezone)
+    outcome.events.append(Event(office_id, "area_changed", {"area_id": area_id}, fill=lambda sess: area_occupancy(
+        sess, office_info(sess, office_id), area_id, day)))
+
+
+_OCCUPANTS = (select(_S.c.label, _T.c.number).select_from(_T.join(_S, _S.c.id == _T.c.seat_id))
+              .where(_S.c.area_id == bindparam("area_id")).order_by(_S.c.position, _S.c.id))
+_OUTSIDE_COUNT = select(func.count()).select_from(_T).where(
+    _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING, _T.c.location == OUTSIDE,
+    _T.c.day == bindparam("day"), _T.c.service_id.in_(bindparam("service_ids", expanding=True)))
+
+
+def area_occupancy(s: Session, office: OfficeInfo, area_id: int, day: date) -> dict:
+    """Who sits where in an area and how many wait outside: the `area_changed` event."""
+    area = office.areas.get(area_id)
+    if area is None:
+        return {"code": None}
+    conn = _conn(s)
+    occupied = [{"seat": label, "number": number} for label, number in conn.execute(_OCCUPANTS, {"area_id": area_id})]
+    services = [sv.id for sv in office.area_services(area_id)]
+    outside = conn.execute(_OUTSIDE_COUNT, {"office_id": office.id, "day": day, "service_ids": services}
+                           ).scalar_one() if services else 0
+    capacity = len(area.usable())
+    return {"code": area.code, "rev": area.rev, "capacity": capacity,
+            "used": len(occupied), "free": max(0, capacity - len(occupied)), "outside": outside,
+            "occupied": occupied}
+
+
+def _seated(ticket: TicketState, area: AreaInfo, seat: str | None, reason: str) -> Event:
+    return Event(ticket.office_id, "ticket_seated", {
+        "id": ticket.id, "number": ticket.number, "area": area.code, "seat": seat,
+        "location": ticket.location, "reason": reason})
 
 
 # ---------------------------------------------------------------- rating

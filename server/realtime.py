@@ -24,7 +24,7 @@ def ticket_room(ticket_id: int) -> str:
 
 
 # Events about one ticket that its status page hears too (their payload has the ticket's "id").
-TICKET_EVENTS = frozenset({"ticket_called", "ticket_changed"})
+TICKET_EVENTS = frozenset({"ticket_called", "ticket_changed", "ticket_seated"})
 
 
 def device_room(device_id: int) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import hours, queue
+from . import hours, queue, seating
 from .directory import OfficeInfo
 from .errors import Forbidden, NotFound
 from .models import ACTIVE_AT_COUNTER, Counter, Office, Ticket, User
@@ -30,6 +30,7 @@ def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi") ->
     office = queue.office_info(s, t.office_id, ticket=t)
     service = office.services[t.service_id]
     counter = office.counters[t.counter_id] if t.counter_id else None
+    area = office.area_of(t.service_id)
     return {
         "id": t.id,
         "number": t.number,
@@ -40,6 +41,9 @@ def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi") ->
         "channel": t.channel,
         "counter": counter.label if counter else None,
         "counter_number": counter.number if counter else None,
+        "area": area.code if area else None,
+        "location": t.location,  # where it waits (or waited, once called)
+        "seat": office.seat_label(t.seat_id),
         "position": position,
         "estimated_wait_s": wait,
         "issued_at": iso(t.issued_at),
@@ -103,7 +107,60 @@ def board(s: Session, office: OfficeInfo, today) -> dict:
              "called_at": iso(t.called_at)}
             for t in recent
         ],
+        "areas": [
+            {"code": area.code, "name": area.name, "name_en": area.name_en,
+             "services": [sv.code for sv in office.area_services(area.id) if sv.active],
+             **_counts(queue.area_occupancy(s, office, area.id, today))}
+            for area in office.areas.values()
+        ],
+        "called_in": called_in(s, office, today),
     }
+
+
+CALLED_IN_SHOWN = 8
+
+
+def called_in(s: Session, office: OfficeInfo, today) -> list[dict]:
+    """Citizens called in from outside to a freed seat and not yet called to a counter."""
+    if not office.areas:
+        return []
+    rows = s.execute(
+        select(Ticket.number, Ticket.service_id, Ticket.seat_id, Ticket.called_in_at)
+        .where(Ticket.office_id == office.id, Ticket.day == today, Ticket.status == queue.WAITING,
+               Ticket.called_in_at.is_not(None))
+        .order_by(Ticket.called_in_at.desc(), Ticket.id.desc()).limit(CALLED_IN_SHOWN)).all()
+    return [{"number": r.number, "seat": office.seat_label(r.seat_id),
+             "area": office.area_of(r.service_id).code if office.area_of(r.service_id) else None,
+             "at": iso(r.called_in_at)} for r in rows]
+
+
+def _counts(occupancy: dict) -> dict:
+    return {key: occupancy[key] for key in ("capacity", "used", "free", "outside")}
+
+
+def areas(s: Session, office: OfficeInfo, today) -> dict:
+    """Every waiting area: its rules, its seats (usable, occupied by which number) and counts."""
+    result = []
+    for area in office.areas.values():
+        occupancy = queue.area_occupancy(s, office, area.id, today)
+        holders = {o["seat"]: o["number"] for o in occupancy["occupied"]}
+        in_service = sum(not seat.out_of_service for seat in area.seats)
+        served = {sv.id for sv in office.area_services(area.id) if sv.active}
+        result.append({
+            "code": area.code, "name": area.name, "name_en": area.name_en, "rev": area.rev,
+            "max_share": area.max_share, "min_distance_m": area.min_distance_m, "exact": area.exact,
+            "services": [sv.code for sv in office.area_services(area.id) if sv.active],
+            "counters": [{"label": c.label, "number": c.number, "x": c.x, "y": c.y}
+                         for c in office.counters.values()
+                         if c.active and c.x is not None and c.y is not None and c.service_ids & served],
+            "seats": [{"label": seat.label, "x": seat.x, "y": seat.y, "usable": seat.usable,
+                       "occupied": seat.label in holders, "number": holders.get(seat.label),
+                       "out_of_service": seat.out_of_service} for seat in area.seats],
+            "seats_total": len(area.seats), "in_service": in_service,
+            "share_cap": seating.share_cap(in_service, area.max_share),
+            **_counts(occupancy),
+        })
+    return {"areas": result}
 
 
 def me(s: Session, p, lang: str = "vi") -> dict:
@@ -232,7 +289,9 @@ def counter_state(s: Session, counter_id: int, office_id: int, base_url: str, la
             select(Ticket.number, Ticket.priority)
             .where(Ticket.office_id == office_id, Ticket.status == queue.WAITING, Ticket.service_id == sv.id,
                    or_(Ticket.assigned_counter_id.is_(None), Ticket.assigned_counter_id == c.id))
-            .order_by(Ticket.priority.desc(), Ticket.queued_at, Ticket.id).limit(QUEUE_PREVIEW)).all()
+            # as call_next takes them: inside before outside ('inside' < 'outside'), priority first
+            .order_by(Ticket.location, Ticket.priority.desc(), Ticket.queued_at, Ticket.id)
+            .limit(QUEUE_PREVIEW)).all()
         queues[sv.code] = {"name": name_in(sv, lang), "paused": sv.paused, "waiting": waiting.get(sv.code, 0),
                            "next": [{"number": n, "priority": p} for n, p in heads]}
     return {

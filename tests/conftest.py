@@ -6,6 +6,7 @@ skipping them.
 """
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import signal
@@ -53,6 +54,24 @@ def office_data(**overrides) -> dict:
         del officer["password"]  # hashing is deliberately slow; these tests do not log in
     data.update(overrides)
     return data
+
+
+def without_areas(data: dict) -> dict:
+    """The office with no seat map: its tickets wait inside, seatless. Tests of the core
+    event protocol use it, so their event lists are not interleaved with seat news."""
+    data = copy.deepcopy(data)
+    data.pop("areas", None)
+    for sv in data["services"]:
+        sv.pop("area", None)
+    for c in data.get("counters", []):
+        c.pop("x", None)
+        c.pop("y", None)
+    return data
+
+
+def demo_data() -> dict:
+    """The demo office file as it is (open around the clock)."""
+    return tomllib.loads(DEMO_FILE.read_text())
 
 
 # ---------------------------------------------------------------- databases

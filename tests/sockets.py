@@ -16,11 +16,14 @@ TICKET_CALLED_KEYS = {"seq", "id", "number", "counter", "counter_number", "servi
 QUEUE_CHANGED_KEYS = {"seq", "waiting"}
 TICKET_CHANGED_KEYS = {"seq", "id", "number", "status", "service", "counter"}
 COUNTER_CHANGED_KEYS = {"seq", "id", "label", "status"}
-BOARD_KEYS = {"seq", "serving", "waiting", "recent"}
+AREA_CHANGED_KEYS = {"seq", "code", "rev", "capacity", "used", "free", "outside", "occupied"}
+TICKET_SEATED_KEYS = {"seq", "id", "number", "area", "seat", "location", "reason"}
+BOARD_KEYS = {"seq", "serving", "waiting", "recent", "areas", "called_in"}
 SERVING_KEYS = {"counter", "counter_number", "number", "service", "status"}
 RECENT_KEYS = {"number", "service", "status", "counter", "called_at"}
 EVENT_KEYS = {"ticket_called": TICKET_CALLED_KEYS, "queue_changed": QUEUE_CHANGED_KEYS,
-              "ticket_changed": TICKET_CHANGED_KEYS, "counter_changed": COUNTER_CHANGED_KEYS}
+              "ticket_changed": TICKET_CHANGED_KEYS, "counter_changed": COUNTER_CHANGED_KEYS,
+              "area_changed": AREA_CHANGED_KEYS, "ticket_seated": TICKET_SEATED_KEYS}
 
 
 class _InOrderEngineIO(engineio.Client):

@@ -38,7 +38,7 @@ def test_openapi_document_lists_every_route(client, app):
             continue
         path = rule.rule.removeprefix("/api/v1")
         path = path.replace("<code>", "{office}").replace("<id:ticket_id>", "{id}").replace("<id:counter_id>", "{id}")
-        path = path.replace("<public_token>", "{token}")
+        path = path.replace("<public_token>", "{token}").replace("<area>", "{area}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if "<any(" in path:
                 for action in rule._converters["action"].items:
@@ -138,7 +138,7 @@ def test_board(api, state, tokens):
     api.issue(), api.issue("CT"), api.issue("DD")
     api.post(f"/counters/{cid}/call-next")
     board = api.get("/offices/demo/board", token=tokens["display"]).get_json()
-    assert board["seq"] == 9  # open 1, three issues 2 each, call 2
+    assert board["seq"] == 13  # open 1, three issues 3 each (ticket, queue, area), call 3
     assert board["serving"] == [{"counter": "Quầy 1", "counter_number": 1, "number": "1001",
                                  "service": "HT", "status": "called"}]
     assert board["waiting"] == {"HT": 0, "CT": 1, "DD": 1, "LD": 0, "KD": 0, "TK": 0}

@@ -133,7 +133,8 @@ def test_call_by_number_sends_the_same_events_as_call_next(state, api, q1):
     api.post(f"/counters/{q1}/open")
     t = api.issue("HT")
     outcome = state.perform(queue.call_number, q1, t["number"], actor="test")
-    assert [e.name for e in outcome.events] == ["ticket_called", "queue_changed"]
+    # The ticket left its seat in area A: the seat map hears it too.
+    assert [e.name for e in outcome.events] == ["ticket_called", "queue_changed", "area_changed"]
     assert outcome.events[0].data["recall"] is False
 
 
@@ -235,8 +236,8 @@ def desk_server(sqlite_url, servers):
     hung.tv at Quầy 2. Returns the server and an admin token (for issuing tickets)."""
     from server.db import Database
     from server.settings import normalise_database_url
-    from tests.conftest import office_data, seed
-    tokens = seed(sqlite_url, office_data(hours=ALL_DAY))
+    from tests.conftest import office_data, seed, without_areas
+    tokens = seed(sqlite_url, without_areas(office_data(hours=ALL_DAY)))
     db = Database(normalise_database_url(sqlite_url))
     give_desk(db, "lan.nt", (1, 2))
     give_desk(db, "hung.tv", (2,))

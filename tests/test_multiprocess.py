@@ -6,13 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import seed
+from tests.conftest import demo_data, seed, without_areas
 from tests.sockets import Http, Screen, assert_lobby_shapes, assert_seqs_follow
 
 
 @pytest.fixture
 def pair(pg_url, redis_url, servers):
-    tokens = seed(pg_url)
+    tokens = seed(pg_url, without_areas(demo_data()))  # seat events have their own tests
     return servers(pg_url, redis_url), servers(pg_url, redis_url), tokens
 
 

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
@@ -19,7 +18,7 @@ from server import queue as engine
 from server.auth import create_token, revoke_tokens
 from server.db import Database
 from server.settings import normalise_database_url
-from tests.conftest import DEMO_FILE, free_port, seed
+from tests.conftest import demo_data, free_port, seed, without_areas
 from tests.sockets import (
     TIMEOUT,
     Http,
@@ -34,8 +33,9 @@ PERSONAL = ("Nguyễn Thị Lan", "lan.nt", "Trần Văn Hùng", "Phạm Thị M
 
 @pytest.fixture
 def demo(sqlite_url, servers):
-    """One server on a fresh SQLite file with the demo office; tokens per role."""
-    tokens = seed(sqlite_url)
+    """One server on a fresh SQLite file with the demo office (no seat map: seat events
+    have their own tests); tokens per role."""
+    tokens = seed(sqlite_url, without_areas(demo_data()))
     server = servers(sqlite_url)
     return server, tokens
 
@@ -222,13 +222,13 @@ def test_concurrent_changes_leave_no_gap_in_seq(demo):
 
 
 def _second_office(sqlite_url: str) -> dict[str, str]:
-    data = tomllib.loads(DEMO_FILE.read_text())
+    data = without_areas(demo_data())
     data.update(code="hangbac", name="Bộ phận Một cửa – UBND phường Hàng Bạc")
     return seed(sqlite_url, data)
 
 
 def test_events_reach_only_their_own_office(sqlite_url, servers):
-    demo_tokens = seed(sqlite_url)
+    demo_tokens = seed(sqlite_url, without_areas(demo_data()))
     other_tokens = _second_office(sqlite_url)
     server = servers(sqlite_url)
     demo_api = Http(server.url, demo_tokens["admin"])
@@ -337,7 +337,7 @@ def test_foreign_origin_is_refused(demo):
 
 
 def test_display_reconnects_after_a_restart_and_gets_a_fresh_board(sqlite_url, servers):
-    tokens = seed(sqlite_url)
+    tokens = seed(sqlite_url, without_areas(demo_data()))
     port = free_port()
     first = servers(sqlite_url, port=port)
     admin = Http(first.url, tokens["admin"])
