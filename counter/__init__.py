@@ -1,4 +1,5 @@
-"""Quầy giao dịch: officers' login and counter, the citizen rating tablet, the supervisor view."""
+"""Quầy giao dịch: officers' login and counter, the citizen rating tablet, the supervisor view,
+the seat map."""
 from flask import Blueprint
 
 bp = Blueprint("counter", __name__, url_prefix="/counter", template_folder="templates", static_folder="static")
@@ -7,3 +8,4 @@ from . import officers  # noqa: E402,F401  (log in, pick a counter, log out)
 from . import rating  # noqa: E402,F401  (the citizen rating tablet: routes and its socket room)
 from . import workstation  # noqa: E402,F401  (the officer's desk at a counter)
 from . import supervisor  # noqa: E402,F401  (the supervisor's wall: counters, queues, services)
+from . import seatmap  # noqa: E402,F401  (the waiting areas' seat map, admins edit its rules)

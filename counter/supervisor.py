@@ -2,7 +2,8 @@
 
 A thin page over GET /api/v1/offices/<office>/live and PUT /api/v1/counters/<id>/services
 (the session cookie plus X-CSRF-Token). It re-reads /live on every office event it hears
-over Socket.IO, and on a timer in case the socket is down.
+over Socket.IO, and on a timer in case the socket is down. Its seat-map panel draws
+GET /api/v1/offices/<office>/areas with the seat-map page's code, patched by area_changed.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from . import bp
 ROLES = (Role.SUPERVISOR.value, Role.ADMIN.value)
 # Minutes of waiting that colour a queue amber, then red.
 LONG_WAIT_MINUTES = (15, 30)
-PREFIXES = ("supervisor.", "counter_status.", "rating.level.")
+PREFIXES = ("supervisor.", "counter_status.", "rating.level.", "seatmap.")
 
 
 def _strings(lang: str) -> dict[str, str]:
@@ -45,6 +46,8 @@ def supervisor():
         "office": office.code,
         "live": f"/api/v1/offices/{office.code}/live",
         "services": "/api/v1/counters/{id}/services",
+        "areas": f"/api/v1/offices/{office.code}/areas",
+        "areas_page": url_for("counter.areas"),
         "home": url_for("counter.home"),
         "csrf": sessions.csrf_token(),
         "long_wait": LONG_WAIT_MINUTES,

@@ -1,5 +1,6 @@
 // Supervisor wall: GET /live on load, on every office event (debounced) and on a timer;
-// timers tick every second in the browser, corrected by the server's clock.
+// timers tick every second in the browser, corrected by the server's clock. The seat-map
+// panel (seatmap.js) reads GET /areas and follows area_changed.
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("config").textContent);
@@ -229,6 +230,27 @@
     box.replaceChildren.apply(box, parts);
   }
 
+  // ------------------------------------------------------------ seat maps
+  // Side by side, columns as wide as each plan: every area at the same scale.
+  function renderSeats(areas) {
+    var box = document.getElementById("seat-areas");
+    document.getElementById("seats").hidden = areas.length === 0;
+    box.style.gridTemplateColumns = areas.map(function (a) { return SeatMap.width(a).toFixed(2) + "fr"; }).join(" ");
+    box.replaceChildren.apply(box, areas.map(function (a) {
+      var fig = el("figure", "seat-area");
+      fig.dataset.code = a.code;
+      fig.appendChild(el("h3", null, a.code + " — " + (cfg.lang === "en" && a.name_en ? a.name_en : a.name)));
+      fig.appendChild(el("p", "seat-summary", t("supervisor.seat_summary", {
+        used: a.used, capacity: a.capacity, free: a.free, outside: a.outside})));
+      fig.appendChild(SeatMap.draw(a, {words: cfg.t, lang: cfg.lang}));
+      return fig;
+    }));
+  }
+  // An office without areas (or a server without seating) has no panel: nothing to say.
+  var seats = new SeatMap.Store(cfg.areas, cfg.lang, renderSeats);
+  document.getElementById("seat-legend").appendChild(SeatMap.legend(cfg.t));
+  function pollSeats() { seats.load(); setTimeout(pollSeats, online ? 60000 : POLL_OFFLINE); }
+
   // ------------------------------------------------------------ every second
   function tick() {
     var at = now();
@@ -258,11 +280,13 @@
   }
   if (window.io) {
     var socket = io({transports: ["websocket"]});
-    socket.on("connect", function () { setOnline(true); soon(); });
+    socket.on("connect", function () { setOnline(true); soon(); seats.load(); });
     socket.on("disconnect", function () { setOnline(false); });
     socket.on("connect_error", function () { setOnline(false); });
     EVENTS.forEach(function (name) { socket.on(name, soon); });
+    socket.on("area_changed", function (ev) { seats.changed(ev); });
   }
   setInterval(tick, 1000);
   load();
+  pollSeats();
 })();
