@@ -8,6 +8,7 @@ import html
 import os
 import signal
 import time
+import tomllib
 from datetime import datetime, timezone
 from itertools import pairwise
 from urllib.parse import parse_qs, urlsplit
@@ -18,7 +19,7 @@ import requests
 from server import queue as engine
 from server.db import Database
 from server.settings import normalise_database_url
-from tests.conftest import free_port, screenshot, seed
+from tests.conftest import DEMO_FILE, free_port, screenshot, seed
 from tests.sockets import Http
 
 TV = (1920, 1080)
@@ -145,8 +146,10 @@ def test_calls_appear_large_and_at_their_counter_and_are_announced_in_turn(lobby
     wait_text(page, "#hero-number", "1003")
     wait_text(page, card("Quầy 2"), "1002")
     wait_text(page, card("Quầy 1"), "1003")
-    assert [text(page, f".recent li:nth-child({i}) .r-number") for i in range(1, 7)] == [
-        "1003", "1002", "1001", "4001", "3001", "2001"]
+    # The demo office has waiting areas: the called-in list takes the room of the two oldest calls.
+    assert [text(page, f".recent li:nth-child({i}) .r-number") for i in range(1, 5)] == [
+        "1003", "1002", "1001", "4001"]
+    assert page.locator(".recent li").count() == 4
     # A recall is spoken again, and marked on screen.
     admin.recall(tickets[2]["id"])
     page.wait_for_selector("#hero-recall:not([hidden])")
@@ -164,9 +167,9 @@ def test_calls_appear_large_and_at_their_counter_and_are_announced_in_turn(lobby
     screenshot(page, "display-lobby-1920x1080")
     fits = page.evaluate("""() => ({
         w: document.documentElement.scrollWidth <= innerWidth, h: document.documentElement.scrollHeight <= innerHeight,
-        clipped: [...document.querySelectorAll('.hero-number, .hero-counter, .ctr-number, .ctr-label, .r-number, .w-count')]
+        clipped: [...document.querySelectorAll('.hero-number, .hero-counter, .ctr-number, .ctr-label, .r-number, .w-count, .a-count, .a-state, .ci-number, .ci-seat')]
             .filter(n => n.scrollWidth > n.clientWidth + 1).map(n => n.textContent),
-        outside: [...document.querySelectorAll('.ctr, .recent li, .wait')]
+        outside: [...document.querySelectorAll('.ctr, .recent li, .wait, .area, .called-in li')]
             .filter(n => n.getBoundingClientRect().bottom > innerHeight).map(n => n.textContent)})""")
     assert fits == {"w": True, "h": True, "clipped": [], "outside": []}
     assert float(page.evaluate("getComputedStyle(document.querySelector('.hero-number')).fontSize").rstrip("px")) >= 200
@@ -292,3 +295,121 @@ def test_denied_pages_say_how_to_make_a_display_token(lobby):
         assert "motcua token create" not in r.text
     ok = get(f"/display/demo?token={tokens['display']}&counter={counters['Quầy 3']}")
     assert ok.status_code == 200 and "Quầy 3" in ok.text
+
+
+# ---------------------------------------------------------------- waiting areas (docs/seating.md)
+
+def small_office(areas: bool = True) -> dict:
+    """The demo office with area A cut to two chairs (both usable), so the third citizen waits
+    outside; area B as in the demo. areas=False: no [[areas]] at all."""
+    data = tomllib.loads(DEMO_FILE.read_text())
+    for officer in data["officers"]:
+        officer.pop("password", None)  # hashing is slow; nobody logs in here
+    for sv in data["services"]:
+        sv.pop("area", None)
+        if areas:
+            sv["area"] = "B" if sv["code"] == "TK" else "A"
+    data.pop("areas", None)
+    if areas:
+        data["areas"] = [
+            {"code": "A", "name": "Khu vực chờ chính", "name_en": "Main waiting area", "max_share": 1.0,
+             "min_distance_m": 0.0, "seats": [{"label": "1", "x": 1.2, "y": 3.0}, {"label": "2", "x": 3.2, "y": 3.0}]},
+            {"code": "B", "name": "Khu vực chờ trả kết quả", "name_en": "Results waiting area", "max_share": 0.5,
+             "min_distance_m": 2.0, "rows": [{"first": 1, "prefix": "B", "count": 6, "x": 9.6, "y": 3.0, "dx": 0.6}]},
+        ]
+    return data
+
+
+@pytest.fixture
+def small(sqlite_url, servers):
+    tokens = seed(sqlite_url, small_office())
+    server = servers(sqlite_url)
+    admin = Http(server.url, tokens["admin"])
+    return server, tokens, admin, admin.counters()
+
+
+def area_card(code: str) -> str:
+    return f".area[data-area='{code}']"
+
+
+def test_the_display_shows_seats_in_use_and_lists_the_numbers_called_in_live(small, page_factory):
+    server, tokens, admin, counters = small
+    q1 = counters["Quầy 1"]
+    admin.open_counter(q1)
+    page, rec = open_display(page_factory, server, tokens["display"])
+    board = admin.board()
+    assert [(a["code"], a["capacity"], a["used"]) for a in board["areas"]] == [("A", 2, 0), ("B", board["areas"][1]["capacity"], 0)]
+    b_capacity = board["areas"][1]["capacity"]
+
+    # Each area: its name, seats in use out of those allowed, and what that means.
+    assert page.locator("body.seating").count() == 1
+    assert text(page, f"{area_card('A')} .a-name") == "Khu vực chờ chính"
+    assert text(page, f"{area_card('A')} .a-count") == "0/2"
+    assert text(page, f"{area_card('A')} .a-state") == "Còn 2 chỗ trống"
+    assert text(page, f"{area_card('B')} .a-count") == f"0/{b_capacity}"
+    assert page.locator("#called-in-box .box-title").text_content() == "Mời vào khu vực chờ"  # upper-cased by CSS
+    assert text(page, "#called-in") == "Chưa có số nào"
+
+    # Two citizens sit down, the third waits outside: live, without a reload.
+    first, second, third = (admin.issue("HT") for _ in range(3))
+    assert (first["location"], second["location"], third["location"]) == ("inside", "inside", "outside")
+    assert third["seat"] is None and first["seat"] in ("1", "2")
+    wait_text(page, f"{area_card('A')} .a-count", "2/2")
+    wait_text(page, f"{area_card('A')} .a-state", "1 người chờ ngoài")
+    assert page.locator(f"{area_card('A')}.full").count() == 1
+    assert text(page, f"{area_card('B')} .a-count") == f"0/{b_capacity}"
+
+    # The first is called to a counter: the seat frees and the third is called in to it.
+    admin.call_next(q1)
+    wait_text(page, "#hero-number", first["number"])
+    called_in = f"#called-in li[data-number='{third['number']}']"
+    page.wait_for_selector(called_in, timeout=5000)
+    seat = admin.request("GET", f"/tickets/{third['id']}").json()["seat"]
+    assert seat == first["seat"]
+    assert text(page, f"{called_in} .ci-number") == third["number"]
+    assert text(page, f"{called_in} .ci-seat") == f"→ ghế {seat}"
+    assert page.locator("#called-in li.newest").get_attribute("data-number") == third["number"]
+    wait_text(page, f"{area_card('A')} .a-state", "Hết chỗ")
+    assert text(page, f"{area_card('A')} .a-count") == "2/2"
+    assert admin.board()["called_in"][0]["number"] == third["number"]
+    page.wait_for_timeout(3000)  # let the flash end before the picture
+    screenshot(page, "display-seating-1920x1080")
+    fits = page.evaluate("""() => ({
+        h: document.documentElement.scrollHeight <= innerHeight,
+        clipped: [...document.querySelectorAll('.ctr-number, .ctr-label, .r-number, .w-count, .a-count, .a-name, .a-state, .ci-number, .ci-seat')]
+            .filter(n => n.scrollWidth > n.clientWidth + 1).map(n => n.textContent),
+        outside: [...document.querySelectorAll('.ctr, .recent li, .wait, .area, .called-in li')]
+            .filter(n => n.getBoundingClientRect().bottom > innerHeight).map(n => n.textContent)})""")
+    assert fits == {"h": True, "clipped": [], "outside": []}
+
+    # A fresh page draws the same from the snapshot alone.
+    again, _ = open_display(page_factory, server, tokens["display"], size=(1280, 720))
+    again.wait_for_selector(called_in)
+    assert text(again, f"{area_card('A')} .a-count") == "2/2"
+    screenshot(again, "display-seating-1280x720")
+
+    # Called to a counter, the number leaves the list.
+    admin.call_next(q1, complete_current=True)   # the second
+    admin.call_next(q1, complete_current=True)   # the third
+    wait_text(page, "#hero-number", third["number"])
+    page.wait_for_selector(called_in, state="detached", timeout=5000)
+    wait_text(page, "#called-in", "Chưa có số nào")
+    wait_text(page, f"{area_card('A')} .a-count", "0/2")
+    assert not [a for a in rec.audio if a["number"] not in (first["number"], second["number"], third["number"])]
+    rec.assert_local()
+
+
+def test_an_office_without_areas_shows_nothing_about_seats(sqlite_url, servers, page_factory):
+    tokens = seed(sqlite_url, small_office(areas=False))
+    server = servers(sqlite_url)
+    admin = Http(server.url, tokens["admin"])
+    admin.open_counter(admin.counters()["Quầy 1"])
+    ticket = admin.issue("HT")
+    assert (ticket["location"], ticket["seat"]) == ("inside", None)
+    page, rec = open_display(page_factory, server, tokens["display"])
+    admin.call_next(admin.counters()["Quầy 1"])
+    wait_text(page, "#hero-number", ticket["number"])
+    assert page.locator("body.seating").count() == 0
+    assert not page.locator("#areas").is_visible() and not page.locator("#called-in-box").is_visible()
+    assert "ghế" not in page.locator("body").inner_text().lower()
+    rec.assert_local()

@@ -253,3 +253,109 @@ def test_phone_sees_its_number_called_live_and_can_cancel_with_confirmation(demo
     qr.wait_for_function("document.images[0].complete && document.images[0].naturalWidth > 0")
     found = zxingcpp.read_barcodes(PIL.Image.open(io.BytesIO(qr.screenshot())))
     assert [f.text for f in found] == [f"{server.url}/t/{token_of(mine)}"]
+
+
+# ---------------------------------------------------------------- seats (docs/seating.md)
+
+@pytest.fixture
+def small(sqlite_url, servers):
+    from tests.test_display_page import small_office
+    tokens = seed(sqlite_url, small_office())
+    server = servers(sqlite_url)
+    admin = Http(server.url, tokens["admin"])
+    return server, tokens, admin, admin.counters()
+
+
+OUTSIDE_VI = "Khu vực chờ đã hết chỗ. Mời quý khách chờ bên ngoài; trang này sẽ báo khi có ghế."
+
+
+def test_seat_words_are_on_the_page_in_both_languages(sqlite_url, clock, tmp_path):
+    from tests.conftest import make_app
+    from tests.test_display_page import small_office
+
+    app = make_app(sqlite_url, clock, tmp_path, small_office())
+    try:
+        client = app.test_client()
+        from tests.conftest import Api, new_token
+        api = Api(client, new_token(app.extensions["motcua"], "admin", "admin"))
+        inside, _, outside = (api.issue() for _ in range(3))
+        assert outside["location"] == "outside"
+        page = client.get(f"/t/{token_of(outside)}").get_data(as_text=True)
+        assert OUTSIDE_VI in page and 'id="seat" hidden' in page
+        english = client.get(f"/t/{token_of(outside)}?lang=en").get_data(as_text=True)
+        assert "The waiting area is full. Please wait outside" in english
+        seated = client.get(f"/t/{token_of(inside)}?lang=vi").get_data(as_text=True)  # the cookie says en now
+        assert f"Ghế số {inside['seat']}" in seated and 'id="outside" role="status" hidden' in seated
+        assert f"Seat {inside['seat']}" in client.get(f"/t/{token_of(inside)}?lang=en").get_data(as_text=True)
+    finally:
+        app.extensions["motcua"].db.dispose()
+
+
+def test_phone_waiting_outside_is_called_in_live_when_a_seat_frees(small, page_factory):
+    from playwright.sync_api import expect
+
+    server, tokens, admin, counters = small
+    q1 = counters["Quầy 1"]
+    admin.open_counter(q1)
+    first, second, third = (admin.issue("HT") for _ in range(3))
+    assert third["location"] == "outside"
+
+    seated = page_factory(width=390, height=844)
+    seated.goto(f"{server.url}/t/{token_of(first)}", timeout=TIMEOUT * 1000)
+    expect(seated.locator("#seat")).to_have_text(f"Ghế số {first['seat']}")
+    expect(seated.locator("#outside")).to_be_hidden()
+    screenshot(seated, "status-seat")
+
+    page = page_factory(width=390, height=844)
+    page.goto(f"{server.url}/t/{token_of(third)}", timeout=TIMEOUT * 1000)
+    expect(page.locator("#outside")).to_have_text(OUTSIDE_VI)
+    expect(page.locator("#seat")).to_be_hidden()
+    expect(page.locator("#seated")).to_be_hidden()
+    page.get_by_role("button", name="Bật âm báo").click()
+    expect(page.locator("#sound-ready")).to_be_visible()
+    screenshot(page, "status-outside")
+
+    # The first is called to a counter; their seat goes to the third, whose phone hears it.
+    admin.call_next(q1)
+    expect(seated.locator("#called")).to_be_visible(timeout=TIMEOUT * 1000)
+    banner = page.locator("#seated")
+    expect(banner).to_be_visible(timeout=TIMEOUT * 1000)  # no reload: over the socket
+    seat = first["seat"]
+    expect(page.locator("#seated-invite")).to_have_text(f"Mời vào khu vực chờ, ghế số {seat}")
+    assert page.locator("#seated-invite .seat-no").inner_text() == seat
+    expect(page.locator("#outside")).to_be_hidden()
+    expect(page.locator("#seat")).to_have_text(f"Ghế số {seat}")
+    expect(page.locator("#state")).to_have_text("Đang chờ")
+    expect(page.locator("#status")).to_have_attribute("data-rings", "1")
+    assert page.locator("#status").get_attribute("data-sound") == "played"
+    page.wait_for_timeout(2600)  # let the flash end before the picture
+    screenshot(page, "status-called-in")
+
+    # The page re-reads its ticket (every 15 s, or when shown again): the message stays, no second ring.
+    with page.expect_response(lambda r: PUBLIC in r.url, timeout=TIMEOUT * 1000):
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_timeout(300)
+    expect(banner).to_be_visible()
+    assert page.locator("#status").get_attribute("data-rings") == "1"
+
+    # A rule change takes the seat while no other is free: the outside notice, and a ring.
+    admin.request("PUT", f"/offices/demo/areas/A", json={"out_of_service": [seat]})
+    expect(page.locator("#outside")).to_be_visible(timeout=TIMEOUT * 1000)
+    expect(banner).to_be_hidden()
+    expect(page.locator("#seat")).to_be_hidden()
+    expect(page.locator("#status")).to_have_attribute("data-rings", "2")
+    # The chair is back: called in again.
+    admin.request("PUT", f"/offices/demo/areas/A", json={"out_of_service": []})
+    expect(banner).to_be_visible(timeout=TIMEOUT * 1000)
+    expect(page.locator("#status")).to_have_attribute("data-rings", "3")
+    # A reload shows the seat, not the event's banner.
+    page.reload()
+    expect(page.locator("#seat")).to_have_text(f"Ghế số {seat}")
+    expect(banner).to_be_hidden()
+
+    # Called to a counter at last: the counter's banner replaces the seat.
+    admin.call_next(q1, complete_current=True)
+    admin.call_next(q1, complete_current=True)
+    expect(page.locator("#called")).to_be_visible(timeout=TIMEOUT * 1000)
+    expect(page.locator("#seat")).to_be_hidden()
+    expect(banner).to_be_hidden()

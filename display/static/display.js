@@ -4,19 +4,23 @@
    then kept up by events, each carrying the office's `seq`. An event at or below the
    last seq is old and ignored; one that skips a seq means something was missed, so the
    page asks for the snapshot again (the "board" event, answered through its ack).
-   Every call and recall is announced: one <audio> element, a queue, one clip at a time. */
+   Every call and recall is announced: one <audio> element, a queue, one clip at a time.
+   An office with waiting areas also shows each area's seats in use and the numbers called
+   in from outside to a seat (docs/seating.md); an office without areas shows neither. */
 (function () {
   "use strict";
 
   var cfg = JSON.parse(document.getElementById("display-config").textContent);
   var compact = !!cfg.counter;
   var RECENT_SHOWN = 6;
+  var RECENT_SHOWN_SEATING = 4;  // the called-in list takes the room of two recent calls
+  var CALLED_IN_SHOWN = 4;
   var ACTIVE = { called: true, serving: true };
   var DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
   var state = {
     office: null,          // GET /api/v1/offices/<code>: names, counters, services, notice
-    board: { seq: 0, serving: [], waiting: {}, recent: [] },
+    board: { seq: 0, serving: [], waiting: {}, recent: [], areas: [], called_in: [] },
     lastSeq: -1,           // -1: no snapshot yet
     pending: null,         // events that arrived while a snapshot was on its way
     boardRequests: 0,
@@ -26,6 +30,9 @@
 
   function $(id) { return document.getElementById(id); }
   function t(key) { var e = cfg.strings[key]; return e ? (e.vi || key) : key; }
+  function fill(key, params) {
+    return t(key).replace(/\{(\w+)\}/g, function (m, k) { return k in params ? params[k] : m; });
+  }
   function el(tag, cls, text) {
     var n = document.createElement(tag);
     if (cls) n.className = cls;
@@ -108,6 +115,7 @@
     renderHero();
     renderCounters();
     renderRecent();
+    renderSeating();
     renderWaiting();
     renderTicker();
   }
@@ -147,13 +155,50 @@
   function renderRecent() {
     var box = $("recent");
     box.textContent = "";
-    var list = (state.board.recent || []).slice(0, RECENT_SHOWN);
+    var list = (state.board.recent || []).slice(0, seating() ? RECENT_SHOWN_SEATING : RECENT_SHOWN);
     if (!list.length) { box.appendChild(el("li", "empty", t("none_yet"))); return; }
     list.forEach(function (r, i) {
       var li = el("li", (i === 0 ? "newest" : "") + (ACTIVE[r.status] || i === 0 ? "" : " gone"));
       li.appendChild(el("span", "r-number", r.number));
       li.appendChild(el("span", "r-counter", r.counter ? "→ " + r.counter : ""));
       box.appendChild(li);
+    });
+  }
+
+  function seating() { return !!(state.board.areas && state.board.areas.length); }
+
+  function renderSeating() {
+    var on = seating();
+    document.body.classList.toggle("seating", on);
+    $("areas").hidden = !on;
+    $("called-in-box").hidden = !on;
+    if (!on) return;
+    var box = $("areas");
+    box.textContent = "";
+    box.style.setProperty("--cols", Math.min(state.board.areas.length, 3));
+    state.board.areas.forEach(function (a) {
+      var full = !(a.free > 0);
+      var item = el("div", "area" + (full ? " full" : ""));
+      item.setAttribute("data-area", a.code);
+      item.appendChild(el("p", "a-name", a.name || a.code));
+      var use = el("p", "a-use");
+      use.appendChild(el("span", "a-count", a.used + "/" + a.capacity));
+      use.appendChild(el("span", "a-unit", t("seating.seats")));
+      item.appendChild(use);
+      item.appendChild(el("p", "a-state", a.outside > 0 ? fill("seating.outside", { n: a.outside })
+        : full ? t("seating.full") : fill("seating.free", { n: a.free })));
+      box.appendChild(item);
+    });
+    var list = $("called-in");
+    list.textContent = "";
+    var called = (state.board.called_in || []).slice(0, CALLED_IN_SHOWN);
+    if (!called.length) { list.appendChild(el("li", "empty", t("seating.none"))); return; }
+    called.forEach(function (c, i) {
+      var li = el("li", i === 0 ? "newest" : "");
+      li.setAttribute("data-number", c.number);
+      li.appendChild(el("span", "ci-number", c.number));
+      li.appendChild(el("span", "ci-seat", "→ " + fill("seating.seat", { seat: c.seat })));
+      list.appendChild(li);
     });
   }
 
@@ -252,6 +297,9 @@
     state.lastSeq = ev.seq;
     renderAll();
     if (name === "ticket_called") flashCall(ev);
+    if (name === "ticket_seated" && ev.reason === "called_in" && !compact) {
+      restart(document.querySelector("#called-in li[data-number='" + ev.number + "']"), "flash");
+    }
   }
 
   function apply(name, ev) {
@@ -266,7 +314,9 @@
       b.recent.unshift({ number: ev.number, service: ev.service, status: "called", counter: ev.counter,
                          called_at: new Date().toISOString() });
       state.newest = { number: ev.number, counter: ev.counter, recall: !!ev.recall };
+      dropCalledIn(ev.number);
     } else if (name === "ticket_changed") {
+      if (ev.status !== "waiting") dropCalledIn(ev.number);
       b.serving = (b.serving || []).filter(function (s) { return !(s.number === ev.number && s.service === ev.service); });
       if (ACTIVE[ev.status] && ev.counter) {
         b.serving = b.serving.filter(function (s) { return s.counter !== ev.counter; });
@@ -280,7 +330,27 @@
     } else if (name === "counter_changed") {
       counters().forEach(function (c) { if (c.id === ev.id) { c.status = ev.status; c.label = ev.label || c.label; } });
       if (ev.status === "closed") b.serving = (b.serving || []).filter(function (s) { return s.counter !== ev.label; });
+    } else if (name === "area_changed") {
+      (b.areas || []).forEach(function (a) {
+        if (a.code !== ev.code) return;
+        a.capacity = ev.capacity; a.used = ev.used; a.free = ev.free; a.outside = ev.outside;
+      });
+    } else if (name === "ticket_seated") {
+      if (ev.reason === "called_in") {
+        dropCalledIn(ev.number);
+        b.called_in = b.called_in || [];
+        b.called_in.unshift({ number: ev.number, seat: ev.seat, area: ev.area, at: new Date().toISOString() });
+      } else if (ev.reason === "moved") {
+        (b.called_in || []).forEach(function (c) { if (c.number === ev.number) { c.seat = ev.seat; c.area = ev.area; } });
+      } else if (ev.location !== "inside") {
+        dropCalledIn(ev.number);
+      }
     }
+  }
+
+  function dropCalledIn(number) {
+    var b = state.board;
+    if (b.called_in) b.called_in = b.called_in.filter(function (c) { return c.number !== number; });
   }
 
   function flashCall(ev) {
@@ -369,7 +439,7 @@
     if (!socket.active) setTimeout(function () { socket.connect(); }, 3000);
   });
   socket.on("board", setBoard);
-  ["ticket_called", "ticket_changed", "queue_changed", "counter_changed"].forEach(function (name) {
+  ["ticket_called", "ticket_changed", "queue_changed", "counter_changed", "area_changed", "ticket_seated"].forEach(function (name) {
     socket.on(name, function (ev) { onEvent(name, ev); });
   });
 

@@ -7,18 +7,24 @@
 //   about: it re-reads its JSON every 15 s while the ticket is active (and whenever the
 //   phone shows the page again).
 // - When called: banner, chime (after the one tap that browsers require), vibration.
+// - Seats (docs/seating.md): "Ghế số N" while waiting inside, a notice while waiting outside.
+//   A seat change of a waiting ticket (called in from outside, moved, sent outside) rings too;
+//   it is seen by comparing what was shown with what came, so a "ticket_seated" event, a
+//   re-read and a reconnect's snapshot all lead to the same screen.
 (function () {
   "use strict";
   var root = document.getElementById("status");
   var token = root.dataset.token, lang = root.dataset.lang;
   var initial = JSON.parse(document.getElementById("status-data").textContent);
-  var W = initial.words;
+  var W = Object.assign({}, initial.seat_words, initial.words);
   var url = "/api/v1/public/tickets/" + encodeURIComponent(token) + "?lang=" + encodeURIComponent(lang);
   var POLL_MS = 15000;
   var ACTIVE = { waiting: 1, called: 1, serving: 1 };
   var $ = function (id) { return document.getElementById(id); };
 
   var ticket = null;          // what is shown
+  var seatNews = null;        // {kind: "called_in" | "moved", seat}: shown while it waits at that seat
+  var gen = 0;                // bumped by each live event: a re-read begun before it is stale
   var audio = new Audio(root.dataset.chime || "/static/sounds/chime.wav");
   audio.preload = "auto";
   var soundOn = false;
@@ -29,6 +35,26 @@
   function cap(s) { return s ? s.charAt(0).toUpperCase() + s.slice(1) : s; }
   function two(n) { return (n < 10 ? "0" : "") + n; }
   function show(el, on) { el.hidden = !on; }
+  // "... {n} ...", with n in its own big span.
+  function sentence(el, text, value, cls) {
+    var parts = text.split("{n}");
+    el.textContent = "";
+    el.appendChild(document.createTextNode(parts[0]));
+    var n = document.createElement("span");
+    n.className = cls;
+    n.textContent = value;
+    el.appendChild(n);
+    if (parts[1]) el.appendChild(document.createTextNode(parts[1]));
+  }
+
+  // What happened to the seat of a ticket that waited and still waits, or null.
+  function seatChange(before, t) {
+    if (!before || before.status !== "waiting" || t.status !== "waiting") return null;
+    if (before.location === "outside" && t.location === "inside" && t.seat) return "called_in";
+    if (before.location === "inside" && t.location === "outside") return "sent_outside";
+    if (t.location === "inside" && before.seat && t.seat && before.seat !== t.seat) return "moved";
+    return null;
+  }
 
   function render(t, fromServer) {
     var before = ticket;
@@ -43,20 +69,21 @@
     var called = t.status === "called";
     show($("called"), called);
     if (called) {
-      var parts = W.go_to.split("{n}");
-      var invite = $("invite");
-      invite.textContent = "";
-      invite.appendChild(document.createTextNode(parts[0]));
-      var n = document.createElement("span");
-      n.className = "counter-no";
-      n.textContent = t.counter_number != null ? t.counter_number : (t.counter || "");
-      invite.appendChild(n);
-      if (parts[1]) invite.appendChild(document.createTextNode(parts[1]));
+      sentence($("invite"), W.go_to, t.counter_number != null ? t.counter_number : (t.counter || ""), "counter-no");
       $("counter-label").textContent = t.counter || "";
       $("called-number").textContent = t.number;
     }
 
     var waiting = t.status === "waiting";
+    var inside = waiting && t.location !== "outside" && !!t.seat;
+    var change = seatChange(before, t);
+    if (change === "called_in" || change === "moved") seatNews = { kind: change, seat: t.seat };
+    if (seatNews && !(inside && t.seat === seatNews.seat)) seatNews = null;
+    show($("seated"), !!seatNews);
+    if (seatNews) sentence($("seated-invite"), seatNews.kind === "called_in" ? W.called_in : W.moved_to, seatNews.seat, "seat-no");
+    show($("seat"), inside);
+    if (inside) $("seat").textContent = fill(W.seat_number, { n: t.seat });
+    show($("outside"), waiting && t.location === "outside");
     show($("facts"), waiting && t.position > 0);
     if (waiting && t.position != null) {
       $("ahead").textContent = t.position;
@@ -82,10 +109,11 @@
       $("updated").textContent = fill(W.updated, { time: two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()) });
     }
     // Newly called (not on first sight of an already-called ticket): sound and vibration.
-    if (called && before && before.status !== "called") ring();
+    if (called && before && before.status !== "called") ring($("called"));
+    else if (change) ring(change === "sent_outside" ? $("outside") : $("seated"));
   }
 
-  function ring() {
+  function ring(banner) {
     root.dataset.rings = (+root.dataset.rings || 0) + 1;  // for tests and curious people
     if (navigator.vibrate) { try { navigator.vibrate([300, 100, 300]); } catch (e) { /* not allowed */ } }
     try {
@@ -94,7 +122,6 @@
       if (p && p.then) p.then(function () { root.dataset.sound = "played"; },
                               function () { root.dataset.sound = "blocked"; show($("sound"), true); });
     } catch (e) { /* no audio on this phone: the banner is enough */ }
-    var banner = $("called");
     banner.classList.remove("flash");
     void banner.offsetWidth;  // restart the animation
     banner.classList.add("flash");
@@ -105,9 +132,14 @@
   function refresh() {
     if (inFlight) { again = true; return; }
     inFlight = true;
+    var asked = gen;
     fetch(url, { cache: "no-store", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (t) { if (t) render(t, true); })
+      .then(function (t) {
+        // An answer begun before a live event may predate it: the event's own re-read follows.
+        if (t && asked === gen) render(t, true);
+        else if (t) again = true;
+      })
       .catch(function () { /* offline: the next poll or reconnect tries again */ })
       .then(function () {
         inFlight = false;
@@ -122,16 +154,23 @@
   // ------------------------------------------------------------ live events
   if (window.io) {
     var socket = io({ auth: { ticket: token, lang: lang } });
-    socket.on("ticket", function (t) { show($("offline"), false); render(t, true); });
+    socket.on("ticket", function (t) { show($("offline"), false); gen += 1; render(t, true); });
     socket.on("ticket_called", function (ev) {
       if (!ticket || ev.id !== ticket.id) return;
       // Show the banner at once from the event, then read the whole ticket.
       var again = ticket.status === "called";
+      gen += 1;
       render(Object.assign({}, ticket, { status: "called", counter: ev.counter, counter_number: ev.counter_number }), false);
-      if (again) ring();  // a recall rings again
+      if (again) ring($("called"));  // a recall rings again
       refresh();
     });
-    socket.on("ticket_changed", function (ev) { if (ticket && ev.id === ticket.id) refresh(); });
+    socket.on("ticket_changed", function (ev) { if (ticket && ev.id === ticket.id) { gen += 1; refresh(); } });
+    socket.on("ticket_seated", function (ev) {
+      if (!ticket || ev.id !== ticket.id) return;
+      gen += 1;
+      render(Object.assign({}, ticket, { seat: ev.seat, location: ev.location, area: ev.area }), false);
+      refresh();
+    });
     socket.on("disconnect", function () { show($("offline"), true); });
     socket.on("connect_error", function () { show($("offline"), true); });
   }
