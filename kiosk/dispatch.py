@@ -173,6 +173,7 @@ def _job_payload(s: Session, job: PrintJob, device: Device, base_url: str) -> di
     ticket = queue.get_ticket(s, job.ticket_id)
     office = queue.office_info(s, ticket.office_id, ticket=ticket)
     shown = views.ticket(s, ticket, base_url, "vi")
+    area = next((a for a in office.areas.values() if a.code == shown.get("area")), None)
     printed = TicketPrint(
         office_name=office.name,
         service_name=shown["service_name"],
@@ -183,6 +184,9 @@ def _job_payload(s: Session, job: PrintJob, device: Device, base_url: str) -> di
         status_url=shown["status_url"],
         priority=ticket.priority,
         lang="vi",
+        seat=shown["seat"],
+        area_name=area.name if area else None,
+        location=shown["location"],
     )
     data = escpos_bytes(printed, device.paper_mm)
     return {"job": job.id, "ticket": ticket.number, "data": base64.b64encode(data).decode()}

@@ -12,6 +12,7 @@
   var TAP_GUARD_MS = 1500;
   var TICKET_MS = 10000;
   var TICKET_FAILED_MS = 20000;   // a failed print leaves time to note the number down
+  var TICKET_OUTSIDE_MS = 20000;  // and "wait outside" takes a while to read
   var MESSAGE_MS = 8000;
   var IDLE_MS = 60000;
   var REFRESH_MS = 30000;
@@ -24,6 +25,8 @@
     office: null,          // GET /api/v1/offices/{office} in the current language
     waiting: {},
     seq: -1,
+    areas: {},             // waiting areas by code, from the board and area_changed
+    areaSeq: {},           // the seq each area was last updated at
     busy: false,
     lastTap: 0,
     lastTouch: Date.now(),
@@ -150,7 +153,8 @@
         b.className = "svc" + (sv.paused ? " is-paused" : "");
         b.dataset.code = sv.code;
         b.innerHTML = '<span class="svc-name"></span><span class="svc-meta">' +
-          '<span class="svc-wait"></span><span class="svc-paused-note"></span><span class="svc-tag"></span></span>';
+          '<span class="svc-wait"></span><span class="svc-seats"></span>' +
+          '<span class="svc-paused-note"></span><span class="svc-tag"></span></span>';
         b.querySelector(".svc-name").textContent = sv.name;
         b.querySelector(".svc-paused-note").textContent = t("paused");
         b.querySelector(".svc-tag").textContent = t("priority.badge");
@@ -159,6 +163,7 @@
       });
     }
     renderWaiting();
+    renderSeats();
     setDisabled(state.busy);
   }
 
@@ -166,6 +171,25 @@
     document.querySelectorAll(".svc").forEach(function (b) {
       var n = state.waiting[b.dataset.code];
       b.querySelector(".svc-wait").textContent = typeof n === "number" ? t("waiting", { n: n }) : "";
+    });
+  }
+
+  function areaOf(service) {
+    for (var code in state.areas) {
+      if ((state.areas[code].services || []).indexOf(service) >= 0) return state.areas[code];
+    }
+    return null;
+  }
+
+  // Free seats of each service's waiting area; nothing for an office without areas.
+  function renderSeats() {
+    document.querySelectorAll(".svc").forEach(function (b) {
+      var area = areaOf(b.dataset.code);
+      var el = b.querySelector(".svc-seats");
+      var free = area && typeof area.free === "number" ? area.free : null;
+      el.classList.toggle("is-full", free === 0);
+      el.textContent = free === null ? "" : free === 0 ? t("seats.full") :
+        free === 1 ? t("seats.free_one") : t("seats.free", { n: free });
     });
   }
 
@@ -290,7 +314,7 @@
     show("ticket");
     renderTicket();
     var failed = ticket.print && ticket.print.status === "failed";
-    backAfter(failed ? TICKET_FAILED_MS : TICKET_MS);
+    backAfter(failed ? TICKET_FAILED_MS : ticket.location === "outside" ? TICKET_OUTSIDE_MS : TICKET_MS);
   }
 
   function serviceName(ticket) {
@@ -312,7 +336,33 @@
     var wait = tk.estimated_wait_s;
     $("ticket-wait").hidden = !(ahead && typeof wait === "number" && wait > 0);
     if (typeof wait === "number") $("ticket-wait").textContent = t("ticket.wait", { m: Math.max(1, Math.round(wait / 60)) });
+    renderPlace();
     renderPrint();
+  }
+
+  // Where to wait: the seat, or outside. Offices without areas (no seat, inside) show neither.
+  function renderPlace() {
+    var tk = state.ticket;
+    var outside = tk.location === "outside";
+    var area = tk.area && state.areas[tk.area];
+    var box = document.querySelector(".ticket");
+    box.classList.toggle("is-outside", outside);
+    box.classList.toggle("has-place", outside || !!tk.seat);
+    $("ticket-outside").hidden = !outside;
+    $("ticket-seat").hidden = outside || !tk.seat;
+    $("ticket-seat-number").textContent = tk.seat ? t("ticket.seat", { seat: tk.seat }) : "";
+    $("ticket-area").textContent = area ? (state.lang === "en" && area.name_en) || area.name || "" : "";
+    $("ticket-area").hidden = !$("ticket-area").textContent;
+  }
+
+  // A citizen can be seated, moved or sent out while their ticket is still on screen.
+  function onSeated(ev) {
+    var tk = state.ticket;
+    if (!ev || !tk || state.screen !== "ticket" || ev.id !== tk.id) return;
+    tk.seat = ev.seat || null;
+    tk.location = ev.location || tk.location;
+    tk.area = ev.area || tk.area;
+    renderPlace();
   }
 
   function renderPrint() {
@@ -392,13 +442,42 @@
     }
   }
 
+  function applyBoardAreas(data) {
+    if (!data || !Array.isArray(data.areas)) return;
+    var areas = {};
+    var seen = {};
+    data.areas.forEach(function (a) {
+      areas[a.code] = a;
+      seen[a.code] = typeof data.seq === "number" ? data.seq : -1;
+    });
+    state.areas = areas;
+    state.areaSeq = seen;
+    renderSeats();
+  }
+
+  function onAreaChanged(ev) {
+    var area = ev && state.areas[ev.code];
+    if (!area) return;
+    // Ordered per area: an older event arriving late, or one the snapshot already holds, is dropped.
+    if (typeof ev.seq === "number") {
+      if (ev.seq <= state.areaSeq[ev.code]) return;
+      state.areaSeq[ev.code] = ev.seq;
+    }
+    ["capacity", "used", "free", "outside"].forEach(function (k) {
+      if (typeof ev[k] === "number") area[k] = ev[k];
+    });
+    renderSeats();
+  }
+
   function connect() {
     if (typeof io !== "function") return;
     var socket = io({ transports: ["websocket"], auth: { token: cfg.token } });
     socket.on("connect", function () { setOnline(true); });
     socket.on("disconnect", function () { setOnline(false); });
     socket.on("connect_error", function () { setOnline(false); });
-    socket.on("board", function (d) { applyWaiting(d, true); });
+    socket.on("board", function (d) { applyWaiting(d, true); applyBoardAreas(d); });
+    socket.on("area_changed", onAreaChanged);
+    socket.on("ticket_seated", onSeated);
     socket.on("queue_changed", function (d) { applyWaiting(d, false); });
     socket.on("print_status", onPrintStatus);
   }
