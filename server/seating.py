@@ -48,7 +48,14 @@ def usable_seats(points: Sequence[Point], min_distance: float, max_share: float)
     cap = share_cap(len(points), max_share)
     rank = {p.key: i for i, p in enumerate(points)}
     neighbours = _conflicts(points, min_distance)
-    chosen: list[int] = []
+    # When the share binds, the most preferred seats that keep the distance will do.
+    chosen = []
+    for p in points:
+        if len(chosen) < cap and not neighbours[p.key].intersection(chosen):
+            chosen.append(p.key)
+    if len(chosen) == cap:
+        return Usable(frozenset(chosen), True)
+    chosen = []
     exact = True
     for group in _groups(points, neighbours):
         found, proven = (_exact(group, neighbours) if len(group) <= EXACT_LIMIT
@@ -57,14 +64,14 @@ def usable_seats(points: Sequence[Point], min_distance: float, max_share: float)
         exact = exact and proven
     chosen.sort(key=rank.__getitem__)
     if len(chosen) > cap:
-        chosen, exact = chosen[:cap], True  # the share binds: any larger set is not allowed
+        chosen, exact = chosen[:cap], True  # the share binds: no larger set is allowed
     return Usable(frozenset(chosen), exact)
 
 
 def _conflicts(points: Sequence[Point], min_distance: float) -> dict[int, set[int]]:
     """Pairs closer than the minimum, found through a grid of cells `min_distance` wide."""
     neighbours: dict[int, set[int]] = {p.key: set() for p in points}
-    if min_distance <= 0:
+    if min_distance <= TOLERANCE:  # nothing is that close (and the grid would be infinite)
         return neighbours
     cells: dict[tuple[int, int], list[Point]] = {}
     for p in points:

@@ -155,7 +155,7 @@ def make_app(url: str, clock: FixedClock, instance: Path, office: dict | None = 
     app = create_app({"TESTING": True, "SETTINGS": settings, "CLOCK": clock})
     state = app.extensions["motcua"]
     with state.db.write() as s:
-        import_office(s, office or office_data())
+        import_office(s, office or office_data(), now=clock.now())
     return app
 
 
