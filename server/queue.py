@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from . import hours, seating
 from .directory import AreaInfo, CounterInfo, OfficeInfo, SeatInfo, ServiceInfo, directory
-from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .errors import BadRequest, Busy, Conflict, Forbidden, NotFound
 from .models import (
     ACTIVE_AT_COUNTER, Counter, CounterStatus, DailyNumber, Device, Location, Office, PrintJob, Rating,
     Seat, Ticket, TicketEvent, TicketStatus, User, WaitingArea, counter_services, user_counters,
@@ -168,14 +168,19 @@ _WAITING_BY_SERVICE = (select(_T.c.service_id, func.count())
                        .group_by(_T.c.service_id))
 _EARLIER = or_(_T.c.queued_at < bindparam("queued_at"),
                and_(_T.c.queued_at == bindparam("queued_at"), _T.c.id < bindparam("id")))
-_AHEAD = {
-    is_priority: select(func.count()).select_from(_T).where(
+
+def _ahead(is_priority: bool, location: str):
+    """Who is called before a waiting ticket: those inside before anyone outside, then
+    priority before normal, then queue order."""
+    in_class = and_(_T.c.priority.is_(True), _EARLIER) if is_priority else or_(_T.c.priority.is_(True), _EARLIER)
+    before = (and_(_T.c.location == INSIDE, in_class) if location == INSIDE
+              else or_(_T.c.location == INSIDE, in_class))
+    return select(func.count()).select_from(_T).where(
         _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
-        _T.c.service_id == bindparam("service_id"),
-        _T.c.id != bindparam("id"),
-        and_(_T.c.priority.is_(True), _EARLIER) if is_priority else or_(_T.c.priority.is_(True), _EARLIER))
-    for is_priority in (True, False)
-}
+        _T.c.service_id == bindparam("service_id"), _T.c.id != bindparam("id"), before)
+
+
+_AHEAD = {(p, where): _ahead(p, where) for p in (True, False) for where in (INSIDE, OUTSIDE)}
 _SEQ = (update(Office.__table__).where(Office.__table__.c.id == bindparam("office_id"))
         .values(event_seq=Office.__table__.c.event_seq + bindparam("n"))
         .returning(Office.__table__.c.event_seq))
@@ -273,6 +278,7 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
         office = office_info(s, counter.office_id, counter_id=counter.id)
     if counter.status != CounterStatus.OPEN.value:
         raise Conflict("counter_closed", counter=counter.label)
+    office = _lock_counter_areas(s, office, counter.id)
     outcome = Outcome()
     current = conn.execute(_AT_COUNTER, {"counter_id": counter.id}).first()
     if current is not None:
@@ -339,6 +345,7 @@ def call_number(s: Session, counter_id: int, number: str, *, actor: str, now: da
     current = conn.execute(_AT_COUNTER, {"counter_id": counter.id}).first()
     if current is not None:
         raise Conflict("counter_busy", counter=counter.label, number=current.number)
+    office = _lock_counter_areas(s, office, counter.id)
     row = conn.execute(_BY_NUMBER, {"office_id": office.id, "number": number,
                                     "day": hours.service_day(now, office.timezone)}).first()
     if row is None:
@@ -392,7 +399,7 @@ def no_show(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id:
 def requeue(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None,
             keep_place: bool = True) -> Outcome:
     """Put a no-show back in the queue, if they return within the office's window."""
-    ticket, office = _ticket(s, ticket_id, office_id, "requeue", allowed=(NO_SHOW,))
+    ticket, office = _ticket(s, ticket_id, office_id, "requeue", allowed=(NO_SHOW,), seats=True)
     if ticket.finished_at is None or now - ticket.finished_at > timedelta(seconds=office.no_show_window_s):
         raise Conflict("no_show_window_passed", number=ticket.number)
     office, place = _take_seat(s, office, ticket.service_id, hours.service_day(now, office.timezone))
@@ -417,7 +424,8 @@ def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
         raise BadRequest("invalid_field", field="note", reason=f"<= {NOTE_MAX}")
-    ticket, office = _ticket(s, ticket_id, office_id, "transfer", allowed=(WAITING, CALLED, SERVING))
+    ticket, office = _ticket(s, ticket_id, office_id, "transfer", allowed=(WAITING, CALLED, SERVING),
+                             seats=True, to_service=service_code)
     office = office_info(s, office.id, counter_id=counter_id, service_code=service_code)
     old_service = office.services[ticket.service_id]
     service = office.service(service_code) if service_code else old_service
@@ -435,10 +443,6 @@ def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id
     if same_area:  # waits on where it is: its seat, or outside
         place = {}
     else:
-        # Both areas are locked in id order before any seat changes: two transfers crossing
-        # between two areas must not each hold one and wait for the other.
-        for area_id in sorted({a for a in areas if a is not None}):
-            office, _ = _lock_area(s, office, area_id)
         office, place = _take_seat(s, office, service.id, hours.service_day(now, office.timezone))
     waited = ticket
     ticket = _update(s, ticket, service_id=service.id, assigned_counter_id=target.id if target else None,
@@ -460,7 +464,7 @@ def cancel(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: 
     """Staff may cancel until the ticket is finished; the citizen (status page) only
     before being served: checked under the row lock, so a call racing it cannot slip by."""
     allowed = (WAITING, CALLED) if by_citizen else (WAITING, CALLED, SERVING, NO_SHOW)
-    ticket, office = _ticket(s, ticket_id, office_id, "cancel", allowed=allowed)
+    ticket, office = _ticket(s, ticket_id, office_id, "cancel", allowed=allowed, seats=True)
     outcome = Outcome()
     outcome.ticket = _finish(s, ticket, CANCELLED, now, actor, office, outcome)
     if ticket.status == WAITING:
@@ -494,8 +498,10 @@ def _back_to_queue(ticket: TicketState, now: datetime, keep_place: bool) -> dict
 # ---------------------------------------------------------------- seats
 # See docs/seating.md. Only usable seats are ever given out, and each holds one waiting
 # ticket at most (a unique index on tickets.seat_id), so the distancing rules hold by
-# construction. Seats are given out under the area's row lock, taken before the office
-# row (`stamp`) and after any ticket row: the one order every use case follows.
+# construction. Seats change only under their area's row lock. Locks are taken in one
+# order by every use case: counter, then areas (by id), then tickets, then the office
+# row (`stamp`). Taking a ticket before its area let a call and a rule change each hold
+# what the other waited for (PostgreSQL found the deadlocks; the test still runs).
 
 _A = WaitingArea.__table__
 _S = Seat.__table__
@@ -527,6 +533,40 @@ def _lock_area(s: Session, office: OfficeInfo, area_id: int) -> tuple[OfficeInfo
         office = office_info(s, office.id)
         area = office.areas.get(area_id)
     return office, area
+
+
+def _lock_areas(s: Session, office: OfficeInfo, area_ids) -> OfficeInfo:
+    for area_id in sorted({a for a in area_ids if a is not None}):
+        office, _ = _lock_area(s, office, area_id)
+    return office
+
+
+def _lock_counter_areas(s: Session, office: OfficeInfo, counter_id: int) -> OfficeInfo:
+    """Before a counter takes a ticket: the areas its services wait in."""
+    return _lock_areas(s, office, (office.services[sid].area_id
+                                   for sid in office.counters[counter_id].service_ids))
+
+
+_SERVICE_OF = select(_T.c.office_id, _T.c.service_id).where(_T.c.id == bindparam("id"))
+
+
+def _lock_ticket_areas(s: Session, ticket_id: int, to_service: str | None) -> None:
+    """The areas of a ticket's service (read without a lock) and of the one it may move
+    to. Its service only changes under its area's lock, so once locked it stays put; a
+    transfer that slipped in before is caught by the check and the areas re-read."""
+    conn = _conn(s)
+    for _ in range(3):
+        row = conn.execute(_SERVICE_OF, {"id": ticket_id}).first()
+        if row is None:
+            return  # _ticket says "not found"
+        office = office_info(s, row.office_id)
+        target = office.service(to_service) if to_service else None
+        areas = {office.services[row.service_id].area_id if row.service_id in office.services else None,
+                 target.area_id if target else None}
+        office = _lock_areas(s, office, areas)
+        if conn.execute(_SERVICE_OF, {"id": ticket_id}).first().service_id == row.service_id:
+            return
+    raise Busy()
 
 
 def _free_seats(s: Session, office: OfficeInfo, area: AreaInfo, day: date) -> list[SeatInfo]:
@@ -974,11 +1014,11 @@ def ticket_by_public_token(s: Session, public_token: str) -> TicketState | None:
 
 
 def position_and_wait(s: Session, ticket: TicketState) -> tuple[int | None, int | None]:
-    """People ahead in the same service (priority first), and the expected wait in seconds."""
+    """People called before it in the same service (see `_ahead`), and the expected wait in seconds."""
     if ticket.status != WAITING:
         return None, None
     office = office_info(s, ticket.office_id, ticket=ticket)
-    ahead = _conn(s).execute(_AHEAD[ticket.priority], {
+    ahead = _conn(s).execute(_AHEAD[ticket.priority, ticket.location], {
         "office_id": ticket.office_id, "service_id": ticket.service_id, "id": ticket.id, "queued_at": ticket.queued_at}).scalar_one()
     mean = directory(s).average_service_s(s, office, ticket.service_id)
     return ahead, round(ahead * mean / office.counters_for(ticket.service_id))
@@ -1028,8 +1068,12 @@ def _counter_label(office: OfficeInfo, ticket: TicketState) -> str | None:
     return office.counters[ticket.counter_id].label if ticket.counter_id else None
 
 
-def _ticket(s: Session, ticket_id: int, office_id: int | None, action: str,
-            allowed: tuple) -> tuple[TicketState, OfficeInfo]:
+def _ticket(s: Session, ticket_id: int, office_id: int | None, action: str, allowed: tuple,
+            seats: bool = False, to_service: str | None = None) -> tuple[TicketState, OfficeInfo]:
+    """Lock a ticket for a use case. One that may move seats (`seats`) first locks the
+    waiting areas involved: its own and `to_service`'s (see "seats" below on lock order)."""
+    if seats:
+        _lock_ticket_areas(s, ticket_id, to_service)
     row = _conn(s).execute(_LOCK_BY_ID, {"id": ticket_id}).first()
     if row is None:
         raise NotFound("ticket_not_found", ticket=ticket_id)

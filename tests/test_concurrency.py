@@ -1,5 +1,6 @@
 """Many kiosks issuing while many counters call, on a SQLite file and on PostgreSQL:
-no number is given twice, no ticket is called twice, nobody is lost."""
+no number is given twice, no ticket is called twice, nobody is lost, and the seating
+rules hold at every moment a reader can see (the demo's areas fill within seconds)."""
 from __future__ import annotations
 
 import threading
@@ -8,12 +9,13 @@ from collections import Counter as Tally
 import requests
 from sqlalchemy import func, select
 
-from server import queue
+from server import hours, queue
 from server.clock import Clock
 from server.db import Database
 from server.settings import normalise_database_url
 from server.models import Counter, Service, Ticket, TicketEvent
 from tests.conftest import make_app, office_data, seed
+from tests.seatcheck import assert_seating_holds
 
 ISSUERS, CALLERS, PER_ISSUER = 16, 6, 25
 SERVICES = ("HT", "CT", "DD", "LD", "KD", "TK")
@@ -81,14 +83,37 @@ def hammer_engine(state) -> None:
                 idle = idle + 1 if out.ticket is None and issuing_done.is_set() else 0
         return run
 
+    def rule_changer():
+        """An admin tightens and loosens area A's rules while all this goes on."""
+        with state.db.read() as s:
+            office_id = queue.office_info(s, "demo").id
+        for k in range(6):
+            state.perform(queue.configure_area, office_id, "A", actor="admin",
+                          min_distance_m=(2.0, 1.0, 3.0)[k % 3], max_share=(0.5, 0.3)[k % 2])
+            issuing_done.wait(0.3)
+
     errors: list[BaseException] = []
 
     def issue_then_signal():
         errors.extend(run_threads([issuer(i) for i in range(ISSUERS)]))
         issuing_done.set()
 
-    errors += run_threads([issue_then_signal] + [caller(cid) for cid in cids])
+    workers = [issue_then_signal, rule_changer] + [caller(cid) for cid in cids]
+    errors += run_threads(workers + [watch_seating(state.db, state.clock, issuing_done)])
     assert not errors, errors[:3]
+
+
+def watch_seating(db: Database, clock, done: threading.Event):
+    """A reader that checks the seating rules in snapshot after snapshot until the end."""
+    def run():
+        checks = 0
+        while not done.is_set() or checks < 3:
+            with db.read() as s:
+                office = queue.office_info(s, "demo")
+                assert_seating_holds(s, office.id, hours.service_day(clock.now(), office.timezone))
+            checks += 1
+        assert checks >= 3
+    return run
 
 
 def test_issue_and_call_concurrently(db_url, tmp_path):
@@ -140,8 +165,9 @@ def test_two_server_processes_on_one_database(db_url, servers):
         errors.extend(run_threads([issuer(i) for i in range(ISSUERS)]))
         issuing_done.set()
 
-    errors += run_threads([issue_then_signal] + [caller(j, cid) for j, cid in enumerate(cids)])
-    assert not errors, errors[:3]
     db = Database(normalise_database_url(db_url))
+    errors += run_threads([issue_then_signal] + [caller(j, cid) for j, cid in enumerate(cids)]
+                          + [watch_seating(db, Clock(), issuing_done)])
+    assert not errors, errors[:3]
     assert_consistent(db, ISSUERS * per_issuer)
     db.dispose()

@@ -115,6 +115,16 @@ def test_a_freed_seat_calls_in_the_first_outside_and_counters_call_inside_first(
     holds(state, clock)
 
 
+def test_people_ahead_of_someone_outside_include_everyone_inside(state, client):
+    token = {"Authorization": f"Bearer {new_token(state, 'admin')}"}
+    inside = [issue(state).ticket for _ in range(3)]
+    priority_outside = issue(state, priority=True).ticket
+    shown = client.get(f"/api/v1/tickets/{priority_outside.id}", headers=token).get_json()
+    assert (shown["location"], shown["position"]) == ("outside", 3)  # all three inside go first
+    first = client.get(f"/api/v1/tickets/{inside[0].id}", headers=token).get_json()
+    assert first["position"] == 0  # the priority ticket outside is not ahead of those inside
+
+
 def test_a_counter_calls_someone_outside_when_nobody_inside_waits_for_it(state, clock):
     for _ in range(3):
         issue(state, "HT")
