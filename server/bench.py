@@ -61,7 +61,7 @@ SPARE_THREADS = 200  # server threads beyond one per open socket and client conn
 # ---------------------------------------------------------------- entry point
 
 def run(database_url: str | None, url: str | None, kiosks: int, counters: int, displays: int,
-        offices: int, seconds: float, call_rate: float) -> None:
+        offices: int, seconds: float, call_rate: float, seats: bool = False) -> None:
     try:
         import aiohttp  # noqa: F401 - the display clients run on it
     except ImportError:
@@ -77,7 +77,7 @@ def run(database_url: str | None, url: str | None, kiosks: int, counters: int, d
         db = Database(db_url)
         kind = "sqlite" if db.is_sqlite else "postgresql"
         try:
-            setup = _prepare(db, offices, counters)
+            setup = _prepare(db, offices, counters, seats)
             server = None
             if not url:
                 threads = displays + kiosks + counters + CALL_CONNECTIONS + SPARE_THREADS
@@ -109,7 +109,7 @@ class _Office:
     officer: str
 
 
-def _prepare(db: Database, offices: int, counters: int) -> list[_Office]:
+def _prepare(db: Database, offices: int, counters: int, seats: bool) -> list[_Office]:
     """Empty the bench database, then create the offices and a token per role in each."""
     db.migrate()
     with db.read() as s:
@@ -124,7 +124,7 @@ def _prepare(db: Database, offices: int, counters: int) -> list[_Office]:
     with db.write() as s:
         for i in range(1, offices + 1):
             code = f"bench{i:02d}"
-            office = import_office(s, _office_file(code, counters))
+            office = import_office(s, _office_file(code, counters, seats))
             tokens = {role: auth.create_token(s, code, role, f"bench-{role}" if role != "officer" else None, now)
                       for role in ("kiosk", "display", "officer")}
             ids = s.scalars(select(Counter.id).where(Counter.office_id == office.id)
@@ -145,8 +145,14 @@ def _wipe(db: Database) -> None:
             s.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
 
 
-def _office_file(code: str, counters: int) -> dict:
+def _office_file(code: str, counters: int, seats: bool = False) -> dict:
+    """A bench office; with `seats`, its services wait in a hall like the demo's (60 chairs
+    in 5 rows, at most 50 % used, 2 m apart): 11 usable, so almost everyone waits outside,
+    every issue takes the area's lock and every call of a seated ticket calls someone in."""
+    hall = {"code": "A", "name": "Khu vực chờ", "max_share": 0.5, "min_distance_m": 2.0,
+            "rows": [{"first": 12 * r + 1, "count": 12, "x": 1.2, "y": 3.0 + r, "dx": 0.6} for r in range(5)]}
     return {
+        **({"areas": [hall]} if seats else {}),
         "code": code,
         "name": f"Đơn vị đo hiệu năng {code}",
         "hours": {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},

@@ -367,6 +367,9 @@ def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str |
               help="Thời gian mỗi phép đo / per measurement.")
 @click.option("--call-rate", default=20.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Lượt gọi/giây khi đo màn hình / calls per second.")
+@click.option("--seats", is_flag=True,
+              help="Mỗi đơn vị có khu vực chờ 60 ghế (50 %, cách 2 m) / each office seats its citizens in a "
+                   "60-chair hall (50 %, 2 m apart).")
 def bench(**options) -> None:
     from .bench import run
     run(**options)

@@ -286,7 +286,8 @@ class Ticket(Base):
     __table_args__ = (
         # Ranges never overlap inside an office, so the printed number is the guard.
         UniqueConstraint("office_id", "day", "number"),
-        Index("ix_tickets_queue", "office_id", "status", "service_id", "priority", "queued_at"),
+        # Counting who is ahead in one service: inside before outside, then priority, then time.
+        Index("ix_tickets_queue", "office_id", "status", "service_id", "location", "priority", "queued_at"),
         # Call-next walks one office's waiting tickets in calling order.
         # Inside first: a counter calls someone waiting outside only when nobody inside waits.
         Index("ix_tickets_head", "office_id", "status", "location", "priority", "queued_at", "id"),

@@ -55,6 +55,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("x", sa.Float(), nullable=True))
         batch.add_column(sa.Column("y", sa.Float(), nullable=True))
     op.drop_index("ix_tickets_head", table_name="tickets")
+    op.drop_index("ix_tickets_queue", table_name="tickets")
     with op.batch_alter_table("tickets") as batch:
         batch.add_column(sa.Column("location", sa.String(8), nullable=False, server_default="inside"))
         batch.add_column(sa.Column("seat_id", sa.Integer(), nullable=True))
@@ -62,6 +63,8 @@ def upgrade() -> None:
         batch.create_foreign_key("fk_tickets_seat", "seats", ["seat_id"], ["id"])
     op.create_index("ix_tickets_head", "tickets",
                     ["office_id", "status", "location", "priority", "queued_at", "id"])
+    op.create_index("ix_tickets_queue", "tickets",
+                    ["office_id", "status", "service_id", "location", "priority", "queued_at"])
     op.create_index("uq_tickets_seat", "tickets", ["seat_id"], unique=True)
     op.create_index("ix_tickets_called_in", "tickets", ["office_id", "called_in_at"])
 
@@ -69,6 +72,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_tickets_called_in", table_name="tickets")
     op.drop_index("uq_tickets_seat", table_name="tickets")
+    op.drop_index("ix_tickets_queue", table_name="tickets")
     op.drop_index("ix_tickets_head", table_name="tickets")
     with op.batch_alter_table("tickets") as batch:
         batch.drop_constraint("fk_tickets_seat", type_="foreignkey")
@@ -76,6 +80,7 @@ def downgrade() -> None:
         batch.drop_column("seat_id")
         batch.drop_column("location")
     op.create_index("ix_tickets_head", "tickets", ["office_id", "status", "priority", "queued_at", "id"])
+    op.create_index("ix_tickets_queue", "tickets", ["office_id", "status", "service_id", "priority", "queued_at"])
     with op.batch_alter_table("counters") as batch:
         batch.drop_column("y")
         batch.drop_column("x")
