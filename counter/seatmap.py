@@ -7,36 +7,22 @@ supervisor wall.
 """
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, render_template, url_for
 
 from server import queue, sessions
-from server.errors import MotcuaError
-from server.i18n import LANGUAGES, catalogue, request_language, t
+from server.i18n import LANGUAGES, request_language
 from server.models import Role
 
 from . import bp
-
-ROLES = (Role.SUPERVISOR.value, Role.ADMIN.value)
-
-
-def strings(lang: str, prefixes: tuple[str, ...]) -> dict[str, str]:
-    """The catalogue entries a page's script uses, in one language."""
-    return {key: entry.get(lang) or entry["vi"] for key, entry in catalogue().items()
-            if key.startswith(prefixes)}
+from .supervisor import strings, supervisor_session
 
 
 @bp.get("/areas")
 def areas():
-    state = current_app.extensions["motcua"]
-    try:
-        principal = sessions.principal(state.clock.now())
-    except MotcuaError:  # an expired session: the login form says so
-        principal = None
-    if principal is None:
-        return redirect(url_for("counter.home"))
-    lang = request_language()
-    if principal.role not in ROLES:
-        return render_template("error.html", status=403, message=t("seatmap.denied", lang)), 403
+    principal, refused = supervisor_session("seatmap.denied")
+    if refused:
+        return refused
+    state, lang = current_app.extensions["motcua"], request_language()
     with state.db.read() as s:
         office = queue.office_info(s, principal.office_id)
     config = {

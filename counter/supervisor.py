@@ -22,23 +22,32 @@ LONG_WAIT_MINUTES = (15, 30)
 PREFIXES = ("supervisor.", "counter_status.", "rating.level.", "seatmap.")
 
 
-def _strings(lang: str) -> dict[str, str]:
+def strings(lang: str, prefixes: tuple[str, ...]) -> dict[str, str]:
+    """The catalogue entries a page's script uses, in one language."""
     return {key: entry.get(lang) or entry["vi"] for key, entry in catalogue().items()
-            if key.startswith(PREFIXES)}
+            if key.startswith(prefixes)}
+
+
+def supervisor_session(denied_key: str):
+    """(principal, None) for a supervisor or admin; otherwise (None, the response): the
+    login form without a session (an expired one says so there), a 403 page for officers."""
+    try:
+        principal = sessions.principal(current_app.extensions["motcua"].clock.now())
+    except MotcuaError:
+        principal = None
+    if principal is None:
+        return None, redirect(url_for("counter.home"))
+    if principal.role not in ROLES:
+        return None, (render_template("error.html", status=403, message=t(denied_key, request_language())), 403)
+    return principal, None
 
 
 @bp.get("/supervisor")
 def supervisor():
-    state = current_app.extensions["motcua"]
-    try:
-        principal = sessions.principal(state.clock.now())
-    except MotcuaError:  # an expired session: the login form says so
-        principal = None
-    if principal is None:
-        return redirect(url_for("counter.home"))
-    lang = request_language()
-    if principal.role not in ROLES:
-        return render_template("error.html", status=403, message=t("supervisor.denied", lang)), 403
+    principal, refused = supervisor_session("supervisor.denied")
+    if refused:
+        return refused
+    state, lang = current_app.extensions["motcua"], request_language()
     with state.db.read() as s:
         office = queue.office_info(s, principal.office_id)
     config = {
@@ -51,7 +60,7 @@ def supervisor():
         "home": url_for("counter.home"),
         "csrf": sessions.csrf_token(),
         "long_wait": LONG_WAIT_MINUTES,
-        "t": _strings(lang),
+        "t": strings(lang, PREFIXES),
     }
     response = current_app.make_response(render_template(
         "counter/supervisor.html", config=config,

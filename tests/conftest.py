@@ -69,6 +69,27 @@ def without_areas(data: dict) -> dict:
     return data
 
 
+def two_chair_office() -> dict:
+    """The demo office with area A cut to two chairs (both usable), so the third citizen
+    waits outside; area B as in the demo. For the screens' seat tests."""
+    data = demo_data()
+    for officer in data["officers"]:
+        officer.pop("password", None)  # hashing is slow; nobody logs in here
+    data["areas"][0].update(max_share=1.0, min_distance_m=0.0, rows=[],
+                            seats=[{"label": "1", "x": 1.2, "y": 3.0}, {"label": "2", "x": 3.2, "y": 3.0}])
+    return data
+
+
+@pytest.fixture
+def two_chairs(sqlite_url, servers):
+    """A server with `two_chair_office`: (server, tokens, admin's Http, counter ids by label)."""
+    from tests.sockets import Http
+    tokens = seed(sqlite_url, two_chair_office())
+    server = servers(sqlite_url)
+    admin = Http(server.url, tokens["admin"])
+    return server, tokens, admin, admin.counters()
+
+
 def demo_data() -> dict:
     """The demo office file as it is (open around the clock)."""
     return tomllib.loads(DEMO_FILE.read_text())

@@ -8,7 +8,6 @@ import html
 import os
 import signal
 import time
-import tomllib
 from datetime import datetime, timezone
 from itertools import pairwise
 from urllib.parse import parse_qs, urlsplit
@@ -19,7 +18,7 @@ import requests
 from server import queue as engine
 from server.db import Database
 from server.settings import normalise_database_url
-from tests.conftest import DEMO_FILE, free_port, screenshot, seed
+from tests.conftest import free_port, screenshot, seed, two_chair_office, without_areas
 from tests.sockets import Http
 
 TV = (1920, 1080)
@@ -299,41 +298,12 @@ def test_denied_pages_say_how_to_make_a_display_token(lobby):
 
 # ---------------------------------------------------------------- waiting areas (docs/seating.md)
 
-def small_office(areas: bool = True) -> dict:
-    """The demo office with area A cut to two chairs (both usable), so the third citizen waits
-    outside; area B as in the demo. areas=False: no [[areas]] at all."""
-    data = tomllib.loads(DEMO_FILE.read_text())
-    for officer in data["officers"]:
-        officer.pop("password", None)  # hashing is slow; nobody logs in here
-    for sv in data["services"]:
-        sv.pop("area", None)
-        if areas:
-            sv["area"] = "B" if sv["code"] == "TK" else "A"
-    data.pop("areas", None)
-    if areas:
-        data["areas"] = [
-            {"code": "A", "name": "Khu vực chờ chính", "name_en": "Main waiting area", "max_share": 1.0,
-             "min_distance_m": 0.0, "seats": [{"label": "1", "x": 1.2, "y": 3.0}, {"label": "2", "x": 3.2, "y": 3.0}]},
-            {"code": "B", "name": "Khu vực chờ trả kết quả", "name_en": "Results waiting area", "max_share": 0.5,
-             "min_distance_m": 2.0, "rows": [{"first": 1, "prefix": "B", "count": 6, "x": 9.6, "y": 3.0, "dx": 0.6}]},
-        ]
-    return data
-
-
-@pytest.fixture
-def small(sqlite_url, servers):
-    tokens = seed(sqlite_url, small_office())
-    server = servers(sqlite_url)
-    admin = Http(server.url, tokens["admin"])
-    return server, tokens, admin, admin.counters()
-
-
 def area_card(code: str) -> str:
     return f".area[data-area='{code}']"
 
 
-def test_the_display_shows_seats_in_use_and_lists_the_numbers_called_in_live(small, page_factory):
-    server, tokens, admin, counters = small
+def test_the_display_shows_seats_in_use_and_lists_the_numbers_called_in_live(two_chairs, page_factory):
+    server, tokens, admin, counters = two_chairs
     q1 = counters["Quầy 1"]
     admin.open_counter(q1)
     page, rec = open_display(page_factory, server, tokens["display"])
@@ -400,7 +370,7 @@ def test_the_display_shows_seats_in_use_and_lists_the_numbers_called_in_live(sma
 
 
 def test_an_office_without_areas_shows_nothing_about_seats(sqlite_url, servers, page_factory):
-    tokens = seed(sqlite_url, small_office(areas=False))
+    tokens = seed(sqlite_url, without_areas(two_chair_office()))
     server = servers(sqlite_url)
     admin = Http(server.url, tokens["admin"])
     admin.open_counter(admin.counters()["Quầy 1"])

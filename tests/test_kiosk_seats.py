@@ -6,12 +6,11 @@ The printed raster is decoded from a fake network printer and searched for the s
 """
 from __future__ import annotations
 
-import copy
 
 import pytest
 
 from kiosk.ticket import seat_block
-from tests.conftest import office_data, screenshot, seed
+from tests.conftest import office_data, screenshot, seed, without_areas
 from tests.sockets import Http
 from tests.test_kiosk_page import ALL_DAY, LANDSCAPE, PORTRAIT, TICKET, assert_fits, office_with_printer, open_kiosk
 from tests.test_printing import contains, ticket
@@ -39,17 +38,6 @@ def tiny_office(printer_url: str | None = None) -> dict:
         sv["area"] = "A"
     if printer_url:
         data["kiosks"] = [{"name": "Kiosk sảnh", "printer": printer_url}]
-    return data
-
-
-def without_areas(data: dict) -> dict:
-    data = copy.deepcopy(data)
-    data.pop("areas", None)
-    for sv in data["services"]:
-        sv.pop("area", None)
-    for c in data.get("counters", []):
-        c.pop("x", None)
-        c.pop("y", None)
     return data
 
 

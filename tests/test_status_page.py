@@ -10,7 +10,7 @@ import requests
 import socketio
 
 from server.portal import qr_svg
-from tests.conftest import counter_id, screenshot, seed
+from tests.conftest import counter_id, screenshot, seed, two_chair_office
 from tests.sockets import TICKET_CALLED_KEYS, TICKET_CHANGED_KEYS, TIMEOUT, Http, Screen
 
 PUBLIC = "/api/v1/public/tickets"
@@ -257,23 +257,13 @@ def test_phone_sees_its_number_called_live_and_can_cancel_with_confirmation(demo
 
 # ---------------------------------------------------------------- seats (docs/seating.md)
 
-@pytest.fixture
-def small(sqlite_url, servers):
-    from tests.test_display_page import small_office
-    tokens = seed(sqlite_url, small_office())
-    server = servers(sqlite_url)
-    admin = Http(server.url, tokens["admin"])
-    return server, tokens, admin, admin.counters()
-
-
 OUTSIDE_VI = "Khu vực chờ đã hết chỗ. Mời quý khách chờ bên ngoài; trang này sẽ báo khi có ghế."
 
 
 def test_seat_words_are_on_the_page_in_both_languages(sqlite_url, clock, tmp_path):
     from tests.conftest import make_app
-    from tests.test_display_page import small_office
 
-    app = make_app(sqlite_url, clock, tmp_path, small_office())
+    app = make_app(sqlite_url, clock, tmp_path, two_chair_office())
     try:
         client = app.test_client()
         from tests.conftest import Api, new_token
@@ -291,10 +281,10 @@ def test_seat_words_are_on_the_page_in_both_languages(sqlite_url, clock, tmp_pat
         app.extensions["motcua"].db.dispose()
 
 
-def test_phone_waiting_outside_is_called_in_live_when_a_seat_frees(small, page_factory):
+def test_phone_waiting_outside_is_called_in_live_when_a_seat_frees(two_chairs, page_factory):
     from playwright.sync_api import expect
 
-    server, tokens, admin, counters = small
+    server, tokens, admin, counters = two_chairs
     q1 = counters["Quầy 1"]
     admin.open_counter(q1)
     first, second, third = (admin.issue("HT") for _ in range(3))
@@ -339,13 +329,13 @@ def test_phone_waiting_outside_is_called_in_live_when_a_seat_frees(small, page_f
     assert page.locator("#status").get_attribute("data-rings") == "1"
 
     # A rule change takes the seat while no other is free: the outside notice, and a ring.
-    admin.request("PUT", f"/offices/demo/areas/A", json={"out_of_service": [seat]})
+    admin.request("PUT", "/offices/demo/areas/A", json={"out_of_service": [seat]})
     expect(page.locator("#outside")).to_be_visible(timeout=TIMEOUT * 1000)
     expect(banner).to_be_hidden()
     expect(page.locator("#seat")).to_be_hidden()
     expect(page.locator("#status")).to_have_attribute("data-rings", "2")
     # The chair is back: called in again.
-    admin.request("PUT", f"/offices/demo/areas/A", json={"out_of_service": []})
+    admin.request("PUT", "/offices/demo/areas/A", json={"out_of_service": []})
     expect(banner).to_be_visible(timeout=TIMEOUT * 1000)
     expect(page.locator("#status")).to_have_attribute("data-rings", "3")
     # A reload shows the seat, not the event's banner.
