@@ -342,10 +342,10 @@ def call_number(s: Session, counter_id: int, number: str, *, actor: str, now: da
         office = office_info(s, counter.office_id, counter_id=counter.id)
     if counter.status != CounterStatus.OPEN.value:
         raise Conflict("counter_closed", counter=counter.label)
+    office = _lock_counter_areas(s, office, counter.id)  # before any ticket: the lock order
     current = conn.execute(_AT_COUNTER, {"counter_id": counter.id}).first()
     if current is not None:
         raise Conflict("counter_busy", counter=counter.label, number=current.number)
-    office = _lock_counter_areas(s, office, counter.id)
     row = conn.execute(_BY_NUMBER, {"office_id": office.id, "number": number,
                                     "day": hours.service_day(now, office.timezone)}).first()
     if row is None:
