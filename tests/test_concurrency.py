@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from server import hours, queue
 from server.clock import Clock
+from server.errors import MotcuaError
 from server.db import Database
 from server.settings import normalise_database_url
 from server.models import Counter, Service, Ticket, TicketEvent
@@ -171,3 +172,84 @@ def test_two_server_processes_on_one_database(db_url, servers):
     assert not errors, errors[:3]
     assert_consistent(db, ISSUERS * per_issuer)
     db.dispose()
+
+
+def test_seating_holds_while_citizens_cancel_and_officers_transfer_at_once(db_url, tmp_path):
+    """16 kiosks and 6 counters as above, while others cancel, transfer between the two
+    areas, mark no-shows and put them back, and an admin changes the rules: every snapshot
+    keeps the seating rules, and nothing deadlocks for good (PostgreSQL retries)."""
+    app = make_app(db_url, Clock(), tmp_path, office_data(hours={
+        d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}))
+    state = app.extensions["motcua"]
+    with state.db.read() as s:
+        cids = s.scalars(select(Counter.id).order_by(Counter.position)).all()
+    for cid in cids:
+        state.perform(queue.set_counter, cid, "open", actor="test")
+    done = threading.Event()
+
+    def tickets(*statuses):
+        with state.db.read() as s:
+            return s.scalars(select(Ticket.id).where(Ticket.status.in_(statuses)).order_by(Ticket.id)).all()
+
+    def refused_or_done(use_case, *args, **kwargs):
+        try:
+            state.perform(use_case, *args, actor="test", **kwargs)
+        except MotcuaError:
+            pass  # the ticket moved on meanwhile: another worker got there first
+
+    def issuer(i):
+        def run():
+            for k in range(15):
+                state.perform(queue.issue, "demo", SERVICES[(i + k) % len(SERVICES)], channel="kiosk",
+                              actor=f"kiosk:{i}")
+        return run
+
+    def caller(cid):
+        def run():
+            while not done.is_set():
+                state.perform(queue.call_next, cid, actor="counter", complete_current=True)
+        return run
+
+    def mover(k):
+        def run():
+            n = 0
+            while not done.is_set():
+                n += 1
+                waiting = tickets("waiting")
+                if waiting:
+                    pick = waiting[(n * 7 + k) % len(waiting)]
+                    if n % 3 == 0:
+                        refused_or_done(queue.cancel, pick)
+                    else:
+                        refused_or_done(queue.transfer, pick, service_code=("TK", "HT")[n % 2], keep_place=n % 2 == 0)
+                called = tickets("called")
+                if called and n % 4 == 0:
+                    refused_or_done(queue.no_show, called[0])
+                absent = tickets("no_show")
+                if absent:
+                    refused_or_done(queue.requeue, absent[-1])
+        return run
+
+    def rule_changer():
+        with state.db.read() as s:
+            office_id = queue.office_info(s, "demo").id
+        for k in range(8):
+            state.perform(queue.configure_area, office_id, ("A", "B")[k % 2], actor="admin",
+                          min_distance_m=(2.0, 1.0, 0.5)[k % 3])
+
+    errors: list[BaseException] = []
+
+    def issue_then_stop():
+        errors.extend(run_threads([issuer(i) for i in range(ISSUERS)] + [rule_changer]))
+        done.set()
+
+    errors += run_threads([issue_then_stop] + [caller(cid) for cid in cids] + [mover(k) for k in range(3)]
+                          + [watch_seating(state.db, state.clock, done)])
+    assert not errors, errors[:3]
+    with state.db.read() as s:
+        office = queue.office_info(s, "demo")
+        assert_seating_holds(s, office.id, hours.service_day(state.clock.now(), office.timezone))
+        moved = s.scalar(select(func.count()).select_from(TicketEvent).where(
+            TicketEvent.action.in_(("called_in", "transferred", "cancelled"))))
+    assert moved > 20  # the movers did move people
+    state.db.dispose()
