@@ -14,6 +14,14 @@ class Settings:
     redis_url: str | None
     secret_key: str
     public_url: str | None  # base of status-page links printed on tickets
+    # SMS (server/notify.py): an HTTP gateway when sms_url is set, else the log.
+    sms_url: str | None = None  # template with {phone} and {message}
+    sms_method: str = "POST"
+    sms_username: str | None = None  # basic auth
+    sms_password: str | None = None
+    sms_token: str | None = None  # Authorization: Bearer
+    sms_body: str | None = None  # POST body template; default: form fields to, message
+    sms_ascii: bool = False  # strip Vietnamese diacritics (7-bit gateways)
 
     @classmethod
     def from_env(cls, instance_path: Path, env: os._Environ | dict | None = None) -> "Settings":
@@ -27,6 +35,13 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             secret_key=env.get("SECRET_KEY") or _kept_secret(instance_path),
             public_url=(env.get("MOTCUA_PUBLIC_URL") or "").rstrip("/") or None,
+            sms_url=env.get("SMS_GATEWAY_URL") or None,
+            sms_method=(env.get("SMS_GATEWAY_METHOD") or "POST").strip().upper(),
+            sms_username=env.get("SMS_GATEWAY_USER") or None,
+            sms_password=env.get("SMS_GATEWAY_PASSWORD") or None,
+            sms_token=env.get("SMS_GATEWAY_TOKEN") or None,
+            sms_body=env.get("SMS_GATEWAY_BODY") or None,
+            sms_ascii=_flag(env.get("SMS_ASCII")),
         )
 
 
@@ -36,6 +51,10 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _kept_secret(instance_path: Path) -> str:
