@@ -41,6 +41,11 @@ class Motcua:
         # Work to do once a use case has committed, e.g. sending a print job to its printer:
         # hook(outcome, base_url). The kiosk package adds its own.
         self.after_commit: list = []
+        from . import booking, notify
+        self.notifier = notify.make_notifier(settings)
+        self.booking_limit = booking.RateLimit(settings.booking_rate_limit, settings.redis_url)
+        self.after_commit.append(lambda outcome, _base: booking.send_notices(self, getattr(outcome, "notices", [])))
+        self.after_commit.append(lambda outcome, _base: booking.tell_the_near(self, outcome))
 
     def perform(self, use_case, *args, render=None, **kwargs):
         """Run one engine use case in its own transaction, then publish its events.
@@ -108,7 +113,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     state = Motcua(app, settings, test_config.get("CLOCK") or Clock())
     app.extensions["motcua"] = state
 
-    from . import api, portal, errorpages
+    from . import api, errorpages, portal
     errorpages.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(portal.bp)
@@ -137,4 +142,24 @@ def create_app(test_config: dict | None = None) -> Flask:
             response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
         return response
 
+    if not app.testing:
+        state.hub.socketio.start_background_task(_sweep_bookings, state)
     return app
+
+
+SWEEP_EVERY_S = 30
+
+
+def _sweep_bookings(state: Motcua) -> None:
+    """Booked slots past their check-in window become no-shows, reminders go out, old
+    bookings are deleted. Every process sweeps; the rows' locks keep them from doubling up."""
+    import time
+
+    from . import booking
+    while True:
+        time.sleep(SWEEP_EVERY_S)
+        try:
+            outcome = state.perform(booking.sweep, retention_days=state.settings.booking_retention_days)
+            booking.send_notices(state, outcome.notices)
+        except Exception:  # noqa: BLE001 - the sweep must outlive a bad minute (database restarting)
+            log.exception("booking sweep failed; trying again in %s s", SWEEP_EVERY_S)

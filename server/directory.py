@@ -34,6 +34,9 @@ class ServiceInfo:
     paused: bool
     active: bool
     area_id: int | None = None
+    handling_s: int | None = None  # average handling time for booking capacity (None: office default)
+    walk_in_share: float = 0.5
+    bookable: bool = False
 
     def format_number(self, n: int) -> str:
         return f"{self.prefix or ''}{n:0{self.digits}d}"
@@ -79,6 +82,17 @@ class AreaInfo:
 
 
 @dataclass(frozen=True)
+class BookingRules:
+    horizon_days: int = 6
+    slot_minutes: int = 30
+    per_phone: int = 2
+    check_in_before_s: int = 900
+    check_in_after_s: int = 600
+    reminder_s: int = 3600
+    near_places: int = 3
+
+
+@dataclass(frozen=True)
 class OfficeInfo:
     id: int
     code: str
@@ -96,6 +110,7 @@ class OfficeInfo:
     services: dict[int, ServiceInfo]  # every service, also deactivated ones old tickets name
     counters: dict[int, CounterInfo]
     areas: dict[int, AreaInfo] = field(default_factory=dict)  # the active ones
+    booking: BookingRules = field(default_factory=lambda: BookingRules())
 
     def service(self, code: str) -> ServiceInfo | None:
         return next((sv for sv in self.services.values() if sv.code == code and sv.active), None)
@@ -107,6 +122,11 @@ class OfficeInfo:
         """Open counters serving the service; if none is open yet, all that serve it."""
         serving = [c for c in self.counters.values() if c.active and service_id in c.service_ids]
         return sum(c.status == "open" for c in serving) or len(serving) or 1
+
+    @property
+    def has_bookings(self) -> bool:
+        """Whether any service can be booked (call-next then looks for booked tickets first)."""
+        return any(sv.bookable and sv.active for sv in self.services.values())
 
     def area_of(self, service_id: int) -> AreaInfo | None:
         area_id = self.services[service_id].area_id
@@ -192,7 +212,8 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
         return None
     services = {
         sv.id: ServiceInfo(sv.id, sv.code, sv.name, sv.name_en, sv.number_start, sv.number_end,
-                           sv.prefix, sv.digits, sv.paused, sv.active, sv.area_id)
+                           sv.prefix, sv.digits, sv.paused, sv.active, sv.area_id, sv.handling_s,
+                           sv.walk_in_share, sv.bookable)
         for sv in s.scalars(select(Service).where(Service.office_id == office.id).order_by(Service.position),
                             execution_options=FRESH)
     }
@@ -227,5 +248,8 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
     return OfficeInfo(office.id, office.code, office.name, office.name_en, office.timezone,
                       office.hours, office.closed_dates, office.priority_cap, office.no_show_window_s,
                       office.default_service_s, office.notice, office.announce_english,
-                      office.announce_digits, services, counters, areas)
+                      office.announce_digits, services, counters, areas,
+                      BookingRules(office.booking_horizon_days, office.slot_minutes, office.bookings_per_phone,
+                                   office.check_in_before_s, office.check_in_after_s, office.reminder_s,
+                                   office.near_places))
 

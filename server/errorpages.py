@@ -21,17 +21,17 @@ def message(code: str, params: dict, lang: str) -> str:
     return t(f"error.{code}", lang, **words)
 
 
-def reply(status: int, code: str, params: dict | None = None):
+def reply(status: int, code: str, params: dict | None = None, body: dict | None = None):
     text = message(code, params or {}, request_language())
     if request.path.startswith("/api/") or request.path == "/healthz" or request.is_json:
-        return jsonify(error=code, message=text), status
+        return jsonify({**(body or {}), "error": code, "message": text}), status
     return render_template("error.html", status=status, message=text), status
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(MotcuaError)
     def _domain(e: MotcuaError):
-        return reply(e.status, e.code, e.params)
+        return reply(e.status, e.code, e.params, e.body)
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):

@@ -9,11 +9,12 @@ class MotcuaError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, code: str | None = None, **params):
+    def __init__(self, code: str | None = None, body: dict | None = None, **params):
         super().__init__(code or self.code)
         if code:
             self.code = code
         self.params = params
+        self.body = body or {}  # more for the API's JSON reply, e.g. the time to come back
 
 
 class BadRequest(MotcuaError):
@@ -36,6 +37,10 @@ class Conflict(MotcuaError):
     """The action is not allowed in the current state."""
 
     status, code = 409, "conflict"
+
+
+class TooManyRequests(MotcuaError):
+    status, code = 429, "rate_limited"
 
 
 class Busy(MotcuaError):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -37,3 +37,10 @@ def is_open(now: datetime, tz: str, hours: dict, closed_dates: list) -> bool:
         return False
     clock = here.time().strftime("%H:%M")
     return any(start <= clock < end for start, end in hours.get(DAYS[here.weekday()], []))
+
+
+def spans_on(hours: dict, day: date) -> list[tuple[time, time | None]]:
+    """The day's opening spans as clock times; an end of 24:00 is None (midnight after)."""
+    def clock(text: str) -> time | None:
+        return None if text == "24:00" else time.fromisoformat(text)
+    return [(clock(start), clock(end)) for start, end in hours.get(DAYS[day.weekday()], [])]

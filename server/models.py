@@ -83,6 +83,14 @@ class Office(Base):
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
     # The lobby display: a scrolling notice, and how calls are read aloud.
     notice: Mapped[str | None] = mapped_column(String(500))
+    # Online booking (docs/booking.md).
+    booking_horizon_days: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    bookings_per_phone: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    check_in_before_s: Mapped[int] = mapped_column(Integer, default=900, server_default="900")
+    check_in_after_s: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
+    reminder_s: Mapped[int] = mapped_column(Integer, default=3600, server_default="3600")
+    near_places: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     announce_english: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     announce_digits: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
@@ -109,6 +117,11 @@ class Service(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Online booking: average handling time (None: the office default), the share of
+    # capacity kept for walk-in citizens, and whether it can be booked at all.
+    handling_s: Mapped[int | None] = mapped_column(Integer)
+    walk_in_share: Mapped[float] = mapped_column(Float, default=0.5, server_default="0.5")
+    bookable: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Where its citizens wait; None: the office has no seat map.
     area_id: Mapped[int | None] = mapped_column(ForeignKey("waiting_areas.id"))
 
@@ -294,6 +307,7 @@ class Ticket(Base):
         # A seat holds one waiting citizen at most (seat_id is cleared when they leave it).
         Index("uq_tickets_seat", "seat_id", unique=True),
         Index("ix_tickets_called_in", "office_id", "called_in_at"),
+        Index("ix_tickets_booked", "office_id", "status", "booked_for"),
         Index("ix_tickets_counter", "counter_id", "status"),
         Index("ix_tickets_recent", "service_id", "status", "finished_at"),
         Index("ix_tickets_called", "office_id", "called_at"),
@@ -329,6 +343,8 @@ class Ticket(Base):
     seat_id: Mapped[int | None] = mapped_column(ForeignKey("seats.id"))
     # When it was last called in from outside to a freed seat (the lobby lists these).
     called_in_at: Mapped[datetime | None]
+    # A booked citizen's slot start: from then on called before walk-in tickets.
+    booked_for: Mapped[datetime | None]
 
     service: Mapped[Service] = relationship(lazy="joined")
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id], lazy="joined")
@@ -364,3 +380,52 @@ class Rating(Base):
     level: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(500))
     at: Mapped[datetime]
+
+
+class BookingStatus(str, enum.Enum):
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+class Booking(Base):
+    """A slot booked ahead online (lịch hẹn); checked in at the kiosk for a ticket."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("office_id", "code"),
+        Index("ix_bookings_phone", "office_id", "day", "phone"),
+        Index("ix_bookings_due", "status", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    code: Mapped[str] = mapped_column(String(8))  # on the QR code and typed at the kiosk
+    day: Mapped[date] = mapped_column(Date)  # the office's local day of `start`
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    id_number: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(16), default=BookingStatus.BOOKED.value)
+    # The private link's secret: whoever holds it may see, move or cancel the booking.
+    manage_token: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime]
+    checked_in_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    reminded_at: Mapped[datetime | None]
+    near_notified_at: Mapped[datetime | None]
+
+
+class BookingSlot(Base):
+    """How many bookings a service's slot holds: the guard against overbooking (a row
+    updated only while below the slot's capacity)."""
+
+    __tablename__ = "booking_slots"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    taken: Mapped[int] = mapped_column(Integer, default=0)

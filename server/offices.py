@@ -27,6 +27,13 @@ RANGE = re.compile(r"^(\d{1,6})-(\d{1,6})$")
 PREFIX = re.compile(r"^[A-Z]{1,3}$")
 PAPER_WIDTHS = (58, 80)
 SEATS_MAX = 2000      # per waiting area
+# [booking] in the file: (key there, column, default, low, high, scale to the column's unit)
+BOOKING = (("horizon_days", "booking_horizon_days", 6, 0, 60, 1), ("slot_minutes", "slot_minutes", 30, 5, 240, 1),
+           ("per_phone_per_day", "bookings_per_phone", 2, 1, 20, 1),
+           ("check_in_before_minutes", "check_in_before_s", 15, 0, 240, 60),
+           ("check_in_after_minutes", "check_in_after_s", 10, 0, 240, 60),
+           ("reminder_minutes", "reminder_s", 60, 0, 24 * 60, 60), ("near_places", "near_places", 3, 1, 50, 1))
+BOOKING_KEYS = tuple(column for _, column, *_ in BOOKING)
 PLAN_MAX_M = 1000.0   # floor-plan coordinates lie within ±this many metres
 
 
@@ -99,7 +106,8 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
         office = Office(code=spec["code"], event_seq=0)
         s.add(office)
     for key in ("name", "name_en", "timezone", "hours", "closed_dates", "priority_cap",
-                "no_show_window_s", "default_service_s", "notice", "announce_english", "announce_digits"):
+                "no_show_window_s", "default_service_s", "notice", "announce_english", "announce_digits",
+                *BOOKING_KEYS):
         setattr(office, key, spec[key])
     s.flush()
 
@@ -222,6 +230,12 @@ def _check(data: dict, lang: str) -> dict:
         announce = {}
     spec["announce_english"] = announce.get("english", False)
     spec["announce_digits"] = announce.get("digits", False)
+    booking = data.get("booking", {})
+    if not isinstance(booking, dict):
+        c.fail("booking", "not_tables", key="booking")
+        booking = {}
+    for key, column, default, low, high, scale in BOOKING:
+        spec[column] = scale * c.integer(booking, key, "booking", default, low, high)
     spec["closed_dates"] = []
     for i, d in enumerate(data.get("closed_dates", [])):
         try:
@@ -244,6 +258,13 @@ def _check(data: dict, lang: str) -> dict:
             c.fail(f"{where}.code", "bad_code")
         item["name_en"] = c.text(node, "name_en", where, required=False) or item["name"]
         item["paused"] = bool(node.get("paused", False))
+        # Services can be booked online when the office has a [booking] table, unless they say not.
+        item["bookable"] = node.get("bookable", "booking" in data)
+        if not isinstance(item["bookable"], bool):
+            c.fail(f"{where}.bookable", "not_bool")
+        minutes = c.integer(node, "handling_minutes", where, 0, 0, 240)
+        item["handling_s"] = 60 * minutes or None
+        item["walk_in_share"] = c.number(node, "walk_in_share", where, 0.5, 0.0, 1.0)
         item["area"] = node.get("area", area_codes[0] if len(area_codes) == 1 else None)
         if item["area"] is None and area_codes:
             c.fail(f"{where}.area", "required")

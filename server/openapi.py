@@ -245,6 +245,53 @@ def document() -> dict:
             "max_share": {"type": "number"}, "min_distance_m": {"type": "number"},
             "out_of_service": {"type": "array", "maxItems": 100, "items": {"type": "string"}}}}, True),
         "responses": {"200": {"description": "The area", "content": area_ref}, **_ERRORS}}}
+    code_param = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+    booking_token = {"name": "X-Booking-Token", "in": "header", "required": True, "schema": {"type": "string"}}
+    booking_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Booking"}}}
+    paths["/offices/{office}/booking"] = {"get": {
+        "summary": "What can be booked online: bookable services, days, the check-in window (no token)",
+        "parameters": [_OFFICE], "responses": {"200": {"description": "Booking information"}, **_ERRORS}}}
+    paths["/offices/{office}/services/{service}/slots"] = {"get": {
+        "summary": "A day's slots of a service with places left (no token)",
+        "description": "A day that cannot be booked gives slots [] and closed_reason: past, beyond_horizon, "
+                       "holiday or closed. See docs/booking.md for how capacity is worked out.",
+        "parameters": [_OFFICE, {"name": "service", "in": "path", "required": True, "schema": {"type": "string"}},
+                       {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}],
+        "responses": {"200": {"description": "Slots [{start, end, capacity, available}]"}, **_ERRORS}}}
+    paths["/offices/{office}/bookings"] = {
+        "post": {"summary": "Book a slot (no token; rate-limited per client address, 429)",
+                 "description": "409 slot_full when the slot has no place left (never overbooked), 409 "
+                                "phone_limit, 400 invalid_phone. The reply's manage_url is the private link.",
+                 "parameters": [_OFFICE],
+                 "requestBody": _json_body({"type": "object", "additionalProperties": False,
+                                            "required": ["service", "start", "name", "phone"],
+                                            "properties": {"service": {"type": "string"},
+                                                           "start": {"type": "string", "format": "date-time"},
+                                                           "name": {"type": "string"}, "phone": {"type": "string"},
+                                                           "id_number": {"type": "string"}}}, True),
+                 "responses": {"201": {"description": "The booking", "content": booking_ref}, **_ERRORS,
+                               "429": _error("Too many requests from this address")}},
+        "get": {"summary": "A day's bookings for staff (phones masked)", "description": f"Needs an {_STAFF}.",
+                "parameters": [_OFFICE, {"name": "date", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                "responses": {"200": {"description": "{date, bookings: [...]}"}, **_ERRORS}}}
+    paths["/offices/{office}/bookings/{code}"] = {
+        "put": {"summary": "Move a booking to another slot of its service (private link's token)",
+                "parameters": [_OFFICE, code_param, booking_token],
+                "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["start"],
+                                           "properties": {"start": {"type": "string", "format": "date-time"}}}, True),
+                "responses": {"200": {"description": "The booking", "content": booking_ref}, **_ERRORS}},
+        "delete": {"summary": "Cancel a booking (private link's token); its place goes back",
+                   "parameters": [_OFFICE, code_param, booking_token],
+                   "responses": {"200": {"description": "The booking", "content": booking_ref}, **_ERRORS}}}
+    paths["/offices/{office}/bookings/{code}/check-in"] = {"post": {
+        "summary": "Check in at the kiosk (kiosk or admin token): the booking's ticket",
+        "description": "409 too_early (check_in_from in the body), too_late (service in the body: offer a "
+                       "walk-in ticket), booking_cancelled, already_checked_in (ticket_id, number).",
+        "parameters": [_OFFICE, code_param], "requestBody": _EMPTY,
+        "responses": {"201": _ticket_reply("The booked citizen's ticket"), **_ERRORS}}}
+    paths["/public/bookings/{token}"] = {"get": {
+        "summary": "The booking behind a private link (no login)", "parameters": [_PUBLIC_TOKEN],
+        "responses": {"200": {"description": "The booking", "content": booking_ref}, **_ERRORS}}}
     live_schema = {"type": "object", "required": ["counters", "services", "ratings_today"], "properties": {
         "now": {"type": "string", "format": "date-time"},
         "counters": {"type": "array", "items": {"type": "object", "properties": {
@@ -310,6 +357,13 @@ def document() -> dict:
                               "areas": {"type": "array", "items": {"type": "object"}},
                               "called_in": {"type": "array", "items": {"type": "object"}}}},
                 "Area": area_schema,
+                "Booking": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "status": {"enum": ["booked", "checked_in", "cancelled", "no_show"]},
+                    "service": {"type": "string"}, "start": {"type": "string", "format": "date-time"},
+                    "end": {"type": "string", "format": "date-time"}, "name": {"type": "string"},
+                    "phone": {"type": "string"}, "manage_url": {"type": "string"},
+                    "qr_svg_url": {"type": "string"}, "check_in_from": {"type": "string"},
+                    "check_in_until": {"type": "string"}}},
             },
         },
     }

@@ -74,6 +74,7 @@ class TicketState:
     location: str = INSIDE  # while waiting: in the waiting area, or outside it
     seat_id: int | None = None  # the seat it holds while waiting inside an area with seats
     called_in_at: datetime | None = None  # last called in from outside to a freed seat
+    booked_for: datetime | None = None  # a booked citizen's slot start (called first from then on)
 
 
 @dataclass
@@ -155,6 +156,17 @@ _HEAD = (
                  _T.c.service_id.in_(bindparam("service_ids", expanding=True)))))
     .order_by(_T.c.queued_at, _T.c.id).limit(1).with_for_update(skip_locked=True)
 )
+# A booked citizen whose slot has begun goes before walk-in tickets of the same class.
+_BOOKED_HEAD = (
+    _TICKET.where(
+        _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
+        _T.c.booked_for <= bindparam("now"), _T.c.location == bindparam("location"),
+        _T.c.priority == bindparam("priority"),
+        or_(_T.c.assigned_counter_id == bindparam("counter_id"),
+            and_(_T.c.assigned_counter_id.is_(None),
+                 _T.c.service_id.in_(bindparam("service_ids", expanding=True)))))
+    .order_by(_T.c.booked_for, _T.c.id).limit(1).with_for_update(skip_locked=True)
+)
 _CALL = (update(_T).where(_T.c.id == bindparam("ticket_id"))
          .values(status=CALLED, counter_id=bindparam("counter_id"), called_at=bindparam("now"),
                  assigned_counter_id=None, officer_id=bindparam("officer_id"), seat_id=None)
@@ -195,7 +207,7 @@ def _conn(s: Session) -> Connection:
 def issue(s: Session, office_code: str, service_code: str, *, priority: bool = False,
           channel: str = "api", actor: str, now: datetime, office_id: int | None = None,
           check_hours: bool = True, device_id: int | None = None,
-          request_key: str | None = None) -> Outcome:
+          request_key: str | None = None, booked_for: datetime | None = None) -> Outcome:
     """Issue a ticket. From a kiosk (`device_id`) with a printer, also a print job.
 
     A `request_key` makes a retried or doubled tap safe: the same key gives back the
@@ -226,7 +238,8 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
     values = {"office_id": office.id, "service_id": service.id, "day": day, "priority": priority,
               "channel": channel, "status": WAITING, "counter_id": None, "assigned_counter_id": None,
               "issued_at": now, "queued_at": now, "called_at": None, "started_at": None,
-              "finished_at": None, "recalls": 0, "officer_id": None, "called_in_at": None, **place,
+              "finished_at": None, "recalls": 0, "officer_id": None, "called_in_at": None,
+              "booked_for": booked_for, **place,
               "request_key": request_key}
     while True:  # ends: _next_number raises when the range runs out
         values["number"] = service.format_number(_next_number(conn, dialect, service, day))
@@ -290,12 +303,10 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
               "service_ids": [sid for sid in office.counters[counter.id].service_ids
                               if office.services[sid].active]}
     # Those inside first: someone still outside is called only when nobody inside waits.
-    head_priority = conn.execute(_HEAD, {**params, "priority": True}).first()
-    head_normal = conn.execute(_HEAD, {**params, "priority": False}).first()
+    head_priority, head_normal = _heads(conn, params, now, office.has_bookings)
     if head_priority is None and head_normal is None:
         params["location"] = OUTSIDE
-        head_priority = conn.execute(_HEAD, {**params, "priority": True}).first()
-        head_normal = conn.execute(_HEAD, {**params, "priority": False}).first()
+        head_priority, head_normal = _heads(conn, params, now, office.has_bookings)
     streak = counter.priority_streak
     if head_priority is not None and (head_normal is None or streak < office.priority_cap):
         head, streak = head_priority, streak + 1 if head_normal is not None else 0
@@ -316,6 +327,16 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     outcome.events += [_called(ticket, office, recall=False), _queue_changed(office)]
     _left_area(s, office, TicketState(**head._mapping), now, actor, outcome)
     return outcome
+
+
+def _heads(conn: Connection, params: dict, now: datetime, bookings: bool):
+    """The first priority and the first normal ticket; within a class a booked citizen
+    whose slot has begun comes first."""
+    heads = []
+    for priority in (True, False):
+        head = conn.execute(_BOOKED_HEAD, {**params, "priority": priority, "now": now}).first() if bookings else None
+        heads.append(head or conn.execute(_HEAD, {**params, "priority": priority}).first())
+    return heads
 
 
 _BY_NUMBER = _TICKET.where(_T.c.office_id == bindparam("office_id"), _T.c.day == bindparam("day"),

@@ -14,6 +14,10 @@ class Settings:
     redis_url: str | None
     secret_key: str
     public_url: str | None  # base of status-page links printed on tickets
+    # Online booking: requests per client address ("30/minute"; "0" turns the limit off),
+    # and how long after its day a booking (a citizen's name and phone) is kept.
+    booking_rate_limit: str = "30/minute"
+    booking_retention_days: int = 30
     # SMS (server/notify.py): an HTTP gateway when sms_url is set, else the log.
     sms_url: str | None = None  # template with {phone} and {message}
     sms_method: str = "POST"
@@ -35,6 +39,8 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             secret_key=env.get("SECRET_KEY") or _kept_secret(instance_path),
             public_url=(env.get("MOTCUA_PUBLIC_URL") or "").rstrip("/") or None,
+            booking_rate_limit=(env.get("BOOKING_RATE_LIMIT") or "30/minute").strip(),
+            booking_retention_days=int(env.get("BOOKING_RETENTION_DAYS") or 30),
             sms_url=env.get("SMS_GATEWAY_URL") or None,
             sms_method=(env.get("SMS_GATEWAY_METHOD") or "POST").strip().upper(),
             sms_username=env.get("SMS_GATEWAY_USER") or None,

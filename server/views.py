@@ -304,3 +304,29 @@ def counter_state(s: Session, counter_id: int, office_id: int, base_url: str, la
                     if current else None),
         "queues": queues,
     }
+
+
+def booking(b, office: OfficeInfo, base_url: str | None, lang: str = "vi", private: bool = True) -> dict:
+    """A booking as its owner sees it (`private`: full phone, the manage link) or as staff
+    lists see it (phone masked, no link)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from .notify import mask_phone
+    service = office.services[b.service_id]
+    local = ZoneInfo(office.timezone)
+    shown = {
+        "code": b.code, "status": b.status, "service": service.code, "service_name": name_in(service, lang),
+        "office": office.code, "office_name": name_in(office, lang),
+        "start": iso(b.start), "end": iso(b.end),
+        "start_local": b.start.astimezone(local).strftime("%H:%M %d/%m/%Y"),
+        "check_in_from": iso(b.start - timedelta(seconds=office.booking.check_in_before_s)),
+        "check_in_until": iso(b.start + timedelta(seconds=office.booking.check_in_after_s)),
+        "name": b.name, "phone": b.phone if private else mask_phone(b.phone),
+        "ticket": b.ticket_id,
+    }
+    if private and base_url is not None:
+        base = base_url.rstrip("/")
+        shown.update(id_number=b.id_number, manage_url=f"{base}/booking/{b.manage_token}",
+                     qr_svg_url=f"{base}/booking/{b.manage_token}/qr.svg")
+    return shown

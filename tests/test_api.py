@@ -39,6 +39,7 @@ def test_openapi_document_lists_every_route(client, app):
         path = rule.rule.removeprefix("/api/v1")
         path = path.replace("<code>", "{office}").replace("<id:ticket_id>", "{id}").replace("<id:counter_id>", "{id}")
         path = path.replace("<public_token>", "{token}").replace("<area>", "{area}")
+        path = path.replace("<service>", "{service}").replace("<booking_code>", "{code}").replace("<token>", "{token}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if "<any(" in path:
                 for action in rule._converters["action"].items:
