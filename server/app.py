@@ -113,10 +113,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     state = Motcua(app, settings, test_config.get("CLOCK") or Clock())
     app.extensions["motcua"] = state
 
-    from . import api, errorpages, portal
+    from . import api, bookingpages, errorpages, portal
     errorpages.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(portal.bp)
+    app.register_blueprint(bookingpages.bp)
 
     import counter
     import display
