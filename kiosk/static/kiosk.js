@@ -1,8 +1,13 @@
 /* Máy lấy số: the kiosk page's behaviour. No framework, nothing from the internet.
  *
- * Screens: start (services + priority choice), ticket, message. One tap issues one
- * ticket: every button is disabled while a request is in flight, taps within
- * TAP_GUARD_MS of the last are ignored, and each tap carries its own Idempotency-Key.
+ * Screens: start (services + priority choice), check-in (booking code keyboard), ticket,
+ * message. One tap issues one ticket: every button is disabled while a request is in
+ * flight, taps within TAP_GUARD_MS of the last are ignored, and each tap carries its own
+ * Idempotency-Key.
+ *
+ * Booked citizens check in with their code (docs/booking.md): typed on the on-screen
+ * keyboard, or scanned from its QR code by a USB barcode scanner, which "types" the code
+ * and Enter as a burst of fast keystrokes. Such a burst is taken on any screen.
  */
 (function () {
   "use strict";
@@ -18,6 +23,11 @@
   var REFRESH_MS = 30000;
   var FETCH_TIMEOUT_MS = 10000;
   var DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+  var CODE_KEYS = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";  // a booking code's alphabet: no 0/1/I/O
+  var CODE_LENGTH = 6;
+  var SCAN_GAP_MS = 100;    // a scanner types faster than this between keys; people do not
+  var SCAN_MIN = 4;         // shorter bursts are stray key presses
+  var CHECKIN_MESSAGE_MS = 15000;  // "come back at 09:45" takes a while to read
 
   var state = {
     lang: "vi",
@@ -32,6 +42,9 @@
     lastTouch: Date.now(),
     screen: "start",
     ticket: null,
+    code: "",              // the booking code typed on the check-in screen
+    walkIn: null,          // the service a too-late booking may take a walk-in number for
+    bookingOpen: false,    // the office takes bookings: show the check-in card
     backAt: 0,
     backTotal: 0,
     online: true,
@@ -91,7 +104,12 @@
     renderServices();
     renderClosed();
     renderClock();
+    renderHint();
     if (state.screen === "ticket" && state.ticket) renderTicket();
+  }
+
+  function renderHint() {
+    $("hint").textContent = state.screen === "checkin" ? t("checkin.hint") : t("hint");
   }
 
   // ------------------------------------------------------------------ clock
@@ -199,6 +217,8 @@
     document.body.classList.toggle("is-closed", closed);
     $("closed").hidden = !closed;
     $("services").hidden = closed;
+    $("checkin-open").hidden = closed || !state.bookingOpen;
+    document.body.classList.toggle("booking-on", !closed && state.bookingOpen);
     if (!closed) return;
     var spans = ((o.hours || {})[localParts(new Date()).dayKey] || []).map(function (s) {
       return Array.isArray(s) ? s[0] + "–" + s[1] : String(s);
@@ -207,7 +227,10 @@
   }
 
   function setDisabled(disabled) {
-    document.querySelectorAll(".svc, #priority").forEach(function (b) { b.disabled = disabled; });
+    document.querySelectorAll(".svc, #priority, #checkin-open, #message-walkin").forEach(function (b) {
+      b.disabled = disabled;
+    });
+    renderCode();
   }
 
   // ------------------------------------------------------------------ screens
@@ -218,6 +241,8 @@
     $("screen-start").hidden = screen !== "start";
     $("screen-ticket").hidden = screen !== "ticket";
     $("screen-message").hidden = screen !== "message";
+    $("screen-checkin").hidden = screen !== "checkin";
+    renderHint();
   }
 
   var backTimer = null;
@@ -242,6 +267,9 @@
     clearInterval(backTimer);
     state.ticket = null;
     state.priority = false;
+    state.code = "";
+    state.walkIn = null;
+    $("message-walkin").hidden = true;
     // A finger still on the screen must not land on a service the moment it appears.
     state.lastTap = Math.max(state.lastTap, Date.now() - TAP_GUARD_MS + 500);
     show("start");
@@ -257,43 +285,215 @@
     if (relang) loadOffice();
   }
 
-  function showMessage(text, title) {
+  function showMessage(text, title, opts) {
+    opts = opts || {};
     state.ticket = null;
+    state.walkIn = opts.walkIn || null;
     $("message-title").textContent = title || t("error.title");
     $("message-text").textContent = text;
+    $("message-more").textContent = opts.more || "";
+    $("message-more").hidden = !opts.more;
+    $("message-walkin").hidden = !state.walkIn;
     show("message");
-    backAfter(MESSAGE_MS);
+    backAfter(opts.ms || MESSAGE_MS);
+  }
+
+  function startBusy(words) {
+    state.busy = true;
+    setDisabled(true);
+    $("busy-text").textContent = t(words || "busy");
+    $("busy").hidden = false;
+  }
+
+  function endBusy() {
+    state.busy = false;
+    state.lastTap = Date.now();
+    $("busy").hidden = true;
+    setDisabled(false);
+  }
+
+  function failed(r) {
+    if (r.status === 401 || r.status === 403) {
+      state.authorised = r.status !== 401;
+      showMessage((r.data && r.data.message) || t("error.token"));
+    } else {
+      showMessage((r.data && r.data.message) || t("error.other"));
+    }
   }
 
   // ------------------------------------------------------------------ issuing
 
-  function issue(code) {
+  // `from` is the screen the tap must come from: the start screen, or the message that
+  // offers a walk-in number to a booking too late to check in.
+  function issue(code, from) {
     var now = Date.now();
-    if (state.busy || state.screen !== "start" || now - state.lastTap < TAP_GUARD_MS) return;
+    if (state.busy || state.screen !== (from || "start") || now - state.lastTap < TAP_GUARD_MS) return;
     state.lastTap = now;
-    state.busy = true;
-    setDisabled(true);
-    $("busy").hidden = false;
-    var priority = state.priority;
+    startBusy();
+    var priority = from ? false : state.priority;
     api("POST", "/offices/" + encodeURIComponent(cfg.office) + "/tickets",
         { service: code, priority: priority }, { "Idempotency-Key": uuid() })
       .then(function (r) {
-        if (r.status === 201 && r.data && r.data.number) {
-          showTicket(r.data);
-        } else if (r.status === 401 || r.status === 403) {
-          state.authorised = r.status !== 401;
-          showMessage((r.data && r.data.message) || t("error.token"));
+        if (r.status === 201 && r.data && r.data.number) showTicket(r.data);
+        else failed(r);
+      })
+      .catch(function () { showMessage(t("error.network")); })
+      .finally(endBusy);
+  }
+
+  // ------------------------------------------------------------------ check-in
+
+  function normaliseCode(raw) {
+    return String(raw || "").toUpperCase().replace(/[\s\-\u2010-\u2015]+/g, "");
+  }
+
+  function buildKeys() {
+    var box = $("checkin-keys");
+    CODE_KEYS.split("").forEach(function (ch) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "key" + (/[0-9]/.test(ch) ? " is-digit" : "");
+      b.dataset.key = ch;
+      b.textContent = ch;
+      b.addEventListener("click", function () { typeChar(ch); });
+      box.appendChild(b);
+    });
+  }
+
+  function typeChar(ch) {
+    if (state.screen !== "checkin" || state.busy) return;
+    ch = normaliseCode(ch);
+    if (ch.length !== 1 || CODE_KEYS.indexOf(ch) < 0 || state.code.length >= CODE_LENGTH) return;
+    state.code += ch;
+    renderCode();
+  }
+
+  function renderCode() {
+    var cells = document.querySelectorAll("#checkin-code .code-cell");
+    cells.forEach(function (c, i) {
+      c.textContent = state.code.charAt(i);
+      c.classList.toggle("is-next", i === state.code.length);
+    });
+    $("checkin-submit").disabled = state.busy || state.code.length !== CODE_LENGTH;
+    $("checkin-delete").disabled = state.busy || !state.code.length;
+  }
+
+  function openCheckin() {
+    if (state.busy || state.screen !== "start") return;
+    clearInterval(backTimer);
+    state.code = "";
+    show("checkin");
+    renderCode();
+  }
+
+  function localTime(iso) {
+    if (!iso) return "";
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return "";
+    var p = localParts(d);
+    return p.hour + ":" + p.minute;
+  }
+
+  // The slot a checked-in ticket was booked for, whichever name the reply gives it.
+  function bookingStart(tk, extra) {
+    var b = tk.booking && typeof tk.booking === "object" ? tk.booking : {};
+    return tk.booked_for || tk.booking_start || b.start || (extra && extra.start) || null;
+  }
+
+  function serviceCodeOf(sv) {
+    return sv && typeof sv === "object" ? sv.code : sv;
+  }
+
+  function serviceNameOf(code) {
+    var services = (state.office && state.office.services) || [];
+    for (var i = 0; i < services.length; i++) if (services[i].code === code) return services[i].name;
+    return code;
+  }
+
+  // `source`: "keys" for the on-screen keyboard, "scan" for a scanner's burst.
+  function checkIn(raw, source) {
+    var code = normaliseCode(raw);
+    var now = Date.now();
+    if (!code || state.busy) return;
+    if (source === "keys" && now - state.lastTap < TAP_GUARD_MS) return;
+    state.lastTap = now;
+    clearInterval(backTimer);
+    state.code = code.slice(0, CODE_LENGTH);
+    startBusy("checkin.busy");
+    api("POST", "/offices/" + encodeURIComponent(cfg.office) + "/bookings/" + encodeURIComponent(code) + "/check-in",
+        {}, { "Idempotency-Key": uuid() })
+      .then(function (r) {
+        var d = r.data || {};
+        if (r.status === 201 && d.number) {
+          showTicket(d, { code: d.booking && typeof d.booking === "string" ? d.booking : code });
+        } else if (r.status === 409 && d.error === "already_checked_in") {
+          return showCheckedIn(d, code);
+        } else if (r.status === 409 && d.error === "too_early") {
+          showMessage(d.message || t("checkin.early", { time: localTime(d.check_in_from) }),
+                      t("checkin.early_title"), { ms: CHECKIN_MESSAGE_MS });
+        } else if (r.status === 409 && d.error === "too_late") {
+          var service = serviceCodeOf(d.service);
+          showMessage(d.message || t("checkin.late"), t("checkin.late_title"),
+                      { ms: CHECKIN_MESSAGE_MS, walkIn: service, more: service && !d.message ? t("checkin.late_offer") : "" });
+        } else if (r.status === 409 && d.error === "booking_cancelled") {
+          var again = serviceCodeOf(d.service);
+          showMessage(d.message || t("checkin.cancelled", { code: code }), t("checkin.cancelled_title"),
+                      { ms: CHECKIN_MESSAGE_MS, walkIn: again });
+        } else if (r.status === 404 || r.status === 400) {
+          showMessage(t("checkin.not_found", { code: code }), t("checkin.not_found_title"),
+                      { ms: CHECKIN_MESSAGE_MS });
         } else {
-          showMessage((r.data && r.data.message) || t("error.other"));
+          failed(r);
         }
       })
       .catch(function () { showMessage(t("error.network")); })
-      .finally(function () {
-        state.busy = false;
-        state.lastTap = Date.now();
-        $("busy").hidden = true;
-        setDisabled(false);
-      });
+      .finally(endBusy);
+  }
+
+  // Scanned or typed again: the ticket it already gave, from the reply or read by its id.
+  function showCheckedIn(d, code) {
+    var booking = { code: code, already: true, start: d.booked_for || d.start };
+    if (d.ticket && typeof d.ticket === "object" && d.ticket.number) {
+      showTicket(d.ticket, booking);
+      return null;
+    }
+    var id = d.ticket_id || (typeof d.ticket === "number" ? d.ticket : null);
+    if (!id) {
+      showMessage(d.message || t("checkin.already"), t("checkin.booking_code", { code: code }));
+      return null;
+    }
+    return api("GET", "/tickets/" + encodeURIComponent(id)).then(function (r) {
+      if (r.status === 200 && r.data && r.data.number) showTicket(r.data, booking);
+      else showMessage(d.message || t("checkin.already"), t("checkin.booking_code", { code: code }));
+    });
+  }
+
+  // A USB barcode scanner is a keyboard: the code arrives as keystrokes a few ms apart,
+  // then Enter. Keys typed by a person (slowly) go to the code field on the check-in screen.
+  var scan = { buf: "", last: 0 };
+
+  function onKey(e) {
+    if (e.ctrlKey || e.altKey || e.metaKey || e.isComposing) return;
+    var now = performance.now();
+    if (e.key === "Enter") {
+      e.preventDefault();  // never "click" the button that happens to have focus
+      var burst = now - scan.last <= SCAN_GAP_MS && scan.buf.length >= SCAN_MIN ? normaliseCode(scan.buf) : "";
+      scan.buf = "";
+      if (burst.length >= SCAN_MIN && burst.length <= 64) checkIn(burst, "scan");
+      else if (state.screen === "checkin" && state.code.length === CODE_LENGTH) checkIn(state.code, "keys");
+      return;
+    }
+    if (e.key === "Backspace" && state.screen === "checkin") {
+      e.preventDefault();
+      if (!state.busy) { state.code = state.code.slice(0, -1); renderCode(); }
+      return;
+    }
+    if (!e.key || e.key.length !== 1) return;  // Shift, Tab, arrows…
+    e.preventDefault();
+    if (now - scan.last > SCAN_GAP_MS) scan.buf = "";
+    scan.buf += e.key;
+    scan.last = now;
+    if (state.screen === "checkin") typeChar(e.key);
   }
 
   function publicToken(url) {
@@ -301,10 +501,12 @@
     return parts.length ? parts[parts.length - 1] : "";
   }
 
-  function showTicket(ticket) {
+  // `booking`: {code, already, start} for a ticket from a booking's check-in.
+  function showTicket(ticket, booking) {
     var early = printResults[ticket.id];
     if (early && ticket.print) ticket.print = { status: early.status, message: early.message || null, job: early.job };
     state.ticket = ticket;
+    state.ticketBooking = booking || null;
     var qr = $("ticket-qr");
     var token = publicToken(ticket.status_url);
     $("qr-missing").hidden = true;
@@ -330,6 +532,7 @@
     $("ticket-number").textContent = tk.number;
     $("ticket-service").textContent = serviceName(tk);
     $("ticket-priority").hidden = !tk.priority;
+    renderBooking();
     var ahead = typeof tk.position === "number" ? tk.position : null;
     $("ticket-ahead").textContent = ahead === null ? "" :
       ahead === 0 ? t("ticket.next") : ahead === 1 ? t("ticket.ahead_one") : t("ticket.ahead", { n: ahead });
@@ -338,6 +541,17 @@
     if (typeof wait === "number") $("ticket-wait").textContent = t("ticket.wait", { m: Math.max(1, Math.round(wait / 60)) });
     renderPlace();
     renderPrint();
+  }
+
+  function renderBooking() {
+    var tk = state.ticket;
+    var b = state.ticketBooking;
+    var line = $("ticket-booking");
+    line.hidden = !b;
+    $("ticket-booking-note").hidden = !(b && b.already);
+    if (!b) return;
+    var time = localTime(bookingStart(tk, b));
+    line.textContent = time ? t("checkin.booking", { code: b.code, time: time }) : t("checkin.booking_code", { code: b.code });
   }
 
   // Where to wait: the seat, or outside. Offices without areas (no seat, inside) show neither.
@@ -401,6 +615,20 @@
   }
 
   // ------------------------------------------------------------------ data
+
+  // The check-in card shows only where the office takes bookings.
+  function loadBooking() {
+    return api("GET", "/offices/" + encodeURIComponent(cfg.office) + "/booking")
+      .then(function (r) {
+        var services = (r.status === 200 && r.data && r.data.services) || [];
+        var open = services.some(function (sv) { return sv.bookable !== false; });
+        if (open !== state.bookingOpen) {
+          state.bookingOpen = open;
+          renderClosed();
+        }
+      })
+      .catch(function () {});
+  }
 
   function setOnline(online) {
     state.online = online;
@@ -508,6 +736,20 @@
     }).catch(function () {}).finally(function () { $("ticket-reprint").disabled = false; });
   });
   $("message-done").addEventListener("click", toStart);
+  $("message-walkin").addEventListener("click", function () {
+    if (state.walkIn) issue(state.walkIn, "message");
+  });
+  $("checkin-open").addEventListener("click", openCheckin);
+  $("checkin-back").addEventListener("click", function () { if (!state.busy) toStart(); });
+  $("checkin-delete").addEventListener("click", function () {
+    if (state.busy) return;
+    state.code = state.code.slice(0, -1);
+    renderCode();
+  });
+  $("checkin-submit").addEventListener("click", function () {
+    if (state.code.length === CODE_LENGTH) checkIn(state.code, "keys");
+  });
+  document.addEventListener("keydown", onKey);
   $("ticket-qr").addEventListener("error", function () {
     this.hidden = true;
     $("qr-missing").hidden = false;
@@ -531,8 +773,11 @@
     if (idle && !state.busy && (state.lang !== "vi" || state.priority || state.screen !== "start")) reset();
   }, 1000);
   setInterval(loadOffice, REFRESH_MS);
+  setInterval(loadBooking, REFRESH_MS);
 
+  buildKeys();
   applyWords();
   loadOffice();
+  loadBooking();
   connect();
 })();
