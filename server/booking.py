@@ -305,7 +305,7 @@ def check_in(s: Session, office_code: str, code: str, *, now: datetime, actor: s
     closes = booking.start + timedelta(seconds=rules.check_in_after_s)
     local = ZoneInfo(office.timezone)
     if booking.status == CANCELLED:
-        raise Conflict("booking_cancelled", booking=booking.code)
+        raise Conflict("booking_cancelled", booking=booking.code, body={"service": service.code})
     if booking.status == CHECKED_IN:
         ticket = queue.get_ticket(s, booking.ticket_id)
         raise Conflict("already_checked_in", booking=booking.code, number=ticket.number,

@@ -339,6 +339,7 @@ def document() -> dict:
                         "estimated_wait_s": {"type": ["integer", "null"]},
                         "issued_at": {"type": "string", "format": "date-time"},
                         "called_at": nullable_str, "finished_at": nullable_str,
+                        "booked_for": nullable_str,
                         "area": nullable_str, "location": {"enum": ["inside", "outside"]},
                         "seat": nullable_str,
                         "status_url": {"type": "string"}}},

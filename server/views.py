@@ -49,6 +49,7 @@ def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi") ->
         "issued_at": iso(t.issued_at),
         "called_at": iso(t.called_at),
         "finished_at": iso(t.finished_at),
+        "booked_for": iso(t.booked_for),  # a booked citizen's slot start
         "status_url": status_url(base_url, t.public_token),
     }
 

@@ -23,7 +23,7 @@
   var REFRESH_MS = 30000;
   var FETCH_TIMEOUT_MS = 10000;
   var DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-  var CODE_KEYS = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";  // a booking code's alphabet: no 0/1/I/O
+  var CODE_KEYS = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";  // server/booking.py CODE_ALPHABET: no 0/1/I/L/O
   var CODE_LENGTH = 6;
   var SCAN_GAP_MS = 100;    // a scanner types faster than this between keys; people do not
   var SCAN_MIN = 4;         // shorter bursts are stray key presses
