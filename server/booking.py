@@ -392,11 +392,12 @@ def tell_the_near(st, outcome) -> None:
     if ticket is None or ticket.status != queue.CALLED:
         return
     now = st.clock.now()
+    with st.db.read() as s:  # the cached office: most offices take no bookings, and then no write
+        if not queue.office_info(s, ticket.office_id).has_bookings:
+            return
     try:
         with st.db.write() as s:
             office = queue.office_info(s, ticket.office_id)
-            if not office.has_bookings:
-                return
             messages = []
             for b in near_bookings(s, office, ticket.service_id, now):
                 b.near_notified_at = now
