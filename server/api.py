@@ -13,6 +13,7 @@ from .auth import Principal
 from .errors import BadRequest, Forbidden, NotFound, Unauthorized
 from .i18n import request_language
 from .models import Office, Role, TicketEvent
+from .offices import CODE as OFFICE_CODE
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -23,7 +24,6 @@ NOT_DISPLAY = tuple(r.value for r in Role if r is not Role.DISPLAY)
 STAFF = (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)
 ISSUERS = (Role.KIOSK.value, Role.ADMIN.value)
 CHANNEL_OF = {Role.KIOSK.value: "kiosk", Role.ADMIN.value: "api"}
-OFFICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 TOKEN = re.compile(r"^Bearer ([A-Za-z0-9_\-]{16,200})$")
 REQUEST_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
 # The counter's citizen rating tablet holds a display token of the office; staff may rate for it.
@@ -118,10 +118,15 @@ def _check(key: str, kind, value) -> None:
         raise BadRequest("invalid_field", field=key, reason=f"text, <= {kind.max_len}")
 
 
-def own_office(code: str) -> Principal:
+def office_code(code: str) -> str:
+    """An office code from the URL; one that cannot exist is simply not found."""
     if not OFFICE_CODE.match(code):
         raise NotFound("office_not_found", office=code[:40])
-    if g.principal.office_code != code:
+    return code
+
+
+def own_office(code: str) -> Principal:
+    if g.principal.office_code != office_code(code):
         raise Forbidden("other_office")
     return g.principal
 
@@ -442,19 +447,13 @@ def _when(value, field: str):
     return at.astimezone(timezone.utc)
 
 
-def _office_code(code: str) -> str:
-    if not OFFICE_CODE.match(code):
-        raise NotFound("office_not_found", office=code[:40])
-    return code
-
-
 @bp.get("/offices/<code>/booking")
 def booking_info(code):
     """What can be booked: the office, its bookable services and days. No token."""
     from . import booking
     now, lang = state().clock.now(), request_language()
     with state().db.read() as s:
-        office = queue.office_info(s, _office_code(code))
+        office = queue.office_info(s, office_code(code))
         return jsonify({
             "office": {"code": office.code, "name": views.name_in(office, lang)},
             "services": [{"code": sv.code, "name": views.name_in(sv, lang)}
@@ -478,7 +477,7 @@ def booking_slots(code, service):
         raise BadRequest("invalid_field", field="date", reason="YYYY-MM-DD") from None
     now = state().clock.now()
     with state().db.read() as s:
-        office = queue.office_info(s, _office_code(code))
+        office = queue.office_info(s, office_code(code))
         sv = booking.service_for_booking(office, service[:32])
         closed = booking.day_closed(office, day, hours.service_day(now, office.timezone))
         shown = [] if closed else booking.slots(s, office, sv, day, now)
@@ -504,7 +503,7 @@ def create_booking(code):
     for field in ("service", "start", "name", "phone"):
         if field not in data:
             raise BadRequest("missing_field", field=field)
-    shown = state().perform(booking.create, _office_code(code), data["service"], _when(data["start"], "start"),
+    shown = state().perform(booking.create, office_code(code), data["service"], _when(data["start"], "start"),
                             data["name"], data["phone"], data.get("id_number"), render=_booking_reply)
     return jsonify(shown), 201
 
@@ -517,7 +516,7 @@ def move_booking(code, booking_code):
     data = body(start=Text(40))
     if "start" not in data:
         raise BadRequest("missing_field", field="start")
-    return jsonify(state().perform(booking.move, _office_code(code), booking_code, request.headers.get(BOOKING_TOKEN),
+    return jsonify(state().perform(booking.move, office_code(code), booking_code, request.headers.get(BOOKING_TOKEN),
                                    _when(data["start"], "start"), render=_booking_reply))
 
 
@@ -526,7 +525,7 @@ def cancel_booking(code, booking_code):
     """Cancel a booking (header X-Booking-Token); its place goes back to the slot."""
     from . import booking
     state().booking_limit.check(request.remote_addr or "-")
-    return jsonify(state().perform(booking.cancel, _office_code(code), booking_code,
+    return jsonify(state().perform(booking.cancel, office_code(code), booking_code,
                                    request.headers.get(BOOKING_TOKEN), render=_booking_reply))
 
 

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, delete, func, select, text, update
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from . import hours, queue
 from .directory import OfficeInfo, ServiceInfo
-from .errors import BadRequest, Conflict, NotFound
+from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import Booking, BookingSlot, BookingStatus, Ticket
 
 log = logging.getLogger("motcua.booking")
@@ -42,6 +43,14 @@ NAME_MAX = 120
 ID_NUMBER = re.compile(r"^[0-9A-Za-z]{6,20}$")
 
 
+class Notice(NamedTuple):
+    """A message about a booking, sent after commit; `key` keeps it from going out twice."""
+
+    booking_id: int
+    kind: str  # confirmation | reminder
+    key: str
+
+
 @dataclass
 class BookingOutcome:
     """What a booking use case did; `events` for `Motcua.perform` (booking itself has none
@@ -51,7 +60,7 @@ class BookingOutcome:
     events: list = field(default_factory=list)
     ticket: queue.TicketState | None = None
     print_job: int | None = None
-    notices: list[tuple[str, str, str]] = field(default_factory=list)  # (phone, kind, key) to send
+    notices: list[Notice] = field(default_factory=list)  # messages to send once committed
 
 
 @dataclass(frozen=True)
@@ -223,7 +232,7 @@ def create(s: Session, office_code: str, service_code: str, start: datetime, nam
                       created_at=now)
     s.add(booking)
     s.flush()
-    return BookingOutcome(booking, notices=[(phone, "confirmation", f"confirmation:{booking.id}")])
+    return BookingOutcome(booking, notices=[Notice(booking.id, "confirmation", f"confirmation:{booking.id}")])
 
 
 def _new_code(s: Session, office_id: int) -> str:
@@ -287,7 +296,7 @@ def move(s: Session, office_code: str, code: str, token: str | None, start: date
     s.execute(_RELEASE, {"b_service": booking.service_id, "b_start": booking.start})
     booking.start, booking.end, booking.day = start, start + timedelta(minutes=office.booking.slot_minutes), day
     booking.reminded_at = None
-    return BookingOutcome(booking, notices=[(booking.phone, "confirmation", f"moved:{booking.id}:{start.isoformat()}")])
+    return BookingOutcome(booking, notices=[Notice(booking.id, "confirmation", f"moved:{booking.id}:{start.isoformat()}")])
 
 
 def check_in(s: Session, office_code: str, code: str, *, now: datetime, actor: str, office_id: int | None = None,
@@ -296,7 +305,6 @@ def check_in(s: Session, office_code: str, code: str, *, now: datetime, actor: s
     walk-in tickets of the service once the slot has begun."""
     office = queue.office_info(s, office_code)
     if office_id is not None and office.id != office_id:
-        from .errors import Forbidden
         raise Forbidden("other_office")
     booking = _locked(s, office.id, code)
     service = office.services[booking.service_id]
@@ -335,7 +343,7 @@ def sweep(s: Session, now: datetime, retention_days: int) -> BookingOutcome:
             booking.status = NO_SHOW
         elif booking.reminded_at is None and now >= booking.start - timedelta(seconds=office.booking.reminder_s):
             booking.reminded_at = now
-            outcome.notices.append((booking.phone, "reminder", f"reminder:{booking.id}:{booking.start.isoformat()}"))
+            outcome.notices.append(Notice(booking.id, "reminder", f"reminder:{booking.id}:{booking.start.isoformat()}"))
     old = select(Booking.id).where(Booking.end < now - timedelta(days=retention_days))
     s.execute(delete(Booking).where(Booking.id.in_(old.scalar_subquery())))
     return outcome
@@ -356,22 +364,17 @@ def near_bookings(s: Session, office: OfficeInfo, service_id: int, now: datetime
                           .with_for_update()))
 
 
-def mask_phone(phone: str) -> str:
-    return phone[:4] + "***" + phone[-3:] if len(phone) >= 8 else "***"
-
-
 # ---------------------------------------------------------------- after commit: messages
 
-def send_notices(st, notices: list[tuple[str, str, str]]) -> None:
+def send_notices(st, notices: list[Notice]) -> None:
     """Compose and hand the messages of committed use cases to the notifier (which
-    never blocks and never raises). `notices` holds (phone, kind, key) with the booking's
-    id inside the key."""
+    never blocks and never raises)."""
     from . import notify
     if not notices:
         return
     with st.db.read() as s:
-        for phone, kind, key in notices:
-            found = s.get(Booking, int(key.split(":")[1]))
+        for booking_id, kind, key in notices:
+            found = s.get(Booking, booking_id)
             if found is None:
                 continue
             office = queue.office_info(s, found.office_id)
@@ -381,7 +384,7 @@ def send_notices(st, notices: list[tuple[str, str, str]]) -> None:
                                                     when, f"{st.base_url().rstrip('/')}/booking/{found.manage_token}")
             else:
                 text_ = notify.booking_reminder(office.name, found.code, when)
-            st.notifier.send(phone, text_, kind, key)
+            st.notifier.send(found.phone, text_, kind, key)
 
 
 def tell_the_near(st, outcome) -> None:
@@ -391,13 +394,15 @@ def tell_the_near(st, outcome) -> None:
     ticket = getattr(outcome, "ticket", None)
     if ticket is None or ticket.status != queue.CALLED:
         return
+    cached = st.db.directory.cached(ticket.office_id)
+    if cached is not None and not cached.has_bookings:
+        return  # most offices take no bookings: no transaction after their calls
     now = st.clock.now()
-    with st.db.read() as s:  # the cached office: most offices take no bookings, and then no write
-        if not queue.office_info(s, ticket.office_id).has_bookings:
-            return
     try:
         with st.db.write() as s:
             office = queue.office_info(s, ticket.office_id)
+            if not office.has_bookings:
+                return
             messages = []
             for b in near_bookings(s, office, ticket.service_id, now):
                 b.near_notified_at = now

@@ -20,11 +20,11 @@ from . import views
 from .errors import NotFound
 from .i18n import request_language, t
 from .models import Office
+from .offices import CODE as OFFICE_CODE
 from .portal import qr_svg
 
 bp = Blueprint("bookingpages", __name__)
 BOOKING_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,64}$")
-OFFICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 # Every sentence booking.js shows, under [booking_page] in messages.toml.
 WORDS = (

@@ -11,8 +11,8 @@ from flask import current_app, render_template
 
 from .auth import Principal
 from .i18n import LANGUAGES, catalogue
+from .offices import CODE as OFFICE_CODE
 
-OFFICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_\-]{16,200}$")
 
 

@@ -165,6 +165,11 @@ class Directory:
                 self._offices[info.id] = self._offices[info.code] = (now + TTL, info)
         return info
 
+    def cached(self, key: int | str) -> OfficeInfo | None:
+        """The office as last read, however old, or None: for hints that must cost nothing."""
+        hit = self._offices.get(key)
+        return hit[1] if hit else None
+
     def average_service_s(self, s: Session, office: OfficeInfo, service_id: int) -> float:
         """Mean of the last completed service times of a service (or the office default)."""
         hit = self._service_times.get(service_id)

@@ -22,6 +22,7 @@ from .directory import directory
 from .i18n import t
 from .models import Counter, Device, Office, Role, Seat, Service, Ticket, User, WaitingArea
 
+# An office, service or area code: in addresses (/kiosk/<office>) and the API. The one rule.
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 RANGE = re.compile(r"^(\d{1,6})-(\d{1,6})$")
 PREFIX = re.compile(r"^[A-Z]{1,3}$")

@@ -690,10 +690,9 @@ def settle_area(s: Session, office_id: int, area_id: int, *, now: datetime, acto
                       _T.c.service_id.in_(services or [-1]), _T.c.location == INSIDE)
         .order_by(_T.c.priority.desc(), _T.c.queued_at, _T.c.id).with_for_update())]
     seated = {t.seat_id: t for t in waiting if t.seat_id is not None}
-    points = [seating.Point(seat.id, seat.x, seat.y) for seat in seats]
-    held = [p for p in points if p.key in seated]
-    held.sort(key=lambda p: [t.id for t in waiting].index(seated[p.key].id))
-    preference = held + seating.nearest_first([p for p in points if p.key not in seated],
+    points = {seat.id: seating.Point(seat.id, seat.x, seat.y) for seat in seats}
+    held = [points[t.seat_id] for t in waiting if t.seat_id in points]  # in queue order
+    preference = held + seating.nearest_first([p for key, p in points.items() if key not in seated],
                                               office.area_desks(area_id))
     usable = seating.usable_seats(preference, rules.min_distance_m, rules.max_share)
     conn.execute(update(_S).where(_S.c.area_id == area_id).values(

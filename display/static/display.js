@@ -69,20 +69,7 @@
   // ------------------------------------------------------------------ clock
 
   function localParts(date) {
-    var parts = {};
-    try {
-      new Intl.DateTimeFormat("en-GB", {
-        timeZone: cfg.timezone || "Asia/Ho_Chi_Minh", hour12: false, weekday: "short",
-        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"
-      }).formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
-    } catch (e) {
-      parts = { hour: String(date.getHours()).padStart(2, "0"), minute: String(date.getMinutes()).padStart(2, "0"),
-                day: String(date.getDate()).padStart(2, "0"), month: String(date.getMonth() + 1).padStart(2, "0"),
-                year: String(date.getFullYear()), weekday: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][date.getDay()] };
-    }
-    parts.hour = parts.hour === "24" ? "00" : parts.hour;
-    parts.dayKey = (parts.weekday || "").slice(0, 3).toLowerCase();
-    return parts;
+    return MotcuaClock.parts(date, cfg.timezone);
   }
 
   function renderClock() {
