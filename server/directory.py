@@ -156,13 +156,18 @@ class Directory:
     def office(self, s: Session, key: int | str) -> OfficeInfo | None:
         """The office by id or by code."""
         hit = self._offices.get(key)
-        now = time.monotonic()
-        if hit and hit[0] > now:
+        if hit and hit[0] > time.monotonic():
             return hit[1]
+        return self.reload(s, key)
+
+    def reload(self, s: Session, key: int | str) -> OfficeInfo | None:
+        """The office as this session reads it now, kept for the others. The engine uses it
+        when a row it has locked says the cache is stale: forgetting and asking again could
+        return a stale copy another thread put back in between."""
         info = _load(s, key)
         if info is not None:
             with self._lock:
-                self._offices[info.id] = self._offices[info.code] = (now + TTL, info)
+                self._offices[info.id] = self._offices[info.code] = (time.monotonic() + TTL, info)
         return info
 
     def cached(self, key: int | str) -> OfficeInfo | None:

@@ -287,8 +287,7 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     if office.counters[counter.id].services_rev != counter.services_rev:
         # A supervisor changed its services (perhaps in another process): this call already
         # takes from the new ones. Under the counter lock nobody changes them meanwhile.
-        directory(s).forget(office.id)
-        office = office_info(s, counter.office_id, counter_id=counter.id)
+        office = directory(s).reload(s, office.id)
     if counter.status != CounterStatus.OPEN.value:
         raise Conflict("counter_closed", counter=counter.label)
     office = _lock_counter_areas(s, office, counter.id)
@@ -359,8 +358,7 @@ def call_number(s: Session, counter_id: int, number: str, *, actor: str, now: da
     counter = _lock_counter(conn, counter_id, office_id)
     office = office_info(s, counter.office_id, counter_id=counter.id)
     if office.counters[counter.id].services_rev != counter.services_rev:  # as in call_next
-        directory(s).forget(office.id)
-        office = office_info(s, counter.office_id, counter_id=counter.id)
+        office = directory(s).reload(s, office.id)
     if counter.status != CounterStatus.OPEN.value:
         raise Conflict("counter_closed", counter=counter.label)
     office = _lock_counter_areas(s, office, counter.id)  # before any ticket: the lock order
@@ -550,8 +548,7 @@ def _lock_area(s: Session, office: OfficeInfo, area_id: int) -> tuple[OfficeInfo
     row = _conn(s).execute(_LOCK_AREA, {"id": area_id}).first()
     area = office.areas.get(area_id)
     if row is not None and (area is None or area.rev != row.rev):
-        directory(s).forget(office.id)
-        office = office_info(s, office.id)
+        office = directory(s).reload(s, office.id)
         area = office.areas.get(area_id)
     return office, area
 
@@ -698,8 +695,7 @@ def settle_area(s: Session, office_id: int, area_id: int, *, now: datetime, acto
     conn.execute(update(_S).where(_S.c.area_id == area_id).values(
         usable=_S.c.id.in_(usable.keys) if usable.keys else False))
     conn.execute(update(_A).where(_A.c.id == area_id).values(rev=_A.c.rev + 1, exact=usable.exact))
-    directory(s).forget(office.id)
-    office = office_info(s, office.id)
+    office = directory(s).reload(s, office.id)
     area = office.areas.get(area_id)
     if area is None:
         return outcome
@@ -1008,8 +1004,7 @@ def office_info(s: Session, key: int | str, *, ticket: TicketState | None = None
     (a service or counter another process added within the cache's lifetime)."""
     office = directory(s).office(s, key)
     if office is not None and not _knows(office, ticket, counter_id, service_code):
-        directory(s).forget(office.id)
-        office = directory(s).office(s, key)
+        office = directory(s).reload(s, key)
     if office is None:
         raise NotFound("office_not_found", office=key)
     return office
