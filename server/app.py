@@ -36,7 +36,6 @@ class Motcua:
         self.settings = settings
         self.clock = clock
         self.db = Database(settings.database_url)
-        self.tokens = auth.TokenCache()
         self.hub = Hub(app, self)
         # Work to do once a use case has committed, e.g. sending a print job to its printer:
         # hook(outcome, base_url). The kiosk package adds its own.
@@ -74,10 +73,8 @@ class Motcua:
         return result
 
     def principal(self, token: str) -> auth.Principal | None:
-        def load(tok):
-            with self.db.read() as s:
-                return auth.lookup(s, tok)
-        return self.tokens.get(token, load)
+        with self.db.read() as s:
+            return auth.lookup(s, token)
 
     def board(self, office_id: int) -> dict:
         with self.db.read() as s:
@@ -113,7 +110,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     state = Motcua(app, settings, test_config.get("CLOCK") or Clock())
     app.extensions["motcua"] = state
 
-    from . import api, bookingpages, errorpages, portal
+    from . import adminapi, api, bookingpages, errorpages, portal  # noqa: F401  (adminapi: routes on api.bp)
     errorpages.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(portal.bp)

@@ -1,14 +1,14 @@
 """Who is asking: bearer tokens for devices, officers and admins.
 
 Tokens are random, shown once, and stored only as a SHA-256 hash. A token
-belongs to one office and has one role; a role can do only its own job.
+belongs to one office and has one role; a role can do only its own job. Every
+request looks its token up (one indexed read): a revoked token, or one of a
+disabled account, stops working at once in every process.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +33,13 @@ class Principal:
     device_id: int | None
     user_id: int | None
     session: bool = False  # an officer logged in through the pages, not a bearer token
+    city_wide: bool = False  # an admin of every office (users.city_wide)
+
+    def may_administer(self, office_id: int) -> bool:
+        """Admins and supervisors administer their own office; a city-wide admin every office."""
+        if self.role == Role.ADMIN.value and self.city_wide:
+            return True
+        return self.role in (Role.ADMIN.value, Role.SUPERVISOR.value) and self.office_id == office_id
 
     @property
     def actor(self) -> str:
@@ -79,36 +86,16 @@ def revoke_tokens(s: Session, office_code: str, name: str, now: datetime) -> int
 
 
 def lookup(s: Session, token: str) -> Principal | None:
+    """Who holds this token, or None: unknown, revoked, or an account since disabled."""
     row = s.execute(
-        select(ApiToken, Office.code).join(Office, Office.id == ApiToken.office_id)
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        select(ApiToken, Office.code, User.city_wide)
+        .join(Office, Office.id == ApiToken.office_id)
+        .outerjoin(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None),
+               (ApiToken.user_id.is_(None)) | (User.active.is_(True)))
     ).first()
     if row is None:
         return None
-    tok, code = row
-    return Principal(tok.id, tok.office_id, code, tok.role, tok.name, tok.device_id, tok.user_id)
-
-
-class TokenCache:
-    """Remembers recent look-ups for a few seconds: a revoked token stops working
-    within `ttl` seconds in every process, and the hot path skips a query."""
-
-    def __init__(self, ttl: float = 5.0):
-        self.ttl = ttl
-        self._entries: dict[str, tuple[float, Principal | None]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, token: str, load) -> Principal | None:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._entries.get(token)
-        if hit and hit[0] > now:
-            return hit[1]
-        principal = load(token)
-        if principal is None:  # misses are not kept: a token created a moment later must work
-            return None
-        with self._lock:
-            if len(self._entries) > 10_000:
-                self._entries.clear()
-            self._entries[token] = (now + self.ttl, principal)
-        return principal
+    tok, code, city_wide = row
+    return Principal(tok.id, tok.office_id, code, tok.role, tok.name, tok.device_id, tok.user_id,
+                     city_wide=bool(city_wide) and tok.role == Role.ADMIN.value)

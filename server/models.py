@@ -93,6 +93,8 @@ class Office(Base):
     near_places: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     announce_english: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     announce_digits: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Reports: the share of citizens called within this wait is the office's on-time rate.
+    target_wait_s: Mapped[int] = mapped_column(Integer, default=900, server_default="900")
 
     services: Mapped[list[Service]] = relationship(
         back_populates="office", order_by="Service.position")
@@ -226,6 +228,11 @@ class User(Base):
     # Repeated wrong passwords lock the account for a while.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None]
+    # An admin of every office (a city's IT): administers and reports on all of them.
+    city_wide: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Bumped when the account is disabled, its password reset or its role changed: sessions
+    # carry the epoch they began in and end at once when it no longer matches.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # The counters the officer may work at.
     counters: Mapped[list[Counter]] = relationship(secondary=user_counters, order_by="Counter.position")
@@ -352,9 +359,10 @@ class Ticket(Base):
 
 
 class TicketEvent(Base):
-    """The ticket's history: who did what, when, and what changed."""
+    """The ticket's history: who did what, when, and what changed. Reports are read from it."""
 
     __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_office_at", "office_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
@@ -429,3 +437,19 @@ class BookingSlot(Base):
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
     start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     taken: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEntry(Base):
+    """One administrative change: who made it, when, and what changed (old and new values)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_office", "office_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    at: Mapped[datetime]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(200))  # the name shown, kept if the account goes
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200))
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)

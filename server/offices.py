@@ -1,8 +1,10 @@
-"""Creating and updating an office from its TOML file.
+"""Creating and updating an office from its TOML file, and writing it back out.
 
 The whole file is checked before anything is written, and written in one
 transaction. Services and counters are matched by code and label; ones missing
 from the file are deactivated, never deleted, because tickets refer to them.
+The admin pages edit the same document (`export_office`, change, `import_office`),
+so the file and the pages share every rule.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from .models import Counter, Device, Office, Role, Seat, Service, Ticket, User, 
 # An office, service or area code: in addresses (/kiosk/<office>) and the API. The one rule.
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 RANGE = re.compile(r"^(\d{1,6})-(\d{1,6})$")
+USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 PREFIX = re.compile(r"^[A-Z]{1,3}$")
 PAPER_WIDTHS = (58, 80)
 SEATS_MAX = 2000      # per waiting area
@@ -39,18 +42,22 @@ PLAN_MAX_M = 1000.0   # floor-plan coordinates lie within ±this many metres
 
 
 class OfficeFileError(Exception):
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], located: list[tuple[str, str]] | None = None):
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.located = located or []  # (where, message): the admin pages put each by its field
 
 
 @dataclass
 class _Checker:
     lang: str
     problems: list[str] = field(default_factory=list)
+    located: list[tuple[str, str]] = field(default_factory=list)
 
     def fail(self, where: str, reason: str, **params) -> None:
-        self.problems.append(f"{where}: {t('office_file.' + reason, self.lang, **params)}")
+        text = t('office_file.' + reason, self.lang, **params)
+        self.problems.append(f"{where}: {text}")
+        self.located.append((where, text))
 
     def text(self, node: dict, key: str, where: str, required: bool = True, max_len: int = 200) -> str | None:
         value = node.get(key)
@@ -107,8 +114,8 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
         office = Office(code=spec["code"], event_seq=0)
         s.add(office)
     for key in ("name", "name_en", "timezone", "hours", "closed_dates", "priority_cap",
-                "no_show_window_s", "default_service_s", "notice", "announce_english", "announce_digits",
-                *BOOKING_KEYS):
+                "no_show_window_s", "default_service_s", "target_wait_s", "notice", "announce_english",
+                "announce_digits", *BOOKING_KEYS):
         setattr(office, key, spec[key])
     s.flush()
 
@@ -139,7 +146,10 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
             s.add(c)
         c.number, c.position, c.active = item["number"], i, True
         c.x, c.y = item["x"], item["y"]
-        c.services = [services[code] for code in item["services"]]
+        served = [services[code] for code in item["services"]]
+        if c.id is not None and {sv.id for sv in c.services} != {sv.id for sv in served}:
+            c.services_rev += 1  # every process re-reads the counter's services at its next call
+        c.services = served
 
     users = {u.username: u for u in s.scalars(select(User).where(User.office_id == office.id))}
     for item in spec["officers"]:
@@ -147,7 +157,9 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
         if u is None:
             u = User(office_id=office.id, username=item["username"])
             s.add(u)
-        u.full_name, u.role, u.active = item["name"], item["role"], True
+        if u.active and not item["active"]:
+            u.session_epoch = (u.session_epoch or 0) + 1  # a disabled account's sessions end now
+        u.full_name, u.role, u.active = item["name"], item["role"], item["active"]
         if item["password"]:
             u.password_hash = generate_password_hash(item["password"])
         by_number = {c.number: c for c in counters.values() if c.active}
@@ -222,6 +234,7 @@ def _check(data: dict, lang: str) -> dict:
     spec["priority_cap"] = c.integer(data, "priority_cap", "office", 2, 1, 100)
     spec["no_show_window_s"] = 60 * c.integer(data, "no_show_window_minutes", "office", 30, 0, 24 * 60)
     spec["default_service_s"] = 60 * c.integer(data, "default_service_minutes", "office", 5, 1, 240)
+    spec["target_wait_s"] = 60 * c.integer(data, "target_wait_minutes", "office", 15, 1, 240)
     spec["hours"] = _check_hours(c, data.get("hours", {}))
     spec["notice"] = c.text(data, "notice", "office", required=False, max_len=500)
     announce = data.get("announce", {})
@@ -252,7 +265,7 @@ def _check(data: dict, lang: str) -> dict:
 
     spec["services"] = []
     taken: list[tuple[str, int, int, str]] = []  # (prefix, start, end, code) to find overlaps
-    for i, node in enumerate(_tables(c, data, "services")):
+    for i, node in enumerate(_tables(c, data, "services", required=False)):
         where = f"services[{i}]"
         item = {"code": c.text(node, "code", where, max_len=32), "name": c.text(node, "name", where)}
         if item["code"] and not CODE.match(item["code"]):
@@ -297,7 +310,7 @@ def _check(data: dict, lang: str) -> dict:
         c.fail("services", "duplicate", value=dup)
 
     spec["counters"] = []
-    for i, node in enumerate(_tables(c, data, "counters")):
+    for i, node in enumerate(_tables(c, data, "counters", required=False)):
         where = f"counters[{i}]"
         item = {"label": c.text(node, "label", where, max_len=64),
                 "number": c.integer(node, "number", where, i + 1, 1, 9999), "x": None, "y": None}
@@ -325,14 +338,24 @@ def _check(data: dict, lang: str) -> dict:
                 "name": c.text(node, "name", where),
                 "role": node.get("role", Role.OFFICER.value),
                 "password": c.text(node, "password", where, required=False, max_len=128),
-                "counters": node.get("counters", [])}
+                "counters": node.get("counters", []), "active": node.get("active", True)}
+        if not isinstance(item["active"], bool):
+            c.fail(f"{where}.active", "not_bool")
+            item["active"] = True
+        if item["username"] and not USERNAME.match(item["username"]):
+            c.fail(f"{where}.username", "bad_username")
         if item["role"] not in (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value):
             c.fail(f"{where}.role", "bad_role")
         numbers = {x["number"] for x in spec["counters"]}
-        if not isinstance(item["counters"], list) or any(n not in numbers for n in item["counters"]):
-            c.fail(f"{where}.counters", "unknown_counter", value=item["counters"])
+        unknown = ([n for n in item["counters"] if isinstance(n, bool) or not isinstance(n, int) or n not in numbers]
+                   if isinstance(item["counters"], list) else item["counters"])
+        if unknown:
+            c.fail(f"{where}.counters", "unknown_counter", value=unknown)
             item["counters"] = []
         spec["officers"].append(item)
+    usernames = [x["username"] for x in spec["officers"]]
+    for dup in {x for x in usernames if usernames.count(x) > 1}:
+        c.fail("officers", "duplicate", value=dup)
 
     spec["kiosks"] = []
     for i, node in enumerate(_tables(c, data, "kiosks", required=False)):
@@ -348,8 +371,66 @@ def _check(data: dict, lang: str) -> dict:
         spec["kiosks"].append(item)
 
     if c.problems:
-        raise OfficeFileError(c.problems)
+        raise OfficeFileError(c.problems, c.located)
     return spec
+
+
+def export_office(s: Session, office: Office) -> dict:
+    """The office as an office file (the shape `import_office` takes), without passwords:
+    what the admin pages edit, and what an IT person downloads to keep or move elsewhere."""
+    data: dict = {"code": office.code, "name": office.name, "name_en": office.name_en,
+                  "timezone": office.timezone, "priority_cap": office.priority_cap,
+                  "no_show_window_minutes": office.no_show_window_s // 60,
+                  "default_service_minutes": office.default_service_s // 60,
+                  "target_wait_minutes": office.target_wait_s // 60,
+                  "hours": {day: [f"{a}-{b}" for a, b in spans] for day, spans in office.hours.items()},
+                  "closed_dates": list(office.closed_dates),
+                  "announce": {"english": office.announce_english, "digits": office.announce_digits},
+                  "booking": {key: getattr(office, column) // scale for key, column, _, _, _, scale in BOOKING}}
+    if office.notice:
+        data["notice"] = office.notice
+    areas = s.scalars(select(WaitingArea).where(WaitingArea.office_id == office.id, WaitingArea.active.is_(True))
+                      .order_by(WaitingArea.position)).all()
+    area_codes = {a.id: a.code for a in areas}
+    data["areas"] = []
+    for a in areas:
+        seats = s.scalars(select(Seat).where(Seat.area_id == a.id, Seat.active.is_(True))
+                          .order_by(Seat.position, Seat.id)).all()
+        data["areas"].append({"code": a.code, "name": a.name, "name_en": a.name_en, "max_share": a.max_share,
+                              "min_distance_m": a.min_distance_m,
+                              "seats": [{"label": x.label, "x": x.x, "y": x.y} for x in seats],
+                              "out_of_service": [x.label for x in seats if x.out_of_service]})
+    services = s.scalars(select(Service).where(Service.office_id == office.id, Service.active.is_(True))
+                         .order_by(Service.position)).all()
+    data["services"] = []
+    for sv in services:
+        item = {"code": sv.code, "name": sv.name, "name_en": sv.name_en}
+        if sv.prefix:
+            item.update(prefix=sv.prefix, digits=sv.digits)
+        else:
+            item["numbers"] = f"{sv.number_start}-{sv.number_end}"
+        item.update(handling_minutes=(sv.handling_s or 0) // 60, walk_in_share=sv.walk_in_share,
+                    bookable=sv.bookable, paused=sv.paused)
+        if sv.area_id in area_codes:
+            item["area"] = area_codes[sv.area_id]
+        data["services"].append(item)
+    counters = s.scalars(select(Counter).where(Counter.office_id == office.id, Counter.active.is_(True))
+                         .order_by(Counter.position)).all()
+    data["counters"] = []
+    for c in counters:
+        item = {"label": c.label, "number": c.number, "services": [sv.code for sv in c.services if sv.active]}
+        if c.x is not None and c.y is not None:
+            item.update(x=c.x, y=c.y)
+        data["counters"].append(item)
+    data["officers"] = [
+        {"username": u.username, "name": u.full_name, "role": u.role,
+         "counters": [c.number for c in u.counters if c.active], "active": u.active}
+        for u in s.scalars(select(User).where(User.office_id == office.id).order_by(User.id))]
+    data["kiosks"] = [
+        {"name": d.name, "printer": d.printer, "paper": d.paper_mm}
+        for d in s.scalars(select(Device).where(Device.office_id == office.id, Device.kind == Role.KIOSK.value)
+                           .order_by(Device.id))]
+    return data
 
 
 def _check_area(c: _Checker, node: dict, where: str) -> dict:

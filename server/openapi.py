@@ -309,6 +309,7 @@ def document() -> dict:
         "ratings_today": {"type": "object", "properties": {
             "count": {"type": "integer"},
             "by_level": {"type": "object", "additionalProperties": {"type": "integer"}}}}}}
+    _admin_paths(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "motcua API", "version": "1",
@@ -368,3 +369,78 @@ def document() -> dict:
             },
         },
     }
+
+
+def _admin_paths(paths: dict) -> None:
+    """Administration (server/adminapi.py): the office document, devices, the audit log."""
+    admins = ("Needs an admin or supervisor of the office (a city-wide admin: any office). "
+              "Supervisors manage officers only; devices are for admins.")
+    obj = {"type": "object"}
+    section = {"name": "section", "in": "path", "required": True,
+               "schema": {"enum": ["services", "counters", "areas", "officers"]}}
+    key = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"},
+           "description": "A service's or area's code, a counter's number, an officer's username"}
+    doc = {"description": "The office document (office, services, counters, areas, officers, can)",
+           "content": {"application/json": {"schema": obj}}}
+    invalid = _error("Invalid values: {error: invalid, message, fields: {field: message}, problems: [...]}")
+    errors = {**_ERRORS, "400": invalid}
+    device_id = {**_ID, "description": "The device's id"}
+    paths["/offices"] = {
+        "get": {"summary": "Offices the caller administers", "description": admins,
+                "responses": {"200": {"description": "{offices: [{code, name, name_en}], city_wide}"}, **_ERRORS}},
+        "post": {"summary": "Create an office (city-wide admin)", "requestBody": _json_body({
+            "type": "object", "additionalProperties": False, "required": ["code", "name"], "properties": {
+                "code": {"type": "string"}, "name": {"type": "string"}, "name_en": {"type": "string"}}}, True),
+                 "responses": {"201": doc, **errors}}}
+    paths["/offices/{office}/config"] = {"get": {
+        "summary": "The office document: the office file's keys as JSON (no passwords)",
+        "description": admins, "parameters": [_OFFICE], "responses": {"200": doc, **_ERRORS}}}
+    paths["/offices/{office}/config.toml"] = {"get": {
+        "summary": "The office as an office file (TOML) to download", "description": admins,
+        "parameters": [_OFFICE], "responses": {"200": {"description": "application/toml"}, **_ERRORS}}}
+    paths["/offices/{office}/config/office"] = {"put": {
+        "summary": "Change the office's settings (admin): names, hours, closed_dates, notice, target wait, "
+                   "booking, announce", "parameters": [_OFFICE], "requestBody": _json_body(obj, True),
+        "responses": {"200": doc, **errors}}}
+    paths["/offices/{office}/config/{section}"] = {"post": {
+        "summary": "Add a service, counter, waiting area or officer", "description": admins,
+        "parameters": [_OFFICE, section], "requestBody": _json_body(obj, True), "responses": {"201": doc, **errors}}}
+    paths["/offices/{office}/config/{section}/{key}"] = {
+        "put": {"summary": "Change one item (null removes a key); its key cannot change", "description": admins,
+                "parameters": [_OFFICE, section, key], "requestBody": _json_body(obj, True),
+                "responses": {"200": doc, **errors}},
+        "delete": {"summary": "Delete one item (deactivated: old tickets keep naming it). Officers are "
+                              "disabled instead (active: false)", "parameters": [_OFFICE, section, key],
+                   "responses": {"200": doc, **errors}}}
+    paths["/offices/{office}/config/officers/{username}/password"] = {"post": {
+        "summary": "Reset an officer's password: the given one, or a generated one returned once",
+        "description": "Their open sessions end at once.",
+        "parameters": [_OFFICE, {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": _json_body({"type": "object", "additionalProperties": False,
+                                   "properties": {"password": {"type": "string", "minLength": 8}}}),
+        "responses": {"200": {"description": "{password} when generated, else {}"}, **errors}}}
+    paths["/offices/{office}/devices"] = {
+        "get": {"summary": "Kiosks and displays with their printer state and number of active tokens",
+                "parameters": [_OFFICE], "responses": {"200": {"description": "{devices: [...]}"}, **_ERRORS}},
+        "post": {"summary": "Register a kiosk or display; its token is in the reply only", "parameters": [_OFFICE],
+                 "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["kind", "name"],
+                                            "properties": {"kind": {"enum": ["kiosk", "display"]},
+                                                           "name": {"type": "string"}, "printer": {"type": "string"},
+                                                           "paper_mm": {"enum": [58, 80]}}}, True),
+                 "responses": {"201": {"description": "{device, token, setup_url}"}, **errors}}}
+    paths["/offices/{office}/devices/{id}"] = {"put": {
+        "summary": "Rename a device or change its printer", "parameters": [_OFFICE, device_id],
+        "requestBody": _json_body(obj, True), "responses": {"200": {"description": "{devices}"}, **errors}}}
+    paths["/offices/{office}/devices/{id}/token"] = {"post": {
+        "summary": "Another token for the device (shown once; older ones stay valid)",
+        "parameters": [_OFFICE, device_id], "responses": {"201": {"description": "{device, token, setup_url}"},
+                                                          **_ERRORS}}}
+    paths["/offices/{office}/devices/{id}/revoke"] = {"post": {
+        "summary": "Revoke every token of the device: refused at once, its open pages hear device_revoked",
+        "parameters": [_OFFICE, device_id], "responses": {"200": {"description": "{revoked: N}"}, **_ERRORS}}}
+    paths["/offices/{office}/audit"] = {"get": {
+        "summary": "The audit log, newest first: who changed what, when",
+        "parameters": [_OFFICE, {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}},
+                       {"name": "before", "in": "query", "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "{entries: [{id, at, actor, action, target, changes}]}"},
+                      **_ERRORS}}}

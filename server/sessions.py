@@ -5,6 +5,8 @@
 - After `MAX_FAILURES` wrong passwords in a row the account is locked for `LOCKOUT`.
 - The session carries an expiry checked on the server (a copied cookie dies with it)
   and a CSRF token: forms post it as `csrf_token`, page scripts send `X-CSRF-Token`.
+- Every request reads the account again: disabling it or resetting its password ends
+  its sessions at once (`users.session_epoch`), and a role change applies at once.
 """
 from __future__ import annotations
 
@@ -12,14 +14,14 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from flask import session
+from flask import current_app, session
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .auth import Principal
-from .errors import Forbidden, Unauthorized
-from .models import Office, User
+from .errors import BadRequest, Forbidden, Unauthorized
+from .models import Office, Role, User
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=5)
@@ -52,6 +54,7 @@ def start(user: User, office_code: str, now: datetime) -> None:
     session.clear()
     session.update(user_id=user.id, office_id=user.office_id, office_code=office_code,
                    role=user.role, username=user.username, name=user.full_name,
+                   epoch=user.session_epoch,
                    csrf=secrets.token_urlsafe(32), expires=(now + LIFETIME).timestamp())
     session.permanent = True
 
@@ -80,11 +83,29 @@ def principal(now: datetime) -> Principal | None:
     if session.get("expires", 0) < now.timestamp():
         session.clear()
         raise Unauthorized("session_expired")
+    with current_app.extensions["motcua"].db.read() as s:
+        account = s.execute(select(User.active, User.session_epoch, User.role, User.city_wide)
+                            .where(User.id == session["user_id"])).first()
+    if account is None or not account.active or account.session_epoch != session.get("epoch", 0):
+        session.clear()
+        raise Unauthorized("session_ended")
     return Principal(token_id=0, office_id=session["office_id"], office_code=session["office_code"],
-                     role=session["role"], name=session["username"], device_id=None,
-                     user_id=session["user_id"], session=True)
+                     role=account.role, name=session["username"], device_id=None,
+                     user_id=session["user_id"], session=True,
+                     city_wide=account.city_wide and account.role == Role.ADMIN.value)
+
+
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+
+
+def check_new_password(password) -> None:
+    """The one rule for a new password: 8 to 128 characters, not only spaces."""
+    if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX or not password.strip():
+        raise BadRequest("weak_password", low=PASSWORD_MIN, high=PASSWORD_MAX)
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password; sessions begun with the old one end."""
     user.password_hash = generate_password_hash(password)
     user.failed_logins, user.locked_until = 0, None
+    user.session_epoch = (user.session_epoch or 0) + 1

@@ -156,7 +156,7 @@ def test_office_file_assigns_officers_to_counters_by_number(state):
     data["officers"][0]["counters"] = [1, 42]
     with pytest.raises(OfficeFileError) as e, state.db.write() as s:
         import_office(s, data)
-    assert "officers[0].counters: số quầy không có trong tệp" in "\n".join(e.value.problems)
+    assert "officers[0].counters: không có quầy số: [42]" in "\n".join(e.value.problems)
 
 
 def test_user_add_prompts_or_reads_the_password_and_assigns_counters(tmp_path, sqlite_url, monkeypatch):
