@@ -110,7 +110,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     state = Motcua(app, settings, test_config.get("CLOCK") or Clock())
     app.extensions["motcua"] = state
 
-    from . import adminapi, api, bookingpages, errorpages, portal  # noqa: F401  (adminapi: routes on api.bp)
+    from . import adminapi, api, bookingpages, errorpages, portal, reportapi  # noqa: F401  (routes on api.bp)
     errorpages.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(portal.bp)

@@ -310,6 +310,7 @@ def document() -> dict:
             "count": {"type": "integer"},
             "by_level": {"type": "object", "additionalProperties": {"type": "integer"}}}}}}
     _admin_paths(paths)
+    _report_paths(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "motcua API", "version": "1",
@@ -444,3 +445,23 @@ def _admin_paths(paths: dict) -> None:
                        {"name": "before", "in": "query", "schema": {"type": "integer"}}],
         "responses": {"200": {"description": "{entries: [{id, at, actor, action, target, changes}]}"},
                       **_ERRORS}}}
+
+
+def _report_paths(paths: dict) -> None:
+    """Reports (server/reportapi.py); the figures are defined in docs/reports.md."""
+    office = {**_OFFICE, "schema": {"type": "string"}, "description": "An office code, or all (city-wide admin)"}
+    dates = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+             {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}]
+    who = "Needs a supervisor or admin of the office; `all` a city-wide admin. Default period: today."
+    paths["/offices/{office}/report"] = {"get": {
+        "summary": "Figures over a period: totals, by day, service, counter, officer (and office), by hour",
+        "description": who, "parameters": [office, *dates],
+        "responses": {"200": {"description": "The report (docs/reports.md)"}, **_ERRORS}}}
+    paths["/offices/{office}/report.csv"] = {"get": {
+        "summary": "One grouping of the report as CSV (UTF-8 with BOM, headers in the request's language)",
+        "description": who, "parameters": [office, *dates, {"name": "group", "in": "query", "schema": {
+            "enum": ["day", "service", "counter", "officer", "office"]}}],
+        "responses": {"200": {"description": "text/csv"}, **_ERRORS}}}
+    paths["/offices/{office}/report.xlsx"] = {"get": {
+        "summary": "The report as an Excel workbook, one sheet per grouping", "description": who,
+        "parameters": [office, *dates], "responses": {"200": {"description": "an .xlsx file"}, **_ERRORS}}}

@@ -321,7 +321,7 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     row = conn.execute(_CALL, {"ticket_id": head.id, "counter_id": counter.id, "now": now,
                                "officer_id": counter.officer_id}).one()
     ticket = TicketState(**row._mapping)
-    _log(conn, ticket, now, actor, "called", counter=counter.label)
+    _log(conn, ticket, now, actor, "called", counter=counter.label, counter_id=counter.id, officer_id=ticket.officer_id)
     outcome.ticket = ticket
     outcome.events += [_called(ticket, office, recall=False), _queue_changed(office)]
     _left_area(s, office, TicketState(**head._mapping), now, actor, outcome)
@@ -381,7 +381,8 @@ def call_number(s: Session, counter_id: int, number: str, *, actor: str, now: da
                                "officer_id": counter.officer_id}).one()
     waited = ticket
     ticket = TicketState(**row._mapping)
-    _log(conn, ticket, now, actor, "called", counter=counter.label, by_number=True)
+    _log(conn, ticket, now, actor, "called", counter=counter.label, counter_id=counter.id,
+         officer_id=ticket.officer_id, by_number=True)
     outcome = Outcome(ticket, events=[_called(ticket, office, recall=False), _queue_changed(office)])
     _left_area(s, office, waited, now, actor, outcome)
     return outcome

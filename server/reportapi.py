@@ -1,0 +1,51 @@
+"""Reports under /api/v1: an office's figures over a period as JSON, CSV or Excel.
+
+Supervisors and admins see their own office; a city-wide admin any office, or `all`.
+"""
+from __future__ import annotations
+
+from flask import Response, g, jsonify, request
+
+from . import hours, reports
+from .api import allow, bp, state
+from .i18n import request_language
+from .models import Role
+
+VIEWERS = (Role.SUPERVISOR.value, Role.ADMIN.value)
+
+
+def build(code: str) -> tuple[dict, str]:
+    lang = request_language()
+    with state().db.read() as s:
+        offices = reports.visible_offices(s, g.principal, code)
+        now = state().clock.now()
+        today = hours.service_day(now, offices[0].timezone if offices else "Asia/Ho_Chi_Minh")
+        start, end = reports.period(request.args.get("from"), request.args.get("to"), today)
+        return reports.compute(s, offices, start, end, now=now, lang=lang), lang
+
+
+def _download(data: bytes, mimetype: str, report: dict, suffix: str) -> Response:
+    name = f"motcua-{report['office']['code'] if report['office'] else 'all'}-{report['from']}-{report['to']}{suffix}"
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/offices/<code>/report")
+@allow(*VIEWERS)
+def report(code):
+    return jsonify(build(code)[0])
+
+
+@bp.get("/offices/<code>/report.csv")
+@allow(*VIEWERS)
+def report_csv(code):
+    data, lang = build(code)
+    group = request.args.get("group", "day")
+    return _download(reports.to_csv(data, group, lang), "text/csv", data, f"-{group}.csv")
+
+
+@bp.get("/offices/<code>/report.xlsx")
+@allow(*VIEWERS)
+def report_xlsx(code):
+    data, lang = build(code)
+    return _download(reports.to_xlsx(data, lang),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data, ".xlsx")

@@ -1,0 +1,377 @@
+"""Reports: an office's figures over a period, read from the ticket event log.
+
+Every figure comes from one walk over each ticket's events, so they agree with each
+other (docs/reports.md has the definitions):
+
+- A ticket belongs to its service day. Per office and per day,
+  issued = served + no-shows + cancelled + unserved (still waiting when the day ended).
+- A ticket's *visits*: it joins a service's queue when issued, transferred or put back
+  after a no-show. Per service, what came in (issued + transferred in) equals what went
+  out (served + no-shows + cancelled + unserved + transferred out).
+- Waiting time: from joining the queue to the first call of that visit.
+  Service time: from the call to completion.
+- On time: waits of at most the office's target (default 15 minutes).
+- Median and 90th percentile: nearest rank (the smallest wait with at least half,
+  or 90 %, of the waits at or below it).
+- Satisfaction: the share of ratings "hài lòng" (3) and "rất hài lòng" (4).
+- Booking no-show rate: no-shows among bookings that were due (checked in or not).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import hours
+from .auth import Principal
+from .errors import BadRequest, Forbidden, NotFound
+from .i18n import t
+from .models import Booking, BookingStatus, Counter, Office, Role, Service, Ticket, TicketEvent, User
+
+CHANNELS = ("kiosk", "booking", "counter", "api")
+GROUPS = ("day", "service", "counter", "officer", "office")
+PERIOD_MAX_DAYS = 366
+SATISFIED = (3, 4)
+WEEKDAYS = {"vi": ("T2", "T3", "T4", "T5", "T6", "T7", "CN"), "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+@dataclass
+class Tally:
+    """The counts and durations of one row (a day, a service, a counter, an officer...)."""
+
+    issued: int = 0
+    transferred_in: int = 0
+    transferred_out: int = 0
+    served: int = 0
+    no_show: int = 0
+    cancelled: int = 0
+    unserved: int = 0
+    calls: int = 0
+    priority: int = 0
+    waits: list[float] = field(default_factory=list)
+    within_target: int = 0
+    service_times: list[float] = field(default_factory=list)
+    channels: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHANNELS, 0))
+    levels: dict[int, int] = field(default_factory=lambda: dict.fromkeys((1, 2, 3, 4), 0))
+    booked: int = 0
+    checked_in: int = 0
+    booking_no_show: int = 0
+
+    def row(self) -> dict:
+        rated = sum(self.levels.values())
+        satisfied = sum(self.levels[level] for level in SATISFIED)
+        due = self.checked_in + self.booking_no_show
+        return {
+            "issued": self.issued, "transferred_in": self.transferred_in, "transferred_out": self.transferred_out,
+            "served": self.served, "no_show": self.no_show, "cancelled": self.cancelled, "unserved": self.unserved,
+            "calls": self.calls, "priority": self.priority, "channels": dict(self.channels),
+            "waits": len(self.waits), "wait_avg_s": _mean(self.waits), "wait_median_s": nearest_rank(self.waits, 0.5),
+            "wait_p90_s": nearest_rank(self.waits, 0.9), "within_target": self.within_target,
+            "within_target_share": self.within_target / len(self.waits) if self.waits else None,
+            "service_avg_s": _mean(self.service_times), "service_median_s": nearest_rank(self.service_times, 0.5),
+            "bookings": {"booked": self.booked, "checked_in": self.checked_in, "no_show": self.booking_no_show,
+                         "no_show_rate": self.booking_no_show / due if due else None},
+            "ratings": {"count": rated, "satisfied": satisfied, "share": satisfied / rated if rated else None,
+                        "levels": {str(k): v for k, v in self.levels.items()}},
+        }
+
+
+def nearest_rank(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+# ---------------------------------------------------------------- who sees what
+
+def visible_offices(s: Session, principal: Principal, code: str) -> list[Office]:
+    """The offices a report on `code` covers ("all": every office, for a city-wide admin)."""
+    if principal.role not in (Role.SUPERVISOR.value, Role.ADMIN.value):
+        raise Forbidden()
+    if code == "all":
+        if not principal.city_wide:
+            raise Forbidden("city_admin_only")
+        return list(s.scalars(select(Office).order_by(Office.name)))
+    office = s.scalar(select(Office).where(Office.code == code[:64]))
+    if office is None:
+        raise NotFound("office_not_found", office=code[:40])
+    if not (principal.city_wide or principal.office_id == office.id):
+        raise Forbidden("other_office")
+    return [office]
+
+
+def period(start: str | None, end: str | None, today: date) -> tuple[date, date]:
+    """The period asked for (dates, both included); today when none is given."""
+    try:
+        first = date.fromisoformat(start) if start else today
+        last = date.fromisoformat(end) if end else (first if start else today)
+    except ValueError:
+        raise BadRequest("invalid_field", field="from|to", reason="YYYY-MM-DD") from None
+    if last < first or (last - first).days >= PERIOD_MAX_DAYS:
+        raise BadRequest("invalid_field", field="from|to", reason=f"from <= to, <= {PERIOD_MAX_DAYS}")
+    return first, last
+
+
+# ---------------------------------------------------------------- the computation
+
+def compute(s: Session, office_list: list[Office], start: date, end: date, *, now: datetime, lang: str) -> dict:
+    """The report of these offices from `start` to `end` (service days, both included)."""
+    by_id = {o.id: o for o in office_list}
+    ids = list(by_id)
+    services = {sv.id: sv for sv in s.scalars(select(Service).where(Service.office_id.in_(ids)))}
+    code_to_service = {(sv.office_id, sv.code): sv for sv in services.values()}
+    counters = {c.id: c for c in s.scalars(select(Counter).where(Counter.office_id.in_(ids)))}
+    label_to_counter = {(c.office_id, c.label): c for c in counters.values()}
+    officers = {u.id: u for u in s.scalars(select(User).where(User.office_id.in_(ids)))}
+
+    groups: dict[str, dict] = {g: defaultdict(Tally) for g in GROUPS}
+    total = Tally()
+    hourly = defaultdict(lambda: [0, 0])
+    wait_days: dict[date, list[float]] = defaultdict(list)
+    day_of = {}
+
+    tickets = s.execute(select(Ticket.id, Ticket.office_id, Ticket.day).where(
+        Ticket.office_id.in_(ids), Ticket.day >= start, Ticket.day <= end)).all()
+    for tid, office_id, day in tickets:
+        day_of[tid] = (office_id, day)
+    events = s.execute(
+        select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.action, TicketEvent.data)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(Ticket.office_id.in_(ids), Ticket.day >= start, Ticket.day <= end)
+        .order_by(TicketEvent.ticket_id, TicketEvent.id))
+
+    def rows_for(office: Office, day: date, service: Service | None, counter: Counter | None = None,
+                 officer: User | None = None) -> list[Tally]:
+        rows = [total, groups["day"][day], groups["office"][office.id]]
+        if service is not None:
+            rows.append(groups["service"][service.code])
+        if counter is not None:
+            rows.append(groups["counter"][counter.id])
+        if officer is not None:
+            rows.append(groups["officer"][officer.id])
+        return rows
+
+    def per_ticket(office_id: int, day: date, evs: list) -> None:
+        office = by_id[office_id]
+        target = office.target_wait_s
+        service = None
+        joined: datetime | None = None  # when the current visit began; None once called
+        call = None  # (at, counter, officer) of the last call
+        outcome = None
+        for at, action, data in evs:
+            if action == "issued":
+                service = code_to_service.get((office_id, data.get("service")))
+                joined = at
+                channel = data.get("channel") if data.get("channel") in CHANNELS else "api"
+                for r in rows_for(office, day, service):
+                    r.issued += 1
+                    r.channels[channel] += 1
+                    r.priority += bool(data.get("priority"))
+                hourly[hours.local(at, office.timezone).hour][0] += 1
+            elif action == "called":
+                counter = counters.get(data.get("counter_id")) or label_to_counter.get((office_id, data.get("counter")))
+                officer = officers.get(data.get("officer_id"))
+                call = (at, counter, officer)
+                for r in rows_for(office, day, None, counter, officer):
+                    r.calls += 1
+                if joined is not None:
+                    wait = (at - joined).total_seconds()
+                    for r in rows_for(office, day, service, counter, officer):
+                        r.waits.append(wait)
+                        r.within_target += wait <= target
+                    wait_days[day].append(wait)
+                    joined = None
+            elif action in ("completed", "no_show", "cancelled"):
+                outcome = (action, at)
+            elif action == "requeued":
+                outcome, joined = None, at
+            elif action == "transferred":
+                to = code_to_service.get((office_id, data.get("to_service"))) or service
+                if to is not service:
+                    for r in rows_for(office, day, service)[3:]:
+                        r.transferred_out += 1
+                    for r in rows_for(office, day, to)[3:]:
+                        r.transferred_in += 1
+                service, joined, outcome = to, at, None
+            elif action == "rated":
+                level = data.get("level")
+                if level in (1, 2, 3, 4) and call is not None:
+                    for r in rows_for(office, day, service, call[1], call[2]):
+                        r.levels[level] += 1
+        if outcome is None:
+            for r in rows_for(office, day, service):
+                r.unserved += 1
+            return
+        action, at = outcome
+        at_counter = call if call is not None else (None, None, None)
+        if action == "completed":
+            hourly[hours.local(at, office.timezone).hour][1] += 1
+            for r in rows_for(office, day, service, at_counter[1], at_counter[2]):
+                r.served += 1
+                if call is not None:
+                    r.service_times.append((at - call[0]).total_seconds())
+        elif action == "no_show":
+            for r in rows_for(office, day, service, at_counter[1], at_counter[2]):
+                r.no_show += 1
+        else:
+            for r in rows_for(office, day, service):
+                r.cancelled += 1
+
+    current, evs = None, []
+    for tid, at, action, data in events:
+        if tid != current:
+            if current is not None:
+                per_ticket(*day_of[current], evs)
+            current, evs = tid, []
+        evs.append((at, action, data or {}))
+    if current is not None:
+        per_ticket(*day_of[current], evs)
+
+    for b in s.scalars(select(Booking).where(Booking.office_id.in_(ids), Booking.day >= start, Booking.day <= end)):
+        service = services.get(b.service_id)
+        for r in rows_for(by_id[b.office_id], b.day, service):
+            if b.status == BookingStatus.CANCELLED.value:
+                continue
+            r.booked += 1
+            r.checked_in += b.status == BookingStatus.CHECKED_IN.value
+            r.booking_no_show += b.status == BookingStatus.NO_SHOW.value
+
+    def labelled(tally: Tally, key: str, label: str) -> dict:
+        return {"key": key, "label": label, **tally.row()}
+
+    single = len(office_list) == 1
+    service_names = {sv.code: _name(sv, lang) for sv in sorted(services.values(), key=lambda x: x.position)}
+    by_service = [labelled(groups["service"][code], code, name) for code, name in service_names.items()
+                  if code in groups["service"]]
+    by_counter = [labelled(tally, f"{by_id[c.office_id].code}/{c.label}",
+                           c.label if single else f"{c.label} – {_name(by_id[c.office_id], lang)}")
+                  for c, tally in sorted(((counters[k], v) for k, v in groups["counter"].items() if k is not None),
+                                         key=lambda cv: (cv[0].office_id, cv[0].position))]
+    by_officer = [labelled(tally, officers[k].username if single else f"{by_id[officers[k].office_id].code}/"
+                           f"{officers[k].username}", officers[k].full_name)
+                  for k, tally in sorted(groups["officer"].items(), key=lambda kv: officers[kv[0]].full_name)]
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    first = office_list[0] if office_list else None
+    result = {
+        "office": {"code": first.code, "name": _name(first, lang)} if single else None,
+        "offices": [o.code for o in office_list],
+        "from": start.isoformat(), "to": end.isoformat(),
+        "target_wait_minutes": (first.target_wait_s // 60) if single else None,
+        "generated_at": now.isoformat(),
+        "totals": total.row(),
+        "by_day": [labelled(groups["day"][d], d.isoformat(), day_label(d, lang)) for d in days
+                   if d in groups["day"]],
+        "by_service": by_service, "by_counter": by_counter, "by_officer": by_officer,
+        "by_hour": [{"hour": h, "issued": hourly[h][0], "served": hourly[h][1]} for h in sorted(hourly)],
+        "wait_by_day": [{"key": d.isoformat(), "label": day_label(d, lang), "avg_s": _mean(wait_days[d]),
+                         "median_s": nearest_rank(wait_days[d], 0.5), "p90_s": nearest_rank(wait_days[d], 0.9)}
+                        for d in days if wait_days.get(d)],
+        "satisfaction_by_service": [
+            {"key": row["key"], "label": row["label"], "levels": row["ratings"]["levels"],
+             "count": row["ratings"]["count"], "share": row["ratings"]["share"]} for row in by_service
+            if row["ratings"]["count"]],
+    }
+    if not single:
+        result["by_office"] = [labelled(groups["office"][o.id], o.code, _name(o, lang)) for o in office_list
+                               if o.id in groups["office"]]
+    return result
+
+
+def _name(thing, lang: str) -> str:
+    return thing.name_en if lang == "en" and thing.name_en else thing.name
+
+
+def day_label(d: date, lang: str) -> str:
+    return f"{WEEKDAYS.get(lang, WEEKDAYS['vi'])[d.weekday()]} {d:%d/%m/%Y}"
+
+
+# ---------------------------------------------------------------- exports
+
+# (header key, how to read the value from a row, number format in Excel)
+COLUMNS = (
+    ("issued", lambda r: r["issued"], "0"), ("transferred_in", lambda r: r["transferred_in"], "0"),
+    ("transferred_out", lambda r: r["transferred_out"], "0"), ("served", lambda r: r["served"], "0"),
+    ("no_show", lambda r: r["no_show"], "0"), ("cancelled", lambda r: r["cancelled"], "0"),
+    ("unserved", lambda r: r["unserved"], "0"), ("calls", lambda r: r["calls"], "0"),
+    ("wait_avg", lambda r: _minutes(r["wait_avg_s"]), "0.0"),
+    ("wait_median", lambda r: _minutes(r["wait_median_s"]), "0.0"),
+    ("wait_p90", lambda r: _minutes(r["wait_p90_s"]), "0.0"),
+    ("within_target", lambda r: r["within_target_share"], "0.0%"),
+    ("service_avg", lambda r: _minutes(r["service_avg_s"]), "0.0"),
+    *((f"channel_{c}", (lambda c: lambda r: r["channels"][c])(c), "0") for c in CHANNELS),
+    ("priority", lambda r: r["priority"], "0"),
+    ("booked", lambda r: r["bookings"]["booked"], "0"),
+    ("booking_no_show_rate", lambda r: r["bookings"]["no_show_rate"], "0.0%"),
+    ("ratings", lambda r: r["ratings"]["count"], "0"),
+    ("satisfied", lambda r: r["ratings"]["share"], "0.0%"),
+)
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def _groups(report: dict) -> list[str]:
+    return [g for g in GROUPS if f"by_{g}" in report]
+
+
+def headers(group: str, lang: str) -> list[str]:
+    return [t(f"report_export.group.{group}", lang)] + [t(f"report_export.col.{key}", lang) for key, _, _ in COLUMNS]
+
+
+def table(report: dict, group: str, lang: str) -> list[list]:
+    """The rows of one grouping and a last row of totals, as plain values."""
+    rows = [[row["label"], *(read(row) for _, read, _ in COLUMNS)] for row in report[f"by_{group}"]]
+    rows.append([t("report_export.total", lang), *(read(report["totals"]) for _, read, _ in COLUMNS)])
+    return rows
+
+
+def to_csv(report: dict, group: str, lang: str) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens the Vietnamese headers right."""
+    if group not in _groups(report):
+        raise BadRequest("invalid_field", field="group", reason="|".join(_groups(report)))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers(group, lang))
+    for row in table(report, group, lang):
+        writer.writerow(["" if v is None else round(v, 4) if isinstance(v, float) else v for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: dict, lang: str) -> bytes:
+    """One sheet per grouping, headers in the page's language, numbers as numbers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    period_text = t("report_export.period", lang, start=report["from"], end=report["to"])
+    title = report["office"]["name"] if report["office"] else t("report_export.all_offices", lang)
+    for group in _groups(report):
+        sheet = book.create_sheet(t(f"report_export.sheet.{group}", lang)[:31])
+        sheet.append([title])
+        sheet.append([period_text])
+        sheet.append(headers(group, lang))
+        for cell in sheet[3]:
+            cell.font = Font(bold=True)
+        for values in table(report, group, lang):
+            sheet.append(values)
+            for cell, (_, _, fmt) in zip(sheet[sheet.max_row][1:], COLUMNS, strict=True):
+                cell.number_format = fmt
+        sheet[1][0].font = Font(bold=True, size=13)
+        sheet.column_dimensions["A"].width = 32
+        sheet.freeze_panes = "B4"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
