@@ -147,10 +147,12 @@ _J = PrintJob.__table__
 _NEW_JOB = insert(_J).returning(_J.c.id)
 _JOB_OF_TICKET = select(_J.c.id).where(_J.c.ticket_id == bindparam("ticket_id")).order_by(_J.c.id).limit(1)
 # SKIP LOCKED lets another counter take the next ticket instead of waiting for ours.
+# Only today's tickets: one left waiting yesterday is long gone, and its number is today's too.
 _HEAD = (
     _TICKET.where(
         _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
         _T.c.location == bindparam("location"), _T.c.priority == bindparam("priority"),
+        _T.c.day == bindparam("day"),
         or_(_T.c.assigned_counter_id == bindparam("counter_id"),
             and_(_T.c.assigned_counter_id.is_(None),
                  _T.c.service_id.in_(bindparam("service_ids", expanding=True)))))
@@ -161,7 +163,7 @@ _BOOKED_HEAD = (
     _TICKET.where(
         _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
         _T.c.booked_for <= bindparam("now"), _T.c.location == bindparam("location"),
-        _T.c.priority == bindparam("priority"),
+        _T.c.priority == bindparam("priority"), _T.c.day == bindparam("day"),
         or_(_T.c.assigned_counter_id == bindparam("counter_id"),
             and_(_T.c.assigned_counter_id.is_(None),
                  _T.c.service_id.in_(bindparam("service_ids", expanding=True)))))
@@ -299,6 +301,7 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
         _finish(s, TicketState(**current._mapping), DONE, now, actor, office, outcome)
 
     params = {"office_id": office.id, "counter_id": counter.id, "location": INSIDE,
+              "day": hours.service_day(now, office.timezone),
               "service_ids": [sid for sid in office.counters[counter.id].service_ids
                               if office.services[sid].active]}
     # Those inside first: someone still outside is called only when nobody inside waits.
