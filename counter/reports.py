@@ -1,0 +1,370 @@
+"""Báo cáo: the reports page at /counter/reports and the live dashboard at /counter/dashboard.
+
+Thin pages over server/reports.py: `visible_offices` says which offices the signed-in
+supervisor or admin may see (a city admin: any office, or "all"), `compute` gives the
+figures from the ticket event log. The page is rendered here, charts are SVG drawn by
+server/charts.py, exports are links to the API's CSV and XLSX files. The dashboard is the
+same tiles and tables for today; its script (static/dashboard.js) re-reads
+GET /api/v1/offices/<office>/report on office events (at most every 2 s, and every 30 s
+anyway) and re-draws the hourly chart from /counter/reports/hourly.svg.
+
+Figures read the same everywhere: durations as m:ss ("12:30", h:mm:ss past an hour),
+shares as "87,5 %" (Vietnamese) or "87.5%" (English), days as "T2 23/11/2026".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template, request, url_for
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from server import charts, queue, reports
+from server.errorpages import message
+from server.errors import BadRequest, MotcuaError
+from server.i18n import LANGUAGES, request_language, t
+from server.models import Office
+
+from . import bp
+from .supervisor import strings, supervisor_session
+
+ALL = "all"
+GROUPS = ("day", "service", "counter", "officer")
+# The columns of every table: (field of a ROW, format, message key of its header).
+COLUMNS = (
+    ("issued", "int", "reports.col.issued"),
+    ("served", "int", "reports.col.served"),
+    ("no_show", "int", "reports.col.no_show"),
+    ("cancelled", "int", "reports.col.cancelled"),
+    ("priority", "int", "reports.col.priority"),
+    ("wait_avg_s", "duration", "reports.col.avg"),
+    ("wait_median_s", "duration", "reports.col.median"),
+    ("wait_p90_s", "duration", "reports.col.p90"),
+    ("within_target_share", "percent", "reports.col.on_time"),
+    ("service_avg_s", "duration", "reports.col.service_time"),
+    ("ratings", "rating", "reports.col.satisfaction"),
+)
+WAIT_COLUMNS = ("wait_avg_s", "wait_median_s", "wait_p90_s")
+# Counters and officers issue nothing and cancel nothing: they call.
+STAFF = ("counter", "officer")
+STAFF_COLUMNS = (("calls", "int", "reports.col.calls"),) + tuple(
+    c for c in COLUMNS if c[0] not in ("issued", "cancelled", "priority"))
+# The dashboard's tables are narrower: today's essentials.
+NARROW = ("cancelled", "priority", "wait_median_s")
+
+
+def columns_for(group: str, dashboard: bool = False) -> tuple:
+    columns = STAFF_COLUMNS if group in STAFF else COLUMNS
+    return tuple(c for c in columns if not dashboard or c[0] not in NARROW)
+THROTTLE_MS = 2000  # the dashboard re-reads the report at most this often on events
+POLL_MS = 30000     # and this often anyway, should the socket be quiet or down
+
+
+# ---------------------------------------------------------------- formats
+
+def duration(seconds: float | None) -> str:
+    """12:30 (minutes:seconds), 1:02:05 past an hour; "—" when nothing was measured."""
+    if seconds is None:
+        return "—"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def field(row: dict, path: str):
+    """row["bookings"]["no_show_rate"] for "bookings.no_show_rate"; None when absent."""
+    for part in path.split("."):
+        if not isinstance(row, dict):
+            return None
+        row = row.get(part)
+    return row
+
+
+def formatter(lang: str):
+    """fmt(value, kind): the one way a page writes a figure (the dashboard's script mirrors it)."""
+    def fmt(value, kind: str) -> str:
+        if kind == "int":
+            return charts.number(value or 0, lang)
+        if kind == "duration":
+            return duration(value)
+        if kind == "percent":
+            return charts.percent(value, lang)
+        if kind == "rating":  # a ROW's "ratings": share of satisfied, and how many rated
+            if not value or not value.get("count"):
+                return "—"
+            return f"{charts.percent(value.get('share'), lang)} ({charts.number(value['count'], lang)})"
+        if kind == "date":
+            return value.strftime("%d/%m/%Y")
+        return "" if value is None else str(value)
+    return fmt
+
+
+# ---------------------------------------------------------------- the period
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+
+def quick_periods(today: date) -> list[tuple[str, Period]]:
+    """Hôm nay / 7 ngày / Tháng này / Tháng trước."""
+    first = today.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    return [("reports.today", Period(today, today)),
+            ("reports.last7", Period(today - timedelta(days=6), today)),
+            ("reports.this_month", Period(first, today)),
+            ("reports.last_month", Period(last_month_end.replace(day=1), last_month_end))]
+
+
+class PeriodError(ValueError):
+    """A period the page cannot show; `words(lang)` says why."""
+
+    def __init__(self, key: str, **params):
+        super().__init__(key)
+        self.key, self.params = key, params
+
+    def words(self, lang: str) -> str:
+        return t(self.key, lang, **self.params)
+
+
+def parse_period(args, today: date) -> Period:
+    """?from=&to= as 2026-11-23 or 23/11/2026, each defaulting to today (one given alone:
+    that day)."""
+    def day(name: str) -> date | None:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return None
+        try:
+            if "/" in raw:  # as people write it: 23/11/2026
+                d, m, y = (int(part) for part in raw.split("/"))
+                return date(y, m, d)
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise PeriodError("reports.bad_date", value=raw[:20]) from None
+    start, end = day("from"), day("to")
+    start, end = start or end or today, end or start or today
+    if start > end:
+        raise PeriodError("reports.bad_period")
+    if (end - start).days >= reports.PERIOD_MAX_DAYS:
+        raise PeriodError("reports.too_long", n=reports.PERIOD_MAX_DAYS)
+    return Period(start, end)
+
+
+def period_words(period: Period, lang: str) -> str:
+    if period.start == period.end:
+        return t("reports.period_day", lang, day=charts.day_label(period.start, lang, year=True))
+    return t("reports.period", lang, start=charts.day_label(period.start, lang, year=True),
+             end=charts.day_label(period.end, lang, year=True))
+
+
+# ---------------------------------------------------------------- shared by both pages
+
+def _state():
+    return current_app.extensions["motcua"]
+
+
+def _language() -> str:
+    lang = request_language()
+    return lang if lang in LANGUAGES else "vi"
+
+
+def _refusal(e: MotcuaError, lang: str):
+    return render_template("error.html", status=e.status, message=message(e.code, e.params, lang)), e.status
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@dataclass
+class Report:
+    """What a page shows: the figures, which office ("all" too) and period, and around them."""
+    data: dict
+    code: str
+    period: Period
+    today: date
+    timezone: ZoneInfo
+    choices: list[tuple[str, str]]
+    error: str | None = None
+
+
+def _choices(s, principal, lang: str) -> list[tuple[str, str]]:
+    """The offices a city admin may pick (with "all" first); nobody else picks."""
+    if not principal.city_wide:
+        return []
+    offices = s.execute(select(Office.code, Office.name, Office.name_en).order_by(Office.name)).all()
+    return [(ALL, t("reports.all_offices", lang))] + [
+        (code, name_en if lang == "en" and name_en else name) for code, name, name_en in offices]
+
+
+def load(principal, lang: str, *, today_only: bool = False) -> Report:
+    """The report the query string asks for (?office=&from=&to=); a bad period is reported
+    in `error` and today's figures are shown instead. Raises Forbidden / NotFound for an
+    office the person may not see."""
+    state = _state()
+    now = state.clock.now()
+    with state.db.read() as s:
+        tz = ZoneInfo(queue.office_info(s, principal.office_id).timezone)
+        today = now.astimezone(tz).date()
+        error = None
+        try:
+            period = Period(today, today) if today_only else parse_period(request.args, today)
+        except PeriodError as e:
+            error, period = e.words(lang), Period(today, today)
+        code = (None if today_only else request.args.get("office")) or principal.office_code
+        offices = reports.visible_offices(s, principal, code)
+        if code != ALL:
+            code = offices[0].code
+        try:
+            data = reports.compute(s, offices, period.start, period.end, now=now, lang=lang)
+        except BadRequest as e:  # whatever else the computation refuses: today's figures instead
+            error, period = message(e.code, e.params, lang), Period(today, today)
+            data = reports.compute(s, offices, today, today, now=now, lang=lang)
+        choices = [] if today_only else _choices(s, principal, lang)
+    return Report(data, code, period, today, tz, choices, error)
+
+
+def _at(report: Report) -> datetime:
+    """When the figures were computed, in the office's time."""
+    raw = report.data.get("generated_at")
+    return (datetime.fromisoformat(raw) if raw else _state().clock.now()).astimezone(report.timezone)
+
+
+def _generated(report: Report, lang: str) -> str:
+    """"Lập lúc 09:00 23/11/2026"."""
+    return t("reports.generated", lang, time=_at(report).strftime("%H:%M %d/%m/%Y"))
+
+
+def _office_label(office: dict | None, lang: str) -> str:
+    if not office:
+        return t("reports.all_offices", lang)
+    return (office.get("name_en") if lang == "en" else None) or office.get("name") or office.get("code", "")
+
+
+def rich(lang: str):
+    """rich(key, **parts): a sentence with figures in it ("{n}/{m} phiếu"), each figure a
+    piece of markup (a <b data-field>), the words around them escaped."""
+    def words(key: str, **parts) -> Markup:
+        return Markup(escape(t(key, lang))).format(**{k: Markup(v) for k, v in parts.items()})
+    return words
+
+
+def labeller(lang: str):
+    """label_for(group)(row): days in the page's words ("T2 23/11/2026"), others as named."""
+    def label_for(group: str):
+        if group == "day":
+            return lambda row: charts.day_label(row["key"], lang, year=True)
+        return lambda row: row.get("label") or row.get("key") or ""
+    return label_for
+
+
+def _links(here: str) -> list[tuple[str, str]]:
+    links = [("reports", url_for("counter.reports_page"), "reports.reports_link"),
+             ("dashboard", url_for("counter.dashboard"), "reports.dashboard_link"),
+             ("supervisor", url_for("counter.supervisor"), "reports.supervisor_link"),
+             ("home", url_for("counter.home") + "?pick=1", "reports.back")]
+    return [(href, key) for name, href, key in links if name != here]
+
+
+def _page(principal, lang: str, *, today_only: bool):
+    """(the report, the words every page around it shows), or the refusal page."""
+    try:
+        report = load(principal, lang, today_only=today_only)
+    except MotcuaError as e:
+        return None, _refusal(e, lang)
+    return report, None
+
+
+# ---------------------------------------------------------------- the reports page
+
+@bp.get("/reports")
+def reports_page():
+    principal, refused = supervisor_session("reports.denied")
+    if refused:
+        return refused
+    lang = _language()
+    report, refused = _page(principal, lang, today_only=False)
+    if refused:
+        return refused
+    data, code, period = report.data, report.code, report.period
+    target = data.get("target_wait_minutes")
+    query = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+    api = f"/api/v1/offices/{code}"
+    groups = (("office",) if code == ALL else ()) + GROUPS
+
+    def quick_href(p: Period) -> str:
+        return "?" + urlencode({**({"office": code} if report.choices else {}),
+                                "from": p.start.isoformat(), "to": p.end.isoformat()})
+    response = current_app.make_response((render_template(
+        "counter/reports.html",
+        data=data, fmt=formatter(lang), field=field, rich=rich(lang), label_for=labeller(lang),
+        wait_columns=WAIT_COLUMNS, tables=[(g, data.get(f"by_{g}") or [], columns_for(g)) for g in groups],
+        target=target, error=report.error, code=code, choices=report.choices, period=period,
+        period_text=period_words(period, lang), generated=_generated(report, lang),
+        office_label=_office_label(data.get("office"), lang),
+        quick=[(key, p, quick_href(p)) for key, p in quick_periods(report.today)],
+        csv=[(g, f"{api}/report.csv?" + urlencode({**query, "group": g})) for g in groups],
+        xlsx=f"{api}/report.xlsx?" + urlencode(query),
+        charts_svg={
+            "hourly": charts.hourly_bars(data.get("by_hour") or [], lang),
+            "wait": charts.wait_by_day(data.get("wait_by_day") or [], target, lang),
+            "satisfaction": charts.satisfaction_by_service(data.get("satisfaction_by_service") or [], lang),
+        },
+        links=_links("reports")), 400 if report.error else 200))
+    return _no_store(response)
+
+
+@bp.get("/reports/hourly.svg")
+def hourly_svg():
+    """The tickets-per-hour chart alone (the dashboard re-draws it): same query as the page."""
+    principal, refused = supervisor_session("reports.denied")
+    if refused:
+        return refused
+    lang = _language()
+    report, refused = _page(principal, lang, today_only=False)
+    if refused:
+        return refused
+    if report.error:
+        return _refusal(BadRequest("bad_request"), lang)
+    response = current_app.make_response(charts.hourly_bars(report.data.get("by_hour") or [], lang))
+    response.mimetype = "image/svg+xml"
+    return _no_store(response)
+
+
+# ---------------------------------------------------------------- the live dashboard
+
+@bp.get("/dashboard")
+def dashboard():
+    principal, refused = supervisor_session("reports.denied")
+    if refused:
+        return refused
+    lang = _language()
+    report, refused = _page(principal, lang, today_only=True)
+    if refused:
+        return refused
+    data = report.data
+    config = {
+        "lang": lang,
+        "timezone": str(report.timezone),
+        "report": f"/api/v1/offices/{report.code}/report",
+        "chart": url_for("counter.hourly_svg"),
+        "home": url_for("counter.home"),
+        "throttle_ms": THROTTLE_MS,
+        "poll_ms": POLL_MS,
+        "t": strings(lang, ("reports.dashboard.",)),
+    }
+    response = current_app.make_response(render_template(
+        "counter/dashboard.html", config=config, data=data, fmt=formatter(lang), field=field,
+        rich=rich(lang), label_for=labeller(lang),
+        columns={g: columns_for(g, dashboard=True) for g in ("service", "counter")}, wait_columns=WAIT_COLUMNS,
+        target=data.get("target_wait_minutes"),
+        office_label=_office_label(data.get("office"), lang),
+        day_text=charts.day_label(report.today, lang, year=True), generated_time=_at(report).strftime("%H:%M:%S"),
+        hourly=charts.hourly_bars(data.get("by_hour") or [], lang), links=_links("dashboard")))
+    return _no_store(response)
