@@ -117,7 +117,7 @@ def edit(s: Session, office_id: int, section: str, key, item: dict | None, *, pr
             if section == "officers":
                 _may_manage(principal, old, new)
         action = f"{section[:-1]}.{'create' if old is None else 'delete' if new is None else 'update'}"
-        target = str((new or old)[name])
+        target = str((new if new is not None else old).get(name, ""))[:200]
     try:
         offices.import_office(s, after, lang, now)
     except offices.OfficeFileError as e:

@@ -246,12 +246,16 @@ def _check(data: dict, lang: str) -> dict:
     spec["announce_digits"] = announce.get("digits", False)
     booking = data.get("booking", {})
     if not isinstance(booking, dict):
-        c.fail("booking", "not_tables", key="booking")
+        c.fail("booking", "not_tables", name="booking")
         booking = {}
     for key, column, default, low, high, scale in BOOKING:
         spec[column] = scale * c.integer(booking, key, "booking", default, low, high)
     spec["closed_dates"] = []
-    for i, d in enumerate(data.get("closed_dates", [])):
+    closed = data.get("closed_dates", [])
+    if not isinstance(closed, list):
+        c.fail("closed_dates", "bad_date", value=closed)
+        closed = []
+    for i, d in enumerate(closed):
         try:
             spec["closed_dates"].append((d if isinstance(d, date) else date.fromisoformat(str(d))).isoformat())
         except ValueError:
@@ -485,7 +489,7 @@ def printer_problem(url: str) -> str | None:
 def _tables(c: _Checker, data: dict, key: str, required: bool = True, where: str | None = None) -> list[dict]:
     nodes = data.get(key, [])
     if not isinstance(nodes, list) or not all(isinstance(n, dict) for n in nodes):
-        c.fail(where or key, "not_tables", key=key)
+        c.fail(where or key, "not_tables", name=key)
         return []
     if required and not nodes:
         c.fail(where or key, "required")
