@@ -11,7 +11,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from . import auth, sessions
+from . import admin, auth, sessions
 from .clock import Clock
 from .db import Database
 from .errors import MotcuaError
@@ -166,7 +166,10 @@ def office_import(file: str) -> None:
     db = open_database()
     try:
         with db.write() as s:
+            before = s.scalar(select(Office.id).where(Office.code == load_file(file).get("code")))
             o = import_office(s, load_file(file), lang)
+            admin.audit(s, o.id, None, "office.import" if before else "office.create", o.code,
+                        {"file": Path(file).name}, Clock().now())
             summary = t("cli.imported", lang, code=o.code, services=sum(sv.active for sv in o.services),
                         counters=sum(c.active for c in o.counters))
     except OfficeFileError as e:
@@ -226,7 +229,10 @@ def user() -> None:
 @click.option("--role", required=True, type=click.Choice(["officer", "supervisor", "admin"]))
 @click.option("--name", default=None, help="Họ tên / full name (default: the username).")
 @click.option("--counters", default=None, help="Số các quầy được làm việc, ví dụ 1,2 / counter numbers, e.g. 1,2.")
-def user_add(office_code: str, username: str, role: str, name: str | None, counters: str | None) -> None:
+@click.option("--city-wide", is_flag=True, help="Quản trị mọi đơn vị và báo cáo toàn thành phố (chỉ với role admin) / "
+                                                 "administer every office and see city-wide reports (admin only).")
+def user_add(office_code: str, username: str, role: str, name: str | None, counters: str | None,
+             city_wide: bool) -> None:
     lang = cli_language()
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", username):
         fail(t("cli.user.bad_username", lang))
@@ -238,7 +244,11 @@ def user_add(office_code: str, username: str, role: str, name: str | None, count
         password = click.prompt(t("cli.user.password", lang), hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\n")
-    if len(password) < 8:
+    if city_wide and role != "admin":
+        fail(t("cli.user.city_wide_admin", lang))
+    try:
+        sessions.check_new_password(password)
+    except MotcuaError:
         fail(t("cli.user.short_password", lang))
     db = open_database()
     with db.write() as s:
@@ -255,6 +265,7 @@ def user_add(office_code: str, username: str, role: str, name: str | None, count
             account = User(office_id=office.id, username=username)
             s.add(account)
         account.full_name, account.role, account.active = name or account.full_name or username, role, True
+        account.city_wide = city_wide
         if counters is not None:
             account.counters = [by_number[n] for n in numbers]
         sessions.set_password(account, password)

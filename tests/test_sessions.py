@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from server import sessions
-from server.models import User
+from server.models import AuditEntry, User
 from server.offices import OfficeFileError, import_office
 from tests.conftest import DEMO_FILE, counter_id, office_data
 
@@ -175,6 +175,12 @@ def test_user_add_prompts_or_reads_the_password_and_assigns_counters(tmp_path, s
     r = runner.invoke(main, ["user", "add", "--office", "demo", "--username", "y", "--role", "officer",
                              "--counters", "9"], input="mot-mat-khau\n")
     assert r.exit_code == 2 and "Không có quầy số: 9" in r.output
+    r = runner.invoke(main, ["user", "add", "--office", "demo", "--username", "it.city", "--role", "officer",
+                             "--city-wide"], input="mot-mat-khau\n")
+    assert r.exit_code == 2 and "chỉ dùng với --role admin" in r.output
+    r = runner.invoke(main, ["user", "add", "--office", "demo", "--username", "it.city", "--role", "admin",
+                             "--city-wide"], input="mot-mat-khau\n")
+    assert r.exit_code == 0
     from server.cli import settings
     from server.db import Database
     db = Database(settings().database_url)
@@ -182,4 +188,8 @@ def test_user_add_prompts_or_reads_the_password_and_assigns_counters(tmp_path, s
         thu = s.scalar(select(User).where(User.username == "thu.nv"))
         assert [c.number for c in thu.counters] == [3, 5] and thu.role == "officer"
         assert sessions.login(s, "demo", "thu.nv", "mot-mat-khau", datetime.now(timezone.utc)).id == thu.id
+        assert s.scalar(select(User).where(User.username == "it.city")).city_wide and not thu.city_wide
+        entries = s.scalars(select(AuditEntry)).all()
+        assert [(e.action, e.actor, e.changes) for e in entries] == [
+            ("office.create", "motcua (dòng lệnh)", {"file": "demo.toml"})]
     db.dispose()
