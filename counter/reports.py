@@ -357,7 +357,7 @@ def dashboard():
         "home": url_for("counter.home"),
         "throttle_ms": THROTTLE_MS,
         "poll_ms": POLL_MS,
-        "t": strings(lang, ("reports.dashboard.",)),
+        "t": strings(lang, ("reports.dashboard.", "charts.wd.")),
     }
     response = current_app.make_response(render_template(
         "counter/dashboard.html", config=config, data=data, fmt=formatter(lang), field=field,

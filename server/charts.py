@@ -120,21 +120,26 @@ def _fill(uid: str, kind: str) -> str:
     return {"solid": SOLID, "green": "#1e6b3a"}.get(kind) or f"url(#{uid}-{kind})"
 
 
-def _svg(uid: str, kind: str, height: float, title: str, body: list[str]) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" role="img" '
-            f'aria-labelledby="{uid}-title" viewBox="0 0 {WIDTH} {height:g}" width="{WIDTH}" '
+def _svg(uid: str, kind: str, height: float, title: str, body: list[str], width: float = WIDTH,
+         extra: str = "") -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}{extra}" role="img" '
+            f'aria-labelledby="{uid}-title" viewBox="0 0 {width:g} {height:g}" width="{width:g}" '
             f'height="{height:g}" font-family="{esc(FONT)}" font-size="12" fill="{INK}">'
             f'<title id="{uid}-title">{esc(title)}</title><defs>{_patterns(uid)}</defs>'
             + "".join(body) + "</svg>")
 
 
+EMPTY_WIDTH, EMPTY_HEIGHT = 480, 80
+
+
 def _empty(uid: str, kind: str, title: str, lang: str) -> str:
+    """A small frame saying there is nothing to draw (pages keep it at its own size)."""
     words = t("charts.empty", lang)
-    frame = (f'<rect class="frame" x="0.5" y="0.5" width="{WIDTH - 1}" height="89" fill="none" '
-             f'stroke="{GRID}" stroke-dasharray="4 3"/>')
-    text = (f'<text class="empty" x="{WIDTH / 2:g}" y="50" text-anchor="middle" font-size="16" '
-            f'fill="{MUTED}">{esc(words)}</text>')
-    return _svg(uid, kind, 90, f"{title}: {words}", [frame, text])
+    frame = (f'<rect class="frame" x="0.5" y="0.5" width="{EMPTY_WIDTH - 1}" height="{EMPTY_HEIGHT - 1}" '
+             f'fill="none" stroke="{GRID}" stroke-dasharray="4 3"/>')
+    text = (f'<text class="empty" x="{EMPTY_WIDTH / 2:g}" y="{EMPTY_HEIGHT / 2 + 6:g}" text-anchor="middle" '
+            f'font-size="16" fill="{MUTED}">{esc(words)}</text>')
+    return _svg(uid, kind, EMPTY_HEIGHT, f"{title}: {words}", [frame, text], EMPTY_WIDTH, " chart-empty")
 
 
 def _legend(uid: str, items: list[tuple[str, str]], y: float, x: float = 0) -> list[str]:

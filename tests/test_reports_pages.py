@@ -152,7 +152,8 @@ def test_the_page_writes_figures_the_vietnamese_way(app, client, known):
     assert "UBND phường Hoàn Kiếm" in words
     assert "Từ T7 21/11/2026 đến T2 23/11/2026" in words
     assert "lập lúc 09:00 23/11/2026" in words  # generated_at in Hanoi time
-    for figure in ("1.234", "1.100", "87,5 %", "12:35", "1:02:05", "6:50", "120 lượt đánh giá", "25 %"):
+    for figure in ("1.234", "1.100", "87,5 %", "12:35", "1:02:05", "6:50", "120 lượt đánh giá", "25 %",
+                   "không đến 2 · đã đến lấy số 6", "998 trên 1.140 phiếu"):
         assert figure in words, figure
     got = tables(html)
     day = got["table-day"]
@@ -413,8 +414,9 @@ def test_dashboard_follows_a_completion_live(office, page_factory):
     page.wait_for_load_state()
     assert page.url.endswith("/counter/dashboard")
     assert tile(page, "issued") == "2" and tile(page, "served") == "0"
-    updated = page.inner_text("#updated")
+    updated, day = page.inner_text("#updated"), page.inner_text("#day")
     assert re.fullmatch(r"cập nhật lúc \d\d:\d\d:\d\d", updated)
+    assert re.fullmatch(r"(T[2-7]|CN) \d\d/\d\d/20\d\d", day)
     page.wait_for_function("document.getElementById('offline').hidden")  # the socket is up
     page.evaluate("window.notReloaded = true")
     page.wait_for_timeout(2200)  # past the connect's own refresh
@@ -423,6 +425,9 @@ def test_dashboard_follows_a_completion_live(office, page_factory):
     page.wait_for_function("document.querySelector('.tile[data-tile=served] .value').textContent.trim() === '1'",
                            timeout=8000)
     assert page.evaluate("window.notReloaded === true")
+    # The script writes figures as the server does.
+    assert page.inner_text("#day") == day and tile(page, "on_time") == "100 %"
+    assert re.fullmatch(r"0:0\d", page.inner_text(".tile[data-tile=service] .value [data-field]"))
     row = page.locator("#table-counter tbody tr[data-key$='Quầy 1']")
     assert row.locator("td").nth(1).inner_text() == "1"
     assert page.locator("#hourly svg rect[data-series=served]").count() == 1

@@ -44,6 +44,10 @@
   function get(row, path) {
     return path.split(".").reduce(function (v, part) { return v == null ? null : v[part]; }, row);
   }
+  function dayLabel(iso) {  // "T2 23/11/2026", as the server writes it
+    var p = iso.split("-"), d = new Date(Date.UTC(+p[0], +p[1] - 1, +p[2]));
+    return t("charts.wd." + d.getUTCDay()) + " " + p[2] + "/" + p[1] + "/" + p[0];
+  }
   function clock(iso) {
     var at = iso ? new Date(iso) : new Date();
     var options = {hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false};
@@ -105,6 +109,7 @@
     fillTable("service", report.by_service, report.totals);
     fillTable("counter", report.by_counter, report.totals);
     document.getElementById("updated").textContent = t("reports.dashboard.updated", {time: clock(report.generated_at)});
+    if (report.from) document.getElementById("day").textContent = dayLabel(report.from);  // past midnight: the new day
     document.body.dataset.generated = report.generated_at || "";
   }
 
