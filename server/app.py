@@ -73,8 +73,8 @@ class Motcua:
         return result
 
     def principal(self, token: str) -> auth.Principal | None:
-        with self.db.read() as s:
-            return auth.lookup(s, token)
+        with self.db.read_engine.connect() as conn:
+            return auth.lookup(conn, token)
 
     def board(self, office_id: int) -> dict:
         with self.db.read() as s:
