@@ -273,7 +273,7 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
         "by_day": [labelled(groups["day"][d], d.isoformat(), day_label(d, lang)) for d in days
                    if d in groups["day"]],
         "by_service": by_service, "by_counter": by_counter, "by_officer": by_officer,
-        "by_hour": [{"hour": h, "issued": hourly[h][0], "served": hourly[h][1]} for h in sorted(hourly)],
+        "by_hour": [{"hour": h, "issued": hourly[h][0], "served": hourly[h][1]} for h in _hours_shown(office_list, hourly)],
         "wait_by_day": [{"key": d.isoformat(), "label": day_label(d, lang), "avg_s": _mean(wait_days[d]),
                          "median_s": nearest_rank(wait_days[d], 0.5), "p90_s": nearest_rank(wait_days[d], 0.9)}
                         for d in days if wait_days.get(d)],
@@ -286,6 +286,17 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
         result["by_office"] = [labelled(groups["office"][o.id], o.code, _name(o, lang)) for o in office_list
                                if o.id in groups["office"]]
     return result
+
+
+def _hours_shown(office_list: list[Office], hourly: dict) -> list[int]:
+    """Every hour the offices open, and any other hour with tickets: a quiet hour shows as empty."""
+    shown = set(hourly)
+    for office in office_list:
+        for spans in office.hours.values():
+            for opens, closes in spans:
+                last = int(closes[:2]) - (closes[3:] == "00")
+                shown.update(range(int(opens[:2]), min(last, 23) + 1))
+    return sorted(shown)
 
 
 def _name(thing, lang: str) -> str:

@@ -172,7 +172,10 @@ def test_figures_match_the_day_worked_out_by_hand(state, clock):
     assert officers["lan.nt"]["served"] == 1 and officers["hung.tv"]["no_show"] == 1
     assert officers["hung.tv"]["service_avg_s"] == 720
 
-    assert r["by_hour"] == [{"hour": 8, "issued": 3, "served": 2}, {"hour": 9, "issued": 2, "served": 0}]
+    # Every opening hour (07:30-11:30, 13:30-17:00) is shown, busy or not.
+    assert [h["hour"] for h in r["by_hour"]] == [7, 8, 9, 10, 11, 13, 14, 15, 16]  # closed at noon
+    assert [h for h in r["by_hour"] if h["issued"] or h["served"]] == [
+        {"hour": 8, "issued": 3, "served": 2}, {"hour": 9, "issued": 2, "served": 0}]
     assert [row["key"] for row in r["by_day"]] == ["2026-11-23"] and r["by_day"][0]["label"] == "T2 23/11/2026"
     assert r["satisfaction_by_service"] == [
         {"key": "HT", "label": "Hộ tịch", "levels": {"1": 0, "2": 0, "3": 0, "4": 1}, "count": 1, "share": 1.0},
@@ -191,7 +194,7 @@ def test_a_ticket_after_local_midnight_counts_on_its_own_day(state, clock):
     assert (tot["issued"], tot["served"], tot["waits"]) == (6, 3, 5)
     assert tot["wait_median_s"] == 1860 and tot["wait_p90_s"] == 26100 and tot["within_target_share"] == 0.4
     assert [w["p90_s"] for w in both["wait_by_day"]] == [2580, 26100]
-    assert both["by_hour"][0] == {"hour": 0, "issued": 1, "served": 0}
+    assert both["by_hour"][0] == {"hour": 0, "issued": 1, "served": 0} and both["by_hour"][1]["hour"] == 7
 
 
 def test_the_target_wait_is_the_office_setting(state, clock):
