@@ -9,4 +9,5 @@ from . import rating  # noqa: E402,F401  (the citizen rating tablet: routes and 
 from . import workstation  # noqa: E402,F401  (the officer's desk at a counter)
 from . import supervisor  # noqa: E402,F401  (the supervisor's wall: counters, queues, services)
 from . import seatmap  # noqa: E402,F401  (the waiting areas' seat map, admins edit its rules)
+from . import admin  # noqa: F401  (the administration page: office, services, counters, areas, officers, devices, audit)
 from . import reports  # noqa: F401  (the reports page and the live dashboard)

@@ -1,0 +1,69 @@
+"""Quản trị: the administration page, at /counter/admin.
+
+One page with a tab per kind of thing an office's IT person or head sets up: the office
+itself (names, opening hours, closed days, the lobby notice, target wait, booking),
+services, counters, waiting areas, officers, devices (kiosks and lobby displays with
+their tokens) and the audit log. The page is a script (static/admin.js) over the admin
+API, GET/PUT/POST/DELETE /api/v1/offices/<office>/config..., /devices and /audit, with
+the session cookie plus X-CSRF-Token; the server checks every value and every right.
+
+Admins open it for their own office, a city-wide admin for any office (?office=<code>).
+Supervisors see their office's set-up read-only and manage its officers (role officer);
+they have no devices tab. Officers get a 403 page, no session the login form.
+"""
+from __future__ import annotations
+
+from flask import current_app, render_template, request, url_for
+
+from server import queue, sessions
+from server.devicepages import OFFICE_CODE
+from server.errors import NotFound
+from server.i18n import LANGUAGES, request_language, t
+from server.models import Role
+
+from . import bp
+from .supervisor import strings, supervisor_session
+
+TABS = ("office", "services", "counters", "areas", "officers", "devices", "audit")
+ADMIN_ONLY_TABS = ("devices",)  # the devices API is for admins; supervisors manage officers
+
+
+@bp.get("/admin")
+def admin():
+    principal, refused = supervisor_session("admin.denied")
+    if refused:
+        return refused
+    state, lang = current_app.extensions["motcua"], request_language()
+    code = principal.office_code
+    wanted = request.args.get("office", "")
+    if wanted and getattr(principal, "city_wide", False) and OFFICE_CODE.match(wanted):
+        code = wanted
+    try:
+        with state.db.read() as s:
+            office = queue.office_info(s, code)
+    except NotFound:
+        return render_template("error.html", status=404, message=t("admin.no_office", lang, office=wanted)), 404
+    tabs = [tab for tab in TABS if principal.role == Role.ADMIN.value or tab not in ADMIN_ONLY_TABS]
+    base = f"/api/v1/offices/{office.code}"
+    config = {
+        "lang": lang if lang in LANGUAGES else "vi",
+        "office": office.code,
+        "own_office": principal.office_code,
+        "role": principal.role,
+        "username": principal.name,
+        "api": base,
+        "offices": "/api/v1/offices",
+        "config_toml": f"{base}/config.toml",
+        "page": url_for("counter.admin"),
+        "areas_page": url_for("counter.areas"),
+        "home": url_for("counter.home"),
+        "csrf": sessions.csrf_token(),
+        "tabs": tabs,
+        "can_edit": principal.role == Role.ADMIN.value,
+        "t": strings(lang, ("admin.",)),
+    }
+    response = current_app.make_response(render_template(
+        "counter/admin.html", config=config, tabs=tabs,
+        office_name=office.name_en if lang == "en" and office.name_en else office.name))
+    response.headers["Cache-Control"] = "no-store"
+    return response
