@@ -426,6 +426,14 @@
     if (!socket.active) setTimeout(function () { socket.connect(); }, 3000);
   });
   socket.on("board", setBoard);
+  // An admin changed the office (counters, services, the notice): read it and the board again.
+  var officeTimer = null;
+  socket.on("office_changed", function () {
+    clearTimeout(officeTimer);
+    officeTimer = setTimeout(function () { loadOffice(); requestBoard(); }, 200);
+  });
+  // The display's token was revoked: reload, so the page says so and how to get a new one.
+  socket.on("device_revoked", function () { location.reload(); });
   ["ticket_called", "ticket_changed", "queue_changed", "counter_changed", "area_changed", "ticket_seated"].forEach(function (name) {
     socket.on(name, function (ev) { onEvent(name, ev); });
   });

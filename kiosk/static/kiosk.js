@@ -302,7 +302,9 @@
   function failed(r) {
     if (r.status === 401 || r.status === 403) {
       state.authorised = r.status !== 401;
-      showMessage((r.data && r.data.message) || t("error.token"));
+      setOnline(state.online);
+      // A refused token (revoked, say): the server's words are for developers, these for citizens.
+      showMessage(r.status === 401 ? t("error.token") : (r.data && r.data.message) || t("error.token"));
     } else {
       showMessage((r.data && r.data.message) || t("error.other"));
     }
@@ -695,6 +697,21 @@
     socket.on("ticket_seated", onSeated);
     socket.on("queue_changed", function (d) { applyWaiting(d, false); });
     socket.on("print_status", onPrintStatus);
+    // An admin changed the office (services, hours, …): read it again. Only the start
+    // screen shows the services, so a ticket on screen is not disturbed.
+    socket.on("office_changed", officeChanged);
+    socket.on("device_revoked", function () {
+      state.authorised = false;
+      setOnline(false);
+      socket.disconnect();
+    });
+  }
+
+  var officeTimer = null;
+
+  function officeChanged() {
+    clearTimeout(officeTimer);
+    officeTimer = setTimeout(function () { loadOffice(); loadBooking(); }, 200);
   }
 
   // ------------------------------------------------------------------ wiring
