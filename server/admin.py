@@ -103,7 +103,7 @@ def edit(s: Session, office_id: int, section: str, key, item: dict | None, *, pr
             _unknown_keys(item, ITEM_KEYS[section])
             if key is None:
                 if any(str(x[name]) == str(item.get(name)) for x in items):
-                    raise Invalid(fields={name: t("office_file.duplicate", lang, value=item.get(name))})
+                    raise Invalid(fields={name: t("admin_error.exists", lang, value=item.get(name))})
                 old, new = None, {k: v for k, v in item.items() if v is not None}
                 items.append(new)
                 index = len(items) - 1
@@ -116,6 +116,11 @@ def edit(s: Session, office_id: int, section: str, key, item: dict | None, *, pr
                     new.pop("seats" if "rows" in item and "seats" not in item else "rows", None)
             if section == "officers":
                 _may_manage(principal, old, new)
+                if "password" in item:
+                    try:
+                        sessions.check_new_password(item["password"])
+                    except BadRequest as e:
+                        raise Invalid(fields={"password": t("error.weak_password", lang, **e.params)}) from e
         action = f"{section[:-1]}.{'create' if old is None else 'delete' if new is None else 'update'}"
         target = str((new if new is not None else old).get(name, ""))[:200]
     try:

@@ -183,7 +183,7 @@ def revoke_device(code, device_id):
 def _with_setup_url(code: str, result: dict) -> dict:
     """Where to open the device's page once: the token rides in the address."""
     page = "kiosk" if result["device"]["kind"] == Role.KIOSK.value else "display"
-    return {**result, "setup_url": f"{state().base_url()}/{page}/{code}?token={result['token']}"}
+    return {**result, "setup_url": f"{state().base_url().rstrip('/')}/{page}/{code}?token={result['token']}"}
 
 
 @bp.get("/offices/<code>/audit")

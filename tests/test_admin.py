@@ -65,7 +65,7 @@ def test_field_errors_are_in_vietnamese_and_nothing_changes(admin, state):
     body = r.get_json()
     assert r.status_code == 400 and body["error"] == "invalid"
     assert body["message"] == "Thông tin chưa hợp lệ, xin sửa các mục được đánh dấu."
-    assert body["fields"]["code"] == "'HT' xuất hiện hơn một lần"
+    assert body["fields"]["code"] == "đã có 'HT', hãy chọn mã khác"
     r = send(admin, "POST", "/offices/demo/config/services",
              {"code": "XD", "name": " ", "numbers": "2500-2600", "area": "A"})
     fields = r.get_json()["fields"]
@@ -147,6 +147,9 @@ def test_who_may_change_what(app, state, admin):
                 {"username": "thu.nv", "name": "Nguyễn Văn Thu", "role": "officer", "counters": [1],
                  "password": "mat-khau-moi"})
     assert made.status_code == 201
+    short = send(supervisor, "POST", "/offices/demo/config/officers",
+                 {"username": "ngan", "name": "Mật khẩu ngắn", "password": "short"})
+    assert short.get_json()["fields"] == {"password": "Mật khẩu cần từ 8 đến 128 ký tự."}
     promoted = send(supervisor, "POST", "/offices/demo/config/officers",
                     {"username": "boss", "name": "Ông Chủ", "role": "admin"})
     assert promoted.get_json()["error"] == "role_not_grantable"
@@ -166,7 +169,7 @@ def test_a_revoked_device_token_stops_at_once(admin, state):
     made = send(admin, "POST", "/offices/demo/devices", {"kind": "kiosk", "name": "Kiosk tầng 2", "printer": "none"})
     assert made.status_code == 201
     token, device = made.get_json()["token"], made.get_json()["device"]
-    assert made.get_json()["setup_url"] == f"http://motcua.test/kiosk/demo?token={token}"
+    assert made.get_json()["setup_url"] == f"http://motcua.test/kiosk/demo?token={token}"  # one slash
     kiosk = Api(admin.client, token)
     assert kiosk.get("/offices/demo/board").status_code == 200
     listed = admin.get("/offices/demo/devices").get_json()["devices"]
@@ -189,6 +192,7 @@ def test_a_revoked_token_stops_in_every_server_process_at_once(sqlite_url, serve
     admin = {"Authorization": f"Bearer {tokens['admin']}"}
     made = requests.post(f"{one.url}/api/v1/offices/demo/devices", json={"kind": "display", "name": "TV sảnh 2"},
                          headers=admin, timeout=10).json()
+    assert made["setup_url"] == f"{one.url}/display/demo?token={made['token']}"
     display = {"Authorization": f"Bearer {made['token']}"}
     assert requests.get(f"{two.url}/api/v1/offices/demo/board", headers=display, timeout=10).status_code == 200
     r = requests.post(f"{one.url}/api/v1/offices/demo/devices/{made['device']['id']}/revoke", headers=admin, timeout=10)

@@ -248,7 +248,7 @@ def test_field_errors_stand_next_to_their_inputs_in_vietnamese(office, page_fact
         form.get_by_label("Dải số", exact=True).fill("8001-8999")
         form.get_by_label("Khu vực chờ").select_option("")  # none, in an office with two areas
         form.locator("button[type=submit]").click()
-        assert "xuất hiện hơn một lần" in field_error(page, "services", "code")
+        assert "đã có '" in field_error(page, "services", "code")
         assert form.get_by_label("Mã", exact=True).get_attribute("aria-invalid") == "true"
         form.get_by_label("Mã", exact=True).fill("HT2")  # editing a field clears its error
         assert page.locator("#form-services [data-field=code] .field-error").is_hidden()
@@ -511,6 +511,6 @@ def test_english_with_lang_en(office, page_factory):
         form.get_by_label("Number range", exact=True).fill("8001-8999")
         form.get_by_label("Waiting area").select_option("A")
         form.locator("button[type=submit]").click()
-        assert "appears more than once" in field_error(page, "services", "code")
+        assert "already exists" in field_error(page, "services", "code")
         screenshot(page, f"admin-en-{name}")
         assert watch.errors == []
