@@ -28,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import tempfile
 import time
 import urllib.request
@@ -60,6 +61,23 @@ SPARE_THREADS = 200  # server threads beyond one per open socket and client conn
 
 # ---------------------------------------------------------------- entry point
 
+def _in_own_thread(work) -> None:
+    """Run `work` in a thread of its own and wait: asyncio.run refuses a thread whose event
+    loop is already running (a caller's, or a test runner's browser driver)."""
+    failure: list[BaseException] = []
+
+    def target():
+        try:
+            work()
+        except BaseException as e:  # noqa: BLE001 - handed back to the caller below
+            failure.append(e)
+    thread = threading.Thread(target=target, name="bench")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
 def run(database_url: str | None, url: str | None, kiosks: int, counters: int, displays: int,
         offices: int, seconds: float, call_rate: float, seats: bool = False) -> None:
     try:
@@ -85,7 +103,7 @@ def run(database_url: str | None, url: str | None, kiosks: int, counters: int, d
             try:
                 base = url or server.url
                 bench = _Bench(base, setup, kind, seconds)
-                asyncio.run(bench.all(kiosks, counters, displays, call_rate, db))
+                _in_own_thread(lambda: asyncio.run(bench.all(kiosks, counters, displays, call_rate, db)))
             finally:
                 if server:
                     server.stop()
