@@ -272,24 +272,24 @@ def _links(here: str) -> list[tuple[str, str]]:
     return [(href, key) for name, href, key in links if name != here]
 
 
-def _page(principal, lang: str, *, today_only: bool):
-    """(the report, the words every page around it shows), or the refusal page."""
+def _page(*, today_only: bool):
+    """(the report, the page's language, None), or (None, _, the refusal): the login form
+    without a session, the 403 page for officers, the error page for a refused report."""
+    principal, refused = supervisor_session("reports.denied")
+    if refused:
+        return None, None, refused
+    lang = _language()
     try:
-        report = load(principal, lang, today_only=today_only)
+        return load(principal, lang, today_only=today_only), lang, None
     except MotcuaError as e:
-        return None, _refusal(e, lang)
-    return report, None
+        return None, lang, _refusal(e, lang)
 
 
 # ---------------------------------------------------------------- the reports page
 
 @bp.get("/reports")
 def reports_page():
-    principal, refused = supervisor_session("reports.denied")
-    if refused:
-        return refused
-    lang = _language()
-    report, refused = _page(principal, lang, today_only=False)
+    report, lang, refused = _page(today_only=False)
     if refused:
         return refused
     data, code, period = report.data, report.code, report.period
@@ -323,11 +323,7 @@ def reports_page():
 @bp.get("/reports/hourly.svg")
 def hourly_svg():
     """The tickets-per-hour chart alone (the dashboard re-draws it): same query as the page."""
-    principal, refused = supervisor_session("reports.denied")
-    if refused:
-        return refused
-    lang = _language()
-    report, refused = _page(principal, lang, today_only=False)
+    report, lang, refused = _page(today_only=False)
     if refused:
         return refused
     if report.error:
@@ -341,11 +337,7 @@ def hourly_svg():
 
 @bp.get("/dashboard")
 def dashboard():
-    principal, refused = supervisor_session("reports.denied")
-    if refused:
-        return refused
-    lang = _language()
-    report, refused = _page(principal, lang, today_only=True)
+    report, lang, refused = _page(today_only=True)
     if refused:
         return refused
     data = report.data

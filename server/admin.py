@@ -7,7 +7,7 @@ and a change takes effect at once: this process forgets its cached office, the o
 see it within the directory's TTL, and kiosks and lobby screens hear `office_changed`.
 
 Officers' passwords and devices' tokens are not in the document: they have their own
-use cases below. Each use case returns a `queue.Outcome` (for `Motcua.perform`).
+use cases below. Each use case returns a `Done` (a `queue.Outcome` for `Motcua.perform`).
 """
 from __future__ import annotations
 

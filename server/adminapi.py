@@ -11,7 +11,7 @@ from flask import Response, g, jsonify, request
 from sqlalchemy import select
 
 from . import admin
-from .api import Text, allow, body, bp, state
+from .api import Text, allow, body, bp, json_object, state
 from .errors import BadRequest, Forbidden, NotFound
 from .i18n import request_language
 from .models import Office, Role
@@ -34,13 +34,6 @@ def administered(code: str) -> int:
 
 def _document(office_id: int):
     return lambda s, _outcome: admin.document(s, office_id, g.principal)
-
-
-def _json_object() -> dict:
-    data = request.get_json(force=True, silent=True) if request.get_data(cache=True).strip() else {}
-    if not isinstance(data, dict):
-        raise BadRequest("invalid_json")
-    return data
 
 
 @bp.get("/offices")
@@ -89,7 +82,7 @@ def edit_office(code):
     office_id = administered(code)
     if g.principal.role != Role.ADMIN.value:
         raise Forbidden("role_not_grantable")
-    return jsonify(state().perform(admin.edit, office_id, "office", None, _json_object(), principal=g.principal,
+    return jsonify(state().perform(admin.edit, office_id, "office", None, json_object(), principal=g.principal,
                                    lang=request_language(), render=_document(office_id)))
 
 
@@ -97,7 +90,7 @@ def edit_office(code):
 @allow(*ADMINS)
 def create_item(code, section):
     office_id = _section_admin(code, section)
-    return jsonify(state().perform(admin.edit, office_id, section, None, _json_object(), principal=g.principal,
+    return jsonify(state().perform(admin.edit, office_id, section, None, json_object(), principal=g.principal,
                                    lang=request_language(), render=_document(office_id))), 201
 
 
@@ -105,7 +98,7 @@ def create_item(code, section):
 @allow(*ADMINS)
 def edit_item(code, section, key):
     office_id = _section_admin(code, section)
-    return jsonify(state().perform(admin.edit, office_id, section, key, _json_object(), principal=g.principal,
+    return jsonify(state().perform(admin.edit, office_id, section, key, json_object(), principal=g.principal,
                                    lang=request_language(), render=_document(office_id)))
 
 

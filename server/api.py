@@ -76,15 +76,19 @@ def allow(*roles: str):
     return wrap
 
 
+def json_object() -> dict:
+    """The JSON object sent ({} for an empty body), unchecked."""
+    if not request.get_data(cache=True).strip():
+        return {}
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("invalid_json")
+    return data
+
+
 def body(**fields: type) -> dict:
     """The JSON object sent, checked against field types; absent fields are omitted."""
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        data = {}
-    else:
-        data = request.get_json(force=True, silent=True)
-        if not isinstance(data, dict):
-            raise BadRequest("invalid_json")
+    data = json_object()
     for key, value in data.items():
         if key not in fields:
             raise BadRequest("unknown_field", field=str(key)[:40])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -139,14 +140,10 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
     total = Tally()
     hourly = defaultdict(lambda: [0, 0])
     wait_days: dict[date, list[float]] = defaultdict(list)
-    day_of = {}
 
-    tickets = s.execute(select(Ticket.id, Ticket.office_id, Ticket.day).where(
-        Ticket.office_id.in_(ids), Ticket.day >= start, Ticket.day <= end)).all()
-    for tid, office_id, day in tickets:
-        day_of[tid] = (office_id, day)
     events = s.execute(
-        select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.action, TicketEvent.data)
+        select(TicketEvent.ticket_id, Ticket.office_id, Ticket.day, TicketEvent.at, TicketEvent.action,
+               TicketEvent.data)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .where(Ticket.office_id.in_(ids), Ticket.day >= start, Ticket.day <= end)
         .order_by(TicketEvent.ticket_id, TicketEvent.id))
@@ -228,15 +225,8 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
             for r in rows_for(office, day, service):
                 r.cancelled += 1
 
-    current, evs = None, []
-    for tid, at, action, data in events:
-        if tid != current:
-            if current is not None:
-                per_ticket(*day_of[current], evs)
-            current, evs = tid, []
-        evs.append((at, action, data or {}))
-    if current is not None:
-        per_ticket(*day_of[current], evs)
+    for (_, office_id, day), rows in itertools.groupby(events, key=lambda row: row[:3]):
+        per_ticket(office_id, day, [(at, action, data or {}) for *_, at, action, data in rows])
 
     for b in s.scalars(select(Booking).where(Booking.office_id.in_(ids), Booking.day >= start, Booking.day <= end)):
         service = services.get(b.service_id)
