@@ -1,0 +1,143 @@
+"""Identity of what the office file names: a counter is known by its number, so renaming
+it keeps the counter (its officer, its called ticket, the screens' bookmarks); and the
+report exports carry no live formulas, whatever names people type."""
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+
+import pytest
+import tomli_w
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from server import reports
+from server.models import Counter
+from server.offices import import_office
+from tests.conftest import Api, make_app, new_token, office_data
+from tests.test_desk import Officer, give_desk
+
+
+@pytest.fixture
+def app(db_url, clock, tmp_path):
+    app = make_app(db_url, clock, tmp_path)
+    yield app
+    app.extensions["motcua"].db.dispose()
+
+
+@pytest.fixture
+def state(app):
+    return app.extensions["motcua"]
+
+
+@pytest.fixture
+def admin(app, state):
+    return Api(app.test_client(), new_token(state, "admin", "admin"))
+
+
+def send(api: Api, method: str, path: str, body=None):
+    return api.client.open(f"/api/v1{path}", method=method, json=body, headers=api.headers())
+
+
+def counters(state) -> dict[int, tuple[int, str, bool]]:
+    """Every counter row of the demo office: id -> (number, label, active)."""
+    with state.db.read() as s:
+        return {c.id: (c.number, c.label, c.active) for c in s.scalars(select(Counter).order_by(Counter.id))}
+
+
+@pytest.fixture
+def at_work(app, state, admin):
+    """lan.nt holds counter 1 with ticket HT called to it: (officer, counter id, ticket)."""
+    give_desk(state)
+    lan = Officer(app)
+    assert lan.login().status_code == 302
+    with state.db.read() as s:
+        c1 = s.scalar(select(Counter.id).where(Counter.number == 1, Counter.active.is_(True)))
+    assert lan.take(c1).status_code == 200
+    assert lan.post(f"/counters/{c1}/open").status_code == 200
+    admin.issue("HT")
+    called = lan.post(f"/counters/{c1}/call-next").get_json()
+    assert called["status"] == "called"
+    return lan, c1, called
+
+
+def still_at_work(app, state, lan, c1, called, label):
+    desk = lan.get(f"/counters/{c1}")
+    assert desk.status_code == 200, desk.get_json()
+    desk = desk.get_json()
+    assert (desk["id"], desk["label"], desk["number"]) == (c1, label, 1)
+    assert desk["officer"]["username"] == "lan.nt"
+    assert desk["current"]["number"] == called["number"] and desk["current"]["status"] == "called"
+    assert lan.get("/me").get_json()["holding"] == c1
+    display = new_token(state, "display", "Màn hình quầy 1")
+    assert app.test_client().get(f"/display/demo?token={display}&counter={c1}").status_code == 200
+    # the officer carries on at the same counter
+    assert lan.post(f"/tickets/{called['id']}/start").status_code == 200
+
+
+def test_renaming_a_counter_in_the_admin_api_keeps_the_counter(app, state, admin, at_work):
+    lan, c1, called = at_work
+    before = counters(state)
+    r = send(admin, "PUT", "/offices/demo/config/counters/1", {"label": "Quầy 1 (mới)"})
+    assert r.status_code == 200, r.get_json()
+    after = counters(state)
+    assert set(after) == set(before), "no counter is created"
+    assert after[c1] == (1, "Quầy 1 (mới)", True)
+    still_at_work(app, state, lan, c1, called, "Quầy 1 (mới)")
+
+
+def test_two_counters_swap_labels(app, state, admin):
+    before = counters(state)
+    c1, c2 = (next(i for i, (n, _, _) in before.items() if n == k) for k in (1, 2))
+    assert send(admin, "PUT", "/offices/demo/config/counters/1", {"label": "Quầy tạm"}).status_code == 200
+    assert send(admin, "PUT", "/offices/demo/config/counters/2", {"label": "Quầy 1"}).status_code == 200
+    assert send(admin, "PUT", "/offices/demo/config/counters/1", {"label": "Quầy 2"}).status_code == 200
+    after = counters(state)
+    assert set(after) == set(before)
+    assert after[c1] == (1, "Quầy 2", True) and after[c2] == (2, "Quầy 1", True)
+
+
+def test_a_new_counter_may_take_the_label_a_renamed_one_left(state, admin):
+    assert send(admin, "PUT", "/offices/demo/config/counters/6", {"label": "Quầy 6 cũ"}).status_code == 200
+    r = send(admin, "POST", "/offices/demo/config/counters", {"label": "Quầy 6", "number": 7, "services": ["HT"]})
+    assert r.status_code == 201, r.get_json()
+    labels = {number: label for number, label, active in counters(state).values() if active}
+    assert labels[6] == "Quầy 6 cũ" and labels[7] == "Quầy 6"
+
+
+def test_renaming_a_counter_in_an_edited_file_keeps_the_counter(app, state, admin, at_work, tmp_path,
+                                                                monkeypatch, db_url):
+    from click.testing import CliRunner
+
+    from server.cli import main
+    lan, c1, called = at_work
+    data = tomllib.loads(admin.client.get("/api/v1/offices/demo/config.toml", headers=admin.headers())
+                         .get_data(as_text=True))
+    next(c for c in data["counters"] if c["number"] == 1)["label"] = "Quầy tiếp nhận"
+    path = tmp_path / "edited.toml"
+    path.write_text(tomli_w.dumps(data))
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("MOTCUA_INSTANCE_PATH", str(tmp_path / "cli"))
+    result = CliRunner().invoke(main, ["office", "import", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    after = counters(state)
+    assert len(after) == 6 and after[c1] == (1, "Quầy tiếp nhận", True)
+    still_at_work(app, state, lan, c1, called, "Quầy tiếp nhận")
+
+
+def test_an_old_file_without_numbers_is_matched_by_label(state, clock):
+    """Files written before counters had numbers name them by label; their numbers follow
+    the order. A counter added at the top then keeps every other counter what it was."""
+    ids = {label: i for i, (_, label, _) in counters(state).items()}
+    data = office_data()
+    for c in data["counters"]:
+        del c["number"]
+    data["counters"].insert(0, {"label": "Quầy 0", "services": ["HT"]})
+    for officer in data["officers"]:
+        officer["counters"] = []
+    with state.db.write() as s:
+        import_office(s, data, now=clock.now())
+    after = {label: (i, number) for i, (number, label, active) in counters(state).items() if active}
+    assert {label: i for label, (i, _) in after.items() if label != "Quầy 0"} == ids
+    assert after["Quầy 1"][1] == 2 and after["Quầy 0"][1] == 1
