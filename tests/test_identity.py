@@ -141,3 +141,64 @@ def test_an_old_file_without_numbers_is_matched_by_label(state, clock):
     after = {label: (i, number) for i, (number, label, active) in counters(state).items() if active}
     assert {label: i for label, (i, _) in after.items() if label != "Quầy 0"} == ids
     assert after["Quầy 1"][1] == 2 and after["Quầy 0"][1] == 1
+
+
+# ---------------------------------------------------------------- exports
+
+DANGEROUS = {
+    "office": '=HYPERLINK("http://evil.example","x")',
+    "service": "+SUM(1,2)",
+    "counter": "-2+3+cmd|' /C calc'!A0",
+    "officer": "@SUM(1+1)",
+}
+
+
+def test_a_cell_that_would_be_a_formula_is_text():
+    for text in ("=1+1", "+1", "-1+1", "@SUM(A1)", "\tx", "\rx"):
+        assert reports.cell(text) == "'" + text
+    assert reports.cell("Quầy 1 – Hộ tịch") == "Quầy 1 – Hộ tịch"
+    assert reports.cell(-3) == -3 and reports.cell(-0.25) == -0.25 and reports.cell(None) is None
+
+
+def test_names_typed_as_formulas_reach_the_exports_as_text(app, state, admin):
+    """Each name is set through the admin API, a ticket is served so every grouping has a row,
+    and neither export holds a formula or a text a spreadsheet would run."""
+    for method, path, body in (
+            ("PUT", "/offices/demo/config/office", {"name": DANGEROUS["office"]}),
+            ("PUT", "/offices/demo/config/services/HT", {"name": DANGEROUS["service"],
+                                                         "name_en": DANGEROUS["service"]}),
+            ("PUT", "/offices/demo/config/counters/1", {"label": DANGEROUS["counter"]}),
+            ("PUT", "/offices/demo/config/officers/lan.nt", {"name": DANGEROUS["officer"]})):
+        r = send(admin, method, path, body)
+        assert r.status_code == 200, r.get_json()
+    give_desk(state)
+    lan = Officer(app)
+    assert lan.login().status_code == 302
+    with state.db.read() as s:
+        c1 = s.scalar(select(Counter.id).where(Counter.number == 1, Counter.active.is_(True)))
+    assert lan.take(c1).status_code == 200 and lan.post(f"/counters/{c1}/open").status_code == 200
+    admin.issue("HT")
+    called = lan.post(f"/counters/{c1}/call-next").get_json()
+    assert lan.post(f"/tickets/{called['id']}/complete").status_code == 200
+
+    texts = []
+    for group in ("day", "service", "counter", "officer"):
+        r = admin.get(f"/offices/demo/report.csv?group={group}")
+        assert r.status_code == 200
+        rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
+        assert len(rows) >= 3
+        texts += [v for row in rows for v in row]
+    r = admin.get("/offices/demo/report.xlsx")
+    assert r.status_code == 200
+    book = load_workbook(io.BytesIO(r.data))
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert all(isinstance(c.value, (int, float)) for c in cells if c.data_type == "n")
+    texts += [c.value for c in cells if c.data_type == "s"]
+    assert [v for v in texts if v.startswith(reports.FORMULA_START)] == []
+    for name in DANGEROUS.values():
+        assert "'" + name in texts
+    sheet = book.worksheets[0]
+    assert sheet["A1"].value == "'" + DANGEROUS["office"] and sheet["A1"].data_type == "s"
+    counts = [c for c in cells if c.data_type == "n"]
+    assert counts, "figures stay numbers"
