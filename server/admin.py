@@ -23,10 +23,11 @@ from . import auth, offices, queue, sessions
 from .auth import Principal
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .i18n import t
-from .models import ApiToken, AuditEntry, Device, Office, Role, Service, Ticket, TicketStatus, User
+from .models import ApiToken, AuditEntry, Counter, Device, Office, Role, Service, Ticket, TicketStatus, User
 from .realtime import device_room
 
-# A section's items and the key that names each (it never changes once created).
+# A section's items and the key that names each: it never changes once created, except
+# a counter's number (`_renumber`: the same counter under a new number).
 SECTIONS = {"services": "code", "counters": "number", "areas": "code", "officers": "username"}
 # What each item may carry: the office file's keys (docs in README, "office file").
 ITEM_KEYS = {
@@ -108,9 +109,11 @@ def edit(s: Session, office_id: int, section: str, key, item: dict | None, *, pr
                 items.append(new)
                 index = len(items) - 1
             else:
-                if name in item and str(item[name]) != str(key):
-                    raise Invalid(fields={name: t("admin_error.key_fixed", lang)})
                 old = items[index]
+                if name in item and str(item[name]) != str(key):
+                    if section != "counters":
+                        raise Invalid(fields={name: t("admin_error.key_fixed", lang)})
+                    _renumber(s, office, after, old["number"], item["number"], lang)
                 new = items[index] = _merge(old, item)
                 if section == "areas" and ("rows" in item or "seats" in item):
                     new.pop("seats" if "rows" in item and "seats" not in item else "rows", None)
@@ -137,6 +140,20 @@ def _exported(s: Session, office: Office, section: str, target: str):
     if section == "office":
         return {k: data.get(k) for k in OFFICE_KEYS}
     return next((x for x in data[section] if str(x[SECTIONS[section]]) == target), None)
+
+
+def _renumber(s: Session, office: Office, after: dict, old: int, new, lang: str) -> None:
+    """A counter's new number (what calls read aloud) is a rename of the same counter:
+    its row takes the number before the document is imported (which knows counters by
+    number), and the officers who may work there keep it."""
+    if isinstance(new, bool) or not isinstance(new, int):
+        return  # the office file's check says what is wrong with it
+    if any(c["number"] == new for c in after["counters"]):
+        raise Invalid(fields={"number": t("admin_error.exists", lang, value=new)})
+    for officer in after["officers"]:
+        officer["counters"] = [new if n == old else n for n in officer["counters"]]
+    s.scalar(select(Counter).where(Counter.office_id == office.id, Counter.active.is_(True),
+                                   Counter.number == old)).number = new
 
 
 def _merge(old: dict, change: dict) -> dict:

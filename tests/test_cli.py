@@ -35,7 +35,7 @@ def test_office_import_creates_then_updates(cli, tmp_path):
     changed = tmp_path / "changed.toml"
     changed.write_text(text)
     r = cli("office", "import", str(changed))
-    assert r.exit_code == 0 and "6 quầy" in r.output  # Quầy 6 deactivated, Quầy 7 added
+    assert r.exit_code == 0 and "6 quầy" in r.output  # counter 6 renamed "Quầy 7"
 
 
 def test_office_import_lists_every_problem_and_changes_nothing(cli, tmp_path):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from server import reports
 from server.models import Counter
 from server.offices import import_office
-from tests.conftest import Api, make_app, new_token, office_data
+from tests.conftest import Api, make_app, new_token, office_data, screenshot, seed
 from tests.test_desk import Officer, give_desk
 
 
@@ -85,6 +85,27 @@ def test_renaming_a_counter_in_the_admin_api_keeps_the_counter(app, state, admin
     assert set(after) == set(before), "no counter is created"
     assert after[c1] == (1, "Quầy 1 (mới)", True)
     still_at_work(app, state, lan, c1, called, "Quầy 1 (mới)")
+
+
+def test_renumbering_a_counter_is_a_rename_too(app, state, admin, at_work):
+    lan, c1, called = at_work
+    r = send(admin, "PUT", "/offices/demo/config/counters/1", {"number": 9, "label": "Quầy 9"})
+    assert r.status_code == 200, r.get_json()
+    after = counters(state)
+    assert len(after) == 6 and after[c1] == (9, "Quầy 9", True)
+    lan_doc = next(o for o in r.get_json()["officers"] if o["username"] == "lan.nt")
+    assert sorted(lan_doc["counters"]) == [2, 9]  # lan.nt may still work there
+    desk = lan.get(f"/counters/{c1}").get_json()
+    assert (desk["number"], desk["officer"]["username"], desk["current"]["id"]) == (9, "lan.nt", called["id"])
+    entry = admin.get("/offices/demo/audit").get_json()["entries"][0]
+    assert entry["action"] == "counter.update" and entry["changes"]["number"] == [1, 9]
+    # a number in use is refused by the field, and nothing changes
+    r = send(admin, "PUT", "/offices/demo/config/counters/9", {"number": 2})
+    assert r.status_code == 400 and r.get_json()["fields"]["number"] == "đã có '2', hãy chọn mã khác"
+    assert counters(state)[c1] == (9, "Quầy 9", True)
+    # a service's code still cannot change
+    r = send(admin, "PUT", "/offices/demo/config/services/HT", {"code": "HX"})
+    assert r.status_code == 400 and r.get_json()["fields"]["code"] == "không đổi được sau khi tạo"
 
 
 def test_two_counters_swap_labels(app, state, admin):
@@ -202,3 +223,36 @@ def test_names_typed_as_formulas_reach_the_exports_as_text(app, state, admin):
     assert sheet["A1"].value == "'" + DANGEROUS["office"] and sheet["A1"].data_type == "s"
     counts = [c for c in cells if c.data_type == "n"]
     assert counts, "figures stay numbers"
+
+
+def test_the_admin_page_renames_and_renumbers_a_counter(servers, sqlite_url, page_factory):
+    from sqlalchemy import create_engine
+
+    from tests.test_admin_pages import PASSWORDS, admin_page, open_tab
+    from tests.test_supervisor import _passwords
+    seed(sqlite_url)
+    _passwords(sqlite_url, **PASSWORDS)
+    server = servers(sqlite_url)
+    engine = create_engine(sqlite_url)
+
+    def rows():
+        with engine.connect() as conn:
+            return {r.id: (r.number, r.label, r.active) for r in conn.execute(
+                select(Counter.id, Counter.number, Counter.label, Counter.active))}
+    before = rows()
+    page, watch = admin_page(page_factory, server.url, tab="counters")
+    open_tab(page, "counters")
+    page.locator("#list-counters tr[data-key='2'] button", has_text="Sửa").click()
+    form = page.locator("#form-counters form")
+    assert "Đổi số vẫn là quầy này" in form.inner_text()
+    form.get_by_label("Tên quầy").fill("Quầy tiếp dân")
+    form.get_by_label("Số quầy").fill("8")
+    screenshot(page, "identity-counter-renumber")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#list-counters tr[data-key='8']")
+    assert "Quầy tiếp dân" in page.locator("#list-counters tr[data-key='8']").inner_text()
+    after = rows()
+    engine.dispose()
+    c2 = next(i for i, (n, _, _) in before.items() if n == 2)
+    assert set(after) == set(before) and after[c2] == (8, "Quầy tiếp dân", True)
+    assert watch.errors == []
