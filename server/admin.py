@@ -180,7 +180,8 @@ def _unknown_keys(item, allowed) -> None:
 
 def _before_delete(s: Session, office: Office, section: str, old: dict, after: dict) -> None:
     """What goes with an item: counters stop serving a deleted service, officers stop
-    working at a deleted counter. A service someone still waits for today stays."""
+    working at a deleted counter. A service someone still waits for today stays, and so
+    does a counter an officer sits at or a ticket is called or transferred to."""
     if section == "services":
         waiting = s.scalar(select(func.count()).select_from(Ticket).join(Service).where(
             Service.office_id == office.id, Service.code == old["code"],
@@ -190,6 +191,13 @@ def _before_delete(s: Session, office: Office, section: str, old: dict, after: d
         for counter in after["counters"]:
             counter["services"] = [code for code in counter["services"] if code != old["code"]]
     elif section == "counters":
+        counter = s.scalar(select(Counter).where(Counter.office_id == office.id, Counter.active.is_(True),
+                                                 Counter.number == old["number"]))
+        tickets = s.scalar(select(func.count()).select_from(Ticket).where(
+            ((Ticket.counter_id == counter.id) & Ticket.status.in_(queue.ACTIVE_AT_COUNTER))
+            | ((Ticket.assigned_counter_id == counter.id) & (Ticket.status == TicketStatus.WAITING.value))))
+        if tickets or counter.officer_id is not None:  # nobody is left at a counter that is gone
+            raise Conflict("counter_in_use", counter=old["label"])
         for officer in after["officers"]:
             officer["counters"] = [n for n in officer["counters"] if n != old["number"]]
     elif section == "officers":

@@ -108,6 +108,40 @@ def test_renumbering_a_counter_is_a_rename_too(app, state, admin, at_work):
     assert r.status_code == 400 and r.get_json()["fields"]["code"] == "không đổi được sau khi tạo"
 
 
+def test_a_counter_at_work_is_not_deleted(app, state, admin, at_work):
+    """Deleting a counter would leave its officer at a dead counter and its ticket called
+    to nowhere: refused, with the reason, until the counter is free."""
+    lan, c1, called = at_work
+    r = send(admin, "DELETE", "/offices/demo/config/counters/1")
+    assert r.status_code == 409 and r.get_json()["error"] == "counter_in_use"
+    assert r.get_json()["message"].startswith("Quầy 1 đang có cán bộ làm việc")
+    assert counters(state)[c1] == (1, "Quầy 1", True)
+    assert lan.post(f"/tickets/{called['id']}/complete").status_code == 200
+    assert send(admin, "DELETE", "/offices/demo/config/counters/1").status_code == 409  # lan.nt sits there
+    assert lan.post(f"/counters/{c1}/close").status_code == 200
+    assert lan.post(f"/counters/{c1}/release").status_code == 200
+    r = send(admin, "DELETE", "/offices/demo/config/counters/1")
+    assert r.status_code == 200, r.get_json()
+    assert counters(state)[c1] == (1, "Quầy 1", False)
+
+
+def test_a_renamed_kiosk_keeps_its_token_printer_and_place_in_the_file(app, state, admin):
+    r = send(admin, "POST", "/offices/demo/devices",
+             {"kind": "kiosk", "name": "Kiosk cửa", "printer": "tcp://127.0.0.1:9", "paper_mm": 58})
+    assert r.status_code == 201, r.get_json()
+    device, token = r.get_json()["device"], r.get_json()["token"]
+    r = send(admin, "PUT", f"/offices/demo/devices/{device['id']}", {"name": "Kiosk sảnh trái"})
+    assert r.status_code == 200, r.get_json()
+    assert admin.issue("HT", token=token)["number"]  # the token still works
+    # Any change through the office document keeps the one kiosk, under its new name.
+    assert send(admin, "PUT", "/offices/demo/config/counters/2", {"label": "Quầy hai"}).status_code == 200
+    kiosks = [d for d in admin.get("/offices/demo/devices").get_json()["devices"] if d["kind"] == "kiosk"]
+    renamed = [d for d in kiosks if d["id"] == device["id"]]
+    assert renamed and renamed[0]["name"] == "Kiosk sảnh trái" and renamed[0]["printer"] == "tcp://127.0.0.1:9"
+    assert renamed[0]["paper_mm"] == 58 and renamed[0]["tokens"] == 1
+    assert not [d for d in kiosks if d["name"] == "Kiosk cửa"]
+
+
 def test_two_counters_swap_labels(app, state, admin):
     before = counters(state)
     c1, c2 = (next(i for i, (n, _, _) in before.items() if n == k) for k in (1, 2))
