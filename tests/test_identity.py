@@ -290,3 +290,41 @@ def test_the_admin_page_renames_and_renumbers_a_counter(servers, sqlite_url, pag
     c2 = next(i for i, (n, _, _) in before.items() if n == 2)
     assert set(after) == set(before) and after[c2] == (8, "Quầy tiếp dân", True)
     assert watch.errors == []
+
+
+def test_the_migration_keeps_what_refers_to_counters(tmp_path, clock):
+    """0009 rebuilds the counters table on SQLite: the services each counter serves, the
+    counters each officer may use and the tickets called to them all stay."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from server.db import MIGRATIONS, Database
+    db = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with db.write_engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0008")
+        conn.commit()
+    with db.write() as s:
+        import_office(s, office_data(), now=clock.now())
+    with db.write_engine.connect() as conn:
+        conn.execute(text(
+            "INSERT INTO tickets (office_id, service_id, day, number, priority, channel, status, public_token,"
+            " issued_at, queued_at, called_at, counter_id, recalls, location) SELECT c.office_id, cs.service_id,"
+            " '2026-11-23', '1001', 0, 'kiosk', 'called', 'tok', '2026-11-23 02:00:00', '2026-11-23 02:00:00',"
+            " '2026-11-23 02:01:00', c.id, 0, 'inside' FROM counters c"
+            " JOIN counter_services cs ON cs.counter_id = c.id WHERE c.number = 1 LIMIT 1"))
+        conn.commit()
+    counts = ("SELECT (SELECT count(*) FROM counter_services), (SELECT count(*) FROM user_counters),"
+              " (SELECT count(*) FROM tickets WHERE counter_id IS NOT NULL), (SELECT count(*) FROM counters)")
+    with db.write_engine.connect() as conn:
+        before = tuple(conn.execute(text(counts)).one())
+    db.migrate()
+    with db.write_engine.connect() as conn:
+        after = tuple(conn.execute(text(counts)).one())
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # on again for the app
+    db.dispose()
+    assert before[0] > 0 and before[1] > 0 and before[2] == 1
+    assert after == before
