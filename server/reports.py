@@ -133,7 +133,10 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
     services = {sv.id: sv for sv in s.scalars(select(Service).where(Service.office_id.in_(ids)))}
     code_to_service = {(sv.office_id, sv.code): sv for sv in services.values()}
     counters = {c.id: c for c in s.scalars(select(Counter).where(Counter.office_id.in_(ids)))}
-    label_to_counter = {(c.office_id, c.label): c for c in counters.values()}
+    # Old events name their counter by label only; a label may since have passed to
+    # another counter (labels are names): the active, newest one holding it is taken.
+    label_to_counter = {(c.office_id, c.label): c
+                        for c in sorted(counters.values(), key=lambda c: (c.active, c.id))}
     officers = {u.id: u for u in s.scalars(select(User).where(User.office_id.in_(ids)))}
 
     groups: dict[str, dict] = {g: defaultdict(Tally) for g in GROUPS}
