@@ -1,6 +1,9 @@
-"""Identity of what the office file names: a counter is known by its number, so renaming
-it keeps the counter (its officer, its called ticket, the screens' bookmarks); and the
-report exports carry no live formulas, whatever names people type."""
+"""Identity of what the office file names: a counter is known by its number (an old file
+without numbers: by its label), so renaming or renumbering it keeps the counter (its
+officer, its called ticket, the screens' bookmarks), through the admin API, its page and
+`motcua office import`; a counter in use is not deleted; a renamed kiosk keeps its token;
+migration 0009 keeps what refers to counters. And the report exports carry no live
+formulas, whatever names people type."""
 from __future__ import annotations
 
 import csv
