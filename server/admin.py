@@ -23,10 +23,11 @@ from . import auth, offices, queue, sessions
 from .auth import Principal
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .i18n import t
-from .models import ApiToken, AuditEntry, Device, Office, Role, Service, Ticket, TicketStatus, User
+from .models import ApiToken, AuditEntry, Counter, Device, Office, Role, Service, Ticket, TicketStatus, User
 from .realtime import device_room
 
-# A section's items and the key that names each (it never changes once created).
+# A section's items and the key that names each: it never changes once created, except
+# a counter's number (`_renumber`: the same counter under a new number).
 SECTIONS = {"services": "code", "counters": "number", "areas": "code", "officers": "username"}
 # What each item may carry: the office file's keys (docs in README, "office file").
 ITEM_KEYS = {
@@ -108,9 +109,11 @@ def edit(s: Session, office_id: int, section: str, key, item: dict | None, *, pr
                 items.append(new)
                 index = len(items) - 1
             else:
-                if name in item and str(item[name]) != str(key):
-                    raise Invalid(fields={name: t("admin_error.key_fixed", lang)})
                 old = items[index]
+                if name in item and str(item[name]) != str(key):
+                    if section != "counters":
+                        raise Invalid(fields={name: t("admin_error.key_fixed", lang)})
+                    _renumber(s, office, after, old["number"], item["number"], lang)
                 new = items[index] = _merge(old, item)
                 if section == "areas" and ("rows" in item or "seats" in item):
                     new.pop("seats" if "rows" in item and "seats" not in item else "rows", None)
@@ -139,6 +142,20 @@ def _exported(s: Session, office: Office, section: str, target: str):
     return next((x for x in data[section] if str(x[SECTIONS[section]]) == target), None)
 
 
+def _renumber(s: Session, office: Office, after: dict, old: int, new, lang: str) -> None:
+    """A counter's new number (what calls read aloud) is a rename of the same counter:
+    its row takes the number before the document is imported (which knows counters by
+    number), and the officers who may work there keep it."""
+    if isinstance(new, bool) or not isinstance(new, int):
+        return  # the office file's check says what is wrong with it
+    if any(c["number"] == new for c in after["counters"]):
+        raise Invalid(fields={"number": t("admin_error.exists", lang, value=new)})
+    for officer in after["officers"]:
+        officer["counters"] = [new if n == old else n for n in officer["counters"]]
+    s.scalar(select(Counter).where(Counter.office_id == office.id, Counter.active.is_(True),
+                                   Counter.number == old)).number = new
+
+
 def _merge(old: dict, change: dict) -> dict:
     """`change` over `old`; a null removes the key (a counter's place, a service's area).
     A service given numbers loses its prefix, and one given a prefix its numbers."""
@@ -163,7 +180,8 @@ def _unknown_keys(item, allowed) -> None:
 
 def _before_delete(s: Session, office: Office, section: str, old: dict, after: dict) -> None:
     """What goes with an item: counters stop serving a deleted service, officers stop
-    working at a deleted counter. A service someone still waits for today stays."""
+    working at a deleted counter. A service someone still waits for today stays, and so
+    does a counter an officer sits at or a ticket is called or transferred to."""
     if section == "services":
         waiting = s.scalar(select(func.count()).select_from(Ticket).join(Service).where(
             Service.office_id == office.id, Service.code == old["code"],
@@ -173,6 +191,13 @@ def _before_delete(s: Session, office: Office, section: str, old: dict, after: d
         for counter in after["counters"]:
             counter["services"] = [code for code in counter["services"] if code != old["code"]]
     elif section == "counters":
+        counter = s.scalar(select(Counter).where(Counter.office_id == office.id, Counter.active.is_(True),
+                                                 Counter.number == old["number"]))
+        tickets = s.scalar(select(func.count()).select_from(Ticket).where(
+            ((Ticket.counter_id == counter.id) & Ticket.status.in_(queue.ACTIVE_AT_COUNTER))
+            | ((Ticket.assigned_counter_id == counter.id) & (Ticket.status == TicketStatus.WAITING.value))))
+        if tickets or counter.officer_id is not None:  # nobody is left at a counter that is gone
+            raise Conflict("counter_in_use", counter=old["label"])
         for officer in after["officers"]:
             officer["counters"] = [n for n in officer["counters"] if n != old["number"]]
     elif section == "officers":

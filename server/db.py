@@ -60,11 +60,29 @@ class Database:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self._migration_lock():
-            with self.write_engine.connect() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-                conn.commit()
+        with self._migration_lock(), self.write_engine.connect() as conn, self._foreign_keys_off(conn):
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            if self.is_sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                raise RuntimeError("a migration broke a foreign key; nothing was changed")
+            conn.commit()
+
+    @contextlib.contextmanager
+    def _foreign_keys_off(self, conn) -> Iterator[None]:
+        """SQLite alters a table by copying it and dropping the old one; with foreign keys on,
+        that drop would delete (ON DELETE CASCADE) or refuse the rows that refer to it.
+        The pragma only takes effect outside a transaction, so it is set before one begins."""
+        if not self.is_sqlite:
+            yield
+            return
+        raw = conn.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            yield
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            raw.execute("PRAGMA foreign_keys=ON")
 
     @contextlib.contextmanager
     def _migration_lock(self) -> Iterator[None]:

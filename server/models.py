@@ -142,7 +142,8 @@ counter_services = Table(
 
 class Counter(Base):
     __tablename__ = "counters"
-    __table_args__ = (UniqueConstraint("office_id", "label"),)
+    # Known by its number (unique among the office's active counters, checked on import);
+    # labels are names and may change: a removed counter may have held a label now in use.
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))

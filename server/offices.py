@@ -1,8 +1,9 @@
 """Creating and updating an office from its TOML file, and writing it back out.
 
 The whole file is checked before anything is written, and written in one
-transaction. Services and counters are matched by code and label; ones missing
-from the file are deactivated, never deleted, because tickets refer to them.
+transaction. Services, areas and officers are matched by code and username, counters
+by number (`_match_counters`); ones missing from the file are deactivated, never
+deleted, because tickets refer to them.
 The admin pages edit the same document (`export_office`, change, `import_office`),
 so the file and the pages share every rule.
 """
@@ -135,16 +136,17 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
         sv.area_id = areas[item["area"]].id if item["area"] else None
     s.flush()
 
-    counters = {c.label: c for c in s.scalars(select(Counter).where(Counter.office_id == office.id))}
-    for c in counters.values():
+    existing = s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.id.desc())).all()
+    matched = _match_counters(existing, spec["counters"])
+    for c in existing:
         c.active = False
-    for i, item in enumerate(spec["counters"]):
-        c = counters.get(item["label"])
+    counters = []
+    for i, (item, c) in enumerate(zip(spec["counters"], matched, strict=True)):
         if c is None:
-            c = counters[item["label"]] = Counter(office_id=office.id, label=item["label"], status="closed",
-                                                  priority_streak=0)
+            c = Counter(office_id=office.id, status="closed", priority_streak=0)
             s.add(c)
-        c.number, c.position, c.active = item["number"], i, True
+        counters.append(c)
+        c.label, c.number, c.position, c.active = item["label"], item["number"], i, True
         c.x, c.y = item["x"], item["y"]
         served = [services[code] for code in item["services"]]
         if c.id is not None and {sv.id for sv in c.services} != {sv.id for sv in served}:
@@ -162,7 +164,7 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
         u.full_name, u.role, u.active = item["name"], item["role"], item["active"]
         if item["password"]:
             u.password_hash = generate_password_hash(item["password"])
-        by_number = {c.number: c for c in counters.values() if c.active}
+        by_number = {c.number: c for c in counters}
         u.counters = [by_number[n] for n in item["counters"]]
 
     kiosks = {d.name: d for d in s.scalars(select(Device).where(
@@ -186,6 +188,29 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
     for area in areas.values():
         queue.settle_area(s, office.id, area.id, now=now, actor="office import", outcome=queue.Outcome())
     return office
+
+
+def _match_counters(existing: list[Counter], items: list[dict]) -> list[Counter | None]:
+    """The counter row each item of the file stands for (None: a new counter).
+
+    A counter is known by its number, as the admin pages and the officers' `counters`
+    know it, so a new label is a rename of the same counter. An item without a number
+    (a file written before numbers) is known by its label instead. Either way the other
+    key is tried next, among active counters not yet matched: a counter renumbered, or
+    relabelled in an old file. Last, a removed counter of that label comes back."""
+    claimed: set[int] = set()
+    found: list[Counter | None] = [None] * len(items)
+    first = [("number" if item["numbered"] else "label") for item in items]
+    passes = ((first, True), ([("label" if k == "number" else "number") for k in first], True),
+              (["label"] * len(items), False))
+    for keys, active in passes:
+        for i, (item, key) in enumerate(zip(items, keys, strict=True)):
+            if found[i] is None:
+                found[i] = next((c for c in existing if c.id not in claimed and c.active is active
+                                 and getattr(c, key) == item[key]), None)  # the newest first
+                if found[i] is not None:
+                    claimed.add(found[i].id)
+    return found
 
 
 def _import_areas(s: Session, office: Office, items: list[dict]) -> dict[str, WaitingArea]:
@@ -317,7 +342,8 @@ def _check(data: dict, lang: str) -> dict:
     for i, node in enumerate(_tables(c, data, "counters", required=False)):
         where = f"counters[{i}]"
         item = {"label": c.text(node, "label", where, max_len=64),
-                "number": c.integer(node, "number", where, i + 1, 1, 9999), "x": None, "y": None}
+                "number": c.integer(node, "number", where, i + 1, 1, 9999), "numbered": "number" in node,
+                "x": None, "y": None}
         if "x" in node or "y" in node:  # a desk on the floor plan: both or neither
             item["x"] = c.number(node, "x", where, None, -PLAN_MAX_M, PLAN_MAX_M)
             item["y"] = c.number(node, "y", where, None, -PLAN_MAX_M, PLAN_MAX_M)

@@ -407,11 +407,13 @@ def _admin_paths(paths: dict) -> None:
         "summary": "Add a service, counter, waiting area or officer", "description": admins,
         "parameters": [_OFFICE, section], "requestBody": _json_body(obj, True), "responses": {"201": doc, **errors}}}
     paths["/offices/{office}/config/{section}/{key}"] = {
-        "put": {"summary": "Change one item (null removes a key); its key cannot change", "description": admins,
+        "put": {"summary": "Change one item (null removes a key); its key cannot change, except a "
+                           "counter's number: the same counter renumbered", "description": admins,
                 "parameters": [_OFFICE, section, key], "requestBody": _json_body(obj, True),
                 "responses": {"200": doc, **errors}},
         "delete": {"summary": "Delete one item (deactivated: old tickets keep naming it). Officers are "
-                              "disabled instead (active: false)", "parameters": [_OFFICE, section, key],
+                              "disabled instead (active: false); a counter in use (an officer at it, "
+                              "tickets called or transferred to it) is refused with 409", "parameters": [_OFFICE, section, key],
                    "responses": {"200": doc, **errors}}}
     paths["/offices/{office}/config/officers/{username}/password"] = {"post": {
         "summary": "Reset an officer's password: the given one, or a generated one returned once",

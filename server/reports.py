@@ -133,7 +133,10 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
     services = {sv.id: sv for sv in s.scalars(select(Service).where(Service.office_id.in_(ids)))}
     code_to_service = {(sv.office_id, sv.code): sv for sv in services.values()}
     counters = {c.id: c for c in s.scalars(select(Counter).where(Counter.office_id.in_(ids)))}
-    label_to_counter = {(c.office_id, c.label): c for c in counters.values()}
+    # Old events name their counter by label only; a label may since have passed to
+    # another counter (labels are names): the active, newest one holding it is taken.
+    label_to_counter = {(c.office_id, c.label): c
+                        for c in sorted(counters.values(), key=lambda c: (c.active, c.id))}
     officers = {u.id: u for u in s.scalars(select(User).where(User.office_id.in_(ids)))}
 
     groups: dict[str, dict] = {g: defaultdict(Tally) for g in GROUPS}
@@ -319,6 +322,20 @@ COLUMNS = (
 )
 
 
+# A spreadsheet reads a text cell beginning with one of these as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value):
+    """A value as both exports write it: numbers stay numbers (a negative one too), and a
+    text (a name someone typed) that a spreadsheet would run as a formula gets a leading
+    quote, so it shows as the text it is."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 1)
 
@@ -344,9 +361,9 @@ def to_csv(report: dict, group: str, lang: str) -> bytes:
         raise BadRequest("invalid_field", field="group", reason="|".join(_groups(report)))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(headers(group, lang))
+    writer.writerow([cell(v) for v in headers(group, lang)])
     for row in table(report, group, lang):
-        writer.writerow(["" if v is None else round(v, 4) if isinstance(v, float) else v for v in row])
+        writer.writerow(["" if v is None else round(v, 4) if isinstance(v, float) else v for v in map(cell, row)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -361,18 +378,27 @@ def to_xlsx(report: dict, lang: str) -> bytes:
     title = report["office"]["name"] if report["office"] else t("report_export.all_offices", lang)
     for group in _groups(report):
         sheet = book.create_sheet(t(f"report_export.sheet.{group}", lang)[:31])
-        sheet.append([title])
-        sheet.append([period_text])
-        sheet.append(headers(group, lang))
-        for cell in sheet[3]:
-            cell.font = Font(bold=True)
+        _append(sheet, [title])
+        _append(sheet, [period_text])
+        for c in _append(sheet, headers(group, lang)):
+            c.font = Font(bold=True)
         for values in table(report, group, lang):
-            sheet.append(values)
-            for cell, (_, _, fmt) in zip(sheet[sheet.max_row][1:], COLUMNS, strict=True):
-                cell.number_format = fmt
+            row = _append(sheet, values)
+            for c, (_, _, fmt) in zip(row[1:], COLUMNS, strict=True):
+                c.number_format = fmt
         sheet[1][0].font = Font(bold=True, size=13)
         sheet.column_dimensions["A"].width = 32
         sheet.freeze_panes = "B4"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _append(sheet, values: list) -> tuple:
+    """A row of the sheet; every text cell is stored as text, never as a formula."""
+    sheet.append([cell(v) for v in values])
+    row = sheet[sheet.max_row]
+    for c in row:
+        if isinstance(c.value, str):
+            c.data_type = "s"
+    return row

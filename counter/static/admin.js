@@ -1069,8 +1069,8 @@
       fields: function (c) {
         return [
           {name: "label", label: t("counters.label"), required: true, maxlength: 64, placeholder: t("counters.label_placeholder")},
-          {name: "number", label: t("counters.number"), type: "number", required: true, readonly: !!c,
-           help: c ? t("counters.number_fixed") : t("counters.number_help")},
+          {name: "number", label: t("counters.number"), type: "number", required: true,
+           help: c ? t("counters.number_change") : t("counters.number_help")},
           {name: "services", label: t("counters.services"), type: "checks", empty: t("counters.no_services_yet"),
            options: doc.services.filter(function (s) { return s.active !== false; }).map(function (s) { return [s.code, s.code + " — " + localName(s)]; })},
           {name: "x", label: t("counters.x"), type: "number", step: 0.1, unit: "m", nullable: true, help: t("counters.xy_help")},
@@ -1083,7 +1083,7 @@
         return {number: next, label: t("counters.label_default", {n: next}), services: []};
       },
       submit: function (c, body) {
-        if (c) delete body.number;
+        if (c && body.number === c.number) delete body.number;  // a new number renames the same counter
         var path = cfg.api + "/config/counters" + (c ? "/" + encodeURIComponent(c.number) : "");
         return api(c ? "PUT" : "POST", path, body).then(function (r) {
           return saved("counters", r, t(c ? "counters.saved" : "counters.created", {item: body.label || (c && c.label)}));
