@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import auth, hours, queue, sessions, views
 from .clock import Clock
-from .db import Database
+from .db import Database, unavailable
 from .errors import Busy
 from .i18n import LANG_COOKIE, LANGUAGES, request_language, t
 from .realtime import Hub
@@ -159,5 +159,6 @@ def _sweep_bookings(state: Motcua) -> None:
         try:
             outcome = state.perform(booking.sweep, retention_days=state.settings.booking_retention_days)
             booking.send_notices(state, outcome.notices)
-        except Exception:  # noqa: BLE001 - the sweep must outlive a bad minute (database restarting)
-            log.exception("booking sweep failed; trying again in %s s", SWEEP_EVERY_S)
+        except Exception as e:  # noqa: BLE001 - the sweep must outlive a bad minute (database restarting)
+            if not unavailable(e):  # an outage is logged once, when it starts
+                log.exception("booking sweep failed; trying again in %s s", SWEEP_EVERY_S)

@@ -1,0 +1,139 @@
+"""The database goes away and comes back: every route answers 503 database_unavailable with
+Retry-After (pages a calm page that reloads itself), /healthz says what is down, the log says
+it once per outage, sockets are refused with the reason, and all works again without a restart.
+
+PostgreSQL is shared with other tests, so it is never stopped: the server reaches it through
+a TCP proxy on 127.0.0.1 that the test closes and opens again."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+import socketio
+
+from tests.conftest import free_port, seed
+from tests.tcpproxy import TcpProxy
+
+
+@pytest.fixture
+def proxied_pg(pg_url):
+    """(database URL through a proxy, the proxy): the database as the server sees it."""
+    parts = urlsplit(pg_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    netloc = f"{parts.username}@127.0.0.1:{proxy.port}" if parts.username else f"127.0.0.1:{proxy.port}"
+    if parts.password:
+        netloc = f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
+    yield parts._replace(netloc=netloc).geturl(), proxy
+    proxy.close()
+
+
+def socket_refusal(url: str, token: str) -> dict | None:
+    """Connect as a screen; the reason the server gave for refusing, or None if it accepted."""
+    sio = socketio.Client(reconnection=False)
+    reasons: list = []
+    sio.on("connect_error", lambda data=None: reasons.append(data))
+    try:
+        sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=5)
+    except socketio.exceptions.ConnectionError:
+        return reasons[0] if reasons else {"message": "no answer"}
+    sio.disconnect()
+    return None
+
+
+def wait_healthy(url: str, timeout: float = 10) -> requests.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        r = requests.get(f"{url}/healthz", timeout=5)
+        if r.status_code == 200 or time.monotonic() > deadline:
+            return r
+        time.sleep(0.2)
+
+
+def assert_unavailable(server, tokens) -> None:
+    auth = {"Authorization": f"Bearer {tokens['admin']}"}
+    health = requests.get(f"{server.url}/healthz", timeout=10)
+    assert health.status_code == 503
+    assert health.json() == {"status": "unavailable", "database": "down", "redis": "off"}
+    assert int(health.headers["Retry-After"]) > 0
+
+    for r in (requests.get(f"{server.url}/api/v1/offices/demo", headers=auth, timeout=10),
+              requests.post(f"{server.url}/api/v1/offices/demo/tickets", json={"service": "HT"},
+                            headers={"Authorization": f"Bearer {tokens['kiosk']}"}, timeout=10),
+              requests.get(f"{server.url}/api/v1/public/tickets/AAAAAAAAAAAA", timeout=10)):
+        assert r.status_code == 503, r.text
+        assert r.json()["error"] == "database_unavailable"
+        assert "cơ sở dữ liệu" in r.json()["message"]
+        assert int(r.headers["Retry-After"]) > 0
+
+    for path in ("/", f"/kiosk/demo?token={tokens['kiosk']}", "/book/demo"):
+        page = requests.get(f"{server.url}{path}", timeout=10)
+        assert page.status_code == 503, path
+        assert page.headers["Content-Type"].startswith("text/html")
+        assert int(page.headers["Retry-After"]) > 0
+        # Calm, and it tries again by itself without any script (the pages allow none inline).
+        assert "Hệ thống tạm gián đoạn" in page.text and "Trang sẽ tự tải lại" in page.text
+        assert f'<meta http-equiv="refresh" content="{page.headers["Retry-After"]}">' in page.text
+        assert "<script" not in page.text and "503" not in page.text
+
+    assert socket_refusal(server.url, tokens["display"]) == {"message": "database_unavailable"}
+
+
+def test_a_database_outage_is_503_logged_once_and_over_without_a_restart(proxied_pg, servers):
+    url, proxy = proxied_pg
+    tokens = seed(url)
+    server = servers(url)
+    log = Path(server.log.name)
+    assert requests.get(f"{server.url}/healthz", timeout=5).json() == {
+        "status": "ok", "database": "up", "redis": "off"}
+
+    for outage in (1, 2):
+        proxy.close()
+        assert_unavailable(server, tokens)
+        assert_unavailable(server, tokens)  # every request alike, however many
+        proxy.open()
+        assert wait_healthy(server.url).json() == {"status": "ok", "database": "up", "redis": "off"}
+        r = requests.post(f"{server.url}/api/v1/offices/demo/tickets", json={"service": "HT"},
+                          headers={"Authorization": f"Bearer {tokens['kiosk']}"}, timeout=10)
+        assert r.status_code == 201, r.text
+        assert socket_refusal(server.url, tokens["display"]) is None
+
+        text = log.read_text()
+        assert text.count("database unavailable") == outage, text
+        assert text.count("database available again") == outage, text
+        assert "Traceback" not in text and "unexpected error" not in text, text
+
+
+def test_redis_down_is_reported_by_healthz_without_failing_it(sqlite_url, servers):
+    """A city's processes share Redis: without it events stay in each process, so /healthz
+    says so but keeps 200 (taking every process out would stop the whole city)."""
+    seed(sqlite_url)
+    server = servers(sqlite_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")  # nobody there
+    r = requests.get(f"{server.url}/healthz", timeout=10)
+    assert r.status_code == 200
+    assert r.json() == {"status": "degraded", "database": "up", "redis": "down"}
+
+
+def test_a_deleted_sqlite_file_is_503_and_its_return_is_200(app, sqlite_url, tmp_path):
+    """SQLite: a connection opened where the file was finds no tables (a new empty file)."""
+    state = app.extensions["motcua"]
+    client = app.test_client()
+    path = Path(sqlite_url.split("///", 1)[1])
+    assert client.get("/healthz").status_code == 200
+    kept = tmp_path / "kept.sqlite3"
+    shutil.move(path, kept)
+    state.db.dispose()  # the pool's open connections would keep reading the moved file
+    r = client.get("/healthz")
+    assert r.status_code == 503 and r.get_json()["database"] == "down"
+    r = client.get("/api/v1/public/tickets/AAAAAAAAAAAA")
+    assert r.status_code == 503 and r.get_json()["error"] == "database_unavailable"
+    assert state.db.outage.active
+    state.db.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.move(kept, path)
+    assert client.get("/healthz").status_code == 200
+    assert not state.db.outage.active
