@@ -9,8 +9,8 @@ from sqlalchemy.exc import DBAPIError
 
 from . import queue, views
 from .db import unavailable
-from .i18n import request_language, t
 from .errors import DatabaseUnavailable, NotFound
+from .i18n import request_language, t
 from .models import Office
 
 bp = Blueprint("portal", __name__)

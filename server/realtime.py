@@ -17,7 +17,6 @@ from .db import unavailable
 from .errors import MotcuaError
 from .queue import Event, counter_room, held_counter
 
-
 log = logging.getLogger("motcua")
 
 
@@ -91,15 +90,11 @@ class Hub:
     def _error(self, e: Exception):
         """A handler failed. A connection is refused with the reason, which pages show and
         retry on; a database outage is logged once by the database, not per socket."""
-        event = request.event["message"]
-        if unavailable(e):
-            if event == "connect":
-                raise Refused("database_unavailable")
-            return None
-        log.error("unexpected error in socket event %s", event, exc_info=e)
+        event, down = request.event["message"], unavailable(e)
+        if not down:
+            log.error("unexpected error in socket event %s", event, exc_info=e)
         if event == "connect":
-            raise Refused("internal")
-        return None
+            raise Refused("database_unavailable" if down else "internal")
 
     def _session_principal(self):
         """Officers' pages connect with their session cookie instead of a token."""

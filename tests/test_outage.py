@@ -15,7 +15,7 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import free_port, seed
+from tests.conftest import free_port, screenshot, seed
 from tests.tcpproxy import TcpProxy
 
 
@@ -137,3 +137,17 @@ def test_a_deleted_sqlite_file_is_503_and_its_return_is_200(app, sqlite_url, tmp
     shutil.move(kept, path)
     assert client.get("/healthz").status_code == 200
     assert not state.db.outage.active
+
+
+def test_the_calm_page_reloads_itself_when_the_database_is_back(proxied_pg, servers, page_factory):
+    url, proxy = proxied_pg
+    tokens = seed(url)
+    server = servers(url)
+    proxy.close()
+    page = page_factory(width=1080, height=900)
+    page.goto(f"{server.url}/kiosk/demo?token={tokens['kiosk']}")
+    assert page.title() == "Hệ thống tạm gián đoạn"
+    screenshot(page, "outage-kiosk")
+    proxy.open()
+    page.wait_for_function("document.title !== 'Hệ thống tạm gián đoạn'", timeout=25000)
+    assert page.title().startswith("Máy lấy số")
