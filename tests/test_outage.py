@@ -15,7 +15,7 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import free_port, screenshot, seed
+from tests.conftest import demo_data, free_port, screenshot, seed
 from tests.tcpproxy import TcpProxy
 
 
@@ -151,3 +151,32 @@ def test_the_calm_page_reloads_itself_when_the_database_is_back(proxied_pg, serv
     proxy.open()
     page.wait_for_function("document.title !== 'Hệ thống tạm gián đoạn'", timeout=25000)
     assert page.title().startswith("Máy lấy số")
+
+
+def test_a_print_agent_started_during_an_outage_waits_for_the_database(proxied_pg, servers, tmp_path):
+    """The agent ends on a refused token, but a server without its database is only waited out."""
+    from tests.fakeprinter import read_qr, received_images
+    from tests.test_agent import _agent, _stop, _until
+
+    url, proxy = proxied_pg
+    office = demo_data()
+    office["kiosks"] = [{"name": "Kiosk sảnh", "printer": "usb://04b8:0202", "paper": 58}]
+    tokens = seed(url, office)
+    server = servers(url)
+    paper = tmp_path / "paper.bin"
+    proxy.close()
+    with open(tmp_path / "agent.log", "w") as log:
+        agent = _agent(server.url, tokens["kiosk"], paper, tmp_path / "printed.txt", log)
+        try:
+            _until(lambda: "database_unavailable" in (tmp_path / "agent.log").read_text(), what="a refusal")
+            time.sleep(1)
+            assert agent.poll() is None, (tmp_path / "agent.log").read_text()
+            proxy.open()
+            r = requests.post(f"{server.url}/api/v1/offices/demo/tickets", json={"service": "DD"},
+                              headers={"Authorization": f"Bearer {tokens['kiosk']}"}, timeout=10)
+            assert r.status_code == 201, r.text
+            _until(lambda: paper.exists() and [read_qr(i) for i in received_images(paper.read_bytes())],
+                   what="the ticket printed")
+        finally:
+            assert _stop(agent) == 0
+    assert [read_qr(i) for i in received_images(paper.read_bytes())] == [r.json()["status_url"]]
