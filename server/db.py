@@ -33,7 +33,7 @@ _PG_DOWN = ("08", "57P01", "57P02", "57P03", "53300")
 # SQLite: the file is gone, unreadable, read-only or not a database; "no such table" is
 # what a new connection finds where a deleted file was.
 _SQLITE_DOWN = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_NOTADB", "SQLITE_CORRUPT",
-                "SQLITE_PERM", "SQLITE_AUTH", "SQLITE_FULL")
+                "SQLITE_PERM", "SQLITE_FULL")
 
 
 def unavailable(e: BaseException, is_disconnect: bool = False) -> bool:
@@ -119,7 +119,11 @@ class Database:
         self._answered()
 
     def _on_error(self, context) -> None:
-        """Every failed statement or connection attempt, on any path (requests, sockets, sweeps)."""
+        """Every failed statement or connection attempt, on any path (requests, sockets, sweeps).
+        A pooled connection found dead by the pre-ping is only replaced; if that fails too,
+        the failed connection attempt comes here again."""
+        if context.is_pre_ping:
+            return
         if unavailable(context.original_exception, context.is_disconnect):
             self.outage.begin(context.original_exception)
 
