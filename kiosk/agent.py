@@ -19,6 +19,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from server.i18n import t
 from . import printers
 
 log = logging.getLogger("motcua.agent")
+DATABASE_WAIT_S = 5.0  # between connection attempts while the server's database is down
 ACK_WAIT = 10.0  # seconds an ack waits for the connection before the next reconnect must resend it
 
 
@@ -137,15 +139,30 @@ class Agent:
         self.client = client
         client.on("connect", self._connected)
         client.on("disconnect", self._disconnected)
-        client.on("connect_error", lambda data=None: self.say("rejected", logging.WARNING, detail=data))
+        refusals: list = []
+
+        def refused(data=None) -> None:
+            refusals.append(data)
+            self.say("rejected", logging.WARNING, detail=data)
+        client.on("connect_error", refused)
         client.on("print_job", self.jobs.put)
         worker = threading.Thread(target=self._work, name="print-jobs", daemon=True)
         worker.start()
         self.say("connecting", server=self.server, printer=self.printer, state=self.printed.path)
         try:
-            # retry=True waits out a server that is down; a refused token ends the agent here.
-            client.connect(self.server, auth={"token": self.token, "agent": True},
-                           transports=["websocket"], retry=True)
+            # retry=True waits out a server that is down; a refused token ends the agent here,
+            # a server whose database is down is tried again until it is back.
+            while True:
+                refusals.clear()
+                try:
+                    client.connect(self.server, auth={"token": self.token, "agent": True},
+                                   transports=["websocket"], retry=True)
+                    break
+                except socketio.exceptions.ConnectionError:
+                    if not any(isinstance(r, dict) and r.get("message") == "database_unavailable"
+                               for r in refusals):
+                        raise
+                    time.sleep(DATABASE_WAIT_S)
             client.wait()
         except socketio.exceptions.ConnectionError as e:
             self.say("rejected", logging.ERROR, detail=e)

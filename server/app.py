@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import auth, hours, queue, sessions, views
 from .clock import Clock
-from .db import Database
+from .db import Database, unavailable
 from .errors import Busy
 from .i18n import LANG_COOKIE, LANGUAGES, request_language, t
 from .realtime import Hub
@@ -22,8 +22,26 @@ MAX_ID = 2**31 - 1
 ATTEMPTS = 4
 
 
+def digits_up_to(n: int) -> str:
+    """A regular expression for the numbers 1..n written without leading zeros."""
+    s = str(n)
+    alternatives = [rf"[1-9]\d{{0,{len(s) - 2}}}"] if len(s) > 1 else []
+    for i, digit in enumerate(map(int, s)):
+        lowest = 1 if i == 0 else 0
+        if digit > lowest:  # n's first i digits, a smaller digit, then any digits
+            rest = len(s) - i - 1
+            alternatives.append(f"{s[:i]}[{lowest}-{digit - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
+    return "(?:" + "|".join([*alternatives, s]) + ")"
+
+
 class IdConverter(IntegerConverter):
-    """A database id in a URL; anything larger than the column holds is simply not found."""
+    """A database id in a URL; anything larger than the column holds is simply not found.
+
+    The bound is in the pattern, not only in `to_python`: Werkzeug checks a rule's method
+    before converting, so a too-large id that fails conversion on the POST rule of a path
+    whose GET rule it also matched would answer 405 instead of 404."""
+
+    regex = digits_up_to(MAX_ID)
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=MAX_ID)
@@ -159,5 +177,6 @@ def _sweep_bookings(state: Motcua) -> None:
         try:
             outcome = state.perform(booking.sweep, retention_days=state.settings.booking_retention_days)
             booking.send_notices(state, outcome.notices)
-        except Exception:  # noqa: BLE001 - the sweep must outlive a bad minute (database restarting)
-            log.exception("booking sweep failed; trying again in %s s", SWEEP_EVERY_S)
+        except Exception as e:  # noqa: BLE001 - the sweep must outlive a bad minute (database restarting)
+            if not unavailable(e):  # an outage is logged once, when it starts
+                log.exception("booking sweep failed; trying again in %s s", SWEEP_EVERY_S)

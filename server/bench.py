@@ -1,7 +1,7 @@
 """`motcua bench`: drive a real server on 127.0.0.1 and print one line per figure.
 
 Four measurements, one after the other:
-  http floor N clients request GET /healthz (one SELECT 1): what the HTTP stack
+  http floor N clients request GET /healthz (one small SELECT): what the HTTP stack
              alone allows, the ceiling for every figure below;
   issue      N kiosk clients issue tickets as fast as they can, round-robin over
              the bench offices and their services;
@@ -305,7 +305,7 @@ class _Bench:
         await self.display(displays, call_rate)
 
     async def floor(self, clients: int) -> None:
-        """What the HTTP stack alone allows: GET /healthz runs one SELECT 1 and nothing else."""
+        """What the HTTP stack alone allows: GET /healthz runs one small SELECT and nothing else."""
         count = 0
 
         async def client(deadline: float) -> None:

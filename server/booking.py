@@ -427,6 +427,10 @@ class RateLimit:
         self.window = strategies.FixedWindowRateLimiter(backend)
 
     def check(self, client: str) -> None:
+        import math
+        import time
+
         from .errors import TooManyRequests
         if self.limit is not None and not self.window.hit(self.limit, "booking", client):
-            raise TooManyRequests()
+            reset = self.window.get_window_stats(self.limit, "booking", client).reset_time
+            raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))

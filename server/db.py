@@ -10,17 +10,76 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .directory import Directory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger("motcua")
+
+# PostgreSQL SQLSTATEs of a server that cannot serve at all: connection exceptions (class
+# 08), shutting down or starting up (57P01-57P03), too many connections (53300).
+_PG_DOWN = ("08", "57P01", "57P02", "57P03", "53300")
+# SQLite: the file is gone, unreadable, read-only or not a database; "no such table" is
+# what a new connection finds where a deleted file was.
+_SQLITE_DOWN = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_NOTADB", "SQLITE_CORRUPT",
+                "SQLITE_PERM", "SQLITE_FULL")
+
+
+def unavailable(e: BaseException, is_disconnect: bool = False) -> bool:
+    """Whether `e` says the database cannot be used at all (down, unreachable, its file gone),
+    rather than that one statement failed. A lock wait or serialization failure is not."""
+    if isinstance(e, DBAPIError):
+        is_disconnect = is_disconnect or e.connection_invalidated
+        e = e.orig
+    if is_disconnect:
+        return True
+    if isinstance(e, sqlite3.Error):
+        return (getattr(e, "sqlite_errorname", "") in _SQLITE_DOWN
+                or str(e).startswith(("no such table", "unable to open database file")))
+    if getattr(e, "__module__", "").startswith("psycopg"):
+        state = getattr(e, "sqlstate", None)
+        # No SQLSTATE: the client library itself failed (refused, reset, the server went away).
+        return (state is None and type(e).__name__ in ("OperationalError", "InterfaceError")) or (
+            state is not None and state.startswith(_PG_DOWN))
+    return False
+
+
+class Outage:
+    """Whether this process currently finds its database unusable. It logs one warning when
+    an outage starts and one when it ends, not a traceback per request."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.since: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.since is not None
+
+    def begin(self, e: BaseException) -> None:
+        with self._lock:
+            if self.since is not None:
+                return
+            self.since = time.monotonic()
+        reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0][:200]
+        log.warning("database unavailable: %s; answering 503 until it is back", reason)
+
+    def end(self) -> None:
+        with self._lock:
+            since, self.since = self.since, None
+        if since is not None:
+            log.warning("database available again after %.0f s", time.monotonic() - since)
 
 
 class Database:
@@ -38,6 +97,10 @@ class Database:
         # leaves the database idle while writers wait. Other processes still use busy_timeout.
         self._writer = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
         self.directory = Directory()
+        self.outage = Outage()
+        # PostgreSQL's read engine is the write engine with options: it shares its listeners.
+        for engine in (self.write_engine, self.read_engine) if self.is_sqlite else (self.write_engine,):
+            event.listen(engine, "handle_error", self._on_error)
         info = {"directory": self.directory}
         self._write = sessionmaker(self.write_engine, expire_on_commit=False, info=info)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False, info=info)
@@ -47,11 +110,27 @@ class Database:
         """A session whose transaction commits on success and rolls back on error."""
         with self._writer, self._write() as session, session.begin():
             yield session
+        self._answered()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         with self._read() as session, session.begin():
             yield session
+        self._answered()
+
+    def _on_error(self, context) -> None:
+        """Every failed statement or connection attempt, on any path (requests, sockets, sweeps).
+        A pooled connection found dead by the pre-ping is only replaced; if that fails too,
+        the failed connection attempt comes here again."""
+        if context.is_pre_ping:
+            return
+        if unavailable(context.original_exception, context.is_disconnect):
+            self.outage.begin(context.original_exception)
+
+    def _answered(self) -> None:
+        """A whole transaction went through: the database is back (if it was away)."""
+        if self.outage.since is not None:
+            self.outage.end()
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision; safe to run from several processes at once."""

@@ -8,11 +8,15 @@ from __future__ import annotations
 class MotcuaError(Exception):
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After (429, 503)
 
-    def __init__(self, code: str | None = None, body: dict | None = None, **params):
+    def __init__(self, code: str | None = None, body: dict | None = None,
+                 retry_after: int | None = None, **params):
         super().__init__(code or self.code)
         if code:
             self.code = code
+        if retry_after is not None:
+            self.retry_after = retry_after
         self.params = params
         self.body = body or {}  # more for the API's JSON reply, e.g. the time to come back
 
@@ -46,4 +50,10 @@ class TooManyRequests(MotcuaError):
 class Busy(MotcuaError):
     """The database stayed locked through every retry; nothing was changed."""
 
-    status, code = 503, "busy"
+    status, code, retry_after = 503, "busy", 1
+
+
+class DatabaseUnavailable(MotcuaError):
+    """The database is down, unreachable or its file is gone: nothing can be done until it is back."""
+
+    status, code, retry_after = 503, "database_unavailable", 10

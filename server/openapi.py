@@ -20,9 +20,21 @@ def _json_body(schema: dict, required: bool = False) -> dict:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
+def _retry_later(description: str) -> dict:
+    return {**_error(description), "headers": {"Retry-After": {
+        "description": "Seconds to wait before trying again", "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"}}}}
+
+
 _ERRORS = {"400": _error("Malformed input"), "401": _error("No or bad token"),
            "403": _error("Wrong role or office"), "404": _error("Not found"),
            "409": _error("Not allowed in the current state"), "413": _error("Body too large")}
+# Any operation may meet these: the database down or gone (database_unavailable), or still
+# locked after every retry (busy). Added to every operation by document().
+_UNAVAILABLE = _retry_later("database_unavailable or busy: nothing was done; try again after Retry-After")
+_RATE_LIMITED = {"429": _retry_later("Too many requests from this address (BOOKING_RATE_LIMIT)")}
+_PUBLIC = []  # security: no token, no session
+_CODE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}  # a service's or office's code
 _ID = {"name": "id", "in": "path", "required": True,
        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
 _OFFICE = {"name": "office", "in": "path", "required": True,
@@ -56,7 +68,7 @@ def document() -> dict:
             "parameters": [_OFFICE],
             "requestBody": _json_body({"type": "object", "additionalProperties": False,
                                        "required": ["service"],
-                                       "properties": {"service": {"type": "string"},
+                                       "properties": {"service": _CODE,
                                                       "priority": {"type": "boolean"}}}, True),
             "responses": {"201": _ticket_reply("The new ticket"), **_ERRORS}}},
         "/tickets/{id}": {"get": {"summary": "A ticket",
@@ -98,8 +110,8 @@ def document() -> dict:
         "/tickets/{id}/transfer": _ticket_action(
             "Transfer to another service and/or one counter",
             _json_body({"type": "object", "additionalProperties": False,
-                        "properties": {"service": {"type": "string"},
-                                       "counter": {"type": "integer", "minimum": 1},
+                        "properties": {"service": _CODE,
+                                       "counter": {"type": "integer", "minimum": 1, "maximum": 2147483647},
                                        "keep_place": {"type": "boolean"},
                                        "note": {"type": "string", "maxLength": 200,
                                                 "description": "For the next desk; kept in the "
@@ -134,18 +146,19 @@ def document() -> dict:
             "parameters": [_ID],
             "requestBody": _json_body({"type": "object", "additionalProperties": False,
                                        "required": ["number"],
-                                       "properties": {"number": {"type": "string", "maxLength": 16}}}, True),
+                                       "properties": {"number": {"type": "string", "minLength": 1,
+                                                                 "maxLength": 16}}}, True),
             "responses": {"200": _ticket_reply("The called ticket"), **_ERRORS}}},
     }
     paths["/public/tickets/{token}"] = {"get": {
         "summary": "A ticket by its public token (the status page's data; no login)",
         "description": "The token in the ticket's status_url. Adds office_name to the ticket.",
-        "security": [], "parameters": [_PUBLIC_TOKEN],
+        "security": _PUBLIC, "parameters": [_PUBLIC_TOKEN],
         "responses": {"200": _ticket_reply(), "404": _error("No such ticket")}}}
     paths["/public/tickets/{token}/cancel"] = {"post": {
         "summary": "The citizen cancels the ticket (no login)",
         "description": "Allowed while waiting or called; otherwise 409.",
-        "security": [], "parameters": [_PUBLIC_TOKEN],
+        "security": _PUBLIC, "parameters": [_PUBLIC_TOKEN],
         "responses": {"200": _ticket_reply("The cancelled ticket"), "404": _error("No such ticket"),
                       "409": _error("Not allowed in the current state")}}}
     paths["/counters/{id}/rating"] = {
@@ -210,7 +223,7 @@ def document() -> dict:
         "parameters": [_ID],
         "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["services"],
                                    "properties": {"services": {"type": "array", "minItems": 1, "maxItems": 100,
-                                                               "items": {"type": "string"}}}}, True),
+                                                               "items": _CODE}}}, True),
         "responses": {"200": {"description": "The counter and its services", "content": {"application/json": {
             "schema": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "label": {"type": "string"}, "status": {"type": "string"},
@@ -250,9 +263,9 @@ def document() -> dict:
     booking_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Booking"}}}
     paths["/offices/{office}/booking"] = {"get": {
         "summary": "What can be booked online: bookable services, days, the check-in window (no token)",
-        "parameters": [_OFFICE], "responses": {"200": {"description": "Booking information"}, **_ERRORS}}}
+        "security": _PUBLIC, "parameters": [_OFFICE], "responses": {"200": {"description": "Booking information"}, **_ERRORS}}}
     paths["/offices/{office}/services/{service}/slots"] = {"get": {
-        "summary": "A day's slots of a service with places left (no token)",
+        "summary": "A day's slots of a service with places left (no token)", "security": _PUBLIC,
         "description": "A day that cannot be booked gives slots [] and closed_reason: past, beyond_horizon, "
                        "holiday or closed. See docs/booking.md for how capacity is worked out.",
         "parameters": [_OFFICE, {"name": "service", "in": "path", "required": True, "schema": {"type": "string"}},
@@ -262,27 +275,29 @@ def document() -> dict:
         "post": {"summary": "Book a slot (no token; rate-limited per client address, 429)",
                  "description": "409 slot_full when the slot has no place left (never overbooked), 409 "
                                 "phone_limit, 400 invalid_phone. The reply's manage_url is the private link.",
-                 "parameters": [_OFFICE],
+                 "security": _PUBLIC, "parameters": [_OFFICE],
                  "requestBody": _json_body({"type": "object", "additionalProperties": False,
                                             "required": ["service", "start", "name", "phone"],
-                                            "properties": {"service": {"type": "string"},
+                                            "properties": {"service": _CODE,
                                                            "start": {"type": "string", "format": "date-time"},
                                                            "name": {"type": "string"}, "phone": {"type": "string"},
                                                            "id_number": {"type": "string"}}}, True),
                  "responses": {"201": {"description": "The booking", "content": booking_ref}, **_ERRORS,
-                               "429": _error("Too many requests from this address")}},
+                               **_RATE_LIMITED}},
         "get": {"summary": "A day's bookings for staff (phones masked)", "description": f"Needs an {_STAFF}.",
                 "parameters": [_OFFICE, {"name": "date", "in": "query", "schema": {"type": "string", "format": "date"}}],
                 "responses": {"200": {"description": "{date, bookings: [...]}"}, **_ERRORS}}}
     paths["/offices/{office}/bookings/{code}"] = {
         "put": {"summary": "Move a booking to another slot of its service (private link's token)",
-                "parameters": [_OFFICE, code_param, booking_token],
+                "security": _PUBLIC, "parameters": [_OFFICE, code_param, booking_token],
                 "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["start"],
                                            "properties": {"start": {"type": "string", "format": "date-time"}}}, True),
-                "responses": {"200": {"description": "The booking", "content": booking_ref}, **_ERRORS}},
+                "responses": {"200": {"description": "The booking", "content": booking_ref}, **_ERRORS,
+                              **_RATE_LIMITED}},
         "delete": {"summary": "Cancel a booking (private link's token); its place goes back",
-                   "parameters": [_OFFICE, code_param, booking_token],
-                   "responses": {"200": {"description": "The booking", "content": booking_ref}, **_ERRORS}}}
+                   "security": _PUBLIC, "parameters": [_OFFICE, code_param, booking_token],
+                   "responses": {"200": {"description": "The booking", "content": booking_ref}, **_ERRORS,
+                                 **_RATE_LIMITED}}}
     paths["/offices/{office}/bookings/{code}/check-in"] = {"post": {
         "summary": "Check in at the kiosk (kiosk or admin token): the booking's ticket",
         "description": "409 too_early (check_in_from in the body), too_late (service in the body: offer a "
@@ -290,7 +305,8 @@ def document() -> dict:
         "parameters": [_OFFICE, code_param], "requestBody": _EMPTY,
         "responses": {"201": _ticket_reply("The booked citizen's ticket"), **_ERRORS}}}
     paths["/public/bookings/{token}"] = {"get": {
-        "summary": "The booking behind a private link (no login)", "parameters": [_PUBLIC_TOKEN],
+        "summary": "The booking behind a private link (no login)", "security": _PUBLIC,
+        "parameters": [_PUBLIC_TOKEN],
         "responses": {"200": {"description": "The booking", "content": booking_ref}, **_ERRORS}}}
     live_schema = {"type": "object", "required": ["counters", "services", "ratings_today"], "properties": {
         "now": {"type": "string", "format": "date-time"},
@@ -311,6 +327,9 @@ def document() -> dict:
             "by_level": {"type": "object", "additionalProperties": {"type": "integer"}}}}}}
     _admin_paths(paths)
     _report_paths(paths)
+    for operations in paths.values():
+        for operation in operations.values():
+            operation["responses"].setdefault("503", _UNAVAILABLE)
     return {
         "openapi": "3.1.0",
         "info": {"title": "motcua API", "version": "1",

@@ -4,11 +4,13 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response, current_app, jsonify, render_template
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from . import queue, views
+from .db import unavailable
+from .errors import DatabaseUnavailable, NotFound
 from .i18n import request_language, t
-from .errors import NotFound
 from .models import Office
 
 bp = Blueprint("portal", __name__)
@@ -21,9 +23,40 @@ def state():
 
 @bp.get("/healthz")
 def healthz():
-    with state().db.read() as s:
-        s.execute(select(1))
-    return jsonify(status="ok")
+    """What this process can reach: 503 while the database is down (a load balancer should
+    send requests elsewhere); Redis down only degrades (events stay within this process)."""
+    st = state()
+    report = {"status": "ok", "database": "up", "redis": "off"}
+    try:
+        with st.db.read() as s:
+            s.execute(text("SELECT 1 FROM alembic_version"))  # the schema, not just a connection
+    except DBAPIError as e:
+        if not unavailable(e):
+            raise
+        report.update(status="unavailable", database="down")
+    if st.settings.redis_url:
+        report["redis"] = "up" if _redis_answers(st.settings.redis_url) else "down"
+        if report["redis"] == "down" and report["status"] == "ok":
+            report["status"] = "degraded"
+    response = jsonify(report)
+    if report["database"] == "down":
+        response.status_code = 503
+        response.headers["Retry-After"] = str(DatabaseUnavailable.retry_after)
+    return response
+
+
+_redis_clients: dict = {}
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+    client = _redis_clients.get(url)
+    if client is None:
+        client = _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
 
 
 @bp.get("/")

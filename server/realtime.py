@@ -6,12 +6,18 @@ receives the board snapshot as "board". Every later event carries the office's
 """
 from __future__ import annotations
 
+import logging
+
 from flask import request
 from flask_socketio import SocketIO, join_room
+from socketio.exceptions import ConnectionRefusedError as Refused
 
 from . import sessions
+from .db import unavailable
 from .errors import MotcuaError
 from .queue import Event, counter_room, held_counter
+
+log = logging.getLogger("motcua")
 
 
 def room(office_id: int) -> str:
@@ -44,6 +50,7 @@ class Hub:
         )
         self.socketio.on_event("connect", self._connect)
         self.socketio.on_event("board", self._board)
+        self.socketio.on_error_default(self._error)
         # Other parts (printing) add work here: hook(principal, auth, sid) after joining.
         self.on_connect: list = []
 
@@ -79,6 +86,15 @@ class Hub:
         self.socketio.emit("board", self.state.board(principal.office_id), to=request.sid)
         for hook in self.on_connect:
             hook(principal, auth, request.sid)
+
+    def _error(self, e: Exception):
+        """A handler failed. A connection is refused with the reason, which pages show and
+        retry on; a database outage is logged once by the database, not per socket."""
+        event, down = request.event["message"], unavailable(e)
+        if not down:
+            log.error("unexpected error in socket event %s", event, exc_info=e)
+        if event == "connect":
+            raise Refused("database_unavailable" if down else "internal")
 
     def _session_principal(self):
         """Officers' pages connect with their session cookie instead of a token."""

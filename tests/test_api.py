@@ -26,7 +26,7 @@ def assert_error(r, status, code):
 # ---------------------------------------------------------------- endpoints
 
 def test_healthz_needs_no_token(client):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/healthz").get_json() == {"status": "ok", "database": "up", "redis": "off"}
 
 
 def test_openapi_document_lists_every_route(client, app):

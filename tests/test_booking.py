@@ -306,6 +306,8 @@ def test_the_public_api_limits_requests_per_address_and_answers_in_plain_words(c
         for i in range(4)]
     assert [r.status_code for r in answers] == [201, 201, 201, 429]
     assert answers[-1].get_json()["message"].startswith("Quý khách thao tác quá nhanh")
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60  # until the minute's window ends
+    assert "Retry-After" not in answers[0].headers
     state.booking_limit = booking.RateLimit("0", None)  # "0" turns it off
     assert state.booking_limit.limit is None
     r = client.get("/api/v1/offices/demo/services/HT/slots?date=2026-11-24").get_json()

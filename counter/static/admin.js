@@ -1442,6 +1442,10 @@
     var socket = io({transports: ["websocket"]});
     socket.on("office_changed", reloadSoon);
     socket.on("connect", function () { if (doc) reloadSoon(); });
+    // Refused while the database is down: socket.io does not retry a refusal by itself.
+    socket.on("connect_error", function (err) {
+      if (!socket.active && err && err.message === "database_unavailable") setTimeout(function () { socket.connect(); }, 5000);
+    });
   }
 
   wireTabs();

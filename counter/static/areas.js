@@ -267,7 +267,11 @@
     var socket = io({transports: ["websocket"]});
     socket.on("connect", function () { setOnline(true); store.load(); });
     socket.on("disconnect", function () { setOnline(false); });
-    socket.on("connect_error", function () { setOnline(false); });
+    // Refused while the database is down: socket.io does not retry a refusal by itself.
+    socket.on("connect_error", function (err) {
+      setOnline(false);
+      if (!socket.active && err && err.message === "database_unavailable") setTimeout(function () { socket.connect(); }, 5000);
+    });
     socket.on("area_changed", function (ev) { store.changed(ev); });
   }
   store.load();

@@ -410,6 +410,10 @@
       socket.on(name, schedule);
     }
     socket.on("connect", schedule);  // also after a reconnect: we may have missed events
+    // Refused while the database is down: socket.io does not retry a refusal by itself.
+    socket.on("connect_error", (err) => {
+      if (!socket.active && err && err.message === "database_unavailable") setTimeout(() => socket.connect(), 5000);
+    });
   }
   setInterval(() => { if (!busy) load().catch(() => {}); }, 20000);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) schedule(); });

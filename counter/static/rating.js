@@ -202,7 +202,11 @@
   var socket = io({ transports: ["websocket"], auth: { token: cfg.token, counter: cfg.counter } });
   socket.on("connect", function () { $("offline").hidden = true; document.body.dataset.live = "1"; refresh(); });
   socket.on("disconnect", function () { $("offline").hidden = false; document.body.dataset.live = "0"; });
-  socket.on("connect_error", function () { $("offline").hidden = false; });
+  // Refused while the database is down: socket.io does not retry a refusal by itself.
+  socket.on("connect_error", function (err) {
+    $("offline").hidden = false;
+    if (!socket.active && err && err.message === "database_unavailable") setTimeout(function () { socket.connect(); }, 5000);
+  });
   socket.on("rating_open", function (d) {
     if (d.counter_id === cfg.counter) open({ id: d.ticket_id, number: d.number, service: d.service });
   });

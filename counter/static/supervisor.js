@@ -282,7 +282,11 @@
     var socket = io({transports: ["websocket"]});
     socket.on("connect", function () { setOnline(true); soon(); seats.load(); });
     socket.on("disconnect", function () { setOnline(false); });
-    socket.on("connect_error", function () { setOnline(false); });
+    // Refused while the database is down: socket.io does not retry a refusal by itself.
+    socket.on("connect_error", function (err) {
+      setOnline(false);
+      if (!socket.active && err && err.message === "database_unavailable") setTimeout(function () { socket.connect(); }, 5000);
+    });
     EVENTS.forEach(function (name) { socket.on(name, soon); });
     socket.on("area_changed", function (ev) { seats.changed(ev); });
   }

@@ -691,7 +691,11 @@
     var socket = io({ transports: ["websocket"], auth: { token: cfg.token } });
     socket.on("connect", function () { setOnline(true); });
     socket.on("disconnect", function () { setOnline(false); });
-    socket.on("connect_error", function () { setOnline(false); });
+    // Refused while the database is down: socket.io does not retry a refusal by itself.
+    socket.on("connect_error", function (err) {
+      setOnline(false);
+      if (!socket.active && err && err.message === "database_unavailable") setTimeout(function () { socket.connect(); }, 5000);
+    });
     socket.on("board", function (d) { applyWaiting(d, true); applyBoardAreas(d); });
     socket.on("area_changed", onAreaChanged);
     socket.on("ticket_seated", onSeated);

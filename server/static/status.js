@@ -172,7 +172,11 @@
       refresh();
     });
     socket.on("disconnect", function () { show($("offline"), true); });
-    socket.on("connect_error", function () { show($("offline"), true); });
+    // Refused while the database is down: socket.io does not retry a refusal by itself.
+    socket.on("connect_error", function (err) {
+      show($("offline"), true);
+      if (!socket.active && err && err.message === "database_unavailable") setTimeout(function () { socket.connect(); }, 5000);
+    });
   }
 
   // ------------------------------------------------------------ sound: one tap unlocks it
