@@ -795,7 +795,8 @@ def area_occupancy(s: Session, office: OfficeInfo, area_id: int, day: date) -> d
     if area is None:
         return {"code": None}
     conn = _conn(s)
-    occupied = [{"seat": label, "number": number} for label, number in conn.execute(_OCCUPANTS, {"area_id": area_id, "day": day})]
+    occupied = [{"seat": label, "number": number}
+                for label, number in conn.execute(_OCCUPANTS, {"area_id": area_id, "day": day})]
     services = [sv.id for sv in office.area_services(area_id)]
     outside = conn.execute(_OUTSIDE_COUNT, {"office_id": office.id, "day": day, "service_ids": services}
                            ).scalar_one() if services else 0
