@@ -44,7 +44,8 @@ def desk(counter_id):
         me = views.me(s, principal, lang)
         if principal.role == Role.OFFICER.value and me["holding"] != counter_id:
             return redirect(url_for("counter.home", pick=1))
-        counter = views.counter_state(s, counter_id, principal.office_id, state().base_url(), lang)
+        counter = views.counter_state(s, counter_id, principal.office_id, state().base_url(), lang,
+                                      now=state().clock.now())
     return render_template("counter/desk.html", me=me, counter=counter, csrf=sessions.csrf_token(),
                            words=_words(lang), other_lang="en" if lang == "vi" else "vi",
                            pick_url=url_for("counter.home", pick=1), home_url=url_for("counter.home"),

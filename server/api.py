@@ -270,7 +270,7 @@ def get_counter(counter_id):
     at_held_counter(counter_id)
     with state().db.read() as s:
         return jsonify(views.counter_state(s, counter_id, g.principal.office_id, state().base_url(),
-                                           request_language()))
+                                           request_language(), now=state().clock.now()))
 
 
 @bp.post("/counters/<id:counter_id>/call")

@@ -159,24 +159,39 @@ def create_app(test_config: dict | None = None) -> Flask:
         return response
 
     if not app.testing:
-        state.hub.socketio.start_background_task(_sweep_bookings, state)
+        state.hub.socketio.start_background_task(_sweep_forever, state)
     return app
 
 
 SWEEP_EVERY_S = 30
 
 
-def _sweep_bookings(state: Motcua) -> None:
-    """Booked slots past their check-in window become no-shows, reminders go out, old
-    bookings are deleted. Every process sweeps; the rows' locks keep them from doubling up."""
+def sweep(state: Motcua) -> None:
+    """The periodic work of every process, each part in its own transactions: tickets left
+    open on a service day that has ended are closed (per office), then booked slots past
+    their check-in window become no-shows, reminders go out, old bookings are deleted.
+    Every process sweeps; the rows' locks keep them from doubling up."""
+    from . import booking
+    with state.db.read() as s:
+        due = queue.offices_to_close(s, state.clock.now())
+    for office_id in due:
+        try:
+            state.perform(queue.close_day, office_id)
+        except Exception as e:  # noqa: BLE001 - one office's trouble must not hold up the others
+            if unavailable(e):
+                raise
+            log.exception("closing the day of office %s failed; trying again next sweep", office_id)
+    outcome = state.perform(booking.sweep, retention_days=state.settings.booking_retention_days)
+    booking.send_notices(state, outcome.notices)
+
+
+def _sweep_forever(state: Motcua) -> None:
     import time
 
-    from . import booking
     while True:
         time.sleep(SWEEP_EVERY_S)
         try:
-            outcome = state.perform(booking.sweep, retention_days=state.settings.booking_retention_days)
-            booking.send_notices(state, outcome.notices)
+            sweep(state)
         except Exception as e:  # noqa: BLE001 - the sweep must outlive a bad minute (database restarting)
             if not unavailable(e):  # an outage is logged once, when it starts
-                log.exception("booking sweep failed; trying again in %s s", SWEEP_EVERY_S)
+                log.exception("sweep failed; trying again in %s s", SWEEP_EVERY_S)

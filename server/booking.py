@@ -353,7 +353,7 @@ def near_bookings(s: Session, office: OfficeInfo, service_id: int, now: datetime
     """Booked citizens now within `near_places` of being called in this service, not yet told."""
     waiting = s.scalars(
         select(Ticket.id).where(Ticket.office_id == office.id, Ticket.status == queue.WAITING,
-                                Ticket.service_id == service_id)
+                                Ticket.service_id == service_id, Ticket.day == hours.service_day(now, office.timezone))
         .order_by(Ticket.location, Ticket.priority.desc(),
                   and_(Ticket.booked_for.is_not(None), Ticket.booked_for <= now).desc(),
                   Ticket.queued_at, Ticket.id)

@@ -242,19 +242,22 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
                           c.services_rev, c.x, c.y)
         for c in counter_rows
     }
+    # Areas (with their rev) before their seats, for the same reason: on PostgreSQL each
+    # statement sees what was committed when it began, and a rule change committed between
+    # the two reads must leave an old rev with new seats (the engine reloads under the
+    # area's lock), never a new rev with old seats (it would trust them).
+    area_rows = s.scalars(select(WaitingArea).where(WaitingArea.office_id == office.id,
+                                                    WaitingArea.active.is_(True))
+                          .order_by(WaitingArea.position), execution_options=FRESH).all()
     seats: dict[int, list[SeatInfo]] = {}
     for seat in s.scalars(select(Seat).join(WaitingArea, WaitingArea.id == Seat.area_id)
                           .where(WaitingArea.office_id == office.id, Seat.active.is_(True))
                           .order_by(Seat.position, Seat.id), execution_options=FRESH):
         seats.setdefault(seat.area_id, []).append(
             SeatInfo(seat.id, seat.label, seat.x, seat.y, seat.usable, seat.out_of_service))
-    areas = {
-        a.id: AreaInfo(a.id, a.code, a.name, a.name_en, a.max_share, a.min_distance_m, a.rev, a.exact,
-                       tuple(seats.get(a.id, ())))
-        for a in s.scalars(select(WaitingArea).where(WaitingArea.office_id == office.id,
-                                                     WaitingArea.active.is_(True))
-                           .order_by(WaitingArea.position), execution_options=FRESH)
-    }
+    areas = {a.id: AreaInfo(a.id, a.code, a.name, a.name_en, a.max_share, a.min_distance_m, a.rev, a.exact,
+                            tuple(seats.get(a.id, ())))
+             for a in area_rows}
     return OfficeInfo(office.id, office.code, office.name, office.name_en, office.timezone,
                       office.hours, office.closed_dates, office.priority_cap, office.no_show_window_s,
                       office.default_service_s, office.notice, office.announce_english,

@@ -46,6 +46,9 @@ class TicketStatus(str, enum.Enum):
     DONE = "done"
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
+    # Still waiting (or called, never started) when its service day ended: closed by the
+    # engine's day-end sweep (queue.close_day), counted as not served.
+    EXPIRED = "expired"
 
 
 ACTIVE_AT_COUNTER = (TicketStatus.CALLED.value, TicketStatus.SERVING.value)

@@ -353,7 +353,8 @@ def document() -> dict:
                     "properties": {
                         "id": {"type": "integer"}, "number": {"type": "string"},
                         "service": {"type": "string"}, "service_name": {"type": "string"},
-                        "status": {"enum": ["waiting", "called", "serving", "done", "no_show", "cancelled"]},
+                        "status": {"enum": ["waiting", "called", "serving", "done", "no_show", "cancelled",
+                                            "expired"]},
                         "priority": {"type": "boolean"}, "channel": {"type": "string"},
                         "counter": nullable_str, "counter_number": {"type": ["integer", "null"]},
                         "position": {"type": ["integer", "null"]},

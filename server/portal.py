@@ -102,13 +102,13 @@ def ticket_status(public_token):
     lang = request_language()
     words = {key: t(f"status_page.{key}", lang) for key in STATUS_WORDS}
     words.update({f"status_{k}": t(f"ticket_status.{k}", lang) for k in
-                  ("waiting", "called", "serving", "done", "no_show", "cancelled")})
+                  ("waiting", "called", "serving", "done", "no_show", "cancelled", "expired")})
     return render_template("status.html", ticket=shown, office_name=shown["office_name"],
                            words=words, token=public_token)
 
 
 STATUS_WORDS = ("go_to", "number", "priority", "ahead", "wait", "wait_label", "next", "serving",
-                "done", "no_show", "cancelled", "updated", "offline", "sound_on", "sound_ready",
+                "done", "no_show", "cancelled", "expired", "updated", "offline", "sound_on", "sound_ready",
                 "cancel", "cancel_confirm", "cancel_yes", "cancel_no", "cancel_failed")
 
 

@@ -35,6 +35,7 @@ SERVING = TicketStatus.SERVING.value
 DONE = TicketStatus.DONE.value
 NO_SHOW = TicketStatus.NO_SHOW.value
 CANCELLED = TicketStatus.CANCELLED.value
+EXPIRED = TicketStatus.EXPIRED.value
 INSIDE = Location.INSIDE.value
 OUTSIDE = Location.OUTSIDE.value
 
@@ -177,8 +178,11 @@ _FINISH = (update(_T).where(_T.c.id == bindparam("ticket_id"))
            .values(status=bindparam("status"), finished_at=bindparam("now"), seat_id=None)
            .returning(*_TICKET.selected_columns))
 _STREAK = update(_C).where(_C.c.id == bindparam("counter_id")).values(priority_streak=bindparam("streak"))
+# Only the service day's: a ticket left waiting yesterday is nobody's queue today, whether
+# or not the day-end sweep has closed it yet.
 _WAITING_BY_SERVICE = (select(_T.c.service_id, func.count())
-                       .where(_T.c.office_id == bindparam("office_id"), _T.c.status == WAITING)
+                       .where(_T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
+                              _T.c.day == bindparam("day"))
                        .group_by(_T.c.service_id))
 _EARLIER = or_(_T.c.queued_at < bindparam("queued_at"),
                and_(_T.c.queued_at == bindparam("queued_at"), _T.c.id < bindparam("id")))
@@ -190,7 +194,7 @@ def _ahead(is_priority: bool, location: str):
     before = (and_(_T.c.location == INSIDE, in_class) if location == INSIDE
               else or_(_T.c.location == INSIDE, in_class))
     return select(func.count()).select_from(_T).where(
-        _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
+        _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING, _T.c.day == bindparam("day"),
         _T.c.service_id == bindparam("service_id"), _T.c.id != bindparam("id"), before)
 
 
@@ -255,7 +259,7 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
     ticket = TicketState(id=ticket_id, **values)
     _log(conn, ticket, now, actor, "issued", priority=priority, channel=channel, service=service.code,
          **_where(office, ticket))
-    outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
+    outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office, now)])
     _touch_area(outcome, office, now, service.id)
     if device is not None and device.printer != "none":
         outcome.print_job = conn.execute(_NEW_JOB, {
@@ -316,7 +320,7 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
         head, streak = head_normal, 0
     else:
         if outcome.events:
-            outcome.events.append(_queue_changed(office))
+            outcome.events.append(_queue_changed(office, now))
         return outcome
     if streak != counter.priority_streak:
         conn.execute(_STREAK, {"counter_id": counter.id, "streak": streak})
@@ -326,7 +330,7 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     ticket = TicketState(**row._mapping)
     _log(conn, ticket, now, actor, "called", counter=counter.label, counter_id=counter.id, officer_id=ticket.officer_id)
     outcome.ticket = ticket
-    outcome.events += [_called(ticket, office, recall=False), _queue_changed(office)]
+    outcome.events += [_called(ticket, office, recall=False), _queue_changed(office, now)]
     _left_area(s, office, TicketState(**head._mapping), now, actor, outcome)
     return outcome
 
@@ -386,7 +390,7 @@ def call_number(s: Session, counter_id: int, number: str, *, actor: str, now: da
     ticket = TicketState(**row._mapping)
     _log(conn, ticket, now, actor, "called", counter=counter.label, counter_id=counter.id,
          officer_id=ticket.officer_id, by_number=True)
-    outcome = Outcome(ticket, events=[_called(ticket, office, recall=False), _queue_changed(office)])
+    outcome = Outcome(ticket, events=[_called(ticket, office, recall=False), _queue_changed(office, now)])
     _left_area(s, office, waited, now, actor, outcome)
     return outcome
 
@@ -423,12 +427,13 @@ def requeue(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id:
             keep_place: bool = True) -> Outcome:
     """Put a no-show back in the queue, if they return within the office's window."""
     ticket, office = _ticket(s, ticket_id, office_id, "requeue", allowed=(NO_SHOW,), seats=True)
-    if ticket.finished_at is None or now - ticket.finished_at > timedelta(seconds=office.no_show_window_s):
+    if (ticket.finished_at is None or now - ticket.finished_at > timedelta(seconds=office.no_show_window_s)
+            or ticket.day != hours.service_day(now, office.timezone)):  # its day is over
         raise Conflict("no_show_window_passed", number=ticket.number)
     office, place = _take_seat(s, office, ticket.service_id, hours.service_day(now, office.timezone))
     ticket = _update(s, ticket, **_back_to_queue(ticket, now, keep_place), **place)
     _log(_conn(s), ticket, now, actor, "requeued", keep_place=keep_place, **_where(office, ticket))
-    outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office)])
+    outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office, now)])
     _touch_area(outcome, office, now, ticket.service_id)
     return outcome
 
@@ -474,7 +479,7 @@ def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id
          from_service=old_service.code, to_service=service.code, from_counter=old_counter,
          to_counter=target.label if target else None, note=note, **_where(office, ticket))
     outcome.ticket = ticket
-    outcome.events += [_changed(ticket, office), _queue_changed(office)]
+    outcome.events += [_changed(ticket, office), _queue_changed(office, now)]
     if not same_area:
         if waited.status == WAITING:
             _left_area(s, office, waited, now, actor, outcome)
@@ -491,7 +496,7 @@ def cancel(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: 
     outcome = Outcome()
     outcome.ticket = _finish(s, ticket, CANCELLED, now, actor, office, outcome)
     if ticket.status == WAITING:
-        outcome.events.append(_queue_changed(office))
+        outcome.events.append(_queue_changed(office, now))
         _left_area(s, office, ticket, now, actor, outcome)
     return outcome
 
@@ -777,7 +782,8 @@ def _touch_area(outcome: Outcome, office: OfficeInfo, now: datetime, service_id:
 
 
 _OCCUPANTS = (select(_S.c.label, _T.c.number).select_from(_T.join(_S, _S.c.id == _T.c.seat_id))
-              .where(_S.c.area_id == bindparam("area_id")).order_by(_S.c.position, _S.c.id))
+              .where(_S.c.area_id == bindparam("area_id"), _T.c.day == bindparam("day"))
+              .order_by(_S.c.position, _S.c.id))
 _OUTSIDE_COUNT = select(func.count()).select_from(_T).where(
     _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING, _T.c.location == OUTSIDE,
     _T.c.day == bindparam("day"), _T.c.service_id.in_(bindparam("service_ids", expanding=True)))
@@ -789,7 +795,8 @@ def area_occupancy(s: Session, office: OfficeInfo, area_id: int, day: date) -> d
     if area is None:
         return {"code": None}
     conn = _conn(s)
-    occupied = [{"seat": label, "number": number} for label, number in conn.execute(_OCCUPANTS, {"area_id": area_id})]
+    occupied = [{"seat": label, "number": number}
+                for label, number in conn.execute(_OCCUPANTS, {"area_id": area_id, "day": day})]
     services = [sv.id for sv in office.area_services(area_id)]
     outside = conn.execute(_OUTSIDE_COUNT, {"office_id": office.id, "day": day, "service_ids": services}
                            ).scalar_one() if services else 0
@@ -803,6 +810,61 @@ def _seated(ticket: TicketState, area: AreaInfo, seat: str | None, reason: str) 
     return Event(ticket.office_id, "ticket_seated", {
         "id": ticket.id, "number": ticket.number, "area": area.code, "seat": seat,
         "location": ticket.location, "reason": reason})
+
+
+# ---------------------------------------------------------------- the end of the day
+# A ticket belongs to its service day. One still waiting, or called and never started, when
+# that day ends (local midnight) is closed as `expired`: the citizen has gone home, the
+# lobby must not count them, and reports count them as not served. A ticket being served
+# stays with its officer, who completes it (only they know whether the service was given).
+# Readers do not wait for this: queues, counts and call-next look at today's tickets only.
+
+DAY_END_OPEN = (WAITING, CALLED)
+_PAST_DAY_OPEN = (select(_T.c.office_id, func.min(_T.c.day)).where(_T.c.status.in_(DAY_END_OPEN))
+                  .group_by(_T.c.office_id))
+_EXPIRE = (update(_T).where(_T.c.id.in_(bindparam("ids", expanding=True)))
+           .values(status=EXPIRED, finished_at=bindparam("now"), seat_id=None)
+           .returning(*_TICKET.selected_columns))
+
+
+def offices_to_close(s: Session, now: datetime) -> list[int]:
+    """The offices holding waiting or called tickets of a service day that has ended."""
+    due = []
+    for office_id, oldest in _conn(s).execute(_PAST_DAY_OPEN).all():
+        office = office_info(s, office_id)
+        if oldest < hours.service_day(now, office.timezone):
+            due.append(office_id)
+    return due
+
+
+def close_day(s: Session, office_id: int, *, now: datetime, actor: str = "system") -> Outcome:
+    """Close an office's tickets left waiting or called on an earlier service day: each
+    becomes `expired`, with an `expired` event, and lets go of its seat (which goes to
+    someone waiting outside today, in an office open past midnight)."""
+    conn = _conn(s)
+    office = office_info(s, office_id)
+    today = hours.service_day(now, office.timezone)
+    office = _lock_areas(s, office, office.areas)  # areas before tickets: the lock order
+    rows = conn.execute(_TICKET.where(_T.c.office_id == office.id, _T.c.status.in_(DAY_END_OPEN),
+                                      _T.c.day < today).order_by(_T.c.id).with_for_update()).all()
+    outcome = Outcome()
+    if not rows:
+        return outcome
+    before = {row.id: TicketState(**row._mapping) for row in rows}
+    expired = [TicketState(**r._mapping) for r in conn.execute(_EXPIRE, {"ids": list(before), "now": now})]
+    conn.execute(_LOG, [{"ticket_id": t.id, "office_id": t.office_id, "at": now, "actor": actor[:120],
+                         "action": "expired", "data": {"previous": before[t.id].status, "day": t.day.isoformat(),
+                                                       "counter": _counter_label(office, t)}}
+                        for t in expired])
+    outcome.events += [_changed(t, office) for t in expired]
+    outcome.events.append(_queue_changed(office, now))
+    areas = {t.service_id: office.area_of(t.service_id) for t in before.values()}
+    for area in {areas[t.service_id].id: areas[t.service_id] for t in before.values()
+                 if t.seat_id is not None and areas[t.service_id] is not None}.values():
+        _call_in(s, office, area, now, actor, outcome)  # the seats it let go of
+    for area in {a.id: a for a in areas.values() if a is not None}.values():
+        _touch_area(outcome, office, now, area_id=area.id)
+    return outcome
 
 
 # ---------------------------------------------------------------- rating
@@ -1038,13 +1100,15 @@ def position_and_wait(s: Session, ticket: TicketState) -> tuple[int | None, int 
         return None, None
     office = office_info(s, ticket.office_id, ticket=ticket)
     ahead = _conn(s).execute(_AHEAD[ticket.priority, ticket.location], {
-        "office_id": ticket.office_id, "service_id": ticket.service_id, "id": ticket.id, "queued_at": ticket.queued_at}).scalar_one()
+        "office_id": ticket.office_id, "service_id": ticket.service_id, "id": ticket.id, "queued_at": ticket.queued_at,
+        "day": ticket.day}).scalar_one()
     mean = directory(s).average_service_s(s, office, ticket.service_id)
     return ahead, round(ahead * mean / office.counters_for(ticket.service_id))
 
 
-def waiting_counts(s: Session, office: OfficeInfo) -> dict[str, int]:
-    counts = dict(_conn(s).execute(_WAITING_BY_SERVICE, {"office_id": office.id}).all())
+def waiting_counts(s: Session, office: OfficeInfo, day: date) -> dict[str, int]:
+    """Tickets waiting per service on the service day `day`."""
+    counts = dict(_conn(s).execute(_WAITING_BY_SERVICE, {"office_id": office.id, "day": day}).all())
     return {sv.code: counts.get(sv.id, 0) for sv in office.active_services()}
 
 
@@ -1137,8 +1201,9 @@ def _counter_changed(counter_id: int, office_id: int, label: str, status: str) -
     return Event(office_id, "counter_changed", {"id": counter_id, "label": label, "status": status})
 
 
-def _queue_changed(office: OfficeInfo) -> Event:
+def _queue_changed(office: OfficeInfo, now: datetime) -> Event:
     """The waiting counts are read in `stamp`, after the office row lock: on PostgreSQL
     (READ COMMITTED) a count taken earlier misses changes that concurrent transactions
     commit before ours takes a higher seq, and the newest event would then be wrong."""
-    return Event(office.id, "queue_changed", {}, fill=lambda sess: {"waiting": waiting_counts(sess, office)})
+    day = hours.service_day(now, office.timezone)
+    return Event(office.id, "queue_changed", {}, fill=lambda sess: {"waiting": waiting_counts(sess, office, day)})

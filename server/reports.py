@@ -4,7 +4,8 @@ Every figure comes from one walk over each ticket's events, so they agree with e
 other (docs/reports.md has the definitions):
 
 - A ticket belongs to its service day. Per office and per day,
-  issued = served + no-shows + cancelled + unserved (still waiting when the day ended).
+  issued = served + no-shows + cancelled + unserved (still waiting, or closed as
+  `expired` by the engine when its day ended).
 - A ticket's *visits*: it joins a service's queue when issued, transferred or put back
   after a no-show. Per service, what came in (issued + transferred in) equals what went
   out (served + no-shows + cancelled + unserved + transferred out).
@@ -194,6 +195,8 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
                     joined = None
             elif action in ("completed", "no_show", "cancelled"):
                 outcome = (action, at)
+            elif action == "expired":  # closed at the end of its day: not served
+                outcome = None
             elif action == "requeued":
                 outcome, joined = None, at
             elif action == "transferred":

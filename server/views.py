@@ -101,7 +101,7 @@ def board(s: Session, office: OfficeInfo, today) -> dict:
              "service": office.services[t.service_id].code, "status": t.status}
             for t in serving
         ],
-        "waiting": queue.waiting_counts(s, office),
+        "waiting": queue.waiting_counts(s, office, today),
         "recent": [
             {"number": t.number, "service": office.services[t.service_id].code, "status": t.status,
              "counter": office.counters[t.counter_id].label if t.counter_id else None,
@@ -221,7 +221,7 @@ def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dic
         select(Ticket.service_id, func.count().label("waiting"),
                func.sum(case((Ticket.priority.is_(True), 1), else_=0)).label("priority"),
                func.min(Ticket.queued_at).label("oldest"))
-        .where(Ticket.office_id == office.id, Ticket.status == queue.WAITING)
+        .where(Ticket.office_id == office.id, Ticket.status == queue.WAITING, Ticket.day == today)
         .group_by(Ticket.service_id))}
     day_start = datetime.combine(today, clock_time(0), ZoneInfo(office.timezone))
     by_level = dict(s.execute(
@@ -268,9 +268,10 @@ def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dic
 QUEUE_PREVIEW = 5
 
 
-def counter_state(s: Session, counter_id: int, office_id: int, base_url: str, lang: str = "vi") -> dict:
+def counter_state(s: Session, counter_id: int, office_id: int, base_url: str, lang: str = "vi", *,
+                  now: datetime) -> dict:
     """What a counter's desk shows: its status, who sits there, the ticket at it and the
-    queues it calls from (waiting counts, the next numbers in calling order)."""
+    queues it calls from (today's waiting counts, the next numbers in calling order)."""
     c = s.get(Counter, counter_id)
     if c is None or not c.active:
         raise NotFound("counter_not_found", counter=counter_id)
@@ -283,13 +284,14 @@ def counter_state(s: Session, counter_id: int, office_id: int, base_url: str, la
     current = queue.get_ticket(s, current) if current else None
     services = [office.services[sid] for sid in office.counters[c.id].service_ids]
     services = sorted((sv for sv in services if sv.active), key=lambda sv: list(office.services).index(sv.id))
-    waiting = queue.waiting_counts(s, office)
+    today = hours.service_day(now, office.timezone)
+    waiting = queue.waiting_counts(s, office, today)
     queues = {}
     for sv in services:
         heads = s.execute(
             select(Ticket.number, Ticket.priority)
             .where(Ticket.office_id == office_id, Ticket.status == queue.WAITING, Ticket.service_id == sv.id,
-                   or_(Ticket.assigned_counter_id.is_(None), Ticket.assigned_counter_id == c.id))
+                   Ticket.day == today, or_(Ticket.assigned_counter_id.is_(None), Ticket.assigned_counter_id == c.id))
             # as call_next takes them: inside before outside ('inside' < 'outside'), priority first
             .order_by(Ticket.location, Ticket.priority.desc(), Ticket.queued_at, Ticket.id)
             .limit(QUEUE_PREVIEW)).all()

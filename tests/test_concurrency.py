@@ -7,7 +7,7 @@ import threading
 from collections import Counter as Tally
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from server import hours, queue
 from server.clock import Clock
@@ -17,6 +17,7 @@ from server.settings import normalise_database_url
 from server.models import Counter, Service, Ticket, TicketEvent
 from tests.conftest import make_app, office_data, seed
 from tests.seatcheck import assert_seating_holds
+from tests.test_seats import small_office
 
 ISSUERS, CALLERS, PER_ISSUER = 16, 6, 25
 SERVICES = ("HT", "CT", "DD", "LD", "KD", "TK")
@@ -253,3 +254,40 @@ def test_seating_holds_while_citizens_cancel_and_officers_transfer_at_once(db_ur
             TicketEvent.action.in_(("called_in", "transferred", "cancelled"))))
     assert moved > 20  # the movers did move people
     state.db.dispose()
+
+
+def test_a_rule_change_committed_while_the_office_is_read_is_not_half_cached(pg_url, tmp_path, clock):
+    """The office is read statement by statement (READ COMMITTED on PostgreSQL). A rule
+    change committed between reading an area's seats and its row once left the cache with
+    the new rev but the old usable seats; the rev then matched under the area's lock, the
+    old seats were trusted, and a citizen was sent outside beside a free seat (the
+    concurrency test above failed on it once in CI). Here the change is committed exactly
+    in that gap."""
+    app = make_app(pg_url, clock, tmp_path, small_office())
+    state = app.extensions["motcua"]
+    with state.db.read() as s:
+        office_id = queue.office_info(s, "demo").id
+    reader, armed = threading.get_ident(), threading.Event()
+
+    def commit_a_rule_change_midway(_conn, _cursor, statement, *_):
+        if armed.is_set() and threading.get_ident() == reader and (
+                "FROM seats" in statement or "FROM waiting_areas" in statement):
+            armed.clear()  # 2 m -> 1 m: chair 2 becomes usable too
+            errors = run_threads([lambda: state.perform(queue.configure_area, office_id, "S",
+                                                        actor="admin", min_distance_m=1.0)])
+            assert not errors, errors
+
+    event.listen(state.db.write_engine, "after_cursor_execute", commit_a_rule_change_midway)
+    try:
+        state.db.directory.forget(office_id)  # the next use case reads the office afresh
+        armed.set()
+        for _ in range(5):  # four usable chairs now: four seated, the fifth outside
+            state.perform(queue.issue, "demo", "HT", channel="kiosk", actor="kiosk")
+        assert not armed.is_set()
+        with state.db.read() as s:
+            assert_seating_holds(s, office_id, hours.service_day(clock.now(), "Asia/Ho_Chi_Minh"))
+            outside = s.scalar(select(func.count()).select_from(Ticket).where(Ticket.location == "outside"))
+        assert outside == 1
+    finally:
+        event.remove(state.db.write_engine, "after_cursor_execute", commit_a_rule_change_midway)
+        state.db.dispose()

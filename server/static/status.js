@@ -95,6 +95,7 @@
     else if (t.status === "done") note = W.done;
     else if (t.status === "no_show") note = W.no_show;
     else if (t.status === "cancelled") note = W.cancelled;
+    else if (t.status === "expired") note = W.expired;
     $("note").textContent = note;
 
     var cancellable = waiting || called;
