@@ -44,10 +44,9 @@ def strings(prefix: str) -> dict[str, dict[str, str]]:
 
 
 def private(body, status: int = 200):
-    """A page that carries its token: never cached, never sent on as a Referer."""
+    """A page that carries its token: never cached (nor sent on as a Referer: server/headers.py)."""
     response = current_app.make_response((body, status))
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

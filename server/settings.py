@@ -1,6 +1,7 @@
 """Every setting the server reads, in one place, from the environment."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -13,7 +14,9 @@ class Settings:
     database_url: str
     redis_url: str | None
     secret_key: str
-    public_url: str | None  # base of status-page links printed on tickets
+    # The address citizens' phones reach: the only base of links that leave the building
+    # (SMS); pages and printed QR codes fall back to the address the request came to.
+    public_url: str | None
     # Online booking: requests per client address ("30/minute"; "0" turns the limit off),
     # and how long after its day a booking (a citizen's name and phone) is kept.
     booking_rate_limit: str = "30/minute"
@@ -26,6 +29,12 @@ class Settings:
     sms_token: str | None = None  # Authorization: Bearer
     sms_body: str | None = None  # POST body template; default: form fields to, message
     sms_ascii: bool = False  # strip Vietnamese diacritics (7-bit gateways)
+    # Reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host are believed
+    # (werkzeug's ProxyFix); 0: none, the client address is the connection's.
+    trusted_proxies: int = 0
+    # Served over HTTPS: Secure cookies and Strict-Transport-Security.
+    https: bool = False
+    log_level: str = "INFO"  # `motcua serve`'s log (SMS written by the log backend are INFO)
 
     @classmethod
     def from_env(cls, instance_path: Path, env: os._Environ | dict | None = None) -> "Settings":
@@ -48,6 +57,9 @@ class Settings:
             sms_token=env.get("SMS_GATEWAY_TOKEN") or None,
             sms_body=env.get("SMS_GATEWAY_BODY") or None,
             sms_ascii=_flag(env.get("SMS_ASCII")),
+            trusted_proxies=_count(env.get("MOTCUA_TRUSTED_PROXIES"), "MOTCUA_TRUSTED_PROXIES"),
+            https=_flag(env.get("MOTCUA_HTTPS")),
+            log_level=_level(env.get("MOTCUA_LOG_LEVEL")),
         )
 
 
@@ -61,6 +73,24 @@ def normalise_database_url(url: str) -> str:
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _level(value: str | None) -> str:
+    level = (value or "INFO").strip().upper()
+    if level not in logging.getLevelNamesMapping():
+        raise ValueError(f"MOTCUA_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR, not {value!r}")
+    return level
+
+
+def _count(value: str | None, name: str) -> int:
+    value = (value or "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return 0
+    if value in ("true", "yes", "on"):
+        return 1
+    if not value.isdigit():
+        raise ValueError(f"{name}: a number of proxies (0, 1, 2 ...), not {value!r}")
+    return int(value)
 
 
 def _kept_secret(instance_path: Path) -> str:
