@@ -263,13 +263,16 @@ class ServerProcess:
     """`motcua serve` in its own process, on 127.0.0.1 and a free port."""
 
     def __init__(self, database_url: str, instance: Path, redis_url: str | None = None,
-                 port: int | None = None):
+                 port: int | None = None, env: dict[str, str] | None = None):
         self.port = port or free_port()  # pass a port to restart a server at the same address
         self.url = f"http://127.0.0.1:{self.port}"
+        extra_env = env or {}
         env = {**os.environ, "DATABASE_URL": database_url, "MOTCUA_INSTANCE_PATH": str(instance)}
-        env.pop("REDIS_URL", None)
+        for name in ("REDIS_URL", "MOTCUA_PUBLIC_URL", "SMS_GATEWAY_URL"):
+            env.pop(name, None)  # only what a test asks for
         if redis_url:
             env["REDIS_URL"] = redis_url
+        env.update(extra_env)
         self.log = open(instance / f"server-{self.port}.log", "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
@@ -302,13 +305,15 @@ class ServerProcess:
 
 @pytest.fixture
 def servers(tmp_path):
-    """Start real server processes: servers(database_url, redis_url=None, port=None) -> ServerProcess."""
+    """Start real server processes: servers(database_url, redis_url=None, port=None, env=None)
+    -> ServerProcess; `env`: more environment settings."""
     started: list[ServerProcess] = []
 
-    def start(database_url: str, redis_url: str | None = None, port: int | None = None) -> ServerProcess:
+    def start(database_url: str, redis_url: str | None = None, port: int | None = None,
+              env: dict[str, str] | None = None) -> ServerProcess:
         instance = tmp_path / f"instance-{len(started)}"
         instance.mkdir()
-        server = ServerProcess(database_url, instance, redis_url, port)
+        server = ServerProcess(database_url, instance, redis_url, port, env)
         started.append(server)
         return server
 
