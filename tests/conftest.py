@@ -280,15 +280,15 @@ class ServerProcess:
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.wait_ready()
 
-    def wait_ready(self, timeout: float = 30) -> None:
+    def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {Path(self.log.name).read_text()[-2000:]}")
             try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{self.url}/healthz", timeout=3).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still starting, or a busy machine
                 time.sleep(0.1)
         raise RuntimeError("server did not start in time")
 
@@ -358,10 +358,15 @@ def chromium():
 
 @pytest.fixture
 def page_factory(chromium, tmp_path):
-    """New pages at a given viewport; screenshots land in test-artifacts/ for a person to look at."""
+    """New pages at a given viewport; screenshots land in test-artifacts/ for a person to look at.
+
+    Playwright's wait_for_function runs its predicate through eval(), which the pages'
+    Content-Security-Policy refuses; pages are opened with it bypassed unless a test passes
+    bypass_csp=False (tests/test_links_headers.py opens every page with it enforced)."""
     contexts = []
 
     def new(width=1080, height=1920, **options):
+        options.setdefault("bypass_csp", True)
         context = chromium.new_context(viewport={"width": width, "height": height}, **options)
         contexts.append(context)
         return context.new_page()

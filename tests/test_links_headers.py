@@ -101,6 +101,16 @@ def test_a_forged_forwarded_host_counts_only_behind_a_trusted_proxy(make):
     assert r.get_json()["status_url"].startswith("https://queue.example.vn/t/")
 
 
+def test_the_booking_limit_counts_forwarded_clients_only_behind_a_trusted_proxy(make):
+    for trusted, second in ((0, 429), (1, 201)):
+        app, _ = make(trusted_proxies=trusted, booking_rate_limit="1/minute")
+        client = app.test_client()
+        statuses = [client.post("/api/v1/offices/demo/bookings", json={**BOOKING, "phone": phone},
+                                headers={"X-Forwarded-For": address}).status_code
+                    for phone, address in (("0912345678", "203.0.113.1"), ("0912345679", "203.0.113.2"))]
+        assert statuses == [201, second]
+
+
 def test_the_admin_page_says_when_there_is_no_public_url(make):
     for public_url, shown in ((None, True), ("http://192.168.1.10:8080", False)):
         app, state = make(public_url=public_url)
@@ -182,13 +192,17 @@ def book_on(base: str, **headers) -> requests.Response:
     raise AssertionError("no free slot in the demo office")
 
 
-def wait_for(check, timeout=10.0):
+def wait_for(check, timeout=10.0, page=None):
+    """Poll `check`; with a page, wait through Playwright, whose events arrive only then."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = check()
         if found:
             return found
-        time.sleep(0.1)
+        if page is not None:
+            page.wait_for_timeout(100)
+        else:
+            time.sleep(0.1)
     return check()
 
 
@@ -319,7 +333,7 @@ def test_no_page_breaks_the_content_security_policy(servers, sqlite_url, page_fa
     booked = book_on(base).json()
     q1, q2 = counter_ids(sqlite_url, "Quầy 1", "Quầy 2")
 
-    anonymous = CspWatch(page_factory(1280, 900))
+    anonymous = CspWatch(page_factory(1280, 900, bypass_csp=False))
     device_pages = {
         "index": "/", "login": "/counter/", "book-list": "/book", "book": "/book/demo",
         "booking": urlparse(booked["manage_url"]).path, "status": urlparse(ticket["status_url"]).path,
@@ -330,11 +344,17 @@ def test_no_page_breaks_the_content_security_policy(servers, sqlite_url, page_fa
     }
     for name, path in device_pages.items():
         anonymous.visit(base + path, name)
+    # The kiosk issues a ticket: its screen draws the ticket and its QR code.
+    anonymous.visit(f"{base}/kiosk/demo?token={tokens['kiosk']}", "kiosk-again")
+    anonymous.page.locator(".svc-name").first.click()
+    anonymous.page.wait_for_timeout(1500)
+    screenshot(anonymous.page, "csp-kiosk-issued")
+    anonymous.check("kiosk-issued")
     # Socket.IO's websocket is allowed by connect-src 'self' (Chromium counts ws: to the same host).
     assert any(u.startswith("ws://127.0.0.1") for u in anonymous.sockets), anonymous.sockets
 
     # The lobby display plays a call's announcement (media-src 'self') and shows it.
-    display = CspWatch(page_factory(1920, 1080))
+    display = CspWatch(page_factory(1920, 1080, bypass_csp=False))
     display.visit(f"{base}/display/demo?token={tokens['display']}", "display-live")
     admin = {"Authorization": f"Bearer {tokens['admin']}"}
     requests.post(f"{base}/api/v1/counters/{q1}/open", headers=admin, timeout=5)
@@ -342,13 +362,16 @@ def test_no_page_breaks_the_content_security_policy(servers, sqlite_url, page_fa
     assert called.status_code == 200, called.text
     audio = []
     display.page.on("response", lambda r: audio.append(r.status) if "announcement.wav" in r.url else None)
-    display.page.wait_for_function(f"document.body.innerText.includes({called.json()['number']!r})")
-    display.page.wait_for_timeout(1500)
+    number = called.json()["number"]
+    assert wait_for(lambda: display.page.evaluate(f"document.body.innerText.includes({number!r})"),
+                    page=display.page)
+    assert wait_for(lambda: audio, page=display.page)  # the announcement's audio was fetched (media-src 'self')
+    display.page.wait_for_timeout(1000)
     screenshot(display.page, "csp-display-called")
     assert audio and set(audio) == {200}, audio
     display.check("display-called")
 
-    staff = CspWatch(page_factory(1366, 900))
+    staff = CspWatch(page_factory(1366, 900, bypass_csp=False))
     _log_in(staff.page, base, "admin", PASSWORDS["admin"])
     staff.visit(f"{base}/counter/admin", "admin")
     assert staff.page.locator("#no-public-url").is_visible()
@@ -357,12 +380,14 @@ def test_no_page_breaks_the_content_security_policy(servers, sqlite_url, page_fa
                        "areas": "/counter/areas"}.items():
         staff.visit(base + path, name)
 
-    desk = CspWatch(page_factory(1366, 900))
+    desk = CspWatch(page_factory(1366, 900, bypass_csp=False))
     _log_in(desk.page, base, "lan.nt", PASSWORDS["lan.nt"])
     desk.visit(f"{base}/counter/?pick=1", "picker")
     desk.page.locator(f"form[action$='/take/{q2}'] button").click()
     desk.page.wait_for_url("**/counter/desk/*")
     desk.page.wait_for_load_state("networkidle")
+    desk.page.keyboard.press("Space")  # call the next number
+    desk.page.wait_for_timeout(1000)
     screenshot(desk.page, "csp-desk")
     desk.check("desk")
 
