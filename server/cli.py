@@ -31,7 +31,10 @@ def cli_language() -> str:
 
 
 def settings() -> Settings:
-    return Settings.from_env(Path(Flask("server", instance_relative_config=True).instance_path))
+    try:
+        return Settings.from_env(Path(Flask("server", instance_relative_config=True).instance_path))
+    except ValueError as e:  # a setting that cannot be used: say which, without a traceback
+        fail(str(e))
 
 
 def fail(text: str) -> None:

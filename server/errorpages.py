@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from .errors import MotcuaError
 from .i18n import request_language, t
+from .notify import mask_links
 
 log = logging.getLogger("motcua")
 
@@ -39,5 +40,5 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log.exception("unexpected error on %s %s", request.method, mask_links(request.path))
         return reply(500, "internal")

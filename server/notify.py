@@ -48,8 +48,9 @@ def mask_phone(phone: object) -> str:
     return "***"
 
 
-# A private link's token: /booking/<manage token>, /t/<ticket token>.
-_TOKEN_IN_LINK = re.compile(r"(/(?:booking|t)/)([A-Za-z0-9_-]{4})[A-Za-z0-9_-]+")
+# A private link's token: /booking/<manage token>, /t/<ticket token>, and their JSON under
+# /api/v1/public/.
+_TOKEN_IN_LINK = re.compile(r"(/(?:booking|t|public/bookings|public/tickets)/)([A-Za-z0-9_-]{4})[A-Za-z0-9_-]+")
 
 
 def mask_links(text: str) -> str:

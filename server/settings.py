@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +48,7 @@ class Settings:
             database_url=normalise_database_url(database_url),
             redis_url=env.get("REDIS_URL") or None,
             secret_key=env.get("SECRET_KEY") or _kept_secret(instance_path),
-            public_url=(env.get("MOTCUA_PUBLIC_URL") or "").rstrip("/") or None,
+            public_url=_public_url(env.get("MOTCUA_PUBLIC_URL")),
             booking_rate_limit=(env.get("BOOKING_RATE_LIMIT") or "30/minute").strip(),
             booking_retention_days=int(env.get("BOOKING_RETENTION_DAYS") or 30),
             sms_url=env.get("SMS_GATEWAY_URL") or None,
@@ -73,6 +74,13 @@ def normalise_database_url(url: str) -> str:
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _public_url(value: str | None) -> str | None:
+    url = (value or "").strip().rstrip("/")
+    if url and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", url):
+        raise ValueError(f"MOTCUA_PUBLIC_URL: an address such as http://192.168.1.10:8080, not {value!r}")
+    return url or None
 
 
 def _level(value: str | None) -> str:

@@ -165,7 +165,8 @@ def test_settings_read_the_new_variables(tmp_path):
                                         "MOTCUA_LOG_LEVEL": "debug", "MOTCUA_PUBLIC_URL": "http://x:8080/"})
     assert (conf.trusted_proxies, conf.https, conf.log_level, conf.public_url) == (2, True, "DEBUG", "http://x:8080")
     assert Settings.from_env(tmp_path, {}).trusted_proxies == 0
-    for bad in ({"MOTCUA_TRUSTED_PROXIES": "nginx"}, {"MOTCUA_LOG_LEVEL": "loud"}):
+    for bad in ({"MOTCUA_TRUSTED_PROXIES": "nginx"}, {"MOTCUA_LOG_LEVEL": "loud"},
+                {"MOTCUA_PUBLIC_URL": "192.168.1.10:8080"}, {"MOTCUA_PUBLIC_URL": "http://x/?a=1"}):
         with pytest.raises(ValueError):
             Settings.from_env(tmp_path, bad)
 
@@ -175,6 +176,7 @@ def test_logged_sms_mask_private_links():
     masked = mask_links(text)
     assert "AbCdEfGhIjKlMnOpQrSt" not in masked and "zyXW9876abc" not in masked
     assert "/booking/AbCd***" in masked and "/t/zyXW***" in masked and "K7P2QX" in masked
+    assert mask_links("/api/v1/public/tickets/zyXW9876abc/cancel") == "/api/v1/public/tickets/zyXW***/cancel"
 
 
 # ---------------------------------------------------------------- real servers
