@@ -44,9 +44,10 @@ def strings(prefix: str) -> dict[str, dict[str, str]]:
 
 
 def private(body, status: int = 200):
-    """A page that carries its token: never cached (nor sent on as a Referer: server/headers.py)."""
+    """A page that carries its token: never cached, never sent on as a Referer."""
     response = current_app.make_response((body, status))
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

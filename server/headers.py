@@ -3,7 +3,8 @@
 The pages load nothing from outside and run no inline script, so the Content-Security-Policy
 is strict: everything from this origin only (Socket.IO's websocket included: 'self' covers
 ws:/wss: to the same host), no inline script or style, no framing. Pages whose address
-carries a secret (a ticket's or booking's token, a device token) send no referrer.
+carries a secret (a ticket's or booking's token, a device token) send no referrer. A view
+may set a header itself (device pages: no referrer even when refused); it is kept.
 """
 from __future__ import annotations
 
