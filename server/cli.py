@@ -77,8 +77,8 @@ def serve(host: str | None, port: int, demo: bool, threads: int) -> None:
     click.echo(t("cli.serving", lang, url=f"http://{shown}:{port}", database=_safe_url(conf.database_url)))
     if everywhere:
         click.echo(t("cli.everywhere", lang, url=base))
-        if demo:
-            click.echo(t("cli.demo_exposed", lang), err=True)
+    if demo and not (host.startswith("127.") or host in ("::1", "localhost")):
+        click.echo(t("cli.demo_exposed", lang), err=True)
     if not conf.public_url:
         click.echo(t("cli.no_public_url", lang), err=True)
     if banner:
