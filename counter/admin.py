@@ -63,7 +63,7 @@ def admin():
         "t": strings(lang, ("admin.",)),
     }
     response = current_app.make_response(render_template(
-        "counter/admin.html", config=config, tabs=tabs,
+        "counter/admin.html", config=config, tabs=tabs, no_public_url=not state.public_url,
         office_name=office.name_en if lang == "en" and office.name_en else office.name))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import auth, hours, queue, sessions, views
@@ -99,8 +100,18 @@ class Motcua:
             office = queue.office_info(s, office_id)
             return views.board(s, office, hours.service_day(self.clock.now(), office.timezone))
 
+    @property
+    def public_url(self) -> str | None:
+        """The configured address citizens' phones reach (MOTCUA_PUBLIC_URL), or None.
+        The only base of links that leave the building (SMS): a request's Host header is
+        the client's to choose, so it must never decide where another person's link points."""
+        return self.settings.public_url
+
     def base_url(self) -> str:
-        """Where citizens' phones reach us: set MOTCUA_PUBLIC_URL when requests come another way."""
+        """Base of links shown or printed for the one who asked (status QR codes, a device's
+        setup address): the public address, else the address this request came to (through
+        a trusted proxy: the address the proxy was asked for). On a closed LAN that is the
+        server address the kiosk bookmarked, which phones on the same LAN reach too."""
         if self.settings.public_url:
             return self.settings.public_url
         return request.host_url if has_request_context() else "http://127.0.0.1:8080/"
@@ -118,6 +129,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024,
         SESSION_COOKIE_NAME="motcua_session", SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.https,
         PERMANENT_SESSION_LIFETIME=sessions.LIFETIME,
     )
     app.config.update({k: v for k, v in test_config.items() if k not in ("SETTINGS", "CLOCK")})
@@ -128,8 +140,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     state = Motcua(app, settings, test_config.get("CLOCK") or Clock())
     app.extensions["motcua"] = state
 
-    from . import adminapi, api, bookingpages, errorpages, portal, reportapi  # noqa: F401  (routes on api.bp)
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
+    if not settings.public_url and not app.testing:
+        log.warning("MOTCUA_PUBLIC_URL is not set: SMS carry no link; pages and printed QR codes "
+                    "use the address each request came to")
+
+    from . import adminapi, api, bookingpages, errorpages, headers, portal, reportapi  # noqa: F401  (routes on api.bp)
     errorpages.register(app)
+    headers.register(app, settings.https)
     app.register_blueprint(api.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(bookingpages.bp)
@@ -155,7 +175,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     def _remember_language(response):
         chosen = request.args.get("lang")
         if chosen in LANGUAGES and not request.path.startswith("/api/"):
-            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
+            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax",
+                                secure=settings.https)
         return response
 
     if not app.testing:

@@ -113,9 +113,8 @@ def manage(token):
     _code, office = _booking(token)
     response = Response(render_template("booking/book.html", office=office, words=words(lang),
                                         mode="manage", token=token))
-    # A private page: never kept by shared caches, never sent on as a referrer.
+    # A private page: never kept by shared caches (nor sent on as a referrer: server/headers.py).
     response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 

@@ -1,6 +1,7 @@
 """The `motcua` command line: the same engine and database code the web uses."""
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -30,7 +31,10 @@ def cli_language() -> str:
 
 
 def settings() -> Settings:
-    return Settings.from_env(Path(Flask("server", instance_relative_config=True).instance_path))
+    try:
+        return Settings.from_env(Path(Flask("server", instance_relative_config=True).instance_path))
+    except ValueError as e:  # a setting that cannot be used: say which, without a traceback
+        fail(str(e))
 
 
 def fail(text: str) -> None:
@@ -50,26 +54,41 @@ def main() -> None:
 
 
 @main.command(help="Chạy máy chủ / run the server (creates or migrates the schema first).")
-@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--host", default=None,
+              help="Mặc định 0.0.0.0 (mọi địa chỉ, cho máy lấy số và màn hình trong mạng); với --demo: 127.0.0.1 "
+                   "/ default 0.0.0.0 (every address, for the office's kiosks and screens); with --demo: 127.0.0.1.")
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="Nạp đơn vị mẫu nếu CSDL chưa có đơn vị nào / load the demo office into an empty database.")
 @click.option("--threads", default=400, show_default=True, type=int,
               help="Luồng xử lý; mỗi màn hình đang mở giữ một luồng / worker threads; each open screen holds one.")
-def serve(host: str, port: int, demo: bool, threads: int) -> None:
+def serve(host: str | None, port: int, demo: bool, threads: int) -> None:
     conf = settings()
+    configure_logging(conf.log_level)
+    # The demo's passwords are published: it stays on this machine unless told otherwise.
+    host = host or ("127.0.0.1" if demo else "0.0.0.0")
     db = Database(conf.database_url)
     db.migrate()
-    if demo:
-        banner = _load_demo(db, conf)
-    else:
-        banner = None
+    banner = _load_demo(db, conf) if demo else None
     db.dispose()
     lang = cli_language()
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    click.echo(t("cli.serving", lang, url=base, database=_safe_url(conf.database_url)))
+    everywhere = host in ("0.0.0.0", "::", "")
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{'127.0.0.1' if everywhere else shown}:{port}"
+    click.echo(t("cli.serving", lang, url=f"http://{shown}:{port}", database=_safe_url(conf.database_url)))
+    if everywhere:
+        click.echo(t("cli.everywhere", lang, url=base))
+    if demo and not (host.startswith("127.") or host in ("::1", "localhost")):
+        click.echo(t("cli.demo_exposed", lang), err=True)
+    if not conf.public_url:
+        click.echo(t("cli.no_public_url", lang), err=True)
     if banner:
         click.echo(banner(base))
     run_server(host, port, threads)
+
+
+def configure_logging(level: str) -> None:
+    """The server's log on standard error: warnings, and SMS written by the log backend (INFO)."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def run_server(host: str, port: int, threads: int) -> None:

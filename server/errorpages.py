@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from .db import unavailable
 from .errors import DatabaseUnavailable, MotcuaError
 from .i18n import request_language, t
+from .notify import mask_links
 
 log = logging.getLogger("motcua")
 
@@ -60,5 +61,5 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log.exception("unexpected error on %s %s", request.method, mask_links(request.path))
         return reply(500, "internal")

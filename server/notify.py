@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import queue
+import re
 import threading
 import time
 import unicodedata
@@ -45,6 +46,16 @@ def mask_phone(phone: object) -> str:
     if len(chars) >= 7:
         return f"{chars[:2]}***{chars[-2:]}"
     return "***"
+
+
+# A private link's token: /booking/<manage token>, /t/<ticket token>, and their JSON under
+# /api/v1/public/.
+_TOKEN_IN_LINK = re.compile(r"(/(?:booking|t|public/bookings|public/tickets)/)([A-Za-z0-9_-]{4})[A-Za-z0-9_-]+")
+
+
+def mask_links(text: str) -> str:
+    """"…/booking/Xk3vQ9…" -> "…/booking/Xk3v***": the log shows which link, never the link."""
+    return _TOKEN_IN_LINK.sub(r"\1\2***", text)
 
 
 _ASCII_MAP = str.maketrans({
@@ -100,8 +111,13 @@ def _shorten(value: str, keep: int, from_end: bool) -> str:
 
 
 def booking_confirmation(office_name: str, service_name: str, code: str, start_local: str,
-                         manage_url: str) -> str:
-    """The SMS sent when a booking is made (or moved)."""
+                         manage_url: str | None) -> str:
+    """The SMS sent when a booking is made (or moved). Without a configured public address
+    (`manage_url` None) it carries no link: the code is enough at the kiosk."""
+    if manage_url is None:
+        return _fit(lambda office, service: (
+            f"Mã đặt lịch {code}: {service}, {start_local}, {office}. Nhập mã tại kiosk khi đến."),
+            office=office_name, service=service_name)
     return _fit(
         lambda office, service: (
             f"Mã đặt lịch {code}: {service}, {start_local}, {office}. "
@@ -146,7 +162,7 @@ class LogBackend:
     """Writes each SMS to the log: the default, for offices without a gateway."""
 
     def send(self, phone: str, text: str, kind: str) -> None:
-        log.info("SMS to %s [%s]: %s", mask_phone(phone), kind, text)
+        log.info("SMS to %s [%s]: %s", mask_phone(phone), kind, mask_links(text))
 
 
 class HttpSmsBackend:

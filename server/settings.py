@@ -1,7 +1,9 @@
 """Every setting the server reads, in one place, from the environment."""
 from __future__ import annotations
 
+import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,9 @@ class Settings:
     database_url: str
     redis_url: str | None
     secret_key: str
-    public_url: str | None  # base of status-page links printed on tickets
+    # The address citizens' phones reach: the only base of links that leave the building
+    # (SMS); pages and printed QR codes fall back to the address the request came to.
+    public_url: str | None
     # Online booking: requests per client address ("30/minute"; "0" turns the limit off),
     # and how long after its day a booking (a citizen's name and phone) is kept.
     booking_rate_limit: str = "30/minute"
@@ -26,6 +30,12 @@ class Settings:
     sms_token: str | None = None  # Authorization: Bearer
     sms_body: str | None = None  # POST body template; default: form fields to, message
     sms_ascii: bool = False  # strip Vietnamese diacritics (7-bit gateways)
+    # Reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host are believed
+    # (werkzeug's ProxyFix); 0: none, the client address is the connection's.
+    trusted_proxies: int = 0
+    # Served over HTTPS: Secure cookies and Strict-Transport-Security.
+    https: bool = False
+    log_level: str = "INFO"  # `motcua serve`'s log (SMS written by the log backend are INFO)
 
     @classmethod
     def from_env(cls, instance_path: Path, env: os._Environ | dict | None = None) -> "Settings":
@@ -38,7 +48,7 @@ class Settings:
             database_url=normalise_database_url(database_url),
             redis_url=env.get("REDIS_URL") or None,
             secret_key=env.get("SECRET_KEY") or _kept_secret(instance_path),
-            public_url=(env.get("MOTCUA_PUBLIC_URL") or "").rstrip("/") or None,
+            public_url=_public_url(env.get("MOTCUA_PUBLIC_URL")),
             booking_rate_limit=(env.get("BOOKING_RATE_LIMIT") or "30/minute").strip(),
             booking_retention_days=int(env.get("BOOKING_RETENTION_DAYS") or 30),
             sms_url=env.get("SMS_GATEWAY_URL") or None,
@@ -48,6 +58,9 @@ class Settings:
             sms_token=env.get("SMS_GATEWAY_TOKEN") or None,
             sms_body=env.get("SMS_GATEWAY_BODY") or None,
             sms_ascii=_flag(env.get("SMS_ASCII")),
+            trusted_proxies=_count(env.get("MOTCUA_TRUSTED_PROXIES"), "MOTCUA_TRUSTED_PROXIES"),
+            https=_flag(env.get("MOTCUA_HTTPS")),
+            log_level=_level(env.get("MOTCUA_LOG_LEVEL")),
         )
 
 
@@ -61,6 +74,31 @@ def normalise_database_url(url: str) -> str:
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _public_url(value: str | None) -> str | None:
+    url = (value or "").strip().rstrip("/")
+    if url and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", url):
+        raise ValueError(f"MOTCUA_PUBLIC_URL: an address such as http://192.168.1.10:8080, not {value!r}")
+    return url or None
+
+
+def _level(value: str | None) -> str:
+    level = (value or "INFO").strip().upper()
+    if level not in logging.getLevelNamesMapping():
+        raise ValueError(f"MOTCUA_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR, not {value!r}")
+    return level
+
+
+def _count(value: str | None, name: str) -> int:
+    value = (value or "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return 0
+    if value in ("true", "yes", "on"):
+        return 1
+    if not value.isdigit():
+        raise ValueError(f"{name}: a number of proxies (0, 1, 2 ...), not {value!r}")
+    return int(value)
 
 
 def _kept_secret(instance_path: Path) -> str:

@@ -263,13 +263,16 @@ class ServerProcess:
     """`motcua serve` in its own process, on 127.0.0.1 and a free port."""
 
     def __init__(self, database_url: str, instance: Path, redis_url: str | None = None,
-                 port: int | None = None):
+                 port: int | None = None, env: dict[str, str] | None = None):
         self.port = port or free_port()  # pass a port to restart a server at the same address
         self.url = f"http://127.0.0.1:{self.port}"
+        extra_env = env or {}
         env = {**os.environ, "DATABASE_URL": database_url, "MOTCUA_INSTANCE_PATH": str(instance)}
-        env.pop("REDIS_URL", None)
+        for name in ("REDIS_URL", "MOTCUA_PUBLIC_URL", "SMS_GATEWAY_URL"):
+            env.pop(name, None)  # only what a test asks for
         if redis_url:
             env["REDIS_URL"] = redis_url
+        env.update(extra_env)
         self.log = open(instance / f"server-{self.port}.log", "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
@@ -277,15 +280,15 @@ class ServerProcess:
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.wait_ready()
 
-    def wait_ready(self, timeout: float = 30) -> None:
+    def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {Path(self.log.name).read_text()[-2000:]}")
             try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{self.url}/healthz", timeout=3).status_code == 200:
                     return
-            except (requests.ConnectionError, requests.Timeout):  # a loaded machine answers late
+            except (requests.ConnectionError, requests.Timeout):  # still starting, or a busy machine
                 time.sleep(0.1)
         raise RuntimeError("server did not start in time")
 
@@ -302,13 +305,15 @@ class ServerProcess:
 
 @pytest.fixture
 def servers(tmp_path):
-    """Start real server processes: servers(database_url, redis_url=None, port=None) -> ServerProcess."""
+    """Start real server processes: servers(database_url, redis_url=None, port=None, env=None)
+    -> ServerProcess; `env`: more environment settings."""
     started: list[ServerProcess] = []
 
-    def start(database_url: str, redis_url: str | None = None, port: int | None = None) -> ServerProcess:
+    def start(database_url: str, redis_url: str | None = None, port: int | None = None,
+              env: dict[str, str] | None = None) -> ServerProcess:
         instance = tmp_path / f"instance-{len(started)}"
         instance.mkdir()
-        server = ServerProcess(database_url, instance, redis_url, port)
+        server = ServerProcess(database_url, instance, redis_url, port, env)
         started.append(server)
         return server
 
@@ -353,10 +358,15 @@ def chromium():
 
 @pytest.fixture
 def page_factory(chromium, tmp_path):
-    """New pages at a given viewport; screenshots land in test-artifacts/ for a person to look at."""
+    """New pages at a given viewport; screenshots land in test-artifacts/ for a person to look at.
+
+    Playwright's wait_for_function runs its predicate through eval(), which the pages'
+    Content-Security-Policy refuses; pages are opened with it bypassed unless a test passes
+    bypass_csp=False (tests/test_links_headers.py opens every page with it enforced)."""
     contexts = []
 
     def new(width=1080, height=1920, **options):
+        options.setdefault("bypass_csp", True)
         context = chromium.new_context(viewport={"width": width, "height": height}, **options)
         contexts.append(context)
         return context.new_page()

@@ -35,7 +35,7 @@ def test_office_import_creates_then_updates(cli, tmp_path):
     changed = tmp_path / "changed.toml"
     changed.write_text(text)
     r = cli("office", "import", str(changed))
-    assert r.exit_code == 0 and "6 quầy" in r.output  # counter 6 renamed "Quầy 7"
+    assert r.exit_code == 0 and "6 quầy" in r.output  # Quầy 6 deactivated, Quầy 7 added
 
 
 def test_office_import_lists_every_problem_and_changes_nothing(cli, tmp_path):
@@ -98,7 +98,7 @@ def test_serve_demo_prints_pages_accounts_and_working_tokens(tmp_path):
             try:
                 requests.get(f"{base}/healthz", timeout=1)
                 break
-            except (requests.ConnectionError, requests.Timeout):
+            except (requests.ConnectionError, requests.Timeout):  # starting, or a busy machine
                 time.sleep(0.1)
         r = requests.post(f"{base}/api/v1/offices/demo/tickets", json={"service": "HT"},
                           headers={"Authorization": f"Bearer {kiosk}"}, timeout=5)
