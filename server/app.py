@@ -9,7 +9,7 @@ from flask import Flask, has_request_context, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.routing import IntegerConverter
 
-from . import auth, hours, queue, sessions, views
+from . import accounts, auth, hours, queue, views
 from .clock import Clock
 from .db import Database
 from .errors import Busy
@@ -43,6 +43,7 @@ class Motcua:
         from . import booking, notify
         self.notifier = notify.make_notifier(settings)
         self.booking_limit = booking.RateLimit(settings.booking_rate_limit, settings.redis_url)
+        self.login_throttle = accounts.LoginThrottle(settings.redis_url)
         self.after_commit.append(lambda outcome, _base: booking.send_notices(self, getattr(outcome, "notices", [])))
         self.after_commit.append(lambda outcome, _base: booking.tell_the_near(self, outcome))
 
@@ -100,7 +101,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024,
         SESSION_COOKIE_NAME="motcua_session", SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=sessions.LIFETIME,
     )
     app.config.update({k: v for k, v in test_config.items() if k not in ("SETTINGS", "CLOCK")})
     app.url_map.converters["id"] = IdConverter

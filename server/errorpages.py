@@ -28,10 +28,17 @@ def reply(status: int, code: str, params: dict | None = None, body: dict | None 
     return render_template("error.html", status=status, message=text), status
 
 
+def retry_after(e: MotcuaError) -> dict:
+    """The Retry-After header of a refusal that says when to come back."""
+    seconds = getattr(e, "retry_after", None)
+    return {"Retry-After": str(seconds)} if seconds else {}
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(MotcuaError)
     def _domain(e: MotcuaError):
-        return reply(e.status, e.code, e.params, e.body)
+        response, status = reply(e.status, e.code, e.params, e.body)
+        return response, status, retry_after(e)
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):

@@ -42,6 +42,10 @@ class Conflict(MotcuaError):
 class TooManyRequests(MotcuaError):
     status, code = 429, "rate_limited"
 
+    def __init__(self, code: str | None = None, retry_after: int | None = None, **params):
+        super().__init__(code, **params)
+        self.retry_after = retry_after  # seconds: sent as Retry-After
+
 
 class Busy(MotcuaError):
     """The database stayed locked through every retry; nothing was changed."""

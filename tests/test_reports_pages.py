@@ -18,12 +18,11 @@ import pytest
 from sqlalchemy import select
 
 import counter.reports as pages
-from server import queue
+from server import accounts, queue
 from server.models import Office, User
 from server.offices import import_office
 from tests.conftest import (
     ARTIFACTS,
-    MONDAY_9AM,
     office_data,
     screenshot,
     seed,
@@ -94,13 +93,12 @@ def known(monkeypatch):
 
 def sign_in(client, app, username: str) -> None:
     """A session as the office's user, as the login form leaves it (no slow password hash)."""
-    with app.extensions["motcua"].db.read() as s:
-        user = s.scalar(select(User).join(Office, Office.id == User.office_id)
-                        .where(Office.code == "demo", User.username == username))
-        user_id, office_id, role, name, epoch = user.id, user.office_id, user.role, user.full_name, user.session_epoch
-    with client.session_transaction() as session:
-        session.update(user_id=user_id, office_id=office_id, office_code="demo", role=role, username=username,
-                       name=name, csrf="test-csrf", epoch=epoch, expires=MONDAY_9AM.timestamp() + 3600)
+    state = app.extensions["motcua"]
+    with state.db.write() as s:
+        user_id = s.scalar(select(User.id).join(Office, Office.id == User.office_id)
+                           .where(Office.code == "demo", User.username == username))
+        session_id, _csrf = accounts.open_session(s, user_id, state.clock.now())
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], session_id)
 
 
 class Cells(HTMLParser):

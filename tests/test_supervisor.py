@@ -2,6 +2,8 @@
 snapshot, and the /counter/supervisor page in a real browser."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 import requests
 from sqlalchemy import select
@@ -10,7 +12,7 @@ from server import queue
 from server.db import Database
 from server.errors import BadRequest, NotFound
 from server.models import Counter, Ticket, User
-from server.sessions import set_password
+from server.accounts import set_password
 from server.settings import normalise_database_url
 from tests.conftest import Api, counter_id, make_app, screenshot, seed
 
@@ -166,7 +168,7 @@ def _passwords(url: str, **passwords: str) -> None:
     db = Database(normalise_database_url(url))
     with db.write() as s:
         for username, password in passwords.items():
-            set_password(s.scalar(select(User).where(User.username == username)), password)
+            set_password(s.scalar(select(User).where(User.username == username)), password, datetime.now(timezone.utc))
     db.dispose()
 
 
