@@ -306,3 +306,16 @@ def test_set_password_without_a_session_row_is_harmless(state):
         accounts.set_password(user, "mat-khau-moi", datetime.now(timezone.utc))
     with state.db.read() as s:
         assert accounts.login(s, "demo", "moi", "mat-khau-moi") is not None
+
+
+def test_a_logged_out_cookie_cannot_open_a_socket_either(app, state):
+    set_password(state, "lan.nt")
+    lan = Officer(app)
+    assert lan.login("lan.nt").status_code == 302
+    live = state.hub.socketio.test_client(app, flask_test_client=lan.client)
+    assert live.is_connected() and live.get_received()[0]["name"] == "board"
+    live.disconnect()
+    saved = lan.client.get_cookie("motcua_session").value
+    assert lan.client.post("/counter/logout", data={"csrf_token": lan.csrf}).status_code == 302
+    lan.client.set_cookie("motcua_session", saved)  # replayed
+    assert not state.hub.socketio.test_client(app, flask_test_client=lan.client).is_connected()
