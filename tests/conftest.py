@@ -285,7 +285,7 @@ class ServerProcess:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
                 time.sleep(0.1)
         raise RuntimeError("server did not start in time")
 
