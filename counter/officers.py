@@ -1,15 +1,15 @@
 """Officers' way in and out: log in, pick a counter, log out.
 
-Thin views: the rules (passwords, lockout, CSRF, one officer per counter) live in
-server/sessions.py and the queue engine.
+Thin views: the rules (passwords, throttling, sessions, CSRF, one officer per counter) live
+in server/accounts.py, server/sessions.py and the queue engine.
 """
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from server import queue, sessions, views
-from server.errorpages import message
+from server import accounts, queue, sessions, views
+from server.errorpages import message, retry_after
 from server.errors import MotcuaError, Unauthorized
 from server.i18n import request_language
 from server.models import Office
@@ -50,22 +50,21 @@ def home():
 @bp.post("/login")
 def login():
     form = {"office": request.form.get("office", ""), "username": request.form.get("username", "")[:64]}
+    office, username, address = form["office"][:32], form["username"], request.remote_addr or "-"
+    throttle = state().login_throttle
     try:
         sessions.check_csrf(request.form.get("csrf_token"))
-        now = state().clock.now()
-        refused = None
-        with state().db.write() as s:
-            try:
-                user = sessions.login(s, form["office"][:32], form["username"],
-                                      request.form.get("password", "")[:256], now)
-            except MotcuaError as e:  # caught inside: the failure count must be committed
-                refused = e
-            else:
-                sessions.start(user, form["office"], now)
-        if refused is not None:
-            raise refused
+        throttle.check(office, username, address)  # before the password: a waiting address learns nothing
+        with state().db.read() as s:
+            user_id = accounts.login(s, office, username, request.form.get("password", "")[:256])
+        if user_id is None:
+            throttle.failed(office, username, address)
+            raise Unauthorized("bad_login")
+        throttle.succeeded(office, username, address)
+        sessions.start(user_id, state().clock.now())
     except MotcuaError as e:
-        return _login_page(message(e.code, e.params, request_language()), e.status, **form)
+        page, status = _login_page(message(e.code, e.params, request_language()), e.status, **form)
+        return page, status, retry_after(e)
     return redirect(url_for("counter.home"))
 
 
@@ -91,7 +90,7 @@ def logout():
     if held is not None:
         state().perform(queue.release_counter, held, user_id=principal.user_id, actor=principal.actor,
                         office_id=principal.office_id)
-    sessions.end()
+    sessions.end(state().clock.now())
     return redirect(url_for("counter.home"))
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from . import auth, offices, queue, sessions
+from . import accounts, auth, offices, queue
 from .auth import Principal
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .i18n import t
@@ -121,7 +121,7 @@ def edit(s: Session, office_id: int, section: str, key, item: dict | None, *, pr
                 _may_manage(principal, old, new)
                 if "password" in item:
                     try:
-                        sessions.check_new_password(item["password"])
+                        accounts.check_new_password(item["password"])
                     except BadRequest as e:
                         raise Invalid(fields={"password": t("error.weak_password", lang, **e.params)}) from e
         action = f"{section[:-1]}.{'create' if old is None else 'delete' if new is None else 'update'}"
@@ -277,7 +277,7 @@ def _may_manage(principal: Principal, old: dict | None, new: dict) -> None:
 def set_password(s: Session, office_id: int, username: str, password: str | None, *, principal: Principal,
                  now: datetime) -> Done:
     """A new password, given or made here (then returned, to be shown once). The account's
-    open sessions end; its lockout is lifted."""
+    open sessions end."""
     user = s.scalar(select(User).where(User.office_id == office_id, User.username == username))
     if user is None:
         raise NotFound("user_not_found", user=username[:64], office=office_id)
@@ -286,8 +286,8 @@ def set_password(s: Session, office_id: int, username: str, password: str | None
     made = None
     if password is None:
         password = made = "-".join("".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(4)) for _ in range(3))
-    sessions.check_new_password(password)
-    sessions.set_password(user, password)
+    accounts.check_new_password(password)
+    accounts.set_password(user, password, now)
     audit(s, office_id, principal, "officer.password", username, {"password": "reset"}, now)
     return Done(result={"password": made} if made else {})
 

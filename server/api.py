@@ -136,11 +136,15 @@ def own_office(code: str) -> Principal:
 
 
 def at_held_counter(counter_id: int | None = None, ticket_id: int | None = None) -> None:
-    """An officer on the pages works only at the counter they hold, on its tickets.
-    Supervisors, admins and bearer tokens (integrations) are not bound to a counter."""
+    """An officer works only at the counter they hold, on its tickets, whether through the
+    pages or with a bearer token made for them (`token create --role officer --name USER`).
+    An officer token made without a name holds no counter: it does no counter work.
+    Supervisors and admins are not bound to a counter."""
     p = g.principal
-    if not (p.session and p.role == Role.OFFICER.value):
+    if p.role != Role.OFFICER.value:
         return
+    if p.user_id is None:
+        raise Forbidden("not_your_counter")
     with state().db.read() as s:
         held = queue.held_counter(s, p.user_id)
         if ticket_id is not None:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import auth, hours, queue, sessions, views
+from . import accounts, auth, hours, queue, views
 from .clock import Clock
 from .db import Database, unavailable
 from .errors import Busy
@@ -62,6 +62,7 @@ class Motcua:
         from . import booking, notify
         self.notifier = notify.make_notifier(settings)
         self.booking_limit = booking.RateLimit(settings.booking_rate_limit, settings.redis_url)
+        self.login_throttle = accounts.LoginThrottle(settings.redis_url)
         self.after_commit.append(lambda outcome, _base: booking.send_notices(self, getattr(outcome, "notices", [])))
         self.after_commit.append(lambda outcome, _base: booking.tell_the_near(self, outcome))
 
@@ -130,7 +131,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024,
         SESSION_COOKIE_NAME="motcua_session", SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.https,
-        PERMANENT_SESSION_LIFETIME=sessions.LIFETIME,
     )
     app.config.update({k: v for k, v in test_config.items() if k not in ("SETTINGS", "CLOCK")})
     app.url_map.converters["id"] = IdConverter

@@ -143,8 +143,9 @@ def _prepare(db: Database, offices: int, counters: int, seats: bool) -> list[_Of
         for i in range(1, offices + 1):
             code = f"bench{i:02d}"
             office = import_office(s, _office_file(code, counters, seats))
-            tokens = {role: auth.create_token(s, code, role, f"bench-{role}" if role != "officer" else None, now)
-                      for role in ("kiosk", "display", "officer")}
+            tokens = {role: auth.create_token(s, code, role, f"bench-{role}", now) for role in ("kiosk", "display")}
+            # One token calls at every counter: a supervisor's (an officer's works only where they sit).
+            tokens["officer"] = auth.create_token(s, code, "supervisor", None, now)
             ids = s.scalars(select(Counter.id).where(Counter.office_id == office.id)
                             .order_by(Counter.position)).all()
             made.append(_Office(code, list(ids), **tokens))

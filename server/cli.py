@@ -12,7 +12,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from . import admin, auth, sessions
+from . import accounts, admin, auth
 from .clock import Clock
 from .db import Database
 from .errors import MotcuaError
@@ -266,7 +266,7 @@ def user_add(office_code: str, username: str, role: str, name: str | None, count
     if city_wide and role != "admin":
         fail(t("cli.user.city_wide_admin", lang))
     try:
-        sessions.check_new_password(password)
+        accounts.check_new_password(password)
     except MotcuaError:
         fail(t("cli.user.short_password", lang))
     db = open_database()
@@ -287,7 +287,7 @@ def user_add(office_code: str, username: str, role: str, name: str | None, count
         account.city_wide = city_wide
         if counters is not None:
             account.counters = [by_number[n] for n in numbers]
-        sessions.set_password(account, password)
+        accounts.set_password(account, password, Clock().now())  # its open sessions end
     click.echo(t("cli.user.saved", lang, username=username, office=office_code))
 
 

@@ -29,7 +29,7 @@ def reply(status: int, code: str, params: dict | None = None, body: dict | None 
     text = message(code, params or {}, request_language())
     if request.path.startswith("/api/") or request.path == "/healthz" or request.is_json:
         response = make_response(jsonify({**(body or {}), "error": code, "message": text}), status)
-    elif retry_after:
+    elif status == 503:
         # A calm page that tries again by itself (a meta refresh: pages allow no inline script).
         # Only a GET is safe to repeat.
         refresh = retry_after if request.method == "GET" else None

@@ -229,17 +229,29 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.OFFICER.value)
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Repeated wrong passwords lock the account for a while.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[datetime | None]
     # An admin of every office (a city's IT): administers and reports on all of them.
     city_wide: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    # Bumped when the account is disabled, its password reset or its role changed: sessions
-    # carry the epoch they began in and end at once when it no longer matches.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # The counters the officer may work at.
     counters: Mapped[list[Counter]] = relationship(secondary=user_counters, order_by="Counter.position")
+
+
+class UserSession(Base):
+    """An officer's log-in: the browser's cookie holds only a random id, stored here as its
+    SHA-256 hash. Logging out, a new password, a role change or disabling the account
+    revokes it; rows are deleted once expired."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user", "user_id", "revoked_at"),
+                      Index("ix_user_sessions_expires", "expires_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
 
 
 class Device(Base):

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash
 
-from . import hours
+from . import accounts, hours
 from .directory import directory
 from .i18n import t
 from .models import Counter, Device, Office, Role, Seat, Service, Ticket, User, WaitingArea
@@ -159,11 +159,11 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
         if u is None:
             u = User(office_id=office.id, username=item["username"])
             s.add(u)
-        if u.active and not item["active"]:
-            u.session_epoch = (u.session_epoch or 0) + 1  # a disabled account's sessions end now
+        if u.id is not None and ((u.active and not item["active"]) or u.role != item["role"]):
+            accounts.end_sessions(s, u.id, now)  # a disabled account or a new role: its sessions end now
         u.full_name, u.role, u.active = item["name"], item["role"], item["active"]
-        if item["password"]:
-            u.password_hash = generate_password_hash(item["password"])
+        if item["password"] and not (u.password_hash and check_password_hash(u.password_hash, item["password"])):
+            accounts.set_password(u, item["password"], now)  # a changed password: its sessions end too
         by_number = {c.number: c for c in counters}
         u.counters = [by_number[n] for n in item["counters"]]
 
@@ -367,8 +367,11 @@ def _check(data: dict, lang: str) -> dict:
         item = {"username": c.text(node, "username", where, max_len=64),
                 "name": c.text(node, "name", where),
                 "role": node.get("role", Role.OFFICER.value),
-                "password": c.text(node, "password", where, required=False, max_len=128),
+                "password": node.get("password"),
                 "counters": node.get("counters", []), "active": node.get("active", True)}
+        if item["password"] is not None and not accounts.password_ok(item["password"]):
+            c.fail(f"{where}.password", "weak_password", low=accounts.PASSWORD_MIN, high=accounts.PASSWORD_MAX)
+            item["password"] = None
         if not isinstance(item["active"], bool):
             c.fail(f"{where}.active", "not_bool")
             item["active"] = True

@@ -1,111 +1,139 @@
-"""Officers log in with a password; their browser then holds a signed session cookie.
+"""An officer's browser session: an opaque cookie, its CSRF token, and who is asking.
 
-- Passwords are hashed with scrypt (Werkzeug's default). An unknown username costs
-  the same hash check as a known one, so timing does not tell which names exist.
-- After `MAX_FAILURES` wrong passwords in a row the account is locked for `LOCKOUT`.
-- The session carries an expiry checked on the server (a copied cookie dies with it)
-  and a CSRF token: forms post it as `csrf_token`, page scripts send `X-CSRF-Token`.
-- Every request reads the account again: disabling it or resetting its password ends
-  its sessions at once (`users.session_epoch`), and a role change applies at once.
+- The cookie (`SESSION_COOKIE_NAME`, HttpOnly, SameSite and Secure as the app's session
+  cookie settings say) holds one random value and nothing else. After log-in it is the
+  id of a row in `user_sessions` (server/accounts.py), which holds who, the CSRF token
+  and the expiry; every request reads that row, so logging out, a new password, a role
+  change or a disabled account refuse a replayed cookie at once in every process.
+- Before log-in the same cookie holds a random value that names no session; the login
+  form's CSRF token is an HMAC of it under SECRET_KEY, so the form needs no stored state.
+- Forms post the CSRF token as `csrf_token`, page scripts send it as `X-CSRF-Token`.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
+import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app, session
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
+from flask import after_this_request, current_app, g, request
 
+from . import accounts
 from .auth import Principal
-from .errors import BadRequest, Forbidden, Unauthorized
-from .models import Office, Role, User
+from .errors import Forbidden, Unauthorized
+from .models import Role
 
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=5)
-LIFETIME = timedelta(hours=12)  # one working day, with margin
-_DUMMY_HASH = generate_password_hash("not a password")
+_VALUE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
+_UNSET = object()
 
 
-def login(s: Session, office_code: str, username: str, password: str, now: datetime) -> User:
-    """The user, or Unauthorized("bad_login") / Forbidden("locked") with when it ends."""
-    user = s.scalar(select(User).join(Office, Office.id == User.office_id).where(
-        Office.code == office_code, User.username == username, User.active.is_(True)))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        raise Forbidden("locked", minutes=_minutes_left(user.locked_until, now))
-    ok = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
-    if user is None or not user.password_hash or not ok:
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILURES:
-                user.failed_logins, user.locked_until = 0, now + LOCKOUT
-        raise Unauthorized("bad_login")
-    user.failed_logins, user.locked_until = 0, None
-    return user
+def _state():
+    return current_app.extensions["motcua"]
 
 
-def _minutes_left(until: datetime, now: datetime) -> int:
-    return max(1, round((until - now).total_seconds() / 60 + 0.49))
+def _cookie() -> str | None:
+    value = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"], "")
+    return value if _VALUE.match(value) else None
 
 
-def start(user: User, office_code: str, now: datetime) -> None:
-    session.clear()
-    session.update(user_id=user.id, office_id=user.office_id, office_code=office_code,
-                   role=user.role, username=user.username, name=user.full_name,
-                   epoch=user.session_epoch,
-                   csrf=secrets.token_urlsafe(32), expires=(now + LIFETIME).timestamp())
-    session.permanent = True
+def _found(now: datetime | None = None) -> accounts.Found | None:
+    """The session row the cookie names (live or not), read once per request."""
+    if "motcua_found" not in g:
+        value = _cookie()
+        found = None
+        if value is not None:
+            with _state().db.read_engine.connect() as conn:
+                found = accounts.find_session(conn, value, now or _state().clock.now())
+        g.motcua_found = found
+    return g.motcua_found
 
 
-def end() -> None:
-    session.clear()
+def _live() -> accounts.Found | None:
+    found = _found()
+    return found if found is not None and not found.ended and not found.expired else None
+
+
+def _send_cookie(value: str | None) -> None:
+    """Set the cookie to `value` (None: remove it) on this request's response."""
+    first = g.get("motcua_cookie", _UNSET) is _UNSET
+    g.motcua_cookie = value
+    if not first:
+        return
+
+    @after_this_request
+    def write(response):
+        app, iface = current_app._get_current_object(), current_app.session_interface
+        name, path, domain = iface.get_cookie_name(app), iface.get_cookie_path(app), iface.get_cookie_domain(app)
+        if g.motcua_cookie is None:
+            response.delete_cookie(name, path=path, domain=domain)
+        else:
+            response.set_cookie(name, g.motcua_cookie, max_age=int(accounts.LIFETIME.total_seconds()),
+                                path=path, domain=domain, httponly=True, secure=iface.get_cookie_secure(app),
+                                samesite=iface.get_cookie_samesite(app))
+        return response
+
+
+def start(user_id: int, now: datetime) -> None:
+    """Open a session for the account: a new random id replaces whatever the cookie held."""
+    with _state().db.write() as s:
+        session_id, _csrf = accounts.open_session(s, user_id, now)
+    _send_cookie(session_id)
+
+
+def end(now: datetime) -> None:
+    """Log out: the session row is revoked, the cookie removed."""
+    value = _cookie()
+    if value is not None:
+        with _state().db.write() as s:
+            accounts.end_session(s, value, now)
+    _send_cookie(None)
+
+
+def _login_nonce() -> str:
+    """The cookie's random value while it names no session; a new one otherwise."""
+    sent = g.get("motcua_cookie", _UNSET)
+    if isinstance(sent, str):
+        return sent
+    value = _cookie()
+    if value is None or sent is None or _found() is not None:
+        value = secrets.token_urlsafe(32)
+        _send_cookie(value)
+    return value
+
+
+def _login_csrf(nonce: str) -> str:
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, b"login-form:" + nonce.encode(), hashlib.sha256).hexdigest()
 
 
 def csrf_token() -> str:
-    """The token pages put in forms and scripts; made on first use for the login form."""
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    return session["csrf"]
+    """The token pages put in forms and scripts: the session's, or the login form's."""
+    live = _live()
+    return live.csrf if live is not None else _login_csrf(_login_nonce())
 
 
 def check_csrf(sent: str | None) -> None:
-    expected = session.get("csrf")
-    if not expected or not sent or not hmac.compare_digest(expected, sent):
+    live = _live()
+    if live is not None:
+        expected = live.csrf
+    else:
+        value = _cookie()
+        expected = _login_csrf(value) if value is not None and _found() is None else None
+    if not expected or not isinstance(sent, str) or not hmac.compare_digest(expected, sent):
         raise Forbidden("csrf")
 
 
 def principal(now: datetime) -> Principal | None:
-    """The logged-in officer, or None; an expired session is refused, not ignored."""
-    if "user_id" not in session:
+    """The logged-in officer, or None; an ended or expired session is refused, not ignored
+    (the page says why, and the cookie is removed)."""
+    found = _found(now)
+    if found is None:
         return None
-    if session.get("expires", 0) < now.timestamp():
-        session.clear()
-        raise Unauthorized("session_expired")
-    with current_app.extensions["motcua"].db.read() as s:
-        account = s.execute(select(User.active, User.session_epoch, User.role, User.city_wide)
-                            .where(User.id == session["user_id"])).first()
-    if account is None or not account.active or account.session_epoch != session.get("epoch", 0):
-        session.clear()
-        raise Unauthorized("session_ended")
-    return Principal(token_id=0, office_id=session["office_id"], office_code=session["office_code"],
-                     role=account.role, name=session["username"], device_id=None,
-                     user_id=session["user_id"], session=True,
-                     city_wide=account.city_wide and account.role == Role.ADMIN.value)
-
-
-PASSWORD_MIN, PASSWORD_MAX = 8, 128
-
-
-def check_new_password(password) -> None:
-    """The one rule for a new password: 8 to 128 characters, not only spaces."""
-    if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX or not password.strip():
-        raise BadRequest("weak_password", low=PASSWORD_MIN, high=PASSWORD_MAX)
-
-
-def set_password(user: User, password: str) -> None:
-    """A new password; sessions begun with the old one end."""
-    user.password_hash = generate_password_hash(password)
-    user.failed_logins, user.locked_until = 0, None
-    user.session_epoch = (user.session_epoch or 0) + 1
+    if found.ended or found.expired:
+        _send_cookie(None)
+        raise Unauthorized("session_ended" if found.ended else "session_expired")
+    return Principal(token_id=0, office_id=found.office_id, office_code=found.office_code, role=found.role,
+                     name=found.username, device_id=None, user_id=found.user_id, session=True,
+                     city_wide=found.city_wide and found.role == Role.ADMIN.value)

@@ -89,6 +89,7 @@ def test_get_ticket_any_role_of_the_office_but_the_lobby(api, tokens):
 
 def test_full_service_flow(api, state, tokens):
     officer = Api(api.client, tokens["officer"])
+    assert officer.post(f"/counters/{counter_id(state, 'Quầy 1')}/take").status_code == 200  # lan.nt sits down
     cid = open_counter(officer, state)
     t = api.issue()
     r = officer.post(f"/counters/{cid}/call-next")

@@ -3,11 +3,12 @@ the officer confined to the counter they hold, the session's refusals, and the p
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
-from server import queue, sessions
+from server import accounts, queue
 from server.models import Counter, TicketEvent, User
 from tests.conftest import counter_id
 
@@ -19,7 +20,7 @@ def give_desk(state_or_db, username: str = "lan.nt", numbers=(1, 2), password: s
     db = getattr(state_or_db, "db", state_or_db)
     with db.write() as s:
         user = s.scalar(select(User).where(User.username == username))
-        sessions.set_password(user, password)
+        accounts.set_password(user, password, datetime.now(timezone.utc))
         user.counters = list(s.scalars(select(Counter).where(
             Counter.office_id == user.office_id, Counter.number.in_(numbers))))
 
@@ -36,9 +37,9 @@ class Officer:
         token = re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
         r = self.client.post("/counter/login", data={
             "csrf_token": token, "office": "demo", "username": username, "password": password})
-        if r.status_code == 302:
-            with self.client.session_transaction() as sess:
-                self.csrf = sess["csrf"]
+        if r.status_code == 302:  # the session's own token, as the pages carry it
+            html = self.client.get("/counter/?pick=1").get_data(as_text=True)
+            self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
         return r
 
     def take(self, counter):
@@ -194,7 +195,7 @@ def test_session_refusals_are_clear(app, state, lan, q1, clock):
     assert (r.status_code, r.get_json()["error"]) == (403, "csrf")
     assert lan.get(f"/counters/{q1}").status_code == 200  # reads need no token
 
-    clock.advance(seconds=sessions.LIFETIME.total_seconds() + 1)
+    clock.advance(seconds=accounts.LIFETIME.total_seconds() + 1)
     r = lan.post(f"/counters/{q1}/open")
     assert (r.status_code, r.get_json()["error"]) == (401, "session_expired")
     assert r.get_json()["message"] == "Phiên đăng nhập đã hết hạn. Xin đăng nhập lại."
@@ -220,7 +221,7 @@ def test_the_desk_page_needs_a_session_and_the_counter(app, state, lan, q1, cloc
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "Gọi số tiếp theo" in html and lan.csrf in html
     assert lan.client.get(f"/counter/desk/{q2}").status_code == 302
-    clock.advance(seconds=sessions.LIFETIME.total_seconds() + 1)
+    clock.advance(seconds=accounts.LIFETIME.total_seconds() + 1)
     r = lan.client.get(f"/counter/desk/{q1}")
     assert r.status_code == 401 and "Phiên đăng nhập đã hết hạn" in r.get_data(as_text=True)
 

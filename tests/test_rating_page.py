@@ -28,7 +28,7 @@ def office(sqlite_url, servers):
         tokens["tablet"] = create_token(s, "demo", "display", "Đánh giá quầy 1", datetime.now(timezone.utc))
     db.dispose()
     server = servers(sqlite_url)
-    staff = Http(server.url, tokens["officer"])
+    staff = Http(server.url, tokens["admin"])  # at Quầy 1 and 2 in turn: a token bound to no counter
     staff.kiosk = Http(server.url, tokens["kiosk"])
     return server, tokens, staff, staff.counters()
 
