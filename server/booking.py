@@ -9,6 +9,7 @@ book the last places at once, the database lets exactly that many through.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
@@ -204,12 +205,19 @@ def _phone_guard(s: Session, office: OfficeInfo, phone: str, day: date, exclude:
     """At most `per_phone` active bookings per phone and day. On PostgreSQL an advisory lock
     on (office, phone) orders two bookings of one phone; SQLite writes one at a time."""
     if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": hash((office.id, phone)) & 0x7FFFFFFF})
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": phone_lock_key(office.id, phone)})
     count = s.scalar(select(func.count()).select_from(Booking).where(
         Booking.office_id == office.id, Booking.day == day, Booking.phone == phone,
         Booking.status.in_(ACTIVE), Booking.id != (exclude or -1)))
     if count >= office.booking.per_phone:
         raise Conflict("phone_limit", limit=office.booking.per_phone)
+
+
+def phone_lock_key(office_id: int, phone: str) -> int:
+    """The advisory-lock key of (office, phone): the same in every process (Python's hash()
+    of a str differs per process), a signed 64-bit integer as pg_advisory_xact_lock(bigint) takes."""
+    digest = hashlib.blake2b(f"booking-phone:{office_id}:{phone}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def create(s: Session, office_code: str, service_code: str, start: datetime, name: str, phone: str,
