@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import math
 import re
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -12,6 +11,7 @@ from . import hours, queue, sessions, views
 from .auth import Principal
 from .errors import BadRequest, Forbidden, NotFound, Unauthorized
 from .i18n import request_language
+from .inputs import json_object
 from .models import Office, Role, TicketEvent
 from .offices import CODE as OFFICE_CODE
 from .openapi import document
@@ -76,16 +76,6 @@ def allow(*roles: str):
     return wrap
 
 
-def json_object() -> dict:
-    """The JSON object sent ({} for an empty body), unchecked."""
-    if not request.get_data(cache=True).strip():
-        return {}
-    data = request.get_json(force=True, silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("invalid_json")
-    return data
-
-
 def body(**fields: type) -> dict:
     """The JSON object sent, checked against field types; absent fields are omitted."""
     data = json_object()
@@ -104,6 +94,7 @@ def body(**fields: type) -> dict:
 
 
 LIST_MAX = 100
+FLOAT_MAX = 1e15  # a measure (metres, a share); beyond it a huge int will not even convert
 
 
 def _check(key: str, kind, value) -> None:
@@ -114,7 +105,7 @@ def _check(key: str, kind, value) -> None:
     if kind is int and not (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31):
         raise BadRequest("invalid_field", field=key, reason="1 .. 2147483647")
     if kind is float and not (isinstance(value, (int, float)) and not isinstance(value, bool)
-                              and math.isfinite(value)):
+                              and abs(value) < FLOAT_MAX):
         raise BadRequest("invalid_field", field=key, reason="number")
     if kind is Label and not (isinstance(value, str) and 0 < len(value) <= Label.MAX and "\x00" not in value):
         raise BadRequest("invalid_field", field=key, reason=f"text, 1-{Label.MAX}")

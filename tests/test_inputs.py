@@ -2,12 +2,19 @@
 in numeric fields, clean text in names, and no 500 for any body or query parameter."""
 from __future__ import annotations
 
+import ast
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import pytest
 import requests
+from werkzeug.routing import AnyConverter
 
-from tests.conftest import seed
+from server import booking
+from server.app import IdConverter
+from tests.conftest import counter_id, seed
 
 # ---------------------------------------------------------------- the per-phone limit
 
@@ -39,15 +46,136 @@ def test_the_per_phone_limit_holds_across_two_server_processes(pg_url, servers, 
     pair = (servers(pg_url), servers(pg_url))
     starts = _free_starts(pair[0].url, TRIALS * AT_ONCE)
     for trial in range(TRIALS):
-        phone = f"0912{trial:06d}"
-        mine = starts[trial * AT_ONCE:(trial + 1) * AT_ONCE]
-        barrier = threading.Barrier(AT_ONCE)
-
-        def book(i: int) -> int:
-            barrier.wait()
-            return requests.post(f"{pair[i % 2].url}/api/v1/offices/demo/bookings", timeout=30, json={
-                "service": "HT", "start": mine[i], "name": "Nguyễn Văn An", "phone": phone}).status_code
-
-        with ThreadPoolExecutor(AT_ONCE) as pool:
-            answers = list(pool.map(book, range(AT_ONCE)))
+        answers = _book_at_once(pair, starts[trial * AT_ONCE:(trial + 1) * AT_ONCE], f"0912{trial:06d}")
         assert sorted(answers) == [201, 201, 409, 409, 409, 409], (trial, answers)
+
+
+def _book_at_once(pair, starts: list[str], phone: str) -> list[int]:
+    """One booking per start, all let go together, alternately through each process."""
+    barrier = threading.Barrier(len(starts))
+
+    def book(i: int) -> int:
+        barrier.wait()
+        return requests.post(f"{pair[i % 2].url}/api/v1/offices/demo/bookings", timeout=60, json={
+            "service": "HT", "start": starts[i], "name": "Nguyễn Văn An", "phone": phone}).status_code
+
+    with ThreadPoolExecutor(len(starts)) as pool:
+        return list(pool.map(book, range(len(starts))))
+
+
+# ---------------------------------------------------------------- no 500 for any input
+
+ROOT = Path(__file__).resolve().parent.parent
+NESTED = b"[" * 3000 + b"]" * 3000  # 6 KB, well under the 64 KiB body limit
+HUGE = 10**30
+# Every body field and integer query parameter the code reads, found in its source, so a
+# new route's fields are tried too.
+SOURCES = [p for d in ("server", "kiosk", "counter", "display") for p in (ROOT / d).glob("*.py")]
+
+
+def _called(name: str) -> list[ast.Call]:
+    calls = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == name:
+                calls.append(node)
+    return calls
+
+
+def body_fields() -> set[str]:
+    from server import admin, offices
+    fields = {k.arg for call in _called("body") for k in call.keywords if k.arg}
+    fields |= {key for keys in admin.ITEM_KEYS.values() for key in keys} | set(admin.OFFICE_KEYS)
+    return fields | {key for key, *_ in offices.BOOKING}
+
+
+def int_params() -> set[str]:
+    return {call.args[0].value for call in _called("int_arg")
+            if call.args and isinstance(call.args[0], ast.Constant)}
+
+
+@pytest.fixture
+def world(app, state, api, tokens):
+    """Something real behind every path argument: a ticket, a booking, a device."""
+    state.booking_limit = booking.RateLimit("0", None)
+    ticket = api.issue()
+    made = api.post("/offices/demo/bookings", {"service": "HT", "start": "2026-11-23T03:00:00Z",
+                                                "name": "Nguyễn Văn An", "phone": "0912345678"}).get_json()
+    device = api.post("/offices/demo/devices", {"kind": "kiosk", "name": "Kiosk thử"}).get_json()["device"]
+    return {"ticket_id": ticket["id"], "counter_id": counter_id(state, "Quầy 1"), "device_id": device["id"],
+            "code": "demo", "office": "demo", "service": "HT", "area": "A", "username": "lan.nt",
+            "booking_code": made["code"], "public_token": ticket["status_url"].rsplit("/", 1)[1],
+            "token": made["manage_url"].rsplit("/", 1)[1]}
+
+
+KEYS = {"services": "HT", "counters": "1", "areas": "A", "officers": "lan.nt"}
+
+
+def _urls(app, world: dict, methods: set[str]):
+    """(method, path) for every rule of the app (static files aside) with those methods, each
+    `any(...)` argument in each of its values, and once more with huge ids."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.endswith("static"):
+            continue
+        choices = [{}]
+        for arg in rule.arguments:
+            converter = rule._converters[arg]
+            options = sorted(converter.items) if isinstance(converter, AnyConverter) else [world.get(arg, "x")]
+            choices = [{**c, arg: o} for c in choices for o in options]
+        for values in choices:
+            if "key" in values:
+                values["key"] = KEYS[values["section"]]
+            for method in sorted(rule.methods & methods):
+                out.append((method, rule.build(values, append_unknown=False)[1]))
+                if any(isinstance(rule._converters[a], IdConverter) for a in rule.arguments):
+                    huge = {a: (HUGE if isinstance(rule._converters[a], IdConverter) else v) for a, v in values.items()}
+                    out.append((method, rule.build(huge, append_unknown=False)[1]))
+    return sorted(set(out), key=lambda x: (x[0] == "DELETE", x))  # deleting last
+
+
+def _error(r) -> str | None:
+    return (r.get_json(silent=True) or {}).get("error") if r.status_code == 400 else None
+
+
+def test_no_body_gives_a_500_on_any_route(app, client, api, world):
+    """Nested brackets, huge and infinite numbers and other-script digits in every body field
+    the code knows, to every route that changes something: 4xx (or success), never 5xx."""
+    auth = api.headers()
+
+    def send(method, path, raw):
+        r = client.open(path, method=method, data=raw, headers=auth)
+        assert r.status_code < 500, (method, path, raw[:80], r.get_data(as_text=True)[:300])
+        return r
+
+    odd = ("٣٤", [[[[[[[[[1]]]]]]]]])
+    fields = sorted(body_fields())
+    for method, path in _urls(app, world, {"POST", "PUT", "DELETE", "PATCH"}):
+        for raw in (NESTED, b"[]", b'{"a": NaN}', b'{"\\ud800": 1}'):
+            send(method, path, raw)
+        if str(HUGE) in path or _error(send(method, path, b'{"no_such_field": 1}')) != "unknown_field":
+            continue  # a body it never reads
+        for field in fields:
+            r = send(method, path, json.dumps({field: HUGE}).encode())
+            if _error(r) == "unknown_field":
+                continue  # not a field of this route: the rest would be refused alike
+            send(method, path, b'{"%s": 1e400}' % field.encode())
+            for value in odd:
+                send(method, path, json.dumps({field: value}).encode())
+
+
+def test_no_query_parameter_gives_a_500_on_any_page(app, client, api, world, tokens):
+    """Huge and other-script integers in every integer query parameter, odd dates, huge ids,
+    to every GET route, with a token and with an admin's session."""
+    from tests.test_reports_pages import sign_in
+    params = int_params()
+    assert {"limit", "before", "counter"} <= params
+    queries = [{p: value for p in params} for value in (str(HUGE), "٣", "²", "1_0", "-1")]
+    queries += [{"from": "23/11/99999999999999999999", "to": "٢٠٢٦-١١-٢٣", "date": "٢٠٢٦-١١-٢٣"}]
+    session_client = app.test_client()
+    sign_in(session_client, app, "admin")
+    for _, path in _urls(app, world, {"GET"}):
+        for query in queries:
+            for c, headers in ((client, api.headers()), (session_client, {})):
+                r = c.get(path, query_string={**query, "token": tokens["display"]}, headers=headers)
+                assert r.status_code < 500, (path, query, r.get_data(as_text=True)[:300])
