@@ -17,8 +17,8 @@ from server.speech import NUMBER, Announcer, SpeechUnavailable, chime_wav
 
 from . import bp
 
-OFFICE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,200}$")
+OFFICE = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,200}\Z")
 SPEAKERS = ("display", "officer", "supervisor", "admin")
 
 

@@ -24,8 +24,8 @@ NOT_DISPLAY = tuple(r.value for r in Role if r is not Role.DISPLAY)
 STAFF = (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)
 ISSUERS = (Role.KIOSK.value, Role.ADMIN.value)
 CHANNEL_OF = {Role.KIOSK.value: "kiosk", Role.ADMIN.value: "api"}
-TOKEN = re.compile(r"^Bearer ([A-Za-z0-9_\-]{16,200})$")
-REQUEST_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
+TOKEN = re.compile(r"^Bearer ([A-Za-z0-9_\-]{16,200})\Z")
+REQUEST_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}\Z")
 # The counter's citizen rating tablet holds a display token of the office; staff may rate for it.
 RATERS = (Role.DISPLAY.value, *STAFF)
 

@@ -41,7 +41,7 @@ ACTIVE = (BOOKED, CHECKED_IN)
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 NAME_MAX = 120
-ID_NUMBER = re.compile(r"^[0-9A-Za-z]{6,20}$")
+ID_NUMBER = re.compile(r"^[0-9A-Za-z]{6,20}\Z")
 
 
 class Notice(NamedTuple):
@@ -169,7 +169,7 @@ def normalise_phone(phone: str) -> str:
         digits = "0" + digits[3:]
     elif digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
-    if not re.fullmatch(r"0\d{8,10}", digits):
+    if not re.fullmatch(r"0[0-9]{8,10}", digits):  # \d would take "٠٩١٢...", which escapes the limit
         raise BadRequest("invalid_phone")
     return digits
 

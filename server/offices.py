@@ -25,10 +25,10 @@ from .i18n import t
 from .models import Counter, Device, Office, Role, Seat, Service, Ticket, User, WaitingArea
 
 # An office, service or area code: in addresses (/kiosk/<office>) and the API. The one rule.
-CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-RANGE = re.compile(r"^(\d{1,6})-(\d{1,6})$")
-USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
-PREFIX = re.compile(r"^[A-Z]{1,3}$")
+CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
+RANGE = re.compile(r"^([0-9]{1,6})-([0-9]{1,6})\Z")  # ASCII digits: \d takes any script's
+USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}\Z")
+PREFIX = re.compile(r"^[A-Z]{1,3}\Z")
 PAPER_WIDTHS = (58, 80)
 SEATS_MAX = 2000      # per waiting area
 # [booking] in the file: (key there, column, default, low, high, scale to the column's unit)

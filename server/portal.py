@@ -12,7 +12,7 @@ from .errors import NotFound
 from .models import Office
 
 bp = Blueprint("portal", __name__)
-PUBLIC_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,40}$")
+PUBLIC_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,40}\Z")
 
 
 def state():

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import func, select
 from werkzeug.routing import AnyConverter
 
-from server import booking
+from server import booking, hours
 from server.app import IdConverter
-from tests.conftest import counter_id, seed
+from server.models import Booking
+from server.offices import OfficeFileError, import_office
+from tests.conftest import counter_id, office_data, seed
 
 # ---------------------------------------------------------------- the per-phone limit
 
@@ -179,3 +182,52 @@ def test_no_query_parameter_gives_a_500_on_any_page(app, client, api, world, tok
             for c, headers in ((client, api.headers()), (session_client, {})):
                 r = c.get(path, query_string={**query, "token": tokens["display"]}, headers=headers)
                 assert r.status_code < 500, (path, query, r.get_data(as_text=True)[:300])
+
+
+# ---------------------------------------------------------------- ASCII digits
+
+# A leading ASCII 0, then Arabic-Indic, full-width, Devanagari digits; and all Arabic-Indic.
+OTHER_DIGITS = ("0٩١٢٣٤٥٦٧٨", "0９１２３４５６７８", "0९१२३४५६७८", "٠٩١٢٣٤٥٦٧٨")
+
+
+def test_a_phone_in_other_digits_is_refused_and_cannot_escape_the_limit(client, state):
+    state.booking_limit = booking.RateLimit("0", None)
+
+    def book(phone, start):
+        return client.post("/api/v1/offices/demo/bookings", json={
+            "service": "HT", "start": start, "name": "Nguyễn Văn An", "phone": phone})
+
+    assert book("0912345678", "2026-11-23T03:00:00Z").status_code == 201
+    assert book("0912 345 678", "2026-11-23T03:30:00Z").status_code == 201
+    for phone in OTHER_DIGITS:
+        r = book(phone, "2026-11-23T04:00:00Z")
+        assert r.status_code == 400 and r.get_json()["error"] == "invalid_phone", (phone, r.get_json())
+        assert r.get_json()["message"] == client.post("/api/v1/offices/demo/bookings", json={
+            "service": "HT", "start": "2026-11-23T04:00:00Z", "name": "A", "phone": "12"}).get_json()["message"]
+    with state.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Booking)) == 2
+
+
+def test_numeric_fields_of_the_office_take_ascii_digits_only(state, clock):
+    for change, where in ((lambda d: d["hours"].update(mon=["٠٧:٣٠-١١:٣٠"]), "hours.mon"),
+                          (lambda d: d["services"][0].update(numbers="١٠٠١-١٩٩٩"), "services[0].numbers")):
+        data = office_data()
+        change(data)
+        with pytest.raises(OfficeFileError) as e, state.db.write() as s:
+            import_office(s, data, now=clock.now())
+        assert [w for w, _ in e.value.located][0] == where
+    assert hours.parse_span("07:30-11:30") == ("07:30", "11:30")
+    for span in ("٠٧:30-11:30", "07:30-11:3٠"):
+        with pytest.raises(ValueError):
+            hours.parse_span(span)
+
+
+def test_codes_numbers_and_keys_from_requests_are_ascii_and_end_where_they_end(api, client, tokens):
+    for service in ("HT\n", "Ｈ\uff34"):
+        r = api.post("/offices/demo/tickets", {"service": service})
+        assert r.status_code == 400 and r.get_json()["error"] == "invalid_field", service
+    for number in ("١٠٢٣", "1023\n"):
+        r = client.get("/display/demo/announcement.wav",
+                       query_string={"token": tokens["display"], "number": number, "counter": "1"})
+        assert r.status_code == 400, number
+    assert api.get("/offices/demo/audit?limit=٣").status_code == 400
