@@ -123,7 +123,7 @@ def _section_admin(code: str, section: str) -> int:
 @allow(*ADMINS)
 def reset_password(code, username):
     office_id = administered(code)
-    data = body(password=Text(200))
+    data = body(password=Text(200, clean=False))  # a password as typed
     done = state().perform(admin.set_password, office_id, username[:64], data.get("password"),
                            principal=g.principal)
     return jsonify(done.result)

@@ -15,6 +15,7 @@ from .inputs import json_object
 from .models import Office, Role, TicketEvent
 from .offices import CODE as OFFICE_CODE
 from .openapi import document
+from .text import NotText, clean_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -31,13 +32,23 @@ RATERS = (Role.DISPLAY.value, *STAFF)
 
 
 class Text:
-    """A body field of free text (not a code): a str of at most `max_len` characters, no NUL."""
+    """A body field of free text (not a code): cleaned by server.text (NFC, no control or
+    invisible characters), at most `max_len` characters. `clean=False` takes it as typed
+    (a password), only without NUL."""
 
-    def __init__(self, max_len: int):
-        self.max_len = max_len
+    def __init__(self, max_len: int, clean: bool = True):
+        self.max_len, self.clean = max_len, clean
 
-    def fits(self, value) -> bool:
-        return isinstance(value, str) and len(value) <= self.max_len and "\x00" not in value
+    def read(self, value) -> str | None:
+        """The text to use, or None when `value` is not such a text."""
+        if not isinstance(value, str):
+            return None
+        if not self.clean:
+            return value if len(value) <= self.max_len and "\x00" not in value else None
+        try:
+            return clean_text(value, max_len=self.max_len)
+        except NotText:
+            return None
 
 
 class Label:
@@ -86,10 +97,9 @@ def body(**fields: type) -> dict:
         if isinstance(kind, list):  # [kind]: a JSON array of such values
             if not isinstance(value, list) or len(value) > LIST_MAX:
                 raise BadRequest("invalid_field", field=key, reason=f"[ ... ] (<= {LIST_MAX})")
-            for item in value:
-                _check(key, kind[0], item)
+            data[key] = [_check(key, kind[0], item) for item in value]
         else:
-            _check(key, kind, value)
+            data[key] = _check(key, kind, value)
     return data
 
 
@@ -97,7 +107,8 @@ LIST_MAX = 100
 FLOAT_MAX = 1e15  # a measure (metres, a share); beyond it a huge int will not even convert
 
 
-def _check(key: str, kind, value) -> None:
+def _check(key: str, kind, value):
+    """`value` as the handler gets it (a Text cleaned), or a 400 naming the field."""
     if kind is bool and not isinstance(value, bool):
         raise BadRequest("invalid_field", field=key, reason="true | false")
     if kind is str and not (isinstance(value, str) and OFFICE_CODE.match(value)):
@@ -109,8 +120,11 @@ def _check(key: str, kind, value) -> None:
         raise BadRequest("invalid_field", field=key, reason="number")
     if kind is Label and not (isinstance(value, str) and 0 < len(value) <= Label.MAX and "\x00" not in value):
         raise BadRequest("invalid_field", field=key, reason=f"text, 1-{Label.MAX}")
-    if isinstance(kind, Text) and not kind.fits(value):
-        raise BadRequest("invalid_field", field=key, reason=f"text, <= {kind.max_len}")
+    if isinstance(kind, Text):
+        value = kind.read(value)
+        if value is None:
+            raise BadRequest("invalid_field", field=key, reason=f"text, <= {kind.max_len}")
+    return value
 
 
 def office_code(code: str) -> str:

@@ -28,6 +28,7 @@ from . import hours, queue
 from .directory import OfficeInfo, ServiceInfo
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import Booking, BookingSlot, BookingStatus, Ticket
+from .text import NotText, clean_text
 
 log = logging.getLogger("motcua.booking")
 
@@ -224,8 +225,11 @@ def create(s: Session, office_code: str, service_code: str, start: datetime, nam
            id_number: str | None = None, *, now: datetime, actor: str = "citizen") -> BookingOutcome:
     office = queue.office_info(s, office_code)
     service = service_for_booking(office, service_code)
-    name = " ".join((name or "").split())
-    if not name or len(name) > NAME_MAX:
+    try:
+        name = clean_text(name, max_len=NAME_MAX)
+    except NotText:
+        name = ""
+    if not name:
         raise BadRequest("invalid_field", field="name", reason=f"1-{NAME_MAX}")
     phone = normalise_phone(phone)
     id_number = (id_number or "").strip() or None

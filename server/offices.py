@@ -23,6 +23,7 @@ from . import hours
 from .directory import directory
 from .i18n import t
 from .models import Counter, Device, Office, Role, Seat, Service, Ticket, User, WaitingArea
+from .text import NotText, clean_text
 
 # An office, service or area code: in addresses (/kiosk/<office>) and the API. The one rule.
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
@@ -59,12 +60,18 @@ class _Checker:
         self.problems.append(f"{where}: {text}")
         self.located.append((where, text))
 
-    def text(self, node: dict, key: str, where: str, required: bool = True, max_len: int = 200) -> str | None:
+    def text(self, node: dict, key: str, where: str, required: bool = True, max_len: int = 200,
+             clean: bool = True) -> str | None:
+        """A text field, cleaned (server.text); `clean=False` keeps it as typed (a password)."""
         value = node.get(key)
         if value is None:
             if required:
                 self.fail(f"{where}.{key}", "required")
             return None
+        try:
+            value = clean_text(value, max_len=max_len) if clean else value
+        except NotText:
+            value = None
         if not isinstance(value, str) or not value.strip() or len(value) > max_len or "\x00" in value:
             self.fail(f"{where}.{key}", "not_text", max_len=max_len)
             return None
@@ -341,7 +348,7 @@ def _check(data: dict, lang: str) -> dict:
         item = {"username": c.text(node, "username", where, max_len=64),
                 "name": c.text(node, "name", where),
                 "role": node.get("role", Role.OFFICER.value),
-                "password": c.text(node, "password", where, required=False, max_len=128),
+                "password": c.text(node, "password", where, required=False, max_len=128, clean=False),
                 "counters": node.get("counters", []), "active": node.get("active", True)}
         if not isinstance(item["active"], bool):
             c.fail(f"{where}.active", "not_bool")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import threading
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,8 +16,9 @@ from werkzeug.routing import AnyConverter
 
 from server import booking, hours
 from server.app import IdConverter
-from server.models import Booking
+from server.models import Booking, Office, Service, User
 from server.offices import OfficeFileError, import_office
+from server.text import NotText, clean_text
 from tests.conftest import counter_id, office_data, seed
 
 # ---------------------------------------------------------------- the per-phone limit
@@ -215,7 +217,7 @@ def test_numeric_fields_of_the_office_take_ascii_digits_only(state, clock):
         change(data)
         with pytest.raises(OfficeFileError) as e, state.db.write() as s:
             import_office(s, data, now=clock.now())
-        assert [w for w, _ in e.value.located][0] == where
+        assert e.value.located[0][0] == where
     assert hours.parse_span("07:30-11:30") == ("07:30", "11:30")
     for span in ("٠٧:30-11:30", "07:30-11:3٠"):
         with pytest.raises(ValueError):
@@ -231,3 +233,69 @@ def test_codes_numbers_and_keys_from_requests_are_ascii_and_end_where_they_end(a
                        query_string={"token": tokens["display"], "number": number, "counter": "1"})
         assert r.status_code == 400, number
     assert api.get("/offices/demo/audit?limit=٣").status_code == 400
+
+
+# ---------------------------------------------------------------- clean text
+
+LAN = "Nguyễn Thị Lan"
+LAN_NFD = unicodedata.normalize("NFD", LAN)  # as some keyboards send it: e + combining marks
+
+
+def test_clean_text_composes_and_drops_invisible_characters():
+    assert LAN_NFD != LAN and clean_text(LAN_NFD, max_len=50) == LAN
+    assert clean_text("\ufeffNguyễn\u200b Thị\u202e Lan\u2066\u200f", max_len=50) == LAN
+    assert clean_text("  Nguyễn\tThị\n\u00a0Lan ", max_len=50) == LAN
+    assert clean_text("\u200b\u2066 ", max_len=5) == ""
+    for bad in ("Lan\x07", "Lan\x1b[31m", "Lan\x9b", "Lan\ud800", None, 5, "x" * 51):
+        with pytest.raises(NotText):
+            clean_text(bad, max_len=50)
+
+
+def test_a_booking_name_is_stored_clean_and_an_invisible_one_is_refused(client, state):
+    state.booking_limit = booking.RateLimit("0", None)
+
+    def book(name, phone):
+        return client.post("/api/v1/offices/demo/bookings", json={
+            "service": "HT", "start": "2026-11-23T03:00:00Z", "name": name, "phone": phone})
+
+    r = book(LAN_NFD + "\u202e", "0912345678")
+    assert r.status_code == 201 and r.get_json()["name"] == LAN
+    with state.db.read() as s:
+        assert s.scalar(select(Booking.name)) == LAN
+    for name in ("\u200b\u200d", "Lan\x1b[31m", "\u202e\u2066 "):
+        r = book(name, "0987654321")
+        assert (r.status_code, r.get_json()["error"]) == (400, "invalid_field"), name
+
+
+def test_names_in_the_office_are_clean_from_the_file_and_the_admin_api(api, state, clock):
+    data = office_data()
+    data["name"] = "\u202e" + unicodedata.normalize("NFD", data["name"])
+    data["officers"][0]["name"] = LAN_NFD + "\u200b"
+    data["notice"] = "Xin   mời\nquý\u200b khách"
+    with state.db.write() as s:
+        import_office(s, data, now=clock.now())
+    assert api.get("/offices/demo").get_json()["name"] == office_data()["name"]
+    r = api.client.put("/api/v1/offices/demo/config/services/HT", json={"name": "Hộ\u200b tịch\u202e"},
+                       headers=api.headers())
+    assert r.status_code == 200, r.get_json()
+    with state.db.read() as s:
+        assert s.scalar(select(Service.name).where(Service.code == "HT")) == "Hộ tịch"
+        assert s.scalar(select(User.full_name).where(User.username == data["officers"][0]["username"])) == LAN
+        assert s.scalar(select(Office.notice)) == "Xin mời quý khách"
+    for bad in ({"name": "\u200b"}, {"name": "Hộ tịch\x07"}):
+        r = api.client.put("/api/v1/offices/demo/config/services/HT", json=bad, headers=api.headers())
+        assert r.status_code == 400, bad
+    r = api.post("/offices/demo/devices", {"kind": "kiosk", "name": "\u200f\u200e"})
+    assert r.status_code == 400
+    r = api.post("/offices/demo/devices", {"kind": "kiosk", "name": "Kiosk\u200b sảnh 2"})
+    assert r.status_code == 201 and r.get_json()["device"]["name"] == "Kiosk sảnh 2"
+
+
+def test_api_text_fields_are_cleaned(api, state):
+    ticket = api.issue()
+    counter = counter_id(state, "Quầy 1")
+    assert api.post(f"/counters/{counter}/open").status_code == 200
+    r = api.post(f"/counters/{counter}/call", {"number": f"\u200b{ticket['number']}\u202c"})
+    assert r.status_code == 200 and r.get_json()["id"] == ticket["id"]
+    r = api.post(f"/tickets/{ticket['id']}/transfer", {"service": "CT", "note": "Hồ sơ\x00 thiếu"})
+    assert r.status_code == 400 and r.get_json()["error"] == "invalid_field"
