@@ -13,6 +13,7 @@ shares as "87,5 %" (Vietnamese) or "87.5%" (English), days as "T2 23/11/2026".
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
@@ -121,6 +122,9 @@ def quick_periods(today: date) -> list[tuple[str, Period]]:
             ("reports.last_month", Period(last_month_end.replace(day=1), last_month_end))]
 
 
+WRITTEN_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+
 class PeriodError(ValueError):
     """A period the page cannot show; `words(lang)` says why."""
 
@@ -140,8 +144,9 @@ def parse_period(args, today: date) -> Period:
         if not raw:
             return None
         try:
-            if "/" in raw:  # as people write it: 23/11/2026
-                d, m, y = (int(part) for part in raw.split("/"))
+            written = WRITTEN_DATE.fullmatch(raw)  # as people write it: 23/11/2026
+            if written:
+                d, m, y = (int(part) for part in written.groups())
                 return date(y, m, d)
             return date.fromisoformat(raw)
         except ValueError:

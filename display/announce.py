@@ -11,13 +11,14 @@ import re
 from flask import Response, current_app, request
 
 from server.errors import BadRequest, Forbidden, Unauthorized
+from server.inputs import int_arg
 from server.queue import office_info
 from server.speech import NUMBER, Announcer, SpeechUnavailable, chime_wav
 
 from . import bp
 
-OFFICE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,200}$")
+OFFICE = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,200}\Z")
 SPEAKERS = ("display", "officer", "supervisor", "admin")
 
 
@@ -38,16 +39,17 @@ def announcement(office):
         raise Forbidden("other_office")
     if principal.role not in SPEAKERS:
         raise Forbidden()
-    number, counter = request.args.get("number", ""), request.args.get("counter", "")
+    number = request.args.get("number", "")
     if not NUMBER.match(number):
         raise BadRequest("invalid_field", field="number", reason="1023 | A023")
-    if not counter.isdigit() or not 0 < int(counter) < 10000:
-        raise BadRequest("invalid_field", field="counter", reason="1 .. 9999")
+    counter = int_arg("counter", low=1, high=9999)
+    if counter is None:
+        raise BadRequest("missing_field", field="counter")
     with state.db.read() as s:
         settings = office_info(s, principal.office_id)
     try:
         data = current_app.extensions["motcua.announcer"].wav(
-            number, int(counter), english=settings.announce_english, digits=settings.announce_digits)
+            number, counter, english=settings.announce_english, digits=settings.announce_digits)
     except SpeechUnavailable as e:  # still ring the chime: the screen shows the call
         current_app.logger.error("announcement: %s", e)
         return Response(chime_wav(), mimetype="audio/wav", headers={"Cache-Control": "no-store"})

@@ -9,18 +9,15 @@ never a citizen's or an officer's name.
 """
 from __future__ import annotations
 
-import re
-
 from flask import current_app, render_template, request
 
 from server import queue
 from server.devicepages import OFFICE_CODE, Refusal, denied, device_principal, private, strings
 from server.errors import MotcuaError
+from server.inputs import MAX_ID, whole_number
 from server.models import Role
 
 from . import bp
-
-COUNTER_ID = re.compile(r"^[0-9]{1,9}$")
 
 
 def _denied(status: int, reason: str, office: str, counter: str = ""):
@@ -40,7 +37,7 @@ def screen(office: str):
         return _denied(r.status, r.reason, office)
     state = current_app.extensions["motcua"]
     raw_counter = request.args.get("counter")
-    counter_id = int(raw_counter) if raw_counter is not None and COUNTER_ID.match(raw_counter) else None
+    counter_id = whole_number(raw_counter, 1, MAX_ID)
     if raw_counter is not None and counter_id is None:
         return _denied(404, "bad_counter", office, raw_counter[:12])
     try:

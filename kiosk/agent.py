@@ -55,7 +55,7 @@ class PrintedJobs:
                 # A line cut short by a crash mid-write ("1" of "12"): that job was never
                 # acknowledged, so it may print again; cut it off so later lines stay whole.
                 os.truncate(path, path.stat().st_size - len(torn.encode()))
-            self._ids = {int(line) for line in lines if line.isdigit()}
+            self._ids = {int(line) for line in lines if line.isascii() and line.isdigit()}
 
     def __contains__(self, job: int) -> bool:
         return job in self._ids

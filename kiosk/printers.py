@@ -32,8 +32,8 @@ FORMS = "tcp://HOST[:PORT], usb://VENDOR:PRODUCT, serial:///dev/PORT?baudrate=N,
 ERROR_CODES = ("unreachable", "paper_out", "cover_open", "offline", "unsupported", "error")
 STATUSES = ("ok", "paper_out", "cover_open", "offline", "unreachable", "unknown", "none")
 
-_HEX_ID = re.compile(r"^(?:0x)?([0-9a-fA-F]{1,4})$")
-_CUPS_QUEUE = re.compile(r"^[^/\s#?]+$")
+_HEX_ID = re.compile(r"^(?:0x)?([0-9a-fA-F]{1,4})\Z")
+_CUPS_QUEUE = re.compile(r"^[^/\s#?]+\Z")
 
 
 class PrinterError(Exception):
@@ -110,7 +110,7 @@ def parse(url: str) -> PrinterAddress:
         if unknown:
             raise ValueError(f"'{url}': unknown option {', '.join(sorted(unknown))}; only baudrate is accepted")
         raw = query.get("baudrate", [str(DEFAULT_BAUDRATE)])[-1]
-        if not raw.isdigit() or int(raw) not in BAUDRATES:
+        if not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) not in BAUDRATES:
             raise ValueError(f"'{url}': baudrate must be one of {', '.join(map(str, BAUDRATES))}")
         return PrinterAddress("serial", path=path, baudrate=int(raw))
     if scheme == "file":

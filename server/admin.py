@@ -25,6 +25,7 @@ from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .i18n import t
 from .models import ApiToken, AuditEntry, Counter, Device, Office, Role, Service, Ticket, TicketStatus, User
 from .realtime import device_room
+from .text import NotText, clean_text
 
 # A section's items and the key that names each: it never changes once created, except
 # a counter's number (`_renumber`: the same counter under a new number).
@@ -321,11 +322,15 @@ def _device(s: Session, office_id: int, device_id: int) -> Device:
 def _check_device(s: Session, office_id: int, kind: str, name, printer, paper_mm, lang: str,
                   device_id: int | None = None) -> dict:
     fields = {}
-    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+    try:
+        name = clean_text(name, max_len=100)
+    except NotText:
+        name = ""
+    if not name:
         fields["name"] = t("office_file.not_text", lang, max_len=100)
     elif s.scalar(select(Device.id).where(Device.office_id == office_id, Device.kind == kind,
-                                          Device.name == name.strip(), Device.id != (device_id or 0))):
-        fields["name"] = t("office_file.duplicate", lang, value=name.strip())
+                                          Device.name == name, Device.id != (device_id or 0))):
+        fields["name"] = t("office_file.duplicate", lang, value=name)
     if printer is not None:
         problem = offices.printer_problem(printer) if isinstance(printer, str) else "?"
         if problem:
@@ -336,7 +341,7 @@ def _check_device(s: Session, office_id: int, kind: str, name, printer, paper_mm
         fields["paper_mm"] = t("office_file.kiosk.bad_paper", lang)
     if fields:
         raise Invalid(fields=fields)
-    return {k: v for k, v in (("name", name.strip()), ("printer", printer), ("paper_mm", paper_mm)) if v is not None}
+    return {k: v for k, v in (("name", name), ("printer", printer), ("paper_mm", paper_mm)) if v is not None}
 
 
 def create_device(s: Session, office_id: int, kind, name, printer=None, paper_mm=None, *,

@@ -7,13 +7,14 @@ admin every office. Pages send the session cookie and X-CSRF-Token.
 from __future__ import annotations
 
 import tomli_w
-from flask import Response, g, jsonify, request
+from flask import Response, g, jsonify
 from sqlalchemy import select
 
 from . import admin
 from .api import Text, allow, body, bp, json_object, state
-from .errors import BadRequest, Forbidden, NotFound
+from .errors import Forbidden, NotFound
 from .i18n import request_language
+from .inputs import int_arg
 from .models import Office, Role
 
 ADMINS = (Role.SUPERVISOR.value, Role.ADMIN.value)
@@ -122,7 +123,7 @@ def _section_admin(code: str, section: str) -> int:
 @allow(*ADMINS)
 def reset_password(code, username):
     office_id = administered(code)
-    data = body(password=Text(200))
+    data = body(password=Text(200, clean=False))  # a password as typed
     done = state().perform(admin.set_password, office_id, username[:64], data.get("password"),
                            principal=g.principal)
     return jsonify(done.result)
@@ -183,12 +184,7 @@ def _with_setup_url(code: str, result: dict) -> dict:
 @allow(*ADMINS)
 def audit_log(code):
     office_id = administered(code)
-    try:
-        limit = min(int(request.args.get("limit", 50)), AUDIT_PAGE_MAX)
-        before = int(request.args["before"]) if "before" in request.args else None
-    except ValueError:
-        raise BadRequest("invalid_field", field="limit|before", reason="1 ..") from None
-    if limit < 1 or (before is not None and before < 1):
-        raise BadRequest("invalid_field", field="limit|before", reason="1 ..")
+    limit = min(int_arg("limit", 50), AUDIT_PAGE_MAX)
+    before = int_arg("before")
     with state().db.read() as s:
         return jsonify({"entries": admin.audit_entries(s, office_id, limit, before)})

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import math
 import re
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -12,9 +11,11 @@ from . import hours, queue, sessions, views
 from .auth import Principal
 from .errors import BadRequest, Forbidden, NotFound, Unauthorized
 from .i18n import request_language
+from .inputs import json_object
 from .models import Office, Role, TicketEvent
 from .offices import CODE as OFFICE_CODE
 from .openapi import document
+from .text import NotText, clean_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -24,20 +25,30 @@ NOT_DISPLAY = tuple(r.value for r in Role if r is not Role.DISPLAY)
 STAFF = (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)
 ISSUERS = (Role.KIOSK.value, Role.ADMIN.value)
 CHANNEL_OF = {Role.KIOSK.value: "kiosk", Role.ADMIN.value: "api"}
-TOKEN = re.compile(r"^Bearer ([A-Za-z0-9_\-]{16,200})$")
-REQUEST_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
+TOKEN = re.compile(r"^Bearer ([A-Za-z0-9_\-]{16,200})\Z")
+REQUEST_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}\Z")
 # The counter's citizen rating tablet holds a display token of the office; staff may rate for it.
 RATERS = (Role.DISPLAY.value, *STAFF)
 
 
 class Text:
-    """A body field of free text (not a code): a str of at most `max_len` characters, no NUL."""
+    """A body field of free text (not a code): cleaned by server.text (NFC, no control or
+    invisible characters), at most `max_len` characters. `clean=False` takes it as typed
+    (a password), only without NUL."""
 
-    def __init__(self, max_len: int):
-        self.max_len = max_len
+    def __init__(self, max_len: int, clean: bool = True):
+        self.max_len, self.clean = max_len, clean
 
-    def fits(self, value) -> bool:
-        return isinstance(value, str) and len(value) <= self.max_len and "\x00" not in value
+    def read(self, value) -> str | None:
+        """The text to use, or None when `value` is not such a text."""
+        if not isinstance(value, str):
+            return None
+        if not self.clean:
+            return value if len(value) <= self.max_len and "\x00" not in value else None
+        try:
+            return clean_text(value, max_len=self.max_len)
+        except NotText:
+            return None
 
 
 class Label:
@@ -76,16 +87,6 @@ def allow(*roles: str):
     return wrap
 
 
-def json_object() -> dict:
-    """The JSON object sent ({} for an empty body), unchecked."""
-    if not request.get_data(cache=True).strip():
-        return {}
-    data = request.get_json(force=True, silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("invalid_json")
-    return data
-
-
 def body(**fields: type) -> dict:
     """The JSON object sent, checked against field types; absent fields are omitted."""
     data = json_object()
@@ -96,17 +97,18 @@ def body(**fields: type) -> dict:
         if isinstance(kind, list):  # [kind]: a JSON array of such values
             if not isinstance(value, list) or len(value) > LIST_MAX:
                 raise BadRequest("invalid_field", field=key, reason=f"[ ... ] (<= {LIST_MAX})")
-            for item in value:
-                _check(key, kind[0], item)
+            data[key] = [_check(key, kind[0], item) for item in value]
         else:
-            _check(key, kind, value)
+            data[key] = _check(key, kind, value)
     return data
 
 
 LIST_MAX = 100
+FLOAT_MAX = 1e15  # a measure (metres, a share); beyond it a huge int will not even convert
 
 
-def _check(key: str, kind, value) -> None:
+def _check(key: str, kind, value):
+    """`value` as the handler gets it (a Text cleaned), or a 400 naming the field."""
     if kind is bool and not isinstance(value, bool):
         raise BadRequest("invalid_field", field=key, reason="true | false")
     if kind is str and not (isinstance(value, str) and OFFICE_CODE.match(value)):
@@ -114,12 +116,15 @@ def _check(key: str, kind, value) -> None:
     if kind is int and not (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31):
         raise BadRequest("invalid_field", field=key, reason="1 .. 2147483647")
     if kind is float and not (isinstance(value, (int, float)) and not isinstance(value, bool)
-                              and math.isfinite(value)):
+                              and abs(value) < FLOAT_MAX):
         raise BadRequest("invalid_field", field=key, reason="number")
     if kind is Label and not (isinstance(value, str) and 0 < len(value) <= Label.MAX and "\x00" not in value):
         raise BadRequest("invalid_field", field=key, reason=f"text, 1-{Label.MAX}")
-    if isinstance(kind, Text) and not kind.fits(value):
-        raise BadRequest("invalid_field", field=key, reason=f"text, <= {kind.max_len}")
+    if isinstance(kind, Text):
+        value = kind.read(value)
+        if value is None:
+            raise BadRequest("invalid_field", field=key, reason=f"text, <= {kind.max_len}")
+    return value
 
 
 def office_code(code: str) -> str:

@@ -15,11 +15,11 @@ from .clock import Clock
 from .db import Database, unavailable
 from .errors import Busy
 from .i18n import LANG_COOKIE, LANGUAGES, request_language, t
+from .inputs import MAX_ID
 from .realtime import Hub
 from .settings import Settings
 
 log = logging.getLogger("motcua")
-MAX_ID = 2**31 - 1
 ATTEMPTS = 4
 
 

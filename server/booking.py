@@ -9,6 +9,7 @@ book the last places at once, the database lets exactly that many through.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
@@ -27,6 +28,7 @@ from . import hours, queue
 from .directory import OfficeInfo, ServiceInfo
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import Booking, BookingSlot, BookingStatus, Ticket
+from .text import NotText, clean_text
 
 log = logging.getLogger("motcua.booking")
 
@@ -40,7 +42,7 @@ ACTIVE = (BOOKED, CHECKED_IN)
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 NAME_MAX = 120
-ID_NUMBER = re.compile(r"^[0-9A-Za-z]{6,20}$")
+ID_NUMBER = re.compile(r"^[0-9A-Za-z]{6,20}\Z")
 
 
 class Notice(NamedTuple):
@@ -168,7 +170,7 @@ def normalise_phone(phone: str) -> str:
         digits = "0" + digits[3:]
     elif digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
-    if not re.fullmatch(r"0\d{8,10}", digits):
+    if not re.fullmatch(r"0[0-9]{8,10}", digits):  # \d would take "٠٩١٢...", which escapes the limit
         raise BadRequest("invalid_phone")
     return digits
 
@@ -204,7 +206,7 @@ def _phone_guard(s: Session, office: OfficeInfo, phone: str, day: date, exclude:
     """At most `per_phone` active bookings per phone and day. On PostgreSQL an advisory lock
     on (office, phone) orders two bookings of one phone; SQLite writes one at a time."""
     if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": hash((office.id, phone)) & 0x7FFFFFFF})
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": phone_lock_key(office.id, phone)})
     count = s.scalar(select(func.count()).select_from(Booking).where(
         Booking.office_id == office.id, Booking.day == day, Booking.phone == phone,
         Booking.status.in_(ACTIVE), Booking.id != (exclude or -1)))
@@ -212,12 +214,22 @@ def _phone_guard(s: Session, office: OfficeInfo, phone: str, day: date, exclude:
         raise Conflict("phone_limit", limit=office.booking.per_phone)
 
 
+def phone_lock_key(office_id: int, phone: str) -> int:
+    """The advisory-lock key of (office, phone): the same in every process (Python's hash()
+    of a str differs per process), a signed 64-bit integer as pg_advisory_xact_lock(bigint) takes."""
+    digest = hashlib.blake2b(f"booking-phone:{office_id}:{phone}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def create(s: Session, office_code: str, service_code: str, start: datetime, name: str, phone: str,
            id_number: str | None = None, *, now: datetime, actor: str = "citizen") -> BookingOutcome:
     office = queue.office_info(s, office_code)
     service = service_for_booking(office, service_code)
-    name = " ".join((name or "").split())
-    if not name or len(name) > NAME_MAX:
+    try:
+        name = clean_text(name, max_len=NAME_MAX)
+    except NotText:
+        name = ""
+    if not name:
         raise BadRequest("invalid_field", field="name", reason=f"1-{NAME_MAX}")
     phone = normalise_phone(phone)
     id_number = (id_number or "").strip() or None

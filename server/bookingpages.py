@@ -24,7 +24,7 @@ from .offices import CODE as OFFICE_CODE
 from .portal import qr_svg
 
 bp = Blueprint("bookingpages", __name__)
-BOOKING_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,64}$")
+BOOKING_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,64}\Z")
 
 # Every sentence booking.js shows, under [booking_page] in messages.toml.
 WORDS = (

@@ -18,9 +18,11 @@ from .db import Database
 from .errors import MotcuaError
 from .errorpages import message
 from .i18n import t
+from .inputs import whole_number
 from .models import ApiToken, Counter, Device, Office, User
 from .offices import OfficeFileError, import_office, load_file
 from .settings import Settings
+from .text import NotText, clean_text
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.toml"
 DEMO_DEVICES = (("kiosk", "Kiosk sảnh"), ("display", "Màn hình sảnh"))
@@ -255,9 +257,13 @@ def user_add(office_code: str, username: str, role: str, name: str | None, count
     lang = cli_language()
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", username):
         fail(t("cli.user.bad_username", lang))
-    try:
-        numbers = [int(n) for n in counters.split(",") if n.strip()] if counters else []
-    except ValueError:
+    if name is not None:
+        try:
+            name = clean_text(name, max_len=200) or None
+        except NotText:
+            fail("--name: " + t("office_file.not_text", lang, max_len=200))
+    numbers = [whole_number(n.strip(), 1, 9999) for n in (counters or "").split(",") if n.strip()]
+    if None in numbers:
         fail(t("cli.user.bad_counters", lang, value=counters))
     if sys.stdin.isatty():
         password = click.prompt(t("cli.user.password", lang), hide_input=True, confirmation_prompt=True)

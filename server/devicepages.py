@@ -13,7 +13,7 @@ from .auth import Principal
 from .i18n import LANGUAGES, catalogue
 from .offices import CODE as OFFICE_CODE
 
-TOKEN = re.compile(r"^[A-Za-z0-9_\-]{16,200}$")
+TOKEN = re.compile(r"^[A-Za-z0-9_\-]{16,200}\Z")
 
 
 class Refusal(Exception):

@@ -24,12 +24,13 @@ from . import accounts, hours
 from .directory import directory
 from .i18n import t
 from .models import Counter, Device, Office, Role, Seat, Service, Ticket, User, WaitingArea
+from .text import NotText, clean_text
 
 # An office, service or area code: in addresses (/kiosk/<office>) and the API. The one rule.
-CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-RANGE = re.compile(r"^(\d{1,6})-(\d{1,6})$")
-USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
-PREFIX = re.compile(r"^[A-Z]{1,3}$")
+CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
+RANGE = re.compile(r"^([0-9]{1,6})-([0-9]{1,6})\Z")  # ASCII digits: \d takes any script's
+USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}\Z")
+PREFIX = re.compile(r"^[A-Z]{1,3}\Z")
 PAPER_WIDTHS = (58, 80)
 SEATS_MAX = 2000      # per waiting area
 # [booking] in the file: (key there, column, default, low, high, scale to the column's unit)
@@ -60,12 +61,18 @@ class _Checker:
         self.problems.append(f"{where}: {text}")
         self.located.append((where, text))
 
-    def text(self, node: dict, key: str, where: str, required: bool = True, max_len: int = 200) -> str | None:
+    def text(self, node: dict, key: str, where: str, required: bool = True, max_len: int = 200,
+             clean: bool = True) -> str | None:
+        """A text field, cleaned (server.text); `clean=False` keeps it as typed (a password)."""
         value = node.get(key)
         if value is None:
             if required:
                 self.fail(f"{where}.{key}", "required")
             return None
+        try:
+            value = clean_text(value, max_len=max_len) if clean else value
+        except NotText:
+            value = None
         if not isinstance(value, str) or not value.strip() or len(value) > max_len or "\x00" in value:
             self.fail(f"{where}.{key}", "not_text", max_len=max_len)
             return None

@@ -14,7 +14,7 @@ from .i18n import request_language, t
 from .models import Office
 
 bp = Blueprint("portal", __name__)
-PUBLIC_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,40}$")
+PUBLIC_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,40}\Z")
 
 
 def state():

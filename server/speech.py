@@ -28,7 +28,7 @@ LETTERS = {"A": "a", "B": "bê", "C": "xê", "D": "đê", "E": "e", "G": "giê",
            "L": "e-lờ", "M": "em-mờ", "N": "en-nờ", "P": "pê", "Q": "quy", "R": "e-rờ", "S": "ét-sì",
            "T": "tê", "V": "vê", "X": "ích-xì", "Y": "i dài", "F": "ép", "I": "i", "J": "gi", "O": "o",
            "U": "u", "W": "vê kép", "Z": "dét"}
-NUMBER = re.compile(r"^([A-Z]{0,3})(\d{1,6})$")
+NUMBER = re.compile(r"^([A-Z]{0,3})([0-9]{1,6})\Z")
 RATE = 22050  # espeak-ng's own rate: the chime is made to match, so files join without resampling
 ESPEAK_VOICE = {"vi": "vi", "en": "en"}
 
