@@ -9,7 +9,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from server import accounts, queue, sessions, views
-from server.errorpages import message, retry_after
+from server.errorpages import message
 from server.errors import MotcuaError, Unauthorized
 from server.i18n import request_language
 from server.models import Office
@@ -64,7 +64,7 @@ def login():
         sessions.start(user_id, state().clock.now())
     except MotcuaError as e:
         page, status = _login_page(message(e.code, e.params, request_language()), e.status, **form)
-        return page, status, retry_after(e)
+        return page, status, {"Retry-After": str(e.retry_after)} if e.retry_after else {}
     return redirect(url_for("counter.home"))
 
 

@@ -26,12 +26,12 @@ ATTEMPTS = 4
 def digits_up_to(n: int) -> str:
     """A regular expression for the numbers 1..n written without leading zeros."""
     s = str(n)
-    alternatives = [rf"[1-9]\d{{0,{len(s) - 2}}}"] if len(s) > 1 else []
+    alternatives = [rf"[1-9][0-9]{{0,{len(s) - 2}}}"] if len(s) > 1 else []
     for i, digit in enumerate(map(int, s)):
         lowest = 1 if i == 0 else 0
         if digit > lowest:  # n's first i digits, a smaller digit, then any digits
             rest = len(s) - i - 1
-            alternatives.append(f"{s[:i]}[{lowest}-{digit - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
+            alternatives.append(f"{s[:i]}[{lowest}-{digit - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
     return "(?:" + "|".join([*alternatives, s]) + ")"
 
 

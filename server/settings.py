@@ -96,7 +96,7 @@ def _count(value: str | None, name: str) -> int:
         return 0
     if value in ("true", "yes", "on"):
         return 1
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise ValueError(f"{name}: a number of proxies (0, 1, 2 ...), not {value!r}")
     return int(value)
 
