@@ -12,7 +12,6 @@ purpose: the citizen rates the service they just had in person, and a display to
 """
 from __future__ import annotations
 
-
 from flask import current_app, render_template, request
 from flask_socketio import join_room
 

@@ -2,6 +2,8 @@
 from flask import Blueprint
 
 bp = Blueprint("display", __name__, url_prefix="/display", template_folder="templates", static_folder="static")
-from . import screen  # noqa: E402,F401  (the lobby TV and counter screens)
 
-from . import announce  # noqa: E402,F401  (GET /display/<office>/announcement.wav)
+from . import (  # noqa: E402  (after bp: each module adds its routes to it)
+    announce,  # noqa: F401  (GET /display/<office>/announcement.wav)
+    screen,  # noqa: F401  (the lobby TV and counter screens)
+)

@@ -570,7 +570,8 @@ def list_bookings(code):
     with state().db.read() as s:
         office = queue.office_info(s, office_id)
         try:
-            day = date_type.fromisoformat(request.args.get("date") or hours.service_day(now, office.timezone).isoformat())
+            today = hours.service_day(now, office.timezone).isoformat()
+            day = date_type.fromisoformat(request.args.get("date") or today)
         except ValueError:
             raise BadRequest("invalid_field", field="date", reason="YYYY-MM-DD") from None
         rows = s.scalars(sql_select(Booking).where(Booking.office_id == office_id, Booking.day == day)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import Flask, has_request_context, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError

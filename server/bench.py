@@ -28,8 +28,8 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import tempfile
+import threading
 import time
 import urllib.request
 from collections import defaultdict

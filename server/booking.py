@@ -308,7 +308,8 @@ def move(s: Session, office_code: str, code: str, token: str | None, start: date
     s.execute(_RELEASE, {"b_service": booking.service_id, "b_start": booking.start})
     booking.start, booking.end, booking.day = start, start + timedelta(minutes=office.booking.slot_minutes), day
     booking.reminded_at = None
-    return BookingOutcome(booking, notices=[Notice(booking.id, "confirmation", f"moved:{booking.id}:{start.isoformat()}")])
+    notice = Notice(booking.id, "confirmation", f"moved:{booking.id}:{start.isoformat()}")
+    return BookingOutcome(booking, notices=[notice])
 
 
 def check_in(s: Session, office_code: str, code: str, *, now: datetime, actor: str, office_id: int | None = None,

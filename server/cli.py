@@ -15,8 +15,8 @@ from sqlalchemy import select
 from . import accounts, admin, auth
 from .clock import Clock
 from .db import Database
-from .errors import MotcuaError
 from .errorpages import message
+from .errors import MotcuaError
 from .i18n import t
 from .inputs import whole_number
 from .models import ApiToken, Counter, Device, Office, User
@@ -60,7 +60,8 @@ def main() -> None:
               help="Mặc định 0.0.0.0 (mọi địa chỉ, cho máy lấy số và màn hình trong mạng); với --demo: 127.0.0.1 "
                    "/ default 0.0.0.0 (every address, for the office's kiosks and screens); with --demo: 127.0.0.1.")
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--demo", is_flag=True, help="Nạp đơn vị mẫu nếu CSDL chưa có đơn vị nào / load the demo office into an empty database.")
+@click.option("--demo", is_flag=True,
+              help="Nạp đơn vị mẫu nếu CSDL chưa có đơn vị nào / load the demo office into an empty database.")
 @click.option("--threads", default=400, show_default=True, type=int,
               help="Luồng xử lý; mỗi màn hình đang mở giữ một luồng / worker threads; each open screen holds one.")
 def serve(host: str | None, port: int, demo: bool, threads: int) -> None:
@@ -371,6 +372,7 @@ def kiosk_sample_ticket(out: str, paper: str) -> None:
 def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str | None) -> None:
     import logging
     import signal
+
     from kiosk.agent import Agent, default_state_file
 
     def interrupt(*_):

@@ -5,8 +5,19 @@ import enum
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
-    JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table,
-    UniqueConstraint, types,
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    types,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 

@@ -487,14 +487,16 @@ def _check_area(c: _Checker, node: dict, where: str) -> dict:
         first = c.integer(row, "first", at, 1, 0, 99999)
         count = c.integer(row, "count", at, 1, 1, SEATS_MAX)
         prefix = c.text(row, "prefix", at, required=False, max_len=4) or ""
-        x, y = c.number(row, "x", at, None, -PLAN_MAX_M, PLAN_MAX_M), c.number(row, "y", at, None, -PLAN_MAX_M, PLAN_MAX_M)
+        x = c.number(row, "x", at, None, -PLAN_MAX_M, PLAN_MAX_M)
+        y = c.number(row, "y", at, None, -PLAN_MAX_M, PLAN_MAX_M)
         dx, dy = c.number(row, "dx", at, 0.6, -10.0, 10.0), c.number(row, "dy", at, 0.0, -10.0, 10.0)
         if None not in (x, y, dx, dy):
             seats += [(f"{prefix}{first + k}", round(x + k * dx, 3), round(y + k * dy, 3)) for k in range(count)]
     for i, seat in enumerate(_tables(c, node, "seats", required=False, where=f"{where}.seats")):
         at = f"{where}.seats[{i}]"
         label = c.text(seat, "label", at, max_len=16)
-        x, y = c.number(seat, "x", at, None, -PLAN_MAX_M, PLAN_MAX_M), c.number(seat, "y", at, None, -PLAN_MAX_M, PLAN_MAX_M)
+        x = c.number(seat, "x", at, None, -PLAN_MAX_M, PLAN_MAX_M)
+        y = c.number(seat, "y", at, None, -PLAN_MAX_M, PLAN_MAX_M)
         if label and None not in (x, y):
             seats.append((label, x, y))
     labels = [label for label, _, _ in seats]

@@ -263,13 +263,15 @@ def document() -> dict:
     booking_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Booking"}}}
     paths["/offices/{office}/booking"] = {"get": {
         "summary": "What can be booked online: bookable services, days, the check-in window (no token)",
-        "security": _PUBLIC, "parameters": [_OFFICE], "responses": {"200": {"description": "Booking information"}, **_ERRORS}}}
+        "security": _PUBLIC, "parameters": [_OFFICE],
+        "responses": {"200": {"description": "Booking information"}, **_ERRORS}}}
     paths["/offices/{office}/services/{service}/slots"] = {"get": {
         "summary": "A day's slots of a service with places left (no token)", "security": _PUBLIC,
         "description": "A day that cannot be booked gives slots [] and closed_reason: past, beyond_horizon, "
                        "holiday or closed. See docs/booking.md for how capacity is worked out.",
         "parameters": [_OFFICE, {"name": "service", "in": "path", "required": True, "schema": {"type": "string"}},
-                       {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}],
+                       {"name": "date", "in": "query", "required": True,
+                        "schema": {"type": "string", "format": "date"}}],
         "responses": {"200": {"description": "Slots [{start, end, capacity, available}]"}, **_ERRORS}}}
     paths["/offices/{office}/bookings"] = {
         "post": {"summary": "Book a slot (no token; rate-limited per client address, 429)",
@@ -285,7 +287,8 @@ def document() -> dict:
                  "responses": {"201": {"description": "The booking", "content": booking_ref}, **_ERRORS,
                                **_RATE_LIMITED}},
         "get": {"summary": "A day's bookings for staff (phones masked)", "description": f"Needs an {_STAFF}.",
-                "parameters": [_OFFICE, {"name": "date", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                "parameters": [_OFFICE,
+                               {"name": "date", "in": "query", "schema": {"type": "string", "format": "date"}}],
                 "responses": {"200": {"description": "{date, bookings: [...]}"}, **_ERRORS}}}
     paths["/offices/{office}/bookings/{code}"] = {
         "put": {"summary": "Move a booking to another slot of its service (private link's token)",
@@ -433,7 +436,8 @@ def _admin_paths(paths: dict) -> None:
                 "responses": {"200": doc, **errors}},
         "delete": {"summary": "Delete one item (deactivated: old tickets keep naming it). Officers are "
                               "disabled instead (active: false); a counter in use (an officer at it, "
-                              "tickets called or transferred to it) is refused with 409", "parameters": [_OFFICE, section, key],
+                              "tickets called or transferred to it) is refused with 409",
+                   "parameters": [_OFFICE, section, key],
                    "responses": {"200": doc, **errors}}}
     paths["/offices/{office}/config/officers/{username}/password"] = {"post": {
         "summary": "Reset an officer's password: the given one, or a generated one returned once",
@@ -446,7 +450,8 @@ def _admin_paths(paths: dict) -> None:
         "get": {"summary": "Kiosks and displays with their printer state and number of active tokens",
                 "parameters": [_OFFICE], "responses": {"200": {"description": "{devices: [...]}"}, **_ERRORS}},
         "post": {"summary": "Register a kiosk or display; its token is in the reply only", "parameters": [_OFFICE],
-                 "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["kind", "name"],
+                 "requestBody": _json_body({"type": "object", "additionalProperties": False,
+                                            "required": ["kind", "name"],
                                             "properties": {"kind": {"enum": ["kiosk", "display"]},
                                                            "name": {"type": "string"}, "printer": {"type": "string"},
                                                            "paper_mm": {"enum": [58, 80]}}}, True),

@@ -25,8 +25,23 @@ from . import hours, seating
 from .directory import AreaInfo, CounterInfo, OfficeInfo, SeatInfo, ServiceInfo, directory
 from .errors import BadRequest, Busy, Conflict, Forbidden, NotFound
 from .models import (
-    ACTIVE_AT_COUNTER, Counter, CounterStatus, DailyNumber, Device, Location, Office, PrintJob, Rating,
-    Seat, Ticket, TicketEvent, TicketStatus, User, WaitingArea, counter_services, user_counters,
+    ACTIVE_AT_COUNTER,
+    Counter,
+    CounterStatus,
+    DailyNumber,
+    Device,
+    Location,
+    Office,
+    PrintJob,
+    Rating,
+    Seat,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    User,
+    WaitingArea,
+    counter_services,
+    user_counters,
 )
 
 WAITING = TicketStatus.WAITING.value

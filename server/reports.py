@@ -269,7 +269,8 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
         "by_day": [labelled(groups["day"][d], d.isoformat(), day_label(d, lang)) for d in days
                    if d in groups["day"]],
         "by_service": by_service, "by_counter": by_counter, "by_officer": by_officer,
-        "by_hour": [{"hour": h, "issued": hourly[h][0], "served": hourly[h][1]} for h in _hours_shown(office_list, hourly)],
+        "by_hour": [{"hour": h, "issued": hourly[h][0], "served": hourly[h][1]}
+                    for h in _hours_shown(office_list, hourly)],
         "wait_by_day": [{"key": d.isoformat(), "label": day_label(d, lang), "avg_s": _mean(wait_days[d]),
                          "median_s": nearest_rank(wait_days[d], 0.5), "p90_s": nearest_rank(wait_days[d], 0.9)}
                         for d in days if wait_days.get(d)],
@@ -306,6 +307,10 @@ def day_label(d: date, lang: str) -> str:
 # ---------------------------------------------------------------- exports
 
 # (header key, how to read the value from a row, number format in Excel)
+def _channel(channel: str):
+    return lambda r: r["channels"][channel]
+
+
 COLUMNS = (
     ("issued", lambda r: r["issued"], "0"), ("transferred_in", lambda r: r["transferred_in"], "0"),
     ("transferred_out", lambda r: r["transferred_out"], "0"), ("served", lambda r: r["served"], "0"),
@@ -316,7 +321,7 @@ COLUMNS = (
     ("wait_p90", lambda r: _minutes(r["wait_p90_s"]), "0.0"),
     ("within_target", lambda r: r["within_target_share"], "0.0%"),
     ("service_avg", lambda r: _minutes(r["service_avg_s"]), "0.0"),
-    *((f"channel_{c}", (lambda c: lambda r: r["channels"][c])(c), "0") for c in CHANNELS),
+    *((f"channel_{c}", _channel(c), "0") for c in CHANNELS),
     ("priority", lambda r: r["priority"], "0"),
     ("booked", lambda r: r["bookings"]["booked"], "0"),
     ("booking_no_show_rate", lambda r: r["bookings"]["no_show_rate"], "0.0%"),

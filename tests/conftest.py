@@ -95,6 +95,13 @@ def demo_data() -> dict:
     return tomllib.loads(DEMO_FILE.read_text())
 
 
+@pytest.fixture
+def espeak():
+    """eSpeak NG, which speaks the lobby's announcements."""
+    if shutil.which("espeak-ng") is None:
+        need("espeak-ng", "apt-get install espeak-ng")
+
+
 # ---------------------------------------------------------------- databases
 
 @pytest.fixture(scope="session")
@@ -246,6 +253,7 @@ def api(client, tokens) -> Api:
 
 def counter_id(state, label: str) -> int:
     from sqlalchemy import select
+
     from server.models import Counter
     with state.db.read() as s:
         return s.scalar(select(Counter.id).where(Counter.label == label))

@@ -5,7 +5,7 @@ import pytest
 
 from server.offices import import_office
 from tests.conftest import new_token, office_data
-from tests.test_speech import espeak, wav_stats  # noqa: F401  (espeak: a fixture)
+from tests.test_speech import wav_stats
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ The printed raster is decoded from a fake network printer and searched for the s
 """
 from __future__ import annotations
 
-
 import pytest
 
 from kiosk.ticket import seat_block

@@ -38,7 +38,7 @@ def test_a_call_on_one_process_reaches_a_display_on_the_other(pair):
         got_b = on_b.expect(*names)
         assert got_b == on_a.expect(*names)  # both processes deliver the same events
         assert_seqs_follow(start, got_b)
-        for name, data in zip(names, got_b):
+        for name, data in zip(names, got_b, strict=True):
             assert_lobby_shapes(name, data)
         assert got_b[2]["waiting"]["HT"] == 1  # issued on A, seen on B
         assert {k: v for k, v in got_b[3].items() if k != "seq"} == {

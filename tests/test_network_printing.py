@@ -8,8 +8,7 @@ import tomllib
 import pytest
 
 from tests.conftest import DEMO_FILE, seed
-from tests.fakeprinter import STATUS_OK, STATUS_PAPER_OUT, FakePrinter, closed_port, cuts, read_qr, \
-    received_images
+from tests.fakeprinter import STATUS_OK, STATUS_PAPER_OUT, FakePrinter, closed_port, cuts, read_qr, received_images
 from tests.sockets import Http, Screen
 
 

@@ -18,7 +18,14 @@ from kiosk.ticket import PAPER_DOTS, TicketPrint, escpos_bytes, render, sample, 
 from server.cli import main
 from tests.conftest import ARTIFACTS
 from tests.fakeprinter import (
-    STATUS_COVER_OPEN, STATUS_PAPER_OUT, FakePrinter, closed_port, commands, cuts, read_qr, received_images,
+    STATUS_COVER_OPEN,
+    STATUS_PAPER_OUT,
+    FakePrinter,
+    closed_port,
+    commands,
+    cuts,
+    read_qr,
+    received_images,
 )
 
 HANOI = timezone(timedelta(hours=7))
@@ -175,7 +182,7 @@ def test_a_printer_receives_the_seat_and_the_outside_notice(printer, paper_mm):
         printers.send(printer.url, escpos_bytes(t, paper_mm))
     images = received_images(printer.wait_for_cuts(2))
     ARTIFACTS.mkdir(exist_ok=True)
-    for image, t, name in zip(images, (seated, outside), ("seat", "outside")):
+    for image, t, name in zip(images, (seated, outside), ("seat", "outside"), strict=True):
         image.save(ARTIFACTS / f"ticket-{paper_mm}mm-{name}.png")
         assert contains(image, seat_block(t, paper_mm))
         assert read_qr(image) == STATUS_URL

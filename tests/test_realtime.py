@@ -291,7 +291,7 @@ def test_lobby_payloads_carry_no_personal_data(demo):
             "ticket_changed", "ticket_called", "queue_changed", "ticket_changed"]
         payloads = screen.expect(*names)
         assert_seqs_follow(board["seq"], payloads)
-        received += list(zip(names, payloads))
+        received += list(zip(names, payloads, strict=True))
         received.append(("board", screen.sio.call("board", timeout=TIMEOUT)))
 
         names = {name for name, _ in received}

@@ -331,7 +331,7 @@ def test_the_rules_hold_after_any_sequence_of_events(sqlite_template, tmp_path, 
             with state.db.read() as s:
                 tickets = s.execute(select(Ticket.id, Ticket.status).order_by(Ticket.id)).all()
 
-            def pick(*statuses):
+            def pick(*statuses, tickets=tickets, n=n):
                 found = [t for t in tickets if t.status in statuses]
                 return found[n % len(found)] if found else None
             try:

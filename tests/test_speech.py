@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import io
-import shutil
 import wave
 from array import array
 
 import pytest
 
 from server.speech import announcement_text, number_words
-from tests.conftest import need
 
 CASES = {
     0: "không", 1: "một", 4: "bốn", 5: "năm", 9: "chín",
@@ -58,12 +56,6 @@ def wav_stats(data: bytes) -> tuple[float, float]:
         seconds = w.getnframes() / w.getframerate()
     samples = array("h", frames)
     return seconds, (sum(x * x for x in samples) / max(1, len(samples))) ** 0.5
-
-
-@pytest.fixture
-def espeak():
-    if shutil.which("espeak-ng") is None:
-        need("espeak-ng", "apt-get install espeak-ng")
 
 
 def test_the_announcement_is_a_valid_sounding_wav_of_sensible_length(espeak, tmp_path):

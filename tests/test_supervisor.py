@@ -9,10 +9,10 @@ import requests
 from sqlalchemy import select
 
 from server import queue
+from server.accounts import set_password
 from server.db import Database
 from server.errors import BadRequest, NotFound
 from server.models import Counter, Ticket, User
-from server.accounts import set_password
 from server.settings import normalise_database_url
 from tests.conftest import Api, counter_id, make_app, screenshot, seed
 

@@ -1,13 +1,13 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 06:00:59.364178
 """
-from alembic import op
 import sqlalchemy as sa
-import server.models
+from alembic import op
 
+import server.models
 
 revision = '0001'
 down_revision = None
@@ -142,7 +142,8 @@ def upgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index('ix_tickets_called', ['office_id', 'called_at'], unique=False)
         batch_op.create_index('ix_tickets_counter', ['counter_id', 'status'], unique=False)
-        batch_op.create_index('ix_tickets_queue', ['office_id', 'status', 'service_id', 'priority', 'queued_at'], unique=False)
+        batch_op.create_index('ix_tickets_queue', ['office_id', 'status', 'service_id', 'priority', 'queued_at'],
+                              unique=False)
         batch_op.create_index('ix_tickets_recent', ['service_id', 'status', 'finished_at'], unique=False)
 
     op.create_table('ticket_events',
