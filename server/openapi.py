@@ -35,6 +35,14 @@ _UNAVAILABLE = _retry_later("database_unavailable or busy: nothing was done; try
 _RATE_LIMITED = {"429": _retry_later("Too many requests from this address (BOOKING_RATE_LIMIT)")}
 _PUBLIC = []  # security: no token, no session
 _CODE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}  # a service's or office's code
+# What booking.create takes: a name of 1-120 characters once cleaned (NFC, invisible
+# characters removed), and a Vietnamese phone number in ASCII digits (spaces, dots, dashes,
+# brackets and +84 allowed around them).
+_BOOKING_NAME = {"type": "string", "minLength": 1, "maxLength": 120,
+                 "description": "Stored in Unicode NFC without zero-width or bidi-control characters; "
+                                "other control characters are refused"}
+_PHONE = {"type": "string", "maxLength": 30, "pattern": "^[0-9+ .()-]+$",
+          "description": "0 and 8-10 more ASCII digits, or +84 and 8-10 digits"}
 _ID = {"name": "id", "in": "path", "required": True,
        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
 _OFFICE = {"name": "office", "in": "path", "required": True,
@@ -282,8 +290,9 @@ def document() -> dict:
                                             "required": ["service", "start", "name", "phone"],
                                             "properties": {"service": _CODE,
                                                            "start": {"type": "string", "format": "date-time"},
-                                                           "name": {"type": "string"}, "phone": {"type": "string"},
-                                                           "id_number": {"type": "string"}}}, True),
+                                                           "name": _BOOKING_NAME, "phone": _PHONE,
+                                                           "id_number": {"type": "string",
+                                                                         "pattern": "^[0-9A-Za-z]{6,20}$"}}}, True),
                  "responses": {"201": {"description": "The booking", "content": booking_ref}, **_ERRORS,
                                **_RATE_LIMITED}},
         "get": {"summary": "A day's bookings for staff (phones masked)", "description": f"Needs an {_STAFF}.",
