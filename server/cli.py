@@ -92,6 +92,8 @@ def serve(host: str | None, port: int, demo: bool, threads: int) -> None:
 def configure_logging(level: str) -> None:
     """The server's log on standard error: warnings, and SMS written by the log backend (INFO)."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic says which migrations ran (worth keeping) and which of its plugins loaded (not).
+    logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def run_server(host: str, port: int, threads: int) -> None:
