@@ -476,6 +476,7 @@ def test_a_city_wide_admin_adds_an_office_and_switches_between_offices(office, p
     assert page.get_by_label("Mã đơn vị", exact=True).input_value() == "phuong-moi"
     assert page.get_by_label("Thứ Hai").input_value() == "07:30-11:30, 13:30-17:00"
     assert page.get_by_label("Chủ Nhật").input_value() == ""
+    page.wait_for_function("document.querySelectorAll('#office-select option').length >= 2")  # filled after load
     options = page.locator("#office-select option").all_inner_texts()
     assert "demo — Bộ phận Một cửa – UBND phường Hoàn Kiếm" in options and "phuong-moi — UBND phường Mới" in options
     page.select_option("#office-select", "demo")
