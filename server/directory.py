@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import hours
 from .models import Counter, Office, Seat, Service, Ticket, WaitingArea, counter_services
 
 TTL = 2.0
@@ -183,13 +184,16 @@ class Directory:
             mean = hit[1]
         else:
             rows = s.execute(
-                select(Ticket.called_at, Ticket.finished_at)
+                select(Ticket.called_at, Ticket.finished_at, Ticket.day)
                 .where(Ticket.service_id == service_id, Ticket.status == "done",
                        Ticket.called_at.is_not(None))
                 .order_by(Ticket.finished_at.desc()).limit(RECENT_SERVICE_TIMES)
             ).all()
-            mean = (sum((done - called).total_seconds() for called, done in rows) / len(rows)
-                    if rows else None)
+            # A service left open over the day's end and completed the next morning says
+            # nothing about how long a service takes (it would lengthen every estimate): left out.
+            times = [(done - called).total_seconds() for called, done, day in rows
+                     if hours.service_day(done, office.timezone) == day]
+            mean = sum(times) / len(times) if times else None
             with self._lock:
                 self._service_times[service_id] = (now + SERVICE_TIME_TTL, mean)
         return float(office.default_service_s) if mean is None else mean

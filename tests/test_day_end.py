@@ -137,6 +137,20 @@ def test_the_status_page_says_the_number_is_no_longer_valid(app, state, clock):
     assert "the working day it was issued for has ended" in english
 
 
+def test_a_service_completed_the_next_morning_does_not_lengthen_the_estimates(state, clock):
+    monday = monday_evening(state, clock)
+    office_id = monday[0].office_id
+    state.perform(queue.complete, monday[0].id, actor=ACTOR)  # served from 16:50 until 08:00
+    today = issue(state)
+    ahead_of = issue(state)
+    with state.db.read() as s:
+        office = queue.office_info(s, office_id)
+        mean = state.db.directory.average_service_s(s, office, today.service_id)
+        _, wait = queue.position_and_wait(s, queue.get_ticket(s, ahead_of.id))
+    assert mean == office.default_service_s  # the 15-hour "service" is not an average of anything
+    assert wait <= 2 * office.default_service_s
+
+
 def test_a_no_show_is_not_put_back_into_the_next_day(state, clock):
     clock.advance(hours=14, minutes=50)  # Monday 23:50 in Hanoi
     cid = counter_id(state, "Quầy 1")
