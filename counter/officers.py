@@ -61,7 +61,7 @@ def login():
             throttle.failed(office, username, address)
             raise Unauthorized("bad_login")
         throttle.succeeded(office, username, address)
-        sessions.start(user_id, state().clock.now())
+        sessions.start(user_id)
     except MotcuaError as e:
         page, status = _login_page(message(e.code, e.params, request_language()), e.status, **form)
         return page, status, {"Retry-After": str(e.retry_after)} if e.retry_after else {}
@@ -90,7 +90,7 @@ def logout():
     if held is not None:
         state().perform(queue.release_counter, held, user_id=principal.user_id, actor=principal.actor,
                         office_id=principal.office_id)
-    sessions.end(state().clock.now())
+    sessions.end()
     return redirect(url_for("counter.home"))
 
 

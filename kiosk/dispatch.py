@@ -51,7 +51,8 @@ class Dispatcher:
     # ------------------------------------------------------------ sending
 
     def after_commit(self, outcome: queue.Outcome, base_url: str) -> None:
-        if outcome.print_job is not None and not outcome.repeated:
+        # Use cases that print nothing (sessions, the sweep) carry no print job.
+        if getattr(outcome, "print_job", None) is not None and not getattr(outcome, "repeated", False):
             self.send(outcome.print_job, base_url)
 
     def send(self, job_id: int, base_url: str) -> None:

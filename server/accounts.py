@@ -18,7 +18,7 @@ import hashlib
 import math
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -105,19 +105,27 @@ def _hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def open_session(s: Session, user_id: int, now: datetime) -> tuple[str, str]:
-    """A new session of the account: (the random id for the cookie, its CSRF token).
-    Expired sessions of every account are deleted on the way."""
+@dataclass
+class SessionOutcome:
+    """What a session use case did, for `Motcua.perform`: no events the screens hear of."""
+    session_id: str | None = None  # the random id for the cookie (a new session only)
+    events: list = field(default_factory=list)
+
+
+def open_session(s: Session, user_id: int, *, now: datetime) -> SessionOutcome:
+    """A new session of the account. Expired sessions of every account are deleted on the way."""
     s.execute(delete(UserSession).where(UserSession.expires_at < now))
-    session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    s.execute(insert(UserSession).values(token_hash=_hash(session_id), user_id=user_id, csrf=csrf,
-                                         created_at=now, expires_at=now + LIFETIME))
-    return session_id, csrf
+    session_id = secrets.token_urlsafe(32)
+    s.execute(insert(UserSession).values(token_hash=_hash(session_id), user_id=user_id,
+                                         csrf=secrets.token_urlsafe(32), created_at=now,
+                                         expires_at=now + LIFETIME))
+    return SessionOutcome(session_id)
 
 
-def end_session(s: Session, session_id: str, now: datetime) -> None:
+def end_session(s: Session, session_id: str, *, now: datetime) -> SessionOutcome:
     s.execute(update(UserSession).where(UserSession.token_hash == _hash(session_id),
                                         UserSession.revoked_at.is_(None)).values(revoked_at=now))
+    return SessionOutcome()
 
 
 def end_sessions(s: Session, user_id: int, now: datetime) -> None:

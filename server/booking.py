@@ -14,6 +14,7 @@ import logging
 import math
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -442,9 +443,6 @@ class RateLimit:
         self.window = strategies.FixedWindowRateLimiter(backend)
 
     def check(self, client: str) -> None:
-        import math
-        import time
-
         from .errors import TooManyRequests
         if self.limit is not None and not self.window.hit(self.limit, "booking", client):
             reset = self.window.get_window_stats(self.limit, "booking", client).reset_time

@@ -74,19 +74,16 @@ def _send_cookie(value: str | None) -> None:
         return response
 
 
-def start(user_id: int, now: datetime) -> None:
+def start(user_id: int) -> None:
     """Open a session for the account: a new random id replaces whatever the cookie held."""
-    with _state().db.write() as s:
-        session_id, _csrf = accounts.open_session(s, user_id, now)
-    _send_cookie(session_id)
+    _send_cookie(_state().perform(accounts.open_session, user_id).session_id)
 
 
-def end(now: datetime) -> None:
+def end() -> None:
     """Log out: the session row is revoked, the cookie removed."""
     value = _cookie()
     if value is not None:
-        with _state().db.write() as s:
-            accounts.end_session(s, value, now)
+        _state().perform(accounts.end_session, value)
     _send_cookie(None)
 
 
