@@ -103,18 +103,20 @@ class Motcua:
 
     @property
     def public_url(self) -> str | None:
-        """The configured address citizens' phones reach (MOTCUA_PUBLIC_URL), or None.
-        The only base of links that leave the building (SMS): a request's Host header is
-        the client's to choose, so it must never decide where another person's link points."""
-        return self.settings.public_url
+        """The address other people's phones can open, for links that leave the building
+        (SMS): MOTCUA_PUBLIC_URL, else the LAN address `serve` works on; None when there is
+        none (this machine only). A request's Host header is the client's to choose, so it
+        never decides where another person's link points."""
+        conf = self.settings
+        return conf.public_url or (conf.served_at if conf.public_source != "loopback" else None)
 
     def base_url(self) -> str:
-        """Base of links shown or printed for the one who asked (status QR codes, a device's
-        setup address): the public address, else the address this request came to (through
-        a trusted proxy: the address the proxy was asked for). On a closed LAN that is the
-        server address the kiosk bookmarked, which phones on the same LAN reach too."""
-        if self.settings.public_url:
-            return self.settings.public_url
+        """Base of links shown or printed (status QR codes, a device's set-up address, a
+        booking's private link): the public address `serve` uses (server/startup.py). Only
+        an app built without one (tests, `flask run`) falls back to the address the request
+        came to."""
+        if self.settings.link_base:
+            return self.settings.link_base
         return request.host_url if has_request_context() else "http://127.0.0.1:8080/"
 
 
@@ -143,7 +145,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
-    if not settings.public_url and not app.testing:
+    if not settings.link_base and not app.testing:
         log.warning("MOTCUA_PUBLIC_URL is not set: SMS carry no link; pages and printed QR codes "
                     "use the address each request came to")
 

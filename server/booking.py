@@ -394,7 +394,7 @@ def send_notices(st, notices: list[Notice]) -> None:
             office = queue.office_info(s, found.office_id)
             when = found.start.astimezone(ZoneInfo(office.timezone)).strftime("%H:%M %d/%m/%Y")
             if kind == "confirmation":
-                # Only a configured address: the booker chose this request's Host, not the phone's owner.
+                # The address serve works on, never this request's Host (the booker chose it).
                 link = st.public_url and f"{st.public_url.rstrip('/')}/booking/{found.manage_token}"
                 text_ = notify.booking_confirmation(office.name, office.services[found.service_id].name, found.code,
                                                     when, link)

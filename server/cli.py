@@ -65,6 +65,7 @@ def main() -> None:
 @click.option("--threads", default=400, show_default=True, type=int,
               help="Luồng xử lý; mỗi màn hình đang mở giữ một luồng / worker threads; each open screen holds one.")
 def serve(host: str | None, port: int, demo: bool, threads: int) -> None:
+    from . import startup
     conf = settings()
     configure_logging(conf.log_level)
     # The demo's passwords are published: it stays on this machine unless told otherwise.
@@ -72,21 +73,25 @@ def serve(host: str | None, port: int, demo: bool, threads: int) -> None:
     db = Database(conf.database_url)
     db.migrate()
     banner = _load_demo(db, conf) if demo else None
+    office, counter = startup.first_office(db)
     db.dispose()
     lang = cli_language()
-    everywhere = host in ("0.0.0.0", "::", "")
+    address = startup.work_out(host, port, conf.public_url)
+    conf = startup.settle(conf, address)
+    startup.write_public_url(conf.instance_path, address.url)
     shown = f"[{host}]" if ":" in host else host
-    base = f"http://{'127.0.0.1' if everywhere else shown}:{port}"
     click.echo(t("cli.serving", lang, url=f"http://{shown}:{port}", database=_safe_url(conf.database_url)))
-    if everywhere:
-        click.echo(t("cli.everywhere", lang, url=base))
-    if demo and not (host.startswith("127.") or host in ("::1", "localhost")):
+    pages, warnings = startup.report(address, office, counter, lang)
+    click.echo(pages)
+    if banner:
+        click.echo(banner(address.url))
+    if warnings:
+        click.echo(warnings, err=True)
+    if demo and not startup.loopback(host):
         click.echo(t("cli.demo_exposed", lang), err=True)
     if not conf.public_url:
         click.echo(t("cli.no_public_url", lang), err=True)
-    if banner:
-        click.echo(banner(base))
-    run_server(host, port, threads)
+    run_server(host, port, threads, conf)
 
 
 def configure_logging(level: str) -> None:
@@ -96,10 +101,11 @@ def configure_logging(level: str) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
-def run_server(host: str, port: int, threads: int) -> None:
+def run_server(host: str, port: int, threads: int, conf: Settings) -> None:
+    """Serve with `conf`: its public address is the base of every link (server/startup.py)."""
     from . import create_app
     if os.name != "posix":  # gunicorn is POSIX-only; Werkzeug is enough for a small office
-        app = create_app()
+        app = create_app({"SETTINGS": conf})
         app.extensions["motcua"].hub.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
         return
     from gunicorn.app.base import BaseApplication
@@ -118,7 +124,7 @@ def run_server(host: str, port: int, threads: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self):
-            return create_app()  # in the worker: threads and sockets must not cross a fork
+            return create_app({"SETTINGS": conf})  # in the worker: threads and sockets must not cross a fork
 
     Server().run()
 
@@ -157,10 +163,8 @@ def _load_demo(db: Database, conf: Settings):
     lang = cli_language()
 
     def banner(base: str) -> str:
-        pages = [("index", f"{base}/"),
-                 ("kiosk", f"{base}/kiosk/demo?token={tokens['kiosk']}"),
+        pages = [("kiosk", f"{base}/kiosk/demo?token={tokens['kiosk']}"),
                  ("display", f"{base}/display/demo?token={tokens['display']}"),
-                 ("counter", f"{base}/counter/"),
                  ("api", f"{base}/api/v1/openapi.json"),
                  ("admin_token", tokens["admin"])]
         lines = [t("cli.demo.title", lang)]

@@ -15,8 +15,7 @@ class Settings:
     database_url: str
     redis_url: str | None
     secret_key: str
-    # The address citizens' phones reach: the only base of links that leave the building
-    # (SMS); pages and printed QR codes fall back to the address the request came to.
+    # The address citizens' phones reach (MOTCUA_PUBLIC_URL), when the operator set one.
     public_url: str | None
     # Online booking: requests per client address ("30/minute"; "0" turns the limit off),
     # and how long after its day a booking (a citizen's name and phone) is kept.
@@ -36,6 +35,19 @@ class Settings:
     # Served over HTTPS: Secure cookies and Strict-Transport-Security.
     https: bool = False
     log_level: str = "INFO"  # `motcua serve`'s log (SMS written by the log backend are INFO)
+    # Without public_url: the address `motcua serve` worked out from where it listens
+    # (server/startup.py), and where the base of links came from: "env" (MOTCUA_PUBLIC_URL),
+    # "lan" (this machine's LAN address), "listen" (the address given to --host) or
+    # "loopback" (this machine only: no phone can open such a link).
+    served_at: str | None = None
+    public_source: str | None = None
+
+    @property
+    def link_base(self) -> str | None:
+        """The base of every link the server prints or sends, never a request's Host header:
+        MOTCUA_PUBLIC_URL, else the address `serve` worked out; None for an app built
+        without either (tests, `flask run`)."""
+        return self.public_url or self.served_at
 
     @classmethod
     def from_env(cls, instance_path: Path, env: os._Environ | dict | None = None) -> "Settings":
