@@ -205,6 +205,33 @@ def office_import(file: str) -> None:
     click.echo(summary)
 
 
+@office.command("export", help="Ghi cấu hình một đơn vị ra tệp TOML (nạp lại được bằng office import) / "
+                               "write an office's set-up to a TOML file (office import reads it back).")
+@click.option("--office", "office_code", default=None, help="Mã đơn vị; bỏ qua khi chỉ có một / the office's code; "
+                                                            "optional when there is only one.")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def office_export(office_code: str | None, file: str) -> None:
+    import tomli_w
+
+    from .offices import export_office
+    lang = cli_language()
+    db = open_database()
+    with db.read() as s:
+        query = select(Office).order_by(Office.id)
+        found = s.scalars(query.where(Office.code == office_code) if office_code else query.limit(2)).all()
+        if office_code is None and len(found) > 1:
+            fail(t("cli.office.which", lang))
+        if not found:
+            fail(message("office_not_found", {"office": office_code or "-"}, lang))
+        data = export_office(s, found[0])
+    text = tomli_w.dumps(data)
+    if file == "-":
+        click.echo(text, nl=False)
+        return
+    Path(file).write_text(text, encoding="utf-8")
+    click.echo(t("cli.office.exported", lang, code=data["code"], file=file))
+
+
 @main.group(help="Mã truy cập / access tokens.")
 def token() -> None:
     pass
@@ -221,7 +248,18 @@ def token_create(office_code: str, role: str, name: str | None) -> None:
             value = auth.create_token(s, office_code, role, name, Clock().now())
     except MotcuaError as e:
         fail(message(e.code, e.params, cli_language()))
-    click.echo(value)
+    click.echo(value)  # alone on standard output, for scripts; where to open it on standard error
+    click.echo(_where_to_open(office_code, role, value), err=True)
+
+
+def _where_to_open(office_code: str, role: str, value: str) -> str:
+    """The address a new token is used at, on the address `serve` uses (server/startup.py)."""
+    from .startup import known_public_url
+    lang, base = cli_language(), known_public_url(settings())
+    if role not in ("kiosk", "display"):
+        return t("cli.token.login", lang, url=f"{base or ''}/counter/")
+    path = f"/{role}/{office_code}?token={value}"
+    return t("cli.token.setup", lang, url=base + path) if base else t("cli.token.setup_unknown", lang, path=path)
 
 
 @token.command("revoke", help="Thu hồi mọi mã mang tên này / revoke every token with this name.")
@@ -241,6 +279,10 @@ def token_list(office_code: str) -> None:
     with db.read() as s:
         rows = s.execute(select(ApiToken).join(Office).where(
             Office.code == office_code, ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)).scalars().all()
+        if not rows:
+            click.echo(t("cli.token.none", cli_language(), office=office_code), err=True)
+            return
+        click.echo(t("cli.token.header", cli_language()))
         for tok in rows:
             click.echo(f"{tok.id}\t{tok.role}\t{tok.name or '-'}\t{tok.created_at:%Y-%m-%d %H:%M}")
 
@@ -347,7 +389,7 @@ def kiosk_test_print(printer_url: str, paper: str) -> None:
     from kiosk import printers, ticket
     lang = cli_language()
     try:
-        printers.send(printer_url, ticket.escpos_bytes(ticket.sample(lang, settings().public_url or
+        printers.send(printer_url, ticket.escpos_bytes(ticket.sample(lang, known_public_url(settings()) or
                                                                      "http://127.0.0.1:8080"), int(paper)))
     except ValueError as e:
         fail(t("printer.cli.bad_printer", lang, detail=e))

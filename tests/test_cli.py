@@ -60,16 +60,64 @@ def test_office_import_lists_every_problem_and_changes_nothing(cli, tmp_path):
 
 def test_token_create_prints_only_the_token(cli):
     cli("office", "import", str(DEMO_FILE))
+    assert "chưa có mã nào" in cli("token", "list", "--office", "demo").output
     r = cli("token", "create", "--office", "demo", "--role", "kiosk", "--name", "Kiosk tầng 2")
     assert r.exit_code == 0
-    assert re.fullmatch(r"[A-Za-z0-9_-]{40,}\n", r.output)
-    listed = cli("token", "list", "--office", "demo").output
-    assert "kiosk\tKiosk tầng 2" in listed and r.output.strip() not in listed
+    assert re.fullmatch(r"[A-Za-z0-9_-]{40,}\n", r.stdout)  # scriptable: the token alone on stdout
+    listed = cli("token", "list", "--office", "demo").stdout
+    assert listed.splitlines()[0] == "SỐ HIỆU\tVAI TRÒ\tTÊN\tTẠO LÚC"
+    assert "kiosk\tKiosk tầng 2" in listed and r.stdout.strip() not in listed
     r = cli("token", "create", "--office", "demo", "--role", "officer", "--name", "nobody")
     assert r.exit_code == 2 and "không có cán bộ 'nobody'" in r.output
     r = cli("token", "create", "--office", "nowhere", "--role", "admin")
     assert r.exit_code == 2 and "Không có đơn vị 'nowhere'" in r.output
     assert "Đã thu hồi 1 mã." in cli("token", "revoke", "--office", "demo", "--name", "Kiosk tầng 2").output
+
+
+def test_token_create_says_where_to_open_it(cli, tmp_path, monkeypatch):
+    cli("office", "import", str(DEMO_FILE))
+    r = cli("token", "create", "--office", "demo", "--role", "display", "--name", "TV sảnh")
+    token = r.stdout.strip()
+    # No server has run with this instance folder and no MOTCUA_PUBLIC_URL: the path, and how to learn the rest.
+    assert f"/display/demo?token={token}" in r.stderr and "motcua serve" in r.stderr
+    (tmp_path / "instance" / "public-url").write_text("http://192.168.1.20:8080\n")  # what serve wrote
+    r = cli("token", "create", "--office", "demo", "--role", "kiosk", "--name", "Kiosk 2")
+    assert r.stderr.strip() == f"Mở trên thiết bị: http://192.168.1.20:8080/kiosk/demo?token={r.stdout.strip()}"
+    monkeypatch.setenv("MOTCUA_PUBLIC_URL", "https://motcua.hoankiem.gov.vn")
+    r = cli("token", "create", "--office", "demo", "--role", "kiosk", "--name", "Kiosk 3")
+    assert f"https://motcua.hoankiem.gov.vn/kiosk/demo?token={r.stdout.strip()}" in r.stderr
+    r = cli("token", "create", "--office", "demo", "--role", "admin", "--name", "admin")
+    assert "https://motcua.hoankiem.gov.vn/counter/" in r.stderr
+
+
+def test_office_export_reads_back_through_import(cli, tmp_path, sqlite_url):
+    from server.db import Database
+    from server.models import Office
+    from server.offices import export_office
+    from sqlalchemy import select
+
+    cli("office", "import", str(DEMO_FILE))
+    out = tmp_path / "demo-export.toml"
+    r = cli("office", "export", str(out))
+    assert r.exit_code == 0 and "Đã ghi đơn vị demo" in r.output
+    text = out.read_text(encoding="utf-8")
+    assert 'code = "demo"' in text and "Hộ tịch" in text
+    assert cli("office", "export", "-").stdout == text
+    changed = tmp_path / "changed.toml"
+    changed.write_text(text.replace('code = "demo"', 'code = "demo2"', 1), encoding="utf-8")
+    r = cli("office", "import", str(changed))
+    assert r.exit_code == 0 and "Đã nạp đơn vị demo2: 6 lĩnh vực, 6 quầy." in r.output
+    db = Database(sqlite_url)
+    try:
+        with db.read() as s:
+            one, two = (export_office(s, s.scalar(select(Office).where(Office.code == c))) for c in ("demo", "demo2"))
+        assert {**one, "code": "demo2"} == two  # the round trip keeps every setting
+    finally:
+        db.dispose()
+    assert cli("office", "export", str(out)).exit_code == 2  # two offices now: which one?
+    assert cli("office", "export", "--office", "demo2", str(out)).exit_code == 0
+    r = cli("office", "export", "--office", "nowhere", str(out))
+    assert r.exit_code == 2 and "nowhere" in r.output
 
 
 def test_serve_demo_prints_pages_accounts_and_working_tokens(tmp_path):
