@@ -63,7 +63,17 @@ def admin():
         "t": strings(lang, ("admin.",)),
     }
     response = current_app.make_response(render_template(
-        "counter/admin.html", config=config, tabs=tabs, no_public_url=not state.public_url,
+        "counter/admin.html", config=config, tabs=tabs, public=_public_address(state.settings),
         office_name=office.name_en if lang == "en" and office.name_en else office.name))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _public_address(conf) -> dict | None:
+    """The address every link is built on and where it came from (server/startup.py); None
+    for an app built without one, whose links follow each request."""
+    if not conf.link_base:
+        return None
+    source = conf.public_source or "env"
+    return {"url": conf.link_base, "source": source, "warn": source == "loopback",
+            "hint": {"lan": "hint_lan", "listen": "hint_lan", "loopback": "hint_loopback"}.get(source)}

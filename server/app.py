@@ -145,9 +145,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
-    if not settings.link_base and not app.testing:
-        log.warning("MOTCUA_PUBLIC_URL is not set: SMS carry no link; pages and printed QR codes "
-                    "use the address each request came to")
+    if not settings.public_url and not app.testing:
+        log.warning("MOTCUA_PUBLIC_URL is not set: links use %s", settings.served_at and (
+            f"{settings.served_at} ({settings.public_source})") or "the address each request came to")
 
     from . import adminapi, api, bookingpages, errorpages, headers, portal, reportapi  # noqa: F401  (routes on api.bp)
     errorpages.register(app)

@@ -89,7 +89,7 @@ def serve(host: str | None, port: int, demo: bool, threads: int) -> None:
         click.echo(warnings, err=True)
     if demo and not startup.loopback(host):
         click.echo(t("cli.demo_exposed", lang), err=True)
-    if not conf.public_url:
+    if address.source in ("lan", "listen"):
         click.echo(t("cli.no_public_url", lang), err=True)
     run_server(host, port, threads, conf)
 
@@ -387,6 +387,8 @@ def kiosk_printer(office_code: str, name: str, paper: str | None, url: str) -> N
 @click.option("--paper", type=click.Choice(["58", "80"]), default="80", show_default=True, help="mm")
 def kiosk_test_print(printer_url: str, paper: str) -> None:
     from kiosk import printers, ticket
+
+    from .startup import known_public_url
     lang = cli_language()
     try:
         printers.send(printer_url, ticket.escpos_bytes(ticket.sample(lang, known_public_url(settings()) or

@@ -12,7 +12,7 @@ from flask import Flask, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; "  # data: for the empty favicon (<link rel="icon" href="data:,">)
+    "img-src 'self'; "
     "font-src 'self'; media-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )

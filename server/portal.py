@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template, send_from_directory
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -57,6 +57,13 @@ def _redis_answers(url: str) -> bool:
         return bool(client.ping())
     except redis.RedisError:
         return False
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon browsers ask for on every page (a ticket numbered 1), cached for a day."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=24 * 3600)
 
 
 @bp.get("/")

@@ -91,10 +91,11 @@ def test_token_create_says_where_to_open_it(cli, tmp_path, monkeypatch):
 
 
 def test_office_export_reads_back_through_import(cli, tmp_path, sqlite_url):
+    from sqlalchemy import select
+
     from server.db import Database
     from server.models import Office
     from server.offices import export_office
-    from sqlalchemy import select
 
     cli("office", "import", str(DEMO_FILE))
     out = tmp_path / "demo-export.toml"
