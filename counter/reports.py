@@ -333,7 +333,8 @@ def hourly_svg():
         return refused
     if report.error:
         return _refusal(BadRequest("bad_request"), lang)
-    response = current_app.make_response(charts.hourly_bars(report.data.get("by_hour") or [], lang))
+    width = charts.WIDE if request.args.get("layout") == "wide" else charts.WIDTH
+    response = current_app.make_response(charts.hourly_bars(report.data.get("by_hour") or [], lang, width))
     response.mimetype = "image/svg+xml"
     return _no_store(response)
 
@@ -350,7 +351,7 @@ def dashboard():
         "lang": lang,
         "timezone": str(report.timezone),
         "report": f"/api/v1/offices/{report.code}/report",
-        "chart": url_for("counter.hourly_svg"),
+        "chart": url_for("counter.hourly_svg", layout="wide"),
         "home": url_for("counter.home"),
         "throttle_ms": THROTTLE_MS,
         "poll_ms": POLL_MS,
@@ -363,5 +364,5 @@ def dashboard():
         target=data.get("target_wait_minutes"),
         office_label=_office_label(data.get("office"), lang),
         day_text=charts.day_label(report.today, lang, year=True), generated_time=_at(report).strftime("%H:%M:%S"),
-        hourly=charts.hourly_bars(data.get("by_hour") or [], lang), links=_links("dashboard")))
+        hourly=charts.hourly_bars(data.get("by_hour") or [], lang, charts.WIDE), links=_links("dashboard")))
     return _no_store(response)

@@ -142,14 +142,14 @@ def _empty(uid: str, kind: str, title: str, lang: str) -> str:
     return _svg(uid, kind, EMPTY_HEIGHT, f"{title}: {words}", [frame, text], EMPTY_WIDTH, " chart-empty")
 
 
-def _legend(uid: str, items: list[tuple[str, str]], y: float, x: float = 0) -> list[str]:
+def _legend(uid: str, items: list[tuple[str, str]], y: float, x: float = 0, size: float = 12) -> list[str]:
     """Swatches with their words, left to right from x."""
     out = ['<g class="legend">']
     for fill_kind, words in items:
         out.append(f'<rect x="{x:g}" y="{y - 10:g}" width="14" height="12" fill="{_fill(uid, fill_kind)}" '
                    f'stroke="{INK}" stroke-width="0.6"/>')
-        out.append(f'<text x="{x + 19:g}" y="{y:g}">{esc(words)}</text>')
-        x += 19 + len(words) * 7.2 + 18
+        out.append(f'<text x="{x + 19:g}" y="{y:g}" font-size="{size:g}">{esc(words)}</text>')
+        x += 19 + len(words) * size * 0.6 + 18
     out.append("</g>")
     return out
 
@@ -163,17 +163,17 @@ def _label_on(x: float, y: float, text: str, size: float = 11, anchor: str = "mi
 
 
 def _y_axis(top: float, bottom: float, left: float, right: float, ymax: float, step: float,
-            lang: str, caption: str) -> list[str]:
+            lang: str, caption: str, size: float = 11) -> list[str]:
     out = ['<g class="axis y">']
     tick = 0.0
     while tick <= ymax + 1e-9:
         y = bottom - (bottom - top) * tick / ymax
         out.append(f'<line x1="{left:g}" x2="{right:g}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}" '
                    'stroke-width="1"/>')
-        out.append(f'<text x="{left - 6:g}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
+        out.append(f'<text x="{left - 6:g}" y="{y + size / 3:.1f}" text-anchor="end" font-size="{size:g}" '
                    f'fill="{MUTED}">{esc(_fmt_tick(tick, lang))}</text>')
         tick += step
-    out.append(f'<text class="caption" x="2" y="{top - 12:g}" font-size="11" '
+    out.append(f'<text class="caption" x="2" y="{top - 12:g}" font-size="{size:g}" '
                f'fill="{MUTED}">{esc(caption)}</text>')
     out.append(f'<line x1="{left:g}" x2="{right:g}" y1="{bottom:g}" y2="{bottom:g}" stroke="{INK}" '
                'stroke-width="1.2"/>')
@@ -183,7 +183,7 @@ def _y_axis(top: float, bottom: float, left: float, right: float, ymax: float, s
 
 def _grouped(uid: str, groups: list[tuple[str, list[tuple[str, str, float | None, str, str]]]],
              ymax: float, top: float, bottom: float, left: float, right: float,
-             label_every: int = 1) -> list[str]:
+             label_every: int = 1, size: float = 11) -> list[str]:
     """Groups of bars side by side. Each group: (x label, [(series, fill kind, value,
     value text, hover text)]). A bar carries data-series and data-value for tests and tools."""
     out = []
@@ -201,28 +201,37 @@ def _grouped(uid: str, groups: list[tuple[str, list[tuple[str, str, float | None
                            f'x="{x:.1f}" y="{bottom - h:.1f}" width="{bar - 1:.1f}" height="{h:.1f}" '
                            f'fill="{_fill(uid, kind)}" stroke="{INK}" stroke-width="0.6">'
                            f'<title>{esc(hover)}</title></rect>')
-                if _fits(text, bar + 4):
-                    out.append(_label_on(x + (bar - 1) / 2, bottom - h - 4, text))
+                if _fits(text, bar + 4, size):
+                    out.append(_label_on(x + (bar - 1) / 2, bottom - h - 4, text, size))
             x += bar
         if i % label_every == 0:
-            out.append(f'<text class="tick" x="{centre:.1f}" y="{bottom + 16:g}" text-anchor="middle" '
-                       f'font-size="11">{esc(label)}</text>')
+            out.append(f'<text class="tick" x="{centre:.1f}" y="{bottom + size + 5:g}" text-anchor="middle" '
+                       f'font-size="{size:g}">{esc(label)}</text>')
         out.append("</g>")
     return out
 
 
 # ---------------------------------------------------------------- the three charts
 
-def hourly_bars(by_hour: list[dict], lang: str) -> str:
+# The hourly chart's text, in the chart's own units: the pages draw it at least about as wide
+# as these units (the dashboard: WIDE, across the page), so labels read at 13-14 px or more.
+HOURLY_TEXT = 14
+WIDE = 1080
+
+
+def hourly_bars(by_hour: list[dict], lang: str, width: float = WIDTH) -> str:
     """Tickets issued and served per hour of the day, side by side (issued solid, served
-    hatched). `by_hour`: [{"hour": 7, "issued": n, "served": n}, ...]; hours between the
-    first and last row that are missing count as zero."""
+    hatched). `by_hour`: [{"hour": 7, "issued": n, "served": n}, ...] (server/reports.py
+    gives the office's opening hours); hours between the first and last row that are
+    missing count as zero. `width`: WIDTH on the reports page, WIDE on the dashboard."""
     uid, title = "ch-hourly", t("charts.hourly.title", lang)
     rows = {int(r["hour"]): r for r in by_hour or []}
     if not rows or not any((r.get("issued") or 0) or (r.get("served") or 0) for r in rows.values()):
         return _empty(uid, "hourly", title, lang)
     hours = range(min(rows), max(rows) + 1)
-    top, bottom, left, right, height = 44, 262, 46, WIDTH - 10, 300
+    size = HOURLY_TEXT
+    top, left, right, height = 50, 52, width - 10, 320 if width <= WIDTH else 280  # wide: the tables stay near
+    bottom = height - 2 * size - 20
     peak = max(max(r.get("issued") or 0, r.get("served") or 0) for r in rows.values())
     ymax, step = _nice_max(peak)
     issued_w, served_w = t("charts.hourly.issued", lang), t("charts.hourly.served", lang)
@@ -234,12 +243,14 @@ def hourly_bars(by_hour: list[dict], lang: str) -> str:
         groups.append((label, [
             ("issued", "solid", issued, number(issued, lang), f"{label}: {issued_w} {number(issued, lang)}"),
             ("served", "hatch", served, number(served, lang), f"{label}: {served_w} {number(served, lang)}")]))
-    body = _legend(uid, [("solid", issued_w), ("hatch", served_w)], 16, left)
-    body += _y_axis(top, bottom, left, right, ymax, step, lang, t("charts.hourly.axis", lang))
-    body += _grouped(uid, groups, ymax, top, bottom, left, right)
+    longest = max(len(label) for label, _ in groups) * size * 0.6 + 8  # "23h" with room on both sides
+    every = math.ceil(longest / ((right - left) / len(groups)))
+    body = _legend(uid, [("solid", issued_w), ("hatch", served_w)], 18, left, size)
+    body += _y_axis(top, bottom, left, right, ymax, step, lang, t("charts.hourly.axis", lang), size)
+    body += _grouped(uid, groups, ymax, top, bottom, left, right, label_every=every, size=size)
     body.append(f'<text class="caption" x="{(left + right) / 2:g}" y="{height - 6}" text-anchor="middle" '
-                f'font-size="11" fill="{MUTED}">{esc(t("charts.hourly.x", lang))}</text>')
-    return _svg(uid, "hourly", height, title, body)
+                f'font-size="{size:g}" fill="{MUTED}">{esc(t("charts.hourly.x", lang))}</text>')
+    return _svg(uid, "hourly", height, title, body, width)
 
 
 def wait_by_day(rows: list[dict], target_minutes: float | None, lang: str) -> str:

@@ -270,7 +270,7 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
                    if d in groups["day"]],
         "by_service": by_service, "by_counter": by_counter, "by_officer": by_officer,
         "by_hour": [{"hour": h, "issued": hourly[h][0], "served": hourly[h][1]}
-                    for h in _hours_shown(office_list, hourly)],
+                    for h in _hours_shown(office_list, hourly, days)],
         "wait_by_day": [{"key": d.isoformat(), "label": day_label(d, lang), "avg_s": _mean(wait_days[d]),
                          "median_s": nearest_rank(wait_days[d], 0.5), "p90_s": nearest_rank(wait_days[d], 0.9)}
                         for d in days if wait_days.get(d)],
@@ -285,15 +285,27 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
     return result
 
 
-def _hours_shown(office_list: list[Office], hourly: dict) -> list[int]:
-    """Every hour the offices open, and any other hour with tickets: a quiet hour shows as empty."""
-    shown = set(hourly)
+# Open longer than this a day (around the clock, like the demo office): the hours with tickets.
+LONG_DAY_HOURS = 14
+
+
+def _hours_shown(office_list: list[Office], hourly: dict, days: list[date]) -> list[int]:
+    """The hours the offices open on the report's days, and any other hour with tickets: a
+    quiet opening hour shows as empty. An office open more than LONG_DAY_HOURS a day shows
+    from its first to its last busy hour (an hour either side) instead of a mostly empty day."""
+    weekdays = {hours.DAYS[d.weekday()] for d in days[:7]}
+    opening: set[int] = set()
     for office in office_list:
-        for spans in office.hours.values():
+        for day, spans in office.hours.items():
+            if day not in weekdays:
+                continue
             for opens, closes in spans:
                 last = int(closes[:2]) - (closes[3:] == "00")
-                shown.update(range(int(opens[:2]), min(last, 23) + 1))
-    return sorted(shown)
+                opening.update(range(int(opens[:2]), min(last, 23) + 1))
+    busy = {h for h, (issued, served) in hourly.items() if issued or served}
+    if len(opening) > LONG_DAY_HOURS and busy:
+        opening = set(range(max(min(busy) - 1, 0), min(max(busy) + 1, 23) + 1))
+    return sorted(opening | set(hourly))
 
 
 def _name(thing, lang: str) -> str:

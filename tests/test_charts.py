@@ -1,6 +1,7 @@
 """The report charts (server/charts.py): parsed as XML, bars measured, words and escaping checked."""
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 
@@ -86,6 +87,22 @@ def test_hourly_bars_are_in_proportion_and_labelled():
     assert issued[0].get("fill") != served[0].get("fill") and served[0].get("fill").startswith("url(#")
     en = parse(charts.hourly_bars(BY_HOUR, "en"))
     assert texts(en, "tick")[0] == "7:00" and "Issued" in " ".join(texts(en))
+
+
+def test_hourly_labels_are_large_and_never_overlap():
+    for width, height in ((charts.WIDTH, 320), (charts.WIDE, 280)):
+        root = parse(charts.hourly_bars(BY_HOUR, "vi", width))
+        assert root.get("viewBox") == f"0 0 {width} {height}"
+        sizes = [float(e.get("font-size") or root.get("font-size")) for e in root.iter(SVG + "text")
+                 if e.get("class") != "legend"]
+        assert min(sizes) >= 14  # the pages draw it at least about as wide as its units
+    for lang in ("vi", "en"):  # a whole day on the narrower chart: every other hour, apart
+        root = parse(charts.hourly_bars([{"hour": h, "issued": 1, "served": 0} for h in range(24)], lang))
+        ticks = [e for e in root.iter(SVG + "text") if e.get("class") == "tick"]
+        xs = [float(e.get("x")) for e in ticks]
+        assert 8 <= len(ticks) <= 12
+        widest = max(len(e.text) for e in ticks) * 14 * 0.6
+        assert min(b - a for a, b in itertools.pairwise(xs)) > widest
 
 
 def test_values_are_written_only_where_they_fit():

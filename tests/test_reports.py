@@ -183,6 +183,24 @@ def test_figures_match_the_day_worked_out_by_hand(state, clock):
          "share": 0.0}]
 
 
+def test_the_hourly_chart_shows_the_days_opening_hours():
+    from datetime import date
+    from types import SimpleNamespace
+
+    from server.reports import _hours_shown
+    ward = SimpleNamespace(hours={"mon": [["07:30", "11:30"], ["13:30", "17:00"]], "sat": [["08:00", "10:00"]]})
+    monday, saturday = date(2026, 11, 23), date(2026, 11, 28)
+    assert _hours_shown([ward], {}, [saturday]) == [8, 9]  # Saturday morning only, not Monday's hours
+    assert _hours_shown([ward], {}, [monday]) == [7, 8, 9, 10, 11, 13, 14, 15, 16]
+    assert _hours_shown([ward], {}, [monday, saturday]) == [7, 8, 9, 10, 11, 13, 14, 15, 16]
+    assert _hours_shown([ward], {19: [1, 0]}, [saturday]) == [8, 9, 19]  # a ticket out of hours shows
+    # Open around the clock: from the first to the last busy hour, one either side, not 0h-23h.
+    always = SimpleNamespace(hours={d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+    assert _hours_shown([always], {9: [2, 1], 14: [1, 1]}, [monday]) == list(range(8, 16))
+    assert _hours_shown([always], {0: [1, 0]}, [monday]) == [0, 1]
+    assert _hours_shown([always], {}, [monday]) == list(range(24))  # nothing to show: the chart says so
+
+
 def test_a_ticket_after_local_midnight_counts_on_its_own_day(state, clock):
     run_scenario(state, clock)
     tuesday = compute(state, DAY2, DAY2)["totals"]

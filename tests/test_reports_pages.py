@@ -321,6 +321,16 @@ def office(sqlite_url, servers):
     return server, staff, kiosk, staff.counters()
 
 
+def label_sizes(page) -> list[float]:
+    """The size on screen, in CSS pixels, of every label of the hourly chart."""
+    return page.evaluate("""() => {
+        const svg = document.querySelector('#hourly svg');
+        const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        return [...svg.querySelectorAll('text')].map(
+            e => parseFloat(getComputedStyle(e).fontSize) * scale);
+    }""")
+
+
 def tile(page, name: str) -> str:
     return page.inner_text(f".tile[data-tile={name}] .value").strip()
 
@@ -434,6 +444,15 @@ def test_dashboard_follows_a_completion_live(office, page_factory):
     assert page.locator("#hourly svg rect[data-series=served]").count() == 1
     assert page.inner_text("#updated").startswith("cập nhật lúc ")
     screenshot(page, "dashboard-1366x768")
+    # The demo office opens around the clock: the chart shows the busy hours, not 0h-23h,
+    # and its labels read at 12 px or more, here and on a narrower screen.
+    hours = page.eval_on_selector_all("#hourly svg text.tick", "els => els.map(e => e.textContent)")
+    assert 1 <= len(hours) <= 3 and all(re.fullmatch(r"\d{1,2}h", h) for h in hours), hours
+    for width in (1366, 1120):
+        page.set_viewport_size({"width": width, "height": 768})
+        assert min(label_sizes(page)) >= 12, (width, label_sizes(page))
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _full_page(page, "dashboard-1366-full")
 
     # A burst of events costs at most one report read per 2 s.
     reads = []
