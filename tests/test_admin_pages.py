@@ -40,8 +40,9 @@ def test_every_string_the_script_uses_is_in_both_languages():
     missing = sorted(k for k in used if k not in words or not words[k].get("en"))
     assert not missing
     # Every audit action the server writes has words.
-    actions = set(re.findall(r'"((?:office|service|counter|area|officer|device)\.[a-z]+)"',
-                             (Path(__file__).resolve().parent.parent / "server" / "admin.py").read_text()))
+    server = Path(__file__).resolve().parent.parent / "server"
+    actions = {a for name in ("admin.py", "commands.py") for a in re.findall(
+        r'"((?:office|service|counter|area|officer|device|token)\.[a-z]+)"', (server / name).read_text())}
     actions |= {f"{s}.{a}" for s in ("service", "counter", "area", "officer") for a in ("create", "update", "delete")}
     actions -= {"officer.delete"}  # officers are disabled, never deleted
     assert sorted(a for a in actions if f"admin.action.{a}" not in words) == []
