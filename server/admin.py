@@ -262,7 +262,7 @@ def _invalid(e: offices.OfficeFileError, section: str, index: int | None, lang: 
             fields.setdefault(where.removeprefix(prefix).split("[")[0], text)
         elif index is None and where.split(".")[0].split("[")[0] in OFFICE_KEYS:
             fields.setdefault(where.split("[")[0], text)
-        else:
+        elif not early:  # with a key taken, the item was checked in another's place: the rest may be echoes
             problems.append(f"{where}: {text}")
     return Invalid(fields=fields, problems=problems)
 
