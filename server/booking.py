@@ -239,9 +239,9 @@ def create(s: Session, office_code: str, service_code: str, start: datetime, nam
         name = ""
     if not name:
         raise BadRequest("invalid_field", field="name", reason=f"1-{NAME_MAX}")
+    phone = normalise_phone(phone)
     if sum(c.isalpha() for c in name) < NAME_MIN_LETTERS:
         raise BadRequest("name_too_short")
-    phone = normalise_phone(phone)
     id_number = (id_number or "").strip() or None
     if id_number is not None and not ID_NUMBER.match(id_number):
         raise BadRequest("invalid_field", field="id_number", reason="6-20 A-Z 0-9")

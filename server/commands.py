@@ -41,8 +41,9 @@ def create_token(s: Session, office_code: str, role: str, name: str | None, *, n
                  principal=None) -> Done:
     """A new token (its value shown once, never logged)."""
     token = auth.create_token(s, office_code, role, name, now)
-    return Done(result={"token": token}, audit=[
-        Change(_office(s, office_code).id, "token.create", f"{role}:{name or '-'}", {"role": role, "name": name})])
+    created = {"created": {"role": role, "name": name}}
+    return Done(result={"token": token},
+                audit=[Change(_office(s, office_code).id, "token.create", f"{role}:{name or '-'}", created)])
 
 
 @configuration

@@ -168,7 +168,7 @@ def test_every_change_from_the_command_line_is_logged_as_the_os_account(cli, db_
             ("office.create", "demo"), ("office.import", "demo"), ("token.create", "kiosk:Kiosk tầng 2"),
             ("device.update", "kiosk:Kiosk tầng 2"), ("token.revoke", "Kiosk tầng 2"), ("officer.update", "lan.nt")]
         assert {e.actor for e in log} == {CLI_ACTOR} and {e.user_id for e in log} == {None}
-        assert log[2].changes == {"role": "kiosk", "name": "Kiosk tầng 2"} and token not in str(log[2].changes)
+        assert log[2].changes == {"created": {"role": "kiosk", "name": "Kiosk tầng 2"}} and token not in str(log[2].changes)
         assert log[3].changes == {"printer": ["none", "tcp://192.0.2.9"], "paper_mm": [80, 58]}
         assert log[4].changes == {"tokens": 1}
         assert log[5].changes == {"role": ["officer", "supervisor"], "password": "reset"}
