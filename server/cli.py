@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from . import accounts, auth, commands
+from .app import transaction
 from .clock import Clock
 from .db import Database
 from .errorpages import message
@@ -20,7 +21,7 @@ from .errors import MotcuaError
 from .i18n import t
 from .inputs import whole_number
 from .models import ApiToken, Office
-from .offices import OfficeFileError, import_office, load_file
+from .offices import OfficeFileError, load_file
 from .settings import Settings
 from .text import NotText, clean_text
 
@@ -53,7 +54,6 @@ def open_database() -> Database:
 def run(use_case, *args, **kwargs):
     """One of `server.commands` in its own transaction, as the web runs its use cases: its
     audit entry names the OS account. A refusal is printed in words and exits with 2."""
-    from .app import transaction
     db = open_database()
     try:
         return transaction(db, Clock(), use_case, *args, principal=None, **kwargs)[0].result
@@ -147,22 +147,26 @@ def _safe_url(url: str) -> str:
 
 def _load_demo(db: Database, conf: Settings):
     """Load the demo office into an empty database; keep its device tokens in the instance folder."""
-    clock = Clock()
-    with db.write() as s:
-        if s.scalar(select(Office.id).limit(1)) is None:
-            import_office(s, load_file(DEMO_FILE))
+    clock = Clock()  # like every command's change: one transaction each, in the audit log
+    with db.read() as s:
+        empty = s.scalar(select(Office.id).limit(1)) is None
+    if empty:
+        transaction(db, clock, commands.import_office, load_file(DEMO_FILE), DEMO_FILE.name, lang=cli_language(),
+                    principal=None)
+    with db.read() as s:
         if s.scalar(select(Office.id).where(Office.code == "demo")) is None:
             return None
     token_file = conf.instance_path / "demo-tokens.toml"
     tokens: dict[str, str] = {}
     if token_file.exists():
         tokens = tomllib.loads(token_file.read_text())
-    with db.write() as s:
-        for role, name in DEMO_DEVICES + (("admin", "admin"),):
-            known = tokens.get(role)
+    for role, name in DEMO_DEVICES + (("admin", "admin"),):
+        known = tokens.get(role)
+        with db.read() as s:
             if known and auth.lookup(s, known) is not None:
                 continue
-            tokens[role] = auth.create_token(s, "demo", role, name, clock.now())
+        tokens[role] = transaction(db, clock, commands.create_token, "demo", role, name,
+                                   principal=None)[0].result["token"]
     fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write("".join(f'{role} = "{tok}"\n' for role, tok in tokens.items()))
