@@ -20,10 +20,24 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import accounts, auth, offices, queue
+from .audit import Change, configuration, diff
 from .auth import Principal
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .i18n import t
-from .models import ApiToken, AuditEntry, Counter, Device, Office, Role, Service, Ticket, TicketStatus, User
+from .models import (
+    ApiToken,
+    Counter,
+    Device,
+    Office,
+    Role,
+    Seat,
+    Service,
+    Ticket,
+    TicketStatus,
+    User,
+    WaitingArea,
+    counter_services,
+)
 from .realtime import device_room
 from .text import NotText, clean_text
 
@@ -44,13 +58,17 @@ OFFICE_KEYS = ("name", "name_en", "timezone", "notice", "priority_cap", "no_show
 NEW_OFFICE_HOURS = {day: ["07:30-11:30", "13:30-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
 PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud or copied by hand
 DEVICE_KINDS = (Role.KIOSK.value, Role.DISPLAY.value)
+# The office file's problems that read as file syntax, in the words of the admin form's field.
+FORM_WORDS = {"bad_hours": "admin_error.hours", "bad_range": "admin_error.range"}
 
 
 @dataclass
 class Done(queue.Outcome):
-    """An administrative outcome: its events, and what the reply shows (a token, once)."""
+    """An administrative outcome: its events, what the reply shows (a token, once), and
+    what it changed, for the audit log (`server.audit`)."""
 
     result: dict = field(default_factory=dict)
+    audit: list[Change] = field(default_factory=list)
 
 
 class Invalid(BadRequest):
@@ -80,59 +98,83 @@ def document(s: Session, office_id: int, principal: Principal) -> dict:
             "can": {"officer_roles": _grantable(principal), "city_wide": principal.city_wide}}
 
 
+@configuration
 def edit(s: Session, office_id: int, section: str, key, item: dict | None, *, principal: Principal,
          now: datetime, lang: str) -> Done:
     """Create (key None), change (key and item) or delete (item None) one item of a section,
-    or change the office's own settings (section "office")."""
+    or change the office's own settings (section "office"). Every problem of the form is
+    reported at once: those found here (a key taken, a weak password) with the document's."""
     office = office_row(s, office_id, lock=True)  # one admin change at a time per office
     before = offices.export_office(s, office)
     after = copy.deepcopy(before)
+    early: dict[str, str] = {}  # problems found before the document is checked
+    index = None
     if section == "office":
         _unknown_keys(item, OFFICE_KEYS)
         old, new = {k: before.get(k) for k in OFFICE_KEYS}, _merge(before, item)
         after.update(new)
         action, target = "office.update", office.code
     else:
-        items, name = after[section], SECTIONS[section]
-        index = next((i for i, x in enumerate(items) if key is not None and str(x[name]) == str(key)), None)
-        if key is not None and index is None:
-            raise NotFound(f"{section[:-1]}_not_found", **{section[:-1]: str(key)[:64]})
-        if item is None:
-            old, new = items[index], None
-            _before_delete(s, office, section, old, after)
-            del items[index]
-        else:
-            _unknown_keys(item, ITEM_KEYS[section])
-            if key is None:
-                if any(str(x[name]) == str(item.get(name)) for x in items):
-                    raise Invalid(fields={name: t("admin_error.exists", lang, value=item.get(name))})
-                old, new = None, {k: v for k, v in item.items() if v is not None}
-                items.append(new)
-                index = len(items) - 1
-            else:
-                old = items[index]
-                if name in item and str(item[name]) != str(key):
-                    if section != "counters":
-                        raise Invalid(fields={name: t("admin_error.key_fixed", lang)})
-                    _renumber(s, office, after, old["number"], item["number"], lang)
-                new = items[index] = _merge(old, item)
-                if section == "areas" and ("rows" in item or "seats" in item):
-                    new.pop("seats" if "rows" in item and "seats" not in item else "rows", None)
-            if section == "officers":
-                _may_manage(principal, old, new)
-                if "password" in item:
-                    try:
-                        accounts.check_new_password(item["password"])
-                    except BadRequest as e:
-                        raise Invalid(fields={"password": t("error.weak_password", lang, **e.params)}) from e
+        old, new, index = _edit_item(s, office, after, section, key, item, principal, early, lang)
         action = f"{section[:-1]}.{'create' if old is None else 'delete' if new is None else 'update'}"
-        target = str((new if new is not None else old).get(name, ""))[:200]
+        target = str((new if new is not None else old).get(SECTIONS[section], ""))[:200]
     try:
-        offices.import_office(s, after, lang, now)
+        if early:  # only checked: nothing is written when the form has problems
+            offices.check_office(after, lang)
+        else:
+            offices.import_office(s, after, lang, now)
     except offices.OfficeFileError as e:
-        raise _invalid(e, section, index if section != "office" else None) from e
-    audit(s, office.id, principal, action, target, _changes(old, _exported(s, office, section, target)), now)
-    return changed(office.id, section)
+        raise _invalid(e, section, index, lang, early) from e
+    if early:
+        raise Invalid(fields=early)
+    done = changed(office.id, section)
+    done.audit.append(Change(office.id, action, target, diff(old, _exported(s, office, section, target))))
+    return done
+
+
+def _edit_item(s: Session, office: Office, after: dict, section: str, key, item: dict | None,
+               principal: Principal, early: dict, lang: str) -> tuple[dict | None, dict | None, int]:
+    """Apply the change to the section's list in `after`: (old item, new item, its index)."""
+    items, name = after[section], SECTIONS[section]
+    index = next((i for i, x in enumerate(items) if key is not None and str(x[name]) == str(key)), None)
+    if key is not None and index is None:
+        raise NotFound(f"{section[:-1]}_not_found", **{section[:-1]: str(key)[:64]})
+    if item is None:
+        old = items[index]
+        _before_delete(s, office, section, old, after)
+        del items[index]
+        return old, None, index
+    _unknown_keys(item, ITEM_KEYS[section])
+    change = dict(item)
+    if key is None:
+        old, new = None, {k: v for k, v in item.items() if v is not None}
+        taken = next((i for i, x in enumerate(items) if str(x[name]) == str(item.get(name))), None)
+        if taken is not None:  # checked in the place of the one it clashes with: its other problems show too
+            early[name] = t("admin_error.exists", lang, value=item.get(name))
+            items[taken] = new
+            index = taken
+        else:
+            items.append(new)
+            index = len(items) - 1
+    else:
+        old = items[index]
+        if name in item and str(item[name]) != str(key):
+            problem = (t("admin_error.key_fixed", lang) if section != "counters"
+                       else _renumber(s, office, after, old["number"], item["number"], lang))
+            if problem:
+                early[name] = problem
+                del change[name]
+        new = items[index] = _merge(old, change)
+        if section == "areas" and ("rows" in item or "seats" in item):
+            new.pop("seats" if "rows" in item and "seats" not in item else "rows", None)
+    if section == "officers":
+        _may_manage(principal, old, new)
+        if "password" in item:
+            try:
+                accounts.check_new_password(item["password"])
+            except BadRequest as e:
+                early["password"] = t("error.weak_password", lang, **e.params)
+    return old, new, index
 
 
 def _exported(s: Session, office: Office, section: str, target: str):
@@ -143,18 +185,19 @@ def _exported(s: Session, office: Office, section: str, target: str):
     return next((x for x in data[section] if str(x[SECTIONS[section]]) == target), None)
 
 
-def _renumber(s: Session, office: Office, after: dict, old: int, new, lang: str) -> None:
+def _renumber(s: Session, office: Office, after: dict, old: int, new, lang: str) -> str | None:
     """A counter's new number (what calls read aloud) is a rename of the same counter:
     its row takes the number before the document is imported (which knows counters by
-    number), and the officers who may work there keep it."""
+    number), and the officers who may work there keep it. Returns what is wrong, if anything."""
     if isinstance(new, bool) or not isinstance(new, int):
-        return  # the office file's check says what is wrong with it
+        return None  # the office file's check says what is wrong with it
     if any(c["number"] == new for c in after["counters"]):
-        raise Invalid(fields={"number": t("admin_error.exists", lang, value=new)})
+        return t("admin_error.exists", lang, value=new)
     for officer in after["officers"]:
         officer["counters"] = [new if n == old else n for n in officer["counters"]]
     s.scalar(select(Counter).where(Counter.office_id == office.id, Counter.active.is_(True),
                                    Counter.number == old)).number = new
+    return None
 
 
 def _merge(old: dict, change: dict) -> dict:
@@ -205,33 +248,23 @@ def _before_delete(s: Session, office: Office, section: str, old: dict, after: d
         raise Conflict("officer_not_deleted")  # they named tickets and ratings: disable instead
 
 
-def _invalid(e: offices.OfficeFileError, section: str, index: int | None) -> Invalid:
-    """Problems of the edited item go by its fields; the rest (another item it breaks) stay whole."""
+def _invalid(e: offices.OfficeFileError, section: str, index: int | None, lang: str,
+             early: dict | None = None) -> Invalid:
+    """Problems of the edited item go by its fields, in the form's words; the rest (another
+    item it breaks) stay whole. `early`: the problems found before the check, first."""
     prefix = "office." if index is None else f"{section}[{index}]."
-    fields, problems = {}, []
-    for where, text in e.located:
+    fields, problems = dict(early or {}), []
+    reasons = e.reasons or [(None, {})] * len(e.located)
+    for (where, text), (reason, params) in zip(e.located, reasons, strict=True):
+        if reason in FORM_WORDS:  # the office file's syntax means nothing in a form
+            text = t(FORM_WORDS[reason], lang, **params)
         if where.startswith(prefix):
             fields.setdefault(where.removeprefix(prefix).split("[")[0], text)
         elif index is None and where.split(".")[0].split("[")[0] in OFFICE_KEYS:
             fields.setdefault(where.split("[")[0], text)
-        else:
+        elif not early:  # with a key taken, the item was checked in another's place: the rest may be echoes
             problems.append(f"{where}: {text}")
     return Invalid(fields=fields, problems=problems)
-
-
-def _changes(old: dict | None, new: dict | None) -> dict:
-    if old is None:
-        return {"created": new}
-    if new is None:
-        return {"deleted": old}
-    changes = {}
-    for k in sorted(set(old) | set(new)):
-        a, b = old.get(k), new.get(k)
-        if isinstance(a, dict) and isinstance(b, dict):  # booking, announce, hours: by their keys
-            changes.update({f"{k}.{key}": v for key, v in _changes(a, b).items()})
-        elif k != "password" and a != b:
-            changes[k] = [a, b]
-    return changes
 
 
 def changed(office_id: int, section: str, **result) -> Done:
@@ -239,22 +272,26 @@ def changed(office_id: int, section: str, **result) -> Done:
     return Done(events=[queue.Event(office_id, "office_changed", {"section": section})], result=result)
 
 
+@configuration
 def create_office(s: Session, code, name, name_en, *, principal: Principal, now: datetime,
                   lang: str) -> Done:
     """A new, empty office (a city-wide admin's job), open on weekdays."""
     if not principal.city_wide:
         raise Forbidden("city_admin_only")
+    early = {}
     if isinstance(code, str) and s.scalar(select(Office.id).where(Office.code == code)) is not None:
-        raise Invalid(fields={"code": t("office_file.duplicate", lang, value=code)})
+        early["code"] = t("office_file.duplicate", lang, value=code)
     data = {"code": code, "name": name, "hours": NEW_OFFICE_HOURS}
     if name_en is not None:
         data["name_en"] = name_en
     try:
-        office = offices.import_office(s, data, lang, now)
+        office = offices.check_office(data, lang) if early else offices.import_office(s, data, lang, now)
     except offices.OfficeFileError as e:
-        raise _invalid(e, "office", None) from e
-    audit(s, office.id, principal, "office.create", office.code, {"created": {"code": code, "name": name}}, now)
-    return Done(result={"office_id": office.id})
+        raise _invalid(e, "office", None, lang, early) from e
+    if early:
+        raise Invalid(fields=early)
+    return Done(result={"office_id": office.id},
+                audit=[Change(office.id, "office.create", office.code, {"created": {"code": code, "name": name}})])
 
 
 # ---------------------------------------------------------------- officers
@@ -275,6 +312,7 @@ def _may_manage(principal: Principal, old: dict | None, new: dict) -> None:
         raise Conflict("not_yourself")  # nobody locks themselves out
 
 
+@configuration
 def set_password(s: Session, office_id: int, username: str, password: str | None, *, principal: Principal,
                  now: datetime) -> Done:
     """A new password, given or made here (then returned, to be shown once). The account's
@@ -289,8 +327,8 @@ def set_password(s: Session, office_id: int, username: str, password: str | None
         password = made = "-".join("".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(4)) for _ in range(3))
     accounts.check_new_password(password)
     accounts.set_password(user, password, now)
-    audit(s, office_id, principal, "officer.password", username, {"password": "reset"}, now)
-    return Done(result={"password": made} if made else {})
+    return Done(result={"password": made} if made else {},
+                audit=[Change(office_id, "officer.password", username, {"password": "reset"})])
 
 
 # ---------------------------------------------------------------- devices
@@ -320,8 +358,9 @@ def _device(s: Session, office_id: int, device_id: int) -> Device:
 
 
 def _check_device(s: Session, office_id: int, kind: str, name, printer, paper_mm, lang: str,
-                  device_id: int | None = None) -> dict:
-    fields = {}
+                  device_id: int | None = None, fields: dict | None = None) -> dict:
+    """The device's values, or every problem with them at once (`fields`: those found before)."""
+    fields = dict(fields or {})
     try:
         name = clean_text(name, max_len=100)
     except NotText:
@@ -344,21 +383,24 @@ def _check_device(s: Session, office_id: int, kind: str, name, printer, paper_mm
     return {k: v for k, v in (("name", name), ("printer", printer), ("paper_mm", paper_mm)) if v is not None}
 
 
+@configuration
 def create_device(s: Session, office_id: int, kind, name, printer=None, paper_mm=None, *,
                   principal: Principal, now: datetime, lang: str) -> Done:
     """A kiosk or a lobby display, and its first token (shown once)."""
-    if kind not in DEVICE_KINDS:
-        raise Invalid(fields={"kind": t("admin_error.device_kind", lang)})
-    values = _check_device(s, office_id, kind, name, printer, paper_mm, lang)
+    known = kind in DEVICE_KINDS
+    values = _check_device(s, office_id, kind if known else Role.KIOSK.value, name, printer, paper_mm, lang,
+                           fields=None if known else {"kind": t("admin_error.device_kind", lang)})
     office = office_row(s, office_id)
     device = Device(office_id=office_id, kind=kind, created_at=now, **values)
     s.add(device)
     s.flush()
     token = auth.create_token(s, office.code, kind, device.name, now)
-    audit(s, office_id, principal, "device.create", f"{kind}:{device.name}", {"created": values}, now)
-    return changed(office_id, "devices", device=device_view(device, 1, now), token=token)
+    done = changed(office_id, "devices", device=device_view(device, 1, now), token=token)
+    done.audit.append(Change(office_id, "device.create", f"{kind}:{device.name}", {"created": values}))
+    return done
 
 
+@configuration
 def update_device(s: Session, office_id: int, device_id: int, name=None, printer=None, paper_mm=None, *,
                   principal: Principal, now: datetime, lang: str) -> Done:
     device = _device(s, office_id, device_id)
@@ -369,19 +411,22 @@ def update_device(s: Session, office_id: int, device_id: int, name=None, printer
         s.execute(update(ApiToken).where(ApiToken.device_id == device.id).values(name=values["name"]))
     for k, v in values.items():
         setattr(device, k, v)
-    audit(s, office_id, principal, "device.update", f"{device.kind}:{device.name}", changes, now)
-    return changed(office_id, "devices")
+    done = changed(office_id, "devices")
+    done.audit.append(Change(office_id, "device.update", f"{device.kind}:{device.name}", changes))
+    return done
 
 
+@configuration
 def new_device_token(s: Session, office_id: int, device_id: int, *, principal: Principal,
                      now: datetime) -> Done:
     """Another token for a device (its older ones keep working until revoked)."""
     device = _device(s, office_id, device_id)
     token = auth.create_token(s, office_row(s, office_id).code, device.kind, device.name, now)
-    audit(s, office_id, principal, "device.token", f"{device.kind}:{device.name}", {}, now)
-    return Done(result={"device": {"id": device.id, "kind": device.kind, "name": device.name}, "token": token})
+    return Done(result={"device": {"id": device.id, "kind": device.kind, "name": device.name}, "token": token},
+                audit=[Change(office_id, "device.token", f"{device.kind}:{device.name}", {})])
 
 
+@configuration
 def revoke_device(s: Session, office_id: int, device_id: int, *, principal: Principal,
                   now: datetime) -> Done:
     """Every token of the device stops working at once: requests look tokens up each time,
@@ -389,29 +434,45 @@ def revoke_device(s: Session, office_id: int, device_id: int, *, principal: Prin
     device = _device(s, office_id, device_id)
     revoked = s.execute(update(ApiToken).where(ApiToken.device_id == device.id, ApiToken.revoked_at.is_(None))
                         .values(revoked_at=now)).rowcount
-    audit(s, office_id, principal, "device.revoke", f"{device.kind}:{device.name}", {"tokens": revoked}, now)
     event = queue.Event(office_id, "device_revoked", {"device": device.id}, room=device_room(device.id))
-    return Done(events=[event], result={"revoked": revoked})
+    return Done(events=[event], result={"revoked": revoked},
+                audit=[Change(office_id, "device.revoke", f"{device.kind}:{device.name}", {"tokens": revoked})])
 
 
-# ---------------------------------------------------------------- the audit log
+# ---------------------------------------------------------------- rules set from other pages
 
-def audit(s: Session, office_id: int | None, principal: Principal | None, action: str, target: str,
-          changes: dict, now: datetime) -> None:
-    """Write who changed what, when. A person is named by full name and username."""
-    actor, user_id = "motcua (dòng lệnh)", None
-    if principal is not None:
-        user_id = principal.user_id
-        full_name = s.scalar(select(User.full_name).where(User.id == user_id)) if user_id else None
-        actor = f"{full_name} ({principal.name})" if full_name else principal.actor
-    s.add(AuditEntry(office_id=office_id, at=now, user_id=user_id, actor=actor[:200], action=action,
-                     target=target[:200], changes=changes))
+@configuration
+def configure_area(s: Session, office_id: int, code: str, *, principal: Principal, now: datetime,
+                   **rules) -> Done:
+    """An area's distancing rules or chairs out of service, from /counter/areas or the API:
+    `queue.configure_area` applies them at once; the log keeps the rules before and after."""
+    before = _area_rules(s, office_id, code)
+    outcome = queue.configure_area(s, office_id, code, actor=principal.actor, now=now, **rules)
+    return Done(events=outcome.events, audit=[
+        Change(office_id, "area.rules", code, diff(before, _area_rules(s, office_id, code)))])
 
 
-def audit_entries(s: Session, office_id: int, limit: int, before: int | None) -> list[dict]:
-    q = select(AuditEntry).where(AuditEntry.office_id == office_id)
-    if before is not None:
-        q = q.where(AuditEntry.id < before)
-    return [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "target": e.target,
-             "changes": e.changes}
-            for e in s.scalars(q.order_by(AuditEntry.id.desc()).limit(limit))]
+def _area_rules(s: Session, office_id: int, code: str) -> dict | None:
+    area = s.scalar(select(WaitingArea).where(WaitingArea.office_id == office_id, WaitingArea.code == code))
+    if area is None:
+        return None  # queue.configure_area says so
+    broken = s.scalars(select(Seat.label).where(Seat.area_id == area.id, Seat.out_of_service.is_(True))
+                       .order_by(Seat.position, Seat.id)).all()
+    return {"max_share": area.max_share, "min_distance_m": area.min_distance_m, "out_of_service": list(broken)}
+
+
+@configuration
+def set_counter_services(s: Session, counter_id: int, codes: list[str], *, principal: Principal, now: datetime,
+                         office_id: int | None = None) -> Done:
+    """The services a counter serves, from the supervisor wall or the API (`queue.set_services`)."""
+    before = _served(s, counter_id)
+    outcome = queue.set_services(s, counter_id, codes, actor=principal.actor, now=now, office_id=office_id)
+    number = s.scalar(select(Counter.number).where(Counter.id == counter_id))
+    change = {"services": [before, _served(s, counter_id)]}
+    return Done(events=outcome.events, counter=outcome.counter,
+                audit=[Change(outcome.counter.office_id, "counter.services", str(number), change)])
+
+
+def _served(s: Session, counter_id: int) -> list[str]:
+    return list(s.scalars(select(Service.code).join(counter_services, counter_services.c.service_id == Service.id)
+                          .where(counter_services.c.counter_id == counter_id).order_by(Service.position, Service.id)))

@@ -10,7 +10,7 @@ import tomli_w
 from flask import Response, g, jsonify
 from sqlalchemy import select
 
-from . import admin
+from . import admin, audit
 from .api import Text, allow, body, bp, json_object, state
 from .errors import Forbidden, NotFound
 from .i18n import request_language
@@ -187,4 +187,4 @@ def audit_log(code):
     limit = min(int_arg("limit", 50), AUDIT_PAGE_MAX)
     before = int_arg("before")
     with state().db.read() as s:
-        return jsonify({"entries": admin.audit_entries(s, office_id, limit, before)})
+        return jsonify({"entries": audit.entries(s, office_id, limit, before)})

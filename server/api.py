@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from . import hours, queue, sessions, views
+from . import admin, hours, queue, sessions, views
 from .auth import Principal
 from .errors import BadRequest, Forbidden, NotFound, Unauthorized
 from .i18n import request_language
@@ -410,7 +410,7 @@ def counter_services(counter_id):
     if "services" not in data:
         raise BadRequest("missing_field", field="services")
     counter = state().perform(
-        queue.set_services, counter_id, data["services"], actor=g.principal.actor,
+        admin.set_counter_services, counter_id, data["services"], principal=g.principal,
         office_id=g.principal.office_id,
         render=lambda s, out: {"id": out.counter.id, "label": out.counter.label, "status": out.counter.status,
                                "services": list(dict.fromkeys(data["services"]))})
@@ -439,7 +439,7 @@ def configure_area(code, area):
         shown = views.areas(s, office, hours.service_day(state().clock.now(), office.timezone))["areas"]
         return next(a for a in shown if a["code"] == area)
 
-    return jsonify(state().perform(queue.configure_area, office_id, area[:32], actor=g.principal.actor,
+    return jsonify(state().perform(admin.configure_area, office_id, area[:32], principal=g.principal,
                                    render=render, **data))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import accounts, auth, hours, queue, views
+from . import accounts, audit, auth, hours, queue, views
 from .clock import Clock
 from .db import Database, unavailable
 from .errors import Busy
@@ -67,26 +67,10 @@ class Motcua:
         self.after_commit.append(lambda outcome, _base: booking.tell_the_near(self, outcome))
 
     def perform(self, use_case, *args, render=None, **kwargs):
-        """Run one engine use case in its own transaction, then publish its events.
-
-        `render(session, outcome)` builds the reply inside the same transaction.
-        Lock time-outs and serialization failures are retried; nothing half-done is kept.
-        """
-        for attempt in range(ATTEMPTS):
-            try:
-                with self.db.write() as s:
-                    outcome = use_case(s, *args, now=self.clock.now(), **kwargs)
-                    queue.stamp(s, outcome.events)
-                    result = render(s, outcome) if render else outcome
-                break
-            except (OperationalError, IntegrityError) as e:
-                # IntegrityError: two requests with one kiosk request key raced on PostgreSQL;
-                # the retry finds the winner's ticket.
-                if not (isinstance(e, IntegrityError) or _transient(e)):
-                    raise
-                if attempt == ATTEMPTS - 1:
-                    raise Busy() from e
-                log.warning("retrying %s after %s", use_case.__name__, e.orig)
+        """Run one engine use case in its own transaction (`transaction`), then publish its
+        events and run the after-commit hooks. `render(session, outcome)` builds the reply
+        inside the same transaction."""
+        outcome, result = transaction(self.db, self.clock, use_case, *args, render=render, **kwargs)
         self.hub.publish(outcome.events)
         for hook in self.after_commit:
             hook(outcome, self.base_url())
@@ -118,6 +102,31 @@ class Motcua:
         if self.settings.link_base:
             return self.settings.link_base
         return request.host_url if has_request_context() else "http://127.0.0.1:8080/"
+
+
+def transaction(db: Database, clock: Clock, use_case, *args, render=None, **kwargs):
+    """Run one use case in one write transaction: its events take their sequence numbers,
+    a configuration change writes its audit entries (who: the `principal=` it was given,
+    or the command line without one), and `render` builds the reply, all or nothing.
+    Lock time-outs and serialization failures are retried. Returns (outcome, reply).
+    `Motcua.perform` uses it, and so does the command line (which publishes no events)."""
+    for attempt in range(ATTEMPTS):
+        try:
+            with db.write() as s:
+                now = clock.now()
+                outcome = use_case(s, *args, now=now, **kwargs)
+                queue.stamp(s, outcome.events)
+                audit.record(s, use_case, outcome, kwargs.get("principal"), now)
+                return outcome, render(s, outcome) if render else outcome
+        except (OperationalError, IntegrityError) as e:
+            # IntegrityError: two requests with one kiosk request key raced on PostgreSQL;
+            # the retry finds the winner's ticket.
+            if not (isinstance(e, IntegrityError) or _transient(e)):
+                raise
+            if attempt == ATTEMPTS - 1:
+                raise Busy() from e
+            log.warning("retrying %s after %s", use_case.__name__, e.orig)
+    raise AssertionError("unreachable")
 
 
 def _transient(e: DBAPIError) -> bool:

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, func, select, text, update
+from sqlalchemy import and_, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,7 @@ ACTIVE = (BOOKED, CHECKED_IN)
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 NAME_MAX = 120
+NAME_MIN_LETTERS = 2  # "Lê Ư" is a name; "A" is not
 ID_NUMBER = re.compile(r"^[0-9A-Za-z]{6,20}\Z")
 
 
@@ -203,15 +204,21 @@ def _claim(s: Session, office: OfficeInfo, service: ServiceInfo, start: datetime
         raise Conflict("slot_full")
 
 
-def _phone_guard(s: Session, office: OfficeInfo, phone: str, day: date, exclude: int | None = None) -> None:
-    """At most `per_phone` active bookings per phone and day. On PostgreSQL an advisory lock
-    on (office, phone) orders two bookings of one phone; SQLite writes one at a time."""
+def _phone_guard(s: Session, office: OfficeInfo, phone: str, service: ServiceInfo, start: datetime,
+                 exclude: int | None = None) -> None:
+    """One place per phone in a slot, and at most `per_phone` active bookings per phone and
+    day (two visits, or two people, not two places side by side). On PostgreSQL an advisory
+    lock on (office, phone) orders two bookings of one phone; SQLite writes one at a time."""
     if s.get_bind().dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": phone_lock_key(office.id, phone)})
-    count = s.scalar(select(func.count()).select_from(Booking).where(
+    day = hours.service_day(start, office.timezone)
+    held = s.execute(select(Booking.service_id, Booking.start).where(
         Booking.office_id == office.id, Booking.day == day, Booking.phone == phone,
-        Booking.status.in_(ACTIVE), Booking.id != (exclude or -1)))
-    if count >= office.booking.per_phone:
+        Booking.status.in_(ACTIVE), Booking.id != (exclude or -1))).all()
+    if (service.id, start) in set(held):
+        local = start.astimezone(ZoneInfo(office.timezone))
+        raise Conflict("phone_slot_taken", time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y"))
+    if len(held) >= office.booking.per_phone:
         raise Conflict("phone_limit", limit=office.booking.per_phone)
 
 
@@ -233,11 +240,13 @@ def create(s: Session, office_code: str, service_code: str, start: datetime, nam
     if not name:
         raise BadRequest("invalid_field", field="name", reason=f"1-{NAME_MAX}")
     phone = normalise_phone(phone)
+    if sum(c.isalpha() for c in name) < NAME_MIN_LETTERS:
+        raise BadRequest("name_too_short")
     id_number = (id_number or "").strip() or None
     if id_number is not None and not ID_NUMBER.match(id_number):
         raise BadRequest("invalid_field", field="id_number", reason="6-20 A-Z 0-9")
     day = hours.service_day(start, office.timezone)
-    _phone_guard(s, office, phone, day)
+    _phone_guard(s, office, phone, service, start)
     _claim(s, office, service, start, now)
     booking = Booking(office_id=office.id, service_id=service.id, code=_new_code(s, office.id), day=day,
                       start=start, end=start + timedelta(minutes=office.booking.slot_minutes), name=name,
@@ -303,8 +312,7 @@ def move(s: Session, office_code: str, code: str, token: str | None, start: date
         return BookingOutcome(booking)
     service = office.services[booking.service_id]
     day = hours.service_day(start, office.timezone)
-    if day != booking.day:
-        _phone_guard(s, office, booking.phone, day, exclude=booking.id)
+    _phone_guard(s, office, booking.phone, service, start, exclude=booking.id)
     _claim(s, office, service, start, now)
     s.execute(_RELEASE, {"b_service": booking.service_id, "b_start": booking.start})
     booking.start, booking.end, booking.day = start, start + timedelta(minutes=office.booking.slot_minutes), day

@@ -33,7 +33,7 @@ WORDS = (
     "closed_closed", "closed_holiday", "closed_beyond_horizon", "closed_past",
     "seats_left", "full", "today", "tomorrow", "wd0", "wd1", "wd2", "wd3", "wd4", "wd5", "wd6",
     "name", "name_hint", "phone", "phone_hint", "id_number", "id_hint", "submit", "sending",
-    "err_name", "err_phone", "err_id", "chosen", "change",
+    "err_name", "err_name_short", "err_phone", "err_id", "chosen", "change",
     "done_title", "code_label", "qr_alt", "download_qr", "when", "check_in", "check_in_how",
     "manage_label", "manage_keep", "copy_link", "copied", "open_manage", "book_another",
     "manage_title", "status_booked", "status_cancelled", "status_checked_in", "status_no_show", "status_other",

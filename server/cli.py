@@ -12,15 +12,16 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from . import accounts, admin, auth
+from . import accounts, auth, commands
+from .app import transaction
 from .clock import Clock
 from .db import Database
 from .errorpages import message
 from .errors import MotcuaError
 from .i18n import t
 from .inputs import whole_number
-from .models import ApiToken, Counter, Device, Office, User
-from .offices import OfficeFileError, import_office, load_file
+from .models import ApiToken, Office
+from .offices import OfficeFileError, load_file
 from .settings import Settings
 from .text import NotText, clean_text
 
@@ -48,6 +49,18 @@ def open_database() -> Database:
     db = Database(settings().database_url)
     db.migrate()
     return db
+
+
+def run(use_case, *args, **kwargs):
+    """One of `server.commands` in its own transaction, as the web runs its use cases: its
+    audit entry names the OS account. A refusal is printed in words and exits with 2."""
+    db = open_database()
+    try:
+        return transaction(db, Clock(), use_case, *args, principal=None, **kwargs)[0].result
+    except MotcuaError as e:
+        fail(message(e.code, e.params, cli_language()))
+    finally:
+        db.dispose()
 
 
 @click.group(help="motcua: hệ thống xếp hàng bộ phận một cửa / one-stop desk queue system")
@@ -140,22 +153,26 @@ def _safe_url(url: str) -> str:
 
 def _load_demo(db: Database, conf: Settings):
     """Load the demo office into an empty database; keep its device tokens in the instance folder."""
-    clock = Clock()
-    with db.write() as s:
-        if s.scalar(select(Office.id).limit(1)) is None:
-            import_office(s, load_file(DEMO_FILE))
+    clock = Clock()  # like every command's change: one transaction each, in the audit log
+    with db.read() as s:
+        empty = s.scalar(select(Office.id).limit(1)) is None
+    if empty:
+        transaction(db, clock, commands.import_office, load_file(DEMO_FILE), DEMO_FILE.name, lang=cli_language(),
+                    principal=None)
+    with db.read() as s:
         if s.scalar(select(Office.id).where(Office.code == "demo")) is None:
             return None
     token_file = conf.instance_path / "demo-tokens.toml"
     tokens: dict[str, str] = {}
     if token_file.exists():
         tokens = tomllib.loads(token_file.read_text())
-    with db.write() as s:
-        for role, name in DEMO_DEVICES + (("admin", "admin"),):
-            known = tokens.get(role)
+    for role, name in DEMO_DEVICES + (("admin", "admin"),):
+        known = tokens.get(role)
+        with db.read() as s:
             if known and auth.lookup(s, known) is not None:
                 continue
-            tokens[role] = auth.create_token(s, "demo", role, name, clock.now())
+        tokens[role] = transaction(db, clock, commands.create_token, "demo", role, name,
+                                   principal=None)[0].result["token"]
     fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write("".join(f'{role} = "{tok}"\n' for role, tok in tokens.items()))
@@ -191,18 +208,11 @@ def office() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def office_import(file: str) -> None:
     lang = cli_language()
-    db = open_database()
     try:
-        with db.write() as s:
-            before = s.scalar(select(Office.id).where(Office.code == load_file(file).get("code")))
-            o = import_office(s, load_file(file), lang)
-            admin.audit(s, o.id, None, "office.import" if before else "office.create", o.code,
-                        {"file": Path(file).name}, Clock().now())
-            summary = t("cli.imported", lang, code=o.code, services=sum(sv.active for sv in o.services),
-                        counters=sum(c.active for c in o.counters))
+        done = run(commands.import_office, load_file(file), Path(file).name, lang=lang)
     except OfficeFileError as e:
         fail(t("cli.import_failed", lang, file=file) + "\n" + "\n".join(f"  - {p}" for p in e.problems))
-    click.echo(summary)
+    click.echo(t("cli.imported", lang, **done))
 
 
 @office.command("export", help="Ghi cấu hình một đơn vị ra tệp TOML (nạp lại được bằng office import) / "
@@ -242,12 +252,7 @@ def token() -> None:
 @click.option("--role", required=True, type=click.Choice(auth.TOKEN_ROLES))
 @click.option("--name", default=None, help="Tên thiết bị hoặc tên đăng nhập cán bộ / device name or officer username.")
 def token_create(office_code: str, role: str, name: str | None) -> None:
-    db = open_database()
-    try:
-        with db.write() as s:
-            value = auth.create_token(s, office_code, role, name, Clock().now())
-    except MotcuaError as e:
-        fail(message(e.code, e.params, cli_language()))
+    value = run(commands.create_token, office_code, role, name)["token"]
     click.echo(value)  # alone on standard output, for scripts; where to open it on standard error
     click.echo(_where_to_open(office_code, role, value), err=True)
 
@@ -266,9 +271,7 @@ def _where_to_open(office_code: str, role: str, value: str) -> str:
 @click.option("--office", "office_code", required=True)
 @click.option("--name", required=True)
 def token_revoke(office_code: str, name: str) -> None:
-    db = open_database()
-    with db.write() as s:
-        n = auth.revoke_tokens(s, office_code, name, Clock().now())
+    n = run(commands.revoke_tokens, office_code, name)["revoked"]
     click.echo(t("cli.revoked", cli_language(), count=n))
 
 
@@ -324,25 +327,8 @@ def user_add(office_code: str, username: str, role: str, name: str | None, count
         accounts.check_new_password(password)
     except MotcuaError:
         fail(t("cli.user.short_password", lang))
-    db = open_database()
-    with db.write() as s:
-        office = s.scalar(select(Office).where(Office.code == office_code))
-        if office is None:
-            fail(message("office_not_found", {"office": office_code}, lang))
-        by_number = {c.number: c for c in s.scalars(select(Counter).where(
-            Counter.office_id == office.id, Counter.active.is_(True)))}
-        missing = [n for n in numbers if n not in by_number]
-        if missing:
-            fail(t("cli.user.bad_counters", lang, value=",".join(map(str, missing))))
-        account = s.scalar(select(User).where(User.office_id == office.id, User.username == username))
-        if account is None:
-            account = User(office_id=office.id, username=username)
-            s.add(account)
-        account.full_name, account.role, account.active = name or account.full_name or username, role, True
-        account.city_wide = city_wide
-        if counters is not None:
-            account.counters = [by_number[n] for n in numbers]
-        accounts.set_password(account, password, Clock().now())  # its open sessions end
+    run(commands.save_officer, office_code, username, role, name, numbers if counters is not None else None,
+        city_wide, password)  # the account's open sessions end
     click.echo(t("cli.user.saved", lang, username=username, office=office_code))
 
 
@@ -365,19 +351,7 @@ def kiosk_printer(office_code: str, name: str, paper: str | None, url: str) -> N
     problem = printer_problem(url)
     if problem:
         fail(t("cli.kiosk.bad_printer", lang, why=problem))
-    db = open_database()
-    with db.write() as s:
-        office = s.scalar(select(Office).where(Office.code == office_code))
-        if office is None:
-            fail(message("office_not_found", {"office": office_code}, lang))
-        device = s.scalar(select(Device).where(
-            Device.office_id == office.id, Device.kind == "kiosk", Device.name == name))
-        if device is None:  # the same as a new name in `token create`: it registers the kiosk
-            device = Device(office_id=office.id, kind="kiosk", name=name, created_at=Clock().now())
-            s.add(device)
-        device.printer = url
-        if paper:
-            device.paper_mm = int(paper)
+    run(commands.set_printer, office_code, name, url, int(paper) if paper else None)
     click.echo(t("cli.kiosk.printer_set", lang, name=name, url=url))
 
 

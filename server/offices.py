@@ -44,10 +44,12 @@ PLAN_MAX_M = 1000.0   # floor-plan coordinates lie within ±this many metres
 
 
 class OfficeFileError(Exception):
-    def __init__(self, problems: list[str], located: list[tuple[str, str]] | None = None):
+    def __init__(self, problems: list[str], located: list[tuple[str, str]] | None = None,
+                 reasons: list[tuple[str, dict]] | None = None):
         super().__init__("\n".join(problems))
         self.problems = problems
         self.located = located or []  # (where, message): the admin pages put each by its field
+        self.reasons = reasons or []  # (reason, params) of each located problem, in the same order
 
 
 @dataclass
@@ -55,11 +57,13 @@ class _Checker:
     lang: str
     problems: list[str] = field(default_factory=list)
     located: list[tuple[str, str]] = field(default_factory=list)
+    reasons: list[tuple[str, dict]] = field(default_factory=list)
 
     def fail(self, where: str, reason: str, **params) -> None:
         text = t('office_file.' + reason, self.lang, **params)
         self.problems.append(f"{where}: {text}")
         self.located.append((where, text))
+        self.reasons.append((reason, params))
 
     def text(self, node: dict, key: str, where: str, required: bool = True, max_len: int = 200,
              clean: bool = True) -> str | None:
@@ -248,6 +252,12 @@ def _import_areas(s: Session, office: Office, items: list[dict]) -> dict[str, Wa
     s.flush()
     return {code: area for code, area in areas.items() if area.active}
 
+def check_office(data: dict, lang: str = "vi") -> dict:
+    """Check an office document without writing anything (the admin pages, to report every
+    problem of a form at once): what `import_office` would use, or OfficeFileError."""
+    return _check(data, lang)
+
+
 def _check(data: dict, lang: str) -> dict:
     c = _Checker(lang)
     spec: dict = {}
@@ -411,7 +421,7 @@ def _check(data: dict, lang: str) -> dict:
         spec["kiosks"].append(item)
 
     if c.problems:
-        raise OfficeFileError(c.problems, c.located)
+        raise OfficeFileError(c.problems, c.located, c.reasons)
     return spec
 
 

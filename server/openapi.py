@@ -284,7 +284,8 @@ def document() -> dict:
     paths["/offices/{office}/bookings"] = {
         "post": {"summary": "Book a slot (no token; rate-limited per client address, 429)",
                  "description": "409 slot_full when the slot has no place left (never overbooked), 409 "
-                                "phone_limit, 400 invalid_phone. The reply's manage_url is the private link.",
+                                "phone_limit, 409 phone_slot_taken (the phone holds a place in this slot), "
+                                "400 invalid_phone, 400 name_too_short. The reply's manage_url is the private link.",
                  "security": _PUBLIC, "parameters": [_OFFICE],
                  "requestBody": _json_body({"type": "object", "additionalProperties": False,
                                             "required": ["service", "start", "name", "phone"],

@@ -264,3 +264,29 @@ def test_a_new_service_waits_in_line_with_the_numbers_it_was_given(admin, state)
     counter = next(c for c in admin.get("/offices/demo/live").get_json()["counters"] if c["label"] == "Quầy 3")
     state.perform(queue.set_counter, counter["id"], "open", actor="test")
     assert state.perform(queue.call_next, counter["id"], actor="test").ticket.number == "C001"
+
+
+def test_every_problem_of_a_form_comes_back_at_once_and_hours_in_the_forms_words(admin):
+    """A key taken, a weak password or a bad device kind no longer hides the form's other problems."""
+    def fields(method, path, body):
+        r = send(admin, method, path, body)
+        assert r.status_code == 400, r.get_json()
+        return r.get_json()["fields"]
+
+    got = fields("POST", "/offices/demo/config/services", {"code": "HT", "name": "", "numbers": "abc", "area": "A"})
+    assert set(got) == {"code", "name", "numbers"}
+    assert got["numbers"] == "Dải số: nhập dạng 1001-1999 (số đầu nhỏ hơn số cuối), hoặc để trống và nhập chữ cái " \
+                             "đầu (đã nhập: abc)"
+    got = fields("POST", "/offices/demo/config/officers", {"username": "lan.nt", "name": "", "role": "officer",
+                                                           "password": "ngan", "counters": [99]})
+    assert set(got) == {"username", "name", "password", "counters"}
+    got = fields("PUT", "/offices/demo/config/counters/1", {"number": 2, "label": ""})
+    assert set(got) == {"number", "label"}
+    got = fields("POST", "/offices/demo/devices", {"kind": "printer", "name": "", "printer": "lpt://1"})
+    assert set(got) == {"kind", "name", "printer"}
+    got = fields("PUT", "/offices/demo/config/office", {"hours": {"mon": ["7h30-11h30"], "tue": ["17:00-07:30"]}})
+    assert got == dict.fromkeys(("hours.mon", "hours.tue"), "Giờ làm việc: nhập dạng 07:30-11:30, các khoảng "
+                                "cách nhau bằng dấu phẩy (giờ kết thúc sau giờ bắt đầu); để trống nếu nghỉ")
+    english = send(admin, "PUT", "/offices/demo/config/office?lang=en", {"hours": {"mon": ["7-11"]}}).get_json()
+    assert english["fields"]["hours.mon"].startswith("Opening hours: type them like 07:30-11:30")
+    assert admin.get("/offices/demo/audit").get_json()["entries"] == []  # nothing was changed

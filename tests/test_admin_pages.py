@@ -40,8 +40,9 @@ def test_every_string_the_script_uses_is_in_both_languages():
     missing = sorted(k for k in used if k not in words or not words[k].get("en"))
     assert not missing
     # Every audit action the server writes has words.
-    actions = set(re.findall(r'"((?:office|service|counter|area|officer|device)\.[a-z]+)"',
-                             (Path(__file__).resolve().parent.parent / "server" / "admin.py").read_text()))
+    server = Path(__file__).resolve().parent.parent / "server"
+    actions = {a for name in ("admin.py", "commands.py") for a in re.findall(
+        r'"((?:office|service|counter|area|officer|device|token)\.[a-z]+)"', (server / name).read_text())}
     actions |= {f"{s}.{a}" for s in ("service", "counter", "area", "officer") for a in ("create", "update", "delete")}
     actions -= {"officer.delete"}  # officers are disabled, never deleted
     assert sorted(a for a in actions if f"admin.action.{a}" not in words) == []
@@ -289,6 +290,68 @@ def test_field_errors_stand_next_to_their_inputs_in_vietnamese(office, page_fact
         screenshot(page, f"admin-office-errors-{name}")
         assert watch.errors == []
     assert config(base, tokens["admin"])["office"]["booking"]["slot_minutes"] == 30
+
+
+def errors_shown(page, tab) -> dict[str, str]:
+    """Every field error the form shows now, by field."""
+    return page.eval_on_selector_all(
+        f"#form-{tab} [data-field]", "rows => Object.fromEntries(rows.map(r => [r.dataset.field, "
+        "r.querySelector(':scope > .field-error')]).filter(([f, e]) => e && !e.hidden).map(([f, e]) => [f, e.textContent]))")
+
+
+def test_every_problem_of_a_form_shows_at_once_and_hours_speak_the_forms_words(office, page_factory):
+    server, tokens = office
+    base = server.url
+    page, watch = admin_page(page_factory, base, tab="services")
+    # A service: a code taken, no name, a range that is not one, a share over 100 %: four errors, one reply.
+    page.click("#actions-services button.add")
+    form = page.locator("#form-services form")
+    form.get_by_label("Mã", exact=True).fill("HT")
+    form.get_by_label("Dải số", exact=True).fill("abc")
+    form.get_by_label("Dành cho người đến trực tiếp").fill("150")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        form.locator("button[type=submit]").click()
+    assert set(answer.value.json()["fields"]) == {"code", "name", "numbers", "walk_in_share"}
+    page.wait_for_selector("#form-services [data-field=walk_in_share] .field-error:not([hidden])")
+    shown = errors_shown(page, "services")
+    assert set(shown) == {"code", "name", "numbers", "walk_in_share"}, shown
+    assert shown["code"] == "đã có 'HT', hãy chọn mã khác"
+    assert shown["numbers"].startswith("Dải số: nhập dạng 1001-1999") and "prefix =" not in shown["numbers"]
+    assert page.locator("#form-services .form-errors").is_hidden()  # nothing about other items
+    screenshot(page, "admin-all-errors-service")
+    form.locator("button", has_text="Huỷ").click()
+
+    # The office: two days' hours written wrongly, no name, a slot too short.
+    open_tab(page, "office")
+    page.get_by_label("Tên đơn vị").fill("")
+    page.get_by_label("Thứ Hai").fill("7h30-11h30")
+    page.get_by_label("Thứ Ba").fill("17:00-07:30")
+    page.get_by_label("Độ dài mỗi khung giờ").fill("2")
+    page.click("#form-office button[type=submit]")
+    page.wait_for_selector("#form-office [data-field='hours.tue'] .field-error:not([hidden])")
+    shown = errors_shown(page, "office")
+    assert set(shown) == {"name", "hours.mon", "hours.tue", "booking.slot_minutes"}, shown
+    hours_words = ("Giờ làm việc: nhập dạng 07:30-11:30, các khoảng cách nhau bằng dấu phẩy (giờ kết thúc sau "
+                   "giờ bắt đầu); để trống nếu nghỉ")
+    assert shown["hours.mon"] == shown["hours.tue"] == hours_words
+    assert '["' not in page.inner_text("#form-office")  # no file syntax
+    page.locator("#form-office [data-field='hours.mon']").scroll_into_view_if_needed()
+    screenshot(page, "admin-all-errors-office")
+
+    # An officer: a username taken, a password too short and no name.
+    open_tab(page, "officers")
+    page.click("#actions-officers button.add")
+    form = page.locator("#form-officers form")
+    form.get_by_label("Tên đăng nhập").fill("lan.nt")
+    form.get_by_label("Mật khẩu").fill("ngan")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#form-officers [data-field=password] .field-error:not([hidden])")
+    shown = errors_shown(page, "officers")
+    assert {"username", "name", "password"} <= set(shown), shown
+    assert "đã có 'lan.nt'" in shown["username"]
+    screenshot(page, "admin-all-errors-officer")
+    assert config(base, tokens["admin"])["office"]["hours"]["mon"] == ["00:00-24:00"]  # nothing was saved
+    assert watch.errors == []
 
 
 def test_a_device_token_is_shown_once_and_revoking_it_stops_the_kiosk(office, page_factory):

@@ -165,6 +165,43 @@ def test_a_phone_holds_at_most_two_bookings_a_day(state):
     book(state, at(23, 11))  # a cancelled one no longer counts
 
 
+def test_one_phone_holds_one_place_in_a_slot(state, client):
+    """The limit of two a day is for two visits (or two people), not two places in one slot."""
+    first = book(state, at(23, 10))
+    with pytest.raises(Conflict) as e:
+        book(state, at(23, 10), phone="+84 912 345 678", name="Nguyễn Thị Bình")
+    assert e.value.code == "phone_slot_taken"
+    assert [x.available for x in slots_of(state, date(2026, 11, 23)) if x.start == at(23, 10)] == [4]
+    book(state, at(23, 10), phone="0987654321")  # another phone takes the place
+    other = book(state, at(23, 11))  # the same phone, another slot
+    with pytest.raises(Conflict) as e:  # moving into the slot it holds is the same thing
+        state.perform(booking.move, "demo", other.code, other.manage_token, at(23, 10))
+    assert e.value.code == "phone_slot_taken"
+    state.perform(booking.cancel, "demo", first.code, first.manage_token)
+    state.perform(booking.move, "demo", other.code, other.manage_token, at(23, 10))  # freed: it may
+    # Through the public API: 409 with words that say what to do.
+    r = client.post("/api/v1/offices/demo/bookings", json={
+        "service": "HT", "start": at(23, 10).isoformat(), "name": "Trần Văn Cường", "phone": "0912 345 678"})
+    assert r.status_code == 409 and r.get_json()["error"] == "phone_slot_taken"
+    assert r.get_json()["message"] == ("Số điện thoại này đã đặt một chỗ lúc 10:00 ngày 23/11/2026. Mỗi số "
+                                       "điện thoại chỉ giữ một chỗ trong một khung giờ; xin chọn giờ khác.")
+
+
+def test_a_one_letter_name_is_too_short(state, client):
+    for name in ("A", " b ", "Ư"):
+        with pytest.raises(BadRequest) as e:
+            book(state, at(23, 10), name=name)
+        assert e.value.code == "name_too_short"
+    book(state, at(23, 10), name="Lê Ư")
+    r = client.post("/api/v1/offices/demo/bookings?lang=en", json={
+        "service": "HT", "start": at(23, 10, 30).isoformat(), "name": "A", "phone": "0987654321"})
+    assert r.status_code == 400 and r.get_json()["error"] == "name_too_short"
+    assert r.get_json()["message"] == "The name is too short: please enter your full name (e.g. Nguyen Van An)."
+    r = client.post("/api/v1/offices/demo/bookings", json={
+        "service": "HT", "start": at(23, 10, 30).isoformat(), "name": "A", "phone": "0987654321"})
+    assert r.get_json()["message"] == "Họ và tên quá ngắn: xin nhập đầy đủ họ và tên (ví dụ Nguyễn Văn An)."
+
+
 def test_bad_input_is_refused_with_a_reason(state):
     for phone in ("12345", "0912 345 67a", "+1 202 555 0100", ""):
         with pytest.raises(BadRequest):

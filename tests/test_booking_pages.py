@@ -307,6 +307,41 @@ def test_api_refusals_are_shown_as_they_come_and_full_slots_are_disabled(demo, p
         watch.check()
 
 
+def test_a_one_letter_name_and_a_slot_the_phone_holds_are_explained(demo, page_factory):
+    """"A" is too short (not "enter your name"); a phone that holds a place in the slot is
+    told so, in the form, and nothing is booked."""
+    from playwright.sync_api import expect
+
+    server, _ = demo
+    base = f"{server.url}{API}/offices/demo"
+    day = requests.get(f"{base}/booking", timeout=TIMEOUT).json()["days"][1]
+    slot = requests.get(f"{base}/services/HT/slots?date={day}", timeout=TIMEOUT).json()["slots"][1]
+    r = requests.post(f"{base}/bookings", json={"service": "HT", "start": slot["start"], "name": "Lê Văn Tám",
+                                                "phone": "0911222333"}, timeout=TIMEOUT)
+    assert r.status_code == 201, r.text
+    page = page_factory(**PHONE_SIZE)
+    watch = Watch(page)
+    page.goto(f"{server.url}/book/demo", timeout=TIMEOUT * 1000)
+    page.get_by_role("button", name=re.compile("^Hộ tịch")).click()
+    page.locator("#days button").nth(1).click()
+    page.locator(f'#slots button[data-start="{slot["start"]}"]').click()
+    page.fill("#name", "A")
+    page.fill("#phone", "0911 222 333")
+    submit = page.get_by_role("button", name="Đặt lịch", exact=True)
+    submit.click()
+    expect(page.locator("#name-error")).to_have_text(
+        "Họ và tên quá ngắn: xin nhập đầy đủ họ và tên (ví dụ Nguyễn Văn An).")
+    screenshot(page, "booking-name-too-short")
+    page.fill("#name", "Lê Thị Tám")
+    with page.expect_response(lambda r: r.request.method == "POST", timeout=TIMEOUT * 1000) as answer:
+        submit.click()
+    assert answer.value.status == 409 and answer.value.json()["error"] == "phone_slot_taken"
+    expect(page.locator("#form-error")).to_contain_text("Số điện thoại này đã đặt một chỗ lúc")
+    expect(page.locator("#code")).to_be_hidden()
+    screenshot(page, "booking-phone-slot-taken")
+    watch.check()
+
+
 def test_a_slot_taken_meanwhile_refreshes_the_slots(demo, page_factory):
     from playwright.sync_api import expect
 

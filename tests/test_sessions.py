@@ -1,6 +1,7 @@
 """Officers' log-in and counters: passwords, throttling, CSRF, one officer per counter."""
 from __future__ import annotations
 
+import getpass
 import re
 from datetime import datetime, timezone
 
@@ -187,7 +188,11 @@ def test_user_add_prompts_or_reads_the_password_and_assigns_counters(tmp_path, s
         assert [c.number for c in thu.counters] == [3, 5] and thu.role == "officer"
         assert accounts.login(s, "demo", "thu.nv", "mot-mat-khau") == thu.id
         assert s.scalar(select(User).where(User.username == "it.city")).city_wide and not thu.city_wide
-        entries = s.scalars(select(AuditEntry)).all()
-        assert [(e.action, e.actor, e.changes) for e in entries] == [
-            ("office.create", "motcua (dòng lệnh)", {"file": "demo.toml"})]
+        entries = s.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        cli = f"motcua (dòng lệnh, {getpass.getuser()})"
+        assert [(e.action, e.target, e.actor) for e in entries] == [
+            ("office.create", "demo", cli), ("officer.create", "thu.nv", cli), ("officer.create", "it.city", cli)]
+        assert entries[0].changes == {"file": "demo.toml"}
+        assert entries[1].changes == {"created": {"name": "Nguyễn Văn Thu", "role": "officer", "active": True,
+                                                  "city_wide": False, "counters": [3, 5]}, "password": "set"}
     db.dispose()

@@ -248,3 +248,40 @@ def test_supervisor_page_live_and_changing_services(servers, sqlite_url, page_fa
     response = other.goto(f"{base}/counter/supervisor")
     assert response.status == 403
     assert "giám sát" in other.inner_text("main")
+
+
+def test_ratings_bars_fill_in_proportion_and_the_total_says_what_it_counts(servers, sqlite_url, page_factory):
+    """Two citizens very satisfied, two dissatisfied: the bars of those levels are half full,
+    the others empty, and the total reads "4 lượt đánh giá" (with the page's strict CSP)."""
+    tokens = seed(sqlite_url)
+    _passwords(sqlite_url, **{"mai.pt": "mai-secret-1"})
+    base = servers(sqlite_url).url
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+
+    def post(path, json=None):
+        r = requests.post(f"{base}/api/v1{path}", json=json or {}, headers=admin, timeout=5)
+        assert r.status_code < 300, r.text
+        return r.json()
+
+    cid = {c["label"]: c["id"] for c in requests.get(f"{base}/api/v1/offices/demo", headers=admin,
+                                                      timeout=5).json()["counters"]}["Quầy 1"]
+    post(f"/counters/{cid}/open")
+    for level in (4, 2, 4, 2):
+        ticket = post("/offices/demo/tickets", {"service": "HT"})
+        post(f"/counters/{cid}/call-next")
+        post(f"/tickets/{ticket['id']}/complete")
+        post(f"/counters/{cid}/rating", {"ticket": ticket["id"], "level": level})
+
+    for lang, total in (("vi", "4 lượt đánh giá"), ("en", "4 ratings")):
+        page = page_factory(1920, 1080, bypass_csp=False)
+        _log_in(page, base, "mai.pt", "mai-secret-1")
+        page.goto(f"{base}/counter/supervisor?lang={lang}")
+        page.wait_for_selector("#ratings .meter")
+        page.locator("#ratings").scroll_into_view_if_needed()
+        screenshot(page, f"supervisor-ratings-{lang}")
+        assert page.inner_text("#ratings .total") == total
+        widths = page.eval_on_selector_all(
+            "#ratings .meter", "bars => bars.map(b => Math.round(100 * b.firstChild.getBoundingClientRect().width"
+                             " / b.getBoundingClientRect().width))")
+        assert widths == [50, 0, 50, 0]
+        assert page.eval_on_selector("#ratings .meter span", "s => s.getBoundingClientRect().height") >= 8

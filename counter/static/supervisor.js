@@ -215,12 +215,13 @@
   function renderRatings() {
     var box = document.getElementById("ratings");
     var r = data.ratings_today;
-    var parts = [el("p", "total", r.count ? String(r.count) : t("supervisor.ratings_none"))];
+    var total = r.count === 1 ? t("supervisor.ratings_total_one") : t("supervisor.ratings_total", {n: r.count});
+    var parts = [el("p", "total", r.count ? total : t("supervisor.ratings_none"))];
     if (r.count) {
       ["4", "3", "2", "1"].forEach(function (level) {
         var n = r.by_level[level] || 0;
         parts.push(el("span", null, t("rating.level." + level)));
-        var bar = el("div", "bar l" + level);
+        var bar = el("div", "meter l" + level);
         var fill = el("span");
         fill.style.width = Math.round(100 * n / r.count) + "%";
         bar.appendChild(fill);

@@ -303,8 +303,10 @@
     function check() {
       var ok = true, first = null;
       var name = $("name").value.trim().replace(/\s+/g, " ");
-      var nameBad = name.length < 2 || /\d/.test(name);
-      fieldError("name", nameBad ? W.err_name : "");
+      var letters = (name.match(/\p{L}/gu) || []).length;
+      var nameError = !name || /\d/.test(name) ? W.err_name : letters < 2 ? W.err_name_short : "";
+      var nameBad = nameError !== "";
+      fieldError("name", nameError);
       if (nameBad) { ok = false; first = first || $("name"); }
       var phone = phoneDigits($("phone").value.trim());
       var phoneBad = !/^0\d{8,10}$/.test(phone);
@@ -348,6 +350,11 @@
         window.scrollTo(0, 0);
         $("code").focus && $("code").setAttribute("tabindex", "-1");
       }, function (err) {
+        if (err.code === "name_too_short") {  // the server's own check, next to the field
+          fieldError("name", err.message);
+          $("name").focus();
+          return;
+        }
         showError("form-error", err.message);
         if (err.code === "slot_full") {
           // Someone took the last place: fresh slots, choose again.
