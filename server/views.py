@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import hours, queue, seating
+from . import absence, hours, queue, seating
 from .directory import OfficeInfo
 from .errors import Forbidden, NotFound
 from .models import ACTIVE_AT_COUNTER, Counter, Office, Ticket, User
@@ -50,6 +50,8 @@ def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi") ->
         "called_at": iso(t.called_at),
         "finished_at": iso(t.finished_at),
         "booked_for": iso(t.booked_for),  # a booked citizen's slot start
+        # marked absent: until when they may come back (be called again, or queued again)
+        "comeback_until": iso(queue.comeback_deadline(t, office)),
         "status_url": status_url(base_url, t.public_token),
     }
 
@@ -299,6 +301,8 @@ def counter_state(s: Session, counter_id: int, office_id: int, base_url: str, la
                            "next": [{"number": n, "priority": p} for n, p in heads]}
     return {
         "id": c.id, "label": c.label, "number": c.number, "status": c.status,
+        "absent": absence.absent_tickets(s, office, now, lang, counter_id=c.id),  # marked absent here
+        "min_no_show_s": office.min_no_show_s, "undo_s": int(absence.UNDO_WINDOW.total_seconds()),
         "pause_reason": c.pause_reason, "status_since": iso(c.status_since),
         "officer": {"username": officer.username, "name": officer.full_name} if officer else None,
         "services": [sv.code for sv in services],
