@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from . import queue, views
+from . import hours, queue, views
 from .db import unavailable
 from .errors import DatabaseUnavailable, NotFound
 from .i18n import request_language, t
@@ -85,7 +85,10 @@ def public_ticket(st, public_token: str, lang: str) -> dict | None:
 
 def _shown(s, ticket: queue.TicketState, base_url: str, lang: str) -> dict:
     shown = views.ticket(s, ticket, base_url, lang)
-    shown["office_name"] = views.name_in(queue.office_info(s, ticket.office_id), lang)
+    office = queue.office_info(s, ticket.office_id)
+    shown["office_name"] = views.name_in(office, lang)
+    deadline = queue.comeback_deadline(ticket, office)  # marked absent: until when they may come back
+    shown["comeback_local"] = hours.local(deadline, office.timezone).strftime("%H:%M") if deadline else None
     return shown
 
 
@@ -109,7 +112,7 @@ def ticket_status(public_token):
 
 STATUS_WORDS = ("go_to", "number", "priority", "ahead", "wait", "wait_label", "next", "serving",
                 "done", "no_show", "cancelled", "expired", "updated", "offline", "sound_on", "sound_ready",
-                "cancel", "cancel_confirm", "cancel_yes", "cancel_no", "cancel_failed")
+                "no_show_back", "cancel", "cancel_confirm", "cancel_yes", "cancel_no", "cancel_failed")
 
 
 @bp.get("/api/v1/public/tickets/<public_token>")

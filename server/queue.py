@@ -440,7 +440,9 @@ def no_show(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id:
     """The citizen called did not come. With the office's `min_no_show_s`, not before
     that long after the call: a V pressed a second after calling is a slip."""
     ticket, office = _ticket(s, ticket_id, office_id, "no_show", allowed=(CALLED,))
-    early = office.min_no_show_s - (now - ticket.called_at).total_seconds() if ticket.called_at else 0
+    # Counted from the call's whole second, as the desk shows it and counts down from it.
+    called = ticket.called_at.replace(microsecond=0) if ticket.called_at else now
+    early = office.min_no_show_s - (now - called).total_seconds()
     if early > 0:
         raise Conflict("no_show_too_early", number=ticket.number, seconds=int(early + 0.999))
     outcome = Outcome()

@@ -166,10 +166,16 @@ def areas(s: Session, office: OfficeInfo, today) -> dict:
     return {"areas": result}
 
 
-def me(s: Session, p, lang: str = "vi") -> dict:
+def me(s: Session, p, lang: str = "vi", now: datetime | None = None) -> dict:
     """The staff member behind a session or token: who, the counters they may work at
-    (officers: those assigned to them; supervisors and admins: all) and the one they hold."""
+    (officers: those assigned to them; supervisors and admins: all) and the one they hold.
+    Each counter names its services; with `now`, also how many wait for them today."""
     office = queue.office_info(s, p.office_id)
+    waiting = queue.waiting_counts(s, office, hours.service_day(now, office.timezone)) if now else {}
+
+    def services(c) -> list[dict]:
+        return [{"code": sv.code, "name": name_in(sv, lang), "waiting": waiting.get(sv.code)}
+                for sid, sv in office.services.items() if sid in c.service_ids and sv.active]
     user = s.get(User, p.user_id) if p.user_id else None
     allowed = ({c.id for c in user.counters} if user and p.role == "officer"
                else {c.id for c in office.counters.values()})
@@ -179,7 +185,8 @@ def me(s: Session, p, lang: str = "vi") -> dict:
         "user": {"username": p.name, "name": user.full_name if user else None, "role": p.role},
         "office": {"code": p.office_code, "name": name_in(office, lang)},
         "counters": [{"id": c.id, "label": c.label, "number": c.number, "status": c.status,
-                      "held_by": holders.get(c.id)}
+                      "held_by": holders.get(c.id), "services": services(c),
+                      "waiting": sum(sv["waiting"] or 0 for sv in services(c)) if now else None}
                      for c in office.counters.values() if c.active and c.id in allowed],
         "holding": queue.held_counter(s, p.user_id) if p.user_id else None,
     }
