@@ -379,6 +379,7 @@ def document() -> dict:
                         "issued_at": {"type": "string", "format": "date-time"},
                         "called_at": nullable_str, "finished_at": nullable_str,
                         "booked_for": nullable_str, "comeback_until": nullable_str,
+                        "comeback_local": nullable_str,
                         "area": nullable_str, "location": {"enum": ["inside", "outside"]},
                         "seat": nullable_str,
                         "status_url": {"type": "string"}}},

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from . import hours, queue, views
+from . import queue, views
 from .db import unavailable
 from .errors import DatabaseUnavailable, NotFound
 from .i18n import request_language, t
@@ -85,10 +85,7 @@ def public_ticket(st, public_token: str, lang: str) -> dict | None:
 
 def _shown(s, ticket: queue.TicketState, base_url: str, lang: str) -> dict:
     shown = views.ticket(s, ticket, base_url, lang)
-    office = queue.office_info(s, ticket.office_id)
-    shown["office_name"] = views.name_in(office, lang)
-    deadline = queue.comeback_deadline(ticket, office)  # marked absent: until when they may come back
-    shown["comeback_local"] = hours.local(deadline, office.timezone).strftime("%H:%M") if deadline else None
+    shown["office_name"] = views.name_in(queue.office_info(s, ticket.office_id), lang)
     return shown
 
 

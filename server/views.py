@@ -31,6 +31,7 @@ def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi") ->
     service = office.services[t.service_id]
     counter = office.counters[t.counter_id] if t.counter_id else None
     area = office.area_of(t.service_id)
+    comeback = queue.comeback_deadline(t, office)
     return {
         "id": t.id,
         "number": t.number,
@@ -51,7 +52,8 @@ def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi") ->
         "finished_at": iso(t.finished_at),
         "booked_for": iso(t.booked_for),  # a booked citizen's slot start
         # marked absent: until when they may come back (be called again, or queued again)
-        "comeback_until": iso(queue.comeback_deadline(t, office)),
+        "comeback_until": iso(comeback),
+        "comeback_local": hours.local(comeback, office.timezone).strftime("%H:%M") if comeback else None,
         "status_url": status_url(base_url, t.public_token),
     }
 
