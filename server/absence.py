@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from . import hours, queue
 from .directory import OfficeInfo
 from .errors import Conflict, NotFound
-from .models import Ticket
+from .models import CounterStatus, Ticket
 
 UNDO_WINDOW = timedelta(seconds=30)
 
@@ -56,6 +56,8 @@ def undo_no_show(s: Session, counter_id: int, ticket_id: int | None = None, *, a
         raise Conflict("undo_other_counter", number=ticket.number, counter=counter.label)
     if ticket.finished_at is None or now - ticket.finished_at > UNDO_WINDOW:
         raise Conflict("undo_too_late", number=ticket.number, seconds=int(UNDO_WINDOW.total_seconds()))
+    if counter.status == CounterStatus.CLOSED.value:  # a closed counter holds no ticket
+        raise Conflict("counter_closed", counter=counter.label)
     current = conn.execute(queue._AT_COUNTER, {"counter_id": counter.id}).first()
     if current is not None:
         raise Conflict("counter_busy", counter=counter.label, number=current.number)

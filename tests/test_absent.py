@@ -103,6 +103,15 @@ def test_undo_only_at_the_counter_that_marked_it_and_only_while_idle(state, cloc
     assert e.value.code == "counter_busy"
 
 
+def test_undo_at_a_closed_counter_is_refused(state, clock):
+    cid = open_counter(state, "Quầy 2")
+    t = absent_at(state, clock, cid)
+    state.perform(queue.set_counter, cid, "close", actor=ACTOR)
+    with pytest.raises(Conflict) as e:
+        state.perform(absence.undo_no_show, cid, t.id, actor=ACTOR)
+    assert e.value.code == "counter_closed"
+
+
 def test_undo_of_a_ticket_not_absent_is_refused(state, clock):
     cid = open_counter(state, "Quầy 2")
     t = issue(state)

@@ -97,7 +97,7 @@
 
   /* The ticket just marked absent here that "Undo" would call again (the counter idle). */
   function undoable() {
-    if (counter.current) return null;
+    if (counter.current || counter.status === "closed") return null;
     return (counter.absent || []).find((a) => a.undo_until && secondsUntil(a.undo_until) > 0) || null;
   }
 
