@@ -27,6 +27,7 @@ def absent_server(sqlite_url, servers):
     db = Database(normalise_database_url(sqlite_url))
     give_desk(db, "lan.nt", (1, 2))
     give_desk(db, "mai.pt", ())
+    give_desk(db, "admin", ())
     db.dispose()
     return servers(sqlite_url, env=SECRET), tokens["admin"], lambda port: servers(sqlite_url, port=port, env=SECRET)
 
@@ -234,3 +235,26 @@ def test_counter_picker_shows_services_and_queue_lengths(absent_server, page_fac
     assert q2.locator(".services").text_content() == "Hộ tịch"
     assert q2.locator(".waiting").text_content() == "2 người đang chờ"
     screenshot(page, "absent-picker")
+
+
+def test_admin_sets_the_least_time_before_absent(absent_server, page_factory):
+    """The office setting is in the admin's office form, in seconds, and saved."""
+    from tests.test_admin_pages import Watch, config
+    from tests.test_supervisor import _log_in
+    server, admin, _ = absent_server
+    page = page_factory(1366, 900)
+    watch = Watch(page)
+    _log_in(page, server.url, "admin", PASSWORD)
+    page.goto(f"{server.url}/counter/admin#office")
+    page.wait_for_selector("#form-office form", state="attached")
+    field = page.get_by_label("Thời gian tối thiểu từ lúc gọi đến khi báo vắng")
+    assert field.input_value() == str(MIN_NO_SHOW_S)
+    field.fill("20")
+    field.scroll_into_view_if_needed()
+    screenshot(page, "absent-admin-office-field")
+    page.click("#form-office button[type=submit]")
+    deadline = time.monotonic() + 5
+    while config(server.url, admin)["office"]["min_call_to_no_show_seconds"] != 20:
+        assert time.monotonic() < deadline, "not saved"
+        time.sleep(0.2)
+    assert watch.errors == []
