@@ -130,7 +130,10 @@ def document() -> dict:
             "summary": "A counter's desk: status, officer, current ticket and its queues",
             "description": f"Needs an {_STAFF}; an officer on the pages only for the counter "
                            "they hold (403 not_your_counter). queues: per service the counter "
-                           "serves, the waiting count and the next 5 numbers in calling order.",
+                           "serves, the waiting count and the next 5 numbers in calling order. "
+                           "absent: tickets marked absent here that may still come back (as GET "
+                           "/offices/{office}/absent); min_no_show_s: the least time from a call to "
+                           "\"absent\"; undo_s: how long \"absent\" may be undone.",
             "parameters": [_ID],
             "responses": {"200": {"description": "The counter", "content": {"application/json": {
                 "schema": {"type": "object", "properties": {
@@ -140,6 +143,8 @@ def document() -> dict:
                     "officer": {"type": ["object", "null"], "properties": {
                         "username": {"type": "string"}, "name": nullable_str}},
                     "services": {"type": "array", "items": {"type": "string"}},
+                    "absent": {"type": "array", "items": {"type": "object"}},
+                    "min_no_show_s": {"type": "integer"}, "undo_s": {"type": "integer"},
                     "current": {"oneOf": [{"$ref": "#/components/schemas/Ticket"}, {"type": "null"}],
                                 "description": "Adds started_at"},
                     "queues": {"type": "object", "additionalProperties": {"type": "object", "properties": {
