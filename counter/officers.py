@@ -41,7 +41,7 @@ def home():
     if principal is None:
         return _login_page()
     with state().db.read() as s:
-        me = views.me(s, principal, request_language())
+        me = views.me(s, principal, request_language(), state().clock.now())
     if me["holding"] is not None and request.args.get("pick") is None:
         return redirect(url_for("counter.desk", counter_id=me["holding"]))
     return render_template("counter/picker.html", csrf=sessions.csrf_token(), me=me)
@@ -76,7 +76,7 @@ def take(counter_id):
                         actor=principal.actor, office_id=principal.office_id)
     except MotcuaError as e:
         with state().db.read() as s:
-            me = views.me(s, principal, request_language())
+            me = views.me(s, principal, request_language(), state().clock.now())
         return render_template("counter/picker.html", csrf=sessions.csrf_token(), me=me,
                                error=message(e.code, e.params, request_language())), e.status
     return redirect(url_for("counter.desk", counter_id=counter_id))

@@ -56,6 +56,7 @@ def supervisor():
         "live": f"/api/v1/offices/{office.code}/live",
         "services": "/api/v1/counters/{id}/services",
         "areas": f"/api/v1/offices/{office.code}/areas",
+        "absent": f"/api/v1/offices/{office.code}/absent",
         "areas_page": url_for("counter.areas"),
         "home": url_for("counter.home"),
         "csrf": sessions.csrf_token(),

@@ -53,6 +53,7 @@ ITEM_KEYS = {
     "officers": ("username", "name", "role", "counters", "active", "password"),
 }
 OFFICE_KEYS = ("name", "name_en", "timezone", "notice", "priority_cap", "no_show_window_minutes",
+               "min_call_to_no_show_seconds",
                "default_service_minutes", "target_wait_minutes", "hours", "closed_dates", "announce", "booking")
 # A new office opens on weekdays at the usual hours of a Vietnamese public office.
 NEW_OFFICE_HOURS = {day: ["07:30-11:30", "13:30-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}

@@ -369,7 +369,7 @@ def rate(counter_id):
 def me():
     """Who is logged in, the counters they may work at, and the one they hold."""
     with state().db.read() as s:
-        return jsonify(views.me(s, g.principal, request_language()))
+        return jsonify(views.me(s, g.principal, request_language(), state().clock.now()))
 
 
 @bp.post("/counters/<id:counter_id>/<any(take, release):action>")

@@ -112,6 +112,7 @@ class OfficeInfo:
     counters: dict[int, CounterInfo]
     areas: dict[int, AreaInfo] = field(default_factory=dict)  # the active ones
     booking: BookingRules = field(default_factory=lambda: BookingRules())
+    min_no_show_s: int = 0  # "absent" is refused until this long after the call
 
     def service(self, code: str) -> ServiceInfo | None:
         return next((sv for sv in self.services.values() if sv.code == code and sv.active), None)
@@ -268,5 +269,6 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
                       office.announce_digits, services, counters, areas,
                       BookingRules(office.booking_horizon_days, office.slot_minutes, office.bookings_per_phone,
                                    office.check_in_before_s, office.check_in_after_s, office.reminder_s,
-                                   office.near_places))
+                                   office.near_places),
+                      min_no_show_s=office.min_no_show_s)
 

@@ -92,6 +92,9 @@ class Office(Base):
     closed_dates: Mapped[list] = mapped_column(JSON, default=list)
     priority_cap: Mapped[int] = mapped_column(Integer, default=2)
     no_show_window_s: Mapped[int] = mapped_column(Integer, default=1800)
+    # "Absent" (V) is refused until this long after the call (0: at once); a slip of the
+    # finger a second after calling is the usual mistake (see server/absence.py).
+    min_no_show_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     default_service_s: Mapped[int] = mapped_column(Integer, default=300)
     # Increases by one for every event published about this office.
     event_seq: Mapped[int] = mapped_column(Integer, default=0)

@@ -126,7 +126,7 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
         office = Office(code=spec["code"], event_seq=0)
         s.add(office)
     for key in ("name", "name_en", "timezone", "hours", "closed_dates", "priority_cap",
-                "no_show_window_s", "default_service_s", "target_wait_s", "notice", "announce_english",
+                "no_show_window_s", "min_no_show_s", "default_service_s", "target_wait_s", "notice", "announce_english",
                 "announce_digits", *BOOKING_KEYS):
         setattr(office, key, spec[key])
     s.flush()
@@ -275,6 +275,7 @@ def _check(data: dict, lang: str) -> dict:
     spec["timezone"] = tz
     spec["priority_cap"] = c.integer(data, "priority_cap", "office", 2, 1, 100)
     spec["no_show_window_s"] = 60 * c.integer(data, "no_show_window_minutes", "office", 30, 0, 24 * 60)
+    spec["min_no_show_s"] = c.integer(data, "min_call_to_no_show_seconds", "office", 0, 0, 600)
     spec["default_service_s"] = 60 * c.integer(data, "default_service_minutes", "office", 5, 1, 240)
     spec["target_wait_s"] = 60 * c.integer(data, "target_wait_minutes", "office", 15, 1, 240)
     spec["hours"] = _check_hours(c, data.get("hours", {}))
@@ -431,6 +432,7 @@ def export_office(s: Session, office: Office) -> dict:
     data: dict = {"code": office.code, "name": office.name, "name_en": office.name_en,
                   "timezone": office.timezone, "priority_cap": office.priority_cap,
                   "no_show_window_minutes": office.no_show_window_s // 60,
+                  "min_call_to_no_show_seconds": office.min_no_show_s,
                   "default_service_minutes": office.default_service_s // 60,
                   "target_wait_minutes": office.target_wait_s // 60,
                   "hours": {day: [f"{a}-{b}" for a, b in spans] for day, spans in office.hours.items()},

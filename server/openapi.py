@@ -109,7 +109,9 @@ def document() -> dict:
         "/tickets/{id}/recall": _ticket_action("Call the ticket again"),
         "/tickets/{id}/start": _ticket_action("Start serving a called ticket"),
         "/tickets/{id}/complete": _ticket_action("Complete a called or serving ticket"),
-        "/tickets/{id}/no-show": _ticket_action("Mark a called ticket absent"),
+        "/tickets/{id}/no-show": _ticket_action(
+            "Mark a called ticket absent (409 no_show_too_early before the office's "
+            "min_call_to_no_show_seconds after the call)"),
         "/tickets/{id}/cancel": _ticket_action("Cancel a ticket"),
         "/tickets/{id}/requeue": _ticket_action(
             "Put an absent ticket back in the queue (within the office's window)",
@@ -128,7 +130,10 @@ def document() -> dict:
             "summary": "A counter's desk: status, officer, current ticket and its queues",
             "description": f"Needs an {_STAFF}; an officer on the pages only for the counter "
                            "they hold (403 not_your_counter). queues: per service the counter "
-                           "serves, the waiting count and the next 5 numbers in calling order.",
+                           "serves, the waiting count and the next 5 numbers in calling order. "
+                           "absent: tickets marked absent here that may still come back (as GET "
+                           "/offices/{office}/absent); min_no_show_s: the least time from a call to "
+                           "\"absent\"; undo_s: how long \"absent\" may be undone.",
             "parameters": [_ID],
             "responses": {"200": {"description": "The counter", "content": {"application/json": {
                 "schema": {"type": "object", "properties": {
@@ -138,6 +143,8 @@ def document() -> dict:
                     "officer": {"type": ["object", "null"], "properties": {
                         "username": {"type": "string"}, "name": nullable_str}},
                     "services": {"type": "array", "items": {"type": "string"}},
+                    "absent": {"type": "array", "items": {"type": "object"}},
+                    "min_no_show_s": {"type": "integer"}, "undo_s": {"type": "integer"},
                     "current": {"oneOf": [{"$ref": "#/components/schemas/Ticket"}, {"type": "null"}],
                                 "description": "Adds started_at"},
                     "queues": {"type": "object", "additionalProperties": {"type": "object", "properties": {
@@ -149,8 +156,10 @@ def document() -> dict:
         "/counters/{id}/call": {"post": {
             "summary": "Call one waiting ticket by its printed number (today's) to this counter",
             "description": f"Needs an {_STAFF}. The counter must be open with no ticket at it; the "
-                           "ticket waiting, of a service the counter serves or sent to this counter. "
-                           "404 number_not_found, 409 ticket_state / not_for_counter / counter_busy.",
+                           "ticket waiting, of a service the counter serves or sent to this counter; "
+                           "or marked absent within the office's no-show window (it comes back). "
+                           "404 number_not_found, 409 ticket_state / not_for_counter / counter_busy "
+                           "/ comeback_window_passed.",
             "parameters": [_ID],
             "requestBody": _json_body({"type": "object", "additionalProperties": False,
                                        "required": ["number"],
@@ -340,6 +349,7 @@ def document() -> dict:
             "by_level": {"type": "object", "additionalProperties": {"type": "integer"}}}}}}
     _admin_paths(paths)
     _report_paths(paths)
+    _absent_paths(paths)
     for operations in paths.values():
         for operation in operations.values():
             operation["responses"].setdefault("503", _UNAVAILABLE)
@@ -374,7 +384,8 @@ def document() -> dict:
                         "estimated_wait_s": {"type": ["integer", "null"]},
                         "issued_at": {"type": "string", "format": "date-time"},
                         "called_at": nullable_str, "finished_at": nullable_str,
-                        "booked_for": nullable_str,
+                        "booked_for": nullable_str, "comeback_until": nullable_str,
+                        "comeback_local": nullable_str,
                         "area": nullable_str, "location": {"enum": ["inside", "outside"]},
                         "seat": nullable_str,
                         "status_url": {"type": "string"}}},
@@ -502,3 +513,34 @@ def _report_paths(paths: dict) -> None:
     paths["/offices/{office}/report.xlsx"] = {"get": {
         "summary": "The report as an Excel workbook, one sheet per grouping", "description": who,
         "parameters": [office, *dates], "responses": {"200": {"description": "an .xlsx file"}, **_ERRORS}}}
+
+
+def _absent_paths(paths: dict) -> None:
+    """Absent citizens (server/absenceapi.py): undo "absent", and who may still come back."""
+    paths["/counters/{id}/undo-no-show"] = {"post": {
+        "summary": "Undo \"absent\" at this counter within 30 seconds: the ticket is called here again",
+        "description": f"Needs an {_STAFF}. Without ticket, the last ticket marked absent at the counter. "
+                       "The counter must have no ticket at it. 409 undo_too_late, undo_other_counter "
+                       "(only the counter that marked it), undo_nothing, counter_busy.",
+        "parameters": [_ID],
+        "requestBody": _json_body({"type": "object", "additionalProperties": False,
+                                   "properties": {"ticket": {"type": "integer", "minimum": 1,
+                                                             "maximum": 2147483647}}}),
+        "responses": {"200": _ticket_reply("The ticket, called again"), **_ERRORS}}}
+    paths["/offices/{office}/absent"] = {"get": {
+        "summary": "Today's tickets marked absent that may still come back (the office's no-show window)",
+        "description": f"Needs an {_STAFF}. Newest first; numbers only. Such a ticket is called by "
+                       "number (POST /counters/{id}/call) or put back in the queue (requeue).",
+        "parameters": [_OFFICE],
+        "responses": {"200": {"description": "The absent tickets", "content": {"application/json": {
+            "schema": {"type": "object", "required": ["window_s", "undo_s", "tickets"], "properties": {
+                "window_s": {"type": "integer"}, "undo_s": {"type": "integer"},
+                "tickets": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
+                    "service_name": {"type": "string"}, "counter_id": {"type": ["integer", "null"]},
+                    "counter": {"type": ["string", "null"]}, "priority": {"type": "boolean"},
+                    "absent_at": {"type": "string", "format": "date-time"},
+                    "until": {"type": "string", "format": "date-time"},
+                    "seconds_left": {"type": "integer"},
+                    "undo_until": {"type": ["string", "null"], "format": "date-time"}}}}}}}}},
+            **_ERRORS}}}

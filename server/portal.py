@@ -116,7 +116,7 @@ def ticket_status(public_token):
 
 STATUS_WORDS = ("go_to", "number", "priority", "ahead", "wait", "wait_label", "next", "serving",
                 "done", "no_show", "cancelled", "expired", "updated", "offline", "sound_on", "sound_ready",
-                "cancel", "cancel_confirm", "cancel_yes", "cancel_no", "cancel_failed")
+                "no_show_back", "cancel", "cancel_confirm", "cancel_yes", "cancel_no", "cancel_failed")
 
 
 @bp.get("/api/v1/public/tickets/<public_token>")

@@ -187,7 +187,8 @@ _BOOKED_HEAD = (
 )
 _CALL = (update(_T).where(_T.c.id == bindparam("ticket_id"))
          .values(status=CALLED, counter_id=bindparam("counter_id"), called_at=bindparam("now"),
-                 assigned_counter_id=None, officer_id=bindparam("officer_id"), seat_id=None)
+                 assigned_counter_id=None, officer_id=bindparam("officer_id"), seat_id=None,
+                 finished_at=None)  # a citizen marked absent who came back (call_number)
          .returning(*_TICKET.selected_columns))
 _FINISH = (update(_T).where(_T.c.id == bindparam("ticket_id"))
            .values(status=bindparam("status"), finished_at=bindparam("now"), seat_id=None)
@@ -368,7 +369,8 @@ NUMBER_MAX = 16
 def call_number(s: Session, counter_id: int, number: str, *, actor: str, now: datetime,
                 office_id: int | None = None) -> Outcome:
     """Call one waiting ticket by its printed number (today's) to an idle, open counter:
-    the citizen at the desk asks, or an officer takes someone out of turn.
+    the citizen at the desk asks, or an officer takes someone out of turn. A citizen
+    marked absent who comes back within the office's window is called the same way.
 
     The ticket must be of a service the counter serves, or assigned to this counter.
     The counter's priority streak is left as it is: this is not a turn of the queue.
@@ -392,19 +394,22 @@ def call_number(s: Session, counter_id: int, number: str, *, actor: str, now: da
     if row is None:
         raise NotFound("number_not_found", number=number)
     ticket = TicketState(**row._mapping)
-    if ticket.status != WAITING:
+    comeback = ticket.status == NO_SHOW
+    if comeback and not may_come_back(ticket, office, now):
+        raise Conflict("comeback_window_passed", number=ticket.number, minutes=office.no_show_window_s // 60)
+    if ticket.status not in (WAITING, NO_SHOW):
         raise Conflict("ticket_state", number=ticket.number, action_key="action.call",
                        status_key=f"ticket_status.{ticket.status}")
     serves = (ticket.assigned_counter_id is None and office.services[ticket.service_id].active
               and ticket.service_id in office.counters[counter.id].service_ids)
-    if not (serves or ticket.assigned_counter_id == counter.id):
+    if not (serves or ticket.assigned_counter_id == counter.id or (comeback and ticket.counter_id == counter.id)):
         raise Conflict("not_for_counter", number=ticket.number, counter=counter.label)
     row = conn.execute(_CALL, {"ticket_id": ticket.id, "counter_id": counter.id, "now": now,
                                "officer_id": counter.officer_id}).one()
     waited = ticket
     ticket = TicketState(**row._mapping)
     _log(conn, ticket, now, actor, "called", counter=counter.label, counter_id=counter.id,
-         officer_id=ticket.officer_id, by_number=True)
+         officer_id=ticket.officer_id, by_number=True, **({"comeback": True} if comeback else {}))
     outcome = Outcome(ticket, events=[_called(ticket, office, recall=False), _queue_changed(office, now)])
     _left_area(s, office, waited, now, actor, outcome)
     return outcome
@@ -432,7 +437,14 @@ def complete(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id
 
 
 def no_show(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
+    """The citizen called did not come. With the office's `min_no_show_s`, not before
+    that long after the call: a V pressed a second after calling is a slip."""
     ticket, office = _ticket(s, ticket_id, office_id, "no_show", allowed=(CALLED,))
+    # Counted from the call's whole second, as the desk shows it and counts down from it.
+    called = ticket.called_at.replace(microsecond=0) if ticket.called_at else now
+    early = office.min_no_show_s - (now - called).total_seconds()
+    if early > 0:
+        raise Conflict("no_show_too_early", number=ticket.number, seconds=int(early + 0.999))
     outcome = Outcome()
     outcome.ticket = _finish(s, ticket, NO_SHOW, now, actor, office, outcome)
     return outcome
@@ -442,8 +454,7 @@ def requeue(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id:
             keep_place: bool = True) -> Outcome:
     """Put a no-show back in the queue, if they return within the office's window."""
     ticket, office = _ticket(s, ticket_id, office_id, "requeue", allowed=(NO_SHOW,), seats=True)
-    if (ticket.finished_at is None or now - ticket.finished_at > timedelta(seconds=office.no_show_window_s)
-            or ticket.day != hours.service_day(now, office.timezone)):  # its day is over
+    if not may_come_back(ticket, office, now):
         raise Conflict("no_show_window_passed", number=ticket.number)
     office, place = _take_seat(s, office, ticket.service_id, hours.service_day(now, office.timezone))
     ticket = _update(s, ticket, **_back_to_queue(ticket, now, keep_place), **place)
@@ -451,6 +462,20 @@ def requeue(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id:
     outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office, now)])
     _touch_area(outcome, office, now, ticket.service_id)
     return outcome
+
+
+def comeback_deadline(ticket: TicketState, office: OfficeInfo) -> datetime | None:
+    """Until when a citizen marked absent may come back (be called, or queued again):
+    the office's no-show window after the mark (and only on the ticket's day)."""
+    if ticket.status != NO_SHOW or ticket.finished_at is None:
+        return None
+    return ticket.finished_at + timedelta(seconds=office.no_show_window_s)
+
+
+def may_come_back(ticket: TicketState, office: OfficeInfo, now: datetime) -> bool:
+    deadline = comeback_deadline(ticket, office)
+    return (deadline is not None and now <= deadline
+            and ticket.day == hours.service_day(now, office.timezone))  # its day is over
 
 
 NOTE_MAX = 200  # a transfer's note, a pause's reason

@@ -184,6 +184,7 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
                 counter = counters.get(data.get("counter_id")) or label_to_counter.get((office_id, data.get("counter")))
                 officer = officers.get(data.get("officer_id"))
                 call = (at, counter, officer)
+                outcome = None  # called again after "absent" (a comeback): its visit goes on
                 for r in rows_for(office, day, None, counter, officer):
                     r.calls += 1
                 if joined is not None:
@@ -196,6 +197,8 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
             elif action in ("completed", "no_show", "cancelled"):
                 outcome = (action, at)
             elif action == "expired":  # closed at the end of its day: not served
+                outcome = None
+            elif action == "no_show_undone":  # "absent" pressed by mistake: still called
                 outcome = None
             elif action == "requeued":
                 outcome, joined = None, at

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import hours, queue, seating
+from . import absence, hours, queue, seating
 from .directory import OfficeInfo
 from .errors import Forbidden, NotFound
 from .models import ACTIVE_AT_COUNTER, Counter, Office, Ticket, User
@@ -31,6 +31,7 @@ def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi") ->
     service = office.services[t.service_id]
     counter = office.counters[t.counter_id] if t.counter_id else None
     area = office.area_of(t.service_id)
+    comeback = queue.comeback_deadline(t, office)
     return {
         "id": t.id,
         "number": t.number,
@@ -50,6 +51,9 @@ def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi") ->
         "called_at": iso(t.called_at),
         "finished_at": iso(t.finished_at),
         "booked_for": iso(t.booked_for),  # a booked citizen's slot start
+        # marked absent: until when they may come back (be called again, or queued again)
+        "comeback_until": iso(comeback),
+        "comeback_local": hours.local(comeback, office.timezone).strftime("%H:%M") if comeback else None,
         "status_url": status_url(base_url, t.public_token),
     }
 
@@ -164,10 +168,16 @@ def areas(s: Session, office: OfficeInfo, today) -> dict:
     return {"areas": result}
 
 
-def me(s: Session, p, lang: str = "vi") -> dict:
+def me(s: Session, p, lang: str = "vi", now: datetime | None = None) -> dict:
     """The staff member behind a session or token: who, the counters they may work at
-    (officers: those assigned to them; supervisors and admins: all) and the one they hold."""
+    (officers: those assigned to them; supervisors and admins: all) and the one they hold.
+    Each counter names its services; with `now`, also how many wait for them today."""
     office = queue.office_info(s, p.office_id)
+    waiting = queue.waiting_counts(s, office, hours.service_day(now, office.timezone)) if now else {}
+
+    def services(c) -> list[dict]:
+        return [{"code": sv.code, "name": name_in(sv, lang), "waiting": waiting.get(sv.code)}
+                for sid, sv in office.services.items() if sid in c.service_ids and sv.active]
     user = s.get(User, p.user_id) if p.user_id else None
     allowed = ({c.id for c in user.counters} if user and p.role == "officer"
                else {c.id for c in office.counters.values()})
@@ -177,7 +187,8 @@ def me(s: Session, p, lang: str = "vi") -> dict:
         "user": {"username": p.name, "name": user.full_name if user else None, "role": p.role},
         "office": {"code": p.office_code, "name": name_in(office, lang)},
         "counters": [{"id": c.id, "label": c.label, "number": c.number, "status": c.status,
-                      "held_by": holders.get(c.id)}
+                      "held_by": holders.get(c.id), "services": services(c),
+                      "waiting": sum(sv["waiting"] or 0 for sv in services(c)) if now else None}
                      for c in office.counters.values() if c.active and c.id in allowed],
         "holding": queue.held_counter(s, p.user_id) if p.user_id else None,
     }
@@ -299,6 +310,8 @@ def counter_state(s: Session, counter_id: int, office_id: int, base_url: str, la
                            "next": [{"number": n, "priority": p} for n, p in heads]}
     return {
         "id": c.id, "label": c.label, "number": c.number, "status": c.status,
+        "absent": absence.absent_tickets(s, office, now, lang, counter_id=c.id),  # marked absent here
+        "min_no_show_s": office.min_no_show_s, "undo_s": int(absence.UNDO_WINDOW.total_seconds()),
         "pause_reason": c.pause_reason, "status_since": iso(c.status_since),
         "officer": {"username": officer.username, "name": officer.full_name} if officer else None,
         "services": [sv.code for sv in services],

@@ -865,6 +865,8 @@
       {name: "priority_cap", label: t("office.priority_cap"), type: "number", help: t("office.priority_cap_help"), group: calls},
       {name: "no_show_window_minutes", label: t("office.no_show_window"), type: "number", unit: t("unit.minutes"),
        help: t("office.no_show_window_help"), group: calls},
+      {name: "min_call_to_no_show_seconds", label: t("office.min_no_show"), type: "number", unit: t("unit.seconds"),
+       help: t("office.min_no_show_help"), group: calls},
       {name: "announce.english", label: t("office.announce_english"), type: "checkbox", group: calls},
       {name: "announce.digits", label: t("office.announce_digits"), type: "checkbox", group: calls},
       {name: "hours", label: t("office.hours"), type: "hours", help: t("office.hours_help"), group: hours},

@@ -18,6 +18,9 @@
   let office = null;            // services and counters, for the transfer dialog
   let flashTimer = null;
   let transferring = null;      // the ticket the transfer dialog is about
+  let socketDown = false;       // the live connection dropped: say so at once, once
+  let fetchDown = false;        // the last request found no server (or no database)
+  let gates = "";               // what the countdowns last enabled (see everySecond)
 
   function fmt(text, params) {
     return String(text).replace(/\{(\w+)\}/g, (m, k) => (k in params ? params[k] : m));
@@ -37,10 +40,14 @@
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
-      $("offline").hidden = false;
-      throw { message: W.offline };
+      setOffline("fetch", true);
+      throw { offline: true, message: W.offline };
     }
-    $("offline").hidden = true;
+    if (r.status === 503) {  // the server is up, its database is not: the same banner
+      setOffline("fetch", true);
+      throw { offline: true, message: W.offline };
+    }
+    setOffline("fetch", false);
     const date = Date.parse(r.headers.get("Date") || "");
     if (!isNaN(date) && Math.abs(date - Date.now() - clockOffset) > 2000) clockOffset = date - Date.now();
     if (r.status === 204) return null;
@@ -64,16 +71,44 @@
     render();
   }
 
+  /* One banner for both signs of an outage: the socket dropping (at once, before
+     anyone presses a key) and a request failing. Failed actions do not repeat it. */
+  function setOffline(source, down) {
+    if (source === "socket") socketDown = down; else fetchDown = down;
+    $("offline").hidden = !(socketDown || fetchDown);
+  }
+
   let pending = null;
   function schedule() {  // many events arrive together: read once
     clearTimeout(pending);
     pending = setTimeout(() => { load().catch(() => {}); }, 150);
   }
 
+  // ---------------------------------------------------------------- time
+  const now = () => Date.now() + clockOffset;
+  const secondsUntil = (iso) => Math.ceil((Date.parse(iso) - now()) / 1000);
+
+  /* Seconds before "absent" may be pressed for the ticket called (the office's minimum). */
+  function noShowWait() {
+    const cur = counter.current;
+    if (!cur || cur.status !== "called" || !counter.min_no_show_s || !cur.called_at) return 0;
+    return Math.max(0, counter.min_no_show_s - Math.floor((now() - Date.parse(cur.called_at)) / 1000));
+  }
+
+  /* The ticket just marked absent here that "Undo" would call again (the counter idle). */
+  function undoable() {
+    if (counter.current || counter.status === "closed") return null;
+    return (counter.absent || []).find((a) => a.undo_until && secondsUntil(a.undo_until) > 0) || null;
+  }
+
+  /* Those marked absent here who may still come back. */
+  const absentNow = () => (counter.absent || []).filter((a) => secondsUntil(a.until) > 0);
+
   // ---------------------------------------------------------------- what is allowed now
   function allowed() {
     const st = counter.status, cur = counter.current, cs = cur && cur.status;
     return {
+      undo: !!undoable(),
       open: st === "closed",
       pause: st === "open",
       resume: st === "paused",
@@ -83,7 +118,7 @@
       complete_next: st === "open" && !!cur,
       recall: cs === "called",
       start: cs === "called",
-      no_show: cs === "called",
+      no_show: cs === "called" && noShowWait() === 0,
       complete: cs === "called" || cs === "serving",
       transfer: cs === "called" || cs === "serving",
     };
@@ -124,8 +159,10 @@
     $("current-recalls").textContent = cur && cur.recalls ? fmt(W.recalls, { n: cur.recalls }) : "";
     $("timer-box").hidden = !cur;
     $("hint").textContent = cur ? "" : W["hint_" + counter.status] || "";
+    gates = gateKey();
     tick();
     renderQueues();
+    renderAbsent();
     if ($("dlg-transfer").open) {
       if (!cur || cur.id !== transferring) $("dlg-transfer").close();  // another tab finished it
       else checkTransfer();
@@ -187,7 +224,84 @@
     }
   }
 
+  function renderAbsent() {
+    const list = $("absent"), rows = absentNow();
+    $("absent-box").hidden = !rows.length;
+    list.textContent = "";
+    const canCall = counter.status === "open" && !counter.current;
+    for (const a of rows) {
+      const li = document.createElement("li");
+      li.className = "absent-row";
+      li.dataset.number = a.number;
+      const head = document.createElement("div");
+      head.className = "absent-head";
+      const num = document.createElement("span");
+      num.className = "absent-number" + (a.priority ? " prio" : "");
+      num.textContent = a.number;
+      const info = document.createElement("span");
+      info.className = "absent-info";
+      info.textContent = a.service_name + " · " + fmt(W.absent_at, { time: hhmm(a.absent_at) });
+      const left = document.createElement("span");
+      left.className = "absent-left";
+      left.dataset.until = a.until;
+      head.append(num, info, left);
+      const buttons = document.createElement("div");
+      buttons.className = "absent-buttons";
+      const call = document.createElement("button");
+      call.type = "button";
+      call.className = "btn small absent-call";
+      call.textContent = W.absent_call;
+      call.disabled = busy || !canCall;
+      call.title = canCall ? "" : W.absent_call_idle;
+      call.addEventListener("click", () => callAgain(a));
+      const back = document.createElement("button");
+      back.type = "button";
+      back.className = "btn small quiet absent-requeue";
+      back.textContent = W.absent_requeue;
+      back.disabled = busy;
+      back.addEventListener("click", () => putBack(a));
+      buttons.append(call, back);
+      li.append(head, buttons);
+      list.append(li);
+    }
+    tickAbsent();
+  }
+
+  function leftText(seconds) {
+    const m = Math.ceil(seconds / 60);
+    return seconds < 60 ? W.left_under_minute : fmt(W.left_minutes, { n: m });
+  }
+
+  function tickAbsent() {
+    document.querySelectorAll(".absent-left").forEach((el) => {
+      el.textContent = leftText(Math.max(0, secondsUntil(el.dataset.until)));
+    });
+    const u = undoable();
+    $("undo").hidden = !u;
+    if (u) {
+      $("undo-text").textContent = fmt(W.undo_text, { number: u.number });
+      $("undo-left").textContent = fmt(W.undo_left, { n: Math.max(0, secondsUntil(u.undo_until)) });
+    }
+    const wait = noShowWait();
+    $("no-show-wait").hidden = !wait;
+    $("btn-no-show").classList.toggle("counting", !!wait && !busy);
+    $("no-show-wait").textContent = wait ? fmt(W.no_show_in, { n: wait }) : "";
+  }
+
+  /* What the countdowns decide (V allowed yet, undo still offered, who is listed):
+     when it changes, the buttons are drawn again. */
+  function gateKey() {
+    const u = undoable();
+    return [noShowWait() === 0, u ? u.id : "", absentNow().map((a) => a.id).join(",")].join("|");
+  }
+
+  function everySecond() {
+    if (gateKey() !== gates) render();
+    else tick();
+  }
+
   function tick() {
+    tickAbsent();
     const cur = counter.current;
     if (!cur) return;
     const from = cur.status === "serving" && cur.started_at ? cur.started_at : cur.called_at;
@@ -219,7 +333,9 @@
       done = true;
       if (!errorBox) $("flash").hidden = true;
     } catch (e) {
-      if (errorBox) {
+      if (e.offline && !errorBox) {
+        $("flash").hidden = true;  // the offline banner says it, once
+      } else if (errorBox) {
         errorBox.textContent = e.message;
         errorBox.className = "dlg-error";
         errorBox.hidden = false;
@@ -249,6 +365,14 @@
     start: () => run(() => post(ticketPath("start"))),
     complete: () => run(() => post(ticketPath("complete"))),
     no_show: () => run(() => post(ticketPath("no-show"))),
+    undo: () => {
+      const u = undoable();
+      if (!u) return;
+      run(async () => {
+        await post("/counters/" + ID + "/undo-no-show", { ticket: u.id });
+        flash(fmt(W.undone, { number: u.number }), "info");
+      });
+    },
     open: () => run(() => post("/counters/" + ID + "/open")),
     close: () => run(() => post("/counters/" + ID + "/close")),
     resume: () => run(() => post("/counters/" + ID + "/resume")),
@@ -256,6 +380,17 @@
     transfer: () => openTransfer(),
     number: () => openNumber(),
   };
+
+  function callAgain(a) {
+    run(() => post("/counters/" + ID + "/call", { number: a.number }));
+  }
+
+  function putBack(a) {
+    run(async () => {
+      await post("/tickets/" + a.id + "/requeue", { keep_place: true });
+      flash(fmt(W.requeued, { number: a.number }), "info");
+    });
+  }
 
   function trigger(action) {
     const button = document.querySelector(`button[data-action="${action}"]`);
@@ -326,7 +461,7 @@
       try {
         office = await api("GET", "/offices/" + data.office);
       } catch (e) {
-        flash(e.message);
+        if (!e.offline) flash(e.message);
         return;
       }
     }
@@ -387,7 +522,7 @@
   });
 
   // ---------------------------------------------------------------- keyboard
-  const KEYS = { r: "recall", s: "start", c: "complete", v: "no_show", t: "transfer", n: "number" };
+  const KEYS = { r: "recall", s: "start", c: "complete", v: "no_show", t: "transfer", n: "number", h: "undo" };
   document.addEventListener("keydown", (e) => {
     if (e.repeat || e.ctrlKey || e.altKey || e.metaKey) return;
     if (document.querySelector("dialog[open]")) return;  // typing in a dialog is typing
@@ -409,14 +544,19 @@
     for (const name of ["ticket_called", "ticket_changed", "queue_changed", "counter_changed"]) {
       socket.on(name, schedule);
     }
-    socket.on("connect", schedule);  // also after a reconnect: we may have missed events
+    socket.on("connect", () => {  // also after a reconnect: we may have missed events
+      setOffline("socket", false);
+      schedule();
+    });
+    socket.on("disconnect", () => setOffline("socket", true));
     // Refused while the database is down: socket.io does not retry a refusal by itself.
     socket.on("connect_error", (err) => {
+      setOffline("socket", true);
       if (!socket.active && err && err.message === "database_unavailable") setTimeout(() => socket.connect(), 5000);
     });
   }
   setInterval(() => { if (!busy) load().catch(() => {}); }, 20000);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) schedule(); });
-  setInterval(tick, 500);
+  setInterval(everySecond, 500);
   render();
 })();

@@ -46,6 +46,7 @@
         skew = Date.parse(json.now) - Date.now();
         document.getElementById("load-error").hidden = true;
         render();
+        loadAbsent();
       })
       .catch(function () { document.getElementById("load-error").hidden = false; })
       .then(function () {
@@ -252,9 +253,48 @@
   document.getElementById("seat-legend").appendChild(SeatMap.legend(cfg.t));
   function pollSeats() { seats.load(); setTimeout(pollSeats, online ? 60000 : POLL_OFFLINE); }
 
+  // ------------------------------------------------------------ absent citizens
+  // GET /absent with each /live: those marked absent who may still come back, and for how long.
+  var absent = [];
+  function loadAbsent() {
+    fetch(cfg.absent, {credentials: "same-origin", headers: {"Accept-Language": cfg.lang}, cache: "no-store"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (json) { if (json) { absent = json.tickets; renderAbsent(); } })
+      .catch(function () { /* the next load tries again */ });
+  }
+  function renderAbsent() {
+    var rows = absent.filter(function (a) { return Date.parse(a.until) > now(); }).map(function (a) {
+      var tr = el("tr");
+      tr.dataset.number = a.number;
+      tr.appendChild(el("td", "num" + (a.priority ? " prio" : ""), a.number));
+      tr.appendChild(el("td", null, a.service_name));
+      tr.appendChild(el("td", null, a.counter || "—"));
+      var left = el("td", "n left");
+      left.dataset.until = Date.parse(a.until);
+      tr.appendChild(left);
+      return tr;
+    });
+    document.getElementById("absent-none").hidden = rows.length > 0;
+    document.getElementById("absent-table").hidden = rows.length === 0;
+    var body = document.getElementById("absent");
+    body.replaceChildren.apply(body, rows);
+    tickAbsent();
+  }
+  function tickAbsent() {
+    var at = now(), gone = false;
+    document.querySelectorAll("#absent td.left").forEach(function (td) {
+      var ms = Number(td.dataset.until) - at;
+      if (ms <= 0) gone = true;
+      td.textContent = duration(ms);
+      td.parentNode.classList.toggle("ending", ms < 5 * 60000);
+    });
+    if (gone) renderAbsent();
+  }
+
   // ------------------------------------------------------------ every second
   function tick() {
     var at = now();
+    tickAbsent();
     document.querySelectorAll(".timer[data-since]").forEach(function (p) {
       var ms = at - Number(p.dataset.since), kind = p.dataset.kind;
       var key = {serving: "serving_for", called: "called_for", idle: "idle_for", paused: "paused_since", closed: "closed_since"}[kind];

@@ -93,7 +93,11 @@
     if (waiting && t.position === 0) note = W.next;
     else if (t.status === "serving") note = fill(W.serving, { counter: t.counter || "" });
     else if (t.status === "done") note = W.done;
-    else if (t.status === "no_show") note = W.no_show;
+    else if (t.status === "no_show") {
+      // Within the office's window the citizen may still come back: say until when, and where.
+      var back = t.comeback_until && t.comeback_local && Date.parse(t.comeback_until) > Date.now();
+      note = back ? fill(W.no_show_back, { time: t.comeback_local, counter: t.counter || "" }) : W.no_show;
+    }
     else if (t.status === "cancelled") note = W.cancelled;
     else if (t.status === "expired") note = W.expired;
     $("note").textContent = note;
