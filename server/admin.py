@@ -332,7 +332,7 @@ def _check_device(s: Session, office_id: int, kind: str, name, printer, paper_mm
                                           Device.name == name, Device.id != (device_id or 0))):
         fields["name"] = t("office_file.duplicate", lang, value=name)
     if printer is not None:
-        problem = offices.printer_problem(printer) if isinstance(printer, str) else "?"
+        problem = offices.printer_problem(printer, lang) if isinstance(printer, str) else "?"
         if problem:
             fields["printer"] = t("office_file.kiosk.bad_printer", lang, why=problem)
         elif kind != Role.KIOSK.value and printer != "none":

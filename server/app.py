@@ -147,7 +147,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         log.warning("MOTCUA_PUBLIC_URL is not set: SMS carry no link; pages and printed QR codes "
                     "use the address each request came to")
 
-    from . import adminapi, api, bookingpages, errorpages, headers, portal, reportapi  # noqa: F401  (routes on api.bp)
+    from . import adminapi, api, bookingpages, errorpages, headers, healthapi, portal, reportapi  # noqa: F401
     errorpages.register(app)
     headers.register(app, settings.https)
     app.register_blueprint(api.bp)
@@ -181,6 +181,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     if not app.testing:
         state.hub.socketio.start_background_task(_sweep_forever, state)
+        state.printing.watch()
     return app
 
 

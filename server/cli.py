@@ -22,6 +22,7 @@ from .inputs import whole_number
 from .models import ApiToken, Counter, Device, Office, User
 from .offices import OfficeFileError, import_office, load_file
 from .settings import Settings
+from .speech import espeak_path
 from .text import NotText, clean_text
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.toml"
@@ -84,6 +85,8 @@ def serve(host: str | None, port: int, demo: bool, threads: int) -> None:
         click.echo(t("cli.demo_exposed", lang), err=True)
     if not conf.public_url:
         click.echo(t("cli.no_public_url", lang), err=True)
+    if espeak_path(conf.speech_path) is None:
+        click.echo(t("cli.no_voice", lang), err=True)
     if banner:
         click.echo(banner(base))
     run_server(host, port, threads)
@@ -316,7 +319,7 @@ def kiosk() -> None:
 def kiosk_printer(office_code: str, name: str, paper: str | None, url: str) -> None:
     from .offices import printer_problem
     lang = cli_language()
-    problem = printer_problem(url)
+    problem = printer_problem(url, lang)
     if problem:
         fail(t("cli.kiosk.bad_printer", lang, why=problem))
     db = open_database()

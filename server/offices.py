@@ -403,7 +403,7 @@ def _check(data: dict, lang: str) -> dict:
         item = {"name": c.text(node, "name", where, max_len=100),
                 "printer": c.text(node, "printer", where, required=False, max_len=300) or "none",
                 "paper_mm": node.get("paper", 80)}
-        problem = printer_problem(item["printer"])
+        problem = printer_problem(item["printer"], c.lang)
         if problem:
             c.fail(f"{where}.printer", "kiosk.bad_printer", why=problem)
         if item["paper_mm"] not in PAPER_WIDTHS:
@@ -514,13 +514,13 @@ def _check_area(c: _Checker, node: dict, where: str) -> dict:
     return item
 
 
-def printer_problem(url: str) -> str | None:
-    """Why a printer address is not usable, or None. The kiosk package knows the schemes."""
-    from kiosk.printers import parse
+def printer_problem(url: str, lang: str = "vi") -> str | None:
+    """Why a printer address is not usable (in `lang`), or None. The kiosk package knows the schemes."""
+    from kiosk.printers import AddressError, parse
     try:
         parse(url)
-    except ValueError as e:
-        return str(e)
+    except AddressError as e:
+        return e.message(lang)
     return None
 
 

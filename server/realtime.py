@@ -38,6 +38,15 @@ def device_room(device_id: int) -> str:
     return f"device:{device_id}"
 
 
+def staff_room(office_id: int) -> str:
+    """Officers', supervisors' and admins' pages of an office: device health goes there."""
+    return f"staff:{office_id}"
+
+
+STAFF_ROLES = frozenset({"officer", "supervisor", "admin"})
+LINKED_ROLES = frozenset({"kiosk", "display"})  # devices whose open page says they are online
+
+
 class Hub:
     def __init__(self, app, state):
         self.state = state
@@ -49,10 +58,13 @@ class Hub:
             max_http_buffer_size=64 * 1024,
         )
         self.socketio.on_event("connect", self._connect)
+        self.socketio.on_event("disconnect", self._disconnect)
         self.socketio.on_event("board", self._board)
         self.socketio.on_error_default(self._error)
-        # Other parts (printing) add work here: hook(principal, auth, sid) after joining.
+        # Other parts (printing) add work here: hook(principal, auth, sid) after joining,
+        # and hook(principal) when a socket closes.
         self.on_connect: list = []
+        self.on_disconnect: list = []
 
     def publish(self, events: list[Event]) -> None:
         for ev in events:
@@ -78,14 +90,40 @@ class Hub:
         join_room(room(principal.office_id))
         if principal.device_id is not None:
             join_room(device_room(principal.device_id))
+        if principal.role in STAFF_ROLES:
+            join_room(staff_room(principal.office_id))
         if principal.session:  # an officer's page also hears its own counter's room
             with self.state.db.read() as s:
                 held = held_counter(s, principal.user_id)
             if held is not None:
                 join_room(counter_room(held))
         self.socketio.emit("board", self.state.board(principal.office_id), to=request.sid)
+        if principal.role in LINKED_ROLES and principal.device_id is not None \
+                and not (isinstance(auth, dict) and auth.get("agent") is True):
+            self._link(principal)
         for hook in self.on_connect:
             hook(principal, auth, request.sid)
+
+    def _link(self, principal) -> None:
+        """A kiosk or display page is online; a kiosk hears its printer's state at once."""
+        from . import health
+        outcome = self.state.perform(health.device_linked, principal.device_id)
+        request.environ["motcua.linked"] = True
+        if outcome.printer is not None and outcome.printer["down"]:  # the page starts as "printing"
+            self.socketio.emit("printer_health", outcome.printer, to=request.sid)
+
+    def _disconnect(self, *_reason) -> None:
+        principal = request.environ.get("motcua.principal")
+        if principal is None:
+            return
+        if request.environ.pop("motcua.linked", False):
+            from . import health
+            try:
+                self.state.perform(health.device_unlinked, principal.device_id)
+            except Exception as e:  # noqa: BLE001 - a closing socket has no one to answer
+                log.warning("device %s went offline unrecorded: %s", principal.device_id, e)
+        for hook in self.on_disconnect:
+            hook(principal)
 
     def _error(self, e: Exception):
         """A handler failed. A connection is refused with the reason, which pages show and

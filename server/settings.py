@@ -36,6 +36,8 @@ class Settings:
     # Served over HTTPS: Secure cookies and Strict-Transport-Security.
     https: bool = False
     log_level: str = "INFO"  # `motcua serve`'s log (SMS written by the log backend are INFO)
+    # The eSpeak NG program that reads calls aloud (MOTCUA_SPEECH_PATH); None: espeak-ng on PATH.
+    speech_path: str | None = None
 
     @classmethod
     def from_env(cls, instance_path: Path, env: os._Environ | dict | None = None) -> "Settings":
@@ -61,6 +63,7 @@ class Settings:
             trusted_proxies=_count(env.get("MOTCUA_TRUSTED_PROXIES"), "MOTCUA_TRUSTED_PROXIES"),
             https=_flag(env.get("MOTCUA_HTTPS")),
             log_level=_level(env.get("MOTCUA_LOG_LEVEL")),
+            speech_path=env.get("MOTCUA_SPEECH_PATH") or None,
         )
 
 

@@ -44,7 +44,8 @@ def test_digit_by_digit_and_the_phrases():
     assert number_words(1023, digits=True) == "một không hai ba"
     assert announcement_text("1023", 3) == "Mời công dân có số thứ tự một nghìn không trăm hai mươi ba đến quầy số ba"
     assert announcement_text("1023", 3, digits=True) == "Mời công dân có số thứ tự một không hai ba đến quầy số ba"
-    assert announcement_text("A023", 12) == "Mời công dân có số thứ tự a, hai mươi ba đến quầy số mười hai"
+    # Printed with leading zeros, a number is read as printed, digit by digit.
+    assert announcement_text("A023", 12) == "Mời công dân có số thứ tự a không hai ba đến quầy số mười hai"
     assert announcement_text("1023", 3, lang="en") == "Ticket number 1 0 2 3, please go to counter 3"
 
 
