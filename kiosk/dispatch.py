@@ -32,7 +32,6 @@ from .ticket import TicketPrint, escpos_bytes
 log = logging.getLogger("motcua.print")
 NETWORK_SCHEMES = ("tcp",)  # printed by the server; every other scheme by the kiosk's agent
 PRINT_TIMEOUT = 3.0
-WATCH_EVERY_S = 30  # between reads of the network printers' states
 
 
 def driven_by_server(printer: str) -> bool:
@@ -115,7 +114,7 @@ class Dispatcher:
 
     def _watch_forever(self) -> None:
         while True:
-            time.sleep(WATCH_EVERY_S)
+            time.sleep(self.state.settings.printer_watch_s)
             try:
                 self.check_network_printers()
             except Exception as e:  # noqa: BLE001 - the watch must outlive a bad minute

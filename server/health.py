@@ -82,8 +82,8 @@ def device_view(d: Device, lang: str = "vi") -> dict:
             if printer in PRINTER_FAULTS:
                 problems.append("printer")
     warning = d.kind == "kiosk" and printer == "paper_low"
-    state = "fault" if problems else "unknown" if d.seen_at is None and not online else \
-        "warning" if warning else "ok"
+    state = "fault" if problems else "warning" if warning else \
+        "unknown" if d.seen_at is None and not online else "ok"
     words = [t("health.device." + ("online" if online else "offline" if d.seen_at else "never"), lang)]
     if printer is not None:
         words.append(t("health.printer." + printer, lang))

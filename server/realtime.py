@@ -43,6 +43,8 @@ def staff_room(office_id: int) -> str:
     return f"staff:{office_id}"
 
 
+# Device news, outside the office's sequence: each carries the whole current state.
+UNSEQUENCED = frozenset({"print_status", "printer_health", "device_health"})
 STAFF_ROLES = frozenset({"officer", "supervisor", "admin"})
 LINKED_ROLES = frozenset({"kiosk", "display"})  # devices whose open page says they are online
 
@@ -71,7 +73,7 @@ class Hub:
             to = ev.room or room(ev.office_id)
             if ev.name in TICKET_EVENTS and "id" in ev.data:
                 to = [to, ticket_room(ev.data["id"])]  # one emit (one queue message) for both
-            self.socketio.emit(ev.name, ev.payload(), to=to)
+            self.socketio.emit(ev.name, ev.data if ev.name in UNSEQUENCED else ev.payload(), to=to)
 
     def _principal(self, auth):
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -109,7 +111,7 @@ class Hub:
         from . import health
         outcome = self.state.perform(health.device_linked, principal.device_id)
         request.environ["motcua.linked"] = True
-        if outcome.printer is not None and outcome.printer["down"]:  # the page starts as "printing"
+        if outcome.printer is not None and outcome.printer["status"] != "none":
             self.socketio.emit("printer_health", outcome.printer, to=request.sid)
 
     def _disconnect(self, *_reason) -> None:

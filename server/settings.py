@@ -38,6 +38,8 @@ class Settings:
     log_level: str = "INFO"  # `motcua serve`'s log (SMS written by the log backend are INFO)
     # The eSpeak NG program that reads calls aloud (MOTCUA_SPEECH_PATH); None: espeak-ng on PATH.
     speech_path: str | None = None
+    # Seconds between reads of the network printers' states (MOTCUA_PRINTER_WATCH_S).
+    printer_watch_s: float = 30.0
 
     @classmethod
     def from_env(cls, instance_path: Path, env: os._Environ | dict | None = None) -> "Settings":
@@ -64,6 +66,7 @@ class Settings:
             https=_flag(env.get("MOTCUA_HTTPS")),
             log_level=_level(env.get("MOTCUA_LOG_LEVEL")),
             speech_path=env.get("MOTCUA_SPEECH_PATH") or None,
+            printer_watch_s=float(env.get("MOTCUA_PRINTER_WATCH_S") or 30),
         )
 
 
