@@ -22,6 +22,7 @@
   function has(key) { return Object.prototype.hasOwnProperty.call(cfg.t, "admin." + key); }
   // Device and printer states (server/health.py), shared with the supervisor wall.
   function health(key) { return cfg.t["health." + key] || key; }
+  var PRINTER_FAULTS = ["paper_out", "cover_open", "offline", "unreachable", "error", "unsupported"];  // server/health.py
   function t(key, params) {
     var s = has(key) ? cfg.t["admin." + key] : key;
     Object.keys(params || {}).forEach(function (k) { s = s.split("{" + k + "}").join(params[k]); });
@@ -1294,9 +1295,11 @@
         box.appendChild(el("span", null, d.printer && d.printer !== "none" ? d.printer : t("devices.no_printer")));
         var bits = [];
         if (d.paper_mm) bits.push(d.paper_mm + " mm");
-        if (d.printer_status && d.printer && d.printer !== "none") bits.push(health("printer." + d.printer_status));
+        var fault = PRINTER_FAULTS.indexOf(d.printer_status) >= 0;
+        if (d.printer_status && d.printer && d.printer !== "none" && !fault) bits.push(health("printer." + d.printer_status));
         if (d.agent_online != null && d.printer && d.printer !== "none" && !/^tcp:/.test(d.printer)) bits.push(d.agent_online ? t("devices.agent_on") : t("devices.agent_off"));
         if (bits.length) box.appendChild(el("small", null, bits.join(" · ")));
+        if (fault && d.printer !== "none") box.appendChild(badge(health("printer." + d.printer_status), "bad"));
         return box;
       }},
       {label: t("devices.state"), value: function (d) {
