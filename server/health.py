@@ -164,8 +164,13 @@ def printer_checked(s: Session, device_id: int, status: str, detail: str | None 
     """A printer's state was read without printing (a watch, or the agent's report)."""
     d = _device(s, device_id)
     out = HealthOutcome()
-    if d is not None and status in PRINTER_STATES and d.kind == "kiosk":
-        _set_printer(out, d, status, detail, now)
+    if d is None or status not in PRINTER_STATES or d.kind != "kiosk":
+        return out
+    if status == "unknown" and d.printer_status not in PRINTER_FAULTS:
+        # A printer that gives no status answers: what its last print said still holds.
+        d.printer_checked_at = now
+        return out
+    _set_printer(out, d, status, detail, now)
     return out
 
 

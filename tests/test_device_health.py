@@ -219,3 +219,13 @@ def test_a_status_read_finds_paper_low_and_printing_goes_on(tmp_path):
         assert printers.send(printer.url, b"\x1b@hello\x1dV\x00") == "paper_low"
     with FakePrinter(status=STATUS_OK) as printer:
         assert printers.send(printer.url, b"\x1b@hello\x1dV\x00") == "ok"
+
+
+def test_a_printer_that_gives_no_status_keeps_what_its_last_print_said(kiosk_state):
+    state, _ = kiosk_state
+    device = kiosk_id(state)
+    state.perform(health.printer_checked, device, "ok")
+    assert state.perform(health.printer_checked, device, "unknown").events == []
+    state.perform(health.printer_checked, device, "unreachable")
+    out = state.perform(health.printer_checked, device, "unknown")  # reachable again
+    assert out.events[1].data == {"status": "unknown", "down": False}
