@@ -164,7 +164,7 @@ class Announcer:
         return data
 
     def _speak(self, lang: str, text: str) -> array:
-        program = espeak_path(self.program)
+        program = espeak_path(self.program) if self.available() else None
         if program is None:
             raise SpeechUnavailable(MISSING)
         out = subprocess.run([program, "-v", ESPEAK_VOICE[lang], "-s", "140", "--stdout", text],
