@@ -42,6 +42,12 @@ def test_a_printer_fault_reaches_the_kiosk_the_supervisor_and_the_admin(lobby, p
     assert "vẫn lấy số bình thường" in banner.inner_text()
     kiosk.wait_for_selector(".svc .svc-wait:text('Đang chờ')")
     screenshot(kiosk, "device-health-kiosk-printer-down")
+    kiosk.set_viewport_size({"width": 1366, "height": 768})  # a landscape kiosk
+    screenshot(kiosk, "device-health-kiosk-printer-down-landscape")
+    kiosk.click(".lang[data-lang='en']")
+    assert "You can still take a number" in banner.inner_text()
+    kiosk.click(".lang[data-lang='vi']")
+    kiosk.set_viewport_size({"width": KIOSK[0], "height": KIOSK[1]})
     # Tickets are still issued, their QR on screen.
     kiosk.click(".svc[data-code='DD']")
     kiosk.wait_for_selector("#screen-ticket:not([hidden]) #ticket-number:not(:empty)")
