@@ -308,7 +308,7 @@ def devices(s: Session, office_id: int) -> list[dict]:
 def device_view(d: Device, tokens: int, last_token_at: datetime | None) -> dict:
     return {"id": d.id, "kind": d.kind, "name": d.name, "printer": d.printer, "paper_mm": d.paper_mm,
             "printer_status": d.printer_status, "agent_online": d.agent_online,
-            "online": d.links > 0, "seen_at": d.seen_at.isoformat() if d.seen_at else None,
+            "online": d.online, "seen_at": d.seen_at.isoformat() if d.seen_at else None,
             "created_at": d.created_at.isoformat(), "tokens": tokens,
             "last_token_at": last_token_at.isoformat() if last_token_at else None}
 

@@ -182,6 +182,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.testing:
         state.hub.socketio.start_background_task(_sweep_forever, state)
         state.printing.watch()
+        state.hub.start_heartbeat()
     return app
 
 

@@ -14,15 +14,17 @@ which officers', supervisors' and admins' pages join; `printer_health` {status, 
 the kiosk's own room, so its start screen can say the printer is down; `print_status`
 to the kiosk's room as before.
 
-A device is online while it has an open page socket (`links` above zero). The count is
-kept in the database, so several server processes share it; a process killed without
-closing its sockets leaves its kiosks counted online until they reconnect and close.
+A device is online while one of its pages has a socket open. Each server process counts
+its own sockets per device and says every `device_heartbeat_s` which devices it holds
+(`devices_alive`); a device no process has vouched for in three heartbeats is offline
+(`devices_expired`), so a process killed without closing its sockets does not leave its
+kiosks counted online.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,7 +71,7 @@ def printer_view(device: Device) -> dict:
 def device_view(d: Device, lang: str = "vi") -> dict:
     """One device's health: online, its printer, and an overall `state` for the wall:
     ok | warning (paper low) | fault (offline, printer down) | unknown (never connected)."""
-    online = d.links > 0
+    online = d.online
     problems: list[str] = []
     if not online and d.seen_at is not None:
         problems.append("offline")
@@ -117,7 +119,7 @@ def summary(s: Session) -> dict:
         if d.kind not in counts:
             continue
         c = counts[d.kind]
-        c["online" if d.links > 0 else "offline"] += 1
+        c["online" if d.online else "offline"] += 1
         if printer_down(d):
             c["printer_down"] += 1
     counts["display"].pop("printer_down")
@@ -127,26 +129,41 @@ def summary(s: Session) -> dict:
 # ---------------------------------------------------------------- use cases
 
 def device_linked(s: Session, device_id: int, *, now: datetime) -> HealthOutcome:
-    """A kiosk or display page connected."""
+    """A kiosk or display page connected (the first socket of the device in its process)."""
     d = _device(s, device_id)
     out = HealthOutcome(printer=None if d is None else printer_view(d))
     if d is not None:
-        d.links = max(d.links, 0) + 1
-        if d.links == 1:
-            d.seen_at = now
-            _changed(out, d, "online")
+        _alive(out, d, now)
     return out
 
 
 def device_unlinked(s: Session, device_id: int, *, now: datetime) -> HealthOutcome:
-    """A kiosk or display page's socket closed."""
+    """The last socket of a kiosk or display page closed in its process."""
     d = _device(s, device_id)
     out = HealthOutcome()
-    if d is not None and d.links > 0:
-        d.links -= 1
-        if d.links == 0:
-            d.seen_at = now
-            _changed(out, d, "offline")
+    if d is not None and d.online:
+        d.online, d.alive_at, d.seen_at = False, None, now
+        _changed(out, d, "offline")
+    return out
+
+
+def devices_alive(s: Session, device_ids: list[int], *, now: datetime) -> HealthOutcome:
+    """A process's heartbeat: it still holds sockets of these devices."""
+    out = HealthOutcome()
+    for d in s.scalars(select(Device).where(Device.id.in_(device_ids)).order_by(Device.id).with_for_update()):
+        _alive(out, d, now)
+    return out
+
+
+def devices_expired(s: Session, stale_s: float, *, now: datetime) -> HealthOutcome:
+    """Devices no process has vouched for in `stale_s` seconds are offline since their last heartbeat."""
+    out = HealthOutcome()
+    cutoff = now - timedelta(seconds=stale_s)
+    for d in s.scalars(select(Device).where(Device.online.is_(True), Device.alive_at < cutoff)
+                       .order_by(Device.id).with_for_update()):
+        d.online, d.seen_at = False, d.alive_at
+        d.alive_at = None
+        _changed(out, d, "offline (no heartbeat)")
     return out
 
 
@@ -201,6 +218,13 @@ def print_result(s: Session, job_id: int, device_id: int, *, ok: bool, error: st
 
 def _device(s: Session, device_id: int) -> Device | None:
     return s.get(Device, device_id, with_for_update=True)
+
+
+def _alive(out: HealthOutcome, d: Device, now: datetime) -> None:
+    d.alive_at = now
+    if not d.online:
+        d.online, d.seen_at = True, now
+        _changed(out, d, "online")
 
 
 def _set_printer(out: HealthOutcome, d: Device, status: str, detail: str | None, now: datetime) -> None:

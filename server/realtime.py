@@ -6,7 +6,9 @@ receives the board snapshot as "board". Every later event carries the office's
 """
 from __future__ import annotations
 
+import collections
 import logging
+import threading
 
 from flask import request
 from flask_socketio import SocketIO, join_room
@@ -67,6 +69,9 @@ class Hub:
         # and hook(principal) when a socket closes.
         self.on_connect: list = []
         self.on_disconnect: list = []
+        # This process's open kiosk and display page sockets, per device (server/health.py).
+        self.linked: collections.Counter = collections.Counter()
+        self._linked_lock = threading.Lock()
 
     def publish(self, events: list[Event]) -> None:
         for ev in events:
@@ -110,6 +115,8 @@ class Hub:
         """A kiosk or display page is online; a kiosk hears its printer's state at once."""
         from . import health
         outcome = self.state.perform(health.device_linked, principal.device_id)
+        with self._linked_lock:
+            self.linked[principal.device_id] += 1
         request.environ["motcua.linked"] = True
         if outcome.printer is not None and outcome.printer["status"] != "none":
             self.socketio.emit("printer_health", outcome.printer, to=request.sid)
@@ -118,14 +125,44 @@ class Hub:
         principal = request.environ.get("motcua.principal")
         if principal is None:
             return
-        if request.environ.pop("motcua.linked", False):
+        if request.environ.pop("motcua.linked", False) and self._unlinked(principal.device_id):
             from . import health
             try:
                 self.state.perform(health.device_unlinked, principal.device_id)
-            except Exception as e:  # noqa: BLE001 - a closing socket has no one to answer
+            except Exception as e:  # noqa: BLE001 - a closing socket has no one to answer; the heartbeat ends it
                 log.warning("device %s went offline unrecorded: %s", principal.device_id, e)
         for hook in self.on_disconnect:
             hook(principal)
+
+    def _unlinked(self, device_id: int) -> bool:
+        """One socket of the device closed here; True when it was this process's last."""
+        with self._linked_lock:
+            self.linked[device_id] -= 1
+            if self.linked[device_id] > 0:
+                return False
+            del self.linked[device_id]
+            return True
+
+    def start_heartbeat(self) -> None:
+        """Say now and then which devices this process holds sockets of, and mark offline the
+        devices no process has vouched for lately (a process that died with its sockets)."""
+        self.socketio.start_background_task(self._heartbeat_forever)
+
+    def _heartbeat_forever(self) -> None:
+        import time
+
+        from . import health
+        every = self.state.settings.device_heartbeat_s
+        while True:
+            time.sleep(every)
+            try:
+                with self._linked_lock:
+                    held = sorted(self.linked)
+                if held:
+                    self.state.perform(health.devices_alive, held)
+                self.state.perform(health.devices_expired, 3 * every)
+            except Exception as e:  # noqa: BLE001 - the heartbeat must outlive a database restart
+                log.debug("device heartbeat: %s", e)
 
     def _error(self, e: Exception):
         """A handler failed. A connection is refused with the reason, which pages show and

@@ -40,6 +40,9 @@ class Settings:
     speech_path: str | None = None
     # Seconds between reads of the network printers' states (MOTCUA_PRINTER_WATCH_S).
     printer_watch_s: float = 30.0
+    # Seconds between a process's device heartbeats (MOTCUA_DEVICE_HEARTBEAT_S); a device
+    # unheard of for three is offline.
+    device_heartbeat_s: float = 30.0
 
     @classmethod
     def from_env(cls, instance_path: Path, env: os._Environ | dict | None = None) -> "Settings":
@@ -67,6 +70,7 @@ class Settings:
             log_level=_level(env.get("MOTCUA_LOG_LEVEL")),
             speech_path=env.get("MOTCUA_SPEECH_PATH") or None,
             printer_watch_s=float(env.get("MOTCUA_PRINTER_WATCH_S") or 30),
+            device_heartbeat_s=float(env.get("MOTCUA_DEVICE_HEARTBEAT_S") or 30),
         )
 
 

@@ -3,7 +3,10 @@ the voice; pushed to the staff room, read from GET /offices/<code>/health and /h
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
 import tomllib
+from datetime import timedelta
 
 import pytest
 import requests
@@ -141,16 +144,50 @@ def test_print_results_set_the_printer_state_and_tell_the_kiosk_and_staff(kiosk_
         assert s.scalar(select(Ticket.id).limit(1))  # every ticket kept
 
 
-def test_links_count_every_open_page_and_never_go_below_zero(kiosk_state):
+def test_a_device_is_online_until_its_page_closes_or_no_process_vouches_for_it(kiosk_state, clock):
     state, _ = kiosk_state
     device = kiosk_id(state)
     assert [e.data["online"] for e in state.perform(health.device_linked, device).events] == [True]
-    assert state.perform(health.device_linked, device).events == []  # a second tab
-    assert state.perform(health.device_unlinked, device).events == []
+    assert state.perform(health.device_linked, device).events == []  # another process's tab
     assert [e.data["online"] for e in state.perform(health.device_unlinked, device).events] == [False]
     assert state.perform(health.device_unlinked, device).events == []
+    # A process that died with the page's socket open: its heartbeats stop, and 90 s on the
+    # device is offline since its last heartbeat.
+    state.perform(health.device_linked, device)
+    clock.advance(seconds=60)
+    state.perform(health.devices_alive, [device])
+    clock.advance(seconds=60)
+    assert state.perform(health.devices_expired, 90).events == []
+    clock.advance(seconds=31)
+    (gone,) = state.perform(health.devices_expired, 90).events
+    assert (gone.data["online"], gone.data["state"]) == (False, "fault")
     with state.db.read() as s:
-        assert s.get(Device, device).links == 0
+        d = s.get(Device, device)
+        assert not d.online and d.seen_at == clock.now() - timedelta(seconds=91)
+    # Heard again (a page reconnected to a live process): online.
+    assert [e.data["online"] for e in state.perform(health.devices_alive, [device]).events] == [True]
+
+
+def test_a_kiosk_counted_by_a_killed_server_goes_offline_on_the_next(sqlite_url, servers):
+    tokens = seed(sqlite_url, office_with_kiosk("none"))
+    fast = {"MOTCUA_DEVICE_HEARTBEAT_S": "1"}
+    first = servers(sqlite_url, env=fast)
+    kiosk = Screen().connect(first.url, tokens["kiosk"])
+    kiosk.board()
+    officer = Http(first.url, tokens["officer"])
+    assert next(d for d in officer.request("GET", "/offices/demo/health").json()["devices"]
+                if d["kind"] == "kiosk")["online"] is True
+    os.killpg(first.proc.pid, signal.SIGKILL)  # no disconnect handler runs
+    first.proc.wait()
+    second = servers(sqlite_url, env=fast)
+    staff = Screen().connect(second.url, tokens["officer"])
+    try:
+        staff.board()
+        gone = next_named(staff, "device_health")
+        assert (gone["name"], gone["online"]) == ("Kiosk sảnh", False)
+    finally:
+        staff.close()
+        kiosk.close()
 
 
 # ---------------------------------------------------------------- the API, /healthz and the voice

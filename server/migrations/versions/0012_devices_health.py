@@ -1,4 +1,4 @@
-"""device health: open page connections per device and when its state last changed
+"""device health: online or not, its last heartbeat, and when its states last changed
 
 Revision ID: 0012_devices
 Revises: 0010
@@ -16,8 +16,10 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("devices") as batch:
-        # Open page sockets (kiosk page, lobby display); online while above zero.
-        batch.add_column(sa.Column("links", sa.Integer(), nullable=False, server_default="0"))
+        # A page of the device (kiosk page, lobby display) has a socket open in some process.
+        batch.add_column(sa.Column("online", sa.Boolean(), nullable=False, server_default=sa.false()))
+        # The last time a process said it still holds such a socket (a heartbeat).
+        batch.add_column(sa.Column("alive_at", server.models.UTCDateTime(), nullable=True))
         # When it last came online or went offline.
         batch.add_column(sa.Column("seen_at", server.models.UTCDateTime(), nullable=True))
         # When the printer's state last changed (printer_checked_at: when it was last read).
@@ -26,5 +28,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("devices") as batch:
-        for column in ("printer_since", "seen_at", "links"):
+        for column in ("printer_since", "seen_at", "alive_at", "online"):
             batch.drop_column(column)
