@@ -174,14 +174,16 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
         by_number = {c.number: c for c in counters}
         u.counters = [by_number[n] for n in item["counters"]]
 
-    kiosks = {d.name: d for d in s.scalars(select(Device).where(
-        Device.office_id == office.id, Device.kind == Role.KIOSK.value))}
+    # By id, not whole rows: the devices' other columns (health) are not the file's business.
+    kiosks = dict(s.execute(select(Device.name, Device.id).where(
+        Device.office_id == office.id, Device.kind == Role.KIOSK.value)).all())
     for item in spec["kiosks"]:
-        d = kiosks.get(item["name"])
-        if d is None:
-            d = Device(office_id=office.id, kind=Role.KIOSK.value, name=item["name"], created_at=now)
-            s.add(d)
-        d.printer, d.paper_mm = item["printer"], item["paper_mm"]
+        if item["name"] in kiosks:
+            s.execute(update(Device).where(Device.id == kiosks[item["name"]])
+                      .values(printer=item["printer"], paper_mm=item["paper_mm"]))
+        else:
+            s.add(Device(office_id=office.id, kind=Role.KIOSK.value, name=item["name"], created_at=now,
+                         printer=item["printer"], paper_mm=item["paper_mm"]))
     s.flush()
     directory(s).forget(office.id)
     # Seats of areas or seats gone from the file hold nobody now.
