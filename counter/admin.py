@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request, url_for
 
-from server import queue, sessions
+from server import health, queue, sessions
 from server.devicepages import OFFICE_CODE
 from server.errors import NotFound
 from server.i18n import LANGUAGES, request_language, t
@@ -60,10 +60,11 @@ def admin():
         "csrf": sessions.csrf_token(),
         "tabs": tabs,
         "can_edit": principal.role == Role.ADMIN.value,
-        "t": strings(lang, ("admin.",)),
+        "t": strings(lang, ("admin.", "health.")),
     }
     response = current_app.make_response(render_template(
         "counter/admin.html", config=config, tabs=tabs, public=_public_address(state.settings),
+        voice=health.voice_view(state.settings.speech_path, lang),
         office_name=office.name_en if lang == "en" and office.name_en else office.name))
     response.headers["Cache-Control"] = "no-store"
     return response

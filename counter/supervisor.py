@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, url_for
 
-from server import queue, sessions
+from server import health, queue, sessions
 from server.errors import MotcuaError
 from server.i18n import LANGUAGES, catalogue, request_language, t
 from server.models import Role
@@ -19,7 +19,7 @@ from . import bp
 ROLES = (Role.SUPERVISOR.value, Role.ADMIN.value)
 # Minutes of waiting that colour a queue amber, then red.
 LONG_WAIT_MINUTES = (15, 30)
-PREFIXES = ("supervisor.", "counter_status.", "rating.level.", "seatmap.")
+PREFIXES = ("supervisor.", "counter_status.", "rating.level.", "seatmap.", "health.")
 
 
 def strings(lang: str, prefixes: tuple[str, ...]) -> dict[str, str]:
@@ -58,13 +58,14 @@ def supervisor():
         "areas": f"/api/v1/offices/{office.code}/areas",
         "absent": f"/api/v1/offices/{office.code}/absent",
         "areas_page": url_for("counter.areas"),
+        "health": f"/api/v1/offices/{office.code}/health",
         "home": url_for("counter.home"),
         "csrf": sessions.csrf_token(),
         "long_wait": LONG_WAIT_MINUTES,
         "t": strings(lang, PREFIXES),
     }
     response = current_app.make_response(render_template(
-        "counter/supervisor.html", config=config,
+        "counter/supervisor.html", config=config, voice=health.voice_view(state.settings.speech_path, lang),
         office_name=office.name_en if lang == "en" and office.name_en else office.name))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -25,7 +25,8 @@ SPEAKERS = ("display", "officer", "supervisor", "admin")
 @bp.record_once
 def _announcer(setup):
     state = setup.app.extensions["motcua"]
-    setup.app.extensions["motcua.announcer"] = Announcer(state.settings.instance_path / "announcements")
+    setup.app.extensions["motcua.announcer"] = Announcer(
+        state.settings.instance_path / "announcements", state.settings.speech_path)
 
 
 @bp.get("/<office>/announcement.wav")

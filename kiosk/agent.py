@@ -3,7 +3,9 @@
 `motcua kiosk-agent --server URL --token KIOSK_TOKEN --printer URL` connects to the
 server over Socket.IO (auth {"token", "agent": True}), receives "print_job" events
 {"job", "ticket", "data": base64 ESC/POS} for its kiosk (on every connect, the jobs still
-pending, oldest first) and answers each with "print_ack" {"job", "ok", ["error", "detail"]}.
+pending, oldest first) and answers each with "print_ack" {"job", "ok", ["error", "detail"],
+["printer": "paper_low"]}. Between jobs it reads the printer's state and sends
+"printer_report" {"status"} when it changed, so staff hear of a fault before a citizen does.
 
 Each job prints at most once, even across disconnects and restarts: a job id is written
 to the state file (and fsynced) after it printed and before it is acknowledged, so a job
@@ -29,6 +31,7 @@ from . import printers
 
 log = logging.getLogger("motcua.agent")
 DATABASE_WAIT_S = 5.0  # between connection attempts while the server's database is down
+WATCH_EVERY_S = 20.0  # between reads of the printer's state while no job comes
 ACK_WAIT = 10.0  # seconds an ack waits for the connection before the next reconnect must resend it
 
 
@@ -70,12 +73,14 @@ class PrintedJobs:
 
 class Agent:
     def __init__(self, server: str, token: str, printer: str, state_file: Path, lang: str = "vi",
-                 send: Callable[[str, bytes], None] = printers.send):
+                 send: Callable[[str, bytes], str | None] = printers.send,
+                 status: Callable[[str], str] = printers.status):
         printers.parse(printer)  # a bad address stops the agent before it connects
         self.server, self.token, self.printer = server, token, printer
         self.printed = PrintedJobs(state_file)
         self.lang = lang
-        self.send = send
+        self.send, self.status = send, status
+        self.reported: str | None = None  # the printer state the server last heard
         self.jobs: queue.Queue = queue.Queue()
         self.client = None
         self.online = threading.Event()  # connected to the server's namespace
@@ -97,17 +102,36 @@ class Agent:
             self.say("already", job=job, ticket=ticket)
             return {"job": job, "ok": True}
         try:
-            self.send(self.printer, data)
+            said = self.send(self.printer, data)
         except printers.PrinterError as e:
             self.say("failed", logging.WARNING, job=job, ticket=ticket, reason=e.message(self.lang), detail=e.detail)
+            self.reported = e.code
             return {"job": job, "ok": False, "error": e.code, "detail": e.detail}
         self.printed.add(job)
         self.say("printed", job=job, ticket=ticket)
-        return {"job": job, "ok": True}
+        self.reported = "paper_low" if said == "paper_low" else "ok"
+        return {"job": job, "ok": True, **({"printer": said} if said == "paper_low" else {})}
+
+    def watch(self) -> dict | None:
+        """Between jobs: read the printer's state; the "printer_report" to send if it changed,
+        so staff hear of a fault before a citizen finds it."""
+        found = self.status(self.printer)
+        if found == self.reported or found == "none":
+            return None
+        self.reported = found
+        return {"status": found}
 
     def _work(self) -> None:
         """Jobs print one at a time, in the order they arrived (Socket.IO handlers run concurrently)."""
-        while (payload := self.jobs.get()) is not None:
+        while True:
+            try:
+                payload = self.jobs.get(timeout=WATCH_EVERY_S)
+            except queue.Empty:
+                if self.online.is_set():
+                    self._report()
+                continue
+            if payload is None:
+                return
             ack = self.handle(payload)
             # Jobs sent on connect can arrive before the client has seen its own connect; an
             # ack that cannot go out is not lost: the server offers the job again on reconnect
@@ -118,8 +142,18 @@ class Agent:
                 except Exception as e:  # noqa: BLE001 - python-socketio raises several kinds when the link drops
                     log.debug("ack for job %s not sent: %s", ack["job"], e)
 
+    def _report(self) -> None:
+        try:
+            report = self.watch()
+            if report is not None:
+                self.client.emit("printer_report", report)
+        except Exception as e:  # noqa: BLE001 - a report that cannot go out is sent again after the next read
+            self.reported = None
+            log.debug("printer state not reported: %s", e)
+
     def _connected(self) -> None:
         self.online.set()
+        self.reported = None  # the server may have restarted: tell it again at the next read
         self.say("connected")
 
     def _disconnected(self, *reason) -> None:

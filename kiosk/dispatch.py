@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import request
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server import hours, queue, views
+from server import health, hours, queue, views
 from server.errors import NotFound
 from server.models import Device, PrintJob
 from server.realtime import device_room
 
-from .printers import ERROR_CODES, PrinterError, parse, send
+from .printers import ERROR_CODES, STATUSES, PrinterError, parse, send, status
 from .ticket import TicketPrint, escpos_bytes
 
 log = logging.getLogger("motcua.print")
@@ -45,8 +46,9 @@ class Dispatcher:
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="print")
         state.after_commit.append(self.after_commit)
         state.hub.on_connect.append(self.on_connect)
+        state.hub.on_disconnect.append(self.on_disconnect)
         self.socketio.on_event("print_ack", self.on_ack)
-        self.socketio.on_event("disconnect", self.on_disconnect)
+        self.socketio.on_event("printer_report", self.on_report)
 
     # ------------------------------------------------------------ sending
 
@@ -83,39 +85,48 @@ class Dispatcher:
 
     def _print_on_network(self, job_id: int, device_id: int, printer: str, payload: dict) -> None:
         try:
-            send(printer, base64.b64decode(payload["data"]), timeout=PRINT_TIMEOUT)
+            said = send(printer, base64.b64decode(payload["data"]), timeout=PRINT_TIMEOUT)
         except PrinterError as e:
             self.record(job_id, device_id, ok=False, error=e.code, detail=str(e.detail or ""))
         except Exception as e:  # noqa: BLE001 - any failure is a failed job, never a lost ticket
             log.exception("printing job %s failed", job_id)
             self.record(job_id, device_id, ok=False, error="error", detail=str(e))
         else:
-            self.record(job_id, device_id, ok=True)
+            self.record(job_id, device_id, ok=True, printer=said)
 
     # ------------------------------------------------------------ outcomes
 
     def record(self, job_id: int, device_id: int, *, ok: bool, error: str | None = None,
-               detail: str | None = None) -> None:
-        """Write what happened to a job and tell the kiosk's screen."""
-        now = self.state.clock.now()
-        with self.state.db.write() as s:
-            job = s.get(PrintJob, job_id, with_for_update=True)
-            if job is None or job.device_id != device_id:
-                return
-            device = s.get(Device, device_id)
-            if job.status == "printed":  # an agent's repeated ack: already recorded
-                return
-            job.attempts += 1
-            job.status, job.error = ("printed", None) if ok else ("failed", error)
-            job.printed_at = now if ok else None
-            device.printer_status = "ok" if ok else (error or "error")
-            device.printer_detail = None if ok else (detail or "")[:300]
-            device.printer_checked_at = now
-            message = None if ok else PrinterError(error, "").message("vi")
-            event = {"job": job.id, "ticket_id": job.ticket_id, "status": job.status,
-                     "error": job.error, "message": message}
-        self.socketio.emit("print_status", event, to=device_room(device_id))
-        log.info("print job %s: %s %s", job_id, event["status"], error or "")
+               detail: str | None = None, printer: str | None = None) -> None:
+        """Write what happened to a job (and so to its printer); the kiosk's screen and the
+        staff hear it from the hub."""
+        outcome = self.state.perform(health.print_result, job_id, device_id, ok=ok, error=error,
+                                     detail=detail, printer=printer)
+        if outcome.print_event is not None:
+            log.info("print job %s: %s %s", job_id, outcome.print_event["status"], error or "")
+
+    # ------------------------------------------------------------ watching printers
+
+    def watch(self) -> None:
+        """Read every network printer's state now and then, so a fault is known before a
+        citizen taps (printers on a kiosk PC are watched by its agent: printer_report)."""
+        self.socketio.start_background_task(self._watch_forever)
+
+    def _watch_forever(self) -> None:
+        while True:
+            time.sleep(self.state.settings.printer_watch_s)
+            try:
+                self.check_network_printers()
+            except Exception as e:  # noqa: BLE001 - the watch must outlive a bad minute
+                log.debug("printer watch: %s", e)
+
+    def check_network_printers(self) -> None:
+        with self.state.db.read() as s:
+            watched = s.execute(select(Device.id, Device.printer).where(
+                Device.kind == "kiosk", Device.printer.like("tcp://%"))).all()
+        for device_id, printer in watched:
+            found = status(printer, timeout=PRINT_TIMEOUT)
+            self.state.perform(health.printer_checked, device_id, found)
 
     def reprint(self, s: Session, ticket_id: int, office_id: int) -> int:
         """A new attempt for a ticket's print job (the citizen still holds a valid ticket)."""
@@ -132,8 +143,8 @@ class Dispatcher:
         if not (isinstance(auth, dict) and auth.get("agent") is True and principal.device_id):
             return
         base_url = self.state.base_url()
-        with self.state.db.write() as s:
-            s.execute(update(Device).where(Device.id == principal.device_id).values(agent_online=True))
+        self.state.perform(health.agent_changed, principal.device_id, True)
+        with self.state.db.read() as s:
             jobs = s.scalars(select(PrintJob).where(
                 PrintJob.device_id == principal.device_id, PrintJob.status == "pending")
                 .order_by(PrintJob.id)).all()
@@ -154,14 +165,24 @@ class Dispatcher:
         if error not in ERROR_CODES:
             error = "error"
         detail = data.get("detail") if isinstance(data.get("detail"), str) else None
-        self.record(job_id, principal.device_id, ok=ok, error=None if ok else error, detail=detail)
+        said = data.get("printer") if data.get("printer") in ("ok", "paper_low") else None
+        self.record(job_id, principal.device_id, ok=ok, error=None if ok else error, detail=detail, printer=said)
         return {"ok": True}
 
-    def on_disconnect(self, *_args):
+    def on_report(self, data=None):
+        """The agent read its printer's state between jobs: {"status": one of STATUSES}."""
         principal = request.environ.get("motcua.principal")
-        if principal is not None and request.environ.get("motcua.agent"):
-            with self.state.db.write() as s:
-                s.execute(update(Device).where(Device.id == principal.device_id).values(agent_online=False))
+        if principal is None or not request.environ.get("motcua.agent") or not isinstance(data, dict):
+            return {"ok": False}
+        found = data.get("status")
+        if found not in STATUSES or found == "none":
+            return {"ok": False}
+        self.state.perform(health.printer_checked, principal.device_id, found)
+        return {"ok": True}
+
+    def on_disconnect(self, principal) -> None:
+        if request.environ.get("motcua.agent"):
+            self.state.perform(health.agent_changed, principal.device_id, False)
 
 
 def _job_and_device(s: Session, job_id: int) -> tuple[PrintJob, Device]:

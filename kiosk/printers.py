@@ -15,6 +15,7 @@ printed to anyway: many cheap printers never answer, and a missing answer is not
 from __future__ import annotations
 
 import errno
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +31,11 @@ STATUS_WAIT = 0.5
 FORMS = "tcp://HOST[:PORT], usb://VENDOR:PRODUCT, serial:///dev/PORT?baudrate=N, file:///PATH, cups://QUEUE or none"
 
 ERROR_CODES = ("unreachable", "paper_out", "cover_open", "offline", "unsupported", "error")
-STATUSES = ("ok", "paper_out", "cover_open", "offline", "unreachable", "unknown", "none")
+STATUSES = ("ok", "paper_low", "paper_out", "cover_open", "offline", "unreachable", "unknown", "none")
 
 _HEX_ID = re.compile(r"^(?:0x)?([0-9a-fA-F]{1,4})\Z")
 _CUPS_QUEUE = re.compile(r"^[^/\s#?]+\Z")
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 
 
 class PrinterError(Exception):
@@ -75,53 +77,77 @@ class PrinterAddress:
         return "none"
 
 
+class AddressError(ValueError):
+    """A printer address that cannot be used; `str()` says why in English (logs, the CLI's
+    old callers), `message(lang)` in the reader's language."""
+
+    def __init__(self, key: str, **params):
+        self.key, self.params = key, params
+        super().__init__(t(f"printer.address.{key}", "en", **params))
+
+    def message(self, lang: str = "vi") -> str:
+        return t(f"printer.address.{key}", lang, **self.params) if (key := self.key) else str(self)
+
+
+def _host_ok(host: str) -> bool:
+    """An IP address or a host name of ASCII letters, digits and hyphens (what a LAN's DNS
+    or hosts file can hold): `tcp://không-hợp-lệ` is no printer anyone can reach."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in host.split("."))
+
+
 def parse(url: str) -> PrinterAddress:
-    """Check a printer address without touching any device; ValueError says what is wrong."""
+    """Check a printer address without touching any device; AddressError says what is wrong."""
     text = (url or "").strip()
     if text.lower() == "none":
         return PrinterAddress("none")
     if "://" not in text:
-        raise ValueError(f"'{url}' is not a printer address; use {FORMS}")
+        raise AddressError("not_address", url=url, forms=FORMS)
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     query = parse_qs(parts.query, keep_blank_values=True)
     if scheme != "serial" and parts.query:
-        raise ValueError(f"'{url}': a {scheme} printer address takes no '?{parts.query}'")
+        raise AddressError("no_query", url=url, scheme=scheme, query=parts.query)
     if scheme == "tcp":
         try:
             port = parts.port or DEFAULT_TCP_PORT
         except ValueError:
-            raise ValueError(f"'{url}': the port must be a number from 1 to 65535") from None
+            raise AddressError("tcp_port", url=url) from None
         if not parts.hostname or parts.path not in ("", "/") or parts.username:
-            raise ValueError(f"'{url}': write tcp://HOST or tcp://HOST:PORT, e.g. tcp://192.168.1.50:9100")
+            raise AddressError("tcp", url=url)
+        if not _host_ok(parts.hostname):
+            raise AddressError("tcp_host", url=url, host=parts.hostname)
         return PrinterAddress("tcp", host=parts.hostname, port=port)
     if scheme == "usb":
         ids = parts.netloc.split(":")
         matches = [_HEX_ID.match(i) for i in ids]
         if len(ids) != 2 or not all(matches) or parts.path not in ("", "/"):
-            raise ValueError(f"'{url}': write usb://VENDOR:PRODUCT with the USB ids in hex, e.g. usb://04b8:0202")
+            raise AddressError("usb", url=url)
         return PrinterAddress("usb", vendor=int(matches[0][1], 16), product=int(matches[1][1], 16))
     if scheme == "serial":
         # serial:///dev/ttyUSB0 on Linux; serial://COM3 on Windows.
         path = parts.path or parts.netloc
         if not path or (parts.netloc and parts.path):
-            raise ValueError(f"'{url}': write serial:///dev/ttyUSB0 (or serial://COM3), optionally ?baudrate=19200")
+            raise AddressError("serial", url=url)
         unknown = set(query) - {"baudrate"}
         if unknown:
-            raise ValueError(f"'{url}': unknown option {', '.join(sorted(unknown))}; only baudrate is accepted")
+            raise AddressError("serial_option", url=url, options=", ".join(sorted(unknown)))
         raw = query.get("baudrate", [str(DEFAULT_BAUDRATE)])[-1]
         if not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) not in BAUDRATES:
-            raise ValueError(f"'{url}': baudrate must be one of {', '.join(map(str, BAUDRATES))}")
+            raise AddressError("baudrate", url=url, rates=", ".join(map(str, BAUDRATES)))
         return PrinterAddress("serial", path=path, baudrate=int(raw))
     if scheme == "file":
         if parts.netloc or not parts.path.startswith("/"):
-            raise ValueError(f"'{url}': write file:// and an absolute path, e.g. file:///dev/usb/lp0")
+            raise AddressError("file", url=url)
         return PrinterAddress("file", path=parts.path)
     if scheme == "cups":
         if not _CUPS_QUEUE.match(parts.netloc) or parts.path not in ("", "/"):
-            raise ValueError(f"'{url}': write cups://QUEUE with the CUPS queue name, e.g. cups://receipt")
+            raise AddressError("cups", url=url)
         return PrinterAddress("cups", queue=parts.netloc)
-    raise ValueError(f"'{url}': unknown printer type '{parts.scheme}'; use {FORMS}")
+    raise AddressError("scheme", url=url, scheme=parts.scheme, forms=FORMS)
 
 
 def _open(address: PrinterAddress, timeout: float):
@@ -185,7 +211,7 @@ def _status_byte(device, address: PrinterAddress, n: int) -> int | None:
 
 
 def _read_status(device, address: PrinterAddress) -> tuple[str, str]:
-    """("ok" | "paper_out" | "cover_open" | "offline" | "unknown", detail)."""
+    """("ok" | "paper_low" | "paper_out" | "cover_open" | "offline" | "unknown", detail)."""
     if address.scheme not in ("tcp", "serial", "usb"):
         return "unknown", f"{address.scheme} printers cannot report their status"
     replies: dict[int, int] = {}
@@ -201,6 +227,8 @@ def _read_status(device, address: PrinterAddress) -> tuple[str, str]:
         return "cover_open", detail
     if replies[1] & 0x08:
         return "offline", detail
+    if replies[4] & 0x0C:  # the roll's near-end sensor: it still prints
+        return "paper_low", detail
     return "ok", detail
 
 
@@ -211,8 +239,9 @@ def _close(device) -> None:
         pass  # the link is already gone; nothing is left to release
 
 
-def send(printer: str | PrinterAddress, data: bytes, timeout: float = 3.0) -> None:
-    """Print `data` once, or raise PrinterError saying why not (nothing is sent to a faulty printer)."""
+def send(printer: str | PrinterAddress, data: bytes, timeout: float = 3.0) -> str:
+    """Print `data` once, or raise PrinterError saying why not (nothing is sent to a faulty
+    printer). Returns "paper_low" when the printer said its roll is nearly out, else "ok"."""
     address = printer if isinstance(printer, PrinterAddress) else parse(printer)
     device = _open(address, timeout)
     try:
@@ -237,6 +266,7 @@ def send(printer: str | PrinterAddress, data: bytes, timeout: float = 3.0) -> No
             raise PrinterError("error", f"{address}: {type(e).__name__}: {e}") from e
     finally:
         _close(device)
+    return "paper_low" if state == "paper_low" else "ok"
 
 
 def status(printer: str | PrinterAddress, timeout: float = 3.0) -> str:

@@ -347,6 +347,7 @@ def devices(s: Session, office_id: int) -> list[dict]:
 def device_view(d: Device, tokens: int, last_token_at: datetime | None) -> dict:
     return {"id": d.id, "kind": d.kind, "name": d.name, "printer": d.printer, "paper_mm": d.paper_mm,
             "printer_status": d.printer_status, "agent_online": d.agent_online,
+            "online": d.online, "seen_at": d.seen_at.isoformat() if d.seen_at else None,
             "created_at": d.created_at.isoformat(), "tokens": tokens,
             "last_token_at": last_token_at.isoformat() if last_token_at else None}
 
@@ -372,9 +373,9 @@ def _check_device(s: Session, office_id: int, kind: str, name, printer, paper_mm
                                           Device.name == name, Device.id != (device_id or 0))):
         fields["name"] = t("office_file.duplicate", lang, value=name)
     if printer is not None:
-        problem = offices.printer_problem(printer) if isinstance(printer, str) else "?"
+        problem = offices.printer_problem(printer, lang) if isinstance(printer, str) else "?"
         if problem:
-            fields["printer"] = t("office_file.kiosk.bad_printer", lang, why=problem)
+            fields["printer"] = problem  # next to the printer field: the reason is enough
         elif kind != Role.KIOSK.value and printer != "none":
             fields["printer"] = t("admin_error.display_printer", lang)
     if paper_mm is not None and paper_mm not in offices.PAPER_WIDTHS:

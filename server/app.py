@@ -158,7 +158,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         log.warning("MOTCUA_PUBLIC_URL is not set: links use %s", settings.served_at and (
             f"{settings.served_at} ({settings.public_source})") or "the address each request came to")
 
-    from . import absenceapi, adminapi, api, bookingpages, errorpages, headers, portal, reportapi  # noqa: F401  (routes on api.bp)
+    from . import absenceapi, adminapi, api, bookingpages, errorpages, headers, healthapi, portal, reportapi  # noqa: F401  (routes on api.bp)
     errorpages.register(app)
     headers.register(app, settings.https)
     app.register_blueprint(api.bp)
@@ -192,6 +192,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     if not app.testing:
         state.hub.socketio.start_background_task(_sweep_forever, state)
+        state.printing.watch()
+        state.hub.start_heartbeat()
     return app
 
 

@@ -23,6 +23,7 @@ from .inputs import whole_number
 from .models import ApiToken, Office
 from .offices import OfficeFileError, load_file
 from .settings import Settings
+from .speech import espeak_path
 from .text import NotText, clean_text
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.toml"
@@ -96,6 +97,8 @@ def serve(host: str | None, port: int, demo: bool, threads: int) -> None:
     click.echo(t("cli.serving", lang, url=f"http://{shown}:{port}", database=_safe_url(conf.database_url)))
     pages, warnings = startup.report(address, office, counter, lang)
     click.echo(pages)
+    if espeak_path(conf.speech_path) is None:
+        click.echo(t("cli.no_voice", lang), err=True)
     if banner:
         click.echo(banner(address.url))
     if warnings:
@@ -348,7 +351,7 @@ def kiosk() -> None:
 def kiosk_printer(office_code: str, name: str, paper: str | None, url: str) -> None:
     from .offices import printer_problem
     lang = cli_language()
-    problem = printer_problem(url)
+    problem = printer_problem(url, lang)
     if problem:
         fail(t("cli.kiosk.bad_printer", lang, why=problem))
     run(commands.set_printer, office_code, name, url, int(paper) if paper else None)

@@ -287,6 +287,13 @@ class Device(Base):
     printer_detail: Mapped[str | None] = mapped_column(String(300))
     printer_checked_at: Mapped[datetime | None]
     agent_online: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Health (server/health.py): a page of it has a socket open, the last heartbeat of the
+    # process holding it, when it last came online or went offline, and when the printer's
+    # state last changed.
+    online: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    alive_at: Mapped[datetime | None]
+    seen_at: Mapped[datetime | None]
+    printer_since: Mapped[datetime | None]
 
 
 class PrintJob(Base):

@@ -178,14 +178,16 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
         by_number = {c.number: c for c in counters}
         u.counters = [by_number[n] for n in item["counters"]]
 
-    kiosks = {d.name: d for d in s.scalars(select(Device).where(
-        Device.office_id == office.id, Device.kind == Role.KIOSK.value))}
+    # By id, not whole rows: the devices' other columns (health) are not the file's business.
+    kiosks = dict(s.execute(select(Device.name, Device.id).where(
+        Device.office_id == office.id, Device.kind == Role.KIOSK.value)).all())
     for item in spec["kiosks"]:
-        d = kiosks.get(item["name"])
-        if d is None:
-            d = Device(office_id=office.id, kind=Role.KIOSK.value, name=item["name"], created_at=now)
-            s.add(d)
-        d.printer, d.paper_mm = item["printer"], item["paper_mm"]
+        if item["name"] in kiosks:
+            s.execute(update(Device).where(Device.id == kiosks[item["name"]])
+                      .values(printer=item["printer"], paper_mm=item["paper_mm"]))
+        else:
+            s.add(Device(office_id=office.id, kind=Role.KIOSK.value, name=item["name"], created_at=now,
+                         printer=item["printer"], paper_mm=item["paper_mm"]))
     s.flush()
     directory(s).forget(office.id)
     # Seats of areas or seats gone from the file hold nobody now.
@@ -414,7 +416,7 @@ def _check(data: dict, lang: str) -> dict:
         item = {"name": c.text(node, "name", where, max_len=100),
                 "printer": c.text(node, "printer", where, required=False, max_len=300) or "none",
                 "paper_mm": node.get("paper", 80)}
-        problem = printer_problem(item["printer"])
+        problem = printer_problem(item["printer"], c.lang)
         if problem:
             c.fail(f"{where}.printer", "kiosk.bad_printer", why=problem)
         if item["paper_mm"] not in PAPER_WIDTHS:
@@ -526,13 +528,13 @@ def _check_area(c: _Checker, node: dict, where: str) -> dict:
     return item
 
 
-def printer_problem(url: str) -> str | None:
-    """Why a printer address is not usable, or None. The kiosk package knows the schemes."""
-    from kiosk.printers import parse
+def printer_problem(url: str, lang: str = "vi") -> str | None:
+    """Why a printer address is not usable (in `lang`), or None. The kiosk package knows the schemes."""
+    from kiosk.printers import AddressError, parse
     try:
         parse(url)
-    except ValueError as e:
-        return str(e)
+    except AddressError as e:
+        return e.message(lang)
     return None
 
 

@@ -232,6 +232,19 @@ def document() -> dict:
         "parameters": [_OFFICE],
         "responses": {"200": {"description": "The office now", "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Live"}}}}, **_ERRORS}}}
+    paths["/offices/{office}/health"] = {"get": {
+        "summary": "Device health: kiosks and lobby displays online or not, each kiosk's printer, the voice",
+        "description": "Staff of the office (officer, supervisor, admin; token or session). Each device: "
+                       "online, since, printer (ok, paper_low, paper_out, cover_open, offline, unreachable, "
+                       "error, unsupported, unknown, none), agent_online, state (ok, warning, fault, "
+                       "unknown: never connected), problems (offline, agent_off, printer) and a summary "
+                       "in the asked language. voice: ready, and a message saying how to install "
+                       "espeak-ng when it is missing. Changes are pushed as `device_health` to staff pages.",
+        "parameters": [_OFFICE],
+        "responses": {"200": {"description": "The office's devices", "content": {"application/json": {
+            "schema": {"type": "object", "properties": {
+                "devices": {"type": "array", "items": {"type": "object"}},
+                "voice": {"type": "object"}, "faults": {"type": "integer"}}}}}}, **_ERRORS}}}
     paths["/counters/{id}/services"] = {"put": {
         "summary": "Change the services a counter serves (supervisor or admin)",
         "description": "Active service codes of the office, at least one (400 no_services); an unknown "

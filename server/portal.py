@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, se
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from . import queue, views
+from . import health, queue, views
 from .db import unavailable
 from .errors import DatabaseUnavailable, NotFound
 from .i18n import request_language, t
@@ -24,12 +24,16 @@ def state():
 @bp.get("/healthz")
 def healthz():
     """What this process can reach: 503 while the database is down (a load balancer should
-    send requests elsewhere); Redis down only degrades (events stay within this process)."""
+    send requests elsewhere); Redis down only degrades (events stay within this process).
+    The body also counts the kiosks and lobby displays online and offline, the kiosks whose
+    printer is down, and says whether calls can be read aloud (espeak-ng)."""
     st = state()
     report = {"status": "ok", "database": "up", "redis": "off"}
     try:
         with st.db.read() as s:
             s.execute(text("SELECT 1 FROM alembic_version"))  # the schema, not just a connection
+            # Device faults are told in the body, not the status: this process still serves.
+            report["devices"] = health.summary(s)
     except DBAPIError as e:
         if not unavailable(e):
             raise
@@ -38,6 +42,8 @@ def healthz():
         report["redis"] = "up" if _redis_answers(st.settings.redis_url) else "down"
         if report["redis"] == "down" and report["status"] == "ok":
             report["status"] = "degraded"
+    voice = health.voice_view(st.settings.speech_path, request_language())
+    report["voice"] = {"ready": voice["ready"], "message": voice["message"]}
     response = jsonify(report)
     if report["database"] == "down":
         response.status_code = 503

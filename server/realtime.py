@@ -6,7 +6,9 @@ receives the board snapshot as "board". Every later event carries the office's
 """
 from __future__ import annotations
 
+import collections
 import logging
+import threading
 
 from flask import request
 from flask_socketio import SocketIO, join_room
@@ -38,6 +40,17 @@ def device_room(device_id: int) -> str:
     return f"device:{device_id}"
 
 
+def staff_room(office_id: int) -> str:
+    """Officers', supervisors' and admins' pages of an office: device health goes there."""
+    return f"staff:{office_id}"
+
+
+# Device news, outside the office's sequence: each carries the whole current state.
+UNSEQUENCED = frozenset({"print_status", "printer_health", "device_health"})
+STAFF_ROLES = frozenset({"officer", "supervisor", "admin"})
+LINKED_ROLES = frozenset({"kiosk", "display"})  # devices whose open page says they are online
+
+
 class Hub:
     def __init__(self, app, state):
         self.state = state
@@ -49,17 +62,23 @@ class Hub:
             max_http_buffer_size=64 * 1024,
         )
         self.socketio.on_event("connect", self._connect)
+        self.socketio.on_event("disconnect", self._disconnect)
         self.socketio.on_event("board", self._board)
         self.socketio.on_error_default(self._error)
-        # Other parts (printing) add work here: hook(principal, auth, sid) after joining.
+        # Other parts (printing) add work here: hook(principal, auth, sid) after joining,
+        # and hook(principal) when a socket closes.
         self.on_connect: list = []
+        self.on_disconnect: list = []
+        # This process's open kiosk and display page sockets, per device (server/health.py).
+        self.linked: collections.Counter = collections.Counter()
+        self._linked_lock = threading.Lock()
 
     def publish(self, events: list[Event]) -> None:
         for ev in events:
             to = ev.room or room(ev.office_id)
             if ev.name in TICKET_EVENTS and "id" in ev.data:
                 to = [to, ticket_room(ev.data["id"])]  # one emit (one queue message) for both
-            self.socketio.emit(ev.name, ev.payload(), to=to)
+            self.socketio.emit(ev.name, ev.data if ev.name in UNSEQUENCED else ev.payload(), to=to)
 
     def _principal(self, auth):
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -78,14 +97,72 @@ class Hub:
         join_room(room(principal.office_id))
         if principal.device_id is not None:
             join_room(device_room(principal.device_id))
+        if principal.role in STAFF_ROLES:
+            join_room(staff_room(principal.office_id))
         if principal.session:  # an officer's page also hears its own counter's room
             with self.state.db.read() as s:
                 held = held_counter(s, principal.user_id)
             if held is not None:
                 join_room(counter_room(held))
         self.socketio.emit("board", self.state.board(principal.office_id), to=request.sid)
+        if principal.role in LINKED_ROLES and principal.device_id is not None \
+                and not (isinstance(auth, dict) and auth.get("agent") is True):
+            self._link(principal)
         for hook in self.on_connect:
             hook(principal, auth, request.sid)
+
+    def _link(self, principal) -> None:
+        """A kiosk or display page is online; a kiosk hears its printer's state at once."""
+        from . import health
+        outcome = self.state.perform(health.device_linked, principal.device_id)
+        with self._linked_lock:
+            self.linked[principal.device_id] += 1
+        request.environ["motcua.linked"] = True
+        if outcome.printer is not None and outcome.printer["status"] != "none":
+            self.socketio.emit("printer_health", outcome.printer, to=request.sid)
+
+    def _disconnect(self, *_reason) -> None:
+        principal = request.environ.get("motcua.principal")
+        if principal is None:
+            return
+        if request.environ.pop("motcua.linked", False) and self._unlinked(principal.device_id):
+            from . import health
+            try:
+                self.state.perform(health.device_unlinked, principal.device_id)
+            except Exception as e:  # noqa: BLE001 - a closing socket has no one to answer; the heartbeat ends it
+                log.warning("device %s went offline unrecorded: %s", principal.device_id, e)
+        for hook in self.on_disconnect:
+            hook(principal)
+
+    def _unlinked(self, device_id: int) -> bool:
+        """One socket of the device closed here; True when it was this process's last."""
+        with self._linked_lock:
+            self.linked[device_id] -= 1
+            if self.linked[device_id] > 0:
+                return False
+            del self.linked[device_id]
+            return True
+
+    def start_heartbeat(self) -> None:
+        """Say now and then which devices this process holds sockets of, and mark offline the
+        devices no process has vouched for lately (a process that died with its sockets)."""
+        self.socketio.start_background_task(self._heartbeat_forever)
+
+    def _heartbeat_forever(self) -> None:
+        import time
+
+        from . import health
+        every = self.state.settings.device_heartbeat_s
+        while True:
+            time.sleep(every)
+            try:
+                with self._linked_lock:
+                    held = sorted(self.linked)
+                if held:
+                    self.state.perform(health.devices_alive, held)
+                self.state.perform(health.devices_expired, 3 * every)
+            except Exception as e:  # noqa: BLE001 - the heartbeat must outlive a database restart
+                log.debug("device heartbeat: %s", e)
 
     def _error(self, e: Exception):
         """A handler failed. A connection is refused with the reason, which pages show and

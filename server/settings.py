@@ -35,6 +35,13 @@ class Settings:
     # Served over HTTPS: Secure cookies and Strict-Transport-Security.
     https: bool = False
     log_level: str = "INFO"  # `motcua serve`'s log (SMS written by the log backend are INFO)
+    # The eSpeak NG program that reads calls aloud (MOTCUA_SPEECH_PATH); None: espeak-ng on PATH.
+    speech_path: str | None = None
+    # Seconds between reads of the network printers' states (MOTCUA_PRINTER_WATCH_S).
+    printer_watch_s: float = 30.0
+    # Seconds between a process's device heartbeats (MOTCUA_DEVICE_HEARTBEAT_S); a device
+    # unheard of for three is offline.
+    device_heartbeat_s: float = 30.0
     # Without public_url: the address `motcua serve` worked out from where it listens
     # (server/startup.py), and where the base of links came from: "env" (MOTCUA_PUBLIC_URL),
     # "lan" (this machine's LAN address), "listen" (the address given to --host) or
@@ -73,6 +80,9 @@ class Settings:
             trusted_proxies=_count(env.get("MOTCUA_TRUSTED_PROXIES"), "MOTCUA_TRUSTED_PROXIES"),
             https=_flag(env.get("MOTCUA_HTTPS")),
             log_level=_level(env.get("MOTCUA_LOG_LEVEL")),
+            speech_path=env.get("MOTCUA_SPEECH_PATH") or None,
+            printer_watch_s=float(env.get("MOTCUA_PRINTER_WATCH_S") or 30),
+            device_heartbeat_s=float(env.get("MOTCUA_DEVICE_HEARTBEAT_S") or 30),
         )
 
 

@@ -75,8 +75,17 @@ def number_words(n: int, digits: bool = False) -> str:
     return " ".join(words)
 
 
+def number_spoken(value: str, digits: bool = False) -> str:
+    """A ticket's digits as read aloud: as a number ("một nghìn không trăm hai mươi ba"), or
+    digit by digit when the office says so or when it is printed with leading zeros, so that
+    005 sounds like what the citizen holds ("không không năm"), not like 5."""
+    if digits or (len(value) > 1 and value.startswith("0")):
+        return " ".join(DIGITS[int(d)] for d in value)
+    return number_words(int(value))
+
+
 def announcement_text(number: str, counter: int, lang: str = "vi", digits: bool = False) -> str:
-    """The sentence for one call. `number` is as printed (1023, A023), `counter` as read aloud."""
+    """The sentence for one call. `number` is as printed (1023, A005), `counter` as read aloud."""
     m = NUMBER.match(number)
     if m is None or not 0 < counter < 10000:
         raise ValueError("not a ticket number and counter")
@@ -84,9 +93,9 @@ def announcement_text(number: str, counter: int, lang: str = "vi", digits: bool 
     if lang == "en":
         spoken = " ".join(prefix) + (" " if prefix else "") + " ".join(value)
         return f"Ticket number {spoken}, please go to counter {counter}"
-    spoken = number_words(int(value), digits=digits)
+    spoken = number_spoken(value, digits)
     if prefix:
-        spoken = " ".join(LETTERS[c] for c in prefix) + ", " + spoken
+        spoken = " ".join(LETTERS[c] for c in prefix) + " " + spoken
     return f"Mời công dân có số thứ tự {spoken} đến quầy số {number_words(counter)}"
 
 
@@ -112,17 +121,28 @@ class SpeechUnavailable(RuntimeError):
     pass
 
 
+def espeak_path(configured: str | None = None) -> str | None:
+    """The eSpeak NG program to run, or None when there is none: `configured`
+    (MOTCUA_SPEECH_PATH) if it names a program, else espeak-ng on the PATH."""
+    if configured:
+        return shutil.which(configured)  # a path to an executable file, or a name on PATH
+    return shutil.which("espeak-ng")
+
+
+MISSING = "espeak-ng is not installed (apt-get install espeak-ng)"
+
+
 class Announcer:
     """Makes announcement WAVs once and keeps them in `cache_dir`."""
 
-    def __init__(self, cache_dir: Path):
+    def __init__(self, cache_dir: Path, program: str | None = None):
         self.cache_dir = Path(cache_dir)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self.program = program  # MOTCUA_SPEECH_PATH, or None for espeak-ng on the PATH
         self._lock = threading.Lock()
 
-    @staticmethod
-    def available() -> bool:
-        return shutil.which("espeak-ng") is not None
+    def available(self) -> bool:
+        return espeak_path(self.program) is not None
 
     def wav(self, number: str, counter: int, *, english: bool = False, digits: bool = False) -> bytes:
         phrases = [("vi", announcement_text(number, counter, "vi", digits))]
@@ -144,9 +164,10 @@ class Announcer:
         return data
 
     def _speak(self, lang: str, text: str) -> array:
-        if not self.available():
-            raise SpeechUnavailable("espeak-ng is not installed (apt-get install espeak-ng)")
-        out = subprocess.run(["espeak-ng", "-v", ESPEAK_VOICE[lang], "-s", "140", "--stdout", text],
+        program = espeak_path(self.program) if self.available() else None
+        if program is None:
+            raise SpeechUnavailable(MISSING)
+        out = subprocess.run([program, "-v", ESPEAK_VOICE[lang], "-s", "140", "--stdout", text],
                              capture_output=True, timeout=20, check=True).stdout
         with wave.open(io.BytesIO(out)) as w:
             if (w.getnchannels(), w.getsampwidth(), w.getframerate()) != (1, 2, RATE):

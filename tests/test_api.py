@@ -26,7 +26,9 @@ def assert_error(r, status, code):
 # ---------------------------------------------------------------- endpoints
 
 def test_healthz_needs_no_token(client):
-    assert client.get("/healthz").get_json() == {"status": "ok", "database": "up", "redis": "off"}
+    body = client.get("/healthz").get_json()
+    assert {k: body[k] for k in ("status", "database", "redis")} == {"status": "ok", "database": "up", "redis": "off"}
+    assert set(body) == {"status", "database", "redis", "devices", "voice"}  # devices: tests/test_device_health.py
 
 
 def test_openapi_document_lists_every_route(client, app):

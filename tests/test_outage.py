@@ -44,6 +44,11 @@ def socket_refusal(url: str, token: str) -> dict | None:
     return None
 
 
+def core(body: dict) -> dict:
+    """What /healthz says about what this process reaches (devices and voice: test_device_health)."""
+    return {k: body.get(k) for k in ("status", "database", "redis")}
+
+
 def wait_healthy(url: str, timeout: float = 10) -> requests.Response:
     deadline = time.monotonic() + timeout
     while True:
@@ -57,7 +62,7 @@ def assert_unavailable(server, tokens) -> None:
     auth = {"Authorization": f"Bearer {tokens['admin']}"}
     health = requests.get(f"{server.url}/healthz", timeout=10)
     assert health.status_code == 503
-    assert health.json() == {"status": "unavailable", "database": "down", "redis": "off"}
+    assert core(health.json()) == {"status": "unavailable", "database": "down", "redis": "off"}
     assert int(health.headers["Retry-After"]) > 0
 
     for r in (requests.get(f"{server.url}/api/v1/offices/demo", headers=auth, timeout=10),
@@ -87,7 +92,7 @@ def test_a_database_outage_is_503_logged_once_and_over_without_a_restart(proxied
     tokens = seed(url)
     server = servers(url)
     log = Path(server.log.name)
-    assert requests.get(f"{server.url}/healthz", timeout=5).json() == {
+    assert core(requests.get(f"{server.url}/healthz", timeout=5).json()) == {
         "status": "ok", "database": "up", "redis": "off"}
 
     for outage in (1, 2):
@@ -95,7 +100,7 @@ def test_a_database_outage_is_503_logged_once_and_over_without_a_restart(proxied
         assert_unavailable(server, tokens)
         assert_unavailable(server, tokens)  # every request alike, however many
         proxy.open()
-        assert wait_healthy(server.url).json() == {"status": "ok", "database": "up", "redis": "off"}
+        assert core(wait_healthy(server.url).json()) == {"status": "ok", "database": "up", "redis": "off"}
         r = requests.post(f"{server.url}/api/v1/offices/demo/tickets", json={"service": "HT"},
                           headers={"Authorization": f"Bearer {tokens['kiosk']}"}, timeout=10)
         assert r.status_code == 201, r.text
@@ -114,7 +119,7 @@ def test_redis_down_is_reported_by_healthz_without_failing_it(sqlite_url, server
     server = servers(sqlite_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")  # nobody there
     r = requests.get(f"{server.url}/healthz", timeout=10)
     assert r.status_code == 200
-    assert r.json() == {"status": "degraded", "database": "up", "redis": "down"}
+    assert core(r.json()) == {"status": "degraded", "database": "up", "redis": "down"}
 
 
 def test_a_deleted_sqlite_file_is_503_and_its_return_is_200(app, sqlite_url, tmp_path):

@@ -44,7 +44,8 @@ def test_digit_by_digit_and_the_phrases():
     assert number_words(1023, digits=True) == "một không hai ba"
     assert announcement_text("1023", 3) == "Mời công dân có số thứ tự một nghìn không trăm hai mươi ba đến quầy số ba"
     assert announcement_text("1023", 3, digits=True) == "Mời công dân có số thứ tự một không hai ba đến quầy số ba"
-    assert announcement_text("A023", 12) == "Mời công dân có số thứ tự a, hai mươi ba đến quầy số mười hai"
+    # Printed with leading zeros, a number is read as printed, digit by digit.
+    assert announcement_text("A023", 12) == "Mời công dân có số thứ tự a không hai ba đến quầy số mười hai"
     assert announcement_text("1023", 3, lang="en") == "Ticket number 1 0 2 3, please go to counter 3"
 
 
@@ -69,3 +70,36 @@ def test_the_announcement_is_a_valid_sounding_wav_of_sensible_length(espeak, tmp
     # Made once, then served from the cache on disk.
     assert len(list(tmp_path.glob("*.wav"))) == 2
     assert announcer.wav("1023", 3) == data
+
+
+def test_a_number_printed_with_leading_zeros_is_read_as_printed():
+    assert announcement_text("A005", 3) == "Mời công dân có số thứ tự a không không năm đến quầy số ba"
+    assert announcement_text("0042", 2) == "Mời công dân có số thứ tự không không bốn hai đến quầy số hai"
+    assert announcement_text("A105", 3) == "Mời công dân có số thứ tự a một trăm linh năm đến quầy số ba"
+    assert announcement_text("A105", 3, digits=True) == "Mời công dân có số thứ tự a một không năm đến quầy số ba"
+    assert announcement_text("A0", 1) == "Mời công dân có số thứ tự a không đến quầy số một"
+
+
+def test_without_espeak_ng_the_announcer_says_so_and_how_to_install_it(tmp_path):
+    from server import health
+    from server.speech import Announcer, SpeechUnavailable, espeak_path
+    missing = "/nonexistent/espeak-ng"
+    assert espeak_path(missing) is None
+    announcer = Announcer(tmp_path, missing)
+    assert not announcer.available()
+    with pytest.raises(SpeechUnavailable, match="apt-get install espeak-ng"):
+        announcer.wav("A005", 3)
+    assert health.voice_view(missing) == {
+        "ready": False, "engine": "espeak-ng", "path": None,
+        "message": "Giọng đọc: chưa cài espeak-ng (apt-get install espeak-ng)"}
+    assert health.voice_view(missing, "en")["message"].startswith("Voice: espeak-ng is not installed")
+
+
+def test_the_speech_path_setting_names_the_program(espeak, tmp_path):
+    import shutil
+
+    from server.speech import Announcer
+    program = shutil.which("espeak-ng")
+    announcer = Announcer(tmp_path, program)
+    assert announcer.available()
+    assert announcer.wav("A005", 3)[:4] == b"RIFF"

@@ -20,6 +20,9 @@
 
   // ------------------------------------------------------------ small helpers
   function has(key) { return Object.prototype.hasOwnProperty.call(cfg.t, "admin." + key); }
+  // Device and printer states (server/health.py), shared with the supervisor wall.
+  function health(key) { return cfg.t["health." + key] || key; }
+  var PRINTER_FAULTS = ["paper_out", "cover_open", "offline", "unreachable", "error", "unsupported"];  // server/health.py
   function t(key, params) {
     var s = has(key) ? cfg.t["admin." + key] : key;
     Object.keys(params || {}).forEach(function (k) { s = s.split("{" + k + "}").join(params[k]); });
@@ -1294,16 +1297,24 @@
         box.appendChild(el("span", null, d.printer && d.printer !== "none" ? d.printer : t("devices.no_printer")));
         var bits = [];
         if (d.paper_mm) bits.push(d.paper_mm + " mm");
-        if (d.printer_status) bits.push(has("devices.status." + d.printer_status) ? t("devices.status." + d.printer_status) : d.printer_status);
+        var fault = PRINTER_FAULTS.indexOf(d.printer_status) >= 0;
+        if (d.printer_status && d.printer && d.printer !== "none" && !fault) bits.push(health("printer." + d.printer_status));
         if (d.agent_online != null && d.printer && d.printer !== "none" && !/^tcp:/.test(d.printer)) bits.push(d.agent_online ? t("devices.agent_on") : t("devices.agent_off"));
         if (bits.length) box.appendChild(el("small", null, bits.join(" · ")));
+        if (fault && d.printer !== "none") box.appendChild(badge(health("printer." + d.printer_status), "bad"));
         return box;
+      }},
+      {label: t("devices.state"), value: function (d) {
+        var state = d.online ? "online" : d.seen_at ? "offline" : "never";
+        var tag = badge(health("device." + state), d.online ? "ok" : d.seen_at ? "bad" : "off");
+        tag.dataset.state = state;
+        return tag;
       }},
       {label: t("devices.tokens"), value: function (d) {
         return d.tokens ? badge(t("devices.token_count", {n: d.tokens}), "ok") : badge(t("devices.no_tokens"), "off");
       }},
       {label: t("devices.last_token"), value: function (d) { return when(d.last_token_at); }},
-      {label: t("devices.created"), value: function (d) { return when(d.created_at); }}
+      {label: t("devices.created_at"), value: function (d) { return when(d.created_at); }}
     ];
     $("list-devices").replaceChildren(table("devices", columns, devices, function (d) { return String(d.id); }, function (d) {
       var edit = button(t("edit"), "secondary", null, t("edit_item", {item: d.name}));

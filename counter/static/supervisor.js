@@ -331,6 +331,7 @@
     EVENTS.forEach(function (name) { socket.on(name, soon); });
     socket.on("area_changed", function (ev) { seats.changed(ev); });
   }
+  if (window.DevicesPanel) DevicesPanel.start(cfg, window.io ? socket : null);
   setInterval(tick, 1000);
   load();
   pollSeats();

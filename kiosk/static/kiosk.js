@@ -701,6 +701,8 @@
     socket.on("ticket_seated", onSeated);
     socket.on("queue_changed", function (d) { applyWaiting(d, false); });
     socket.on("print_status", onPrintStatus);
+    // The printer's state (server/health.py): on connect, and whenever it changes.
+    socket.on("printer_health", function (d) { $("printer-down").hidden = !(d && d.down); });
     // An admin changed the office (services, hours, …): read it again. Only the start
     // screen shows the services, so a ticket on screen is not disturbed.
     socket.on("office_changed", officeChanged);
