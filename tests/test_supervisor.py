@@ -280,8 +280,9 @@ def test_ratings_bars_fill_in_proportion_and_the_total_says_what_it_counts(serve
         page.locator("#ratings").scroll_into_view_if_needed()
         screenshot(page, f"supervisor-ratings-{lang}")
         assert page.inner_text("#ratings .total") == total
-        widths = page.eval_on_selector_all(
-            "#ratings .meter", "bars => bars.map(b => Math.round(100 * b.firstChild.getBoundingClientRect().width"
-                             " / b.getBoundingClientRect().width))")
-        assert widths == [50, 0, 50, 0]
+        # The wall redraws its panels when a device or a queue changes: read the bars once
+        # they are drawn (a detached bar measures 0 wide).
+        widths = "[...document.querySelectorAll('#ratings .meter')].map(b => Math.round(100 *" \
+                 " b.firstChild.getBoundingClientRect().width / b.getBoundingClientRect().width))"
+        page.wait_for_function(f"JSON.stringify({widths}) === '[50,0,50,0]'", timeout=5000)
         assert page.eval_on_selector("#ratings .meter span", "s => s.getBoundingClientRect().height") >= 8
