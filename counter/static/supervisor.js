@@ -201,12 +201,17 @@
       if (s.paused) tr.classList.add("paused");
       tr.appendChild(el("td", "code", s.code));
       var name = el("td", null, s.name);
+      // No counter open with an officer at it: the kiosk says so too, and promises no minutes.
+      if (s.open_counters === 0 && !s.paused) name.appendChild(el("small", "no-counter", t("waits.no_open_counter")));
       tr.appendChild(name);
       tr.appendChild(el("td", "n waiting", String(s.waiting)));
       tr.appendChild(el("td", "n", String(s.priority_waiting)));
       var wait = el("td", "n wait", "—");
       if (s.longest_wait_s != null) wait.dataset.since = Date.parse(data.now) - s.longest_wait_s * 1000;
       tr.appendChild(wait);
+      // The kiosk's estimate for a number taken now (server/waits.py): the same minutes.
+      tr.appendChild(el("td", "n expected", s.wait_minutes == null ? "—" :
+        s.wait_minutes === 0 ? t("waits.none_waiting") : t("waits.minutes", {m: s.wait_minutes})));
       return tr;
     });
     body.replaceChildren.apply(body, rows);
