@@ -203,9 +203,9 @@ def test_phone_sees_its_number_called_live_and_can_cancel_with_confirmation(demo
     expect(page.locator("#number")).to_have_text(mine["number"])
     expect(page.locator("#state")).to_have_text("Đang chờ")
     expect(page.locator("#ahead")).to_have_text("1")
-    minutes = max(1, round(requests.get(f"{server.url}{PUBLIC}/{token_of(mine)}", timeout=TIMEOUT)
-                           .json()["estimated_wait_s"] / 60))
-    expect(page.locator("#wait")).to_have_text(f"khoảng {minutes} phút")
+    # Every counter closed: no minutes, and why (tests/test_waits.py).
+    expect(page.locator("#wait-fact")).to_be_hidden()
+    expect(page.locator("#no-counter")).to_contain_text("Hiện chưa có quầy phục vụ lĩnh vực này")
     expect(page.locator("#updated")).to_contain_text("Cập nhật lúc")
     expect(page.locator("#called")).to_be_hidden()
     page.get_by_role("button", name="Bật âm báo").click()
@@ -218,7 +218,8 @@ def test_phone_sees_its_number_called_live_and_can_cancel_with_confirmation(demo
     banner = page.locator("#called")
     expect(banner).to_be_visible(timeout=TIMEOUT * 1000)  # no reload: over the socket
     expect(page.locator("#invite")).to_have_text("Mời quý khách đến quầy số 1")
-    expect(page.locator("#counter-label")).to_have_text("Quầy 1")
+    expect(page.locator("#counter-label")).to_be_hidden()  # "Quầy 1" again would say nothing more
+    expect(page.get_by_role("button", name="Hủy số")).to_be_hidden()  # called: expected at the counter
     expect(page.locator("#state")).to_have_text("Đã được gọi")
     page.wait_for_timeout(2600)  # let the flash animation end before the picture
     screenshot(page, "status-called")
