@@ -324,7 +324,7 @@ def test_phone_waiting_outside_is_called_in_live_when_a_seat_frees(two_chairs, p
     page.wait_for_timeout(2600)  # let the flash end before the picture
     screenshot(page, "status-called-in")
 
-    # The page re-reads its ticket (every 15 s, or when shown again): the message stays, no second ring.
+    # The page re-reads its ticket (queue_moved, every 60 s, or when shown again): the message stays, no second ring.
     with page.expect_response(lambda r: PUBLIC in r.url, timeout=TIMEOUT * 1000):
         page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     page.wait_for_timeout(300)
