@@ -54,18 +54,6 @@ class CounterInfo:
     services_rev: int = 0  # counters.services_rev when read: call_next reloads when the row's differs
     x: float | None = None  # on the floor plan, metres
     y: float | None = None
-    held: bool = False  # an officer is signed in at it
-
-    @property
-    def serving(self) -> bool:
-        """Open and held by an officer: only such a counter calls anyone (see `serves`)."""
-        return serves(self.active, self.status, self.held)
-
-
-def serves(active: bool, status: str, held: bool) -> bool:
-    """Whether a counter is an open counter for wait estimates: active, open, an officer at it.
-    One rule for the cached office and for pages that read counters straight from the database."""
-    return active and status == "open" and held
 
 
 @dataclass(frozen=True)
@@ -130,11 +118,6 @@ class OfficeInfo:
 
     def active_services(self) -> list[ServiceInfo]:
         return [sv for sv in self.services.values() if sv.active]
-
-    def open_counters(self, service_id: int) -> int:
-        """Counters serving the service now (open, an officer at it): none means nobody is
-        called and no wait can be promised."""
-        return sum(c.serving and service_id in c.service_ids for c in self.counters.values())
 
     @property
     def has_bookings(self) -> bool:
@@ -255,7 +238,7 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
         served.setdefault(counter_id, set()).add(service_id)
     counters = {
         c.id: CounterInfo(c.id, c.label, c.number, c.status, c.active, frozenset(served.get(c.id, ())),
-                          c.services_rev, c.x, c.y, c.officer_id is not None)
+                          c.services_rev, c.x, c.y)
         for c in counter_rows
     }
     # Areas (with their rev) before their seats, for the same reason: on PostgreSQL each

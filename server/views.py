@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import hours, queue, seating, waits
-from .directory import OfficeInfo, serves
+from .directory import OfficeInfo
 from .errors import Forbidden, NotFound
 from .models import ACTIVE_AT_COUNTER, Counter, Office, Ticket, User
 
@@ -72,7 +72,7 @@ def office(o: Office, now: datetime, lang: str = "vi") -> dict:
         # open_counters: counters serving it now (open, an officer at it); 0: the kiosk says so.
         "services": [
             {"code": sv.code, "name": name_in(sv, lang), "paused": sv.paused,
-             "open_counters": sum(serves(c.active, c.status, c.officer_id is not None) and sv in c.services
+             "open_counters": sum(waits.serving(c.active, c.status, c.officer_id) and sv in c.services
                                   for c in o.counters)}
             for sv in o.services if sv.active
         ],
@@ -258,9 +258,9 @@ def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dic
         q = queues.get(sv.id)
         waiting = q.waiting if q else 0
         # The kiosk's estimate for someone taking a number now: everyone waiting is ahead.
-        open_now = sum(serves(True, c.status, c.officer_id is not None) and sv.id in served.get(c.id, ())
+        open_now = sum(waits.serving(True, c.status, c.officer_id) and sv.id in served.get(c.id, ())
                        for c in counters)
-        wait = waits.estimate(s, office, sv.id, waiting, open_counters=open_now)
+        wait = waits.estimate(s, office, sv.id, waiting, counters=open_now)
         return {"code": sv.code, "name": name_in(sv, lang), "paused": sv.paused,
                 "waiting": waiting,
                 "longest_wait_s": max(0, int((now - q.oldest).total_seconds())) if q else None,

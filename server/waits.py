@@ -4,18 +4,37 @@ serves its service now, about how many minutes that takes.
 Every place that tells a citizen how long they wait (the kiosk's ticket screen, the
 printed ticket, the status page, the supervisor wall) takes it from here, in the shape
 `Wait.shown()` gives, so no two of them ever round differently or disagree on whether a
-counter is open. An open counter is one that is open with an officer at it
-(`CounterInfo.serving`): with none, nobody will be called, so no minutes are promised and
-the citizen is told that no counter serves the service now.
+counter is open. An open counter is one that is open with an officer signed in at it
+(`serving`): with none, nobody will be called, so no minutes are promised and the citizen
+is told that no counter serves the service now. Open counters are counted in the
+database, not in the directory's cache: a status page that reads its ticket again right
+after an officer sat down in another process must see it at once.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from . import queue
 from .directory import OfficeInfo, directory
+from .models import Counter, CounterStatus, counter_services
+
+_C, _CS = Counter.__table__, counter_services
+_OPEN_COUNTERS = (select(func.count()).select_from(_C.join(_CS, _CS.c.counter_id == _C.c.id))
+                  .where(_CS.c.service_id == bindparam("service_id"), _C.c.active.is_(True),
+                         _C.c.status == CounterStatus.OPEN.value, _C.c.officer_id.is_not(None)))
+
+
+def serving(active: bool, status: str, officer_id: int | None) -> bool:
+    """Whether a counter counts as open (as `_OPEN_COUNTERS` counts them), for pages that
+    read the counter rows themselves."""
+    return active and status == CounterStatus.OPEN.value and officer_id is not None
+
+
+def open_counters(s: Session, service_id: int) -> int:
+    return s.connection().execute(_OPEN_COUNTERS, {"service_id": service_id}).scalar_one()
 
 
 @dataclass(frozen=True)
@@ -40,11 +59,10 @@ class Wait:
 NOT_WAITING = {"position": None, "estimated_wait_s": None, "wait_minutes": None, "no_open_counter": False}
 
 
-def estimate(s: Session, office: OfficeInfo, service_id: int, ahead: int,
-             open_counters: int | None = None) -> Wait:
-    """The wait of someone with `ahead` people before them in a service's queue.
-    `open_counters`: as the caller read them (the supervisor wall reads counters afresh)."""
-    n = office.open_counters(service_id) if open_counters is None else open_counters
+def estimate(s: Session, office: OfficeInfo, service_id: int, ahead: int, counters: int | None = None) -> Wait:
+    """The wait of someone with `ahead` people before them in a service's queue. `counters`:
+    the open counters serving it, when the caller has counted them (the supervisor wall)."""
+    n = open_counters(s, service_id) if counters is None else counters
     if n == 0:
         return Wait(ahead, None, 0)
     mean = directory(s).average_service_s(s, office, service_id)

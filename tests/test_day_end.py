@@ -147,7 +147,7 @@ def test_a_service_completed_the_next_morning_does_not_lengthen_the_estimates(st
         office = queue.office_info(s, office_id)
         mean = state.db.directory.average_service_s(s, office, today.service_id)
         ahead = queue.people_ahead(s, queue.get_ticket(s, behind.id))
-        wait = waits.estimate(s, office, today.service_id, ahead, open_counters=1).seconds  # as with one counter open
+        wait = waits.estimate(s, office, today.service_id, ahead, counters=1).seconds  # as with one counter open
     assert mean == office.default_service_s  # the 15-hour "service" is not an average of anything
     assert wait <= 2 * office.default_service_s
 
