@@ -207,6 +207,7 @@
   // A name too long for its cell gets a smaller font, step by step, until all of it shows.
   var NAME_VH = [2.6, 2.4, 2.2, 2, 1.8, 1.6];
   function fitNames(box) {
+    if (!box) return;  // the compact screen above one counter lists no queues
     box.querySelectorAll(".w-name").forEach(function (name) {
       for (var i = 0; i < NAME_VH.length; i++) {
         name.style.fontSize = NAME_VH[i] + "vh";
