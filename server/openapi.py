@@ -388,7 +388,10 @@ def document() -> dict:
                 "Office": {"type": "object", "properties": {
                     "code": {"type": "string"}, "name": {"type": "string"},
                     "timezone": {"type": "string"}, "open_now": {"type": "boolean"},
-                    "services": {"type": "array", "items": {"type": "object"}},
+                    "services": {"type": "array", "items": {"type": "object", "properties": {
+                        "code": {"type": "string"}, "name": {"type": "string"}, "paused": {"type": "boolean"},
+                        "open_counters": {"type": "integer",
+                                          "description": "open, an officer at it; 0: no wait promised"}}}},
                     "counters": {"type": "array", "items": {"type": "object"}}}},
                 "Live": live_schema,
                 "Board": {"type": "object", "required": ["seq", "serving", "waiting", "recent"],
