@@ -19,7 +19,7 @@ from . import bp
 ROLES = (Role.SUPERVISOR.value, Role.ADMIN.value)
 # Minutes of waiting that colour a queue amber, then red.
 LONG_WAIT_MINUTES = (15, 30)
-PREFIXES = ("supervisor.", "counter_status.", "rating.level.", "seatmap.", "health.")
+PREFIXES = ("supervisor.", "counter_status.", "rating.level.", "seatmap.", "health.", "waits.")
 
 
 def strings(lang: str, prefixes: tuple[str, ...]) -> dict[str, str]:

@@ -34,7 +34,7 @@ def page(office: str):
     with state.db.read() as s:
         info = queue.office_info(s, principal.office_id)
         names = {"vi": info.name, "en": info.name_en or info.name}
-    words = strings("kiosk.")
+    words = {**strings("kiosk."), **strings("waits.")}
     config = {"office": office, "token": token, "names": names, "timezone": info.timezone,
               "strings": words}
     # The page starts in Vietnamese whatever the PC or a cookie prefers; its script switches.

@@ -25,6 +25,7 @@ from server import health, hours, queue, views
 from server.errors import NotFound
 from server.models import Device, PrintJob
 from server.realtime import device_room
+from server.waits import Wait
 
 from .printers import ERROR_CODES, STATUSES, PrinterError, parse, send, status
 from .ticket import TicketPrint, escpos_bytes
@@ -55,16 +56,17 @@ class Dispatcher:
     def after_commit(self, outcome: queue.Outcome, base_url: str) -> None:
         # Use cases that print nothing (sessions, the sweep) carry no print job.
         if getattr(outcome, "print_job", None) is not None and not getattr(outcome, "repeated", False):
-            self.send(outcome.print_job, base_url)
+            self.send(outcome.print_job, base_url, getattr(outcome, "wait", None))
 
-    def send(self, job_id: int, base_url: str) -> None:
+    def send(self, job_id: int, base_url: str, wait: Wait | None = None) -> None:
         """Print now (network printer) or hand to the kiosk's agent if it is connected.
+        `wait`: the estimate the kiosk's screen showed, printed as it is (a reprint works it out again).
 
         All of it off the request thread: drawing the ticket alone takes tens of milliseconds.
         """
-        self.pool.submit(self._deliver, job_id, base_url)
+        self.pool.submit(self._deliver, job_id, base_url, wait)
 
-    def _deliver(self, job_id: int, base_url: str) -> None:
+    def _deliver(self, job_id: int, base_url: str, wait: Wait | None = None) -> None:
         device_id = None
         try:
             with self.state.db.read() as s:
@@ -72,7 +74,7 @@ class Dispatcher:
                 device_id, printer = device.id, device.printer
                 if printer == "none":
                     return
-                payload = _job_payload(s, job, device, base_url)
+                payload = _job_payload(s, job, device, base_url, wait)
         except Exception as e:  # noqa: BLE001 - a ticket that cannot be drawn is a failed job
             log.exception("print job %s could not be prepared", job_id)
             if device_id is not None:
@@ -190,11 +192,12 @@ def _job_and_device(s: Session, job_id: int) -> tuple[PrintJob, Device]:
     return job, s.get(Device, job.device_id)
 
 
-def _job_payload(s: Session, job: PrintJob, device: Device, base_url: str) -> dict:
-    """The ticket as printed: its state when the job is sent, in Vietnamese."""
+def _job_payload(s: Session, job: PrintJob, device: Device, base_url: str, wait: Wait | None = None) -> dict:
+    """The ticket as printed, in Vietnamese: its state when the job is sent, with the wait
+    estimate the screen showed when given (see `Dispatcher.send`)."""
     ticket = queue.get_ticket(s, job.ticket_id)
     office = queue.office_info(s, ticket.office_id, ticket=ticket)
-    shown = views.ticket(s, ticket, base_url, "vi")
+    shown = views.ticket(s, ticket, base_url, "vi", wait=wait if ticket.status == queue.WAITING else None)
     area = next((a for a in office.areas.values() if a.code == shown.get("area")), None)
     printed = TicketPrint(
         office_name=office.name,
@@ -202,7 +205,8 @@ def _job_payload(s: Session, job: PrintJob, device: Device, base_url: str) -> di
         number=ticket.number,
         issued_at=hours.local(ticket.issued_at, office.timezone),
         ahead=shown["position"],
-        wait_minutes=None if shown["estimated_wait_s"] is None else round(shown["estimated_wait_s"] / 60),
+        wait_minutes=shown["wait_minutes"],
+        no_open_counter=shown["no_open_counter"],
         status_url=shown["status_url"],
         priority=ticket.priority,
         lang="vi",

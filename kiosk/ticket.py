@@ -41,6 +41,7 @@ class TicketPrint:
     seat: str | None = None  # the seat's label, when the office seats people
     area_name: str | None = None  # the waiting area of that seat, in `lang`
     location: str = "inside"  # "outside": no seat was free, wait outside until called in
+    no_open_counter: bool = False  # no counter serves the service now: no minutes, a sentence instead
 
 
 @lru_cache(maxsize=32)
@@ -203,7 +204,9 @@ def render(ticket: TicketPrint, paper_mm: int = 80) -> Image.Image:
                 time=f"{ticket.issued_at:%H:%M}"), "Regular", round(24 * s), gap=round(2 * s))
     if ticket.ahead is not None:
         page.text(t("printer.ticket.ahead", lang, count=ticket.ahead), "SemiBold", round(26 * s), gap=round(2 * s))
-    if ticket.wait_minutes is not None:
+    if ticket.no_open_counter:
+        page.text(t("waits.no_open_counter", lang), "SemiBold", round(24 * s))
+    elif ticket.wait_minutes:  # none when next: "0 minutes" promises what nobody can
         page.text(t("printer.ticket.wait", lang, minutes=ticket.wait_minutes), "Regular", round(24 * s))
     page.y += round(18 * s)
     # 58 mm paper keeps a larger share of its width for the code, so phones still read it.

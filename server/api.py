@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from . import admin, hours, queue, sessions, views
+from . import admin, hours, queue, sessions, views, waits
 from .auth import Principal
 from .errors import BadRequest, Forbidden, NotFound, Unauthorized
 from .i18n import request_language
@@ -160,7 +160,8 @@ def at_held_counter(counter_id: int | None = None, ticket_id: int | None = None)
 
 
 def render_ticket(s, outcome: queue.Outcome):
-    return views.ticket(s, outcome.ticket, state().base_url(), request_language())
+    outcome.wait = waits.of_ticket(s, outcome.ticket)  # computed once: the paper prints it too
+    return views.ticket(s, outcome.ticket, state().base_url(), request_language(), wait=outcome.wait)
 
 
 def act(use_case, *args, **kwargs):

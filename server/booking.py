@@ -431,7 +431,7 @@ def tell_the_near(st, outcome) -> None:
             for b in near_bookings(s, office, ticket.service_id, now):
                 b.near_notified_at = now
                 t = queue.get_ticket(s, b.ticket_id)
-                ahead, _ = queue.position_and_wait(s, t)
+                ahead = queue.people_ahead(s, t) if t.status == queue.WAITING else None
                 messages.append((b.phone, notify.number_near(office.name, t.number, ahead or 0), f"near:{b.id}"))
     except Exception:  # noqa: BLE001 - a message must never fail the call that caused it
         log.exception("could not work out who to tell their number is near")

@@ -120,11 +120,6 @@ class OfficeInfo:
     def active_services(self) -> list[ServiceInfo]:
         return [sv for sv in self.services.values() if sv.active]
 
-    def counters_for(self, service_id: int) -> int:
-        """Open counters serving the service; if none is open yet, all that serve it."""
-        serving = [c for c in self.counters.values() if c.active and service_id in c.service_ids]
-        return sum(c.status == "open" for c in serving) or len(serving) or 1
-
     @property
     def has_bookings(self) -> bool:
         """Whether any service can be booked (call-next then looks for booked tickets first)."""

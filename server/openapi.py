@@ -356,7 +356,10 @@ def document() -> dict:
             "services": {"type": "array", "items": {"type": "string"}}}}},
         "services": {"type": "array", "items": {"type": "object", "properties": {
             "code": {"type": "string"}, "name": {"type": "string"}, "waiting": {"type": "integer"},
-            "longest_wait_s": {"type": ["integer", "null"]}, "priority_waiting": {"type": "integer"}}}},
+            "longest_wait_s": {"type": ["integer", "null"]}, "priority_waiting": {"type": "integer"},
+            "open_counters": {"type": "integer"},
+            "wait_minutes": {"type": ["integer", "null"],
+                             "description": "the kiosk's estimate for a number taken now; null: no open counter"}}}},
         "ratings_today": {"type": "object", "properties": {
             "count": {"type": "integer"},
             "by_level": {"type": "object", "additionalProperties": {"type": "integer"}}}}}}
@@ -394,7 +397,12 @@ def document() -> dict:
                         "priority": {"type": "boolean"}, "channel": {"type": "string"},
                         "counter": nullable_str, "counter_number": {"type": ["integer", "null"]},
                         "position": {"type": ["integer", "null"]},
-                        "estimated_wait_s": {"type": ["integer", "null"]},
+                        "estimated_wait_s": {"type": ["integer", "null"],
+                                             "description": "null when not waiting or no_open_counter"},
+                        "wait_minutes": {"type": ["integer", "null"],
+                                         "description": "as shown and printed: 0 when next"},
+                        "no_open_counter": {"type": "boolean",
+                                            "description": "no counter is open with an officer for its service"},
                         "issued_at": {"type": "string", "format": "date-time"},
                         "called_at": nullable_str, "finished_at": nullable_str,
                         "booked_for": nullable_str, "comeback_until": nullable_str,
@@ -405,7 +413,10 @@ def document() -> dict:
                 "Office": {"type": "object", "properties": {
                     "code": {"type": "string"}, "name": {"type": "string"},
                     "timezone": {"type": "string"}, "open_now": {"type": "boolean"},
-                    "services": {"type": "array", "items": {"type": "object"}},
+                    "services": {"type": "array", "items": {"type": "object", "properties": {
+                        "code": {"type": "string"}, "name": {"type": "string"}, "paused": {"type": "boolean"},
+                        "open_counters": {"type": "integer",
+                                          "description": "open, an officer at it; 0: no wait promised"}}}},
                     "counters": {"type": "array", "items": {"type": "object"}}}},
                 "Live": live_schema,
                 "Board": {"type": "object", "required": ["seq", "serving", "waiting", "recent"],

@@ -111,11 +111,14 @@ def _found(public_token: str) -> dict:
 
 @bp.get("/t/<public_token>")
 def ticket_status(public_token):
-    shown = _found(public_token)
     lang = request_language()
+    shown = public_ticket(state(), public_token, lang)
+    if shown is None:  # a mistyped or cut-off link, or an old ticket deleted after the retention period
+        return render_template("ticket_missing.html"), 404
     words = {key: t(f"status_page.{key}", lang) for key in STATUS_WORDS}
     words.update({f"status_{k}": t(f"ticket_status.{k}", lang) for k in
                   ("waiting", "called", "serving", "done", "no_show", "cancelled", "expired")})
+    words.update({key: t(f"waits.{key}", lang) for key in ("no_open_counter", "no_open_counter_note")})
     return render_template("status.html", ticket=shown, office_name=shown["office_name"],
                            words=words, token=public_token)
 

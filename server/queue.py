@@ -35,6 +35,7 @@ from .models import (
     PrintJob,
     Rating,
     Seat,
+    Service,
     Ticket,
     TicketEvent,
     TicketStatus,
@@ -125,6 +126,9 @@ class Outcome:
     events: list[Event] = field(default_factory=list)
     print_job: int | None = None  # the print job an issue created, if its kiosk has a printer
     repeated: bool = False  # the request key was seen before: this is the earlier ticket
+    # The wait estimate the reply showed (server/waits.py), set while rendering it: the
+    # ticket's paper prints the same one.
+    wait: object | None = None
 
 
 # ---------------------------------------------------------------- statements
@@ -277,6 +281,8 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
          **_where(office, ticket))
     outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office, now)])
     _touch_area(outcome, office, now, service.id)
+    if priority or office.area_of(service.id) is not None:  # may go before someone already waiting
+        _moved(outcome, office, service.id)
     if device is not None and device.printer != "none":
         outcome.print_job = conn.execute(_NEW_JOB, {
             "office_id": office.id, "device_id": device.id, "ticket_id": ticket.id, "status": "pending",
@@ -347,6 +353,7 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     _log(conn, ticket, now, actor, "called", counter=counter.label, counter_id=counter.id, officer_id=ticket.officer_id)
     outcome.ticket = ticket
     outcome.events += [_called(ticket, office, recall=False), _queue_changed(office, now)]
+    _moved(outcome, office, ticket.service_id)
     _left_area(s, office, TicketState(**head._mapping), now, actor, outcome)
     return outcome
 
@@ -411,6 +418,7 @@ def call_number(s: Session, counter_id: int, number: str, *, actor: str, now: da
     _log(conn, ticket, now, actor, "called", counter=counter.label, counter_id=counter.id,
          officer_id=ticket.officer_id, by_number=True, **({"comeback": True} if comeback else {}))
     outcome = Outcome(ticket, events=[_called(ticket, office, recall=False), _queue_changed(office, now)])
+    _moved(outcome, office, ticket.service_id)
     _left_area(s, office, waited, now, actor, outcome)
     return outcome
 
@@ -460,6 +468,7 @@ def requeue(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id:
     ticket = _update(s, ticket, **_back_to_queue(ticket, now, keep_place), **place)
     _log(_conn(s), ticket, now, actor, "requeued", keep_place=keep_place, **_where(office, ticket))
     outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office, now)])
+    _moved(outcome, office, ticket.service_id)
     _touch_area(outcome, office, now, ticket.service_id)
     return outcome
 
@@ -520,6 +529,7 @@ def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id
          to_counter=target.label if target else None, note=note, **_where(office, ticket))
     outcome.ticket = ticket
     outcome.events += [_changed(ticket, office), _queue_changed(office, now)]
+    _moved(outcome, office, *([waited.service_id] if waited.status == WAITING else []), service.id)
     if not same_area:
         if waited.status == WAITING:
             _left_area(s, office, waited, now, actor, outcome)
@@ -537,6 +547,7 @@ def cancel(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: 
     outcome.ticket = _finish(s, ticket, CANCELLED, now, actor, office, outcome)
     if ticket.status == WAITING:
         outcome.events.append(_queue_changed(office, now))
+        _moved(outcome, office, ticket.service_id)
         _left_area(s, office, ticket, now, actor, outcome)
     return outcome
 
@@ -706,6 +717,7 @@ def _call_in(s: Session, office: OfficeInfo, area: AreaInfo, now: datetime, acto
         ticket = TicketState(**row._mapping)
         _log(conn, ticket, now, actor, "called_in", area=area.code, seat=seat.label)
         outcome.events.append(_seated(ticket, area, seat.label, "called_in"))
+        _moved(outcome, office, ticket.service_id)  # inside now: before some who were not
 
 
 def settle_area(s: Session, office_id: int, area_id: int, *, now: datetime, actor: str,
@@ -758,6 +770,7 @@ def settle_area(s: Session, office_id: int, area_id: int, *, now: datetime, acto
         why = "moved" if moved.seat_id else "sent_outside"
         _log(conn, moved, now, actor, why, area=area.code, seat=labels.get(moved.seat_id))
         outcome.events.append(_seated(moved, area, labels.get(moved.seat_id), why))
+        _moved(outcome, office, moved.service_id)
     _call_in(s, office, area, now, actor, outcome)
     _touch_area(outcome, office, now, area_id=area_id)
     return outcome
@@ -1023,7 +1036,10 @@ def set_counter(s: Session, counter_id: int, action: str, *, actor: str, now: da
     conn.execute(update(_C).where(_C.c.id == counter.id).values(**changes))
     directory(s).forget(counter.office_id)  # wait estimates count open counters
     state = CounterState(counter.id, counter.office_id, counter.label, new_status)
-    return Outcome(counter=state, events=[_counter_changed(counter.id, counter.office_id, counter.label, new_status)])
+    outcome = Outcome(counter=state,
+                      events=[_counter_changed(counter.id, counter.office_id, counter.label, new_status)])
+    _counter_moved(s, outcome, counter.office_id, counter.id)
+    return outcome
 
 
 def take_counter(s: Session, counter_id: int, *, user_id: int, role: str, actor: str, now: datetime,
@@ -1040,13 +1056,15 @@ def take_counter(s: Session, counter_id: int, *, user_id: int, role: str, actor:
         raise Conflict("counter_taken", counter=counter.label, officer=holder)
     if role == "officer" and not conn.execute(_ASSIGNED, {"user_id": user_id, "counter_id": counter.id}).first():
         raise Forbidden("not_assigned", counter=counter.label)
-    conn.execute(update(_C).where(_C.c.officer_id == user_id, _C.c.id != counter.id)
-                 .values(officer_id=None, held_since=None))
+    let_go = conn.execute(update(_C).where(_C.c.officer_id == user_id, _C.c.id != counter.id)
+                          .values(officer_id=None, held_since=None).returning(_C.c.id)).scalars().all()
     if counter.officer_id != user_id:
         conn.execute(update(_C).where(_C.c.id == counter.id).values(officer_id=user_id, held_since=now))
     directory(s).forget(counter.office_id)
-    return Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
-                   events=[_counter_changed(counter.id, counter.office_id, counter.label, counter.status)])
+    outcome = Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
+                      events=[_counter_changed(counter.id, counter.office_id, counter.label, counter.status)])
+    _counter_moved(s, outcome, counter.office_id, counter.id, *let_go)
+    return outcome
 
 
 def release_counter(s: Session, counter_id: int, *, user_id: int, actor: str, now: datetime,
@@ -1058,8 +1076,10 @@ def release_counter(s: Session, counter_id: int, *, user_id: int, actor: str, no
     if counter.officer_id == user_id:
         conn.execute(update(_C).where(_C.c.id == counter.id).values(officer_id=None, held_since=None))
         directory(s).forget(counter.office_id)
-    return Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
-                   events=[_counter_changed(counter.id, counter.office_id, counter.label, counter.status)])
+    outcome = Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
+                      events=[_counter_changed(counter.id, counter.office_id, counter.label, counter.status)])
+    _counter_moved(s, outcome, counter.office_id, counter.id)
+    return outcome
 
 
 _CS = counter_services
@@ -1081,6 +1101,7 @@ def set_services(s: Session, counter_id: int, service_codes: list[str], *, actor
     conn = _conn(s)
     counter = _lock_counter(conn, counter_id, office_id)
     office = office_info(s, counter.office_id, counter_id=counter.id)
+    before = office.counters[counter.id].service_ids
     service_ids = []
     for code in codes:
         office = office_info(s, office.id, service_code=code)  # reads again for one added meanwhile
@@ -1094,8 +1115,10 @@ def set_services(s: Session, counter_id: int, service_codes: list[str], *, actor
     directory(s).forget(counter.office_id)
     event = Event(counter.office_id, "counter_changed",
                   {"id": counter.id, "label": counter.label, "status": counter.status})
-    return Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
-                   events=[event])
+    outcome = Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
+                      events=[event])
+    _moved(outcome, office, *before, *service_ids)
+    return outcome
 
 
 def held_counter(s: Session, user_id: int) -> int | None:
@@ -1134,16 +1157,12 @@ def ticket_by_public_token(s: Session, public_token: str) -> TicketState | None:
     return TicketState(**row._mapping) if row else None
 
 
-def position_and_wait(s: Session, ticket: TicketState) -> tuple[int | None, int | None]:
-    """People called before it in the same service (see `_ahead`), and the expected wait in seconds."""
-    if ticket.status != WAITING:
-        return None, None
-    office = office_info(s, ticket.office_id, ticket=ticket)
-    ahead = _conn(s).execute(_AHEAD[ticket.priority, ticket.location], {
+def people_ahead(s: Session, ticket: TicketState) -> int:
+    """People called before a waiting ticket in the same service (see `_ahead`); the wait
+    estimate is server/waits.py's."""
+    return _conn(s).execute(_AHEAD[ticket.priority, ticket.location], {
         "office_id": ticket.office_id, "service_id": ticket.service_id, "id": ticket.id, "queued_at": ticket.queued_at,
         "day": ticket.day}).scalar_one()
-    mean = directory(s).average_service_s(s, office, ticket.service_id)
-    return ahead, round(ahead * mean / office.counters_for(ticket.service_id))
 
 
 def waiting_counts(s: Session, office: OfficeInfo, day: date) -> dict[str, int]:
@@ -1234,6 +1253,38 @@ def _changed(ticket: TicketState, office: OfficeInfo) -> Event:
         "id": ticket.id, "number": ticket.number, "status": ticket.status,
         "service": office.services[ticket.service_id].code, "counter": _counter_label(office, ticket),
     })
+
+
+def service_room(office_id: int, service_id: int) -> str:
+    """The status pages of a service's waiting tickets: `queue_moved` goes there."""
+    return f"service:{office_id}:{service_id}"
+
+
+def _moved(outcome: Outcome, office: OfficeInfo, *service_ids: int) -> None:
+    """Tell the status pages of a service's waiting tickets that who is ahead, or the wait,
+    may have changed: one message per service per change, whoever waits (each page reads
+    its own ticket again). Once per use case and service."""
+    for sid in service_ids:
+        _moved_one(outcome, office.id, sid, office.services[sid].code)
+
+
+def _moved_one(outcome: Outcome, office_id: int, service_id: int, code: str) -> None:
+    room = service_room(office_id, service_id)
+    if not any(ev.name == "queue_moved" and ev.room == room for ev in outcome.events):
+        outcome.events.append(Event(office_id, "queue_moved", {"service": code}, room=room))
+
+
+_SV = Service.__table__
+_SERVED_BY = (select(_SV.c.id, _SV.c.code).join(_CS, _CS.c.service_id == _SV.c.id)
+              .where(_CS.c.counter_id.in_(bindparam("counter_ids", expanding=True))))
+
+
+def _counter_moved(s: Session, outcome: Outcome, office_id: int, *counter_ids: int) -> None:
+    """Counters opened, closed, or an officer sat down or left: the waits of their services.
+    Read from the rows (the directory was just told to forget the office: reading it again
+    here would keep what this transaction has not committed)."""
+    for sid, code in _conn(s).execute(_SERVED_BY, {"counter_ids": list(counter_ids)}).all():
+        _moved_one(outcome, office_id, sid, code)
 
 
 def _counter_changed(counter_id: int, office_id: int, label: str, status: str) -> Event:

@@ -17,7 +17,7 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 from . import sessions
 from .db import unavailable
 from .errors import MotcuaError
-from .queue import Event, counter_room, held_counter
+from .queue import Event, counter_room, held_counter, service_room
 
 log = logging.getLogger("motcua")
 
@@ -186,7 +186,9 @@ class Hub:
         return self.state.board(principal.office_id) if principal else None
 
     def _connect_ticket(self, auth: dict) -> None:
-        """A citizen's status page: its ticket's room only, then the ticket as "ticket"."""
+        """A citizen's status page: its ticket's room and its service's (where one
+        `queue_moved` per change tells every waiting page to read its ticket again), then
+        the ticket as "ticket". A page whose ticket moves to another service reconnects."""
         from .i18n import DEFAULT_LANGUAGE, LANGUAGES
         from .portal import PUBLIC_TOKEN, public_ticket
         from .queue import ticket_by_public_token
@@ -199,5 +201,6 @@ class Hub:
         if ticket is None:
             raise ConnectionRefusedError("unauthorized")
         join_room(ticket_room(ticket.id))  # before the snapshot is read: no event falls between
+        join_room(service_room(ticket.office_id, ticket.service_id))
         lang = auth.get("lang") if auth.get("lang") in LANGUAGES else DEFAULT_LANGUAGE
         self.socketio.emit("ticket", public_ticket(self.state, token, lang), to=request.sid)

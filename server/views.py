@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import absence, hours, queue, seating
+from . import absence, hours, queue, seating, waits
 from .directory import OfficeInfo
 from .errors import Forbidden, NotFound
 from .models import ACTIVE_AT_COUNTER, Counter, Office, Ticket, User
@@ -25,8 +25,11 @@ def name_in(obj, lang: str) -> str:
     return obj.name_en if lang == "en" and obj.name_en else obj.name
 
 
-def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi") -> dict:
-    position, wait = queue.position_and_wait(s, t)
+def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi",
+           wait: waits.Wait | None = None) -> dict:
+    """`wait`: the estimate already worked out for this ticket (the one the kiosk's screen
+    showed goes on its paper too); otherwise worked out now."""
+    wait = wait if wait is not None else waits.of_ticket(s, t)
     office = queue.office_info(s, t.office_id, ticket=t)
     service = office.services[t.service_id]
     counter = office.counters[t.counter_id] if t.counter_id else None
@@ -45,8 +48,7 @@ def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi") ->
         "area": area.code if area else None,
         "location": t.location,  # where it waits (or waited, once called)
         "seat": office.seat_label(t.seat_id),
-        "position": position,
-        "estimated_wait_s": wait,
+        **(wait.shown() if wait is not None else waits.NOT_WAITING),
         "issued_at": iso(t.issued_at),
         "called_at": iso(t.called_at),
         "finished_at": iso(t.finished_at),
@@ -71,8 +73,11 @@ def office(o: Office, now: datetime, lang: str = "vi") -> dict:
         "hours": o.hours,
         "notice": o.notice,
         "announce": {"english": o.announce_english, "digits": o.announce_digits},
+        # open_counters: counters serving it now (open, an officer at it); 0: the kiosk says so.
         "services": [
-            {"code": sv.code, "name": name_in(sv, lang), "paused": sv.paused}
+            {"code": sv.code, "name": name_in(sv, lang), "paused": sv.paused,
+             "open_counters": sum(waits.serving(c.active, c.status, c.officer_id) and sv in c.services
+                                  for c in o.counters)}
             for sv in o.services if sv.active
         ],
         "counters": [
@@ -211,7 +216,7 @@ def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dic
     today = hours.service_day(now, office.timezone)
     counters = s.execute(
         select(Counter.id, Counter.label, Counter.number, Counter.status, Counter.pause_reason,
-               Counter.status_since, Counter.held_since, User.full_name)
+               Counter.status_since, Counter.held_since, Counter.officer_id, User.full_name)
         .outerjoin(User, User.id == Counter.officer_id)
         .where(Counter.office_id == office.id, Counter.active.is_(True)).order_by(Counter.position)).all()
     served: dict[int, list[str]] = {}
@@ -262,10 +267,16 @@ def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dic
 
     def service(sv) -> dict:
         q = queues.get(sv.id)
+        waiting = q.waiting if q else 0
+        # The kiosk's estimate for someone taking a number now: everyone waiting is ahead.
+        open_now = sum(waits.serving(True, c.status, c.officer_id) and sv.id in served.get(c.id, ())
+                       for c in counters)
+        wait = waits.estimate(s, office, sv.id, waiting, counters=open_now)
         return {"code": sv.code, "name": name_in(sv, lang), "paused": sv.paused,
-                "waiting": q.waiting if q else 0,
+                "waiting": waiting,
                 "longest_wait_s": max(0, int((now - q.oldest).total_seconds())) if q else None,
-                "priority_waiting": int(q.priority or 0) if q else 0}
+                "priority_waiting": int(q.priority or 0) if q else 0,
+                "open_counters": open_now, "wait_minutes": wait.minutes}
 
     return {
         "office": {"code": office.code, "name": name_in(office, lang)},

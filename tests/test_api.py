@@ -57,7 +57,7 @@ def test_get_office(api):
     body = r.get_json()
     assert r.status_code == 200
     assert body["code"] == "demo" and body["name"].startswith("Bộ phận Một cửa")
-    assert {"code": "DD", "name": "Đất đai – Xây dựng", "paused": False} in body["services"]
+    assert {"code": "DD", "name": "Đất đai – Xây dựng", "paused": False, "open_counters": 0} in body["services"]
     q1 = next(c for c in body["counters"] if c["label"] == "Quầy 1")
     assert q1["services"] == ["HT", "CT"] and isinstance(q1["id"], int)
     en = Api(api.client, api.token, lang="en").get("/offices/demo").get_json()

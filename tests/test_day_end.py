@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from server import app as motcua_app
-from server import queue, reports, views
+from server import queue, reports, views, waits
 from server.errors import Conflict
 from server.models import Office, Ticket, TicketEvent
 from tests.conftest import counter_id, make_app
@@ -57,7 +57,7 @@ def test_yesterdays_waiting_tickets_leave_todays_counts_before_the_sweep(state, 
     assert state.board(monday[0].office_id)["waiting"]["HT"] == 0
     today = issue(state)
     with state.db.read() as s:
-        assert queue.position_and_wait(s, queue.get_ticket(s, today.id))[0] == 0  # nobody ahead
+        assert queue.people_ahead(s, queue.get_ticket(s, today.id)) == 0  # nobody ahead
         office = queue.office_info(s, "demo")
         desk = views.counter_state(s, q3, office.id, "http://x", now=clock.now())
         assert desk["queues"]["HT"]["waiting"] == 1
@@ -142,11 +142,12 @@ def test_a_service_completed_the_next_morning_does_not_lengthen_the_estimates(st
     office_id = monday[0].office_id
     state.perform(queue.complete, monday[0].id, actor=ACTOR)  # served from 16:50 until 08:00
     today = issue(state)
-    ahead_of = issue(state)
+    behind = issue(state)
     with state.db.read() as s:
         office = queue.office_info(s, office_id)
         mean = state.db.directory.average_service_s(s, office, today.service_id)
-        _, wait = queue.position_and_wait(s, queue.get_ticket(s, ahead_of.id))
+        ahead = queue.people_ahead(s, queue.get_ticket(s, behind.id))
+        wait = waits.estimate(s, office, today.service_id, ahead, counters=1).seconds  # as with one counter open
     assert mean == office.default_service_s  # the 15-hour "service" is not an average of anything
     assert wait <= 2 * office.default_service_s
 

@@ -134,8 +134,9 @@ def test_call_by_number_sends_the_same_events_as_call_next(state, api, q1):
     api.post(f"/counters/{q1}/open")
     t = api.issue("HT")
     outcome = state.perform(queue.call_number, q1, t["number"], actor="test")
-    # The ticket left its seat in area A: the seat map hears it too.
-    assert [e.name for e in outcome.events] == ["ticket_called", "queue_changed", "area_changed"]
+    # The ticket left its seat in area A: the seat map hears it too; and the status pages
+    # of Hộ tịch's waiting tickets that their queue moved.
+    assert [e.name for e in outcome.events] == ["ticket_called", "queue_changed", "queue_moved", "area_changed"]
     assert outcome.events[0].data["recall"] is False
 
 

@@ -131,8 +131,23 @@ def test_position_counts_priority_first_then_earlier_tickets(state, clock):
     p = issue(state, priority=True)
     issue(state, "CT")  # another service does not count
     with state.db.read() as s:
-        pos = {t.number: queue.position_and_wait(s, queue.get_ticket(s, t.id))[0] for t in (a, b, p)}
+        pos = {t.number: queue.people_ahead(s, queue.get_ticket(s, t.id)) for t in (a, b, p)}
     assert pos == {a.number: 1, b.number: 2, p.number: 0}
+
+
+def sit_down(state, cid):
+    """An officer (the office's first user) holds the counter: only then does it count as open."""
+    from server.models import User
+    with state.db.read() as s:
+        user_id = s.scalar(select(User.id).order_by(User.id).limit(1))
+    state.perform(queue.take_counter, cid, user_id=user_id, role="admin", actor=ACTOR)
+
+
+def wait_of(state, ticket_id):
+    from server import waits
+    with state.db.read() as s:
+        w = waits.of_ticket(s, queue.get_ticket(s, ticket_id))
+    return w.ahead, w.seconds
 
 
 def test_wait_estimate_uses_recent_service_times_and_open_counters(state, clock):
@@ -144,21 +159,21 @@ def test_wait_estimate_uses_recent_service_times_and_open_counters(state, clock)
         clock.advance(minutes=minutes)
         state.perform(queue.call_next, c1, actor=ACTOR, complete_current=True)
     waiting = [issue(state) for _ in range(3)]
-    with state.db.read() as s:
-        last = queue.get_ticket(s, waiting[-1].id)
-        # Counters serving HT: Quầy 1, 2, 6; only Quầy 2 is open.
-        assert queue.position_and_wait(s, last) == (2, 600)
-    open_counter(state, "Quầy 1")
-    with state.db.read() as s:
-        assert queue.position_and_wait(s, queue.get_ticket(s, waiting[-1].id)) == (2, 300)
+    # Counters serving HT: Quầy 1, 2, 6; Quầy 2 is open but nobody sits there: no minutes.
+    assert wait_of(state, waiting[-1].id) == (2, None)
+    sit_down(state, c1)
+    assert wait_of(state, waiting[-1].id) == (2, 600)
+    open_counter(state, "Quầy 1")  # open, but its officer has not sat down: still one counter
+    assert wait_of(state, waiting[-1].id) == (2, 600)
 
 
-def test_wait_estimate_falls_back_to_the_office_default(state):
+def test_no_minutes_while_no_counter_serves_the_service(state):
     issue(state)
     t = issue(state)
-    with state.db.read() as s:
-        # Default 6 minutes, no counter open: assume the three HT counters will open.
-        assert queue.position_and_wait(s, t) == (1, 120)
+    assert wait_of(state, t.id) == (1, None)  # every counter closed: no promise
+    cid = open_counter(state, "Quầy 2")
+    sit_down(state, cid)
+    assert wait_of(state, t.id) == (1, 360)  # the office default, 6 minutes, one counter
 
 
 # ---------------------------------------------------------------- calling order
@@ -388,12 +403,17 @@ def test_events_get_consecutive_seqs_per_office_after_commit(state):
     # The demo's services wait in seated areas: a change there also tells who sits where.
     assert names == [("counter_changed", 1), ("ticket_changed", 2), ("queue_changed", 3), ("area_changed", 4),
                      ("ticket_called", 5), ("queue_changed", 6), ("area_changed", 7)]
-    called = published[4].payload()
+    called = next(e for e in published if e.name == "ticket_called").payload()
     assert set(called) == {"seq", "id", "number", "counter", "counter_number", "service", "recall"}
     # The counter's own room (its rating screen) hears a completion, outside the office's seq.
-    assert [e for e in published if e.room] == []
+    # The service's room (its waiting tickets' status pages) hears that its queue moved: once
+    # per service per change (opening Quầy 1 for HT and CT, a seated issue, the call), outside
+    # the office's seq too.
+    assert [(e.name, e.room, e.seq) for e in published if e.room] == [
+        ("queue_moved", f"service:1:{sid}", 0) for sid in (1, 2, 1, 1)]
+    del published[:]
     state.perform(queue.complete, called["id"], actor=ACTOR)
-    assert [(e.name, e.seq) for e in published[7:]] == [("ticket_changed", 8), ("rating_open", 0)]
+    assert [(e.name, e.seq) for e in published] == [("ticket_changed", 8), ("rating_open", 0)]
     assert published[-1].room == f"counter:{cid}"
 
 

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from tests.conftest import office_data, screenshot, seed
+from tests.sockets import Http
 
 ALL_DAY = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 SERVICES = ["Hộ tịch", "Chứng thực", "Đất đai – Xây dựng", "Lao động – Thương binh và Xã hội",
@@ -86,8 +87,8 @@ def test_tap_shows_the_ticket_and_issues_exactly_one(kiosk, page_factory, size):
     assert page.locator(".svc .svc-name").all_text_contents() == SERVICES
     assert page.locator("#office-name").text_content() == "Bộ phận Một cửa – UBND phường Hoàn Kiếm"
     assert "người đang nuôi con nhỏ dưới 6 tuổi" in page.locator("#priority").text_content().lower()
-    assert_fits(page)
     screenshot(page, f"kiosk-{name}-start")
+    assert_fits(page)
 
     page.click(".svc[data-code=HT]")
     page.wait_for_selector(TICKET)
@@ -106,6 +107,18 @@ def test_tap_shows_the_ticket_and_issues_exactly_one(kiosk, page_factory, size):
     # The waiting count on the button follows the queue through Socket.IO.
     page.click("#ticket-done")
     page.wait_for_selector(".svc[data-code=HT] .svc-wait:text('Đang chờ: 1')")
+
+    # No counter is open: every button says so (tests/test_waits.py). Lan sits down at Quầy 1
+    # (Hộ tịch, Chứng thực) and opens it: those two buttons stop saying it, over Socket.IO.
+    unserved = ".svc[data-code={}] .svc-unserved"
+    assert page.locator(unserved.format("HT")).text_content() == "Hiện chưa có quầy phục vụ lĩnh vực này"
+    officer = Http(server.url, tokens["demo"]["officer"])
+    q1 = officer.counters()["Quầy 1"]
+    officer.request("POST", f"/counters/{q1}/take")
+    officer.open_counter(q1)
+    page.wait_for_selector(unserved.format("HT") + ":empty", state="attached")
+    assert page.locator(unserved.format("CT")).text_content() == ""
+    assert page.locator(unserved.format("DD")).text_content() == "Hiện chưa có quầy phục vụ lĩnh vực này"
 
     # A second citizen sees one person ahead and an estimate.
     page.wait_for_timeout(1600)  # taps within 1.5 s of the last are ignored

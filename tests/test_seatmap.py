@@ -34,7 +34,7 @@ def test_every_string_the_scripts_use_is_in_both_languages():
         src = (STATIC / name).read_text()
         prefix = "supervisor." if name == "supervisor.js" else "seatmap."
         used |= {f"seatmap.{k}" for k in re.findall(r't\(words, "([a-z_]+)"[,)]', src)}
-        used |= {k if k.startswith(("supervisor.", "seatmap.")) else prefix + k
+        used |= {k if k.startswith(("supervisor.", "seatmap.", "waits.")) else prefix + k
                  for k in re.findall(r'\bt\("([a-z_.]+)"[,)]', src)}
     used |= {f"seatmap.seat_{k}" for k in KINDS} | {f"seatmap.legend_{k}" for k in KINDS}
     used |= {"seatmap.rules", "seatmap.rules_no_distance"}

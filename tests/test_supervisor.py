@@ -54,7 +54,9 @@ def test_the_next_call_takes_from_the_new_services(state, clock):
     ct = issue(state, "CT")
     assert call(state, q2).number == ht.number  # warms the cache with HT only
     out = set_services(state, q2, ["CT"])
-    assert [e.name for e in out.events] == ["counter_changed"]
+    # The lobby hears the counter; the status pages of HT's and CT's waiting tickets that the
+    # wait of their service may have changed (one queue_moved per service).
+    assert [e.name for e in out.events] == ["counter_changed", "queue_moved", "queue_moved"]
     assert call(state, q2).number == ct.number
     with state.db.read() as s:
         counter = s.get(Counter, q2)
@@ -212,6 +214,15 @@ def test_supervisor_page_live_and_changing_services(servers, sqlite_url, page_fa
     q1.locator(f".num[data-number='{called['number']}']").wait_for(timeout=5000)
     assert "đã gọi" in q1.inner_text()
     page.wait_for_function("document.querySelector('#queues tr[data-code=HT] td.waiting').textContent === '1'")
+    # Nobody sits at Quầy 1 or 2: no counter serves anything yet, and the wall says so without
+    # minutes (tests/test_waits.py). Lan sits down at Quầy 1: HT and CT get the kiosk's estimate.
+    assert page.locator("#queues tr[data-no-counter=HT]").inner_text() == "Hiện chưa có quầy phục vụ lĩnh vực này"
+    assert requests.post(f"{base}/api/v1/counters/{ids['Quầy 1']}/take", headers=officer, timeout=5).status_code == 200
+    page.locator("#queues tr[data-no-counter=HT]").wait_for(state="detached", timeout=5000)
+    expected = next(s for s in requests.get(f"{base}/api/v1/offices/demo/live", headers=admin, timeout=5)
+                    .json()["services"] if s["code"] == "HT")["wait_minutes"]
+    assert page.locator("#queues tr[data-code=HT] td.expected").inner_text() == f"{expected} phút"
+    assert page.locator("#queues tr[data-no-counter=DD]").is_visible()
     screenshot(page, "supervisor-wall")
 
     # Quầy 2 is changed to CT only, in the page: its next call takes the CT ticket.

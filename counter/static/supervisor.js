@@ -196,7 +196,8 @@
 
   function renderQueues() {
     var body = document.getElementById("queues");
-    var rows = data.services.map(function (s) {
+    var rows = [];
+    data.services.forEach(function (s) {
       var tr = el("tr");
       tr.dataset.code = s.code;
       if (s.paused) tr.classList.add("paused");
@@ -208,7 +209,20 @@
       var wait = el("td", "n wait", "—");
       if (s.longest_wait_s != null) wait.dataset.since = Date.parse(data.now) - s.longest_wait_s * 1000;
       tr.appendChild(wait);
-      return tr;
+      // The kiosk's estimate for a number taken now (server/waits.py): the same minutes.
+      tr.appendChild(el("td", "n expected", s.wait_minutes == null ? "—" :
+        s.wait_minutes === 0 ? t("waits.none_waiting") : t("supervisor.minutes", {n: s.wait_minutes})));
+      rows.push(tr);
+      // No counter open with an officer at it: the kiosk says so too, and promises no minutes.
+      if (s.open_counters === 0 && !s.paused) {
+        var note = el("tr", "no-counter");
+        note.dataset.noCounter = s.code;
+        var cell = el("td", null, t("waits.no_open_counter"));
+        cell.colSpan = 6;
+        note.appendChild(cell);
+        tr.classList.add("has-note");
+        rows.push(note);
+      }
     });
     body.replaceChildren.apply(body, rows);
   }

@@ -201,7 +201,23 @@
       item.appendChild(el("span", "w-count", String(n)));
       box.appendChild(item);
     });
+    fitNames(box);
   }
+
+  // A name too long for its cell gets a smaller font, step by step, until all of it shows.
+  var NAME_VH = [2.6, 2.4, 2.2, 2, 1.8, 1.6];
+  function fitNames(box) {
+    if (!box) return;  // the compact screen above one counter lists no queues
+    box.querySelectorAll(".w-name").forEach(function (name) {
+      for (var i = 0; i < NAME_VH.length; i++) {
+        name.style.fontSize = NAME_VH[i] + "vh";
+        if (name.scrollHeight <= name.clientHeight + 1 && name.scrollWidth <= name.clientWidth + 1) break;
+      }
+    });
+  }
+  // Measured again once the bundled font has loaded, and when the screen changes size.
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(function () { fitNames($("waiting")); });
+  window.addEventListener("resize", function () { fitNames($("waiting")); });
 
   function renderTicker() {
     var notice = state.office && typeof state.office.notice === "string" ? state.office.notice.trim() : "";

@@ -155,13 +155,16 @@
       services.forEach(function (sv) {
         var b = document.createElement("button");
         b.type = "button";
-        b.className = "svc" + (sv.paused ? " is-paused" : "");
+        // No counter open with an officer at it: numbers are still issued, and the button says so.
+        var unserved = !sv.paused && sv.open_counters === 0;
+        b.className = "svc" + (sv.paused ? " is-paused" : "") + (unserved ? " is-unserved" : "");
         b.dataset.code = sv.code;
         b.innerHTML = '<span class="svc-name"></span><span class="svc-meta">' +
-          '<span class="svc-wait"></span><span class="svc-seats"></span>' +
+          '<span class="svc-wait"></span><span class="svc-seats"></span><span class="svc-unserved"></span>' +
           '<span class="svc-paused-note"></span><span class="svc-tag"></span></span>';
         b.querySelector(".svc-name").textContent = sv.name;
         b.querySelector(".svc-paused-note").textContent = t("paused");
+        b.querySelector(".svc-unserved").textContent = unserved ? t("no_open_counter") : "";
         b.querySelector(".svc-tag").textContent = t("priority.badge");
         b.addEventListener("click", function () { issue(sv.code); });
         box.appendChild(b);
@@ -525,9 +528,12 @@
     var ahead = typeof tk.position === "number" ? tk.position : null;
     $("ticket-ahead").textContent = ahead === null ? "" :
       ahead === 0 ? t("ticket.next") : ahead === 1 ? t("ticket.ahead_one") : t("ticket.ahead", { n: ahead });
-    var wait = tk.estimated_wait_s;
-    $("ticket-wait").hidden = !(ahead && typeof wait === "number" && wait > 0);
-    if (typeof wait === "number") $("ticket-wait").textContent = t("ticket.wait", { m: Math.max(1, Math.round(wait / 60)) });
+    // The estimate as the paper prints it (server/waits.py): minutes, or why there are none.
+    var minutes = tk.wait_minutes;
+    $("ticket-wait").hidden = !(tk.no_open_counter || (ahead && minutes > 0));
+    $("ticket-wait").classList.toggle("is-unserved", !!tk.no_open_counter);
+    $("ticket-wait").textContent = tk.no_open_counter ? t("no_open_counter") :
+      minutes > 0 ? t("ticket.wait", { m: minutes }) : "";
     renderPlace();
     renderPrint();
   }
@@ -573,6 +579,7 @@
     var p = state.ticket && state.ticket.print;
     line.className = "ticket-print";
     $("ticket-reprint").hidden = !(p && p.status === "failed");
+    document.querySelector(".ticket").classList.toggle("print-failed", !!(p && p.status === "failed"));
     if (!p || !p.status) { line.hidden = true; return; }
     line.hidden = false;
     if (p.status === "printed") {
@@ -706,6 +713,8 @@
     // An admin changed the office (services, hours, …): read it again. Only the start
     // screen shows the services, so a ticket on screen is not disturbed.
     socket.on("office_changed", officeChanged);
+    // A counter opened or closed, an officer sat down or left: which services are served now.
+    socket.on("counter_changed", officeChanged);
     socket.on("device_revoked", function () {
       state.authorised = false;
       setOnline(false);

@@ -3,9 +3,11 @@
 // - Socket.IO with auth {ticket: TOKEN}: the server puts this page in its ticket's room only
 //   and sends "ticket" (a snapshot) on every (re)connect; "ticket_called" / "ticket_changed"
 //   about this ticket arrive as they happen.
-// - People ahead and the wait change when OTHER tickets move, which this page does not hear
-//   about: it re-reads its JSON every 15 s while the ticket is active (and whenever the
-//   phone shows the page again).
+// - People ahead and the wait change when OTHER tickets move: the page is also in its
+//   service's room, where one "queue_moved" per change (a call, a cancel, a counter opening)
+//   makes every waiting page re-read its own JSON within a second (spread out, so a call does
+//   not bring every phone at the same instant). A re-read every 60 s, and whenever the phone
+//   shows the page again, covers a missed message. No counter open: no minutes, and why.
 // - When called: banner, chime (after the one tap that browsers require), vibration.
 // - Seats (docs/seating.md): "Ghế số N" while waiting inside, a notice while waiting outside.
 //   A seat change of a waiting ticket (called in from outside, moved, sent outside) rings too;
@@ -18,7 +20,8 @@
   var initial = JSON.parse(document.getElementById("status-data").textContent);
   var W = Object.assign({}, initial.seat_words, initial.words);
   var url = "/api/v1/public/tickets/" + encodeURIComponent(token) + "?lang=" + encodeURIComponent(lang);
-  var POLL_MS = 15000;
+  var POLL_MS = 60000;
+  var MOVED_SPREAD_MS = 1000;  // queue_moved: re-read within this, at random
   var ACTIVE = { waiting: 1, called: 1, serving: 1 };
   var $ = function (id) { return document.getElementById(id); };
 
@@ -70,7 +73,11 @@
     show($("called"), called);
     if (called) {
       sentence($("invite"), W.go_to, t.counter_number != null ? t.counter_number : (t.counter || ""), "counter-no");
-      $("counter-label").textContent = t.counter || "";
+      // "Quầy 1" under "Mời quý khách đến quầy số 1" says nothing more: only a longer label shows.
+      var label = t.counter || "";
+      $("counter-label").textContent = label;
+      show($("counter-label"), !!label && label.toLowerCase() !== ("quầy " + t.counter_number).toLowerCase() &&
+           label.toLowerCase() !== ("counter " + t.counter_number).toLowerCase());
       $("called-number").textContent = t.number;
     }
 
@@ -85,10 +92,12 @@
     if (inside) $("seat").textContent = fill(W.seat_number, { n: t.seat });
     show($("outside"), waiting && t.location === "outside");
     show($("facts"), waiting && t.position > 0);
-    if (waiting && t.position != null) {
-      $("ahead").textContent = t.position;
-      $("wait").textContent = fill(W.wait, { m: Math.max(1, Math.round((t.estimated_wait_s || 0) / 60)) });
-    }
+    $("facts").classList.toggle("no-wait", !!t.no_open_counter);
+    if (waiting && t.position != null) $("ahead").textContent = t.position;
+    // The minutes as the kiosk showed and printed them (server/waits.py): none when next, none without a counter.
+    show($("wait-fact"), waiting && !t.no_open_counter && t.wait_minutes > 0);
+    if (t.wait_minutes > 0) $("wait").textContent = fill(W.wait, { m: t.wait_minutes });
+    show($("no-counter"), waiting && !!t.no_open_counter);
     var note = "";
     if (waiting && t.position === 0) note = W.next;
     else if (t.status === "serving") note = fill(W.serving, { counter: t.counter || "" });
@@ -102,7 +111,7 @@
     else if (t.status === "expired") note = W.expired;
     $("note").textContent = note;
 
-    var cancellable = waiting || called;
+    var cancellable = waiting;  // once called, the citizen is expected at the counter
     show($("cancel-box"), cancellable);
     if (!cancellable) show($("confirm"), false), show($("cancel"), true);
     $("confirm-text").textContent = fill(W.cancel_confirm, { number: t.number });
@@ -169,7 +178,18 @@
       if (again) ring($("called"));  // a recall rings again
       refresh();
     });
-    socket.on("ticket_changed", function (ev) { if (ticket && ev.id === ticket.id) { gen += 1; refresh(); } });
+    socket.on("ticket_changed", function (ev) {
+      if (!ticket || ev.id !== ticket.id) return;
+      gen += 1;
+      // Sent to another service: rejoin, so its "queue_moved" reaches this page.
+      if (ev.service && ev.service !== ticket.service) { socket.disconnect(); socket.connect(); }
+      refresh();
+    });
+    var movedTimer = null;
+    socket.on("queue_moved", function (ev) {
+      if (!ticket || ticket.status !== "waiting" || (ev && ev.service !== ticket.service) || movedTimer) return;
+      movedTimer = setTimeout(function () { movedTimer = null; refresh(); }, Math.random() * MOVED_SPREAD_MS);
+    });
     socket.on("ticket_seated", function (ev) {
       if (!ticket || ev.id !== ticket.id) return;
       gen += 1;
