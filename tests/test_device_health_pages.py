@@ -44,6 +44,8 @@ def test_a_printer_fault_reaches_the_kiosk_the_supervisor_and_the_admin(lobby, p
     screenshot(kiosk, "device-health-kiosk-printer-down")
     kiosk.set_viewport_size({"width": 1366, "height": 768})  # a landscape kiosk
     screenshot(kiosk, "device-health-kiosk-printer-down-landscape")
+    # With the banner and every service's "no counter" line, long names still fit their buttons.
+    assert kiosk.eval_on_selector_all(".svc", "bs => bs.filter(b => b.scrollHeight > b.clientHeight + 1).length") == 0
     kiosk.click(".lang[data-lang='en']")
     assert "You can still take a number" in banner.inner_text()
     kiosk.click(".lang[data-lang='vi']")
