@@ -466,7 +466,19 @@ def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str |
 @click.option("--seats", is_flag=True,
               help="Mỗi đơn vị có khu vực chờ 60 ghế (50 %, cách 2 m) / each office seats its citizens in a "
                    "60-chair hall (50 %, 2 m apart).")
-def bench(**options) -> None:
+@click.option("--sockets", default=0, type=click.IntRange(min=0),
+              help="Thay cho các phép đo trên: mở N trang trạng thái (100 mỗi đơn vị) rồi đo bộ nhớ, cấp số, gọi số / "
+                   "instead of the above: hold N open status pages (100 per office), then measure memory, "
+                   "issue, call and call→screen.")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(min=1, max=8),
+              help="Với --sockets: số tiến trình máy chủ (từ 2: PostgreSQL và --redis-url) / "
+                   "with --sockets: server processes (2 or more: PostgreSQL and --redis-url).")
+@click.option("--redis-url", default=None, help="Với --sockets / with --sockets: Redis on 127.0.0.1.")
+def bench(sockets: int, processes: int, redis_url: str | None, **options) -> None:
+    if sockets:
+        from .sockbench import run_sockets
+        return run_sockets(options["database_url"], redis_url, sockets, processes, options["seconds"],
+                           options["call_rate"])
     from .bench import run
     run(**options)
 
