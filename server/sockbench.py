@@ -9,6 +9,7 @@ the bench far more than the server it measures.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import time
 from collections.abc import Callable
@@ -236,6 +237,10 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def _reasons(reasons) -> str:
+    return " (" + ", ".join(f"{k}: {n}" for k, n in reasons.most_common()) + ")" if reasons else ""
+
+
 def _ms(values: list[float]) -> str:
     return f"p50 {percentile(values, 50):.1f} ms  p99 {percentile(values, 99):.1f} ms"
 
@@ -265,6 +270,7 @@ class _SocketBench:
             await asyncio.sleep(3)  # settle: snapshots sent, buffers drained
             rss_after = sum(rss_kib(p) for p in self.pids)
             refused = sum(1 for s in held if s.refused)
+            reasons = collections.Counter(s.refused for s in held if s.refused)
             try:
                 idle = await self._cpu(asyncio.sleep(5))
                 mine = time.process_time()
@@ -275,8 +281,8 @@ class _SocketBench:
             finally:
                 await asyncio.gather(*(s.close() for s in held))
         n = len(held) - refused
-        click.echo(f"sockets: {n} status pages open on {len(self.urls)} process(es) ({kind}), {refused} refused, "
-                   f"{dropped} dropped; opened in {took:.1f} s")
+        click.echo(f"sockets: {n} status pages open on {len(self.urls)} process(es) ({kind}), "
+                   f"{refused} refused{_reasons(reasons)}, {dropped} dropped; opened in {took:.1f} s")
         click.echo(f"memory: server RSS {rss_before / 1024:.0f} → {rss_after / 1024:.0f} MiB, "
                    f"{(rss_after - rss_before) / max(n, 1):.1f} KiB per open socket")
         click.echo(f"cpu: server {idle:.0%} of a core with the sockets open and idle, {busy:.0%} under the load "
