@@ -162,8 +162,11 @@ def green_drivers() -> None:
     monkey = sys.modules.get("gevent.monkey")
     if waiting is None or monkey is None or not monkey.is_module_patched("select"):
         return
+    import select
     import selectors
-    waiting.wait = waiting.wait_select
+    # What psycopg picks itself when imported after the patch: poll (gevent's), never select(),
+    # which fails on descriptors above 1023, as a server holding thousands of sockets has.
+    waiting.wait = waiting.wait_poll if hasattr(select, "poll") else waiting.wait_select
     waiting.DefaultSelector = selectors.DefaultSelector  # the patched one (wait_conn)
 
 

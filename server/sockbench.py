@@ -160,6 +160,17 @@ def run_sockets(database_url: str | None, redis_url: str | None, sockets: int, p
         finally:
             for s in servers:
                 s.stop()
+                _show_errors(s.log.name)
+
+
+def _show_errors(log: str, most: int = 5) -> None:
+    """The server's first few warnings and errors, so that a refusal or a slow figure has its cause."""
+    import click
+    with open(log, errors="replace") as f:
+        lines = [ln.rstrip() for ln in f if " WARNING " in ln or " ERROR " in ln or "Error" in ln]
+    lines = [ln for ln in lines if "MOTCUA_PUBLIC_URL" not in ln]
+    for line in lines[:most]:
+        click.echo(f"server log: {line[:300]}", err=True)
 
 
 def _lift_open_files(wanted: int) -> None:

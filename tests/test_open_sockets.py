@@ -47,7 +47,23 @@ def test_thousands_of_open_status_pages_leave_kiosks_and_counters_answered(sqlit
     tokens = seed(sqlite_url, without_areas(demo_data()))
     # Every socket comes from 127.0.0.1 here: lift the per-address cap above the count held.
     server = servers(sqlite_url, env={"MOTCUA_MAX_SOCKETS_PER_ADDRESS": str(HELD + 100)})
-    kiosk, officer = Http(server.url, tokens["kiosk"]), Http(server.url, tokens["admin"])
+    _hold_while_the_office_works(server, server, tokens)
+
+
+def test_thousands_of_open_status_pages_on_one_of_two_processes(pg_url, redis_url, servers):
+    """PostgreSQL and Redis: the process holding the sockets (its database connections then
+    have descriptors above 1023) answers, and calls made through the other reach its pages."""
+    _enough_files(HELD + 512)
+    tokens = seed(pg_url, without_areas(demo_data()))
+    env = {"MOTCUA_MAX_SOCKETS_PER_ADDRESS": str(HELD + 100)}
+    held, other = servers(pg_url, redis_url, env=env), servers(pg_url, redis_url, env=env)
+    _hold_while_the_office_works(held, other, tokens)
+
+
+def _hold_while_the_office_works(held, other, tokens) -> None:
+    """Open HELD status sockets on `held`; meanwhile health, issue (on `held`) and call-next
+    (on `other`) are each answered, and every called ticket's pages hear their call."""
+    kiosk, officer = Http(held.url, tokens["kiosk"]), Http(other.url, tokens["admin"])
     counter = officer.counters()["Quầy 2"]  # HT only
     officer.open_counter(counter)
     tickets = [kiosk.issue("HT") for _ in range(HELD // PER_TICKET)]
@@ -58,17 +74,16 @@ def test_thousands_of_open_status_pages_leave_kiosks_and_counters_answered(sqlit
             called[data["id"]] = called.get(data["id"], 0) + 1
 
     def office_day() -> list[dict]:
-        """While every socket is open: health, issue and call-next are each answered."""
         calls = []
         for _ in range(15):
-            assert requests.get(f"{server.url}/healthz", timeout=TIMEOUT).status_code == 200
+            assert requests.get(f"{held.url}/healthz", timeout=TIMEOUT).status_code == 200
             kiosk.issue("HT")
             calls.append(officer.call_next(counter, complete_current=True))
         return calls
 
     async def hold() -> list[dict]:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-            sockets = await open_many(session, server.url, [token_of(t) for t in tickets], PER_TICKET,
+            sockets = await open_many(session, held.url, [token_of(t) for t in tickets], PER_TICKET,
                                       on_event=heard)
             try:
                 assert [s.refused for s in sockets if s.refused] == []
@@ -83,7 +98,7 @@ def test_thousands_of_open_status_pages_leave_kiosks_and_counters_answered(sqlit
     assert [c["id"] for c in calls] == [t["id"] for t in tickets[:15]]  # in order of issue
     # Each called ticket's own status pages (all of them) heard the call.
     assert {i: called.get(i) for i in (c["id"] for c in calls)} == {c["id"]: PER_TICKET for c in calls}
-    assert requests.get(f"{server.url}/healthz", timeout=TIMEOUT).status_code == 200
+    assert requests.get(f"{held.url}/healthz", timeout=TIMEOUT).status_code == 200
 
 
 def _refusal(url: str, auth: dict) -> dict | None:
