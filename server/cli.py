@@ -76,9 +76,11 @@ def main() -> None:
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--demo", is_flag=True,
               help="Nạp đơn vị mẫu nếu CSDL chưa có đơn vị nào / load the demo office into an empty database.")
-@click.option("--threads", default=400, show_default=True, type=int,
-              help="Luồng xử lý; mỗi màn hình đang mở giữ một luồng / worker threads; each open screen holds one.")
-def serve(host: str | None, port: int, demo: bool, threads: int) -> None:
+@click.option("--connections", default=20000, show_default=True, type=int,
+              help="Số kết nối mở cùng lúc (màn hình, trang trạng thái, yêu cầu) / "
+                   "simultaneous connections: open screens, status pages and requests.")
+@click.option("--threads", default=None, type=int, hidden=True)  # before the event loop; ignored
+def serve(host: str | None, port: int, demo: bool, connections: int, threads: int | None) -> None:
     from . import startup
     conf = settings()
     configure_logging(conf.log_level)
@@ -107,7 +109,7 @@ def serve(host: str | None, port: int, demo: bool, threads: int) -> None:
         click.echo(t("cli.demo_exposed", lang), err=True)
     if address.source in ("lan", "listen"):
         click.echo(t("cli.no_public_url", lang), err=True)
-    run_server(host, port, threads, conf)
+    run_server(host, port, connections, conf)
 
 
 def configure_logging(level: str) -> None:
@@ -117,21 +119,26 @@ def configure_logging(level: str) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
-def run_server(host: str, port: int, threads: int, conf: Settings) -> None:
-    """Serve with `conf`: its public address is the base of every link (server/startup.py)."""
+def run_server(host: str, port: int, connections: int, conf: Settings) -> None:
+    """Serve with `conf`: its public address is the base of every link (server/startup.py).
+
+    One gunicorn process with gevent's worker: each request and each open socket is a
+    greenlet (a few kilobytes), not a thread, so thousands of open screens and status
+    pages cost memory only and never keep a kiosk or a counter waiting (issue 15)."""
     from . import create_app
-    if os.name != "posix":  # gunicorn is POSIX-only; Werkzeug is enough for a small office
+    if os.name != "posix":  # gunicorn is POSIX-only; Werkzeug's threads are enough for a small office
         app = create_app({"SETTINGS": conf})
         app.extensions["motcua"].hub.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
         return
     from gunicorn.app.base import BaseApplication
+    _raise_open_files(connections + 256)  # each connection is a file descriptor
 
     class Server(BaseApplication):
         def load_config(self):
             for key, value in {
                 "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-                "workers": 1, "worker_class": "gthread", "threads": threads,
-                "worker_connections": max(1000, threads * 2), "keepalive": 5,
+                "workers": 1, "worker_class": "gevent", "worker_connections": connections,
+                "keepalive": 5,
                 # Each open screen is a request that never ends; on stop they are cut after
                 # 5 s and reconnect by themselves to the next server.
                 "timeout": 60, "graceful_timeout": 5, "accesslog": None,
@@ -140,9 +147,36 @@ def run_server(host: str, port: int, threads: int, conf: Settings) -> None:
                 self.cfg.set(key, value)
 
         def load(self):
-            return create_app({"SETTINGS": conf})  # in the worker: threads and sockets must not cross a fork
+            # In the worker, after gevent patched the standard library: threads and sockets
+            # must not cross a fork, and the drivers imported before (migrations) must yield.
+            green_drivers()
+            return create_app({"SETTINGS": conf})
 
     Server().run()
+
+
+def green_drivers() -> None:
+    """psycopg chose how to wait for the server when the master imported it (to migrate),
+    before gevent patched `select`: choose again, so a query waits in the event loop, not in C."""
+    waiting = sys.modules.get("psycopg.waiting")
+    monkey = sys.modules.get("gevent.monkey")
+    if waiting is None or monkey is None or not monkey.is_module_patched("select"):
+        return
+    import select
+    import selectors
+    # What psycopg picks itself when imported after the patch: poll (gevent's), never select(),
+    # which fails on descriptors above 1023, as a server holding thousands of sockets has.
+    waiting.wait = waiting.wait_poll if hasattr(select, "poll") else waiting.wait_select
+    waiting.DefaultSelector = selectors.DefaultSelector  # the patched one (wait_conn)
+
+
+def _raise_open_files(wanted: int) -> None:
+    """Lift this process's soft limit on open files towards `wanted` (never above the hard one)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _safe_url(url: str) -> str:
@@ -435,7 +469,19 @@ def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str |
 @click.option("--seats", is_flag=True,
               help="Mỗi đơn vị có khu vực chờ 60 ghế (50 %, cách 2 m) / each office seats its citizens in a "
                    "60-chair hall (50 %, 2 m apart).")
-def bench(**options) -> None:
+@click.option("--sockets", default=0, type=click.IntRange(min=0),
+              help="Thay cho các phép đo trên: mở N trang trạng thái (100 mỗi đơn vị) rồi đo bộ nhớ, cấp số, gọi số / "
+                   "instead of the above: hold N open status pages (100 per office), then measure memory, "
+                   "issue, call and call→screen.")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(min=1, max=8),
+              help="Với --sockets: số tiến trình máy chủ (từ 2: PostgreSQL và --redis-url) / "
+                   "with --sockets: server processes (2 or more: PostgreSQL and --redis-url).")
+@click.option("--redis-url", default=None, help="Với --sockets / with --sockets: Redis on 127.0.0.1.")
+def bench(sockets: int, processes: int, redis_url: str | None, **options) -> None:
+    if sockets:
+        from .sockbench import run_sockets
+        return run_sockets(options["database_url"], redis_url, sockets, processes, options["seconds"],
+                           options["call_rate"])
     from .bench import run
     run(**options)
 

@@ -90,7 +90,10 @@ class Database:
             self.write_engine = _sqlite_engine(url, begin="BEGIN IMMEDIATE")
             self.read_engine = _sqlite_engine(url, begin="BEGIN")
         else:
-            self.write_engine = create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+            # At most 25 connections a process: PostgreSQL's default max_connections (100) serves
+            # three processes and the tools beside them. Requests and sockets beyond that wait
+            # their turn for a connection (in gevent's loop, at no thread's cost).
+            self.write_engine = create_engine(url, pool_size=10, max_overflow=15, pool_pre_ping=True)
             self.read_engine = self.write_engine.execution_options(isolation_level="REPEATABLE READ")
         # SQLite has one writer at a time. Threads of this process queue on a lock rather
         # than in SQLite's busy handler, which sleeps and polls (up to 100 ms a try) and so

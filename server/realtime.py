@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import sys
 import threading
 
 from flask import request
@@ -20,6 +21,13 @@ from .errors import MotcuaError
 from .queue import Event, counter_room, held_counter, service_room
 
 log = logging.getLogger("motcua")
+
+
+def async_mode() -> str:
+    """gevent inside `motcua serve` (its worker patched the standard library: every socket
+    and request is a greenlet); threads elsewhere (Werkzeug, tests' in-process apps)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return "gevent" if monkey is not None and monkey.is_module_patched("socket") else "threading"
 
 
 def room(office_id: int) -> str:
@@ -51,12 +59,40 @@ STAFF_ROLES = frozenset({"officer", "supervisor", "admin"})
 LINKED_ROLES = frozenset({"kiosk", "display"})  # devices whose open page says they are online
 
 
+class SocketCaps:
+    """This process's open sockets per ticket, device token and client address, each kind
+    with its cap (settings: max_sockets_per_*). Each process counts its own: behind a load
+    balancer of N processes a client may hold up to N times a cap, which still bounds it,
+    and a process that dies takes its counts with it (no count to leak in a shared store)."""
+
+    def __init__(self, settings):
+        self.limits = {"ticket": settings.max_sockets_per_ticket, "device": settings.max_sockets_per_device,
+                       "address": settings.max_sockets_per_address}
+        self.open: collections.Counter = collections.Counter()
+        self._lock = threading.Lock()
+
+    def take(self, key: tuple[str, object]) -> bool:
+        """Count one more socket for `key` = (kind, id); False when its cap is full."""
+        with self._lock:
+            if self.open[key] >= self.limits[key[0]]:
+                return False
+            self.open[key] += 1
+            return True
+
+    def give_back(self, keys: list[tuple[str, object]]) -> None:
+        with self._lock:
+            for key in keys:
+                self.open[key] -= 1
+                if self.open[key] <= 0:
+                    del self.open[key]
+
+
 class Hub:
     def __init__(self, app, state):
         self.state = state
         self.socketio = SocketIO(
             app,
-            async_mode="threading",
+            async_mode=async_mode(),
             message_queue=state.settings.redis_url,
             channel="motcua",
             max_http_buffer_size=64 * 1024,
@@ -72,6 +108,7 @@ class Hub:
         # This process's open kiosk and display page sockets, per device (server/health.py).
         self.linked: collections.Counter = collections.Counter()
         self._linked_lock = threading.Lock()
+        self.caps = SocketCaps(state.settings)
 
     def publish(self, events: list[Event]) -> None:
         for ev in events:
@@ -87,6 +124,26 @@ class Hub:
         return self.state.principal(token)
 
     def _connect(self, auth=None):
+        """Refused with a reason when one of this process's caps is full (SocketCaps); the
+        sockets it counted are given back when the connection fails half-way."""
+        request.environ["motcua.slots"] = []
+        try:
+            self._take(auth, ("address", request.remote_addr or ""))
+            self._admit(auth)
+        except BaseException:
+            self.caps.give_back(request.environ.pop("motcua.slots"))
+            raise
+
+    def _take(self, auth, key: tuple[str, object]) -> None:
+        if not self.caps.take(key):
+            from .i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+            lang = auth.get("lang") if isinstance(auth, dict) and auth.get("lang") in LANGUAGES \
+                else DEFAULT_LANGUAGE
+            code = f"too_many_sockets_{key[0]}"
+            raise Refused(code, {"key": code, "message": t(f"error.{code}", lang)})
+        request.environ["motcua.slots"].append(key)
+
+    def _admit(self, auth) -> None:
         if isinstance(auth, dict) and "ticket" in auth and "token" not in auth:
             return self._connect_ticket(auth)
         has_token = isinstance(auth, dict) and "token" in auth
@@ -94,6 +151,8 @@ class Hub:
         if principal is None:
             raise ConnectionRefusedError("unauthorized")
         request.environ["motcua.principal"] = principal
+        if principal.device_id is not None:
+            self._take(auth, ("device", principal.device_id))
         join_room(room(principal.office_id))
         if principal.device_id is not None:
             join_room(device_room(principal.device_id))
@@ -122,6 +181,7 @@ class Hub:
             self.socketio.emit("printer_health", outcome.printer, to=request.sid)
 
     def _disconnect(self, *_reason) -> None:
+        self.caps.give_back(request.environ.pop("motcua.slots", []))
         principal = request.environ.get("motcua.principal")
         if principal is None:
             return
@@ -200,6 +260,7 @@ class Hub:
             ticket = ticket_by_public_token(s, token)
         if ticket is None:
             raise ConnectionRefusedError("unauthorized")
+        self._take(auth, ("ticket", ticket.id))
         join_room(ticket_room(ticket.id))  # before the snapshot is read: no event falls between
         join_room(service_room(ticket.office_id, ticket.service_id))
         lang = auth.get("lang") if auth.get("lang") in LANGUAGES else DEFAULT_LANGUAGE

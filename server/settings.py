@@ -42,6 +42,12 @@ class Settings:
     # Seconds between a process's device heartbeats (MOTCUA_DEVICE_HEARTBEAT_S); a device
     # unheard of for three is offline.
     device_heartbeat_s: float = 30.0
+    # Caps on open sockets in one server process (server/realtime.py): per ticket (a citizen's
+    # phone and a few tabs), per device token, and per client address (MOTCUA_MAX_SOCKETS_PER_
+    # ADDRESS; a lobby's phones may share one address through NAT, so it is large).
+    max_sockets_per_ticket: int = 5
+    max_sockets_per_device: int = 20
+    max_sockets_per_address: int = 2000
     # Without public_url: the address `motcua serve` worked out from where it listens
     # (server/startup.py), and where the base of links came from: "env" (MOTCUA_PUBLIC_URL),
     # "lan" (this machine's LAN address), "listen" (the address given to --host) or
@@ -83,6 +89,9 @@ class Settings:
             speech_path=env.get("MOTCUA_SPEECH_PATH") or None,
             printer_watch_s=float(env.get("MOTCUA_PRINTER_WATCH_S") or 30),
             device_heartbeat_s=float(env.get("MOTCUA_DEVICE_HEARTBEAT_S") or 30),
+            max_sockets_per_ticket=_cap(env, "MOTCUA_MAX_SOCKETS_PER_TICKET", 5),
+            max_sockets_per_device=_cap(env, "MOTCUA_MAX_SOCKETS_PER_DEVICE", 20),
+            max_sockets_per_address=_cap(env, "MOTCUA_MAX_SOCKETS_PER_ADDRESS", 2000),
         )
 
 
@@ -120,6 +129,15 @@ def _count(value: str | None, name: str) -> int:
         return 1
     if not (value.isascii() and value.isdigit()):
         raise ValueError(f"{name}: a number of proxies (0, 1, 2 ...), not {value!r}")
+    return int(value)
+
+
+def _cap(env, name: str, default: int) -> int:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit() and int(value) > 0):
+        raise ValueError(f"{name}: a number of open sockets (1, 2 ...), not {value!r}")
     return int(value)
 
 

@@ -284,7 +284,7 @@ class ServerProcess:
         self.log = open(instance / f"server-{self.port}.log", "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--threads", "64"],
+             "--port", str(self.port)],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.wait_ready()
 

@@ -133,7 +133,7 @@ def serve(tmp_path: Path, database_url: str, *args: str, env: dict | None = None
     for name in ("REDIS_URL", "MOTCUA_PUBLIC_URL", "SMS_GATEWAY_URL"):
         environ.pop(name, None)
     environ.update(env or {})
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--threads", "32",
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port),
                              *args], env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     lines, deadline = [], time.monotonic() + 30

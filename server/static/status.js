@@ -21,6 +21,8 @@
   var W = Object.assign({}, initial.seat_words, initial.words);
   var url = "/api/v1/public/tickets/" + encodeURIComponent(token) + "?lang=" + encodeURIComponent(lang);
   var POLL_MS = 60000;
+  var REFUSED_POLL_MS = 15000;  // live connection refused (too many open): re-read this often
+  var REFUSED_RETRY_MS = 120000;  // and try it again after this
   var MOVED_SPREAD_MS = 1000;  // queue_moved: re-read within this, at random
   var ACTIVE = { waiting: 1, called: 1, serving: 1 };
   var $ = function (id) { return document.getElementById(id); };
@@ -198,9 +200,27 @@
     });
     socket.on("disconnect", function () { show($("offline"), true); });
     // Refused while the database is down: socket.io does not retry a refusal by itself.
+    // Refused because too many sockets are open (this ticket in many tabs, or one address for a
+    // whole lobby): say why, re-read every 15 s instead, and try the live connection again later.
+    var fallback = null, offlineText = $("offline").textContent;
+    socket.on("connect", function () {
+      if (fallback) { clearInterval(fallback); fallback = null; }
+      delete root.dataset.refused;
+      $("offline").textContent = offlineText;
+    });
     socket.on("connect_error", function (err) {
-      show($("offline"), true);
-      if (!socket.active && err && err.message === "database_unavailable") setTimeout(function () { socket.connect(); }, 5000);
+      var $off = $("offline");
+      show($off, true);
+      if (socket.active || !err) return;
+      if (err.message === "database_unavailable") setTimeout(function () { socket.connect(); }, 5000);
+      if (String(err.message).indexOf("too_many_sockets") === 0) {
+        root.dataset.refused = err.message;  // for tests and curious people
+        if (err.data && err.data.message) $off.textContent = "· " + err.data.message;
+        if (!fallback) fallback = setInterval(function () {
+          if (ticket && ACTIVE[ticket.status] && !document.hidden) refresh();
+        }, REFUSED_POLL_MS);
+        setTimeout(function () { socket.connect(); }, REFUSED_RETRY_MS);
+      }
     });
   }
 
