@@ -117,6 +117,35 @@ def configure_logging(level: str) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
+def gunicorn_options(host: str, port: int, threads: int) -> dict:
+    """How `serve` runs gunicorn. The bench's floor app (server/benchfloor.py) is served
+    with the very same options, so the two are compared like for like."""
+    return {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": 1, "worker_class": "gthread", "threads": threads,
+        "worker_connections": max(1000, threads * 2), "keepalive": 5,
+        # Each open screen is a request that never ends; on stop they are cut after
+        # 5 s and reconnect by themselves to the next server.
+        "timeout": 60, "graceful_timeout": 5, "accesslog": None,
+        "control_socket_disable": True,  # several servers may share a host and user
+    }
+
+
+def run_gunicorn(options: dict, load) -> None:
+    """Run gunicorn with `options`; `load()` builds the WSGI app in the worker."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return load()
+
+    Server().run()
+
+
 def run_server(host: str, port: int, threads: int, conf: Settings) -> None:
     """Serve with `conf`: its public address is the base of every link (server/startup.py)."""
     from . import create_app
@@ -124,25 +153,8 @@ def run_server(host: str, port: int, threads: int, conf: Settings) -> None:
         app = create_app({"SETTINGS": conf})
         app.extensions["motcua"].hub.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
         return
-    from gunicorn.app.base import BaseApplication
-
-    class Server(BaseApplication):
-        def load_config(self):
-            for key, value in {
-                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-                "workers": 1, "worker_class": "gthread", "threads": threads,
-                "worker_connections": max(1000, threads * 2), "keepalive": 5,
-                # Each open screen is a request that never ends; on stop they are cut after
-                # 5 s and reconnect by themselves to the next server.
-                "timeout": 60, "graceful_timeout": 5, "accesslog": None,
-                "control_socket_disable": True,  # several servers may share a host and user
-            }.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            return create_app({"SETTINGS": conf})  # in the worker: threads and sockets must not cross a fork
-
-    Server().run()
+    # The app is built in the worker: threads and sockets must not cross a fork.
+    run_gunicorn(gunicorn_options(host, port, threads), lambda: create_app({"SETTINGS": conf}))
 
 
 def _safe_url(url: str) -> str:
@@ -435,7 +447,14 @@ def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str |
 @click.option("--seats", is_flag=True,
               help="Mỗi đơn vị có khu vực chờ 60 ghế (50 %, cách 2 m) / each office seats its citizens in a "
                    "60-chair hall (50 %, 2 m apart).")
-def bench(**options) -> None:
+@click.option("--profile", default=0, type=click.IntRange(min=0),
+              help="Thay vì đo tải: đo N lượt cấp số và N lượt gọi trong tiến trình bằng cProfile / "
+                   "instead of the load: profile N issues and N call-nexts in-process (cProfile).")
+def bench(profile: int = 0, **options) -> None:
+    if profile:
+        from .benchprofile import run as run_profile
+        run_profile(options["database_url"], profile, options["seats"])
+        return
     from .bench import run
     run(**options)
 
