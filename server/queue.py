@@ -225,7 +225,13 @@ _SEQ = (update(Office.__table__).where(Office.__table__.c.id == bindparam("offic
 
 
 def _conn(s: Session) -> Connection:
-    return s.connection()
+    """The session's connection. A use case asks for it a dozen times, and the Session's
+    own look-up (its transaction state machine) costs more than a cheap statement: keep
+    it in the session's info for as long as its transaction holds it."""
+    conn = s.info.get("connection")
+    if conn is None or conn.closed or not conn.in_transaction():
+        conn = s.info["connection"] = s.connection()
+    return conn
 
 
 # ---------------------------------------------------------------- issuing
@@ -652,7 +658,7 @@ def _free_seats(s: Session, office: OfficeInfo, area: AreaInfo, day: date) -> li
 
     A seat still held by a ticket of an earlier day (left waiting, never called) is let go.
     """
-    usable = area.usable()
+    usable = office.preferred_seats(area.id)
     if not usable:
         return []
     conn = _conn(s)
@@ -661,8 +667,7 @@ def _free_seats(s: Session, office: OfficeInfo, area: AreaInfo, day: date) -> li
     if stale:
         conn.execute(_LET_GO, {"seat_ids": stale})
     taken = {h.seat_id for h in holders if h.day >= day}
-    free = [seat for seat in usable if seat.id not in taken]
-    return _nearest_desks(office, area, free)
+    return [seat for seat in usable if seat.id not in taken]  # a stable order: still nearest first
 
 
 def _nearest_desks(office: OfficeInfo, area: AreaInfo, seats: list[SeatInfo]) -> list[SeatInfo]:
