@@ -225,13 +225,7 @@ _SEQ = (update(Office.__table__).where(Office.__table__.c.id == bindparam("offic
 
 
 def _conn(s: Session) -> Connection:
-    """The session's connection. A use case asks for it a dozen times, and the Session's
-    own look-up (its transaction state machine) costs more than a cheap statement: keep
-    it in the session's info for as long as its transaction holds it."""
-    conn = s.info.get("connection")
-    if conn is None or conn.closed or not conn.in_transaction():
-        conn = s.info["connection"] = s.connection()
-    return conn
+    return s.connection()
 
 
 # ---------------------------------------------------------------- issuing
