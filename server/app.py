@@ -79,7 +79,7 @@ class Motcua:
         return result
 
     def principal(self, token: str) -> auth.Principal | None:
-        with self.db.read_engine.connect() as conn:
+        with self.db.single_engine.connect() as conn:
             return auth.lookup(conn, token)
 
     def board(self, office_id: int) -> dict:
