@@ -77,8 +77,8 @@ def test_every_change_sends_one_area_event_per_area_it_touches(state, clock):
 
 
 steps = st.lists(st.tuples(st.sampled_from(
-    ["issue", "issue", "issue", "priority", "call", "call", "cancel", "transfer", "no_show", "requeue",
-     "rules", "next_day"]), st.integers(0, 50), st.floats(0, 1)), min_size=1, max_size=30)
+    ["issue", "issue", "issue", "issue", "priority", "call", "call", "cancel", "transfer", "no_show", "requeue",
+     "rules", "next_day"]), st.integers(0, 50), st.floats(0, 1)), min_size=8, max_size=30)  # enough to fill the chairs
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
