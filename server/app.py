@@ -72,12 +72,14 @@ class Motcua:
         inside the same transaction."""
         outcome, result = transaction(self.db, self.clock, use_case, *args, render=render, **kwargs)
         self.hub.publish(outcome.events)
-        for hook in self.after_commit:
-            hook(outcome, self.base_url())
+        if self.after_commit:
+            base_url = self.base_url()
+            for hook in self.after_commit:
+                hook(outcome, base_url)
         return result
 
     def principal(self, token: str) -> auth.Principal | None:
-        with self.db.read_engine.connect() as conn:
+        with self.db.single_engine.connect() as conn:
             return auth.lookup(conn, token)
 
     def board(self, office_id: int) -> dict:

@@ -1,8 +1,11 @@
 """`motcua bench`: drive a real server on 127.0.0.1 and print one line per figure.
 
-Four measurements, one after the other:
+Five measurements, one after the other:
+  floor      N clients issue from a bare Flask app doing issuing's database work with
+             the driver alone (server/benchfloor.py), served with `serve`'s gunicorn
+             options: the rates below are printed as a share of its issuing rate ("×");
   http floor N clients request GET /healthz (one small SELECT): what the HTTP stack
-             alone allows, the ceiling for every figure below;
+             alone allows;
   issue      N kiosk clients issue tickets as fast as they can, round-robin over
              the bench offices and their services;
   call-next  M counters of one office call the next ticket (completing the previous
@@ -56,7 +59,7 @@ FILL_CONNECTIONS = 8  # connections that issue the (unmeasured) tickets a phase 
 CALL_QUEUE_FACTOR = 1.5
 CALL_QUEUE_MIN = 500
 DELIVERY_GRACE = 3.0  # seconds to wait for the last events before counting them missing
-SPARE_THREADS = 200  # server threads beyond one per open socket and client connection
+SPARE_THREADS = 200  # server connections beyond one per open socket and client connection
 
 
 # ---------------------------------------------------------------- entry point
@@ -97,12 +100,14 @@ def run(database_url: str | None, url: str | None, kiosks: int, counters: int, d
         try:
             setup = _prepare(db, offices, counters, seats)
             server = None
+            threads = displays + kiosks + counters + CALL_CONNECTIONS + SPARE_THREADS
+            floor = _floor_rate(db_url, Path(tmp), threads, kiosks, seconds, kind)
             if not url:
-                threads = displays + kiosks + counters + CALL_CONNECTIONS + SPARE_THREADS
                 server = _Server(db_url, Path(tmp), threads)
             try:
                 base = url or server.url
                 bench = _Bench(base, setup, kind, seconds)
+                bench.floor_rate = floor
                 _in_own_thread(lambda: asyncio.run(bench.all(kiosks, counters, displays, call_rate, db)))
             finally:
                 if server:
@@ -196,7 +201,7 @@ def _called_twice(db: Database) -> int:
 class _Server:
     """`motcua serve` in its own process group on a free port of 127.0.0.1."""
 
-    def __init__(self, database_url: str, tmp: Path, threads: int):
+    def __init__(self, database_url: str, tmp: Path, threads: int, module: str = "server.cli serve"):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -204,11 +209,11 @@ class _Server:
         instance = tmp / "instance"
         env = {**os.environ, "DATABASE_URL": database_url, "MOTCUA_INSTANCE_PATH": str(instance)}
         env.pop("REDIS_URL", None)  # one process, no message queue: the figure is the server's own
-        self.log_path = tmp / "server.log"
+        self.log_path = tmp / f"{module.split()[0]}.log"
         self.log = open(self.log_path, "w")
+        host = ["--host", "127.0.0.1"] if module.endswith("serve") else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--threads", str(threads)],
+            [sys.executable, "-m", *module.split(), *host, "--port", str(self.port), "--connections", str(threads)],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             self._wait_ready(timeout=60)
@@ -298,6 +303,7 @@ class _Bench:
     def __init__(self, base: str, offices: list[_Office], kind: str, seconds: float):
         self.base, self.offices, self.kind, self.seconds = base, offices, kind, seconds
         self.opened: set[int] = set()
+        self.floor_rate = float("nan")  # the floor's issuing rate (server/benchfloor.py)
 
     async def all(self, kiosks: int, counters: int, displays: int, call_rate: float, db: Database) -> None:
         await self.floor(kiosks)
@@ -320,7 +326,8 @@ class _Bench:
                 await http.close()
 
         elapsed = await self._run_for(client, clients)
-        click.echo(f"http floor: {count / elapsed:.0f} requests/s  (GET /healthz, {clients} clients, "
+        click.echo(f"http floor: {count / elapsed:.0f} requests/s {self._x(count / elapsed)}  "
+                   f"(GET /healthz, {clients} clients, "
                    f"{elapsed:.1f} s, {self.kind})")
 
     async def issue(self, kiosks: int) -> float:
@@ -345,7 +352,7 @@ class _Bench:
 
         elapsed = await self._run_for(kiosk, kiosks)
         rate = len(latencies) / elapsed
-        click.echo(f"issue: {rate:.0f} tickets/s  {_ms(latencies)}  "
+        click.echo(f"issue: {rate:.0f} tickets/s {self._x(rate)}  {_ms(latencies)}  "
                    f"({kiosks} kiosks, {elapsed:.1f} s, {self.kind}, {_errors(errors)})")
         return rate
 
@@ -385,7 +392,8 @@ class _Bench:
 
         elapsed = await self._run_for(counter, counters)
         twice = _called_twice(db) + len(called) - len(set(called))
-        click.echo(f"call-next: {len(latencies) / elapsed:.0f} calls/s  {_ms(latencies)}  "
+        click.echo(f"call-next: {len(latencies) / elapsed:.0f} calls/s {self._x(len(latencies) / elapsed)}  "
+                   f"{_ms(latencies)}  "
                    f"({counters} counters, {elapsed:.1f} s{', queue emptied' if emptied else ''}, "
                    f"{self.kind}, {_errors(errors)}, {twice} called twice)")
 
@@ -457,6 +465,10 @@ class _Bench:
 
     # ------------------------------------------------------------ helpers
 
+    def _x(self, rate: float) -> str:
+        """A rate as a share of the floor's issuing rate."""
+        return f"({rate / self.floor_rate:.2f}× floor)"
+
     async def _run_for(self, client, count: int) -> float:
         """Run `count` copies of client(deadline) for the bench's seconds; return the time taken."""
         start = time.perf_counter()
@@ -499,3 +511,45 @@ def _errors(errors: dict[int, int]) -> str:
     if not errors:
         return "0 errors"
     return f"{sum(errors.values())} errors: " + ", ".join(f"{n}x HTTP {st}" for st, n in sorted(errors.items()))
+
+
+# ---------------------------------------------------------------- the floor
+
+def _floor_rate(db_url: str, tmp: Path, threads: int, kiosks: int, seconds: float, kind: str) -> float:
+    """Serve the floor app (server/benchfloor.py) like motcua, let `kiosks` clients issue
+    from it for `seconds`, print the figure and return its rate."""
+    from . import benchfloor
+    benchfloor.prepare(db_url)
+    server = _Server(db_url, tmp, threads, module="server.benchfloor")
+    try:
+        latencies: list[float] = []
+        errors: dict[int, int] = defaultdict(int)
+        turns = itertools.cycle(SERVICES)
+
+        async def kiosk(deadline: float) -> None:
+            http = _Http(server.url)
+            try:
+                while time.perf_counter() < deadline:
+                    t0 = time.perf_counter()
+                    status, _ = await http.post("/floor/offices/bench01/tickets", "-", {"service": next(turns)})
+                    latencies.append(time.perf_counter() - t0)
+                    if status != 201:
+                        errors[status] += 1
+            finally:
+                await http.close()
+
+        async def load() -> float:
+            start = time.perf_counter()
+            await asyncio.gather(*(kiosk(start + seconds) for _ in range(kiosks)))
+            return time.perf_counter() - start
+
+        elapsed: list[float] = []
+        _in_own_thread(lambda: elapsed.append(asyncio.run(load())))
+        rate = len(latencies) / elapsed[0]
+        driver = "sqlite3" if kind == "sqlite" else "psycopg"
+        click.echo(f"floor: {rate:.0f} tickets/s  {_ms(latencies)}  (bare Flask + {driver}, {kiosks} clients, "
+                   f"{elapsed[0]:.1f} s, {kind}, {_errors(errors)})")
+        return rate
+    finally:
+        server.stop()
+        benchfloor.drop(db_url)

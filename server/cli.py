@@ -119,40 +119,52 @@ def configure_logging(level: str) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
-def run_server(host: str, port: int, connections: int, conf: Settings) -> None:
-    """Serve with `conf`: its public address is the base of every link (server/startup.py).
+def gunicorn_options(host: str, port: int, connections: int) -> dict:
+    """How `serve` runs gunicorn: one process with gevent's worker, where each request and
+    each open socket is a greenlet (a few kilobytes), not a thread, so thousands of open
+    screens and status pages cost memory only and never keep a kiosk or a counter waiting.
+    The bench's floor app (server/benchfloor.py) is served with the very same options."""
+    return {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": 1, "worker_class": "gevent", "worker_connections": connections,
+        "keepalive": 5,
+        # Each open screen is a request that never ends; on stop they are cut after
+        # 5 s and reconnect by themselves to the next server.
+        "timeout": 60, "graceful_timeout": 5, "accesslog": None,
+        "control_socket_disable": True,  # several servers may share a host and user
+    }
 
-    One gunicorn process with gevent's worker: each request and each open socket is a
-    greenlet (a few kilobytes), not a thread, so thousands of open screens and status
-    pages cost memory only and never keep a kiosk or a counter waiting (issue 15)."""
+
+def run_gunicorn(options: dict, load) -> None:
+    """Run gunicorn with `options`; `load()` builds the WSGI app in the worker."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return load()
+
+    Server().run()
+
+
+def run_server(host: str, port: int, connections: int, conf: Settings) -> None:
+    """Serve with `conf`: its public address is the base of every link (server/startup.py)."""
     from . import create_app
     if os.name != "posix":  # gunicorn is POSIX-only; Werkzeug's threads are enough for a small office
         app = create_app({"SETTINGS": conf})
         app.extensions["motcua"].hub.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
         return
-    from gunicorn.app.base import BaseApplication
     _raise_open_files(connections + 256)  # each connection is a file descriptor
 
-    class Server(BaseApplication):
-        def load_config(self):
-            for key, value in {
-                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-                "workers": 1, "worker_class": "gevent", "worker_connections": connections,
-                "keepalive": 5,
-                # Each open screen is a request that never ends; on stop they are cut after
-                # 5 s and reconnect by themselves to the next server.
-                "timeout": 60, "graceful_timeout": 5, "accesslog": None,
-                "control_socket_disable": True,  # several servers may share a host and user
-            }.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            # In the worker, after gevent patched the standard library: threads and sockets
-            # must not cross a fork, and the drivers imported before (migrations) must yield.
-            green_drivers()
-            return create_app({"SETTINGS": conf})
-
-    Server().run()
+    def load():
+        # In the worker, after gevent patched the standard library: threads and sockets
+        # must not cross a fork, and the drivers imported before (migrations) must yield.
+        green_drivers()
+        return create_app({"SETTINGS": conf})
+    run_gunicorn(gunicorn_options(host, port, connections), load)
 
 
 def green_drivers() -> None:
@@ -477,7 +489,13 @@ def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str |
               help="Với --sockets: số tiến trình máy chủ (từ 2: PostgreSQL và --redis-url) / "
                    "with --sockets: server processes (2 or more: PostgreSQL and --redis-url).")
 @click.option("--redis-url", default=None, help="Với --sockets / with --sockets: Redis on 127.0.0.1.")
-def bench(sockets: int, processes: int, redis_url: str | None, **options) -> None:
+@click.option("--profile", default=0, type=click.IntRange(min=0),
+              help="Thay vì đo tải: đo N lượt cấp số và N lượt gọi trong tiến trình bằng cProfile / "
+                   "instead of the load: profile N issues and N call-nexts in-process (cProfile).")
+def bench(sockets: int, processes: int, redis_url: str | None, profile: int, **options) -> None:
+    if profile:
+        from .benchprofile import run as run_profile
+        return run_profile(options["database_url"], profile, options["seats"])
     if sockets:
         from .sockbench import run_sockets
         return run_sockets(options["database_url"], redis_url, sockets, processes, options["seconds"],

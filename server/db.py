@@ -93,12 +93,18 @@ class Database:
             # At most 25 connections a process: PostgreSQL's default max_connections (100) serves
             # three processes and the tools beside them. Requests and sockets beyond that wait
             # their turn for a connection (in gevent's loop, at no thread's cost).
-            self.write_engine = create_engine(url, pool_size=10, max_overflow=15, pool_pre_ping=True)
+            self.write_engine = create_engine(url, pool_size=10, max_overflow=15)
+            _ping_when_idle(self.write_engine)
             self.read_engine = self.write_engine.execution_options(isolation_level="REPEATABLE READ")
         # SQLite has one writer at a time. Threads of this process queue on a lock rather
         # than in SQLite's busy handler, which sleeps and polls (up to 100 ms a try) and so
         # leaves the database idle while writers wait. Other processes still use busy_timeout.
         self._writer = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
+        # Single statements that need no transaction (the bearer token's look-up on every
+        # API request): on PostgreSQL in autocommit, which spares the BEGIN and the ROLLBACK
+        # round trips; SQLite's deferred BEGIN costs no round trip.
+        self.single_engine = (self.read_engine if self.is_sqlite
+                              else self.write_engine.execution_options(isolation_level="AUTOCOMMIT"))
         self.directory = Directory()
         self.outage = Outage()
         # PostgreSQL's read engine is the write engine with options: it shares its listeners.
@@ -190,6 +196,34 @@ class Database:
     def dispose(self) -> None:
         self.write_engine.dispose()
         self.read_engine.dispose()
+
+
+# A pooled PostgreSQL connection is tried ("SELECT 1") before use only when it sat idle
+# this long: one used a moment ago is alive, and the round trip cost as much as a short
+# statement on every checkout (two per request: the token, then the transaction).
+PING_IDLE_S = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pessimistic pre-ping, for connections idle more than PING_IDLE_S: a dead
+    one is thrown away and the pool hands out a fresh one (a restarted database goes unseen)."""
+    from sqlalchemy.exc import DisconnectionError
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn, record, _proxy):
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since < PING_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as e:  # noqa: BLE001 - any failure of the ping means: not this connection
+            raise DisconnectionError(str(e)) from e
+        if not alive:
+            raise DisconnectionError("ping failed")
 
 
 def _sqlite_engine(url: str, begin: str) -> Engine:

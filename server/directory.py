@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import hours
+from . import hours, seating
 from .models import Counter, Office, Seat, Service, Ticket, WaitingArea, counter_services
 
 TTL = 2.0
@@ -134,6 +135,22 @@ class OfficeInfo:
 
     def area_services(self, area_id: int) -> list[ServiceInfo]:
         return [sv for sv in self.services.values() if sv.area_id == area_id]
+
+    @cached_property
+    def _preferred_seats(self) -> dict[int, tuple[SeatInfo, ...]]:
+        return {}
+
+    def preferred_seats(self, area_id: int) -> tuple[SeatInfo, ...]:
+        """The area's usable seats, nearest the desks first: worked out once per cached
+        office, not on every issue and call (a free seat is the first of these nobody holds)."""
+        known = self._preferred_seats.get(area_id)
+        if known is None:
+            area = self.areas[area_id]
+            by_key = {seat.id: seat for seat in area.usable()}
+            points = [seating.Point(seat.id, seat.x, seat.y) for seat in by_key.values()]
+            known = self._preferred_seats[area_id] = tuple(
+                by_key[p.key] for p in seating.nearest_first(points, self.area_desks(area_id)))
+        return known
 
     def area_desks(self, area_id: int) -> list[tuple[float, float]]:
         """Where the counters serving the area's services stand (those with a position)."""

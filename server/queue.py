@@ -652,7 +652,7 @@ def _free_seats(s: Session, office: OfficeInfo, area: AreaInfo, day: date) -> li
 
     A seat still held by a ticket of an earlier day (left waiting, never called) is let go.
     """
-    usable = area.usable()
+    usable = office.preferred_seats(area.id)
     if not usable:
         return []
     conn = _conn(s)
@@ -661,8 +661,7 @@ def _free_seats(s: Session, office: OfficeInfo, area: AreaInfo, day: date) -> li
     if stale:
         conn.execute(_LET_GO, {"seat_ids": stale})
     taken = {h.seat_id for h in holders if h.day >= day}
-    free = [seat for seat in usable if seat.id not in taken]
-    return _nearest_desks(office, area, free)
+    return [seat for seat in usable if seat.id not in taken]  # a stable order: still nearest first
 
 
 def _nearest_desks(office: OfficeInfo, area: AreaInfo, seats: list[SeatInfo]) -> list[SeatInfo]:

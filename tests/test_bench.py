@@ -15,7 +15,9 @@ def test_bench_runs_and_reports_every_figure_without_errors(tmp_path):
         "--offices", "2", "--seconds", "1", "--call-rate", "5"], catch_exceptions=False)
     out = result.output
     assert result.exit_code == 0, out
-    assert re.search(r"^http floor: \d+ requests/s", out, re.M), out
-    assert re.search(r"^issue: \d+ tickets/s .*0 errors\)", out, re.M), out
-    assert re.search(r"^call-next: \d+ calls/s .*0 errors, 0 called twice\)", out, re.M), out
+    assert re.search(r"^floor: \d+ tickets/s  p50 [\d.]+ ms  p99 [\d.]+ ms  \(bare Flask \+ sqlite3.*0 errors\)",
+                     out, re.M), out
+    assert re.search(r"^http floor: \d+ requests/s \([\d.]+× floor\)", out, re.M), out
+    assert re.search(r"^issue: \d+ tickets/s \([\d.]+× floor\) .*0 errors\)", out, re.M), out
+    assert re.search(r"^call-next: \d+ calls/s \([\d.]+× floor\) .*0 errors, 0 called twice\)", out, re.M), out
     assert re.search(r"^display: p50 [\d.]+ ms  p99 [\d.]+ ms .*0 missing", out, re.M), out
