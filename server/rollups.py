@@ -29,11 +29,12 @@ from sqlalchemy.orm import Session
 from . import hours
 from .models import (
     COUNT_COLUMNS,
+    Office,
     Ticket,
     TicketStatus,
     report_days,
 )
-from .reports import CHANNELS, GROUPS, Context, Tally, walk_events
+from .reports import CHANNELS, GROUPS, Context, Tally, context, walk_events
 
 OPEN = (TicketStatus.WAITING.value, TicketStatus.CALLED.value, TicketStatus.SERVING.value)
 KEYS = ("office_id", "day", "service_id", "counter_id", "officer_id")
@@ -142,14 +143,17 @@ def _among(office_days: set[tuple[int, date]]):
     return or_(*(and_(Ticket.office_id == o, Ticket.day.in_(ds)) for o, ds in by_office.items()))
 
 
-def ensure(db, ctx_for, office_ids: list[int], start: date, end: date, now: datetime) -> int:
+def ensure(db, office_ids: list[int], start: date, end: date, now: datetime) -> int:
     """Roll up the period's closed days not rolled up yet, a batch per transaction."""
+    def ctx(s: Session) -> Context:
+        return context(s, list(s.scalars(select(Office).where(Office.id.in_(office_ids)))))
+
     with db.read() as s:
-        todo = due(s, ctx_for(s, office_ids), start, end, now)
+        todo = due(s, ctx(s), start, end, now)
     done = 0
     for i in range(0, len(todo), BATCH_DAYS):
         with db.write() as s:
-            done += roll_up(s, ctx_for(s, office_ids), todo[i:i + BATCH_DAYS], now)
+            done += roll_up(s, ctx(s), todo[i:i + BATCH_DAYS], now)
     return done
 
 
