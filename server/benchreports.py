@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import click
 from sqlalchemy import func, select, text
 
-from . import auth
+from . import auth, reports, rollups
 from .db import Database
 from .models import Counter, Office, Role, Service, Ticket, User
 from .offices import import_office
@@ -249,3 +251,105 @@ def generate(db: Database, offices: int, days: list[date], tickets: int, *, seed
                                f"(SELECT coalesce(max(id), 1) FROM {table}))"))
             s.execute(text("ANALYZE"))
     return places
+
+
+# ---------------------------------------------------------------- the run
+
+def _existing(db: Database, offices: int) -> tuple[int, int]:
+    """(bench offices, tickets) already in the database."""
+    with db.read() as s:
+        codes = s.scalars(select(Office.code)).all()
+        tickets = s.scalar(select(func.count()).select_from(Ticket))
+    foreign = [c for c in codes if not c.startswith(("R", "bench"))]
+    if foreign:
+        raise click.UsageError(
+            f"CSDL có đơn vị thật ({', '.join(foreign[:3])}); bench xoá sạch CSDL, hãy dùng CSDL riêng / "
+            f"the database holds real offices ({', '.join(foreign[:3])}); bench wipes it: use a database of its own")
+    return sum(c.startswith("R") for c in codes), tickets
+
+
+def _admin_token(db: Database, now: datetime) -> str:
+    with db.write() as s:
+        office = s.scalar(select(Office).where(Office.code == "R001"))
+        if s.scalar(select(User).where(User.office_id == office.id, User.username == "bench-admin")) is None:
+            s.add(User(office_id=office.id, username="bench-admin", full_name="Quản trị thành phố",
+                       role=Role.ADMIN.value, city_wide=True))
+            s.flush()
+        return auth.create_token(s, "R001", "admin", "bench-admin", now)
+
+
+def _timed(get, path: str, rounds: int) -> tuple[list[float], dict]:
+    times, body = [], {}
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        reply = get(path)
+        times.append(time.perf_counter() - t0)
+        if reply.status_code != 200:
+            raise click.ClickException(f"{path}: {reply.status_code} {reply.get_data(as_text=True)[:200]}")
+        body = reply.get_json()
+    return times, body
+
+
+def _line(name: str, times: list[float], goal: float, body: dict) -> str:
+    ordered = sorted(times)
+    worst = ordered[-1]
+    return (f"{name:<34} {'  '.join(f'{t * 1000:8.0f}' for t in ordered)} ms   goal {goal * 1000:.0f} ms: "
+            f"{'OK' if worst <= goal else 'MISSED'}   ({body['totals']['issued']:,} tickets, "
+            f"{body['totals']['waits']:,} waits)")
+
+
+def run(database_url: str, offices: int, days: int, tickets: int, rounds: int, walk: bool) -> None:
+    """Fill (once) and time. The database is the bench's own: wiped when it holds another city."""
+    from .app import create_app
+    from .bench import _wipe
+    from .clock import FixedClock
+    from .settings import Settings, normalise_database_url
+
+    url = normalise_database_url(database_url)
+    db = Database(url)
+    db.migrate()
+    today = date.today()
+    dates = working_days(today - timedelta(days=1), days - 1) + [today]  # today is open, whatever the weekday
+    # Today, late afternoon: every earlier day is done; today is the live dashboard's.
+    now = datetime(today.year, today.month, today.day, 16, 45, tzinfo=HANOI).astimezone(timezone.utc)
+    have, count = _existing(db, offices)
+    if (have, count) != (offices, offices * len(dates) * tickets):
+        click.echo(f"Tạo dữ liệu / generating: {offices} offices × {len(dates)} days × {tickets} tickets")
+        _wipe(db)
+        t0 = time.perf_counter()
+        generate(db, offices, dates, tickets, now=now, echo=click.echo)
+        click.echo(f"generated in {time.perf_counter() - t0:.0f} s")
+    with db.read() as s:
+        ids = list(s.scalars(select(Office.id)))
+    t0 = time.perf_counter()
+    rolled = rollups.ensure(db, ids, dates[0], dates[-1], now)
+    click.echo(f"rolled up {rolled} office-days in {time.perf_counter() - t0:.1f} s")
+    if not db.is_sqlite:
+        with db.write() as s:
+            s.execute(text("ANALYZE report_counts, report_times, report_hours, report_days"))
+    token = _admin_token(db, now)
+    db.dispose()
+    settings = Settings(instance_path=Path(tempfile.mkdtemp(prefix="motcua-bench-")), database_url=url,
+                        redis_url=None, secret_key="bench", public_url="http://127.0.0.1")
+    app = create_app({"SETTINGS": settings, "CLOCK": FixedClock(now)})
+    client = app.test_client()
+
+    def get(path: str):
+        return client.get(f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"})
+
+    year = f"from={dates[0].isoformat()}&to={dates[-1].isoformat()}"
+    click.echo(f"city: {offices} offices, {len(dates)} working days to {dates[-1]}, {tickets} tickets a day each; "
+               f"{rounds} rounds, wall times")
+    for name, path, goal in (("dashboard (R001, today)", "/offices/R001/report", 0.2),
+                             ("one office's year (R001)", f"/offices/R001/report?{year}", 1.0),
+                             ("the city's year (all)", f"/offices/all/report?{year}", 10.0)):
+        times, body = _timed(get, path, rounds)
+        click.echo(_line(name, times, goal, body))
+    if walk:  # the same year of one office, walked over the event log (the way before roll-ups)
+        state = app.extensions["motcua"]
+        with state.db.read() as s:
+            office = s.scalars(select(Office).where(Office.code == "R001")).all()
+            t0 = time.perf_counter()
+            reports.compute(s, office, dates[0], dates[-1], now=now, lang="vi", walk=True)
+            click.echo(f"{'one office year, walked':<34} {(time.perf_counter() - t0) * 1000:8.0f} ms")
+    app.extensions["motcua"].db.dispose()
