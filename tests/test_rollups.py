@@ -71,3 +71,25 @@ def test_the_target_is_read_when_the_report_is_made(city):
     fast, walked = both(state, None, days[0], days[-1])
     assert fast == walked
     assert fast["by_office"][1]["within_target_share"] < fast["by_office"][0]["within_target_share"]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_reports_bench_runs_small(kind, request, tmp_path):
+    """`motcua bench --reports` at a tiny size: every line printed, the years walked too."""
+    import re
+
+    from click.testing import CliRunner
+
+    from server.cli import main
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}" if kind == "sqlite" else request.getfixturevalue("pg_url")
+    args = ["bench", "--reports", "--database-url", url, "--report-offices", "2", "--report-days", "4",
+            "--report-tickets", "6", "--report-rounds", "1", "--report-walk"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    out = result.output
+    assert result.exit_code == 0, out
+    assert re.search(r"^rolled up [1-9]\d* office-days", out, re.M), out  # today and yesterday stay live
+    for name in ("dashboard", "one office's year", "the city's year"):
+        assert re.search(rf"^{name}.* ms   goal", out, re.M), out
+    again = CliRunner().invoke(main, args, catch_exceptions=False).output
+    assert "generating" not in again and "rolled up 0 office-days" in again, again
