@@ -93,3 +93,16 @@ def test_the_reports_bench_runs_small(kind, request, tmp_path):
         assert re.search(rf"^{name}.* ms   goal", out, re.M), out
     again = CliRunner().invoke(main, args, catch_exceptions=False).output
     assert "generating" not in again and "rolled up 0 office-days" in again, again
+
+
+def test_the_sweep_keeps_the_last_weeks_closed_days(city):
+    from server import app as motcua_app
+
+    state, days = city
+    motcua_app.sweep(state)
+    with state.db.read() as s:
+        kept = set(s.execute(select(report_days.c.day)).scalars())
+    # Saturday 21/11: a week back is 14/11; Friday 20/11 is not closed yet.
+    assert kept == {d for d in days if date(2026, 11, 14) <= d <= date(2026, 11, 19)}
+    fast, walked = both(state, None, days[0], days[-1])
+    assert fast == walked
