@@ -108,9 +108,12 @@ def due(s: Session, ctx: Context, start: date, end: date, now: datetime) -> list
     if last < start:
         return []
     ids = list(ctx.by_id)
+    candidates = _unrolled_days(s, ids, start, last)
+    if not candidates:
+        return []
     rolled = exists().where(report_days.c.office_id == Ticket.office_id, report_days.c.day == Ticket.day)
     days = s.execute(select(Ticket.office_id, Ticket.day).where(
-        Ticket.office_id.in_(ids), Ticket.day >= start, Ticket.day <= last, ~rolled)
+        Ticket.office_id.in_(ids), Ticket.day.in_(candidates), ~rolled)
         .group_by(Ticket.office_id, Ticket.day)).all()
     still_open = set(s.execute(select(Ticket.office_id, Ticket.day).where(
         Ticket.office_id.in_(ids), Ticket.status.in_(OPEN), Ticket.day >= start, Ticket.day <= last)
@@ -229,19 +232,24 @@ def _grouped(source: str, columns: str, extra: str = "", postgresql: bool = Fals
     return f"WITH src AS ({source}) {_sets(columns, extra) if postgresql else _branches(columns, extra=extra)}"
 
 
-def _live(s: Session, ids: list[int], start: date, end: date):
-    """The tickets of the period's days that have no roll-up: named day by day, so the
-    event log is read only for them (typically today and yesterday)."""
+def _unrolled_days(s: Session, ids: list[int], start: date, end: date) -> list[date]:
+    """The period's days that some of these offices have not rolled up (weekends too)."""
     rolled = defaultdict(set)
     for office_id, day in s.execute(select(report_days.c.office_id, report_days.c.day).where(
             report_days.c.office_id.in_(ids), report_days.c.day >= start, report_days.c.day <= end)):
-        rolled[office_id].add(day)
+        rolled[office_id].add(day if isinstance(day, date) else date.fromisoformat(day))
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    live = {d for d in days if any(d not in rolled[o] for o in ids)}
+    return sorted(d for d in days if any(d not in rolled[o] for o in ids))
+
+
+def _live(s: Session, ids: list[int], start: date, end: date):
+    """The tickets of the period's days that have no roll-up: named day by day, so the
+    event log is read only for them (typically today and yesterday)."""
+    live = _unrolled_days(s, ids, start, end)
     if not live:
         return Ticket.id.is_(None)
     not_rolled = ~exists().where(report_days.c.office_id == Ticket.office_id, report_days.c.day == Ticket.day)
-    return and_(Ticket.day.in_(sorted(live)), not_rolled)
+    return and_(Ticket.day.in_(live), not_rolled)
 
 
 def _params(s: Session, ids: list[int], start: date, end: date) -> tuple[dict, list]:
