@@ -219,6 +219,27 @@ def sweep(state: Motcua) -> None:
             log.exception("closing the day of office %s failed; trying again next sweep", office_id)
     outcome = state.perform(booking.sweep, retention_days=state.settings.booking_retention_days)
     booking.send_notices(state, outcome.notices)
+    _roll_up_recent(state)
+
+
+ROLL_UP_DAYS = 7  # the sweep keeps the last week's closed days; a report keeps older ones when asked
+
+
+def _roll_up_recent(state: Motcua) -> None:
+    """Closed service days kept as report roll-ups (server/rollups.py), so reports and the
+    reports page read them instead of the event log."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from . import rollups
+    from .models import Office
+    now = state.clock.now()
+    with state.db.read() as s:
+        ids = list(s.scalars(select(Office.id)))
+    today = now.date()
+    if ids:
+        rollups.ensure(state.db, ids, today - timedelta(days=ROLL_UP_DAYS), today, now)
 
 
 def _sweep_forever(state: Motcua) -> None:

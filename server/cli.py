@@ -489,10 +489,28 @@ def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str |
               help="Với --sockets: số tiến trình máy chủ (từ 2: PostgreSQL và --redis-url) / "
                    "with --sockets: server processes (2 or more: PostgreSQL and --redis-url).")
 @click.option("--redis-url", default=None, help="Với --sockets / with --sockets: Redis on 127.0.0.1.")
+@click.option("--reports", is_flag=True,
+              help="Đo báo cáo trên dữ liệu một năm của thành phố (cần --database-url PostgreSQL riêng) / time the "
+                   "reports on a city's synthetic year (give a PostgreSQL --database-url of the bench's own).")
+@click.option("--report-offices", default=100, show_default=True, type=click.IntRange(min=1, max=999))
+@click.option("--report-days", default=250, show_default=True, type=click.IntRange(min=1, max=366),
+              help="Ngày làm việc / working days.")
+@click.option("--report-tickets", default=150, show_default=True, type=click.IntRange(min=1, max=999),
+              help="Phiếu mỗi đơn vị mỗi ngày / tickets per office and day.")
+@click.option("--report-rounds", default=3, show_default=True, type=click.IntRange(min=1, max=50))
+@click.option("--report-walk", is_flag=True, help="Đo thêm cách cũ (duyệt nhật ký) / also time the old walk.")
 @click.option("--profile", default=0, type=click.IntRange(min=0),
               help="Thay vì đo tải: đo N lượt cấp số và N lượt gọi trong tiến trình bằng cProfile / "
                    "instead of the load: profile N issues and N call-nexts in-process (cProfile).")
 def bench(sockets: int, processes: int, redis_url: str | None, profile: int, **options) -> None:
+    report_options = {k: options.pop(k) for k in list(options) if k.startswith("report")}
+    if report_options.pop("reports"):
+        from .benchreports import run as run_reports
+        if not options["database_url"]:
+            raise click.UsageError("--reports cần --database-url / --reports needs --database-url")
+        run_reports(options["database_url"], report_options["report_offices"], report_options["report_days"],
+                    report_options["report_tickets"], report_options["report_rounds"], report_options["report_walk"])
+        return
     if profile:
         from .benchprofile import run as run_profile
         return run_profile(options["database_url"], profile, options["seats"])

@@ -490,3 +490,47 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(200))
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+# ---------------------------------------------------------------- report roll-ups
+# What the reports' walk over the event log found for one office's closed service day
+# (server/rollups.py): a cache the engine never reads. `report_days` says which days are
+# rolled up; the other tables hold that day's figures, by service, counter and officer.
+
+COUNT_COLUMNS = (
+    "issued", "transferred_in", "transferred_out", "served", "no_show", "cancelled", "unserved", "calls",
+    "priority", "ch_kiosk", "ch_booking", "ch_counter", "ch_api", "lv1", "lv2", "lv3", "lv4",
+    "booked", "checked_in", "booking_no_show",
+)
+
+
+def _rollup_keys() -> list[Column]:
+    return [Column("office_id", Integer, nullable=False), Column("day", Date, nullable=False),
+            Column("service_id", Integer), Column("counter_id", Integer), Column("officer_id", Integer)]
+
+
+report_days = Table(
+    "report_days", Base.metadata,
+    Column("office_id", ForeignKey("offices.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("rolled_at", UTCDateTime(), nullable=False),
+)
+report_counts = Table(
+    "report_counts", Base.metadata, *_rollup_keys(),
+    *(Column(name, Integer, nullable=False, default=0) for name in COUNT_COLUMNS),
+    Index("ix_report_counts_day", "office_id", "day"),
+)
+# One row per waiting time (kind "w") and per service time ("s"), in microseconds: the
+# medians and 90th percentiles need every value, not a sum.
+report_times = Table(
+    "report_times", Base.metadata, *_rollup_keys(),
+    Column("kind", String(1), nullable=False), Column("us", types.BigInteger, nullable=False),
+    Index("ix_report_times_day", "office_id", "day"),
+)
+report_hours = Table(
+    "report_hours", Base.metadata,
+    Column("office_id", Integer, nullable=False), Column("day", Date, nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("issued", Integer, nullable=False, default=0), Column("served", Integer, nullable=False, default=0),
+    Index("ix_report_hours_day", "office_id", "day"),
+)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Response, g, jsonify, request
 
-from . import hours, reports
+from . import hours, reports, rollups
 from .api import allow, bp, state
 from .i18n import request_language
 from .models import Role
@@ -16,11 +16,16 @@ VIEWERS = (Role.SUPERVISOR.value, Role.ADMIN.value)
 
 def build(code: str) -> tuple[dict, str]:
     lang = request_language()
-    with state().db.read() as s:
+    db, now = state().db, state().clock.now()
+    with db.read() as s:
         offices = reports.visible_offices(s, g.principal, code)
-        now = state().clock.now()
+        ids = [o.id for o in offices]
         today = hours.service_day(now, offices[0].timezone if offices else "Asia/Ho_Chi_Minh")
         start, end = reports.period(request.args.get("from"), request.args.get("to"), today)
+    if start < today:  # closed days not rolled up yet are kept now, once (server/rollups.py)
+        rollups.ensure(db, ids, start, end, now)
+    with db.read() as s:
+        offices = reports.visible_offices(s, g.principal, code)
         return reports.compute(s, offices, start, end, now=now, lang=lang), lang
 
 

@@ -56,16 +56,26 @@ class Tally:
     unserved: int = 0
     calls: int = 0
     priority: int = 0
-    waits: list[float] = field(default_factory=list)
+    waits: list[int] = field(default_factory=list)  # microseconds
     within_target: int = 0
-    service_times: list[float] = field(default_factory=list)
+    service_times: list[int] = field(default_factory=list)  # microseconds
     channels: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHANNELS, 0))
     levels: dict[int, int] = field(default_factory=lambda: dict.fromkeys((1, 2, 3, 4), 0))
     booked: int = 0
     checked_in: int = 0
     booking_no_show: int = 0
 
+    def wait_stats(self) -> tuple[int, int, int | None, int | None]:
+        """(count, sum, median, 90th percentile) of the waits, in microseconds."""
+        return (len(self.waits), sum(self.waits), nearest_rank(self.waits, 0.5), nearest_rank(self.waits, 0.9))
+
+    def service_stats(self) -> tuple[int, int, int | None]:
+        """(count, sum, median) of the service times, in microseconds."""
+        return len(self.service_times), sum(self.service_times), nearest_rank(self.service_times, 0.5)
+
     def row(self) -> dict:
+        waits, wait_sum, wait_median, wait_p90 = self.wait_stats()
+        served_n, service_sum, service_median = self.service_stats()
         rated = sum(self.levels.values())
         satisfied = sum(self.levels[level] for level in SATISFIED)
         due = self.checked_in + self.booking_no_show
@@ -73,10 +83,10 @@ class Tally:
             "issued": self.issued, "transferred_in": self.transferred_in, "transferred_out": self.transferred_out,
             "served": self.served, "no_show": self.no_show, "cancelled": self.cancelled, "unserved": self.unserved,
             "calls": self.calls, "priority": self.priority, "channels": dict(self.channels),
-            "waits": len(self.waits), "wait_avg_s": _mean(self.waits), "wait_median_s": nearest_rank(self.waits, 0.5),
-            "wait_p90_s": nearest_rank(self.waits, 0.9), "within_target": self.within_target,
-            "within_target_share": self.within_target / len(self.waits) if self.waits else None,
-            "service_avg_s": _mean(self.service_times), "service_median_s": nearest_rank(self.service_times, 0.5),
+            "waits": waits, "wait_avg_s": mean_s(wait_sum, waits), "wait_median_s": seconds(wait_median),
+            "wait_p90_s": seconds(wait_p90), "within_target": self.within_target,
+            "within_target_share": self.within_target / waits if waits else None,
+            "service_avg_s": mean_s(service_sum, served_n), "service_median_s": seconds(service_median),
             "bookings": {"booked": self.booked, "checked_in": self.checked_in, "no_show": self.booking_no_show,
                          "no_show_rate": self.booking_no_show / due if due else None},
             "ratings": {"count": rated, "satisfied": satisfied, "share": satisfied / rated if rated else None,
@@ -91,8 +101,17 @@ def nearest_rank(values: list[float], q: float) -> float | None:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+US = timedelta(microseconds=1)
+
+
+def seconds(us: int | None) -> float | None:
+    return None if us is None else us / 1_000_000
+
+
+def mean_s(total_us: int, count: int) -> float | None:
+    """The mean in seconds of `count` durations summing to `total_us` microseconds: one
+    rounding of the exact value, so every way of adding them up gives the same figure."""
+    return total_us / (count * 1_000_000) if count else None
 
 
 # ---------------------------------------------------------------- who sees what
@@ -127,33 +146,82 @@ def period(start: str | None, end: str | None, today: date) -> tuple[date, date]
 
 # ---------------------------------------------------------------- the computation
 
-def compute(s: Session, office_list: list[Office], start: date, end: date, *, now: datetime, lang: str) -> dict:
-    """The report of these offices from `start` to `end` (service days, both included)."""
+@dataclass
+class Context:
+    """The offices of a report and what their events name: services, counters, officers."""
+
+    by_id: dict[int, Office]
+    services: dict[int, Service]
+    code_to_service: dict[tuple[int, str], Service]
+    counters: dict[int, Counter]
+    label_to_counter: dict[tuple[int, str], Counter]
+    officers: dict[int, User]
+
+
+def context(s: Session, office_list: list[Office]) -> Context:
     by_id = {o.id: o for o in office_list}
     ids = list(by_id)
     services = {sv.id: sv for sv in s.scalars(select(Service).where(Service.office_id.in_(ids)))}
-    code_to_service = {(sv.office_id, sv.code): sv for sv in services.values()}
     counters = {c.id: c for c in s.scalars(select(Counter).where(Counter.office_id.in_(ids)))}
     # Old events name their counter by label only; a label may since have passed to
     # another counter (labels are names): the active, newest one holding it is taken.
     label_to_counter = {(c.office_id, c.label): c
                         for c in sorted(counters.values(), key=lambda c: (c.active, c.id))}
     officers = {u.id: u for u in s.scalars(select(User).where(User.office_id.in_(ids)))}
+    return Context(by_id, services, {(sv.office_id, sv.code): sv for sv in services.values()}, counters,
+                   label_to_counter, officers)
 
+
+def compute(s: Session, office_list: list[Office], start: date, end: date, *, now: datetime, lang: str,
+            walk: bool = False) -> dict:
+    """The report of these offices from `start` to `end` (service days, both included).
+    Closed days come from their roll-ups and the rest from the event log, added up by the
+    database (server/rollups.py); `walk`: the whole period walked here, event by event
+    (the definition the roll-ups are tested against)."""
+    from . import rollups
+
+    ctx = context(s, office_list)
+    if walk:
+        groups, total, hourly = walk_events(s, ctx, start, end)
+    else:
+        groups, total, hourly = rollups.figures(s, ctx, start, end, now=now)
+    return _assemble(ctx, office_list, groups, total, hourly, start, end, now=now, lang=lang)
+
+
+def walk_events(s: Session, ctx: Context, start: date, end: date, *, facts: dict | None = None,
+                where=None) -> tuple[dict, Tally, dict]:
+    """Every figure from one walk over each ticket's events of the period.
+
+    With `facts` (a dict), the walk adds up nothing across rows: each contribution goes to
+    the one tally of its (office id, day, service id, counter id, officer id) in `facts`,
+    the hours are kept per (office id, day, hour), and bookings are left to the caller.
+    That is what a day's roll-up stores (server/rollups.py). `where`: more conditions on
+    the tickets walked."""
+    by_id, services, code_to_service = ctx.by_id, ctx.services, ctx.code_to_service
+    counters, label_to_counter, officers = ctx.counters, ctx.label_to_counter, ctx.officers
+    ids = list(by_id)
     groups: dict[str, dict] = {g: defaultdict(Tally) for g in GROUPS}
     total = Tally()
     hourly = defaultdict(lambda: [0, 0])
-    wait_days: dict[date, list[float]] = defaultdict(list)
 
     events = s.execute(
         select(TicketEvent.ticket_id, Ticket.office_id, Ticket.day, TicketEvent.at, TicketEvent.action,
                TicketEvent.data)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(Ticket.office_id.in_(ids), Ticket.day >= start, Ticket.day <= end)
+        .where(Ticket.office_id.in_(ids), Ticket.day >= start, Ticket.day <= end, *([] if where is None else [where]))
         .order_by(TicketEvent.ticket_id, TicketEvent.id))
+    spare = Tally()
+
+    def hour_of(office: Office, day: date, at: datetime):
+        hour = hours.local(at, office.timezone).hour
+        return hour if facts is None else (office.id, day, hour)
 
     def rows_for(office: Office, day: date, service: Service | None, counter: Counter | None = None,
                  officer: User | None = None) -> list[Tally]:
+        if facts is not None:  # one tally; where the walk skips the first three rows, so does this list
+            key = (office.id, day, service and service.id, counter and counter.id, officer and officer.id)
+            fact = facts.get(key) or facts.setdefault(key, Tally())
+            return [spare, spare, spare, fact] if service is not None else [spare, spare, fact]
         rows = [total, groups["day"][day], groups["office"][office.id]]
         if service is not None:
             rows.append(groups["service"][service.code])
@@ -179,7 +247,7 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
                     r.issued += 1
                     r.channels[channel] += 1
                     r.priority += bool(data.get("priority"))
-                hourly[hours.local(at, office.timezone).hour][0] += 1
+                hourly[hour_of(office, day, at)][0] += 1
             elif action == "called":
                 counter = counters.get(data.get("counter_id")) or label_to_counter.get((office_id, data.get("counter")))
                 officer = officers.get(data.get("officer_id"))
@@ -188,11 +256,10 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
                 for r in rows_for(office, day, None, counter, officer):
                     r.calls += 1
                 if joined is not None:
-                    wait = (at - joined).total_seconds()
+                    wait = (at - joined) // US
                     for r in rows_for(office, day, service, counter, officer):
                         r.waits.append(wait)
-                        r.within_target += wait <= target
-                    wait_days[day].append(wait)
+                        r.within_target += wait <= target * 1_000_000
                     joined = None
             elif action in ("completed", "no_show", "cancelled"):
                 outcome = (action, at)
@@ -222,11 +289,11 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
         action, at = outcome
         at_counter = call if call is not None else (None, None, None)
         if action == "completed":
-            hourly[hours.local(at, office.timezone).hour][1] += 1
+            hourly[hour_of(office, day, at)][1] += 1
             for r in rows_for(office, day, service, at_counter[1], at_counter[2]):
                 r.served += 1
                 if call is not None:
-                    r.service_times.append((at - call[0]).total_seconds())
+                    r.service_times.append((at - call[0]) // US)
         elif action == "no_show":
             for r in rows_for(office, day, service, at_counter[1], at_counter[2]):
                 r.no_show += 1
@@ -237,6 +304,8 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
     for (_, office_id, day), rows in itertools.groupby(events, key=lambda row: row[:3]):
         per_ticket(office_id, day, [(at, action, data or {}) for *_, at, action, data in rows])
 
+    if facts is not None:
+        return groups, total, hourly
     for b in s.scalars(select(Booking).where(Booking.office_id.in_(ids), Booking.day >= start, Booking.day <= end)):
         service = services.get(b.service_id)
         for r in rows_for(by_id[b.office_id], b.day, service):
@@ -245,6 +314,14 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
             r.booked += 1
             r.checked_in += b.status == BookingStatus.CHECKED_IN.value
             r.booking_no_show += b.status == BookingStatus.NO_SHOW.value
+
+    return groups, total, hourly
+
+
+def _assemble(ctx: Context, office_list: list[Office], groups: dict, total: Tally, hourly: dict, start: date,
+              end: date, *, now: datetime, lang: str) -> dict:
+    """The report's JSON shape from its tallies (walked or added up from roll-ups)."""
+    by_id, services, counters, officers = ctx.by_id, ctx.services, ctx.counters, ctx.officers
 
     def labelled(tally: Tally, key: str, label: str) -> dict:
         return {"key": key, "label": label, **tally.row()}
@@ -261,6 +338,7 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
                            f"{officers[k].username}", officers[k].full_name)
                   for k, tally in sorted(groups["officer"].items(), key=lambda kv: officers[kv[0]].full_name)]
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    by_day = [labelled(groups["day"][d], d.isoformat(), day_label(d, lang)) for d in days if d in groups["day"]]
     first = office_list[0] if office_list else None
     result = {
         "office": {"code": first.code, "name": _name(first, lang)} if single else None,
@@ -269,14 +347,13 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
         "target_wait_minutes": (first.target_wait_s // 60) if single else None,
         "generated_at": now.isoformat(),
         "totals": total.row(),
-        "by_day": [labelled(groups["day"][d], d.isoformat(), day_label(d, lang)) for d in days
-                   if d in groups["day"]],
+        "by_day": by_day,
         "by_service": by_service, "by_counter": by_counter, "by_officer": by_officer,
         "by_hour": [{"hour": h, "issued": hourly[h][0], "served": hourly[h][1]}
                     for h in _hours_shown(office_list, hourly, days)],
-        "wait_by_day": [{"key": d.isoformat(), "label": day_label(d, lang), "avg_s": _mean(wait_days[d]),
-                         "median_s": nearest_rank(wait_days[d], 0.5), "p90_s": nearest_rank(wait_days[d], 0.9)}
-                        for d in days if wait_days.get(d)],
+        "wait_by_day": [{"key": row["key"], "label": row["label"], "avg_s": row["wait_avg_s"],
+                         "median_s": row["wait_median_s"], "p90_s": row["wait_p90_s"]}
+                        for row in by_day if row["waits"]],
         "satisfaction_by_service": [
             {"key": row["key"], "label": row["label"], "levels": row["ratings"]["levels"],
              "count": row["ratings"]["count"], "share": row["ratings"]["share"]} for row in by_service
