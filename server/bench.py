@@ -201,14 +201,20 @@ def _called_twice(db: Database) -> int:
 class _Server:
     """`motcua serve` in its own process group on a free port of 127.0.0.1."""
 
-    def __init__(self, database_url: str, tmp: Path, threads: int, module: str = "server.cli serve"):
+    def __init__(self, database_url: str, tmp: Path, threads: int, module: str = "server.cli serve",
+                 env: dict[str, str] | None = None):
+        """`env`: settings for the server on top of this process's environment; a REDIS_URL
+        among them joins it to the others (several processes), none serves on its own."""
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         instance = tmp / "instance"
-        env = {**os.environ, "DATABASE_URL": database_url, "MOTCUA_INSTANCE_PATH": str(instance)}
-        env.pop("REDIS_URL", None)  # one process, no message queue: the figure is the server's own
+        tmp.mkdir(parents=True, exist_ok=True)
+        extra = env or {}
+        env = {**os.environ, "DATABASE_URL": database_url, "MOTCUA_INSTANCE_PATH": str(instance), **extra}
+        if "REDIS_URL" not in extra:
+            env.pop("REDIS_URL", None)  # one process, no message queue: the figure is the server's own
         self.log_path = tmp / f"{module.split()[0]}.log"
         self.log = open(self.log_path, "w")
         host = ["--host", "127.0.0.1"] if module.endswith("serve") else []

@@ -133,7 +133,8 @@ def run_sockets(database_url: str | None, redis_url: str | None, sockets: int, p
 
     import click
 
-    from .bench import _in_own_thread, _is_local, _prepare
+    from .bench import _in_own_thread, _is_local, _prepare, _Server
+    from .cli import _raise_open_files
     from .db import Database
     from .settings import normalise_database_url
 
@@ -143,7 +144,7 @@ def run_sockets(database_url: str | None, redis_url: str | None, sockets: int, p
     if processes > 1 and not (redis_url and database_url and not database_url.startswith("sqlite")):
         raise click.UsageError("--processes > 1 cần PostgreSQL (--database-url) và --redis-url / "
                                "several processes need PostgreSQL (--database-url) and --redis-url")
-    _lift_open_files(sockets + 1024)
+    _raise_open_files(sockets + 1024)
     with tempfile.TemporaryDirectory(prefix="motcua-sockets-") as tmp:
         db_url = normalise_database_url(database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
         db = Database(db_url)
@@ -152,7 +153,7 @@ def run_sockets(database_url: str | None, redis_url: str | None, sockets: int, p
         env = {"MOTCUA_MAX_SOCKETS_PER_ADDRESS": str(sockets + 1000)}  # every socket comes from 127.0.0.1
         if redis_url:
             env["REDIS_URL"] = redis_url
-        servers = [_Serve(db_url, Path(tmp) / f"s{i}", env) for i in range(processes)]
+        servers = [_Server(db_url, Path(tmp) / f"s{i}", max(20000, sockets + 1000), env=env) for i in range(processes)]
         try:
             kind = ("sqlite" if db_url.startswith("sqlite") else "postgresql") + (" + redis" if redis_url else "")
             run = _SocketBench([s.url for s in servers], [s.proc.pid for s in servers], offices, seconds, rate)
@@ -160,7 +161,7 @@ def run_sockets(database_url: str | None, redis_url: str | None, sockets: int, p
         finally:
             for s in servers:
                 s.stop()
-                _show_errors(s.log.name)
+                _show_errors(s.log_path)
 
 
 def _show_errors(log: str, most: int = 5) -> None:
@@ -171,67 +172,6 @@ def _show_errors(log: str, most: int = 5) -> None:
     lines = [ln for ln in lines if "MOTCUA_PUBLIC_URL" not in ln]
     for line in lines[:most]:
         click.echo(f"server log: {line[:300]}", err=True)
-
-
-def _lift_open_files(wanted: int) -> None:
-    import resource
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    if soft != resource.RLIM_INFINITY and soft < target:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-
-
-class _Serve:
-    """`motcua serve` (gevent worker) in its own process group on a free port of 127.0.0.1."""
-
-    def __init__(self, database_url: str, instance, env: dict[str, str]):
-        import os
-        import socket
-        import subprocess
-        import sys
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        instance.mkdir(parents=True)
-        full = {**os.environ, "DATABASE_URL": database_url, "MOTCUA_INSTANCE_PATH": str(instance), **env}
-        if "REDIS_URL" not in env:
-            full.pop("REDIS_URL", None)
-        self.log = open(instance / "server.log", "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=full, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        self._wait_ready(instance / "server.log")
-
-    def _wait_ready(self, log, timeout: float = 60) -> None:
-        import urllib.request
-
-        import click
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise click.ClickException("server exited:\n" + log.read_text()[-2000:])
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise click.ClickException("server did not start within 60 s")
-
-    def stop(self) -> None:
-        import os
-        import signal
-        import subprocess
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
 
 
 def cpu_seconds(pid: int) -> float:
