@@ -472,7 +472,8 @@ def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str |
                    "use a running server (with --database-url of its database) instead of starting one.")
 @click.option("--kiosks", default=16, show_default=True, type=click.IntRange(min=1))
 @click.option("--counters", default=6, show_default=True, type=click.IntRange(min=1, max=9999))
-@click.option("--displays", default=1000, show_default=True, type=click.IntRange(min=1))
+@click.option("--displays", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Với --sockets mặc định 2 mỗi đơn vị / with --sockets, 2 per office by default.")
 @click.option("--offices", default=50, show_default=True, type=click.IntRange(min=1))
 @click.option("--seconds", default=10.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Thời gian mỗi phép đo / per measurement.")
@@ -516,8 +517,9 @@ def bench(sockets: int, processes: int, redis_url: str | None, profile: int, **o
         return run_profile(options["database_url"], profile, options["seats"])
     if sockets:
         from .sockbench import run_sockets
+        given = click.get_current_context().get_parameter_source("displays") != click.core.ParameterSource.DEFAULT
         return run_sockets(options["database_url"], redis_url, sockets, processes, options["seconds"],
-                           options["call_rate"])
+                           options["call_rate"], options["displays"] if given else None)
     from .bench import run
     run(**options)
 

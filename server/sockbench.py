@@ -18,10 +18,12 @@ OPEN_TIMEOUT = 30.0
 
 
 class StatusSocket:
-    """One citizen's status page connected with auth={"ticket": TOKEN}."""
+    """One citizen's status page connected with auth={"ticket": TOKEN}; with `device=True`
+    a lobby display connected with auth={"token": TOKEN} (the same client serves both)."""
 
-    def __init__(self, on_event: Callable[[StatusSocket, str, dict], None] | None = None):
+    def __init__(self, on_event: Callable[[StatusSocket, str, dict], None] | None = None, device: bool = False):
         self.ws = None
+        self.device = device
         self.refused: str | None = None  # the reason key when the server refused the connection
         self.refusal: dict | None = None  # the whole refusal: {"message": key, "data": {...}}
         self.closed = False
@@ -35,7 +37,8 @@ class StatusSocket:
         self.ws = await asyncio.wait_for(session.ws_connect(url, autoping=True), timeout)
         self._admitted = asyncio.get_running_loop().create_future()
         self._reader = asyncio.create_task(self._read())
-        await self.ws.send_str("40" + json.dumps({"ticket": ticket, "lang": lang}))
+        auth = {"token": ticket} if self.device else {"ticket": ticket, "lang": lang}
+        await self.ws.send_str("40" + json.dumps(auth))
         await asyncio.wait_for(asyncio.shield(self._admitted), timeout)
         return self.refused is None
 
@@ -121,13 +124,15 @@ def now_ms() -> float:
 # ---------------------------------------------------------------- motcua bench --sockets N
 
 PER_TICKET = 2  # status sockets per ticket: a phone and one more tab
+DISPLAYS_PER_OFFICE = 2  # a lobby TV and a second screen by the counters
 SOCKETS_PER_OFFICE = 100  # open status pages per office: a city's, not one office's 10,000
 LOAD_CLIENTS = 4  # kiosk loops and as many counter loops while the sockets are open
 
 
 def run_sockets(database_url: str | None, redis_url: str | None, sockets: int, processes: int,
-                seconds: float, rate: float) -> None:
-    """Open `sockets` status pages over `processes` servers and measure (see the module)."""
+                seconds: float, rate: float, displays: int | None = None) -> None:
+    """Open `sockets` status pages (and `displays` lobby displays, by default
+    DISPLAYS_PER_OFFICE in each office) over `processes` servers and measure (see the module)."""
     import tempfile
     from pathlib import Path
 
@@ -150,14 +155,17 @@ def run_sockets(database_url: str | None, redis_url: str | None, sockets: int, p
         db = Database(db_url)
         offices = _prepare(db, max(1, sockets // SOCKETS_PER_OFFICE), 2, False)
         db.dispose()
-        env = {"MOTCUA_MAX_SOCKETS_PER_ADDRESS": str(sockets + 1000)}  # every socket comes from 127.0.0.1
+        if displays is None:
+            displays = DISPLAYS_PER_OFFICE * len(offices)
+        env = {"MOTCUA_MAX_SOCKETS_PER_ADDRESS": str(sockets + displays + 1000),  # all from 127.0.0.1
+               "MOTCUA_MAX_SOCKETS_PER_DEVICE": str(max(20, displays))}  # one display token per office
         if redis_url:
             env["REDIS_URL"] = redis_url
         servers = [_Server(db_url, Path(tmp) / f"s{i}", max(20000, sockets + 1000), env=env) for i in range(processes)]
         try:
             kind = ("sqlite" if db_url.startswith("sqlite") else "postgresql") + (" + redis" if redis_url else "")
             run = _SocketBench([s.url for s in servers], [s.proc.pid for s in servers], offices, seconds, rate)
-            _in_own_thread(lambda: asyncio.run(run.all(sockets, kind)))
+            _in_own_thread(lambda: asyncio.run(run.all(sockets, displays, kind)))
         finally:
             for s in servers:
                 s.stop()
@@ -200,12 +208,29 @@ class _SocketBench:
     def __init__(self, urls: list[str], pids: list[int], offices: list, seconds: float, rate: float):
         self.urls, self.pids, self.offices, self.seconds, self.rate = urls, pids, offices, seconds, rate
         self.heard: dict[int, list[float]] = {}  # ticket id -> arrival of its ticket_called, per page
+        self.shown: dict[int, list[float]] = {}  # ticket id -> arrival of its ticket_called, per display
+        self.watching: collections.Counter = collections.Counter()  # office code -> displays admitted
+        self.called_in: list[tuple[str, int]] = []  # (office code, ticket id) of each measured call
 
-    def _on_event(self, _sock, name: str, data: dict) -> None:
+    def _on_event(self, sock: StatusSocket, name: str, data: dict) -> None:
         if name == "ticket_called" and isinstance(data, dict) and "id" in data:
-            self.heard.setdefault(data["id"], []).append(now_ms())
+            (self.shown if sock.device else self.heard).setdefault(data["id"], []).append(now_ms())
 
-    async def all(self, sockets: int, kind: str) -> None:
+    async def _open_displays(self, session, displays: int) -> list[StatusSocket]:
+        """Lobby displays spread over the offices and the processes, as a city's TVs are."""
+        gate = asyncio.Semaphore(100)
+        spread = [(self.offices[i % len(self.offices)], self.urls[i % len(self.urls)]) for i in range(displays)]
+        screens = [StatusSocket(self._on_event, device=True) for _ in spread]
+
+        async def one(screen: StatusSocket, office, url: str) -> None:
+            async with gate:
+                if await screen.open(session, url, office.display):
+                    self.watching[office.code] += 1
+
+        await asyncio.gather(*(one(screen, o, u) for screen, (o, u) in zip(screens, spread, strict=True)))
+        return screens
+
+    async def all(self, sockets: int, displays: int, kind: str) -> None:
         import aiohttp
         import click
         tickets = await self._fill(sockets // PER_TICKET)
@@ -218,6 +243,7 @@ class _SocketBench:
                                             for url, tokens in zip(self.urls, by_server, strict=True)))
             held = [s for group in opened for s in group]
             took = time.monotonic() - t0
+            held += await self._open_displays(session, displays)
             await asyncio.sleep(3)  # settle: snapshots sent, buffers drained
             rss_after = sum(rss_kib(p) for p in self.pids)
             refused = sum(1 for s in held if s.refused)
@@ -231,16 +257,25 @@ class _SocketBench:
                 dropped = sum(1 for s in held if s.closed and not s.refused)
             finally:
                 await asyncio.gather(*(s.close() for s in held))
-        n = len(held) - refused
-        click.echo(f"sockets: {n} status pages open on {len(self.urls)} process(es) ({kind}), "
-                   f"{refused} refused{_reasons(reasons)}, {dropped} dropped; opened in {took:.1f} s")
+        pages = sum(1 for s in held if not s.device and not s.refused)
+        screens = sum(1 for s in held if s.device and not s.refused)
+        n = pages + screens
+        per_socket = (rss_after - rss_before) / max(n, 1)
+        click.echo(f"sockets: {pages} status pages and {screens} displays open on {len(self.urls)} process(es) "
+                   f"({kind}), {refused} refused{_reasons(reasons)}, {dropped} dropped; pages opened in {took:.1f} s")
         click.echo(f"memory: server RSS {rss_before / 1024:.0f} → {rss_after / 1024:.0f} MiB, "
-                   f"{(rss_after - rss_before) / max(n, 1):.1f} KiB per open socket")
+                   f"{per_socket:.1f} KiB per open socket")
         click.echo(f"cpu: server {idle:.0%} of a core with the sockets open and idle, {busy:.0%} under the load "
                    f"below; the bench's own clients {mine:.0%}")
-        self._report(issued, calls)
+        figures = self._report(issued, calls)
+        click.echo(f"city on one box: {len(self.offices)} offices, {screens} displays, {pages} status pages, "
+                   f"{kind}, {len(self.urls)} process(es) | issue {figures['issue']} | call-next {figures['call']} | "
+                   f"call→screen p99 {figures['screen']:.0f} ms | call→display p99 {figures['display']:.0f} ms | "
+                   f"RSS {rss_after / 1024:.0f} MiB ({per_socket:.0f} KiB a socket) | "
+                   f"CPU {idle:.0%} idle, {busy:.0%} under load")
 
-    def _report(self, issued: list[float], calls: list[tuple[float, float, int]]) -> None:
+    def _report(self, issued: list[float], calls: list[tuple[float, float, int]]) -> dict:
+        """Print the load's figures; return the summary's (rates with p99s, call→screen and →display p99)."""
         import click
         secs = self.seconds
         click.echo(f"issue (sockets open): {len(issued) / secs:.0f} tickets/s  {_ms(issued)}  "
@@ -251,6 +286,14 @@ class _SocketBench:
         pages = sum(1 for _, _, tid in calls if tid in self.heard)
         click.echo(f"call→screen (status pages of called tickets): {_ms(screen)}  "
                    f"({len(screen)} pages of {pages} called tickets)")
+        office_of = {tid: office for office, tid in self.called_in}
+        shown = [at - sent for sent, _, tid in calls for at in self.shown.get(tid, [])]
+        expected = sum(self.watching[office_of[tid]] for _, _, tid in calls if tid in office_of)
+        click.echo(f"call→display (lobby displays of the calling office): {_ms(shown)}  "
+                   f"({len(shown)} of {expected} expected, {expected - len(shown)} missing)")
+        return {"issue": f"{len(issued) / secs:.0f}/s p99 {percentile(issued, 99):.0f} ms",
+                "call": f"{len(calls) / secs:.0f}/s p99 {percentile([took for _, took, _ in calls], 99):.0f} ms",
+                "screen": percentile(screen, 99), "display": percentile(shown, 99)}
 
     async def _cpu(self, work):
         start, t0 = sum(cpu_seconds(p) for p in self.pids), time.monotonic()
@@ -326,6 +369,7 @@ class _SocketBench:
                                                   {"complete_current": True})
                     if status == 200:
                         calls.append((t0, now_ms() - t0, t["id"]))
+                        self.called_in.append((office.code, t["id"]))
             finally:
                 await client.close()
 
