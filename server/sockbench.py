@@ -1,6 +1,7 @@
 """Many open status pages at once: a raw Socket.IO client cheap enough to hold thousands of
 sockets in one process, and `motcua bench --sockets N` (memory per open socket on the server,
-issue and call-next p99 while they are open, call→screen p99 to a sample of them).
+issue and call-next p99 while they are open, call→screen p99 to a sample of them,
+call→display p99 to the offices' lobby displays, and a one-line "city on one box" summary).
 
 The client speaks Engine.IO 4 / Socket.IO 5 over one websocket by hand (open, connect with
 auth, answer pings, read events): a python-socketio client per socket would cost the test or
