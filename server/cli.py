@@ -126,7 +126,8 @@ def gunicorn_options(host: str, port: int, connections: int) -> dict:
     The bench's floor app (server/benchfloor.py) is served with the very same options."""
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        "workers": 1, "worker_class": "gevent", "worker_connections": connections,
+        # gevent's worker, made fair between keep-alive connections (server/worker.py).
+        "workers": 1, "worker_class": "server.worker.FairGeventWorker", "worker_connections": connections,
         "keepalive": 5,
         # Each open screen is a request that never ends; on stop they are cut after
         # 5 s and reconnect by themselves to the next server.
