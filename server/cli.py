@@ -48,8 +48,12 @@ def fail(text: str) -> None:
 
 
 def open_database() -> Database:
-    db = Database(settings().database_url)
+    conf = settings()
+    db = Database(conf.database_url)
     db.migrate()
+    if conf.redis_url:  # a token revoked here stops working at once in the running servers
+        from .tokencache import Broadcast
+        db.on_auth_change.append(Broadcast(conf.redis_url).publish)
     return db
 
 
