@@ -83,9 +83,10 @@ class Motcua:
 
     def principal(self, token: str) -> auth.Principal | None:
         """Who holds `token`: from this process's token cache (server/tokencache.py), else
-        one indexed read."""
+        one indexed read. While the database is known to be down the cache is passed by, so
+        pages and requests say so (503) as they did before it."""
         key = auth.hash_token(token)
-        found = self.tokens.get(key)
+        found = MISSING if self.db.outage.active else self.tokens.get(key)
         if found is not MISSING:
             return found
         generation = self.tokens.generation

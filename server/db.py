@@ -223,7 +223,8 @@ def _watch_auth_writes(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _rollback(conn):
-        conn.info.pop(AUTH_CHANGED, None)
+        if not conn.invalidated:  # a dead connection's info cannot be reached (nor matters)
+            conn.info.pop(AUTH_CHANGED, None)
 
 
 # A pooled PostgreSQL connection is tried ("SELECT 1") before use only when it sat idle
