@@ -18,6 +18,7 @@ from .i18n import LANG_COOKIE, LANGUAGES, request_language, t
 from .inputs import MAX_ID
 from .realtime import Hub
 from .settings import Settings
+from .tokencache import MISSING, TokenCache
 
 log = logging.getLogger("motcua")
 ATTEMPTS = 4
@@ -56,6 +57,8 @@ class Motcua:
         self.clock = clock
         self.db = Database(settings.database_url)
         self.hub = Hub(app, self)
+        self.tokens = TokenCache(settings.token_cache_s)
+        self._share_token_changes()
         # Work to do once a use case has committed, e.g. sending a print job to its printer:
         # hook(outcome, base_url). The kiosk package adds its own.
         self.after_commit: list = []
@@ -79,8 +82,28 @@ class Motcua:
         return result
 
     def principal(self, token: str) -> auth.Principal | None:
+        """Who holds `token`: from this process's token cache (server/tokencache.py), else
+        one indexed read. While the database is known to be down the cache is passed by, so
+        pages and requests say so (503) as they did before it."""
+        key = auth.hash_token(token)
+        found = MISSING if self.db.outage.active else self.tokens.get(key)
+        if found is not MISSING:
+            return found
+        generation = self.tokens.generation
         with self.db.single_engine.connect() as conn:
-            return auth.lookup(conn, token)
+            found = auth.lookup_hash(conn, key)
+        self.tokens.put(key, found, generation)
+        return found
+
+    def _share_token_changes(self) -> None:
+        """Empty the token cache after this process changes tokens or accounts, and (with
+        Redis) tell the other processes, and hear them."""
+        self.db.on_auth_change.append(self.tokens.clear)
+        if self.settings.redis_url and self.tokens.ttl > 0:
+            from .tokencache import Broadcast
+            self.auth_broadcast = Broadcast(self.settings.redis_url, self.tokens.clear)
+            self.db.on_auth_change.append(self.auth_broadcast.publish)
+            self.auth_broadcast.listen(self.hub.socketio.start_background_task)
 
     def board(self, office_id: int) -> dict:
         with self.db.read() as s:

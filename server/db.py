@@ -110,6 +110,10 @@ class Database:
         # PostgreSQL's read engine is the write engine with options: it shares its listeners.
         for engine in (self.write_engine, self.read_engine) if self.is_sqlite else (self.write_engine,):
             event.listen(engine, "handle_error", self._on_error)
+        # Called after a write transaction that changed `api_tokens` or `users` commits (the
+        # token cache empties itself, and tells other processes: server/tokencache.py).
+        self.on_auth_change: list = []
+        _watch_auth_writes(self.write_engine)
         info = {"directory": self.directory}
         self._write = sessionmaker(self.write_engine, expire_on_commit=False, info=info)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False, info=info)
@@ -117,8 +121,14 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on error."""
-        with self._writer, self._write() as session, session.begin():
-            yield session
+        with self._writer, self._write() as session:
+            with session.begin():
+                yield session
+                session.flush()  # as the commit would: its statements are seen below
+                changed = session.connection().info.pop(AUTH_CHANGED, False)
+            if changed:
+                for hook in self.on_auth_change:
+                    hook()
         self._answered()
 
     @contextlib.contextmanager
@@ -196,6 +206,25 @@ class Database:
     def dispose(self) -> None:
         self.write_engine.dispose()
         self.read_engine.dispose()
+
+
+# Tables whose rows decide who a bearer token is (server/auth.py `lookup`).
+AUTH_TABLES = frozenset({"api_tokens", "users"})
+AUTH_CHANGED = "motcua_auth_changed"
+
+
+def _watch_auth_writes(engine: Engine) -> None:
+    """Mark a connection whose transaction writes to AUTH_TABLES (Core or ORM); a rollback
+    forgets the mark. `Database.write` reads it once the transaction is over."""
+    @event.listens_for(engine, "before_execute")
+    def _before(conn, statement, *_args):
+        if getattr(statement, "is_dml", False) and getattr(statement.table, "name", None) in AUTH_TABLES:
+            conn.info[AUTH_CHANGED] = True
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(conn):
+        if not conn.invalidated:  # a dead connection's info cannot be reached (nor matters)
+            conn.info.pop(AUTH_CHANGED, None)
 
 
 # A pooled PostgreSQL connection is tried ("SELECT 1") before use only when it sat idle

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, delete, func, insert, not_, or_, select, true, update
+from sqlalchemy import Select, and_, bindparam, delete, false, func, insert, not_, or_, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -168,16 +168,24 @@ _NEW_JOB = insert(_J).returning(_J.c.id)
 _JOB_OF_TICKET = select(_J.c.id).where(_J.c.ticket_id == bindparam("ticket_id")).order_by(_J.c.id).limit(1)
 # SKIP LOCKED lets another counter take the next ticket instead of waiting for ours.
 # Only today's tickets: one left waiting yesterday is long gone, and its number is today's too.
-_HEAD = (
-    _TICKET.where(
+def _head_of(priority) -> Select:
+    """The first waiting ticket of one class (`priority`: a bind parameter or a constant)
+    at a counter, in calling order."""
+    return _TICKET.where(
         _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
-        _T.c.location == bindparam("location"), _T.c.priority == bindparam("priority"),
+        _T.c.location == bindparam("location"), _T.c.priority == priority,
         _T.c.day == bindparam("day"),
         or_(_T.c.assigned_counter_id == bindparam("counter_id"),
             and_(_T.c.assigned_counter_id.is_(None),
-                 _T.c.service_id.in_(bindparam("service_ids", expanding=True)))))
-    .order_by(_T.c.queued_at, _T.c.id).limit(1).with_for_update(skip_locked=True)
-)
+                 _T.c.service_id.in_(bindparam("service_ids", expanding=True))))
+    ).order_by(_T.c.queued_at, _T.c.id).limit(1)
+
+
+_HEAD = _head_of(bindparam("priority")).with_for_update(skip_locked=True)
+# SQLite: both classes' heads in one statement. Its write transaction already keeps every
+# other writer out, so there is nothing to lock or skip; PostgreSQL refuses FOR UPDATE in a
+# UNION, so there each class is its own SELECT ... SKIP LOCKED.
+_BOTH_HEADS = union_all(*(select(_head_of(p).subquery()) for p in (true(), false())))
 # A booked citizen whose slot has begun goes before walk-in tickets of the same class.
 _BOOKED_HEAD = (
     _TICKET.where(
@@ -361,6 +369,9 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
 def _heads(conn: Connection, params: dict, now: datetime, bookings: bool):
     """The first priority and the first normal ticket; within a class a booked citizen
     whose slot has begun comes first."""
+    if not bookings and conn.dialect.name == "sqlite":
+        by_class = {row.priority: row for row in conn.execute(_BOTH_HEADS, params)}
+        return [by_class.get(True), by_class.get(False)]
     heads = []
     for priority in (True, False):
         head = conn.execute(_BOOKED_HEAD, {**params, "priority": priority, "now": now}).first() if bookings else None
@@ -1159,9 +1170,20 @@ def ticket_by_public_token(s: Session, public_token: str) -> TicketState | None:
 def people_ahead(s: Session, ticket: TicketState) -> int:
     """People called before a waiting ticket in the same service (see `_ahead`); the wait
     estimate is server/waits.py's."""
-    return _conn(s).execute(_AHEAD[ticket.priority, ticket.location], {
+    statement, params = ahead_count(ticket)
+    return _conn(s).execute(statement, params).scalar_one()
+
+
+def ahead_statements():
+    return list(_AHEAD.values())
+
+
+def ahead_count(ticket: TicketState):
+    """The statement counting `people_ahead` and its parameters, for callers that read it
+    together with other counts in one statement (server/waits.py)."""
+    return _AHEAD[ticket.priority, ticket.location], {
         "office_id": ticket.office_id, "service_id": ticket.service_id, "id": ticket.id, "queued_at": ticket.queued_at,
-        "day": ticket.day}).scalar_one()
+        "day": ticket.day}
 
 
 def waiting_counts(s: Session, office: OfficeInfo, day: date) -> dict[str, int]:

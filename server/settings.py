@@ -42,6 +42,10 @@ class Settings:
     # Seconds between a process's device heartbeats (MOTCUA_DEVICE_HEARTBEAT_S); a device
     # unheard of for three is offline.
     device_heartbeat_s: float = 30.0
+    # Seconds a process keeps a bearer token's look-up (MOTCUA_TOKEN_CACHE_S; 0: look it up on
+    # every request). A revocation applies at once in the process that made it, and in the
+    # others at once through Redis when REDIS_URL is set, else within this time.
+    token_cache_s: float = 5.0
     # Caps on open sockets in one server process (server/realtime.py): per ticket (a citizen's
     # phone and a few tabs), per device token, and per client address (MOTCUA_MAX_SOCKETS_PER_
     # ADDRESS; a lobby's phones may share one address through NAT, so it is large).
@@ -89,6 +93,7 @@ class Settings:
             speech_path=env.get("MOTCUA_SPEECH_PATH") or None,
             printer_watch_s=float(env.get("MOTCUA_PRINTER_WATCH_S") or 30),
             device_heartbeat_s=float(env.get("MOTCUA_DEVICE_HEARTBEAT_S") or 30),
+            token_cache_s=_seconds(env.get("MOTCUA_TOKEN_CACHE_S"), "MOTCUA_TOKEN_CACHE_S", 5.0),
             max_sockets_per_ticket=_cap(env, "MOTCUA_MAX_SOCKETS_PER_TICKET", 5),
             max_sockets_per_device=_cap(env, "MOTCUA_MAX_SOCKETS_PER_DEVICE", 20),
             max_sockets_per_address=_cap(env, "MOTCUA_MAX_SOCKETS_PER_ADDRESS", 2000),
@@ -130,6 +135,19 @@ def _count(value: str | None, name: str) -> int:
     if not (value.isascii() and value.isdigit()):
         raise ValueError(f"{name}: a number of proxies (0, 1, 2 ...), not {value!r}")
     return int(value)
+
+
+def _seconds(value: str | None, name: str, default: float) -> float:
+    value = (value or "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f"{name}: a number of seconds (0 to 3600), not {value!r}")
+    return seconds
 
 
 def _cap(env, name: str, default: int) -> int:

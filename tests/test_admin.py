@@ -3,6 +3,7 @@ errors, the audit log, who may change what, and tokens and sessions that end at 
 from __future__ import annotations
 
 import json
+import time
 import tomllib
 
 import pytest
@@ -185,10 +186,11 @@ def test_a_revoked_device_token_stops_at_once(admin, state):
     assert send(admin, "POST", "/offices/other/devices/1/revoke").status_code == 403
 
 
-def test_a_revoked_token_stops_in_every_server_process_at_once(sqlite_url, servers):
-    """Two processes on one database: revoked through one, refused by the other next request."""
+def _revoked_through_one_refused_by_two(sqlite_url, servers, redis_url=None, env=None) -> float:
+    """Two processes on one database: a display token read through `two` (so its token cache
+    keeps it), revoked through `one`; returns the seconds until `two` refuses it."""
     tokens = seed(sqlite_url)
-    one, two = servers(sqlite_url), servers(sqlite_url)
+    one, two = servers(sqlite_url, redis_url, env=env), servers(sqlite_url, redis_url, env=env)
     admin = {"Authorization": f"Bearer {tokens['admin']}"}
     made = requests.post(f"{one.url}/api/v1/offices/demo/devices", json={"kind": "display", "name": "TV sảnh 2"},
                          headers=admin, timeout=10).json()
@@ -197,7 +199,25 @@ def test_a_revoked_token_stops_in_every_server_process_at_once(sqlite_url, serve
     assert requests.get(f"{two.url}/api/v1/offices/demo/board", headers=display, timeout=10).status_code == 200
     r = requests.post(f"{one.url}/api/v1/offices/demo/devices/{made['device']['id']}/revoke", headers=admin, timeout=10)
     assert r.json() == {"revoked": 1}
-    assert requests.get(f"{two.url}/api/v1/offices/demo/board", headers=display, timeout=10).status_code == 401
+    assert requests.get(f"{one.url}/api/v1/offices/demo/board", headers=display, timeout=10).status_code == 401
+    start = time.monotonic()
+    while requests.get(f"{two.url}/api/v1/offices/demo/board", headers=display, timeout=10).status_code != 401:
+        assert time.monotonic() - start < 30, "the other process never refused the revoked token"
+        time.sleep(0.05)
+    return time.monotonic() - start
+
+
+def test_a_revoked_token_stops_in_every_server_process_at_once_through_redis(sqlite_url, servers, redis_url):
+    """With Redis the other process hears of the revocation: refused long before its cache's
+    time (300 s here) would have run out."""
+    assert _revoked_through_one_refused_by_two(sqlite_url, servers, redis_url,
+                                               env={"MOTCUA_TOKEN_CACHE_S": "300"}) < 30
+
+
+def test_a_revoked_token_stops_in_every_server_process_within_the_token_cache_time(sqlite_url, servers):
+    """Without Redis another process refuses it once its cached look-up is older than
+    MOTCUA_TOKEN_CACHE_S (1 s here; the process that revoked it refuses it at once)."""
+    _revoked_through_one_refused_by_two(sqlite_url, servers, env={"MOTCUA_TOKEN_CACHE_S": "1"})
 
 
 def test_disabling_an_officer_or_resetting_the_password_ends_the_session(app, state, admin):
