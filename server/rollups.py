@@ -39,7 +39,7 @@ from .reports import CHANNELS, GROUPS, Context, Tally, context, walk_events
 
 OPEN = (TicketStatus.WAITING.value, TicketStatus.CALLED.value, TicketStatus.SERVING.value)
 KEYS = ("office_id", "day", "service_id", "counter_id", "officer_id")
-BATCH_DAYS = 40  # office-days rolled up in one transaction
+BATCH_DAYS = 10  # office-days walked, then stored in one short write transaction
 
 
 @dataclass
@@ -124,9 +124,10 @@ def due(s: Session, ctx: Context, start: date, end: date, now: datetime) -> list
     return sorted((o, d) for o, d in days if d <= cutoff[o] and (o, d) not in still_open)
 
 
-def roll_up(s: Session, ctx: Context, office_days: list[tuple[int, date]], now: datetime) -> int:
-    """Store the facts of these closed office-days (in the caller's write transaction).
-    A day another process has just rolled up is left alone: its mark comes first."""
+def roll_up(s: Session, office_days: list[tuple[int, date]], rows: tuple[list, list, list], now: datetime) -> int:
+    """Store the facts `rows` walked for these closed office-days (in the caller's write
+    transaction). A day another process has just rolled up is left alone: its mark comes
+    first, and its rows here are dropped."""
     if not office_days:
         return 0
     dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
@@ -134,15 +135,13 @@ def roll_up(s: Session, ctx: Context, office_days: list[tuple[int, date]], now: 
         [{"office_id": o, "day": d, "rolled_at": now} for o, d in office_days])
         .on_conflict_do_nothing().returning(report_days.c.office_id, report_days.c.day)).all()
     mine = {(o, d if isinstance(d, date) else date.fromisoformat(d)) for o, d in marked}
-    if not mine:
-        return 0
-    days = sorted({d for _, d in mine})
-    rows = walk_facts(s, ctx, days[0], days[-1], where=_among(mine))
-    _write(s, ("report_counts", "report_times", "report_hours"), rows)
+    if mine:
+        _write(s, ("report_counts", "report_times", "report_hours"),
+               tuple([r for r in table if (r[0], r[1]) in mine] for table in rows))
     return len(mine)
 
 
-def _among(office_days: set[tuple[int, date]]):
+def _among(office_days: list[tuple[int, date]]):
     by_office = defaultdict(list)
     for o, d in office_days:
         by_office[o].append(d)
@@ -150,7 +149,10 @@ def _among(office_days: set[tuple[int, date]]):
 
 
 def ensure(db, office_ids: list[int], start: date, end: date, now: datetime) -> int:
-    """Roll up the period's closed days not rolled up yet, a batch per transaction."""
+    """Roll up the period's closed days not rolled up yet, a batch at a time: each batch
+    walked in a read transaction (a closed day no longer changes), then stored in a short
+    write transaction, so the office's own writes (SQLite has one writer) never wait for
+    a walk."""
     def ctx(s: Session) -> Context:
         return context(s, list(s.scalars(select(Office).where(Office.id.in_(office_ids)))))
 
@@ -158,8 +160,12 @@ def ensure(db, office_ids: list[int], start: date, end: date, now: datetime) -> 
         todo = due(s, ctx(s), start, end, now)
     done = 0
     for i in range(0, len(todo), BATCH_DAYS):
+        batch = todo[i:i + BATCH_DAYS]
+        with db.read() as s:
+            days = sorted({d for _, d in batch})
+            rows = walk_facts(s, ctx(s), days[0], days[-1], where=_among(batch))
         with db.write() as s:
-            done += roll_up(s, ctx(s), todo[i:i + BATCH_DAYS], now)
+            done += roll_up(s, batch, rows, now)
     return done
 
 
