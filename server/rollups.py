@@ -6,8 +6,11 @@ time (in microseconds: medians and percentiles need each value), and per hour th
 issued and served. For a closed day the facts are stored once (`report_counts`,
 `report_times`, `report_hours`, with the day marked in `report_days`); the other days
 (today, or a day not rolled up yet) are walked at report time into temporary tables of
-the same shape. The database then adds everything up in one pass per table: sums, counts,
-the nearest-rank median and 90th percentile, waits within the office's current target.
+the same shape. The database then adds everything up: sums, counts, waits within the
+office's current target, first per day and per (office, service, counter, officer), then
+per grouping. A nearest-rank median or 90th percentile is found in two passes: each
+group's times counted per minute (which minute holds the wanted rank, and which rank
+within it), then only those minutes' times read again and ranked (`_times`).
 Bookings are always read from their own table.
 
 A day is closed when it ended more than a day ago (a rating may come up to ten minutes
