@@ -22,6 +22,7 @@ stored by id; a service's figures are added up by its code, as the walk does.
 from __future__ import annotations
 
 import math
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -198,12 +199,13 @@ def _source(table: str, names: tuple) -> str:
             f"UNION ALL SELECT {cols} FROM {LIVE[table]}")
 
 
-def _sources(table: str, names: tuple, more: str = "") -> list[str]:
-    """The same rows as `_source`, one plain SELECT per table (with `more` columns), so the
-    database reads each table straight into its grouping."""
+def _sources(table: str, names: tuple, more: str = "", kind: str | None = None) -> list[str]:
+    """The same rows as `_source`, one plain SELECT per table (with `more` columns; of one
+    `kind` of times), so the database reads each table straight into its grouping."""
     cols = ", ".join(names) + (f", {more}" if more else "")
-    return [f"SELECT {cols} FROM {table} WHERE office_id IN :ids AND day >= :start AND day <= :end",
-            f"SELECT {cols} FROM {LIVE[table]}"]
+    of_kind = f" AND kind = '{kind}'" if kind else ""
+    return [f"SELECT {cols} FROM {table} WHERE office_id IN :ids AND day >= :start AND day <= :end{of_kind}",
+            f"SELECT {cols} FROM {LIVE[table]} WHERE 1 = 1{of_kind}"]
 
 
 def _bookings() -> str:
@@ -308,18 +310,26 @@ def _key(grp: str, raw: str):
 def figures(s: Session, ctx: Context, start: date, end: date, *, now: datetime) -> tuple[dict, Tally, dict]:
     """The report's tallies for the period: roll-ups of closed days, the rest walked now."""
     ids = list(ctx.by_id)
-    _live_tables(s, walk_facts(s, ctx, start, end, where=_live(s, ids, start, end)))
+    live = walk_facts(s, ctx, start, end, where=_live(s, ids, start, end))
+    _live_tables(s, live)
     params, binds = _params(s, ids, start, end)
     tallies: dict[tuple[str, object], Summed] = defaultdict(Summed)
     pg = s.bind.dialect.name == "postgresql"
-    if pg:  # a year's minutes of times (hashed), and the wanted minutes' times (sorted), in memory
-        s.execute(text("SET LOCAL work_mem = '256MB'"))
     counts = _folded([*_sources("report_counts", COUNT_NAMES), _bookings()], COUNT_COLUMNS, postgresql=pg)
-    for grp, k, *values in s.execute(text(counts).bindparams(*binds), params):
+
+    def count(session: Session) -> list:
+        return session.execute(text(counts).bindparams(*binds), params).all()
+
+    def times(kind: str):
+        return lambda session: list(_times(session, binds, params, kind))
+
+    jobs = (count, times("w"), times("s"))
+    counted, waits, services = _side_by_side(s, live, jobs) if pg else [job(s) for job in jobs]
+    for grp, k, *values in counted:
         if grp == "total" and values[0] is None:
             continue
         _fill(tallies[grp, _key(grp, k)], grp, [int(v or 0) for v in values])
-    for grp, k, kind, stats in _times(s, binds, params):
+    for grp, k, kind, stats in waits + services:
         tally = tallies[grp, _key(grp, k)]
         if kind == "w":
             tally.wait, tally.within_target = stats[:4], stats[4]
@@ -336,6 +346,42 @@ def figures(s: Session, ctx: Context, start: date, end: date, *, now: datetime) 
         if grp != "total":
             groups[grp][k] = tally
     return groups, total, hourly
+
+
+def _side_by_side(s: Session, live: tuple, jobs: tuple) -> list:
+    """The jobs' results, each job run on a connection of its own at once (PostgreSQL: the
+    counts, the waits and the service times of a city's year are three statements that
+    each keep a core busy for seconds). Every connection reads the snapshot of `s` (its
+    transaction exported, the others set to it), so they see the very same roll-ups as the
+    days walked live in `s`, whose facts they get in their own temporary tables."""
+    snapshot = s.execute(text("SELECT pg_export_snapshot()")).scalar()
+    engine = s.get_bind()
+    results: list = [None] * len(jobs)
+    errors: list = []
+
+    def run(i: int) -> None:
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                # a year's minutes of times (hashed), and the wanted minutes' times (sorted), in memory
+                conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+                with Session(bind=conn) as own:
+                    _live_tables(own, live)
+                    results[i] = jobs[i](own)
+                conn.rollback()
+        except BaseException as e:  # noqa: BLE001 - raised again below, in the caller's thread
+            errors.append(e)
+
+    # Threads (greenlets under serve: the work waits on the database, which runs the three at once).
+    others = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(1, len(jobs))]
+    for thread in others:
+        thread.start()
+    run(0)
+    for thread in others:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 def _fill(tally: Summed, grp: str, values: list[int]) -> None:
@@ -355,9 +401,9 @@ BUCKET_US = 60_000_000
 QUANTILES = {"w": (0.5, 0.9), "s": (0.5,)}
 
 
-def _times(s: Session, binds: list, params: dict):
-    """(grouping, key, kind, stats) of the waits (kind "w": count, sum, median, p90, within
-    target) and service times ("s": count, sum, median), in microseconds.
+def _times(s: Session, binds: list, params: dict, of_kind: str):
+    """(grouping, key, kind, stats) of the waits (`of_kind` "w": count, sum, median, p90,
+    within target) or the service times ("s": count, sum, median), in microseconds.
 
     Two passes instead of sorting every group's values (six groupings of every time): the
     first counts each group's times per minute, which gives the minute holding each wanted
@@ -371,7 +417,7 @@ def _times(s: Session, binds: list, params: dict):
     else:
         ok = ("CASE WHEN us <= (SELECT o.target_wait_s FROM offices o WHERE o.id = office_id) * 1000000 "
               "THEN 1 ELSE 0 END")
-    sources = _sources("report_times", TIME_NAMES, f"us / {BUCKET_US} AS b, 1 AS n, {ok} AS ok")
+    sources = _sources("report_times", TIME_NAMES, f"us / {BUCKET_US} AS b, 1 AS n, {ok} AS ok", of_kind)
     counted = _folded(sources, ("n", "us", "ok"), ("kind", "b"), postgresql=pg)
     minutes: dict = defaultdict(list)
     for grp, k, kind, b, n, total, ok in s.execute(text(counted).bindparams(*binds), params):
@@ -384,7 +430,7 @@ def _times(s: Session, binds: list, params: dict):
         for i, q in enumerate(QUANTILES[kind]):
             b, rank = _minute_of(rows, max(1, math.ceil(q * n)))
             wanted.append((grp, k, kind, b, rank, i))
-    for grp, k, kind, i, us in _picked(s, wanted, binds, params):
+    for grp, k, kind, i, us in _picked(s, wanted, binds, params, of_kind):
         stats[grp, k, kind][2 + i] = int(us)
     for (grp, k, kind), (n, total, median, p90, ok) in stats.items():
         yield grp, k, kind, (n, total, median, p90, ok)
@@ -415,7 +461,7 @@ def _typed(grp: str, k: str) -> tuple:
     return None, None, k if grp == "service" else None
 
 
-def _picked(s: Session, wanted: list[tuple], binds: list, params: dict):
+def _picked(s: Session, wanted: list[tuple], binds: list, params: dict, of_kind: str):
     """(grouping, key, kind, quantile index, value) of each wanted (minute, rank within it)."""
     conn = s.connection()
     conn.exec_driver_sql("CREATE TEMPORARY TABLE IF NOT EXISTS wanted_minutes (id INTEGER, grp VARCHAR(16), "
@@ -437,7 +483,7 @@ def _picked(s: Session, wanted: list[tuple], binds: list, params: dict):
     # Only the times of a wanted minute (of any group) are read again, then each grouping's.
     wanted_minute = f"EXISTS (SELECT 1 FROM wanted_minutes w WHERE w.kind = t.kind AND w.b = t.us / {BUCKET_US})"
     minute = " UNION ALL ".join(f"SELECT * FROM ({source}) t WHERE {wanted_minute}"
-                                for source in _sources("report_times", TIME_NAMES, f"us / {BUCKET_US} AS b"))
+                                for source in _sources("report_times", TIME_NAMES, f"us / {BUCKET_US} AS b", of_kind))
     branches = " UNION ALL ".join(
         f"SELECT w.id, f.us FROM src f {'JOIN services sv ON sv.id = f.service_id ' if grp == 'service' else ''}"
         f"JOIN wanted_minutes w ON w.grp = '{grp}' AND w.kind = f.kind AND w.b = f.b"
