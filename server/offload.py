@@ -9,9 +9,9 @@ with gevent's poll), Python work does not.
 `off_loop(fn, ...)` runs `fn` in a native thread of a small pool and lets the loop go on
 until it returns; the thread and the loop share the interpreter (the GIL passes between
 them: the loop gets it back within half a millisecond, SWITCH_INTERVAL_S), so the office
-is answered while the report is made, a little slower. Outside gevent (tests, the CLI, Werkzeug's threads) it simply calls `fn`.
-At most REPORT_THREADS such jobs run at once; more wait their turn, so reports never take
-every core from the office.
+is answered while the report is made, a little slower. Outside gevent (tests, the CLI,
+Werkzeug's threads) it simply calls `fn`. At most REPORT_THREADS such jobs run at once;
+more wait their turn.
 """
 from __future__ import annotations
 

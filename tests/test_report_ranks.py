@@ -56,6 +56,13 @@ def _city(db) -> None:
     benchreports.write(db, rows)
 
 
+@pytest.fixture(params=["apart", "together"], autouse=True)
+def apart(request, monkeypatch):
+    """PostgreSQL runs a big report's statements on connections of their own, sharing its
+    snapshot (rollups._side_by_side), a small one's on its own: both, on every period."""
+    monkeypatch.setattr(rollups, "APART_OFFICE_DAYS", 1 if request.param == "apart" else 10**6)
+
+
 @pytest.fixture
 def city(db_url, clock, tmp_path):
     app = make_app(db_url, clock, tmp_path, without_areas(office_data()))
