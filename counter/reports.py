@@ -28,6 +28,7 @@ from server.errorpages import message
 from server.errors import BadRequest, MotcuaError
 from server.i18n import LANGUAGES, request_language, t
 from server.models import Office
+from server.offload import off_loop
 
 from . import bp
 from .supervisor import strings, supervisor_session
@@ -226,11 +227,12 @@ def load(principal, lang: str, *, today_only: bool = False) -> Report:
         offices = reports.visible_offices(s, principal, code)
         if code != ALL:
             code = offices[0].code
-        try:
-            data = reports.compute(s, offices, period.start, period.end, now=now, lang=lang)
+        ids = [o.id for o in offices]
+        try:  # off the event loop: a city's year is seconds of work (server/offload.py)
+            data = off_loop(reports.made, state.db, ids, period.start, period.end, now=now, lang=lang)
         except BadRequest as e:  # whatever else the computation refuses: today's figures instead
             error, period = message(e.code, e.params, lang), Period(today, today)
-            data = reports.compute(s, offices, today, today, now=now, lang=lang)
+            data = off_loop(reports.made, state.db, ids, today, today, now=now, lang=lang)
         choices = [] if today_only else _choices(s, principal, lang)
     return Report(data, code, period, today, tz, choices, error)
 

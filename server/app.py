@@ -257,12 +257,14 @@ def _roll_up_recent(state: Motcua) -> None:
 
     from . import rollups
     from .models import Office
+    from .offload import off_loop
     now = state.clock.now()
     with state.db.read() as s:
         ids = list(s.scalars(select(Office.id)))
     today = now.date()
     if ids:
-        rollups.ensure(state.db, ids, today - timedelta(days=ROLL_UP_DAYS), today, now)
+        # A city's day is a second of walking: off the event loop (server/offload.py).
+        off_loop(rollups.ensure, state.db, ids, today - timedelta(days=ROLL_UP_DAYS), today, now)
 
 
 def _sweep_forever(state: Motcua) -> None:

@@ -188,6 +188,19 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
     return _assemble(ctx, office_list, groups, total, hourly, start, end, now=now, lang=lang)
 
 
+def made(db, ids: list[int], start: date, end: date, *, now: datetime, lang: str, keep: bool = False) -> dict:
+    """`compute` for the offices of these ids, in its own transactions (under `motcua serve`
+    it runs in another thread: server/offload.py). `keep`: the period's closed days not
+    rolled up yet are kept first, once (server/rollups.py)."""
+    from . import rollups
+
+    if keep:
+        rollups.ensure(db, ids, start, end, now)
+    with db.read() as s:
+        offices = list(s.scalars(select(Office).where(Office.id.in_(ids)).order_by(Office.name)))
+        return compute(s, offices, start, end, now=now, lang=lang)
+
+
 def walk_events(s: Session, ctx: Context, start: date, end: date, *, facts: dict | None = None,
                 where=None) -> tuple[dict, Tally, dict]:
     """Every figure from one walk over each ticket's events of the period.
