@@ -587,7 +587,8 @@ def _back_to_queue(ticket: TicketState, now: datetime, keep_place: bool) -> dict
 
 _A = WaitingArea.__table__
 _S = Seat.__table__
-_LOCK_AREA = select(_A.c.id, _A.c.rev).where(_A.c.id == bindparam("id")).with_for_update()
+_LOCK_AREA = (select(_A.c.id, _A.c.rev, _A.c.count_day, _A.c.seats_used).where(_A.c.id == bindparam("id"))
+              .with_for_update())
 _SEAT_HOLDERS = select(_T.c.seat_id, _T.c.day).where(_T.c.seat_id.in_(bindparam("seat_ids", expanding=True)))
 _LET_GO = update(_T).where(_T.c.seat_id.in_(bindparam("seat_ids", expanding=True))).values(seat_id=None)
 # The first citizen outside, in calling order; one another transaction is calling is skipped.
@@ -608,12 +609,18 @@ _CALL_IN = (update(_T).where(_T.c.id == bindparam("ticket_id"))
 
 def _lock_area(s: Session, office: OfficeInfo, area_id: int) -> tuple[OfficeInfo, AreaInfo | None]:
     """Lock the area's row and make sure the cached seats and rules are the row's."""
+    office, area, _ = _lock_area_row(s, office, area_id)
+    return office, area
+
+
+def _lock_area_row(s: Session, office: OfficeInfo, area_id: int):
+    """`_lock_area`, and the row: its rev and the counts kept in it."""
     row = _conn(s).execute(_LOCK_AREA, {"id": area_id}).first()
     area = office.areas.get(area_id)
     if row is not None and (area is None or area.rev != row.rev):
         office = directory(s).reload(s, office.id)
         area = office.areas.get(area_id)
-    return office, area
+    return office, area, row
 
 
 def _lock_areas(s: Session, office: OfficeInfo, area_ids) -> OfficeInfo:
@@ -679,8 +686,11 @@ def _take_seat(s: Session, office: OfficeInfo, service_id: int, day: date) -> tu
     area = office.area_of(service_id)
     if area is None:
         return office, {"location": INSIDE, "seat_id": None}
-    office, area = _lock_area(s, office, area.id)
-    free = _free_seats(s, office, area, day) if area is not None else []
+    office, area, row = _lock_area_row(s, office, area.id)
+    # Under the lock the kept count is exact: every usable seat taken today, none is free.
+    full = (area is not None and row is not None and row.count_day == day
+            and row.seats_used >= len(office.preferred_seats(area.id)))
+    free = _free_seats(s, office, area, day) if area is not None and not full else []
     if area is not None and not free:
         return office, {"location": OUTSIDE, "seat_id": None}
     return office, {"location": INSIDE, "seat_id": free[0].id if free else None}
