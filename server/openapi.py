@@ -268,12 +268,13 @@ def document() -> dict:
         "exact": {"type": "boolean"}, "services": {"type": "array", "items": {"type": "string"}},
         "counters": {"type": "array", "items": {"type": "object"}}, "seats": {"type": "array", "items": seat},
         **{k: {"type": "integer"} for k in ("seats_total", "in_service", "share_cap", "capacity", "used",
-                                             "free", "outside")}}}
+                                             "free", "outside", "change")}}}
     area_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Area"}}}
     paths["/offices/{office}/areas"] = {"get": {
         "summary": "Waiting areas: distancing rules, seats (usable, occupied by which number), counts",
         "description": "Any token or staff session of the office. capacity: usable seats; used/free of "
-                       "them; outside: tickets waiting outside for a seat. See docs/seating.md.",
+                       "them; outside: tickets waiting outside for a seat; change: the number of the area's "
+                       "last change (its next area_changed event carries one more). See docs/seating.md.",
         "parameters": [_OFFICE],
         "responses": {"200": {"description": "The areas", "content": {"application/json": {"schema": {
             "type": "object", "properties": {"areas": {"type": "array", "items": {

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, and_, bindparam, delete, false, func, insert, not_, or_, select, true, union_all, update
+from sqlalchemy import (Date, Integer, Select, and_, bindparam, case, delete, false, func, insert, not_, or_, select,
+                        true, union_all, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -129,6 +130,9 @@ class Outcome:
     # The wait estimate the reply showed (server/waits.py), set while rendering it: the
     # ticket's paper prints the same one.
     wait: object | None = None
+    # What the use case changed in each waiting area, by area id: told in one
+    # `area_changed` each (see "seats" below).
+    areas: dict[int, AreaNews] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- statements
@@ -288,7 +292,7 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
     _log(conn, ticket, now, actor, "issued", priority=priority, channel=channel, service=service.code,
          **_where(office, ticket))
     outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office, now)])
-    _touch_area(outcome, office, now, service.id)
+    _joined(s, outcome, office, ticket, now)
     if priority or office.area_of(service.id) is not None:  # may go before someone already waiting
         _moved(outcome, office, service.id)
     if device is not None and device.printer != "none":
@@ -480,7 +484,7 @@ def requeue(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id:
     _log(_conn(s), ticket, now, actor, "requeued", keep_place=keep_place, **_where(office, ticket))
     outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office, now)])
     _moved(outcome, office, ticket.service_id)
-    _touch_area(outcome, office, now, ticket.service_id)
+    _joined(s, outcome, office, ticket, now)
     return outcome
 
 
@@ -544,7 +548,7 @@ def transfer(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id
     if not same_area:
         if waited.status == WAITING:
             _left_area(s, office, waited, now, actor, outcome)
-        _touch_area(outcome, office, now, service.id)
+        _joined(s, outcome, office, ticket, now)
     return outcome
 
 
@@ -595,7 +599,8 @@ def _back_to_queue(ticket: TicketState, now: datetime, keep_place: bool) -> dict
 
 _A = WaitingArea.__table__
 _S = Seat.__table__
-_LOCK_AREA = select(_A.c.id, _A.c.rev).where(_A.c.id == bindparam("id")).with_for_update()
+_LOCK_AREA = (select(_A.c.id, _A.c.rev, _A.c.count_day, _A.c.seats_used).where(_A.c.id == bindparam("id"))
+              .with_for_update())
 _SEAT_HOLDERS = select(_T.c.seat_id, _T.c.day).where(_T.c.seat_id.in_(bindparam("seat_ids", expanding=True)))
 _LET_GO = update(_T).where(_T.c.seat_id.in_(bindparam("seat_ids", expanding=True))).values(seat_id=None)
 # The first citizen outside, in calling order; one another transaction is calling is skipped.
@@ -616,12 +621,18 @@ _CALL_IN = (update(_T).where(_T.c.id == bindparam("ticket_id"))
 
 def _lock_area(s: Session, office: OfficeInfo, area_id: int) -> tuple[OfficeInfo, AreaInfo | None]:
     """Lock the area's row and make sure the cached seats and rules are the row's."""
+    office, area, _ = _lock_area_row(s, office, area_id)
+    return office, area
+
+
+def _lock_area_row(s: Session, office: OfficeInfo, area_id: int):
+    """`_lock_area`, and the row: its rev and the counts kept in it."""
     row = _conn(s).execute(_LOCK_AREA, {"id": area_id}).first()
     area = office.areas.get(area_id)
     if row is not None and (area is None or area.rev != row.rev):
         office = directory(s).reload(s, office.id)
         area = office.areas.get(area_id)
-    return office, area
+    return office, area, row
 
 
 def _lock_areas(s: Session, office: OfficeInfo, area_ids) -> OfficeInfo:
@@ -687,32 +698,47 @@ def _take_seat(s: Session, office: OfficeInfo, service_id: int, day: date) -> tu
     area = office.area_of(service_id)
     if area is None:
         return office, {"location": INSIDE, "seat_id": None}
-    office, area = _lock_area(s, office, area.id)
-    free = _free_seats(s, office, area, day) if area is not None else []
+    office, area, row = _lock_area_row(s, office, area.id)
+    # Under the lock the kept count is exact: every usable seat taken today, none is free.
+    full = (area is not None and row is not None and row.count_day == day
+            and row.seats_used >= len(office.preferred_seats(area.id)))
+    free = _free_seats(s, office, area, day) if area is not None and not full else []
     if area is not None and not free:
         return office, {"location": OUTSIDE, "seat_id": None}
     return office, {"location": INSIDE, "seat_id": free[0].id if free else None}
 
 
+def _joined(s: Session, outcome: Outcome, office: OfficeInfo, ticket: TicketState, now: datetime) -> None:
+    """A ticket began waiting in its service's area (issued, back from absent, sent here)."""
+    area = office.area_of(ticket.service_id)
+    if area is None:
+        return
+    _count(_news(outcome, office, area.id, now), office, ticket, +1)
+    _tell(s, outcome, office, area.id, now)
+
+
 def _left_area(s: Session, office: OfficeInfo, waited: TicketState, now: datetime, actor: str,
                outcome: Outcome) -> None:
-    """A waiting ticket left its area's queue (called, cancelled, sent elsewhere); if it
-    freed a seat, the first citizen outside is called in to it."""
+    """A ticket left its area's queue (called, cancelled, sent elsewhere; `waited` is the
+    ticket as it was); if it freed a seat, the first citizen outside is called in to it."""
     area = office.area_of(waited.service_id)
     if area is None:
         return
+    if waited.status == WAITING:  # one absent and back (call_number) held no place
+        _count(_news(outcome, office, area.id, now), office, waited, -1)
     if waited.seat_id is not None:
         office, area = _lock_area(s, office, area.id)
         if area is None:
             return
         _call_in(s, office, area, now, actor, outcome)
-    _touch_area(outcome, office, now, waited.service_id)
+    _tell(s, outcome, office, area.id, now)
 
 
 def _call_in(s: Session, office: OfficeInfo, area: AreaInfo, now: datetime, actor: str,
              outcome: Outcome) -> None:
     """Give free seats to those waiting outside, first in calling order (priority first)."""
     day = hours.service_day(now, office.timezone)
+    news = _news(outcome, office, area.id, now)
     free = _free_seats(s, office, area, day)
     service_ids = [sv.id for sv in office.area_services(area.id)]
     conn = _conn(s)
@@ -726,7 +752,9 @@ def _call_in(s: Session, office: OfficeInfo, area: AreaInfo, now: datetime, acto
         row = conn.execute(_CALL_IN, {"ticket_id": head.id, "seat_id": seat.id, "now": now}).one()
         ticket = TicketState(**row._mapping)
         _log(conn, ticket, now, actor, "called_in", area=area.code, seat=seat.label)
-        outcome.events.append(_seated(ticket, area, seat.label, "called_in"))
+        _count(news, office, TicketState(**head._mapping), -1)
+        _count(news, office, ticket, +1)
+        outcome.events.append(_seated(news, ticket, area, seat.label, "called_in"))
         _moved(outcome, office, ticket.service_id)  # inside now: before some who were not
 
 
@@ -772,6 +800,7 @@ def settle_area(s: Session, office_id: int, area_id: int, *, now: datetime, acto
         return outcome
     free = [seat for seat in _nearest_desks(office, area, area.usable()) if seat.id not in seated]
     labels = {seat.id: seat.label for seat in area.seats}
+    news = _news(outcome, office, area_id, now)
     for ticket in waiting:
         if ticket.seat_id in usable.keys:
             continue
@@ -779,10 +808,14 @@ def settle_area(s: Session, office_id: int, area_id: int, *, now: datetime, acto
         moved = TicketState(**conn.execute(_SEAT_TICKET, {"ticket_id": ticket.id, **place}).one()._mapping)
         why = "moved" if moved.seat_id else "sent_outside"
         _log(conn, moved, now, actor, why, area=area.code, seat=labels.get(moved.seat_id))
-        outcome.events.append(_seated(moved, area, labels.get(moved.seat_id), why))
+        _count(news, office, ticket, -1)
+        _count(news, office, moved, +1)
+        outcome.events.append(_seated(news, moved, area, labels.get(moved.seat_id), why))
         _moved(outcome, office, moved.service_id)
     _call_in(s, office, area, now, actor, outcome)
-    _touch_area(outcome, office, now, area_id=area_id)
+    # Seats were let go above and services may have moved between areas (an office
+    # import): the counts are taken again, once, instead of added to.
+    _tell(s, outcome, office, area_id, now, recount=True)
     return outcome
 
 
@@ -829,50 +862,139 @@ def _where(office: OfficeInfo, ticket: TicketState) -> dict:
     return {"area": area.code, "location": ticket.location, "seat": office.seat_label(ticket.seat_id)}
 
 
-def _touch_area(outcome: Outcome, office: OfficeInfo, now: datetime, service_id: int | None = None, *,
-                area_id: int | None = None) -> None:
-    """Tell screens the area's occupancy changed (once per use case)."""
-    if area_id is None:
-        area = office.area_of(service_id)
-        if area is None:
-            return
-        area_id = area.id
-    if any(ev.name == "area_changed" and ev.data.get("area_id") == area_id for ev in outcome.events):
+# The counts of an area (seats used, tickets waiting outside) are columns of its row, kept
+# with each change under the area's row lock: a use case adds what it changed, in one
+# UPDATE, and tells the lobby in one `area_changed` carrying the new counts, the chairs
+# whose holder changed and the tickets seated. The row lock is held to commit, so two
+# changes of one area take office seqs in the order of their counts. Only tickets of the
+# service day `count_day` count; a later day starts from nought.
+
+@dataclass
+class AreaNews:
+    """What one use case changed in one area: the counts' changes for tickets of service
+    day `day`, the chairs whose holder changed (label: number, or None when freed), and
+    the tickets seated, moved or sent outside."""
+
+    area_id: int
+    day: date
+    used: int = 0
+    outside: int = 0
+    seats: dict[str, str | None] = field(default_factory=dict)
+    seated: list[dict] = field(default_factory=list)
+    told: bool = False
+
+
+def _news(outcome: Outcome, office: OfficeInfo, area_id: int, now: datetime) -> AreaNews:
+    news = outcome.areas.get(area_id)
+    if news is None:
+        news = outcome.areas[area_id] = AreaNews(area_id, hours.service_day(now, office.timezone))
+    if news.told:
+        raise AssertionError(f"area {area_id} changed after its change was told")
+    return news
+
+
+def _count(news: AreaNews, office: OfficeInfo, ticket: TicketState, sign: int) -> None:
+    """A ticket took (+1) or left (-1) its place: a seat, or outside (`ticket` as it was
+    then). The one place the counts are added to; tickets of an earlier day count nowhere."""
+    if ticket.day < news.day:
         return
-    office_id, day = office.id, hours.service_day(now, office.timezone)
-    outcome.events.append(Event(office_id, "area_changed", {"area_id": area_id}, fill=lambda sess: area_occupancy(
-        sess, office_info(sess, office_id), area_id, day)))
+    if ticket.day > news.day:  # a clock behind the ticket's: its day is the newest
+        news.day, news.used, news.outside = ticket.day, 0, 0
+    if ticket.seat_id is not None:
+        news.used += sign
+        label = office.seat_label(ticket.seat_id)
+        if label is not None:
+            news.seats[label] = ticket.number if sign > 0 else None
+    elif ticket.location == OUTSIDE:
+        news.outside += sign
 
 
+_DAY = bindparam("day", type_=Date)
+_SAME_DAY, _LATER_DAY = _A.c.count_day == _DAY, _A.c.count_day > _DAY
+_USED, _OUTSIDE = bindparam("used", type_=Integer), bindparam("outside", type_=Integer)
+_COUNTED = (_A.c.rev, _A.c.changes, _A.c.seats_used, _A.c.waiting_outside)
+_ADD_COUNTS = (update(_A).where(_A.c.id == bindparam("area_id")).values(
+    seats_used=case((_SAME_DAY, _A.c.seats_used + _USED),
+                    (_LATER_DAY, _A.c.seats_used), else_=_USED),
+    waiting_outside=case((_SAME_DAY, _A.c.waiting_outside + _OUTSIDE),
+                         (_LATER_DAY, _A.c.waiting_outside), else_=_OUTSIDE),
+    count_day=case((_LATER_DAY, _A.c.count_day), else_=_DAY),
+    changes=_A.c.changes + 1).returning(*_COUNTED))
+_RECOUNT = (update(_A).where(_A.c.id == bindparam("area_id")).values(
+    seats_used=select(func.count()).select_from(_T.join(_S, _S.c.id == _T.c.seat_id))
+    .where(_S.c.area_id == bindparam("area_id"), _T.c.day == _DAY).scalar_subquery(),
+    waiting_outside=select(func.count()).select_from(_T).where(
+        _T.c.office_id == bindparam("of_office"), _T.c.status == WAITING, _T.c.location == OUTSIDE,
+        _T.c.day == _DAY, _T.c.service_id.in_(bindparam("service_ids", expanding=True))).scalar_subquery(),
+    count_day=_DAY, changes=_A.c.changes + 1).returning(*_COUNTED))
+
+
+def _tell(s: Session, outcome: Outcome, office: OfficeInfo, area_id: int, now: datetime, *,
+          recount: bool = False) -> None:
+    """The use case is done with the area: write its counts (or, with `recount`, count
+    them again) and tell the lobby, once per use case and area."""
+    news = outcome.areas.get(area_id) or _news(outcome, office, area_id, now)
+    if news.told:
+        return
+    news.told = True
+    conn = _conn(s)
+    if recount:
+        row = conn.execute(_RECOUNT, {"area_id": area_id, "day": news.day, "of_office": office.id, "service_ids": [
+            sv.id for sv in office.area_services(area_id)] or [-1]}).one()
+    else:
+        row = conn.execute(_ADD_COUNTS, {"area_id": area_id, "day": news.day, "used": news.used,
+                                         "outside": news.outside}).one()
+    area = office.areas.get(area_id)
+    if area is not None and area.rev != row.rev:
+        area = directory(s).reload(s, office.id).areas.get(area_id)
+    if area is None:  # no longer in use (an office import): nobody shows it
+        return
+    capacity = len(area.usable())
+    outcome.events.append(Event(office.id, "area_changed", {
+        "code": area.code, "rev": row.rev, "change": row.changes, "capacity": capacity,
+        "used": row.seats_used, "free": max(0, capacity - row.seats_used), "outside": row.waiting_outside,
+        "seats": [{"seat": label, "number": number} for label, number in news.seats.items()],
+        "seated": news.seated}))
+
+
+def _seated(news: AreaNews, ticket: TicketState, area: AreaInfo, seat: str | None, reason: str) -> Event:
+    """A waiting ticket was called in, moved or sent outside: the lobby hears it in the
+    area's `area_changed`, the ticket's own page in `ticket_seated`."""
+    told = {"id": ticket.id, "number": ticket.number, "seat": seat, "location": ticket.location, "reason": reason}
+    news.seated.append(told)
+    return Event(ticket.office_id, "ticket_seated", {**told, "area": area.code}, room=ticket_room(ticket.id))
+
+
+def ticket_room(ticket_id: int) -> str:
+    """One ticket's status page(s): `ticket_seated` goes there (and its lobby events too)."""
+    return f"ticket:{ticket_id}"
+
+
+_COUNTS = select(_A.c.id, _A.c.count_day, _A.c.seats_used, _A.c.waiting_outside, _A.c.changes).where(
+    _A.c.office_id == bindparam("office_id"), _A.c.active.is_(True))
 _OCCUPANTS = (select(_S.c.label, _T.c.number).select_from(_T.join(_S, _S.c.id == _T.c.seat_id))
               .where(_S.c.area_id == bindparam("area_id"), _T.c.day == bindparam("day"))
               .order_by(_S.c.position, _S.c.id))
-_OUTSIDE_COUNT = select(func.count()).select_from(_T).where(
-    _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING, _T.c.location == OUTSIDE,
-    _T.c.day == bindparam("day"), _T.c.service_id.in_(bindparam("service_ids", expanding=True)))
 
 
-def area_occupancy(s: Session, office: OfficeInfo, area_id: int, day: date) -> dict:
-    """Who sits where in an area and how many wait outside: the `area_changed` event."""
-    area = office.areas.get(area_id)
-    if area is None:
-        return {"code": None}
-    conn = _conn(s)
-    occupied = [{"seat": label, "number": number}
-                for label, number in conn.execute(_OCCUPANTS, {"area_id": area_id, "day": day})]
-    services = [sv.id for sv in office.area_services(area_id)]
-    outside = conn.execute(_OUTSIDE_COUNT, {"office_id": office.id, "day": day, "service_ids": services}
-                           ).scalar_one() if services else 0
-    capacity = len(area.usable())
-    return {"code": area.code, "rev": area.rev, "capacity": capacity,
-            "used": len(occupied), "free": max(0, capacity - len(occupied)), "outside": outside,
-            "occupied": occupied}
+def area_counts(s: Session, office: OfficeInfo, day: date) -> dict[int, dict]:
+    """Each area's counts on service day `day`, as kept (by area id): capacity (usable
+    seats), used, free, outside, and `change`, the number of its last change."""
+    counts = {}
+    for row in _conn(s).execute(_COUNTS, {"office_id": office.id}):
+        area = office.areas.get(row.id)
+        if area is None:
+            continue
+        current = row.count_day is not None and row.count_day >= day
+        used, capacity = row.seats_used if current else 0, len(area.usable())
+        counts[row.id] = {"capacity": capacity, "used": used, "free": max(0, capacity - used),
+                          "outside": row.waiting_outside if current else 0, "change": row.changes}
+    return counts
 
 
-def _seated(ticket: TicketState, area: AreaInfo, seat: str | None, reason: str) -> Event:
-    return Event(ticket.office_id, "ticket_seated", {
-        "id": ticket.id, "number": ticket.number, "area": area.code, "seat": seat,
-        "location": ticket.location, "reason": reason})
+def area_occupants(s: Session, area_id: int, day: date) -> dict[str, str]:
+    """Who sits where in an area: seat label -> ticket number (the seat-map page's)."""
+    return dict(_conn(s).execute(_OCCUPANTS, {"area_id": area_id, "day": day}).all())
 
 
 # ---------------------------------------------------------------- the end of the day
@@ -925,8 +1047,8 @@ def close_day(s: Session, office_id: int, *, now: datetime, actor: str = "system
     for area in {areas[t.service_id].id: areas[t.service_id] for t in before.values()
                  if t.seat_id is not None and areas[t.service_id] is not None}.values():
         _call_in(s, office, area, now, actor, outcome)  # the seats it let go of
-    for area in {a.id: a for a in areas.values() if a is not None}.values():
-        _touch_area(outcome, office, now, area_id=area.id)
+    for area_id in sorted({a.id for a in areas.values() if a is not None}):
+        _tell(s, outcome, office, area_id, now)
     return outcome
 
 

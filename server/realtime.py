@@ -18,7 +18,7 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 from . import sessions
 from .db import unavailable
 from .errors import MotcuaError
-from .queue import Event, counter_room, held_counter, service_room
+from .queue import Event, counter_room, held_counter, service_room, ticket_room
 
 log = logging.getLogger("motcua")
 
@@ -34,13 +34,11 @@ def room(office_id: int) -> str:
     return f"office:{office_id}"
 
 
-def ticket_room(ticket_id: int) -> str:
-    """One ticket's status page(s): connected with auth={"ticket": PUBLIC_TOKEN}, no office room."""
-    return f"ticket:{ticket_id}"
-
-
 # Events about one ticket that its status page hears too (their payload has the ticket's "id").
-TICKET_EVENTS = frozenset({"ticket_called", "ticket_changed", "ticket_seated"})
+# Its page connects with auth={"ticket": PUBLIC_TOKEN} and joins `ticket_room` only (and its
+# service's room). `ticket_seated` is addressed to that room alone: the lobby hears the seat
+# in the area's `area_changed`.
+TICKET_EVENTS = frozenset({"ticket_called", "ticket_changed"})
 
 
 def device_room(device_id: int) -> str:

@@ -102,6 +102,7 @@ def board(s: Session, office: OfficeInfo, today) -> dict:
     ).all()
     counter_order = list(office.counters)
     serving = sorted(at_counters, key=lambda t: counter_order.index(t.counter_id))
+    counts = queue.area_counts(s, office, today) if office.areas else {}
     return {
         "seq": seq,
         "serving": [
@@ -120,8 +121,8 @@ def board(s: Session, office: OfficeInfo, today) -> dict:
         "areas": [
             {"code": area.code, "name": area.name, "name_en": area.name_en,
              "services": [sv.code for sv in office.area_services(area.id) if sv.active],
-             **_counts(queue.area_occupancy(s, office, area.id, today))}
-            for area in office.areas.values()
+             **_counts(counts[area.id])}
+            for area in office.areas.values() if area.id in counts
         ],
         "called_in": called_in(s, office, today),
     }
@@ -144,16 +145,19 @@ def called_in(s: Session, office: OfficeInfo, today) -> list[dict]:
              "at": iso(r.called_in_at)} for r in rows]
 
 
-def _counts(occupancy: dict) -> dict:
-    return {key: occupancy[key] for key in ("capacity", "used", "free", "outside")}
+def _counts(counts: dict) -> dict:
+    return {key: counts[key] for key in ("capacity", "used", "free", "outside")}
 
 
 def areas(s: Session, office: OfficeInfo, today) -> dict:
-    """Every waiting area: its rules, its seats (usable, occupied by which number) and counts."""
+    """Every waiting area: its rules, its seats (usable, occupied by which number), counts,
+    and `change`: the number of its last change (its next `area_changed` carries one more)."""
     result = []
+    counts = queue.area_counts(s, office, today) if office.areas else {}
     for area in office.areas.values():
-        occupancy = queue.area_occupancy(s, office, area.id, today)
-        holders = {o["seat"]: o["number"] for o in occupancy["occupied"]}
+        if area.id not in counts:
+            continue
+        holders = queue.area_occupants(s, area.id, today)
         in_service = sum(not seat.out_of_service for seat in area.seats)
         served = {sv.id for sv in office.area_services(area.id) if sv.active}
         result.append({
@@ -168,7 +172,7 @@ def areas(s: Session, office: OfficeInfo, today) -> dict:
                        "out_of_service": seat.out_of_service} for seat in area.seats],
             "seats_total": len(area.seats), "in_service": in_service,
             "share_cap": seating.share_cap(in_service, area.max_share),
-            **_counts(occupancy),
+            **_counts(counts[area.id]), "change": counts[area.id]["change"],
         })
     return {"areas": result}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models import Seat, Service, Ticket, WaitingArea
@@ -14,7 +14,8 @@ from server.seating import TOLERANCE, share_cap
 
 def assert_seating_holds(s: Session, office_id: int, day: date) -> None:
     """For every area: usable seats obey the rules, only usable seats are occupied, each by
-    one waiting ticket inside, and nobody waits outside while a usable seat is free."""
+    one waiting ticket inside, nobody waits outside while a usable seat is free, and the
+    counts the engine keeps in the area's row are those a recount gives."""
     for area in s.scalars(select(WaitingArea).where(WaitingArea.office_id == office_id,
                                                     WaitingArea.active.is_(True))):
         seats = {seat.id: seat for seat in s.scalars(select(Seat).where(Seat.area_id == area.id))}
@@ -41,6 +42,25 @@ def assert_seating_holds(s: Session, office_id: int, day: date) -> None:
             assert (t.location, t.seat_id is None) in (("inside", False), ("outside", True)), t
         if any(t.location == "outside" for t in waiting):
             assert len(occupied) == len(usable), f"{area.code}: a seat is free while someone waits outside"
+        assert kept_counts(area, day) == recount(s, area, services, day), area.code
+
+
+def kept_counts(area: WaitingArea, day: date) -> tuple[int, int]:
+    """The counts the engine keeps in the area's row, for service day `day`: (used, outside)."""
+    if area.count_day is None or area.count_day < day:
+        return 0, 0  # kept for an earlier day: nobody of `day` has come yet
+    return area.seats_used, area.waiting_outside
+
+
+def recount(s: Session, area: WaitingArea, services: list[int], day: date) -> tuple[int, int]:
+    """The same counted from the tickets: seats held by tickets of `day`, and tickets of
+    `day` of the area's services waiting outside."""
+    seats = select(Seat.id).where(Seat.area_id == area.id)
+    used = s.scalar(select(func.count()).select_from(Ticket).where(Ticket.day == day, Ticket.seat_id.in_(seats)))
+    outside = s.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.office_id == area.office_id, Ticket.day == day, Ticket.status == "waiting",
+        Ticket.location == "outside", Ticket.service_id.in_(services or [-1])))
+    return used, outside
 
 
 def _assert_apart(seats: list, min_distance: float, code: str) -> None:

@@ -16,14 +16,18 @@ TICKET_CALLED_KEYS = {"seq", "id", "number", "counter", "counter_number", "servi
 QUEUE_CHANGED_KEYS = {"seq", "waiting"}
 TICKET_CHANGED_KEYS = {"seq", "id", "number", "status", "service", "counter"}
 COUNTER_CHANGED_KEYS = {"seq", "id", "label", "status"}
-AREA_CHANGED_KEYS = {"seq", "code", "rev", "capacity", "used", "free", "outside", "occupied"}
+# One per area and change: the counts, the chairs whose holder changed, the citizens seated.
+AREA_CHANGED_KEYS = {"seq", "code", "rev", "change", "capacity", "used", "free", "outside", "seats", "seated"}
+AREA_SEAT_KEYS = {"seat", "number"}
+AREA_SEATED_KEYS = {"id", "number", "seat", "location", "reason"}
+# Only to the ticket's own status page room (its seq is 0: outside the office's sequence).
 TICKET_SEATED_KEYS = {"seq", "id", "number", "area", "seat", "location", "reason"}
 BOARD_KEYS = {"seq", "serving", "waiting", "recent", "areas", "called_in"}
 SERVING_KEYS = {"counter", "counter_number", "number", "service", "status"}
 RECENT_KEYS = {"number", "service", "status", "counter", "called_at"}
 EVENT_KEYS = {"ticket_called": TICKET_CALLED_KEYS, "queue_changed": QUEUE_CHANGED_KEYS,
               "ticket_changed": TICKET_CHANGED_KEYS, "counter_changed": COUNTER_CHANGED_KEYS,
-              "area_changed": AREA_CHANGED_KEYS, "ticket_seated": TICKET_SEATED_KEYS}
+              "area_changed": AREA_CHANGED_KEYS}
 
 
 class _InOrderEngineIO(engineio.Client):
@@ -123,6 +127,9 @@ def assert_lobby_shapes(name: str, data: dict) -> None:
             assert set(row) == RECENT_KEYS, row
     else:
         assert set(data) == EVENT_KEYS[name], (name, data)
+    if name == "area_changed":
+        assert all(set(row) == AREA_SEAT_KEYS for row in data["seats"]), data
+        assert all(set(row) == AREA_SEATED_KEYS for row in data["seated"]), data
     if "waiting" in data:
         assert all(isinstance(k, str) and isinstance(v, int) for k, v in data["waiting"].items())
 

@@ -20,6 +20,7 @@ from server.db import Database
 from server.settings import normalise_database_url
 from tests.conftest import demo_data, free_port, seed, without_areas
 from tests.sockets import (
+    TICKET_SEATED_KEYS,
     TIMEOUT,
     Http,
     Screen,
@@ -63,6 +64,53 @@ def test_display_first_receives_the_board_snapshot(demo):
         assert screen.sio.call("board", timeout=TIMEOUT) == expected
     finally:
         screen.close()
+
+
+def test_a_call_in_is_one_lobby_event_and_the_citizens_phone_hears_it_in_its_own_room(two_chairs):
+    """Seats on the wire (docs/seating.md): a call that frees a chair and calls in the citizen
+    waiting outside reaches the lobby as one `area_changed` (the chair, the citizen, the new
+    counts), in `seq` order with the call; their phone hears `ticket_seated` in its ticket's
+    room, outside the office's sequence; a snapshot taken after agrees with the events."""
+    server, tokens, admin, counters = two_chairs
+    q1 = counters["Quầy 1"]
+    admin.open_counter(q1)
+    first, second, third = (admin.issue("HT") for _ in range(3))  # chairs 1 and 2, then outside
+    assert third["location"] == "outside"
+    display, phone = Screen(), Screen()
+    try:
+        display.connect(server.url, tokens["display"])
+        board = display.board()
+        assert [(a["code"], a["used"], a["free"], a["outside"]) for a in board["areas"]][0] == ("A", 2, 0, 1)
+        phone.sio.connect(server.url, auth={"ticket": third["status_url"].rsplit("/t/", 1)[1]},
+                          transports=["websocket"], wait_timeout=TIMEOUT)
+        phone.expect("ticket")
+
+        assert admin.call_next(q1)["id"] == first["id"]
+        names = ("ticket_called", "queue_changed", "area_changed")
+        events = display.expect(*names)
+        assert_seqs_follow(board["seq"], events)
+        for name, data in zip(names, events, strict=True):
+            assert_lobby_shapes(name, data)
+        area = events[2]
+        assert area["seats"] == [{"seat": first["seat"], "number": third["number"]}]
+        assert area["seated"] == [{"id": third["id"], "number": third["number"], "seat": first["seat"],
+                                   "location": "inside", "reason": "called_in"}]
+        assert (area["code"], area["used"], area["free"], area["outside"]) == ("A", 2, 0, 0)
+        (seated,) = phone.expect("ticket_seated")
+        assert set(seated) == TICKET_SEATED_KEYS and seated["seq"] == 0
+        assert (seated["id"], seated["seat"], seated["area"], seated["reason"]) == (
+            third["id"], first["seat"], "A", "called_in")
+        assert display.drained() == [] and phone.drained() == []  # one lobby event for the seat, nothing more
+
+        again = display.sio.call("board", timeout=TIMEOUT)
+        assert again["seq"] == events[-1]["seq"]
+        assert {k: again["areas"][0][k] for k in ("used", "free", "outside")} == {"used": 2, "free": 0, "outside": 0}
+        assert again["called_in"][0]["number"] == third["number"]
+        shown = admin.request("GET", "/offices/demo/areas").json()["areas"][0]
+        assert shown["change"] == area["change"] and shown["used"] == area["used"]
+    finally:
+        display.close()
+        phone.close()
 
 
 def test_kiosk_officer_and_admin_connect_and_get_the_board(demo):

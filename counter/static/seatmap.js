@@ -193,7 +193,8 @@
   }
 
   // The office's areas: read from `url`, patched by area_changed, re-read when an event's
-  // `rev` says the rules changed. render(areas) is called after every change.
+  // `rev` says the rules changed or its `change` (each area numbers its changes, one per
+  // event) says one was missed. render(areas) is called after every change.
   function Store(url, lang, render, onError) {
     this.url = url; this.lang = lang; this.render = render; this.onError = onError || function () {};
     this.areas = null; this.loading = false; this.again = false;
@@ -225,14 +226,16 @@
   };
   Store.prototype.changed = function (ev) {
     var area = this.find(ev && ev.code);
-    if (!area || ev.rev !== area.rev) return this.load();
-    var on = {};
-    (ev.occupied || []).forEach(function (o) { on[o.seat] = o.number; });
+    if (area && typeof ev.change === "number" && ev.change <= area.change) return;  // already shown
+    if (!area || ev.rev !== area.rev || ev.change !== area.change + 1) return this.load();
+    var on = {};  // the chairs this change gave a new holder (a number), or freed (null)
+    (ev.seats || []).forEach(function (o) { on[o.seat] = o.number; });
     area.seats.forEach(function (s) {
-      s.occupied = Object.prototype.hasOwnProperty.call(on, s.label);
-      s.number = s.occupied ? on[s.label] : null;
+      if (!Object.prototype.hasOwnProperty.call(on, s.label)) return;
+      s.occupied = on[s.label] != null;
+      s.number = on[s.label];
     });
-    ["capacity", "used", "free", "outside"].forEach(function (k) { if (k in ev) area[k] = ev[k]; });
+    ["capacity", "used", "free", "outside", "change"].forEach(function (k) { if (k in ev) area[k] = ev[k]; });
     this.render(this.areas);
   };
 

@@ -300,8 +300,10 @@
     state.lastSeq = ev.seq;
     renderAll();
     if (name === "ticket_called") flashCall(ev);
-    if (name === "ticket_seated" && ev.reason === "called_in" && !compact) {
-      restart(document.querySelector("#called-in li[data-number='" + ev.number + "']"), "flash");
+    if (name === "area_changed" && !compact) {
+      (ev.seated || []).forEach(function (t) {
+        if (t.reason === "called_in") restart(document.querySelector("#called-in li[data-number='" + t.number + "']"), "flash");
+      });
     }
   }
 
@@ -334,20 +336,26 @@
       counters().forEach(function (c) { if (c.id === ev.id) { c.status = ev.status; c.label = ev.label || c.label; } });
       if (ev.status === "closed") b.serving = (b.serving || []).filter(function (s) { return s.counter !== ev.label; });
     } else if (name === "area_changed") {
+      // One event per change of an area: its new counts, and the citizens it seated.
       (b.areas || []).forEach(function (a) {
         if (a.code !== ev.code) return;
         a.capacity = ev.capacity; a.used = ev.used; a.free = ev.free; a.outside = ev.outside;
       });
-    } else if (name === "ticket_seated") {
-      if (ev.reason === "called_in") {
-        dropCalledIn(ev.number);
-        b.called_in = b.called_in || [];
-        b.called_in.unshift({ number: ev.number, seat: ev.seat, area: ev.area, at: new Date().toISOString() });
-      } else if (ev.reason === "moved") {
-        (b.called_in || []).forEach(function (c) { if (c.number === ev.number) { c.seat = ev.seat; c.area = ev.area; } });
-      } else if (ev.location !== "inside") {
-        dropCalledIn(ev.number);
-      }
+      (ev.seated || []).forEach(function (t) { seated(t, ev.code); });
+    }
+  }
+
+  // A citizen called in from outside to a seat, moved by a rule change, or sent outside.
+  function seated(t, area) {
+    var b = state.board;
+    if (t.reason === "called_in") {
+      dropCalledIn(t.number);
+      b.called_in = b.called_in || [];
+      b.called_in.unshift({ number: t.number, seat: t.seat, area: area, at: new Date().toISOString() });
+    } else if (t.reason === "moved") {
+      (b.called_in || []).forEach(function (c) { if (c.number === t.number) { c.seat = t.seat; c.area = area; } });
+    } else if (t.location !== "inside") {
+      dropCalledIn(t.number);
     }
   }
 
@@ -450,7 +458,7 @@
   });
   // The display's token was revoked: reload, so the page says so and how to get a new one.
   socket.on("device_revoked", function () { location.reload(); });
-  ["ticket_called", "ticket_changed", "queue_changed", "counter_changed", "area_changed", "ticket_seated"].forEach(function (name) {
+  ["ticket_called", "ticket_changed", "queue_changed", "counter_changed", "area_changed"].forEach(function (name) {
     socket.on(name, function (ev) { onEvent(name, ev); });
   });
 

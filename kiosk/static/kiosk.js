@@ -679,7 +679,12 @@
     renderSeats();
   }
 
+  // One event per change of an area: its new counts, and the citizens it seated, moved or
+  // sent outside (the ticket on screen may be one of them, whatever the counts' order).
   function onAreaChanged(ev) {
+    (ev && ev.seated || []).forEach(function (t) {
+      onSeated({ id: t.id, seat: t.seat, location: t.location, area: ev.code });
+    });
     var area = ev && state.areas[ev.code];
     if (!area) return;
     // Ordered per area: an older event arriving late, or one the snapshot already holds, is dropped.
@@ -705,7 +710,6 @@
     });
     socket.on("board", function (d) { applyWaiting(d, true); applyBoardAreas(d); });
     socket.on("area_changed", onAreaChanged);
-    socket.on("ticket_seated", onSeated);
     socket.on("queue_changed", function (d) { applyWaiting(d, false); });
     socket.on("print_status", onPrintStatus);
     // The printer's state (server/health.py): on connect, and whenever it changes.
