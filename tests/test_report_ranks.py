@@ -11,9 +11,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from server import benchreports, reports, rollups
+from server import benchreports, rollups
 from server.models import Office
 from tests.conftest import make_app, office_data, without_areas
+from tests.test_rollups import both  # the roll-ups' report and the walk's, side by side
 
 DAYS = [date(2026, 11, 16) + timedelta(days=i) for i in range(5)]  # Monday to Friday
 MINUTE = 60_000_000  # microseconds
@@ -76,25 +77,16 @@ def city(db_url, clock, tmp_path):
     state.db.dispose()
 
 
-def _both(state, codes: list[str] | None, start: date, end: date) -> tuple[dict, dict]:
-    with state.db.read() as s:
-        offices = list(s.scalars(select(Office).where(Office.code.in_(codes) if codes else Office.code.like("R%"))
-                                 .order_by(Office.name)))
-        now = state.clock.now()
-        return (reports.compute(s, offices, start, end, now=now, lang="vi"),
-                reports.compute(s, offices, start, end, now=now, lang="vi", walk=True))
-
-
 def test_ranks_from_minutes_equal_the_walk_on_edge_data(city):
     for codes in (["R001"], ["R002"], None):
         for start, end in [(d, d) for d in DAYS] + [(DAYS[0], DAYS[-1]), (DAYS[1], DAYS[3])]:
-            fast, walked = _both(city, codes, start, end)
+            fast, walked = both(city, codes, start, end)
             assert fast == walked, (codes, start, end)
 
 
 def test_edge_days_by_hand(city):
     """A few of the figures worked out by hand, so the walk itself is checked too."""
-    fast, _ = _both(city, ["R001"], DAYS[0], DAYS[-1])
+    fast, _ = both(city, ["R001"], DAYS[0], DAYS[-1])
     by_day = {row["key"]: row for row in fast["by_day"]}
     one = by_day[DAYS[0].isoformat()]
     assert one["waits"] == 1 and one["wait_median_s"] == one["wait_p90_s"] == 420.123457
