@@ -297,7 +297,13 @@ def test_the_admin_page_renames_and_renumbers_a_counter(servers, sqlite_url, pag
 
 # Columns of `offices` added by migrations after 0009: the office is imported through
 # today's model at 0008, so they are there for the import only.
-LATER_OFFICE_COLUMNS = {"min_no_show_s": "INTEGER NOT NULL DEFAULT 0"}  # 0011_absent
+LATER_COLUMNS = {  # columns later migrations add, which the model of today writes
+    ("offices", "min_no_show_s"): "INTEGER NOT NULL DEFAULT 0",  # 0011_absent
+    ("waiting_areas", "count_day"): "DATE",  # 0014_seat_counts
+    ("waiting_areas", "seats_used"): "INTEGER NOT NULL DEFAULT 0",
+    ("waiting_areas", "waiting_outside"): "INTEGER NOT NULL DEFAULT 0",
+    ("waiting_areas", "changes"): "INTEGER NOT NULL DEFAULT 0",
+}
 
 
 def test_the_migration_keeps_what_refers_to_counters(tmp_path, clock):
@@ -314,14 +320,14 @@ def test_the_migration_keeps_what_refers_to_counters(tmp_path, clock):
     with db.write_engine.connect() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0008")
-        for column, kind in LATER_OFFICE_COLUMNS.items():  # the model of today writes them
-            conn.execute(text(f"ALTER TABLE offices ADD COLUMN {column} {kind}"))
+        for (table, column), kind in LATER_COLUMNS.items():  # the model of today writes them
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
         conn.commit()
     with db.write() as s:
         import_office(s, office_data(), now=clock.now())
     with db.write_engine.connect() as conn:
-        for column in LATER_OFFICE_COLUMNS:  # and their own migrations add them again
-            conn.execute(text(f"ALTER TABLE offices DROP COLUMN {column}"))
+        for table, column in LATER_COLUMNS:  # and their own migrations add them again
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         conn.execute(text(
             "INSERT INTO tickets (office_id, service_id, day, number, priority, channel, status, public_token,"
             " issued_at, queued_at, called_at, counter_id, recalls, location) SELECT c.office_id, cs.service_id,"
