@@ -3,7 +3,9 @@
 Every request needs it and it rarely changes, so reading it from the database each
 time cost more than the queue work itself. Changes made in this process (an office
 import, a counter opening) clear the cache at once; changes made by another process
-are seen within `TTL` seconds.
+are seen within `TTL` seconds. Every change raises `offices.config_rev` (`changed`), so
+after `TTL` a cached office is checked with one small read and read again whole only
+when it changed.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from . import hours, seating
@@ -114,6 +116,7 @@ class OfficeInfo:
     areas: dict[int, AreaInfo] = field(default_factory=dict)  # the active ones
     booking: BookingRules = field(default_factory=lambda: BookingRules())
     min_no_show_s: int = 0  # "absent" is refused until this long after the call
+    config_rev: int = 0  # offices.config_rev when read
 
     def service(self, code: str) -> ServiceInfo | None:
         return next((sv for sv in self.services.values() if sv.code == code and sv.active), None)
@@ -170,9 +173,18 @@ class Directory:
     def office(self, s: Session, key: int | str) -> OfficeInfo | None:
         """The office by id or by code."""
         hit = self._offices.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-        return self.reload(s, key)
+        if hit is None:
+            return self.reload(s, key)
+        expires, info = hit
+        now = time.monotonic()
+        if expires > now:
+            return info
+        if s.execute(_REV, {"id": info.id}).scalar() != info.config_rev:
+            return self.reload(s, key)
+        with self._lock:
+            if self._offices.get(key) is hit:  # not forgotten or read again meanwhile
+                self._offices[info.id] = self._offices[info.code] = (now + TTL, info)
+        return info
 
     def reload(self, s: Session, key: int | str) -> OfficeInfo | None:
         """The office as this session reads it now, kept for the others. The engine uses it
@@ -225,6 +237,18 @@ class Directory:
 
 def directory(s: Session) -> Directory:
     return s.info["directory"]
+
+
+_O = Office.__table__
+_REV = select(_O.c.config_rev).where(_O.c.id == bindparam("id"))
+_BUMP = update(_O).where(_O.c.id == bindparam("office_id")).values(config_rev=_O.c.config_rev + 1)
+
+
+def changed(s: Session, office_id: int) -> None:
+    """What the directory holds of an office changed in this transaction: every process
+    reads it again (this one at once, the others within `TTL`)."""
+    s.connection().execute(_BUMP, {"office_id": office_id})
+    directory(s).forget(office_id)
 
 
 # The engine changes rows with Core statements: objects already in the session must be
@@ -282,5 +306,5 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
                       BookingRules(office.booking_horizon_days, office.slot_minutes, office.bookings_per_phone,
                                    office.check_in_before_s, office.check_in_after_s, office.reminder_s,
                                    office.near_places),
-                      min_no_show_s=office.min_no_show_s)
+                      min_no_show_s=office.min_no_show_s, config_rev=office.config_rev)
 

@@ -98,6 +98,9 @@ class Office(Base):
     default_service_s: Mapped[int] = mapped_column(Integer, default=300)
     # Increases by one for every event published about this office.
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Raised by every change to what the directory caches (services, counters, areas):
+    # a process checks it instead of reading the whole office again (server/directory.py).
+    config_rev: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The lobby display: a scrolling notice, and how calls are read aloud.
     notice: Mapped[str | None] = mapped_column(String(500))
     # Online booking (docs/booking.md).
@@ -352,7 +355,9 @@ class Ticket(Base):
         # Ranges never overlap inside an office, so the printed number is the guard.
         UniqueConstraint("office_id", "day", "number"),
         # Counting who is ahead in one service: inside before outside, then priority, then time.
-        Index("ix_tickets_queue", "office_id", "status", "service_id", "location", "priority", "queued_at"),
+        # With the day: the waiting counts read the index alone, not each ticket's row.
+        Index("ix_tickets_queue", "office_id", "status", "day", "service_id", "location", "priority",
+              "queued_at"),
         # Call-next walks one office's waiting tickets in calling order.
         # Inside first: a counter calls someone waiting outside only when nobody inside waits.
         Index("ix_tickets_head", "office_id", "status", "location", "priority", "queued_at", "id"),

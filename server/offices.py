@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from . import accounts, hours
-from .directory import directory
+from .directory import changed
 from .i18n import t
 from .models import Counter, Device, Office, Role, Seat, Service, Ticket, User, WaitingArea
 from .text import NotText, clean_text
@@ -189,7 +189,7 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
             s.add(Device(office_id=office.id, kind=Role.KIOSK.value, name=item["name"], created_at=now,
                          printer=item["printer"], paper_mm=item["paper_mm"]))
     s.flush()
-    directory(s).forget(office.id)
+    changed(s, office.id)
     # Seats of areas or seats gone from the file hold nobody now.
     gone = select(Seat.id).join(WaitingArea, WaitingArea.id == Seat.area_id).where(
         WaitingArea.office_id == office.id, (Seat.active.is_(False)) | (WaitingArea.active.is_(False)))

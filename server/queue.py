@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from . import hours, seating
-from .directory import AreaInfo, CounterInfo, OfficeInfo, SeatInfo, ServiceInfo, directory
+from .directory import AreaInfo, CounterInfo, OfficeInfo, SeatInfo, ServiceInfo, changed, directory
 from .errors import BadRequest, Busy, Conflict, Forbidden, NotFound
 from .models import (
     ACTIVE_AT_COUNTER,
@@ -810,6 +810,7 @@ def settle_area(s: Session, office_id: int, area_id: int, *, now: datetime, acto
     conn.execute(update(_S).where(_S.c.area_id == area_id).values(
         usable=_S.c.id.in_(usable.keys) if usable.keys else False))
     conn.execute(update(_A).where(_A.c.id == area_id).values(rev=_A.c.rev + 1, exact=usable.exact))
+    changed(s, office.id)
     office = directory(s).reload(s, office.id)
     area = office.areas.get(area_id)
     if area is None:
@@ -1182,7 +1183,7 @@ def set_counter(s: Session, counter_id: int, action: str, *, actor: str, now: da
     if action in ("open", "close"):
         changes["priority_streak"] = 0
     conn.execute(update(_C).where(_C.c.id == counter.id).values(**changes))
-    directory(s).forget(counter.office_id)  # wait estimates count open counters
+    changed(s, counter.office_id)  # wait estimates count open counters
     state = CounterState(counter.id, counter.office_id, counter.label, new_status)
     outcome = Outcome(counter=state,
                       events=[_counter_changed(counter.id, counter.office_id, counter.label, new_status)])
@@ -1208,7 +1209,7 @@ def take_counter(s: Session, counter_id: int, *, user_id: int, role: str, actor:
                           .values(officer_id=None, held_since=None).returning(_C.c.id)).scalars().all()
     if counter.officer_id != user_id:
         conn.execute(update(_C).where(_C.c.id == counter.id).values(officer_id=user_id, held_since=now))
-    directory(s).forget(counter.office_id)
+    changed(s, counter.office_id)
     outcome = Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
                       events=[_counter_changed(counter.id, counter.office_id, counter.label, counter.status)])
     _counter_moved(s, outcome, counter.office_id, counter.id, *let_go)
@@ -1223,7 +1224,7 @@ def release_counter(s: Session, counter_id: int, *, user_id: int, actor: str, no
     counter = _lock_counter(conn, counter_id, office_id)
     if counter.officer_id == user_id:
         conn.execute(update(_C).where(_C.c.id == counter.id).values(officer_id=None, held_since=None))
-        directory(s).forget(counter.office_id)
+        changed(s, counter.office_id)
     outcome = Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),
                       events=[_counter_changed(counter.id, counter.office_id, counter.label, counter.status)])
     _counter_moved(s, outcome, counter.office_id, counter.id)
@@ -1260,7 +1261,7 @@ def set_services(s: Session, counter_id: int, service_codes: list[str], *, actor
     conn.execute(_UNSERVE, {"counter_id": counter.id})
     conn.execute(_SERVE, [{"counter_id": counter.id, "service_id": sid} for sid in service_ids])
     conn.execute(_BUMP_SERVICES_REV, {"counter_id": counter.id})
-    directory(s).forget(counter.office_id)
+    changed(s, counter.office_id)
     event = Event(counter.office_id, "counter_changed",
                   {"id": counter.id, "label": counter.label, "status": counter.status})
     outcome = Outcome(counter=CounterState(counter.id, counter.office_id, counter.label, counter.status),

@@ -299,6 +299,7 @@ def test_the_admin_page_renames_and_renumbers_a_counter(servers, sqlite_url, pag
 # today's model at 0008, so they are there for the import only.
 LATER_COLUMNS = {  # columns later migrations add, which the model of today writes
     ("offices", "min_no_show_s"): "INTEGER NOT NULL DEFAULT 0",  # 0011_absent
+    ("offices", "config_rev"): "INTEGER NOT NULL DEFAULT 0",  # 0015_hot_path
     ("waiting_areas", "count_day"): "DATE",  # 0014_seat_counts
     ("waiting_areas", "seats_used"): "INTEGER NOT NULL DEFAULT 0",
     ("waiting_areas", "waiting_outside"): "INTEGER NOT NULL DEFAULT 0",
