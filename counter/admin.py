@@ -16,10 +16,10 @@ from __future__ import annotations
 from flask import current_app, render_template, request, url_for
 
 from server import health, queue, sessions
+from server.db.models import Role
 from server.devicepages import OFFICE_CODE
 from server.errors import NotFound
-from server.i18n import LANGUAGES, request_language, t
-from server.models import Role
+from server.infra.i18n import LANGUAGES, request_language, t
 
 from . import bp
 from .supervisor import strings, supervisor_session

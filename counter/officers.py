@@ -9,10 +9,10 @@ from flask import current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from server import accounts, queue, sessions, views
+from server.db.models import Office
 from server.errorpages import message
 from server.errors import MotcuaError, Unauthorized
-from server.i18n import request_language
-from server.models import Office
+from server.infra.i18n import request_language
 
 from . import bp
 

@@ -16,8 +16,8 @@ from flask import current_app, render_template, request
 from flask_socketio import join_room
 
 from server import queue
+from server.db.models import Role
 from server.devicepages import TOKEN_REASONS, Refusal, denied, device_principal, private, strings
-from server.models import Role
 
 from . import bp
 

@@ -24,11 +24,11 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from server import charts, queue, reports
+from server.db.models import Office
 from server.errorpages import message
 from server.errors import BadRequest, MotcuaError
-from server.i18n import LANGUAGES, request_language, t
-from server.models import Office
-from server.offload import off_loop
+from server.infra.i18n import LANGUAGES, request_language, t
+from server.infra.offload import off_loop
 
 from . import bp
 from .supervisor import strings, supervisor_session
@@ -228,7 +228,7 @@ def load(principal, lang: str, *, today_only: bool = False) -> Report:
         if code != ALL:
             code = offices[0].code
         ids = [o.id for o in offices]
-        try:  # off the event loop: a city's year is seconds of work (server/offload.py)
+        try:  # off the event loop: a city's year is seconds of work (server/infra/offload.py)
             data = off_loop(reports.made, state.db, ids, period.start, period.end, now=now, lang=lang)
         except BadRequest as e:  # whatever else the computation refuses: today's figures instead
             error, period = message(e.code, e.params, lang), Period(today, today)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import current_app, render_template, url_for
 
 from server import queue, sessions
-from server.i18n import LANGUAGES, request_language
-from server.models import Role
+from server.db.models import Role
+from server.infra.i18n import LANGUAGES, request_language
 
 from . import bp
 from .supervisor import strings, supervisor_session

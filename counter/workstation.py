@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 
 from server import sessions, views
+from server.db.models import Role
 from server.errorpages import message
 from server.errors import MotcuaError
-from server.i18n import catalogue, request_language
-from server.models import Role
+from server.infra.i18n import catalogue, request_language
 
 from . import bp
 from .officers import _login_page

@@ -12,10 +12,10 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 
 from server import queue
+from server.db.models import Role
 from server.devicepages import OFFICE_CODE, Refusal, denied, device_principal, private, strings
 from server.errors import MotcuaError
 from server.inputs import MAX_ID, whole_number
-from server.models import Role
 
 from . import bp
 

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from server.i18n import t
+from server.infra.i18n import t
 
 from . import printers
 

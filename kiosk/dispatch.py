@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server import health, hours, queue, views
+from server.db.models import Device, PrintJob
 from server.errors import NotFound
-from server.models import Device, PrintJob
 from server.realtime import device_room
 from server.waits import Wait
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from server.i18n import t
+from server.infra.i18n import t
 
 DEFAULT_TCP_PORT = 9100
 DEFAULT_BAUDRATE = 19200

@@ -18,7 +18,7 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 import server
-from server.i18n import t
+from server.infra.i18n import t
 
 FONTS = Path(server.__file__).parent / "static" / "fonts"
 # Printable dots across the paper at 203 dpi, the common thermal head.

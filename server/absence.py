@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 
-from . import hours, queue
-from .directory import OfficeInfo
-from .errors import Conflict, NotFound
-from .models import CounterStatus, Ticket
+from server import hours, queue
+from server.db.models import CounterStatus, Ticket
+from server.directory import OfficeInfo
+from server.errors import Conflict, NotFound
 
 UNDO_WINDOW = timedelta(seconds=30)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from . import absence, queue
-from .api import STAFF, act, allow, at_held_counter, body, bp, own_office, state
-from .i18n import request_language
+from server import absence, queue
+from server.api import STAFF, act, allow, at_held_counter, body, bp, own_office, state
+from server.infra.i18n import request_language
 
 
 @bp.post("/counters/<id:counter_id>/undo-no-show")

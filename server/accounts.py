@@ -26,8 +26,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, object_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .errors import BadRequest, TooManyRequests
-from .models import Office, User, UserSession
+from server.db.models import Office, User, UserSession
+from server.errors import BadRequest, TooManyRequests
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 LIFETIME = timedelta(hours=12)  # one working day, with margin

@@ -19,12 +19,10 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from . import accounts, auth, offices, queue
-from .audit import Change, configuration, diff
-from .auth import Principal
-from .errors import BadRequest, Conflict, Forbidden, NotFound
-from .i18n import t
-from .models import (
+from server import accounts, auth, offices, queue
+from server.audit import Change, configuration, diff
+from server.auth import Principal
+from server.db.models import (
     ApiToken,
     Counter,
     Device,
@@ -38,8 +36,10 @@ from .models import (
     WaitingArea,
     counter_services,
 )
-from .realtime import device_room
-from .text import NotText, clean_text
+from server.errors import BadRequest, Conflict, Forbidden, NotFound
+from server.infra.i18n import t
+from server.infra.text import NotText, clean_text
+from server.realtime import device_room
 
 # A section's items and the key that names each: it never changes once created, except
 # a counter's number (`_renumber`: the same counter under a new number).

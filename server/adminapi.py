@@ -10,12 +10,12 @@ import tomli_w
 from flask import Response, g, jsonify
 from sqlalchemy import select
 
-from . import admin, audit
-from .api import Text, allow, body, bp, json_object, state
-from .errors import Forbidden, NotFound
-from .i18n import request_language
-from .inputs import int_arg
-from .models import Office, Role
+from server import admin, audit
+from server.api import Text, allow, body, bp, json_object, state
+from server.db.models import Office, Role
+from server.errors import Forbidden, NotFound
+from server.infra.i18n import request_language
+from server.inputs import int_arg
 
 ADMINS = (Role.SUPERVISOR.value, Role.ADMIN.value)
 SECTION = "<any(services,counters,areas,officers):section>"

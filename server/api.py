@@ -7,15 +7,15 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from . import admin, hours, queue, sessions, views, waits
-from .auth import Principal
-from .errors import BadRequest, Forbidden, NotFound, Unauthorized
-from .i18n import request_language
-from .inputs import json_object
-from .models import Office, Role, TicketEvent
-from .offices import CODE as OFFICE_CODE
-from .openapi import document
-from .text import NotText, clean_text
+from server import admin, hours, queue, sessions, views, waits
+from server.auth import Principal
+from server.db.models import Office, Role, TicketEvent
+from server.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from server.infra.i18n import request_language
+from server.infra.text import NotText, clean_text
+from server.inputs import json_object
+from server.offices import CODE as OFFICE_CODE
+from server.openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -32,7 +32,7 @@ RATERS = (Role.DISPLAY.value, *STAFF)
 
 
 class Text:
-    """A body field of free text (not a code): cleaned by server.text (NFC, no control or
+    """A body field of free text (not a code): cleaned by server.infra.text (NFC, no control or
     invisible characters), at most `max_len` characters. `clean=False` takes it as typed
     (a password), only without NUL."""
 
@@ -464,7 +464,7 @@ def _when(value, field: str):
 @bp.get("/offices/<code>/booking")
 def booking_info(code):
     """What can be booked: the office, its bookable services and days. No token."""
-    from . import booking
+    from server import booking
     now, lang = state().clock.now(), request_language()
     with state().db.read() as s:
         office = queue.office_info(s, office_code(code))
@@ -484,7 +484,7 @@ def booking_slots(code, service):
     """A day's slots of a service with the places left. No token."""
     from datetime import date as date_type
 
-    from . import booking
+    from server import booking
     try:
         day = date_type.fromisoformat(request.args.get("date", ""))
     except ValueError:
@@ -511,7 +511,7 @@ def _booking_reply(s, outcome):
 @bp.post("/offices/<code>/bookings")
 def create_booking(code):
     """Book a slot. No token; limited per client address (BOOKING_RATE_LIMIT)."""
-    from . import booking
+    from server import booking
     state().booking_limit.check(request.remote_addr or "-")
     data = body(service=str, start=Text(40), name=Text(booking.NAME_MAX), phone=Text(30), id_number=Text(20))
     for field in ("service", "start", "name", "phone"):
@@ -525,7 +525,7 @@ def create_booking(code):
 @bp.put("/offices/<code>/bookings/<booking_code>")
 def move_booking(code, booking_code):
     """Move a booking to another slot of its service (header X-Booking-Token)."""
-    from . import booking
+    from server import booking
     state().booking_limit.check(request.remote_addr or "-")
     data = body(start=Text(40))
     if "start" not in data:
@@ -537,7 +537,7 @@ def move_booking(code, booking_code):
 @bp.delete("/offices/<code>/bookings/<booking_code>")
 def cancel_booking(code, booking_code):
     """Cancel a booking (header X-Booking-Token); its place goes back to the slot."""
-    from . import booking
+    from server import booking
     state().booking_limit.check(request.remote_addr or "-")
     return jsonify(state().perform(booking.cancel, office_code(code), booking_code,
                                    request.headers.get(BOOKING_TOKEN), render=_booking_reply))
@@ -546,7 +546,7 @@ def cancel_booking(code, booking_code):
 @bp.get("/public/bookings/<token>")
 def public_booking(token):
     """The booking behind a private link, with its own full phone number."""
-    from . import booking
+    from server import booking
     with state().db.read() as s:
         found = booking.booking_by_token(s, token)
         if found is None:
@@ -565,7 +565,7 @@ def list_bookings(code):
 
     from sqlalchemy import select as sql_select
 
-    from .models import Booking
+    from server.db.models import Booking
     office_id = own_office(code).office_id
     now = state().clock.now()
     with state().db.read() as s:
@@ -586,7 +586,7 @@ def list_bookings(code):
 @allow(*ISSUERS)
 def check_in(code, booking_code):
     """At the kiosk: the booking's ticket, or a 409 that says why not (too early, too late...)."""
-    from . import booking
+    from server import booking
     principal = own_office(code)
     body()
 

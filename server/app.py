@@ -10,15 +10,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import accounts, audit, auth, hours, queue, views
-from .clock import Clock
-from .db import Database, unavailable
-from .errors import Busy
-from .i18n import LANG_COOKIE, LANGUAGES, request_language, t
-from .inputs import MAX_ID
-from .realtime import Hub
-from .settings import Settings
-from .tokencache import MISSING, TokenCache
+from server import accounts, audit, auth, hours, queue, views
+from server.db.database import Database, unavailable
+from server.errors import Busy
+from server.infra.clock import Clock
+from server.infra.i18n import LANG_COOKIE, LANGUAGES, request_language, t
+from server.infra.settings import Settings
+from server.infra.tokencache import MISSING, TokenCache
+from server.inputs import MAX_ID
+from server.realtime import Hub
 
 log = logging.getLogger("motcua")
 ATTEMPTS = 4
@@ -62,7 +62,8 @@ class Motcua:
         # Work to do once a use case has committed, e.g. sending a print job to its printer:
         # hook(outcome, base_url). The kiosk package adds its own.
         self.after_commit: list = []
-        from . import booking, notify
+        from server import booking
+        from server.infra import notify
         self.notifier = notify.make_notifier(settings)
         self.booking_limit = booking.RateLimit(settings.booking_rate_limit, settings.redis_url)
         self.login_throttle = accounts.LoginThrottle(settings.redis_url)
@@ -82,7 +83,7 @@ class Motcua:
         return result
 
     def principal(self, token: str) -> auth.Principal | None:
-        """Who holds `token`: from this process's token cache (server/tokencache.py), else
+        """Who holds `token`: from this process's token cache (server/infra/tokencache.py), else
         one indexed read. While the database is known to be down the cache is passed by, so
         pages and requests say so (503) as they did before it."""
         key = auth.hash_token(token)
@@ -100,7 +101,7 @@ class Motcua:
         Redis) tell the other processes, and hear them."""
         self.db.on_auth_change.append(self.tokens.clear)
         if self.settings.redis_url and self.tokens.ttl > 0:
-            from .tokencache import Broadcast
+            from server.infra.tokencache import Broadcast
             self.auth_broadcast = Broadcast(self.settings.redis_url, self.tokens.clear)
             self.db.on_auth_change.append(self.auth_broadcast.publish)
             self.auth_broadcast.listen(self.hub.socketio.start_background_task)
@@ -183,7 +184,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         log.warning("MOTCUA_PUBLIC_URL is not set: links use %s", settings.served_at and (
             f"{settings.served_at} ({settings.public_source})") or "the address each request came to")
 
-    from . import absenceapi, adminapi, api, bookingpages, errorpages, headers, healthapi, portal, reportapi  # noqa: F401  (routes on api.bp)
+    from server import absenceapi, adminapi, api, bookingpages, errorpages, headers, healthapi, portal, reportapi  # noqa: F401  (routes on api.bp)
     errorpages.register(app)
     headers.register(app, settings.https)
     app.register_blueprint(api.bp)
@@ -230,7 +231,7 @@ def sweep(state: Motcua) -> None:
     open on a service day that has ended are closed (per office), then booked slots past
     their check-in window become no-shows, reminders go out, old bookings are deleted.
     Every process sweeps; the rows' locks keep them from doubling up."""
-    from . import booking
+    from server import booking
     with state.db.read() as s:
         due = queue.offices_to_close(s, state.clock.now())
     for office_id in due:
@@ -255,15 +256,15 @@ def _roll_up_recent(state: Motcua) -> None:
 
     from sqlalchemy import select
 
-    from . import rollups
-    from .models import Office
-    from .offload import off_loop
+    from server import rollups
+    from server.db.models import Office
+    from server.infra.offload import off_loop
     now = state.clock.now()
     with state.db.read() as s:
         ids = list(s.scalars(select(Office.id)))
     today = now.date()
     if ids:
-        # A city's day is a second of walking: off the event loop (server/offload.py).
+        # A city's day is a second of walking: off the event loop (server/infra/offload.py).
         off_loop(rollups.ensure, state.db, ids, today - timedelta(days=ROLL_UP_DAYS), today, now)
 
 

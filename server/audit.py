@@ -17,8 +17,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .auth import Principal
-from .models import AuditEntry, User
+from server.auth import Principal
+from server.db.models import AuditEntry, User
 
 CLI = "motcua (dòng lệnh)"
 

@@ -3,7 +3,7 @@
 Tokens are random, shown once, and stored only as a SHA-256 hash. A token
 belongs to one office and has one role; a role can do only its own job. A request's
 token is looked up (one indexed read) or found in the process's token cache
-(server/tokencache.py): a revoked token, or one of a disabled account, stops working at
+(server/infra/tokencache.py): a revoked token, or one of a disabled account, stops working at
 once in the process that revoked it, at once in the others through Redis, and within the
 cache's few seconds without it.
 """
@@ -18,8 +18,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from .errors import BadRequest, NotFound
-from .models import ApiToken, Device, Office, Role, User
+from server.db.models import ApiToken, Device, Office, Role, User
+from server.errors import BadRequest, NotFound
 
 DEVICE_ROLES = (Role.KIOSK.value, Role.DISPLAY.value)
 PERSON_ROLES = (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)

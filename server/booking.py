@@ -25,11 +25,11 @@ from sqlalchemy import and_, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from . import hours, queue
-from .directory import OfficeInfo, ServiceInfo
-from .errors import BadRequest, Conflict, Forbidden, NotFound
-from .models import Booking, BookingSlot, BookingStatus, Ticket
-from .text import NotText, clean_text
+from server import hours, queue
+from server.db.models import Booking, BookingSlot, BookingStatus, Ticket
+from server.directory import OfficeInfo, ServiceInfo
+from server.errors import BadRequest, Conflict, Forbidden, NotFound
+from server.infra.text import NotText, clean_text
 
 log = logging.getLogger("motcua.booking")
 
@@ -391,7 +391,7 @@ def near_bookings(s: Session, office: OfficeInfo, service_id: int, now: datetime
 def send_notices(st, notices: list[Notice]) -> None:
     """Compose and hand the messages of committed use cases to the notifier (which
     never blocks and never raises)."""
-    from . import notify
+    from server.infra import notify
     if not notices:
         return
     with st.db.read() as s:
@@ -414,7 +414,7 @@ def send_notices(st, notices: list[Notice]) -> None:
 def tell_the_near(st, outcome) -> None:
     """After a call: booked citizens of that service now within `near_places` get a message,
     once."""
-    from . import notify
+    from server.infra import notify
     ticket = getattr(outcome, "ticket", None)
     if ticket is None or ticket.status != queue.CALLED:
         return
@@ -451,7 +451,7 @@ class RateLimit:
         self.window = strategies.FixedWindowRateLimiter(backend)
 
     def check(self, client: str) -> None:
-        from .errors import TooManyRequests
+        from server.errors import TooManyRequests
         if self.limit is not None and not self.window.hit(self.limit, "booking", client):
             reset = self.window.get_window_stats(self.limit, "booking", client).reset_time
             raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))

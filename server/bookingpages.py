@@ -16,12 +16,12 @@ import re
 from flask import Blueprint, Response, current_app, render_template
 from sqlalchemy import select
 
-from . import views
-from .errors import NotFound
-from .i18n import request_language, t
-from .models import Office
-from .offices import CODE as OFFICE_CODE
-from .portal import qr_svg
+from server import views
+from server.db.models import Office
+from server.errors import NotFound
+from server.infra.i18n import request_language, t
+from server.offices import CODE as OFFICE_CODE
+from server.portal import qr_svg
 
 bp = Blueprint("bookingpages", __name__)
 BOOKING_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,64}\Z")
@@ -94,7 +94,7 @@ def _booking(token: str):
     if not isinstance(token, str) or not BOOKING_TOKEN.match(token):
         raise Missing()
     try:
-        from . import booking as engine  # the booking engine (docs/booking.md)
+        from server import booking as engine  # the booking engine (docs/booking.md)
     except ImportError:  # a server without online booking: no booking has a link
         raise Missing() from None
 

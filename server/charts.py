@@ -17,7 +17,7 @@ import math
 from datetime import date
 from xml.sax.saxutils import escape as _xml_escape
 
-from .i18n import t
+from server.infra.i18n import t
 
 FONT = "'Be Vietnam Pro', 'Noto Sans', 'DejaVu Sans', sans-serif"
 WIDTH = 720

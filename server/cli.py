@@ -13,19 +13,19 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from . import accounts, auth, commands
-from .app import transaction
-from .clock import Clock
-from .db import Database
-from .errorpages import message
-from .errors import MotcuaError
-from .i18n import t
-from .inputs import whole_number
-from .models import ApiToken, Office
-from .offices import OfficeFileError, load_file
-from .settings import Settings
-from .speech import espeak_path
-from .text import NotText, clean_text
+from server import accounts, auth, commands
+from server.app import transaction
+from server.db.database import Database
+from server.db.models import ApiToken, Office
+from server.errorpages import message
+from server.errors import MotcuaError
+from server.infra.clock import Clock
+from server.infra.i18n import t
+from server.infra.settings import Settings
+from server.infra.speech import espeak_path
+from server.infra.text import NotText, clean_text
+from server.inputs import whole_number
+from server.offices import OfficeFileError, load_file
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.toml"
 DEMO_DEVICES = (("kiosk", "Kiosk sảnh"), ("display", "Màn hình sảnh"))
@@ -52,7 +52,7 @@ def open_database() -> Database:
     db = Database(conf.database_url)
     db.migrate()
     if conf.redis_url:  # a token revoked here stops working at once in the running servers
-        from .tokencache import Broadcast
+        from server.infra.tokencache import Broadcast
         db.on_auth_change.append(Broadcast(conf.redis_url).publish)
     return db
 
@@ -86,7 +86,7 @@ def main() -> None:
                    "simultaneous connections: open screens, status pages and requests.")
 @click.option("--threads", default=None, type=int, hidden=True)  # before the event loop; ignored
 def serve(host: str | None, port: int, demo: bool, connections: int, threads: int | None) -> None:
-    from . import startup
+    from server import startup
     conf = settings()
     configure_logging(conf.log_level)
     # The demo's passwords are published: it stays on this machine unless told otherwise.
@@ -128,11 +128,11 @@ def gunicorn_options(host: str, port: int, connections: int) -> dict:
     """How `serve` runs gunicorn: one process with gevent's worker, where each request and
     each open socket is a greenlet (a few kilobytes), not a thread, so thousands of open
     screens and status pages cost memory only and never keep a kiosk or a counter waiting.
-    The bench's floor app (server/benchfloor.py) is served with the very same options."""
+    The bench's floor app (server/bench/floor.py) is served with the very same options."""
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        # gevent's worker, made fair between keep-alive connections (server/worker.py).
-        "workers": 1, "worker_class": "server.worker.FairGeventWorker", "worker_connections": connections,
+        # gevent's worker, made fair between keep-alive connections (server/infra/worker.py).
+        "workers": 1, "worker_class": "server.infra.worker.FairGeventWorker", "worker_connections": connections,
         "keepalive": 5,
         # Each open screen is a request that never ends; on stop they are cut after
         # 5 s and reconnect by themselves to the next server.
@@ -164,7 +164,7 @@ def run_gunicorn(options: dict, load) -> None:
 
 def run_server(host: str, port: int, connections: int, conf: Settings) -> None:
     """Serve with `conf`: its public address is the base of every link (server/startup.py)."""
-    from . import create_app
+    from server import create_app
     if os.name != "posix":  # gunicorn is POSIX-only; Werkzeug's threads are enough for a small office
         app = create_app({"SETTINGS": conf})
         app.extensions["motcua"].hub.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
@@ -284,7 +284,7 @@ def office_import(file: str) -> None:
 def office_export(office_code: str | None, file: str) -> None:
     import tomli_w
 
-    from .offices import export_office
+    from server.offices import export_office
     lang = cli_language()
     db = open_database()
     with db.read() as s:
@@ -320,7 +320,7 @@ def token_create(office_code: str, role: str, name: str | None) -> None:
 
 def _where_to_open(office_code: str, role: str, value: str) -> str:
     """The address a new token is used at, on the address `serve` uses (server/startup.py)."""
-    from .startup import known_public_url
+    from server.startup import known_public_url
     lang, base = cli_language(), known_public_url(settings())
     if role not in ("kiosk", "display"):
         return t("cli.token.login", lang, url=f"{base or ''}/counter/")
@@ -407,7 +407,7 @@ def kiosk() -> None:
 @click.option("--paper", type=click.Choice(["58", "80"]), default=None, help="Khổ giấy mm / paper width in mm.")
 @click.argument("url")
 def kiosk_printer(office_code: str, name: str, paper: str | None, url: str) -> None:
-    from .offices import printer_problem
+    from server.offices import printer_problem
     lang = cli_language()
     problem = printer_problem(url, lang)
     if problem:
@@ -422,8 +422,7 @@ def kiosk_printer(office_code: str, name: str, paper: str | None, url: str) -> N
 @click.option("--paper", type=click.Choice(["58", "80"]), default="80", show_default=True, help="mm")
 def kiosk_test_print(printer_url: str, paper: str) -> None:
     from kiosk import printers, ticket
-
-    from .startup import known_public_url
+    from server.startup import known_public_url
     lang = cli_language()
     try:
         printers.send(printer_url, ticket.escpos_bytes(ticket.sample(lang, known_public_url(settings()) or
@@ -518,21 +517,21 @@ def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str |
 def bench(sockets: int, processes: int, redis_url: str | None, profile: int, **options) -> None:
     report_options = {k: options.pop(k) for k in list(options) if k.startswith("report")}
     if report_options.pop("reports"):
-        from .benchreports import run as run_reports
+        from server.bench.cityreports import run as run_reports
         if not options["database_url"]:
             raise click.UsageError("--reports cần --database-url / --reports needs --database-url")
         run_reports(options["database_url"], report_options["report_offices"], report_options["report_days"],
                     report_options["report_tickets"], report_options["report_rounds"], report_options["report_walk"])
         return
     if profile:
-        from .benchprofile import run as run_profile
+        from server.bench.hotpath import run as run_profile
         return run_profile(options["database_url"], profile, options["seats"])
     if sockets:
-        from .sockbench import run_sockets
+        from server.bench.sockets import run_sockets
         given = click.get_current_context().get_parameter_source("displays") != click.core.ParameterSource.DEFAULT
         return run_sockets(options["database_url"], redis_url, sockets, processes, options["seconds"],
                            options["call_rate"], options["displays"] if given else None)
-    from .bench import run
+    from server.bench.load import run
     run(**options)
 
 

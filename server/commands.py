@@ -11,11 +11,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import accounts, auth, offices
-from .admin import Done
-from .audit import Change, configuration, diff
-from .errors import BadRequest, NotFound
-from .models import Counter, Device, Office, User
+from server import accounts, auth, offices
+from server.admin import Done
+from server.audit import Change, configuration, diff
+from server.db.models import Counter, Device, Office, User
+from server.errors import BadRequest, NotFound
 
 
 def _office(s: Session, code: str) -> Office:

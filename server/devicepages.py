@@ -9,9 +9,9 @@ import re
 
 from flask import current_app, render_template
 
-from .auth import Principal
-from .i18n import LANGUAGES, catalogue
-from .offices import CODE as OFFICE_CODE
+from server.auth import Principal
+from server.infra.i18n import LANGUAGES, catalogue
+from server.offices import CODE as OFFICE_CODE
 
 TOKEN = re.compile(r"^[A-Za-z0-9_\-]{16,200}\Z")
 

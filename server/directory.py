@@ -17,8 +17,8 @@ from functools import cached_property
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from . import hours, seating
-from .models import Counter, Office, Seat, Service, Ticket, WaitingArea, counter_services
+from server import hours, seating
+from server.db.models import Counter, Office, Seat, Service, Ticket, WaitingArea, counter_services
 
 TTL = 2.0
 SERVICE_TIME_TTL = 15.0

@@ -7,10 +7,10 @@ from flask import Flask, jsonify, make_response, render_template, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from .db import unavailable
-from .errors import DatabaseUnavailable, MotcuaError
-from .i18n import request_language, t
-from .notify import mask_links
+from server.db.database import unavailable
+from server.errors import DatabaseUnavailable, MotcuaError
+from server.infra.i18n import request_language, t
+from server.infra.notify import mask_links
 
 log = logging.getLogger("motcua")
 

@@ -29,11 +29,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import speech
-from .i18n import t
-from .models import Device, PrintJob
-from .queue import Event
-from .realtime import device_room, staff_room
+from server.db.models import Device, PrintJob
+from server.infra import speech
+from server.infra.i18n import t
+from server.queue import Event
+from server.realtime import device_room, staff_room
 
 log = logging.getLogger("motcua.health")
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from . import health
-from .api import STAFF, allow, bp, own_office, state
-from .i18n import request_language
+from server import health
+from server.api import STAFF, allow, bp, own_office, state
+from server.infra.i18n import request_language
 
 
 @bp.get("/offices/<code>/health")

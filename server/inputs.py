@@ -12,7 +12,7 @@ import re
 
 from flask import request
 
-from .errors import BadRequest
+from server.errors import BadRequest
 
 # The deepest body a route takes is an office section: {"rows": [{"first": 1, ...}]}.
 JSON_DEPTH_MAX = 8

@@ -20,11 +20,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from . import accounts, hours
-from .directory import changed
-from .i18n import t
-from .models import Counter, Device, Office, Role, Seat, Service, Ticket, User, WaitingArea
-from .text import NotText, clean_text
+from server import accounts, hours
+from server.db.models import Counter, Device, Office, Role, Seat, Service, Ticket, User, WaitingArea
+from server.directory import changed
+from server.infra.i18n import t
+from server.infra.text import NotText, clean_text
 
 # An office, service or area code: in addresses (/kiosk/<office>) and the API. The one rule.
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
@@ -67,7 +67,7 @@ class _Checker:
 
     def text(self, node: dict, key: str, where: str, required: bool = True, max_len: int = 200,
              clean: bool = True) -> str | None:
-        """A text field, cleaned (server.text); `clean=False` keeps it as typed (a password)."""
+        """A text field, cleaned (server.infra.text); `clean=False` keeps it as typed (a password)."""
         value = node.get(key)
         if value is None:
             if required:
@@ -117,7 +117,7 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
     Kiosks named in the file are created or get the file's printer; kiosks that are
     not named keep what they have (tokens may have registered them). Waiting areas
     are settled afterwards: usable seats worked out, waiting citizens re-seated."""
-    from . import queue
+    from server import queue
 
     spec = _check(data, lang)
     now = now or datetime.now(timezone.utc)

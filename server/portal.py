@@ -7,11 +7,11 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, se
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from . import health, queue, views
-from .db import unavailable
-from .errors import DatabaseUnavailable, NotFound
-from .i18n import request_language, t
-from .models import Office
+from server import health, queue, views
+from server.db.database import unavailable
+from server.db.models import Office
+from server.errors import DatabaseUnavailable, NotFound
+from server.infra.i18n import request_language, t
 
 bp = Blueprint("portal", __name__)
 PUBLIC_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,40}\Z")

@@ -38,10 +38,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from . import hours, seating
-from .directory import AreaInfo, CounterInfo, OfficeInfo, SeatInfo, ServiceInfo, changed, directory
-from .errors import BadRequest, Busy, Conflict, Forbidden, NotFound
-from .models import (
+from server import hours, seating
+from server.db.models import (
     ACTIVE_AT_COUNTER,
     Counter,
     CounterStatus,
@@ -61,6 +59,8 @@ from .models import (
     counter_services,
     user_counters,
 )
+from server.directory import AreaInfo, CounterInfo, OfficeInfo, SeatInfo, ServiceInfo, changed, directory
+from server.errors import BadRequest, Busy, Conflict, Forbidden, NotFound
 
 WAITING = TicketStatus.WAITING.value
 CALLED = TicketStatus.CALLED.value

@@ -15,10 +15,10 @@ from flask import request
 from flask_socketio import SocketIO, join_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 
-from . import sessions
-from .db import unavailable
-from .errors import MotcuaError
-from .queue import Event, counter_room, held_counter, service_room, ticket_room
+from server import sessions
+from server.db.database import unavailable
+from server.errors import MotcuaError
+from server.queue import Event, counter_room, held_counter, service_room, ticket_room
 
 log = logging.getLogger("motcua")
 
@@ -134,7 +134,7 @@ class Hub:
 
     def _take(self, auth, key: tuple[str, object]) -> None:
         if not self.caps.take(key):
-            from .i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+            from server.infra.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
             lang = auth.get("lang") if isinstance(auth, dict) and auth.get("lang") in LANGUAGES \
                 else DEFAULT_LANGUAGE
             code = f"too_many_sockets_{key[0]}"
@@ -170,7 +170,7 @@ class Hub:
 
     def _link(self, principal) -> None:
         """A kiosk or display page is online; a kiosk hears its printer's state at once."""
-        from . import health
+        from server import health
         outcome = self.state.perform(health.device_linked, principal.device_id)
         with self._linked_lock:
             self.linked[principal.device_id] += 1
@@ -184,7 +184,7 @@ class Hub:
         if principal is None:
             return
         if request.environ.pop("motcua.linked", False) and self._unlinked(principal.device_id):
-            from . import health
+            from server import health
             try:
                 self.state.perform(health.device_unlinked, principal.device_id)
             except Exception as e:  # noqa: BLE001 - a closing socket has no one to answer; the heartbeat ends it
@@ -209,7 +209,7 @@ class Hub:
     def _heartbeat_forever(self) -> None:
         import time
 
-        from . import health
+        from server import health
         every = self.state.settings.device_heartbeat_s
         while True:
             time.sleep(every)
@@ -247,9 +247,9 @@ class Hub:
         """A citizen's status page: its ticket's room and its service's (where one
         `queue_moved` per change tells every waiting page to read its ticket again), then
         the ticket as "ticket". A page whose ticket moves to another service reconnects."""
-        from .i18n import DEFAULT_LANGUAGE, LANGUAGES
-        from .portal import PUBLIC_TOKEN, public_ticket
-        from .queue import ticket_by_public_token
+        from server.infra.i18n import DEFAULT_LANGUAGE, LANGUAGES
+        from server.portal import PUBLIC_TOKEN, public_ticket
+        from server.queue import ticket_by_public_token
 
         token = auth.get("ticket")
         if not isinstance(token, str) or not PUBLIC_TOKEN.match(token):

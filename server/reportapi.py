@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from flask import Response, g, jsonify, request
 
-from . import hours, reports
-from .api import allow, bp, state
-from .i18n import request_language
-from .models import Role
-from .offload import off_loop
+from server import hours, reports
+from server.api import allow, bp, state
+from server.db.models import Role
+from server.infra.i18n import request_language
+from server.infra.offload import off_loop
 
 VIEWERS = (Role.SUPERVISOR.value, Role.ADMIN.value)
 

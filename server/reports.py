@@ -30,11 +30,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import hours
-from .auth import Principal
-from .errors import BadRequest, Forbidden, NotFound
-from .i18n import t
-from .models import Booking, BookingStatus, Counter, Office, Role, Service, Ticket, TicketEvent, User
+from server import hours
+from server.auth import Principal
+from server.db.models import Booking, BookingStatus, Counter, Office, Role, Service, Ticket, TicketEvent, User
+from server.errors import BadRequest, Forbidden, NotFound
+from server.infra.i18n import t
 
 CHANNELS = ("kiosk", "booking", "counter", "api")
 GROUPS = ("day", "service", "counter", "officer", "office")
@@ -178,7 +178,7 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
     Closed days come from their roll-ups and the rest from the event log, added up by the
     database (server/rollups.py); `walk`: the whole period walked here, event by event
     (the definition the roll-ups are tested against)."""
-    from . import rollups
+    from server import rollups
 
     ctx = context(s, office_list)
     if walk:
@@ -190,9 +190,9 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
 
 def made(db, ids: list[int], start: date, end: date, *, now: datetime, lang: str, keep: bool = False) -> dict:
     """`compute` for the offices of these ids, in its own transactions (under `motcua serve`
-    it runs in another thread: server/offload.py). `keep`: the period's closed days not
+    it runs in another thread: server/infra/offload.py). `keep`: the period's closed days not
     rolled up yet are kept first, once (server/rollups.py)."""
-    from . import rollups
+    from server import rollups
 
     if keep:
         rollups.ensure(db, ids, start, end, now)

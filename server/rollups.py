@@ -31,15 +31,15 @@ from sqlalchemy import Date, and_, bindparam, exists, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from . import hours
-from .models import (
+from server import hours
+from server.db.models import (
     COUNT_COLUMNS,
     Office,
     Ticket,
     TicketStatus,
     report_days,
 )
-from .reports import CHANNELS, GROUPS, Context, Tally, context, walk_events
+from server.reports import CHANNELS, GROUPS, Context, Tally, context, walk_events
 
 OPEN = (TicketStatus.WAITING.value, TicketStatus.CALLED.value, TicketStatus.SERVING.value)
 KEYS = ("office_id", "day", "service_id", "counter_id", "officer_id")

@@ -19,10 +19,10 @@ from datetime import datetime
 
 from flask import after_this_request, current_app, g, request
 
-from . import accounts
-from .auth import Principal
-from .errors import Forbidden, Unauthorized
-from .models import Role
+from server import accounts
+from server.auth import Principal
+from server.db.models import Role
+from server.errors import Forbidden, Unauthorized
 
 _VALUE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 _UNSET = object()

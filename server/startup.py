@@ -3,7 +3,7 @@ built on (ticket QR codes, device set-up links, a booking's private link), the a
 every page with it, and warnings when phones cannot open those links.
 
 The address comes, in order, from MOTCUA_PUBLIC_URL; from the address given to --host; for
---host 0.0.0.0, from this machine's LAN address (server/lan.py); else loopback, with a
+--host 0.0.0.0, from this machine's LAN address (server/infra/lan.py); else loopback, with a
 warning. It is written to the instance folder (`public-url`) so other commands (`token
 create`) print the same address.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .i18n import t
-from .lan import lan_addresses
-from .models import Counter, Office
-from .settings import Settings
+from server.db.models import Counter, Office
+from server.infra.i18n import t
+from server.infra.lan import lan_addresses
+from server.infra.settings import Settings
 
 PUBLIC_URL_FILE = "public-url"
 EVERYWHERE = ("0.0.0.0", "::", "")

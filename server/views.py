@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import absence, hours, queue, seating, waits
-from .directory import OfficeInfo
-from .errors import Forbidden, NotFound
-from .models import ACTIVE_AT_COUNTER, Counter, Office, Ticket, User
+from server import absence, hours, queue, seating, waits
+from server.db.models import ACTIVE_AT_COUNTER, Counter, Office, Ticket, User
+from server.directory import OfficeInfo
+from server.errors import Forbidden, NotFound
 
 RECENT_CALLS = 10
 
@@ -215,7 +215,7 @@ def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dic
 
     from sqlalchemy import case, func
 
-    from .models import Counter, Rating, User, counter_services
+    from server.db.models import Counter, Rating, User, counter_services
 
     today = hours.service_day(now, office.timezone)
     counters = s.execute(
@@ -343,7 +343,7 @@ def booking(b, office: OfficeInfo, base_url: str | None, lang: str = "vi", priva
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from .notify import mask_phone
+    from server.infra.notify import mask_phone
     service = office.services[b.service_id]
     local = ZoneInfo(office.timezone)
     shown = {

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from . import queue
-from .directory import OfficeInfo, directory
-from .models import Counter, CounterStatus, counter_services
+from server import queue
+from server.db.models import Counter, CounterStatus, counter_services
+from server.directory import OfficeInfo, directory
 
 _C, _CS = Counter.__table__, counter_services
 _OPEN_COUNTERS = (select(func.count()).select_from(_C.join(_CS, _CS.c.counter_id == _C.c.id))

@@ -24,10 +24,10 @@ from sqlalchemy import create_engine, text
 
 from server import create_app
 from server.auth import create_token
-from server.clock import FixedClock
-from server.db import Database
+from server.db.database import Database
+from server.infra.clock import FixedClock
+from server.infra.settings import Settings, normalise_database_url
 from server.offices import import_office
-from server.settings import Settings, normalise_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = ROOT / "server" / "demo" / "demo.toml"
@@ -254,7 +254,7 @@ def api(client, tokens) -> Api:
 def counter_id(state, label: str) -> int:
     from sqlalchemy import select
 
-    from server.models import Counter
+    from server.db.models import Counter
     with state.db.read() as s:
         return s.scalar(select(Counter.id).where(Counter.label == label))
 

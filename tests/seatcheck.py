@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.models import Seat, Service, Ticket, WaitingArea
+from server.db.models import Seat, Service, Ticket, WaitingArea
 from server.seating import TOLERANCE, share_cap
 
 

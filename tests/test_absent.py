@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, update
 
 from server import absence, hours, queue, reports
+from server.db.models import Office, TicketEvent
 from server.errors import Conflict
-from server.models import Office, TicketEvent
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
 
 ACTOR = "test:absent"
@@ -226,7 +226,7 @@ def test_reports_count_an_undone_absence_as_served_and_the_identity_holds(state,
 @pytest.fixture
 def officer(client, state):
     """lan.nt's bearer token, holding Quầy 2."""
-    from server.models import User
+    from server.db.models import User
     with state.db.read() as s:
         uid = s.scalar(select(User.id).where(User.username == "lan.nt"))
     cid = counter_id(state, "Quầy 2")

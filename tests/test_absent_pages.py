@@ -21,8 +21,8 @@ SECRET = {"SECRET_KEY": "absent-pages-secret"}  # a restarted server keeps the s
 def absent_server(sqlite_url, servers):
     """A real server, the demo office open all day with a 4-second least time before
     "absent"; lan.nt works at Quầy 1 and 2, mai.pt supervises. (server, admin token, start)."""
-    from server.db import Database
-    from server.settings import normalise_database_url
+    from server.db.database import Database
+    from server.infra.settings import normalise_database_url
     tokens = seed(sqlite_url, without_areas(office_data(hours=ALL_DAY, min_call_to_no_show_seconds=MIN_NO_SHOW_S)))
     db = Database(normalise_database_url(sqlite_url))
     give_desk(db, "lan.nt", (1, 2))

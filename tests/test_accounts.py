@@ -14,7 +14,7 @@ import requests
 from sqlalchemy import func, select
 
 from server import accounts
-from server.models import User, UserSession
+from server.db.models import User, UserSession
 from server.offices import OfficeFileError, import_office
 from tests.conftest import Api, counter_id, new_token, office_data, seed
 from tests.test_sessions import Officer, assign, set_password

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from server.i18n import catalogue
+from server.infra.i18n import catalogue
 from tests.conftest import screenshot, seed
 from tests.test_supervisor import _log_in, _passwords
 
@@ -519,9 +519,9 @@ def test_a_waiting_area_from_rows_of_chairs_then_a_looser_rule(office, page_fact
 def test_a_city_wide_admin_adds_an_office_and_switches_between_offices(office, page_factory, sqlite_url):
     from sqlalchemy import update
 
-    from server.db import Database
-    from server.models import User
-    from server.settings import normalise_database_url
+    from server.db.database import Database
+    from server.db.models import User
+    from server.infra.settings import normalise_database_url
     server, _ = office
     db = Database(normalise_database_url(sqlite_url))
     with db.write() as s:

@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 
 from kiosk.agent import Agent, PrintedJobs, default_state_file
 from kiosk.printers import PrinterError
-from server.db import Database
-from server.models import PrintJob
+from server.db.database import Database
+from server.db.models import PrintJob
 from tests.conftest import DEMO_FILE, seed
 from tests.fakeprinter import cuts, read_qr, received_images
 

@@ -63,7 +63,7 @@ def test_a_bad_announce_table_is_refused(state):
 
 
 def test_without_a_speech_engine_the_chime_still_rings(client, display, monkeypatch):
-    from server.speech import Announcer
+    from server.infra.speech import Announcer
     monkeypatch.setattr(Announcer, "available", staticmethod(lambda: False))
     r = get(client, display, number="2024")
     seconds, rms = wav_stats(r.data)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from server.i18n import catalogue
+from server.infra.i18n import catalogue
 from tests.conftest import Api, counter_id, new_token
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from server import audit, queue
 from server.admin import Done
 from server.cli import main
-from server.models import AuditEntry, Office
+from server.db.models import AuditEntry, Office
 from tests.conftest import DEMO_FILE, Api, counter_id, make_app, new_token, screenshot, seed
 from tests.test_supervisor import _log_in, _passwords
 
@@ -153,8 +153,8 @@ def cli(tmp_path, db_url, monkeypatch):
 
 
 def test_every_change_from_the_command_line_is_logged_as_the_os_account(cli, db_url, tmp_path):
-    from server.db import Database
-    from server.settings import normalise_database_url
+    from server.db.database import Database
+    from server.infra.settings import normalise_database_url
     cli("office", "import", str(DEMO_FILE))
     cli("office", "import", str(DEMO_FILE))
     token = cli("token", "create", "--office", "demo", "--role", "kiosk", "--name", "Kiosk tầng 2").strip()
@@ -178,8 +178,8 @@ def test_every_change_from_the_command_line_is_logged_as_the_os_account(cli, db_
 
 
 def test_a_refused_command_changes_nothing_and_logs_nothing(cli, db_url):
-    from server.db import Database
-    from server.settings import normalise_database_url
+    from server.db.database import Database
+    from server.infra.settings import normalise_database_url
     cli("office", "import", str(DEMO_FILE))
     r = CliRunner().invoke(main, ["user", "add", "--office", "demo", "--username", "x.y", "--role", "officer",
                                   "--counters", "1,9"], input="mot-mat-khau\n")

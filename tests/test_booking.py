@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from server import booking, queue
+from server.db.models import Booking, BookingSlot
 from server.errors import BadRequest, Conflict
-from server.models import Booking, BookingSlot
-from server.notify import Notifier
+from server.infra.notify import Notifier
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
 
 ACTOR = "test:booking"

@@ -93,8 +93,8 @@ def test_token_create_says_where_to_open_it(cli, tmp_path, monkeypatch):
 def test_office_export_reads_back_through_import(cli, tmp_path, sqlite_url):
     from sqlalchemy import select
 
-    from server.db import Database
-    from server.models import Office
+    from server.db.database import Database
+    from server.db.models import Office
     from server.offices import export_office
 
     cli("office", "import", str(DEMO_FILE))
@@ -160,7 +160,7 @@ def test_serve_demo_prints_pages_accounts_and_working_tokens(tmp_path):
         proc.wait(10)
     # A second start keeps the same demo tokens and does not load the office twice.
     proc = subprocess.run([sys.executable, "-c", (
-        "from server.cli import _load_demo, settings; from server.db import Database;"
+        "from server.cli import _load_demo, settings; from server.db.database import Database;"
         "c = settings(); db = Database(c.database_url); print(_load_demo(db, c)('http://x'))")],
         env=env, capture_output=True, text=True, timeout=30)
     assert f"token={kiosk}" in proc.stdout, proc.stderr
@@ -176,8 +176,8 @@ def test_kiosk_printer_sets_and_checks_the_address(cli):
     r = cli("kiosk", "printer", "--office", "nowhere", "--name", "K", "none")
     assert r.exit_code == 2 and "Không có đơn vị 'nowhere'" in r.output
     from server.cli import settings
-    from server.db import Database
-    from server.models import Device
+    from server.db.database import Database
+    from server.db.models import Device
     db = Database(settings().database_url)
     with db.read() as s:
         device = s.query(Device).filter_by(name="Kiosk sảnh").one()

@@ -10,11 +10,11 @@ import requests
 from sqlalchemy import event, func, select
 
 from server import hours, queue
-from server.clock import Clock
-from server.db import Database
+from server.db.database import Database
+from server.db.models import Counter, Service, Ticket, TicketEvent
 from server.errors import MotcuaError
-from server.models import Counter, Service, Ticket, TicketEvent
-from server.settings import normalise_database_url
+from server.infra.clock import Clock
+from server.infra.settings import normalise_database_url
 from tests.conftest import make_app, office_data, seed
 from tests.seatcheck import assert_seating_holds
 from tests.test_seats import small_office

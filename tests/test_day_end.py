@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from server import app as motcua_app
 from server import queue, reports, views, waits
+from server.db.models import Office, Ticket, TicketEvent
 from server.errors import Conflict
-from server.models import Office, Ticket, TicketEvent
 from tests.conftest import counter_id, make_app
 
 ACTOR = "test:day-end"

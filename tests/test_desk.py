@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from server import accounts, queue
-from server.models import Counter, TicketEvent, User
+from server.db.models import Counter, TicketEvent, User
 from tests.conftest import counter_id
 
 PASSWORD = "mat-khau-ban"
@@ -236,8 +236,8 @@ ALL_DAY = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat"
 def desk_server(sqlite_url, servers):
     """A real server with the demo office open all day; lan.nt may work at Quầy 1 and 2,
     hung.tv at Quầy 2. Returns the server and an admin token (for issuing tickets)."""
-    from server.db import Database
-    from server.settings import normalise_database_url
+    from server.db.database import Database
+    from server.infra.settings import normalise_database_url
     from tests.conftest import office_data, seed, without_areas
     tokens = seed(sqlite_url, without_areas(office_data(hours=ALL_DAY)))
     db = Database(normalise_database_url(sqlite_url))

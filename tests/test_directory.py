@@ -9,7 +9,7 @@ from sqlalchemy import event
 
 from server import directory as directory_module
 from server import queue
-from server.db import Database
+from server.db.database import Database
 from server.offices import import_office
 from tests.conftest import office_data
 
@@ -27,7 +27,7 @@ def two_processes(db_url, clock):
 
 def _statements(db: Database) -> list[str]:
     seen: list[str] = []
-    # PostgreSQL's read engine shares the write engine's listeners (server/db.py).
+    # PostgreSQL's read engine shares the write engine's listeners (server/db/database.py).
     for engine in (db.write_engine, db.read_engine) if db.is_sqlite else (db.write_engine,):
         event.listen(engine, "before_cursor_execute",
                      lambda conn, cursor, statement, *rest: seen.append(statement))

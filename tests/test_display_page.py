@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from server import queue as engine
-from server.db import Database
-from server.settings import normalise_database_url
+from server.db.database import Database
+from server.infra.settings import normalise_database_url
 from tests.conftest import free_port, screenshot, seed, two_chair_office, without_areas
 from tests.sockets import Http
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from server import queue
+from server.db.models import TicketEvent
 from server.errors import BadRequest, Conflict, Forbidden, NotFound
-from server.models import TicketEvent
 from tests.conftest import counter_id, make_app, office_data
 
 ACTOR = "test:engine"
@@ -137,7 +137,7 @@ def test_position_counts_priority_first_then_earlier_tickets(state, clock):
 
 def sit_down(state, cid):
     """An officer (the office's first user) holds the counter: only then does it count as open."""
-    from server.models import User
+    from server.db.models import User
     with state.db.read() as s:
         user_id = s.scalar(select(User.id).order_by(User.id).limit(1))
     state.perform(queue.take_counter, cid, user_id=user_id, role="admin", actor=ACTOR)
@@ -425,5 +425,5 @@ def test_a_failed_use_case_publishes_nothing_and_changes_nothing(state):
     assert published == []
     assert issue(state).number == "1001"
     with state.db.read() as s:
-        from server.models import Office
+        from server.db.models import Office
         assert s.scalar(select(Office.event_seq).where(Office.code == "demo")) == 3  # ticket, queue, area

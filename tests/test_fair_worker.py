@@ -1,4 +1,4 @@
-"""`serve`'s gunicorn worker serves keep-alive connections in turn (server/worker.py).
+"""`serve`'s gunicorn worker serves keep-alive connections in turn (server/infra/worker.py).
 
 A real gunicorn with `serve`'s own options (server/cli.py `gunicorn_options`) runs a tiny
 app that spins a millisecond of CPU per request (as a request of motcua does, without

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from server import reports
-from server.models import Counter
+from server.db.models import Counter
 from server.offices import import_office
 from tests.conftest import Api, make_app, new_token, office_data, screenshot, seed
 from tests.test_desk import Officer, give_desk
@@ -314,7 +314,7 @@ def test_the_migration_keeps_what_refers_to_counters(tmp_path, clock):
     from alembic.config import Config
     from sqlalchemy import text
 
-    from server.db import MIGRATIONS, Database
+    from server.db.database import MIGRATIONS, Database
     db = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

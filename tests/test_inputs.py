@@ -16,9 +16,9 @@ from werkzeug.routing import AnyConverter
 
 from server import booking, hours
 from server.app import IdConverter
-from server.models import Booking, Office, Service, User
+from server.db.models import Booking, Office, Service, User
+from server.infra.text import NotText, clean_text
 from server.offices import OfficeFileError, import_office
-from server.text import NotText, clean_text
 from tests.conftest import counter_id, office_data, seed
 
 # ---------------------------------------------------------------- the per-phone limit

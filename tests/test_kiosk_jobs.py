@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from server.models import Device, PrintJob, Ticket
+from server.db.models import Device, PrintJob, Ticket
 from server.offices import OfficeFileError, import_office
 from tests.conftest import Api, new_token, office_data
 

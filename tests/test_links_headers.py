@@ -18,9 +18,9 @@ import requests
 
 from server import create_app
 from server.headers import CSP
-from server.notify import Notifier, mask_links
+from server.infra.notify import Notifier, mask_links
+from server.infra.settings import Settings, normalise_database_url
 from server.offices import import_office
-from server.settings import Settings, normalise_database_url
 from tests.conftest import Api, free_port, new_token, screenshot, seed
 from tests.test_booking import Recorder, bookable_office
 from tests.test_notify import FakeGateway
@@ -401,8 +401,8 @@ def test_no_page_breaks_the_content_security_policy(servers, sqlite_url, page_fa
 def counter_ids(url: str, *labels: str) -> list[int]:
     from sqlalchemy import select
 
-    from server.db import Database
-    from server.models import Counter
+    from server.db.database import Database
+    from server.db.models import Counter
     db = Database(normalise_database_url(url))
     with db.read() as s:
         found = dict(s.execute(select(Counter.label, Counter.id)).all())

@@ -2,8 +2,8 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from server.db import Database
-from server.models import Base
+from server.db.database import Database
+from server.db.models import Base
 
 
 def test_migrated_schema_matches_the_models(db_url):
@@ -23,9 +23,9 @@ def test_seat_counts_are_filled_from_todays_tickets(db_url, tmp_path):
     from sqlalchemy import create_engine, select
 
     from server import hours, queue
-    from server.clock import Clock
-    from server.db import MIGRATIONS
-    from server.models import Service, WaitingArea
+    from server.db.database import MIGRATIONS
+    from server.db.models import Service, WaitingArea
+    from server.infra.clock import Clock
     from tests.conftest import make_app
     from tests.seatcheck import kept_counts, recount
     from tests.test_seats import issue, small_office

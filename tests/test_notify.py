@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from server.notify import (
+from server.infra.notify import (
     HttpSmsBackend,
     LogBackend,
     Notifier,
@@ -23,7 +23,7 @@ from server.notify import (
     number_near,
     to_ascii,
 )
-from server.settings import Settings
+from server.infra.settings import Settings
 
 PHONE = "0912345678"
 FAST = (0.01, 0.02)  # retry delays for tests

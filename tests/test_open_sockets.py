@@ -13,7 +13,7 @@ import pytest
 import requests
 import socketio
 
-from server.sockbench import StatusSocket, open_many
+from server.bench.sockets import StatusSocket, open_many
 from tests.conftest import demo_data, screenshot, seed, without_areas
 from tests.sockets import TIMEOUT, Http
 

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from server.auth import create_token
-from server.db import Database
-from server.settings import normalise_database_url
+from server.db.database import Database
+from server.infra.settings import normalise_database_url
 from tests.conftest import office_data, screenshot, seed
 from tests.sockets import Http
 

@@ -16,8 +16,8 @@ import socketio
 
 from server import queue as engine
 from server.auth import create_token, revoke_tokens
-from server.db import Database
-from server.settings import normalise_database_url
+from server.db.database import Database
+from server.infra.settings import normalise_database_url
 from tests.conftest import demo_data, free_port, seed, without_areas
 from tests.sockets import (
     TICKET_SEATED_KEYS,

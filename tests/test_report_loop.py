@@ -14,9 +14,9 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from server import benchreports
-from server.db import Database
-from server.settings import normalise_database_url
+from server.bench import cityreports as benchreports
+from server.db.database import Database
+from server.infra.settings import normalise_database_url
 from tests.conftest import seed
 from tests.sockets import Http
 

@@ -11,8 +11,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from server import benchreports, rollups
-from server.models import Office
+from server import rollups
+from server.bench import cityreports as benchreports
+from server.db.models import Office
 from tests.conftest import make_app, office_data, without_areas
 from tests.test_rollups import both  # the roll-ups' report and the walk's, side by side
 

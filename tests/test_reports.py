@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from server import queue, reports
-from server.models import Booking, Office, Service, User
+from server.db.models import Booking, Office, Service, User
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
 
 HANOI = timezone(timedelta(hours=7))

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 import counter.reports as pages
 from server import accounts, queue
-from server.models import Office, User
+from server.db.models import Office, User
 from server.offices import import_office
 from tests.conftest import (
     ARTIFACTS,

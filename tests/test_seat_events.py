@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from server import hours, queue, views
-from server.clock import Clock, FixedClock
+from server.db.models import Seat, Service, Ticket, WaitingArea
 from server.errors import MotcuaError
-from server.models import Seat, Service, Ticket, WaitingArea
+from server.infra.clock import Clock, FixedClock
 from tests.conftest import MONDAY_9AM, _truncate_pg, make_app
 from tests.seatcheck import assert_seating_holds, kept_counts
 from tests.test_concurrency import run_threads

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from server.i18n import catalogue
+from server.infra.i18n import catalogue
 from tests.conftest import DEMO_FILE, screenshot, seed
 from tests.test_supervisor import _log_in, _passwords
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from server import accounts
-from server.models import AuditEntry, User
+from server.db.models import AuditEntry, User
 from server.offices import OfficeFileError, import_office
 from tests.conftest import DEMO_FILE, counter_id, office_data
 
@@ -22,7 +22,7 @@ def set_password(state, username: str, password: str = "mat-khau-1") -> None:
 
 
 def assign(state, username: str, *labels: str) -> None:
-    from server.models import Counter
+    from server.db.models import Counter
     with state.db.write() as s:
         user = s.scalar(select(User).where(User.username == username))
         user.counters = list(s.scalars(select(Counter).where(Counter.label.in_(labels))))
@@ -142,7 +142,7 @@ def test_logout_lets_the_counter_go(app, state, lan):
     r = lan.client.post("/counter/logout", data={"csrf_token": lan.csrf})
     assert r.status_code == 302
     assert lan.api("GET", "/me").status_code == 401
-    from server.models import Counter
+    from server.db.models import Counter
     with state.db.read() as s:
         assert s.get(Counter, q1).officer_id is None
 
@@ -181,7 +181,7 @@ def test_user_add_prompts_or_reads_the_password_and_assigns_counters(tmp_path, s
                              "--city-wide"], input="mot-mat-khau\n")
     assert r.exit_code == 0
     from server.cli import settings
-    from server.db import Database
+    from server.db.database import Database
     db = Database(settings().database_url)
     with db.write() as s:
         thu = s.scalar(select(User).where(User.username == "thu.nv"))

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from server import queue
 from server.accounts import set_password
-from server.db import Database
+from server.db.database import Database
+from server.db.models import Counter, Ticket, User
 from server.errors import BadRequest, NotFound
-from server.models import Counter, Ticket, User
-from server.settings import normalise_database_url
+from server.infra.settings import normalise_database_url
 from tests.conftest import Api, counter_id, make_app, screenshot, seed
 
 ACTOR = "test:supervisor"

@@ -1,4 +1,4 @@
-"""The per-process token cache (server/tokencache.py): fast, and revocation still holds.
+"""The per-process token cache (server/infra/tokencache.py): fast, and revocation still holds.
 
 Same process: refused at once. Another process (here: a second app on the same database,
 with a cache of its own): within the cache's time without Redis, at once through Redis."""
@@ -14,8 +14,8 @@ from server import create_app
 from server.app import transaction
 from server.auth import hash_token
 from server.commands import revoke_tokens
-from server.models import User
-from server.tokencache import MISSING, TokenCache
+from server.db.models import User
+from server.infra.tokencache import MISSING, TokenCache
 from tests.conftest import Api, make_app, new_token
 
 
@@ -113,6 +113,6 @@ def test_other_process_with_redis_refuses_at_once(sqlite_url, clock, tmp_path, r
 
 @pytest.mark.parametrize("value", ["-1", "abc", "4000"])
 def test_token_cache_setting_is_checked(tmp_path, value):
-    from server.settings import Settings
+    from server.infra.settings import Settings
     with pytest.raises(ValueError, match="MOTCUA_TOKEN_CACHE_S"):
         Settings.from_env(tmp_path, {"MOTCUA_TOKEN_CACHE_S": value, "SECRET_KEY": "x"})

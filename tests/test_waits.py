@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from server import queue, waits
-from server.models import User
+from server.db.models import User
 from tests.conftest import counter_id, make_app, office_data, screenshot, seed, without_areas
 from tests.sockets import TIMEOUT, Http, Screen
 

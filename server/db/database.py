@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .directory import Directory
+from server.directory import Directory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger("motcua")
@@ -111,7 +111,7 @@ class Database:
         for engine in (self.write_engine, self.read_engine) if self.is_sqlite else (self.write_engine,):
             event.listen(engine, "handle_error", self._on_error)
         # Called after a write transaction that changed `api_tokens` or `users` commits (the
-        # token cache empties itself, and tells other processes: server/tokencache.py).
+        # token cache empties itself, and tells other processes: server/infra/tokencache.py).
         self.on_auth_change: list = []
         _watch_auth_writes(self.write_engine)
         info = {"directory": self.directory}

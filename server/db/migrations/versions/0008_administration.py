@@ -6,7 +6,7 @@ Revises: 0007
 import sqlalchemy as sa
 from alembic import op
 
-import server.models
+import server.db.models
 
 revision = "0008"
 down_revision = "0007"
@@ -24,7 +24,7 @@ def upgrade() -> None:
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("office_id", sa.Integer(), nullable=True),
-        sa.Column("at", server.models.UTCDateTime(), nullable=False),
+        sa.Column("at", server.db.models.UTCDateTime(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("actor", sa.String(200), nullable=False),
         sa.Column("action", sa.String(40), nullable=False),

@@ -20,10 +20,10 @@ TOP = 25
 
 
 def run(database_url: str | None, count: int, seats: bool) -> None:
-    from . import create_app
-    from .bench import SERVICES, _prepare, _wipe
-    from .db import Database
-    from .settings import Settings, normalise_database_url
+    from server import create_app
+    from server.bench.load import SERVICES, _prepare, _wipe
+    from server.db.database import Database
+    from server.infra.settings import Settings, normalise_database_url
 
     with tempfile.TemporaryDirectory(prefix="motcua-profile-") as tmp:
         url = normalise_database_url(database_url or f"sqlite:///{Path(tmp) / 'profile.sqlite3'}")

@@ -24,10 +24,10 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select, text
 
-from . import auth, reports, rollups
-from .db import Database
-from .models import Counter, Office, Role, Service, Ticket, User
-from .offices import import_office
+from server import auth, reports, rollups
+from server.db.database import Database
+from server.db.models import Counter, Office, Role, Service, Ticket, User
+from server.offices import import_office
 
 HANOI = timezone(timedelta(hours=7))
 SERVICES = ("HT", "CT", "DD", "XD", "KD", "LD", "TP", "KH")
@@ -300,10 +300,10 @@ def _line(name: str, times: list[float], goal: float, body: dict) -> str:
 
 def run(database_url: str, offices: int, days: int, tickets: int, rounds: int, walk: bool) -> None:
     """Fill (once) and time. The database is the bench's own: wiped when it holds another city."""
-    from .app import create_app
-    from .bench import _wipe
-    from .clock import FixedClock
-    from .settings import Settings, normalise_database_url
+    from server.app import create_app
+    from server.bench.load import _wipe
+    from server.infra.clock import FixedClock
+    from server.infra.settings import Settings, normalise_database_url
 
     url = normalise_database_url(database_url)
     db = Database(url)

@@ -6,7 +6,7 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
-import server.models
+import server.db.models
 
 revision = "0004"
 down_revision = "0003"
@@ -17,7 +17,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("locked_until", server.models.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("locked_until", server.db.models.UTCDateTime(), nullable=True))
     op.create_table(
         "user_counters",
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
@@ -25,8 +25,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("counters") as batch:
         batch.add_column(sa.Column("officer_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("held_since", server.models.UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("status_since", server.models.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("held_since", server.db.models.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("status_since", server.db.models.UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("pause_reason", sa.String(200), nullable=True))
         batch.add_column(sa.Column("services_rev", sa.Integer(), nullable=False, server_default="0"))
         batch.create_foreign_key("fk_counters_officer", "users", ["officer_id"], ["id"])
@@ -43,7 +43,7 @@ def upgrade() -> None:
         sa.Column("service_id", sa.Integer(), nullable=False),
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("reason", sa.String(500), nullable=True),
-        sa.Column("at", server.models.UTCDateTime(), nullable=False),
+        sa.Column("at", server.db.models.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"]),
         sa.ForeignKeyConstraint(["office_id"], ["offices.id"]),
         sa.ForeignKeyConstraint(["counter_id"], ["counters.id"]),

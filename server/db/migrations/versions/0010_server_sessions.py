@@ -6,7 +6,7 @@ Revises: 0009
 import sqlalchemy as sa
 from alembic import op
 
-import server.models
+import server.db.models
 
 revision = "0010"
 down_revision = "0009"
@@ -21,9 +21,9 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("csrf", sa.String(64), nullable=False),
-        sa.Column("created_at", server.models.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", server.models.UTCDateTime(), nullable=False),
-        sa.Column("revoked_at", server.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", server.db.models.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", server.db.models.UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", server.db.models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
@@ -41,7 +41,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("locked_until", server.models.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("locked_until", server.db.models.UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"))
     op.drop_index("ix_user_sessions_expires", "user_sessions")
     op.drop_index("ix_user_sessions_user", "user_sessions")

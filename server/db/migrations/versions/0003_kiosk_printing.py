@@ -6,7 +6,7 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-import server.models
+import server.db.models
 
 revision = "0003"
 down_revision = "0002"
@@ -20,7 +20,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("paper_mm", sa.Integer(), nullable=False, server_default="80"))
         batch.add_column(sa.Column("printer_status", sa.String(16), nullable=False, server_default="unknown"))
         batch.add_column(sa.Column("printer_detail", sa.String(300), nullable=True))
-        batch.add_column(sa.Column("printer_checked_at", server.models.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("printer_checked_at", server.db.models.UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("agent_online", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("tickets") as batch:
         batch.add_column(sa.Column("request_key", sa.String(64), nullable=True))
@@ -34,8 +34,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error", sa.String(32), nullable=True),
-        sa.Column("created_at", server.models.UTCDateTime(), nullable=False),
-        sa.Column("printed_at", server.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", server.db.models.UTCDateTime(), nullable=False),
+        sa.Column("printed_at", server.db.models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["device_id"], ["devices.id"]),
         sa.ForeignKeyConstraint(["office_id"], ["offices.id"]),
         sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"]),

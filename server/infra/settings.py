@@ -21,7 +21,7 @@ class Settings:
     # and how long after its day a booking (a citizen's name and phone) is kept.
     booking_rate_limit: str = "30/minute"
     booking_retention_days: int = 30
-    # SMS (server/notify.py): an HTTP gateway when sms_url is set, else the log.
+    # SMS (server/infra/notify.py): an HTTP gateway when sms_url is set, else the log.
     sms_url: str | None = None  # template with {phone} and {message}
     sms_method: str = "POST"
     sms_username: str | None = None  # basic auth

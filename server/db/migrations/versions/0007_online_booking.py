@@ -6,7 +6,7 @@ Revises: 0006
 import sqlalchemy as sa
 from alembic import op
 
-import server.models
+import server.db.models
 
 revision = "0007"
 down_revision = "0006"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("walk_in_share", sa.Float(), nullable=False, server_default="0.5"))
         batch.add_column(sa.Column("bookable", sa.Boolean(), nullable=False, server_default="0"))
     with op.batch_alter_table("tickets") as batch:
-        batch.add_column(sa.Column("booked_for", server.models.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("booked_for", server.db.models.UTCDateTime(), nullable=True))
     op.create_index("ix_tickets_booked", "tickets", ["office_id", "status", "booked_for"])
     op.create_table(
         "bookings",
@@ -36,19 +36,19 @@ def upgrade() -> None:
         sa.Column("service_id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(8), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("start", server.models.UTCDateTime(), nullable=False),
-        sa.Column("end", server.models.UTCDateTime(), nullable=False),
+        sa.Column("start", server.db.models.UTCDateTime(), nullable=False),
+        sa.Column("end", server.db.models.UTCDateTime(), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("phone", sa.String(20), nullable=False),
         sa.Column("id_number", sa.String(20), nullable=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("manage_token", sa.String(40), nullable=False),
-        sa.Column("created_at", server.models.UTCDateTime(), nullable=False),
-        sa.Column("checked_in_at", server.models.UTCDateTime(), nullable=True),
-        sa.Column("cancelled_at", server.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", server.db.models.UTCDateTime(), nullable=False),
+        sa.Column("checked_in_at", server.db.models.UTCDateTime(), nullable=True),
+        sa.Column("cancelled_at", server.db.models.UTCDateTime(), nullable=True),
         sa.Column("ticket_id", sa.Integer(), nullable=True),
-        sa.Column("reminded_at", server.models.UTCDateTime(), nullable=True),
-        sa.Column("near_notified_at", server.models.UTCDateTime(), nullable=True),
+        sa.Column("reminded_at", server.db.models.UTCDateTime(), nullable=True),
+        sa.Column("near_notified_at", server.db.models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["office_id"], ["offices.id"]),
         sa.ForeignKeyConstraint(["service_id"], ["services.id"]),
         sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"]),
@@ -62,7 +62,7 @@ def upgrade() -> None:
     op.create_table(
         "booking_slots",
         sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("start", server.models.UTCDateTime(), nullable=False),
+        sa.Column("start", server.db.models.UTCDateTime(), nullable=False),
         sa.Column("taken", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["service_id"], ["services.id"]),
         sa.PrimaryKeyConstraint("service_id", "start"),

@@ -6,7 +6,7 @@ Revises: 0005
 import sqlalchemy as sa
 from alembic import op
 
-import server.models
+import server.db.models
 
 revision = "0006"
 down_revision = "0005"
@@ -59,7 +59,7 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets") as batch:
         batch.add_column(sa.Column("location", sa.String(8), nullable=False, server_default="inside"))
         batch.add_column(sa.Column("seat_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("called_in_at", server.models.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("called_in_at", server.db.models.UTCDateTime(), nullable=True))
         batch.create_foreign_key("fk_tickets_seat", "seats", ["seat_id"], ["id"])
     op.create_index("ix_tickets_head", "tickets",
                     ["office_id", "status", "location", "priority", "queued_at", "id"])

@@ -2,7 +2,7 @@
 
 Five measurements, one after the other:
   floor      N clients issue from a bare Flask app doing issuing's database work with
-             the driver alone (server/benchfloor.py), served with `serve`'s gunicorn
+             the driver alone (server/bench/floor.py), served with `serve`'s gunicorn
              options: the rates below are printed as a share of its issuing rate ("×");
   http floor N clients request GET /healthz (one small SELECT): what the HTTP stack
              alone allows;
@@ -44,11 +44,11 @@ from urllib.parse import urlsplit
 import click
 from sqlalchemy import MetaData, func, select, text
 
-from . import auth
-from .db import Database
-from .models import Counter, Office, TicketEvent
-from .offices import import_office
-from .settings import normalise_database_url
+from server import auth
+from server.db.database import Database
+from server.db.models import Counter, Office, TicketEvent
+from server.infra.settings import normalise_database_url
+from server.offices import import_office
 
 SERVICES = ("S1", "S2", "S3")
 CONNECT_BATCH = 50  # display clients connecting at once
@@ -309,7 +309,7 @@ class _Bench:
     def __init__(self, base: str, offices: list[_Office], kind: str, seconds: float):
         self.base, self.offices, self.kind, self.seconds = base, offices, kind, seconds
         self.opened: set[int] = set()
-        self.floor_rate = float("nan")  # the floor's issuing rate (server/benchfloor.py)
+        self.floor_rate = float("nan")  # the floor's issuing rate (server/bench/floor.py)
 
     async def all(self, kiosks: int, counters: int, displays: int, call_rate: float, db: Database) -> None:
         await self.floor(kiosks)
@@ -522,11 +522,11 @@ def _errors(errors: dict[int, int]) -> str:
 # ---------------------------------------------------------------- the floor
 
 def _floor_rate(db_url: str, tmp: Path, threads: int, kiosks: int, seconds: float, kind: str) -> float:
-    """Serve the floor app (server/benchfloor.py) like motcua, let `kiosks` clients issue
+    """Serve the floor app (server/bench/floor.py) like motcua, let `kiosks` clients issue
     from it for `seconds`, print the figure and return its rate."""
-    from . import benchfloor
+    from server.bench import floor as benchfloor
     benchfloor.prepare(db_url)
-    server = _Server(db_url, tmp, threads, module="server.benchfloor")
+    server = _Server(db_url, tmp, threads, module="server.bench.floor")
     try:
         latencies: list[float] = []
         errors: dict[int, int] = defaultdict(int)

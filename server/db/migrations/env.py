@@ -1,7 +1,7 @@
 """Alembic environment: runs on the connection `Database.migrate` hands over."""
 from alembic import context
 
-from server.models import Base
+from server.db.models import Base
 
 connection = context.config.attributes["connection"]
 context.configure(

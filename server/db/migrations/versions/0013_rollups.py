@@ -6,14 +6,14 @@ Revises: 0012_devices
 import sqlalchemy as sa
 from alembic import op
 
-import server.models
+import server.db.models
 
 revision = "0013_rollups"
 down_revision = "0012_devices"
 branch_labels = None
 depends_on = None
 
-COUNTS = server.models.COUNT_COLUMNS
+COUNTS = server.db.models.COUNT_COLUMNS
 
 
 def _keys() -> list:
@@ -27,7 +27,7 @@ def upgrade() -> None:
         "report_days",
         sa.Column("office_id", sa.Integer(), sa.ForeignKey("offices.id"), primary_key=True),
         sa.Column("day", sa.Date(), primary_key=True),
-        sa.Column("rolled_at", server.models.UTCDateTime(), nullable=False))
+        sa.Column("rolled_at", server.db.models.UTCDateTime(), nullable=False))
     op.create_table("report_counts", *_keys(), *(sa.Column(c, sa.Integer(), nullable=False) for c in COUNTS))
     op.create_index("ix_report_counts_day", "report_counts", ["office_id", "day"])
     op.create_table("report_times", *_keys(), sa.Column("kind", sa.String(1), nullable=False),

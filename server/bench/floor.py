@@ -10,7 +10,7 @@ every figure as a share of what the stack and the database allow.
 Its tables are its own (`floor_numbers`, `floor_tickets`): in a SQLite file beside the
 bench's, or in the bench's PostgreSQL database, dropped at the end of the run.
 
-    python -m server.benchfloor --port P --connections N   (DATABASE_URL in the environment)
+    python -m server.bench.floor --port P --connections N   (DATABASE_URL in the environment)
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def drop(url: str) -> None:
 def _connect(url: str):
     if url.startswith("sqlite"):
         conn = sqlite3.connect(sqlite_path(url), isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")  # motcua's own pragmas (server/db.py)
+        conn.execute("PRAGMA journal_mode=WAL")  # motcua's own pragmas (server/db/database.py)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=30000")
         return _SqliteTx(conn)
@@ -138,7 +138,7 @@ def create_app(url: str):
 def main() -> None:
     import argparse
 
-    from .cli import gunicorn_options, run_gunicorn
+    from server.cli import gunicorn_options, run_gunicorn
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--connections", type=int, required=True)

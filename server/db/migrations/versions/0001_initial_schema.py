@@ -7,7 +7,7 @@ Create Date: 2026-11-21 06:00:59.364178
 import sqlalchemy as sa
 from alembic import op
 
-import server.models
+import server.db.models
 
 revision = '0001'
 down_revision = None
@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('office_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('created_at', server.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', server.db.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['office_id'], ['offices.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('office_id', 'kind', 'name')
@@ -91,8 +91,8 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=True),
     sa.Column('device_id', sa.Integer(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', server.models.UTCDateTime(), nullable=False),
-    sa.Column('revoked_at', server.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', server.db.models.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', server.db.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], ),
     sa.ForeignKeyConstraint(['office_id'], ['offices.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
@@ -125,11 +125,11 @@ def upgrade() -> None:
     sa.Column('public_token', sa.String(length=32), nullable=False),
     sa.Column('counter_id', sa.Integer(), nullable=True),
     sa.Column('assigned_counter_id', sa.Integer(), nullable=True),
-    sa.Column('issued_at', server.models.UTCDateTime(), nullable=False),
-    sa.Column('queued_at', server.models.UTCDateTime(), nullable=False),
-    sa.Column('called_at', server.models.UTCDateTime(), nullable=True),
-    sa.Column('started_at', server.models.UTCDateTime(), nullable=True),
-    sa.Column('finished_at', server.models.UTCDateTime(), nullable=True),
+    sa.Column('issued_at', server.db.models.UTCDateTime(), nullable=False),
+    sa.Column('queued_at', server.db.models.UTCDateTime(), nullable=False),
+    sa.Column('called_at', server.db.models.UTCDateTime(), nullable=True),
+    sa.Column('started_at', server.db.models.UTCDateTime(), nullable=True),
+    sa.Column('finished_at', server.db.models.UTCDateTime(), nullable=True),
     sa.Column('recalls', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['assigned_counter_id'], ['counters.id'], ),
     sa.ForeignKeyConstraint(['counter_id'], ['counters.id'], ),
@@ -150,7 +150,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('office_id', sa.Integer(), nullable=False),
-    sa.Column('at', server.models.UTCDateTime(), nullable=False),
+    sa.Column('at', server.db.models.UTCDateTime(), nullable=False),
     sa.Column('actor', sa.String(length=120), nullable=False),
     sa.Column('action', sa.String(length=32), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),

@@ -139,10 +139,10 @@ def run_sockets(database_url: str | None, redis_url: str | None, sockets: int, p
 
     import click
 
-    from .bench import _in_own_thread, _is_local, _prepare, _Server
-    from .cli import _raise_open_files
-    from .db import Database
-    from .settings import normalise_database_url
+    from server.bench.load import _in_own_thread, _is_local, _prepare, _Server
+    from server.cli import _raise_open_files
+    from server.db.database import Database
+    from server.infra.settings import normalise_database_url
 
     for name, value in (("--database-url", database_url), ("--redis-url", redis_url)):
         if value and not _is_local(value):
@@ -304,7 +304,7 @@ class _SocketBench:
 
     async def _fill(self, count: int) -> list[str]:
         """Open each office's counters and issue `count` tickets over the offices; their status tokens."""
-        from .bench import SERVICES, _Http
+        from server.bench.load import SERVICES, _Http
         http = _Http(self.urls[0])
         try:
             for office in self.offices:
@@ -332,7 +332,7 @@ class _SocketBench:
 
     async def _load(self) -> tuple[list[float], list[tuple[float, float, int]]]:
         """Kiosks issue and counters call, spread over the offices and processes, for `seconds`."""
-        from .bench import SERVICES, _Http
+        from server.bench.load import SERVICES, _Http
         issued: list[float] = []
         calls: list[tuple[float, float, int]] = []  # (sent at, took, ticket id)
         counters = [(o, cid) for o in self.offices for cid in o.counter_ids]
