@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request, url_for
 
-from server import health, queue, sessions
 from server.db.models import Role
-from server.devicepages import OFFICE_CODE
-from server.errors import NotFound
+from server.engine import health, queue
+from server.engine.errors import NotFound
 from server.infra.i18n import LANGUAGES, request_language, t
+from server.web import sessions
+from server.web.pages.devices import OFFICE_CODE
 
 from . import bp
 from .supervisor import strings, supervisor_session
@@ -71,7 +72,7 @@ def admin():
 
 
 def _public_address(conf) -> dict | None:
-    """The address every link is built on and where it came from (server/startup.py); None
+    """The address every link is built on and where it came from (server/web/startup.py); None
     for an app built without one, whose links follow each request."""
     if not conf.link_base:
         return None

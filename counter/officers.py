@@ -1,18 +1,20 @@
 """Officers' way in and out: log in, pick a counter, log out.
 
 Thin views: the rules (passwords, throttling, sessions, CSRF, one officer per counter) live
-in server/accounts.py, server/sessions.py and the queue engine.
+in server/engine/accounts.py, server/web/sessions.py and the queue engine.
 """
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from server import accounts, queue, sessions, views
 from server.db.models import Office
-from server.errorpages import message
-from server.errors import MotcuaError, Unauthorized
+from server.engine import accounts, queue
+from server.engine.errors import MotcuaError, Unauthorized
 from server.infra.i18n import request_language
+from server.read import shapes
+from server.web import sessions
+from server.web.errorpages import message
 
 from . import bp
 
@@ -41,7 +43,7 @@ def home():
     if principal is None:
         return _login_page()
     with state().db.read() as s:
-        me = views.me(s, principal, request_language(), state().clock.now())
+        me = shapes.me(s, principal, request_language(), state().clock.now())
     if me["holding"] is not None and request.args.get("pick") is None:
         return redirect(url_for("counter.desk", counter_id=me["holding"]))
     return render_template("counter/picker.html", csrf=sessions.csrf_token(), me=me)
@@ -76,7 +78,7 @@ def take(counter_id):
                         actor=principal.actor, office_id=principal.office_id)
     except MotcuaError as e:
         with state().db.read() as s:
-            me = views.me(s, principal, request_language(), state().clock.now())
+            me = shapes.me(s, principal, request_language(), state().clock.now())
         return render_template("counter/picker.html", csrf=sessions.csrf_token(), me=me,
                                error=message(e.code, e.params, request_language())), e.status
     return redirect(url_for("counter.desk", counter_id=counter_id))

@@ -15,9 +15,9 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 from flask_socketio import join_room
 
-from server import queue
 from server.db.models import Role
-from server.devicepages import TOKEN_REASONS, Refusal, denied, device_principal, private, strings
+from server.engine import queue
+from server.web.pages.devices import TOKEN_REASONS, Refusal, denied, device_principal, private, strings
 
 from . import bp
 

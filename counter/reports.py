@@ -1,9 +1,9 @@
 """Báo cáo: the reports page at /counter/reports and the live dashboard at /counter/dashboard.
 
-Thin pages over server/reports.py: `visible_offices` says which offices the signed-in
+Thin pages over server/read/reports.py: `visible_offices` says which offices the signed-in
 supervisor or admin may see (a city admin: any office, or "all"), `compute` gives the
 figures from the ticket event log. The page is rendered here, charts are SVG drawn by
-server/charts.py, exports are links to the API's CSV and XLSX files. The dashboard is the
+server/read/charts.py, exports are links to the API's CSV and XLSX files. The dashboard is the
 same tiles and tables for today; its script (static/dashboard.js) re-reads
 GET /api/v1/offices/<office>/report on office events (at most every 2 s, and every 30 s
 anyway) and re-draws the hourly chart from /counter/reports/hourly.svg.
@@ -23,12 +23,13 @@ from flask import current_app, render_template, request, url_for
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from server import charts, queue, reports
 from server.db.models import Office
-from server.errorpages import message
-from server.errors import BadRequest, MotcuaError
+from server.engine import queue
+from server.engine.errors import BadRequest, MotcuaError
 from server.infra.i18n import LANGUAGES, request_language, t
 from server.infra.offload import off_loop
+from server.read import charts, reports
+from server.web.errorpages import message
 
 from . import bp
 from .supervisor import strings, supervisor_session

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from flask import current_app, render_template, url_for
 
-from server import queue, sessions
 from server.db.models import Role
+from server.engine import queue
 from server.infra.i18n import LANGUAGES, request_language
+from server.web import sessions
 
 from . import bp
 from .supervisor import strings, supervisor_session

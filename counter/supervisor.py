@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, url_for
 
-from server import health, queue, sessions
 from server.db.models import Role
-from server.errors import MotcuaError
+from server.engine import health, queue
+from server.engine.errors import MotcuaError
 from server.infra.i18n import LANGUAGES, catalogue, request_language, t
+from server.web import sessions
 
 from . import bp
 

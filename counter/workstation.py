@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
 
-from server import sessions, views
 from server.db.models import Role
-from server.errorpages import message
-from server.errors import MotcuaError
+from server.engine.errors import MotcuaError
 from server.infra.i18n import catalogue, request_language
+from server.read import shapes
+from server.web import sessions
+from server.web.errorpages import message
 
 from . import bp
 from .officers import _login_page
@@ -41,10 +42,10 @@ def desk(counter_id):
     if principal is None:
         return redirect(url_for("counter.home"))
     with state().db.read() as s:
-        me = views.me(s, principal, lang)
+        me = shapes.me(s, principal, lang)
         if principal.role == Role.OFFICER.value and me["holding"] != counter_id:
             return redirect(url_for("counter.home", pick=1))
-        counter = views.counter_state(s, counter_id, principal.office_id, state().base_url(), lang,
+        counter = shapes.counter_state(s, counter_id, principal.office_id, state().base_url(), lang,
                                       now=state().clock.now())
     return render_template("counter/desk.html", me=me, counter=counter, csrf=sessions.csrf_token(),
                            words=_words(lang), other_lang="en" if lang == "vi" else "vi",

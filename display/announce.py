@@ -10,10 +10,10 @@ import re
 
 from flask import Response, current_app, request
 
-from server.errors import BadRequest, Forbidden, Unauthorized
+from server.engine.errors import BadRequest, Forbidden, Unauthorized
+from server.engine.queue import office_info
 from server.infra.speech import NUMBER, Announcer, SpeechUnavailable, chime_wav
-from server.inputs import int_arg
-from server.queue import office_info
+from server.web.inputs import int_arg
 
 from . import bp
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 
-from server import queue
 from server.db.models import Role
-from server.devicepages import OFFICE_CODE, Refusal, denied, device_principal, private, strings
-from server.errors import MotcuaError
-from server.inputs import MAX_ID, whole_number
+from server.engine import queue
+from server.engine.errors import MotcuaError
+from server.web.inputs import MAX_ID, whole_number
+from server.web.pages.devices import OFFICE_CODE, Refusal, denied, device_principal, private, strings
 
 from . import bp
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from server import queue
 from server.db.models import Role
-from server.devicepages import OFFICE_CODE, Refusal, denied, device_principal, private, strings
+from server.engine import queue
+from server.web.pages.devices import OFFICE_CODE, Refusal, denied, device_principal, private, strings
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates", static_folder="static")
 

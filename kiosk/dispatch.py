@@ -21,11 +21,12 @@ from flask import request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server import health, hours, queue, views
 from server.db.models import Device, PrintJob
-from server.errors import NotFound
-from server.realtime import device_room
-from server.waits import Wait
+from server.engine import health, hours, queue
+from server.engine.errors import NotFound
+from server.read import shapes
+from server.read.waits import Wait
+from server.realtime.hub import device_room
 
 from .printers import ERROR_CODES, STATUSES, PrinterError, parse, send, status
 from .ticket import TicketPrint, escpos_bytes
@@ -197,7 +198,7 @@ def _job_payload(s: Session, job: PrintJob, device: Device, base_url: str, wait:
     estimate the screen showed when given (see `Dispatcher.send`)."""
     ticket = queue.get_ticket(s, job.ticket_id)
     office = queue.office_info(s, ticket.office_id, ticket=ticket)
-    shown = views.ticket(s, ticket, base_url, "vi", wait=wait if ticket.status == queue.WAITING else None)
+    shown = shapes.ticket(s, ticket, base_url, "vi", wait=wait if ticket.status == queue.WAITING else None)
     area = next((a for a in office.areas.values() if a.code == shown.get("area")), None)
     printed = TicketPrint(
         office_name=office.name,
@@ -231,7 +232,7 @@ def kiosks(s: Session, office_id: int) -> list[dict]:
         driven_by = None if d.printer == "none" else "server" if driven_by_server(d.printer) else "agent"
         result.append({"name": d.name, "printer": d.printer, "paper_mm": d.paper_mm,
                        "driven_by": driven_by, "printer_status": d.printer_status,
-                       "printer_detail": d.printer_detail, "checked_at": views.iso(d.printer_checked_at),
+                       "printer_detail": d.printer_detail, "checked_at": shapes.iso(d.printer_checked_at),
                        "agent_online": d.agent_online, "pending_jobs": counts.get("pending", 0),
                        "failed_jobs": counts.get("failed", 0)})
     return result

@@ -10,15 +10,16 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from server import accounts, audit, auth, hours, queue, views
 from server.db.database import Database, unavailable
-from server.errors import Busy
+from server.engine import accounts, audit, auth, hours, queue
+from server.engine.errors import Busy
 from server.infra.clock import Clock
 from server.infra.i18n import LANG_COOKIE, LANGUAGES, request_language, t
 from server.infra.settings import Settings
 from server.infra.tokencache import MISSING, TokenCache
-from server.inputs import MAX_ID
-from server.realtime import Hub
+from server.read import shapes
+from server.realtime.hub import Hub
+from server.web.inputs import MAX_ID
 
 log = logging.getLogger("motcua")
 ATTEMPTS = 4
@@ -62,7 +63,7 @@ class Motcua:
         # Work to do once a use case has committed, e.g. sending a print job to its printer:
         # hook(outcome, base_url). The kiosk package adds its own.
         self.after_commit: list = []
-        from server import booking
+        from server.engine import booking
         from server.infra import notify
         self.notifier = notify.make_notifier(settings)
         self.booking_limit = booking.RateLimit(settings.booking_rate_limit, settings.redis_url)
@@ -109,7 +110,7 @@ class Motcua:
     def board(self, office_id: int) -> dict:
         with self.db.read() as s:
             office = queue.office_info(s, office_id)
-            return views.board(s, office, hours.service_day(self.clock.now(), office.timezone))
+            return shapes.board(s, office, hours.service_day(self.clock.now(), office.timezone))
 
     @property
     def public_url(self) -> str | None:
@@ -122,7 +123,7 @@ class Motcua:
 
     def base_url(self) -> str:
         """Base of links shown or printed (status QR codes, a device's set-up address, a
-        booking's private link): the public address `serve` uses (server/startup.py). Only
+        booking's private link): the public address `serve` uses (server/web/startup.py). Only
         an app built without one (tests, `flask run`) falls back to the address the request
         came to."""
         if self.settings.link_base:
@@ -184,7 +185,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         log.warning("MOTCUA_PUBLIC_URL is not set: links use %s", settings.served_at and (
             f"{settings.served_at} ({settings.public_source})") or "the address each request came to")
 
-    from server import absenceapi, adminapi, api, bookingpages, errorpages, headers, healthapi, portal, reportapi  # noqa: F401  (routes on api.bp)
+    from server.web import errorpages, headers
+    from server.web.api import absence as absenceapi  # noqa: F401  (routes on api.bp)
+    from server.web.api import core as api
+    from server.web.pages import booking as bookingpages
+    from server.web.pages import portal
     errorpages.register(app)
     headers.register(app, settings.https)
     app.register_blueprint(api.bp)
@@ -231,7 +236,7 @@ def sweep(state: Motcua) -> None:
     open on a service day that has ended are closed (per office), then booked slots past
     their check-in window become no-shows, reminders go out, old bookings are deleted.
     Every process sweeps; the rows' locks keep them from doubling up."""
-    from server import booking
+    from server.engine import booking
     with state.db.read() as s:
         due = queue.offices_to_close(s, state.clock.now())
     for office_id in due:
@@ -250,15 +255,15 @@ ROLL_UP_DAYS = 7  # the sweep keeps the last week's closed days; a report keeps 
 
 
 def _roll_up_recent(state: Motcua) -> None:
-    """Closed service days kept as report roll-ups (server/rollups.py), so reports and the
+    """Closed service days kept as report roll-ups (server/read/rollups.py), so reports and the
     reports page read them instead of the event log."""
     from datetime import timedelta
 
     from sqlalchemy import select
 
-    from server import rollups
     from server.db.models import Office
     from server.infra.offload import off_loop
+    from server.read import rollups
     now = state.clock.now()
     with state.db.read() as s:
         ids = list(s.scalars(select(Office.id)))

@@ -13,19 +13,19 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from server import accounts, auth, commands
 from server.app import transaction
 from server.db.database import Database
 from server.db.models import ApiToken, Office
-from server.errorpages import message
-from server.errors import MotcuaError
+from server.engine import accounts, auth, commands
+from server.engine.errors import MotcuaError
+from server.engine.offices import OfficeFileError, load_file
 from server.infra.clock import Clock
 from server.infra.i18n import t
 from server.infra.settings import Settings
 from server.infra.speech import espeak_path
 from server.infra.text import NotText, clean_text
-from server.inputs import whole_number
-from server.offices import OfficeFileError, load_file
+from server.web.errorpages import message
+from server.web.inputs import whole_number
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.toml"
 DEMO_DEVICES = (("kiosk", "Kiosk sảnh"), ("display", "Màn hình sảnh"))
@@ -58,7 +58,7 @@ def open_database() -> Database:
 
 
 def run(use_case, *args, **kwargs):
-    """One of `server.commands` in its own transaction, as the web runs its use cases: its
+    """One of `server.engine.commands` in its own transaction, as the web runs its use cases: its
     audit entry names the OS account. A refusal is printed in words and exits with 2."""
     db = open_database()
     try:
@@ -86,7 +86,7 @@ def main() -> None:
                    "simultaneous connections: open screens, status pages and requests.")
 @click.option("--threads", default=None, type=int, hidden=True)  # before the event loop; ignored
 def serve(host: str | None, port: int, demo: bool, connections: int, threads: int | None) -> None:
-    from server import startup
+    from server.web import startup
     conf = settings()
     configure_logging(conf.log_level)
     # The demo's passwords are published: it stays on this machine unless told otherwise.
@@ -163,7 +163,7 @@ def run_gunicorn(options: dict, load) -> None:
 
 
 def run_server(host: str, port: int, connections: int, conf: Settings) -> None:
-    """Serve with `conf`: its public address is the base of every link (server/startup.py)."""
+    """Serve with `conf`: its public address is the base of every link (server/web/startup.py)."""
     from server import create_app
     if os.name != "posix":  # gunicorn is POSIX-only; Werkzeug's threads are enough for a small office
         app = create_app({"SETTINGS": conf})
@@ -284,7 +284,7 @@ def office_import(file: str) -> None:
 def office_export(office_code: str | None, file: str) -> None:
     import tomli_w
 
-    from server.offices import export_office
+    from server.engine.offices import export_office
     lang = cli_language()
     db = open_database()
     with db.read() as s:
@@ -319,8 +319,8 @@ def token_create(office_code: str, role: str, name: str | None) -> None:
 
 
 def _where_to_open(office_code: str, role: str, value: str) -> str:
-    """The address a new token is used at, on the address `serve` uses (server/startup.py)."""
-    from server.startup import known_public_url
+    """The address a new token is used at, on the address `serve` uses (server/web/startup.py)."""
+    from server.web.startup import known_public_url
     lang, base = cli_language(), known_public_url(settings())
     if role not in ("kiosk", "display"):
         return t("cli.token.login", lang, url=f"{base or ''}/counter/")
@@ -407,7 +407,7 @@ def kiosk() -> None:
 @click.option("--paper", type=click.Choice(["58", "80"]), default=None, help="Khổ giấy mm / paper width in mm.")
 @click.argument("url")
 def kiosk_printer(office_code: str, name: str, paper: str | None, url: str) -> None:
-    from server.offices import printer_problem
+    from server.engine.offices import printer_problem
     lang = cli_language()
     problem = printer_problem(url, lang)
     if problem:
@@ -422,7 +422,7 @@ def kiosk_printer(office_code: str, name: str, paper: str | None, url: str) -> N
 @click.option("--paper", type=click.Choice(["58", "80"]), default="80", show_default=True, help="mm")
 def kiosk_test_print(printer_url: str, paper: str) -> None:
     from kiosk import printers, ticket
-    from server.startup import known_public_url
+    from server.web.startup import known_public_url
     lang = cli_language()
     try:
         printers.send(printer_url, ticket.escpos_bytes(ticket.sample(lang, known_public_url(settings()) or

@@ -23,11 +23,11 @@ import requests
 from sqlalchemy import create_engine, text
 
 from server import create_app
-from server.auth import create_token
 from server.db.database import Database
+from server.engine.auth import create_token
+from server.engine.offices import import_office
 from server.infra.clock import FixedClock
 from server.infra.settings import Settings, normalise_database_url
-from server.offices import import_office
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = ROOT / "server" / "demo" / "demo.toml"

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Seat, Service, Ticket, WaitingArea
-from server.seating import TOLERANCE, share_cap
+from server.engine.seating import TOLERANCE, share_cap
 
 
 def assert_seating_holds(s: Session, office_id: int, day: date) -> None:

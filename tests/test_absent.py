@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from server import absence, hours, queue, reports
 from server.db.models import Office, TicketEvent
-from server.errors import Conflict
+from server.engine import absence, hours, queue
+from server.engine.errors import Conflict
+from server.read import reports
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
 
 ACTOR = "test:absent"
@@ -51,7 +52,7 @@ def absent_at(state, clock, cid, seconds=5):
 def set_office(state, **values):
     with state.db.write() as s:
         s.execute(update(Office).where(Office.code == "demo").values(**values))
-    from server.directory import directory
+    from server.engine.directory import directory
     with state.db.read() as s:
         directory(s).forget(queue.office_info(s, "demo").id)
 
@@ -292,7 +293,7 @@ def test_api_absent_list_is_staff_only(client, tokens):
 
 
 def test_office_file_and_admin_keep_the_least_time_before_absent(state):
-    from server.offices import OfficeFileError, export_office, import_office
+    from server.engine.offices import OfficeFileError, export_office, import_office
     with state.db.write() as s:
         import_office(s, without_areas(office_data(min_call_to_no_show_seconds=45)))
     with state.db.read() as s:

@@ -13,9 +13,9 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from server import accounts
 from server.db.models import User, UserSession
-from server.offices import OfficeFileError, import_office
+from server.engine import accounts
+from server.engine.offices import OfficeFileError, import_office
 from tests.conftest import Api, counter_id, new_token, office_data, seed
 from tests.test_sessions import Officer, assign, set_password
 

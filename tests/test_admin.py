@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from server import queue
 from server.db.models import Office, Service, User
-from server.offices import import_office
+from server.engine import queue
+from server.engine.offices import import_office
 from tests.conftest import Api, make_app, new_token, office_data, seed, without_areas
 from tests.test_sessions import Officer, set_password
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.offices import import_office
+from server.engine.offices import import_office
 from tests.conftest import new_token, office_data
 from tests.test_speech import wav_stats
 
@@ -56,7 +56,7 @@ def test_the_office_carries_its_notice_and_announcement_settings(api, state):
 
 
 def test_a_bad_announce_table_is_refused(state):
-    from server.offices import OfficeFileError
+    from server.engine.offices import OfficeFileError
     with pytest.raises(OfficeFileError) as e, state.db.write() as s:
         import_office(s, office_data(announce={"english": "yes"}))
     assert "[announce] chỉ có english và digits" in "\n".join(e.value.problems)

@@ -186,7 +186,7 @@ def test_401_without_or_with_a_bad_or_revoked_token(client, api, state):
     assert_error(bare.get("/offices/demo", token="x" * 43), 401, "unauthorized")
     r = client.get("/api/v1/offices/demo", headers={"Authorization": "Basic abc"})
     assert_error(r, 401, "unauthorized")
-    from server.auth import revoke_tokens
+    from server.engine.auth import revoke_tokens
     token = new_token(state, "kiosk", "Kiosk tạm")
     with state.db.write() as s:
         revoke_tokens(s, "demo", "Kiosk tạm", state.clock.now())
@@ -210,7 +210,7 @@ def test_403_wrong_role(api, state, tokens, role, method, path_fmt):
 
 
 def test_403_other_office(api, state, client):
-    from server.offices import import_office
+    from server.engine.offices import import_office
     from tests.conftest import office_data
     with state.db.write() as s:
         import_office(s, office_data(code="other"))
@@ -320,7 +320,7 @@ def test_no_input_produces_a_500(api, state, client, tokens):
 
 def test_a_number_already_printed_today_is_skipped(api, state):
     """Re-importing mid-day so that a new range covers numbers already given."""
-    from server.offices import import_office
+    from server.engine.offices import import_office
     from tests.conftest import office_data
     api.issue("HT")
     data = office_data()

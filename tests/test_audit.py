@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from server import audit, queue
-from server.admin import Done
 from server.cli import main
 from server.db.models import AuditEntry, Office
+from server.engine import audit, queue
+from server.engine.admin import Done
 from tests.conftest import DEMO_FILE, Api, counter_id, make_app, new_token, screenshot, seed
 from tests.test_supervisor import _log_in, _passwords
 

@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from server import booking, queue
 from server.db.models import Booking, BookingSlot
-from server.errors import BadRequest, Conflict
+from server.engine import booking, queue
+from server.engine.errors import BadRequest, Conflict
 from server.infra.notify import Notifier
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from server.portal import qr_svg
+from server.web.pages.portal import qr_svg
 from tests.conftest import screenshot, seed
 from tests.sockets import TIMEOUT
 from tests.test_status_page import decode_svg_qr

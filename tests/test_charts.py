@@ -1,4 +1,4 @@
-"""The report charts (server/charts.py): parsed as XML, bars measured, words and escaping checked."""
+"""The report charts (server/read/charts.py): parsed as XML, bars measured, words and escaping checked."""
 from __future__ import annotations
 
 import itertools
@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from server import charts
+from server.read import charts
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 SVG = "{http://www.w3.org/2000/svg}"

@@ -95,7 +95,7 @@ def test_office_export_reads_back_through_import(cli, tmp_path, sqlite_url):
 
     from server.db.database import Database
     from server.db.models import Office
-    from server.offices import export_office
+    from server.engine.offices import export_office
 
     cli("office", "import", str(DEMO_FILE))
     out = tmp_path / "demo-export.toml"

@@ -9,10 +9,10 @@ from collections import Counter as Tally
 import requests
 from sqlalchemy import event, func, select
 
-from server import hours, queue
 from server.db.database import Database
 from server.db.models import Counter, Service, Ticket, TicketEvent
-from server.errors import MotcuaError
+from server.engine import hours, queue
+from server.engine.errors import MotcuaError
 from server.infra.clock import Clock
 from server.infra.settings import normalise_database_url
 from tests.conftest import make_app, office_data, seed

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from server import app as motcua_app
-from server import queue, reports, views, waits
 from server.db.models import Office, Ticket, TicketEvent
-from server.errors import Conflict
+from server.engine import queue
+from server.engine.errors import Conflict
+from server.read import reports, shapes, waits
 from tests.conftest import counter_id, make_app
 
 ACTOR = "test:day-end"
@@ -59,10 +60,10 @@ def test_yesterdays_waiting_tickets_leave_todays_counts_before_the_sweep(state, 
     with state.db.read() as s:
         assert queue.people_ahead(s, queue.get_ticket(s, today.id)) == 0  # nobody ahead
         office = queue.office_info(s, "demo")
-        desk = views.counter_state(s, q3, office.id, "http://x", now=clock.now())
+        desk = shapes.counter_state(s, q3, office.id, "http://x", now=clock.now())
         assert desk["queues"]["HT"]["waiting"] == 1
         assert [n["number"] for n in desk["queues"]["HT"]["next"]] == [today.number]
-        live = {sv["code"]: sv for sv in views.live(s, office, clock.now())["services"]}
+        live = {sv["code"]: sv for sv in shapes.live(s, office, clock.now())["services"]}
         assert live["HT"]["waiting"] == 1
         area = state.board(office.id)["areas"][0]
         assert area["used"] == 1  # yesterday's seated citizens hold no seat today

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from server import accounts, queue
 from server.db.models import Counter, TicketEvent, User
+from server.engine import accounts, queue
 from tests.conftest import counter_id
 
 PASSWORD = "mat-khau-ban"

@@ -13,8 +13,8 @@ import requests
 from sqlalchemy import select
 
 from kiosk.agent import Agent
-from server import health
 from server.db.models import Device, PrintJob, Ticket
+from server.engine import health
 from tests.conftest import DEMO_FILE, Api, make_app, new_token, office_data, seed
 from tests.fakeprinter import STATUS_COVER_OPEN, STATUS_OK, FakePrinter
 from tests.sockets import Http, Screen

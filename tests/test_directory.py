@@ -1,4 +1,4 @@
-"""The directory (server/directory.py): a cached office is checked by its `config_rev`
+"""The directory (server/engine/directory.py): a cached office is checked by its `config_rev`
 once `TTL` has passed, read again whole only when another process changed it."""
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import time
 import pytest
 from sqlalchemy import event
 
-from server import directory as directory_module
-from server import queue
 from server.db.database import Database
-from server.offices import import_office
+from server.engine import directory as directory_module
+from server.engine import queue
+from server.engine.offices import import_office
 from tests.conftest import office_data
 
 

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from server import queue as engine
 from server.db.database import Database
+from server.engine import queue as engine
 from server.infra.settings import normalise_database_url
 from tests.conftest import free_port, screenshot, seed, two_chair_office, without_areas
 from tests.sockets import Http

@@ -15,9 +15,9 @@ import tomli_w
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from server import reports
 from server.db.models import Counter
-from server.offices import import_office
+from server.engine.offices import import_office
+from server.read import reports
 from tests.conftest import Api, make_app, new_token, office_data, screenshot, seed
 from tests.test_desk import Officer, give_desk
 

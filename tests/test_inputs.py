@@ -14,11 +14,11 @@ import requests
 from sqlalchemy import func, select
 from werkzeug.routing import AnyConverter
 
-from server import booking, hours
 from server.app import IdConverter
 from server.db.models import Booking, Office, Service, User
+from server.engine import booking, hours
+from server.engine.offices import OfficeFileError, import_office
 from server.infra.text import NotText, clean_text
-from server.offices import OfficeFileError, import_office
 from tests.conftest import counter_id, office_data, seed
 
 # ---------------------------------------------------------------- the per-phone limit
@@ -88,7 +88,7 @@ def _called(name: str) -> list[ast.Call]:
 
 
 def body_fields() -> set[str]:
-    from server import admin, offices
+    from server.engine import admin, offices
     fields = {k.arg for call in _called("body") for k in call.keywords if k.arg}
     fields |= {key for keys in admin.ITEM_KEYS.values() for key in keys} | set(admin.OFFICE_KEYS)
     return fields | {key for key, *_ in offices.BOOKING}

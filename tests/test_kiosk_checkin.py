@@ -15,8 +15,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from server import booking
 from server.db.database import Database
+from server.engine import booking
 from server.infra.settings import normalise_database_url
 from tests.conftest import office_data, screenshot, seed
 from tests.test_kiosk_page import (

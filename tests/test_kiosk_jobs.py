@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.db.models import Device, PrintJob, Ticket
-from server.offices import OfficeFileError, import_office
+from server.engine.offices import OfficeFileError, import_office
 from tests.conftest import Api, new_token, office_data
 
 

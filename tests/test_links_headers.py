@@ -17,10 +17,10 @@ import pytest
 import requests
 
 from server import create_app
-from server.headers import CSP
+from server.engine.offices import import_office
 from server.infra.notify import Notifier, mask_links
 from server.infra.settings import Settings, normalise_database_url
-from server.offices import import_office
+from server.web.headers import CSP
 from tests.conftest import Api, free_port, new_token, screenshot, seed
 from tests.test_booking import Recorder, bookable_office
 from tests.test_notify import FakeGateway

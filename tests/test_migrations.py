@@ -22,9 +22,9 @@ def test_seat_counts_are_filled_from_todays_tickets(db_url, tmp_path):
     from alembic.config import Config
     from sqlalchemy import create_engine, select
 
-    from server import hours, queue
     from server.db.database import MIGRATIONS
     from server.db.models import Service, WaitingArea
+    from server.engine import hours, queue
     from server.infra.clock import Clock
     from tests.conftest import make_app
     from tests.seatcheck import kept_counts, recount

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from server import startup
 from server.infra import lan
 from server.infra.notify import Notifier
 from server.infra.settings import Settings
+from server.web import startup
 from tests.conftest import Api, free_port, new_token, screenshot, seed
 from tests.test_booking import Recorder
 from tests.test_links_headers import EVIL, app_with, book_on, sms_after_booking, wait_for

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from server import queue
 from server.db.models import Counter, Rating, User
-from server.errors import BadRequest, Conflict, Forbidden, NotFound
+from server.engine import queue
+from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
 from tests.conftest import Api, counter_id, make_app
 from tests.test_engine import ACTOR, call, events_of, issue, open_counter
 

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from server.auth import create_token
 from server.db.database import Database
+from server.engine.auth import create_token
 from server.infra.settings import normalise_database_url
 from tests.conftest import office_data, screenshot, seed
 from tests.sockets import Http

@@ -14,9 +14,9 @@ import pytest
 import requests
 import socketio
 
-from server import queue as engine
-from server.auth import create_token, revoke_tokens
 from server.db.database import Database
+from server.engine import queue as engine
+from server.engine.auth import create_token, revoke_tokens
 from server.infra.settings import normalise_database_url
 from tests.conftest import demo_data, free_port, seed, without_areas
 from tests.sockets import (

@@ -29,7 +29,7 @@ def _city(url: str) -> tuple[str, list[date]]:
     db = Database(normalise_database_url(url))
     days = benchreports.working_days(date.today() - timedelta(days=3), DAYS)
     benchreports.generate(db, OFFICES, days, TICKETS, seed=3)
-    with db.write() as s:  # one ticket still waiting a day: the day is not closed (server/rollups.py)
+    with db.write() as s:  # one ticket still waiting a day: the day is not closed (server/read/rollups.py)
         s.execute(text("UPDATE tickets SET status = 'waiting' WHERE id IN (SELECT MIN(id) FROM tickets "
                        "WHERE day >= :day GROUP BY office_id, day)"), {"day": days[-OPEN_DAYS]})
     token = benchreports._admin_token(db, datetime.now(timezone.utc))

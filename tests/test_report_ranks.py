@@ -1,5 +1,5 @@
 """Medians and 90th percentiles from roll-ups, counted per minute then ranked within the
-minute (server/rollups.py), equal the walk's nearest ranks on the data that could trip
+minute (server/read/rollups.py), equal the walk's nearest ranks on the data that could trip
 them: a single time, even counts, many equal times, times a microsecond either side of a
 minute's edge, waits exactly on the target, groups whose wanted ranks fall in the same
 minute or in minutes far apart. Closed days rolled up, the last day walked live; every
@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from server import rollups
 from server.bench import cityreports as benchreports
 from server.db.models import Office
+from server.read import rollups
 from tests.conftest import make_app, office_data, without_areas
 from tests.test_rollups import both  # the roll-ups' report and the walk's, side by side
 

@@ -11,8 +11,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from server import queue, reports
 from server.db.models import Booking, Office, Service, User
+from server.engine import queue
+from server.read import reports
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
 
 HANOI = timezone(timedelta(hours=7))
@@ -187,7 +188,7 @@ def test_the_hourly_chart_shows_the_days_opening_hours():
     from datetime import date
     from types import SimpleNamespace
 
-    from server.reports import _hours_shown
+    from server.read.reports import _hours_shown
     ward = SimpleNamespace(hours={"mon": [["07:30", "11:30"], ["13:30", "17:00"]], "sat": [["08:00", "10:00"]]})
     monday, saturday = date(2026, 11, 23), date(2026, 11, 28)
     assert _hours_shown([ward], {}, [saturday]) == [8, 9]  # Saturday morning only, not Monday's hours
@@ -256,7 +257,7 @@ def test_exports_carry_the_same_figures_with_vietnamese_headers(app, state, cloc
 
 def test_who_may_read_which_report(app, state, clock):
     with state.db.write() as s:
-        from server.offices import import_office
+        from server.engine.offices import import_office
         import_office(s, without_areas(office_data(code="other", name="Phường khác")), now=clock.now())
     client = app.test_client()
     supervisor = Api(client, new_token(state, "supervisor", "mai.pt"))

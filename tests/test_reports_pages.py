@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import select
 
 import counter.reports as pages
-from server import accounts, queue
 from server.db.models import Office, User
-from server.offices import import_office
+from server.engine import accounts, queue
+from server.engine.offices import import_office
 from tests.conftest import (
     ARTIFACTS,
     office_data,
@@ -80,7 +80,7 @@ REPORT = {
 
 @pytest.fixture
 def known(monkeypatch):
-    """The page computes nothing itself: it shows what server/reports.py returns. Here that
+    """The page computes nothing itself: it shows what server/read/reports.py returns. Here that
     is REPORT (as asked: the same office, the asked period)."""
     asked = []
 

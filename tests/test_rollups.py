@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from server import reports, rollups
 from server.bench import cityreports as benchreports
 from server.db.models import Office, report_days, report_times
+from server.read import reports, rollups
 from tests.conftest import make_app, office_data, without_areas
 
 LAST = date(2026, 11, 20)  # a Friday

@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from server import hours, queue, views
 from server.db.models import Seat, Service, Ticket, WaitingArea
-from server.errors import MotcuaError
+from server.engine import hours, queue
+from server.engine.errors import MotcuaError
 from server.infra.clock import Clock, FixedClock
+from server.read import shapes
 from tests.conftest import MONDAY_9AM, _truncate_pg, make_app
 from tests.seatcheck import assert_seating_holds, kept_counts
 from tests.test_concurrency import run_threads
@@ -93,7 +94,7 @@ class SeatMap:
     def load(self) -> dict[str, dict]:
         with self.state.db.read() as s:
             office = queue.office_info(s, "demo")
-            shown = views.areas(s, office, hours.service_day(self.state.clock.now(), office.timezone))["areas"]
+            shown = shapes.areas(s, office, hours.service_day(self.state.clock.now(), office.timezone))["areas"]
         return {a["code"]: a for a in shown}
 
     def apply(self, data: dict) -> None:

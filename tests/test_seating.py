@@ -8,7 +8,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.seating import EXACT_LIMIT, Point, nearest_first, share_cap, too_close, usable_seats
+from server.engine.seating import EXACT_LIMIT, Point, nearest_first, share_cap, too_close, usable_seats
 
 
 def rows(n_rows: int, per_row: int, dx: float = 0.6, dy: float = 1.0) -> list[Point]:

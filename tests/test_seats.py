@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from server import hours, queue
 from server.db.models import Ticket, TicketEvent
-from server.errors import MotcuaError
+from server.engine import hours, queue
+from server.engine.errors import MotcuaError
+from server.engine.offices import OfficeFileError, import_office
 from server.infra.clock import FixedClock
-from server.offices import OfficeFileError, import_office
 from tests.conftest import MONDAY_9AM, counter_id, make_app, new_token, office_data, without_areas
 from tests.seatcheck import assert_seating_holds
 

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from server import accounts
 from server.db.models import AuditEntry, User
-from server.offices import OfficeFileError, import_office
+from server.engine import accounts
+from server.engine.offices import OfficeFileError, import_office
 from tests.conftest import DEMO_FILE, counter_id, office_data
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from server import queue
+from server.engine import queue
 from tests.conftest import counter_id, screenshot, seed
 
 ACTOR = "test:pages"

@@ -81,7 +81,7 @@ def test_a_number_printed_with_leading_zeros_is_read_as_printed():
 
 
 def test_without_espeak_ng_the_announcer_says_so_and_how_to_install_it(tmp_path):
-    from server import health
+    from server.engine import health
     from server.infra.speech import Announcer, SpeechUnavailable, espeak_path
     missing = "/nonexistent/espeak-ng"
     assert espeak_path(missing) is None

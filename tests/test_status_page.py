@@ -9,7 +9,7 @@ import pytest
 import requests
 import socketio
 
-from server.portal import qr_svg
+from server.web.pages.portal import qr_svg
 from tests.conftest import counter_id, screenshot, seed, two_chair_office
 from tests.sockets import TICKET_CALLED_KEYS, TICKET_CHANGED_KEYS, TIMEOUT, Http, Screen
 

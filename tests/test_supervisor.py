@@ -8,11 +8,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from server import queue
-from server.accounts import set_password
 from server.db.database import Database
 from server.db.models import Counter, Ticket, User
-from server.errors import BadRequest, NotFound
+from server.engine import queue
+from server.engine.accounts import set_password
+from server.engine.errors import BadRequest, NotFound
 from server.infra.settings import normalise_database_url
 from tests.conftest import Api, counter_id, make_app, screenshot, seed
 

@@ -12,9 +12,9 @@ from sqlalchemy import update
 
 from server import create_app
 from server.app import transaction
-from server.auth import hash_token
-from server.commands import revoke_tokens
 from server.db.models import User
+from server.engine.auth import hash_token
+from server.engine.commands import revoke_tokens
 from server.infra.tokencache import MISSING, TokenCache
 from tests.conftest import Api, make_app, new_token
 

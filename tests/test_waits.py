@@ -1,4 +1,4 @@
-"""Honest waits (server/waits.py): one estimate, computed once, for the kiosk's screen, the
+"""Honest waits (server/read/waits.py): one estimate, computed once, for the kiosk's screen, the
 printed paper, the status page and the supervisor wall; no minutes, and a plain sentence,
 while no counter is open with an officer at it; the status page's "people ahead" pushed by
 one `queue_moved` per service per change, on one process and across two."""
@@ -10,8 +10,9 @@ import time
 import pytest
 import requests
 
-from server import queue, waits
 from server.db.models import User
+from server.engine import queue
+from server.read import waits
 from tests.conftest import counter_id, make_app, office_data, screenshot, seed, without_areas
 from tests.sockets import TIMEOUT, Http, Screen
 

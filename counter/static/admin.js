@@ -20,9 +20,9 @@
 
   // ------------------------------------------------------------ small helpers
   function has(key) { return Object.prototype.hasOwnProperty.call(cfg.t, "admin." + key); }
-  // Device and printer states (server/health.py), shared with the supervisor wall.
+  // Device and printer states (server/engine/health.py), shared with the supervisor wall.
   function health(key) { return cfg.t["health." + key] || key; }
-  var PRINTER_FAULTS = ["paper_out", "cover_open", "offline", "unreachable", "error", "unsupported"];  // server/health.py
+  var PRINTER_FAULTS = ["paper_out", "cover_open", "offline", "unreachable", "error", "unsupported"];  // server/engine/health.py
   function t(key, params) {
     var s = has(key) ? cfg.t["admin." + key] : key;
     Object.keys(params || {}).forEach(function (k) { s = s.split("{" + k + "}").join(params[k]); });

@@ -209,7 +209,7 @@
       var wait = el("td", "n wait", "—");
       if (s.longest_wait_s != null) wait.dataset.since = Date.parse(data.now) - s.longest_wait_s * 1000;
       tr.appendChild(wait);
-      // The kiosk's estimate for a number taken now (server/waits.py): the same minutes.
+      // The kiosk's estimate for a number taken now (server/read/waits.py): the same minutes.
       tr.appendChild(el("td", "n expected", s.wait_minutes == null ? "—" :
         s.wait_minutes === 0 ? t("waits.none_waiting") : t("supervisor.minutes", {n: s.wait_minutes})));
       rows.push(tr);

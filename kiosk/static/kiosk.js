@@ -23,7 +23,7 @@
   var REFRESH_MS = 30000;
   var FETCH_TIMEOUT_MS = 10000;
   var DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-  var CODE_KEYS = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";  // server/booking.py CODE_ALPHABET: no 0/1/I/L/O
+  var CODE_KEYS = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";  // server/engine/booking.py CODE_ALPHABET: no 0/1/I/L/O
   var CODE_LENGTH = 6;
   var SCAN_GAP_MS = 100;    // a scanner types faster than this between keys; people do not
   var SCAN_MIN = 4;         // shorter bursts are stray key presses
@@ -528,7 +528,7 @@
     var ahead = typeof tk.position === "number" ? tk.position : null;
     $("ticket-ahead").textContent = ahead === null ? "" :
       ahead === 0 ? t("ticket.next") : ahead === 1 ? t("ticket.ahead_one") : t("ticket.ahead", { n: ahead });
-    // The estimate as the paper prints it (server/waits.py): minutes, or why there are none.
+    // The estimate as the paper prints it (server/read/waits.py): minutes, or why there are none.
     var minutes = tk.wait_minutes;
     $("ticket-wait").hidden = !(tk.no_open_counter || (ahead && minutes > 0));
     $("ticket-wait").classList.toggle("is-unserved", !!tk.no_open_counter);
@@ -712,7 +712,7 @@
     socket.on("area_changed", onAreaChanged);
     socket.on("queue_changed", function (d) { applyWaiting(d, false); });
     socket.on("print_status", onPrintStatus);
-    // The printer's state (server/health.py): on connect, and whenever it changes.
+    // The printer's state (server/engine/health.py): on connect, and whenever it changes.
     socket.on("printer_health", function (d) { $("printer-down").hidden = !(d && d.down); });
     // An admin changed the office (services, hours, …): read it again. Only the start
     // screen shows the services, so a ticket on screen is not disturbed.

@@ -7,7 +7,7 @@ undone, cancelled, completed, rated, expired), their ratings, and bookings. Time
 microseconds, as a real clock gives. Rows go in by COPY on PostgreSQL (executemany on
 SQLite, for tests). Nothing is random between runs: the same seed gives the same city.
 
-Then the closed days are rolled up (server/rollups.py), and the report API is asked, in
+Then the closed days are rolled up (server/read/rollups.py), and the report API is asked, in
 process through Flask's test client, for one office's year, the city's year and the live
 dashboard (today, one office), each a few times; the figures printed are wall times.
 """
@@ -24,10 +24,11 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select, text
 
-from server import auth, reports, rollups
 from server.db.database import Database
 from server.db.models import Counter, Office, Role, Service, Ticket, User
-from server.offices import import_office
+from server.engine import auth
+from server.engine.offices import import_office
+from server.read import reports, rollups
 
 HANOI = timezone(timedelta(hours=7))
 SERVICES = ("HT", "CT", "DD", "XD", "KD", "LD", "TP", "KH")

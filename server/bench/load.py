@@ -44,11 +44,11 @@ from urllib.parse import urlsplit
 import click
 from sqlalchemy import MetaData, func, select, text
 
-from server import auth
 from server.db.database import Database
 from server.db.models import Counter, Office, TicketEvent
+from server.engine import auth
+from server.engine.offices import import_office
 from server.infra.settings import normalise_database_url
-from server.offices import import_office
 
 SERVICES = ("S1", "S2", "S3")
 CONNECT_BATCH = 50  # display clients connecting at once

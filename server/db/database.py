@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.directory import Directory
+from server.engine.directory import Directory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger("motcua")
@@ -208,7 +208,7 @@ class Database:
         self.read_engine.dispose()
 
 
-# Tables whose rows decide who a bearer token is (server/auth.py `lookup`).
+# Tables whose rows decide who a bearer token is (server/engine/auth.py `lookup`).
 AUTH_TABLES = frozenset({"api_tokens", "users"})
 AUTH_CHANGED = "motcua_auth_changed"
 

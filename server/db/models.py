@@ -93,13 +93,13 @@ class Office(Base):
     priority_cap: Mapped[int] = mapped_column(Integer, default=2)
     no_show_window_s: Mapped[int] = mapped_column(Integer, default=1800)
     # "Absent" (V) is refused until this long after the call (0: at once); a slip of the
-    # finger a second after calling is the usual mistake (see server/absence.py).
+    # finger a second after calling is the usual mistake (see server/engine/absence.py).
     min_no_show_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     default_service_s: Mapped[int] = mapped_column(Integer, default=300)
     # Increases by one for every event published about this office.
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
     # Raised by every change to what the directory caches (services, counters, areas):
-    # a process checks it instead of reading the whole office again (server/directory.py).
+    # a process checks it instead of reading the whole office again (server/engine/directory.py).
     config_rev: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The lobby display: a scrolling notice, and how calls are read aloud.
     notice: Mapped[str | None] = mapped_column(String(500))
@@ -211,7 +211,7 @@ class WaitingArea(Base):
     # Whether the usable seats are proven to be as many as the rules allow.
     exact: Mapped[bool] = mapped_column(Boolean, default=True)
     # Who is in the area on the service day `count_day`, kept by the engine in the same
-    # transaction as each change (server/queue.py, "seats"): seats held by that day's
+    # transaction as each change (server/engine/queue.py, "seats"): seats held by that day's
     # tickets, and that day's tickets waiting outside for a seat. On a later day both are 0.
     # `changes` counts the changes so far: a seat-map page knows which one it has shown.
     count_day: Mapped[date | None] = mapped_column(Date)
@@ -298,7 +298,7 @@ class Device(Base):
     printer_detail: Mapped[str | None] = mapped_column(String(300))
     printer_checked_at: Mapped[datetime | None]
     agent_online: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    # Health (server/health.py): a page of it has a socket open, the last heartbeat of the
+    # Health (server/engine/health.py): a page of it has a socket open, the last heartbeat of the
     # process holding it, when it last came online or went offline, and when the printer's
     # state last changed.
     online: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
@@ -507,7 +507,7 @@ class AuditEntry(Base):
 
 # ---------------------------------------------------------------- report roll-ups
 # What the reports' walk over the event log found for one office's closed service day
-# (server/rollups.py): a cache the engine never reads. `report_days` says which days are
+# (server/read/rollups.py): a cache the engine never reads. `report_days` says which days are
 # rolled up; the other tables hold that day's figures, by service, counter and officer.
 
 COUNT_COLUMNS = (

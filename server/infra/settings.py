@@ -46,14 +46,14 @@ class Settings:
     # every request). A revocation applies at once in the process that made it, and in the
     # others at once through Redis when REDIS_URL is set, else within this time.
     token_cache_s: float = 5.0
-    # Caps on open sockets in one server process (server/realtime.py): per ticket (a citizen's
+    # Caps on open sockets in one server process (server/realtime/hub.py): per ticket (a citizen's
     # phone and a few tabs), per device token, and per client address (MOTCUA_MAX_SOCKETS_PER_
     # ADDRESS; a lobby's phones may share one address through NAT, so it is large).
     max_sockets_per_ticket: int = 5
     max_sockets_per_device: int = 20
     max_sockets_per_address: int = 2000
     # Without public_url: the address `motcua serve` worked out from where it listens
-    # (server/startup.py), and where the base of links came from: "env" (MOTCUA_PUBLIC_URL),
+    # (server/web/startup.py), and where the base of links came from: "env" (MOTCUA_PUBLIC_URL),
     # "lan" (this machine's LAN address), "listen" (the address given to --host) or
     # "loopback" (this machine only: no phone can open such a link).
     served_at: str | None = None

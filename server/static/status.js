@@ -96,7 +96,7 @@
     show($("facts"), waiting && t.position > 0);
     $("facts").classList.toggle("no-wait", !!t.no_open_counter);
     if (waiting && t.position != null) $("ahead").textContent = t.position;
-    // The minutes as the kiosk showed and printed them (server/waits.py): none when next, none without a counter.
+    // The minutes as the kiosk showed and printed them (server/read/waits.py): none when next, none without a counter.
     show($("wait-fact"), waiting && !t.no_open_counter && t.wait_minutes > 0);
     if (t.wait_minutes > 0) $("wait").textContent = fill(W.wait, { m: t.wait_minutes });
     show($("no-counter"), waiting && !!t.no_open_counter);

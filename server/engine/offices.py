@@ -1,0 +1,570 @@
+"""Creating and updating an office from its TOML file, and writing it back out.
+
+The whole file is checked before anything is written, and written in one
+transaction. Services, areas and officers are matched by code and username, counters
+by number (`_match_counters`); ones missing from the file are deactivated, never
+deleted, because tickets refer to them.
+The admin pages edit the same document (`export_office`, change, `import_office`),
+so the file and the pages share every rule.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
+
+from server.db.models import Counter, Device, Office, Role, Seat, Service, Ticket, User, WaitingArea
+from server.engine import accounts, hours
+from server.engine.directory import changed
+from server.infra.i18n import t
+from server.infra.text import NotText, clean_text
+
+# An office, service or area code: in addresses (/kiosk/<office>) and the API. The one rule.
+CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
+RANGE = re.compile(r"^([0-9]{1,6})-([0-9]{1,6})\Z")  # ASCII digits: \d takes any script's
+USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}\Z")
+PREFIX = re.compile(r"^[A-Z]{1,3}\Z")
+PAPER_WIDTHS = (58, 80)
+SEATS_MAX = 2000      # per waiting area
+# [booking] in the file: (key there, column, default, low, high, scale to the column's unit)
+BOOKING = (("horizon_days", "booking_horizon_days", 6, 0, 60, 1), ("slot_minutes", "slot_minutes", 30, 5, 240, 1),
+           ("per_phone_per_day", "bookings_per_phone", 2, 1, 20, 1),
+           ("check_in_before_minutes", "check_in_before_s", 15, 0, 240, 60),
+           ("check_in_after_minutes", "check_in_after_s", 10, 0, 240, 60),
+           ("reminder_minutes", "reminder_s", 60, 0, 24 * 60, 60), ("near_places", "near_places", 3, 1, 50, 1))
+BOOKING_KEYS = tuple(column for _, column, *_ in BOOKING)
+PLAN_MAX_M = 1000.0   # floor-plan coordinates lie within ±this many metres
+
+
+class OfficeFileError(Exception):
+    def __init__(self, problems: list[str], located: list[tuple[str, str]] | None = None,
+                 reasons: list[tuple[str, dict]] | None = None):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+        self.located = located or []  # (where, message): the admin pages put each by its field
+        self.reasons = reasons or []  # (reason, params) of each located problem, in the same order
+
+
+@dataclass
+class _Checker:
+    lang: str
+    problems: list[str] = field(default_factory=list)
+    located: list[tuple[str, str]] = field(default_factory=list)
+    reasons: list[tuple[str, dict]] = field(default_factory=list)
+
+    def fail(self, where: str, reason: str, **params) -> None:
+        text = t('office_file.' + reason, self.lang, **params)
+        self.problems.append(f"{where}: {text}")
+        self.located.append((where, text))
+        self.reasons.append((reason, params))
+
+    def text(self, node: dict, key: str, where: str, required: bool = True, max_len: int = 200,
+             clean: bool = True) -> str | None:
+        """A text field, cleaned (server.infra.text); `clean=False` keeps it as typed (a password)."""
+        value = node.get(key)
+        if value is None:
+            if required:
+                self.fail(f"{where}.{key}", "required")
+            return None
+        try:
+            value = clean_text(value, max_len=max_len) if clean else value
+        except NotText:
+            value = None
+        if not isinstance(value, str) or not value.strip() or len(value) > max_len or "\x00" in value:
+            self.fail(f"{where}.{key}", "not_text", max_len=max_len)
+            return None
+        return value.strip()
+
+    def number(self, node: dict, key: str, where: str, default: float | None, low: float, high: float,
+               low_open: bool = False) -> float | None:
+        """A decimal or whole number in [low, high] (or (low, high] when `low_open`)."""
+        value = node.get(key, default)
+        if value is None:
+            self.fail(f"{where}.{key}", "required")
+            return None
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not value <= high
+                or not (value > low if low_open else value >= low)):
+            self.fail(f"{where}.{key}", "not_number", low=low, high=high)
+            return default
+        return float(value)
+
+    def integer(self, node: dict, key: str, where: str, default: int, low: int, high: int) -> int:
+        value = node.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(f"{where}.{key}", "not_int", low=low, high=high)
+            return default
+        return value
+
+
+def load_file(path: str | Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise OfficeFileError([f"{path}: {e}"]) from e
+
+
+def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None = None) -> Office:
+    """Create or update the office described by `data` (a parsed TOML file).
+
+    Kiosks named in the file are created or get the file's printer; kiosks that are
+    not named keep what they have (tokens may have registered them). Waiting areas
+    are settled afterwards: usable seats worked out, waiting citizens re-seated."""
+    from server.engine import queue
+
+    spec = _check(data, lang)
+    now = now or datetime.now(timezone.utc)
+    office = s.scalar(select(Office).where(Office.code == spec["code"]))
+    if office is None:
+        office = Office(code=spec["code"], event_seq=0)
+        s.add(office)
+    for key in ("name", "name_en", "timezone", "hours", "closed_dates", "priority_cap",
+                "no_show_window_s", "min_no_show_s", "default_service_s", "target_wait_s", "notice", "announce_english",
+                "announce_digits", *BOOKING_KEYS):
+        setattr(office, key, spec[key])
+    s.flush()
+
+    areas = _import_areas(s, office, spec["areas"])
+    services = {sv.code: sv for sv in s.scalars(select(Service).where(Service.office_id == office.id))}
+    for sv in services.values():
+        sv.active = False
+    for i, item in enumerate(spec["services"]):
+        sv = services.get(item["code"])
+        if sv is None:
+            sv = services[item["code"]] = Service(office_id=office.id, code=item["code"])
+            s.add(sv)
+        for key, value in item.items():
+            if key != "area":
+                setattr(sv, key, value)
+        sv.position, sv.active = i, True
+        sv.area_id = areas[item["area"]].id if item["area"] else None
+    s.flush()
+
+    existing = s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.id.desc())).all()
+    matched = _match_counters(existing, spec["counters"])
+    for c in existing:
+        c.active = False
+    counters = []
+    for i, (item, c) in enumerate(zip(spec["counters"], matched, strict=True)):
+        if c is None:
+            c = Counter(office_id=office.id, status="closed", priority_streak=0)
+            s.add(c)
+        counters.append(c)
+        c.label, c.number, c.position, c.active = item["label"], item["number"], i, True
+        c.x, c.y = item["x"], item["y"]
+        served = [services[code] for code in item["services"]]
+        if c.id is not None and {sv.id for sv in c.services} != {sv.id for sv in served}:
+            c.services_rev += 1  # every process re-reads the counter's services at its next call
+        c.services = served
+
+    users = {u.username: u for u in s.scalars(select(User).where(User.office_id == office.id))}
+    for item in spec["officers"]:
+        u = users.get(item["username"])
+        if u is None:
+            u = User(office_id=office.id, username=item["username"])
+            s.add(u)
+        if u.id is not None and ((u.active and not item["active"]) or u.role != item["role"]):
+            accounts.end_sessions(s, u.id, now)  # a disabled account or a new role: its sessions end now
+        u.full_name, u.role, u.active = item["name"], item["role"], item["active"]
+        if item["password"] and not (u.password_hash and check_password_hash(u.password_hash, item["password"])):
+            accounts.set_password(u, item["password"], now)  # a changed password: its sessions end too
+        by_number = {c.number: c for c in counters}
+        u.counters = [by_number[n] for n in item["counters"]]
+
+    # By id, not whole rows: the devices' other columns (health) are not the file's business.
+    kiosks = dict(s.execute(select(Device.name, Device.id).where(
+        Device.office_id == office.id, Device.kind == Role.KIOSK.value)).all())
+    for item in spec["kiosks"]:
+        if item["name"] in kiosks:
+            s.execute(update(Device).where(Device.id == kiosks[item["name"]])
+                      .values(printer=item["printer"], paper_mm=item["paper_mm"]))
+        else:
+            s.add(Device(office_id=office.id, kind=Role.KIOSK.value, name=item["name"], created_at=now,
+                         printer=item["printer"], paper_mm=item["paper_mm"]))
+    s.flush()
+    changed(s, office.id)
+    # Seats of areas or seats gone from the file hold nobody now.
+    gone = select(Seat.id).join(WaitingArea, WaitingArea.id == Seat.area_id).where(
+        WaitingArea.office_id == office.id, (Seat.active.is_(False)) | (WaitingArea.active.is_(False)))
+    s.execute(update(Ticket).where(Ticket.seat_id.in_(gone)).values(seat_id=None))
+    s.execute(update(Ticket).where(Ticket.office_id == office.id, Ticket.status == queue.WAITING,
+                                   Ticket.service_id.in_(select(Service.id).where(
+                                       Service.office_id == office.id, Service.area_id.is_(None))))
+              .values(location=queue.INSIDE))
+    for area in areas.values():
+        queue.settle_area(s, office.id, area.id, now=now, actor="office import", outcome=queue.Outcome())
+    return office
+
+
+def _match_counters(existing: list[Counter], items: list[dict]) -> list[Counter | None]:
+    """The counter row each item of the file stands for (None: a new counter).
+
+    A counter is known by its number, as the admin pages and the officers' `counters`
+    know it, so a new label is a rename of the same counter. An item without a number
+    (a file written before numbers) is known by its label instead. Either way the other
+    key is tried next, among active counters not yet matched: a counter renumbered, or
+    relabelled in an old file. Last, a removed counter of that label comes back."""
+    claimed: set[int] = set()
+    found: list[Counter | None] = [None] * len(items)
+    first = [("number" if item["numbered"] else "label") for item in items]
+    passes = ((first, True), ([("label" if k == "number" else "number") for k in first], True),
+              (["label"] * len(items), False))
+    for keys, active in passes:
+        for i, (item, key) in enumerate(zip(items, keys, strict=True)):
+            if found[i] is None:
+                found[i] = next((c for c in existing if c.id not in claimed and c.active is active
+                                 and getattr(c, key) == item[key]), None)  # the newest first
+                if found[i] is not None:
+                    claimed.add(found[i].id)
+    return found
+
+
+def _import_areas(s: Session, office: Office, items: list[dict]) -> dict[str, WaitingArea]:
+    """Areas matched by code and seats by label; ones missing from the file are deactivated."""
+    areas = {a.code: a for a in s.scalars(select(WaitingArea).where(WaitingArea.office_id == office.id))}
+    for area in areas.values():
+        area.active = False
+    for i, item in enumerate(items):
+        area = areas.get(item["code"])
+        if area is None:
+            area = areas[item["code"]] = WaitingArea(office_id=office.id, code=item["code"], rev=0, exact=True)
+            s.add(area)
+        area.name, area.name_en = item["name"], item["name_en"]
+        area.max_share, area.min_distance_m = item["max_share"], item["min_distance_m"]
+        area.position, area.active = i, True
+        s.flush()
+        seats = {seat.label: seat for seat in s.scalars(select(Seat).where(Seat.area_id == area.id))}
+        for seat in seats.values():
+            seat.active, seat.usable = False, False
+        for j, (label, x, y) in enumerate(item["seats"]):
+            seat = seats.get(label)
+            if seat is None:
+                seat = seats[label] = Seat(area_id=area.id, label=label)
+                s.add(seat)
+            seat.x, seat.y, seat.position, seat.active = x, y, j, True
+            seat.out_of_service = label in item["out_of_service"]
+            seat.usable = False
+    s.flush()
+    return {code: area for code, area in areas.items() if area.active}
+
+def check_office(data: dict, lang: str = "vi") -> dict:
+    """Check an office document without writing anything (the admin pages, to report every
+    problem of a form at once): what `import_office` would use, or OfficeFileError."""
+    return _check(data, lang)
+
+
+def _check(data: dict, lang: str) -> dict:
+    c = _Checker(lang)
+    spec: dict = {}
+    code = c.text(data, "code", "office", max_len=32)
+    if code and not CODE.match(code):
+        c.fail("office.code", "bad_code")
+    spec["code"] = code
+    spec["name"] = c.text(data, "name", "office")
+    spec["name_en"] = c.text(data, "name_en", "office", required=False) or spec["name"]
+    tz = c.text(data, "timezone", "office", required=False, max_len=64) or "Asia/Ho_Chi_Minh"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        c.fail("office.timezone", "bad_timezone", value=tz)
+    spec["timezone"] = tz
+    spec["priority_cap"] = c.integer(data, "priority_cap", "office", 2, 1, 100)
+    spec["no_show_window_s"] = 60 * c.integer(data, "no_show_window_minutes", "office", 30, 0, 24 * 60)
+    spec["min_no_show_s"] = c.integer(data, "min_call_to_no_show_seconds", "office", 0, 0, 600)
+    spec["default_service_s"] = 60 * c.integer(data, "default_service_minutes", "office", 5, 1, 240)
+    spec["target_wait_s"] = 60 * c.integer(data, "target_wait_minutes", "office", 15, 1, 240)
+    spec["hours"] = _check_hours(c, data.get("hours", {}))
+    spec["notice"] = c.text(data, "notice", "office", required=False, max_len=500)
+    announce = data.get("announce", {})
+    if not isinstance(announce, dict) or any(not isinstance(announce.get(k, False), bool)
+                                             for k in ("english", "digits")):
+        c.fail("announce", "bad_announce")
+        announce = {}
+    spec["announce_english"] = announce.get("english", False)
+    spec["announce_digits"] = announce.get("digits", False)
+    booking = data.get("booking", {})
+    if not isinstance(booking, dict):
+        c.fail("booking", "not_tables", name="booking")
+        booking = {}
+    for key, column, default, low, high, scale in BOOKING:
+        spec[column] = scale * c.integer(booking, key, "booking", default, low, high)
+    spec["closed_dates"] = []
+    closed = data.get("closed_dates", [])
+    if not isinstance(closed, list):
+        c.fail("closed_dates", "bad_date", value=closed)
+        closed = []
+    for i, d in enumerate(closed):
+        try:
+            spec["closed_dates"].append((d if isinstance(d, date) else date.fromisoformat(str(d))).isoformat())
+        except ValueError:
+            c.fail(f"closed_dates[{i}]", "bad_date", value=d)
+
+    spec["areas"] = [_check_area(c, node, f"areas[{i}]") for i, node in
+                     enumerate(_tables(c, data, "areas", required=False))]
+    area_codes = [a["code"] for a in spec["areas"]]
+    for dup in {x for x in area_codes if area_codes.count(x) > 1}:
+        c.fail("areas", "duplicate", value=dup)
+
+    spec["services"] = []
+    taken: list[tuple[str, int, int, str]] = []  # (prefix, start, end, code) to find overlaps
+    for i, node in enumerate(_tables(c, data, "services", required=False)):
+        where = f"services[{i}]"
+        item = {"code": c.text(node, "code", where, max_len=32), "name": c.text(node, "name", where)}
+        if item["code"] and not CODE.match(item["code"]):
+            c.fail(f"{where}.code", "bad_code")
+        item["name_en"] = c.text(node, "name_en", where, required=False) or item["name"]
+        item["paused"] = bool(node.get("paused", False))
+        # Services can be booked online when the office has a [booking] table, unless they say not.
+        item["bookable"] = node.get("bookable", "booking" in data)
+        if not isinstance(item["bookable"], bool):
+            c.fail(f"{where}.bookable", "not_bool")
+        minutes = c.integer(node, "handling_minutes", where, 0, 0, 240)
+        item["handling_s"] = 60 * minutes or None
+        item["walk_in_share"] = c.number(node, "walk_in_share", where, 0.5, 0.0, 1.0)
+        item["area"] = node.get("area", area_codes[0] if len(area_codes) == 1 else None)
+        if item["area"] is None and area_codes:
+            c.fail(f"{where}.area", "required")
+        elif item["area"] is not None and item["area"] not in area_codes:
+            c.fail(f"{where}.area", "unknown_area", value=item["area"])
+        prefix, numbers = node.get("prefix"), node.get("numbers")
+        if prefix is not None:
+            if not isinstance(prefix, str) or not PREFIX.match(prefix):
+                c.fail(f"{where}.prefix", "bad_prefix")
+                continue
+            digits = c.integer(node, "digits", where, 3, 2, 5)
+            item.update(prefix=prefix, digits=digits, number_start=1, number_end=10 ** digits - 1)
+        elif isinstance(numbers, str) and RANGE.match(numbers):
+            start, end = map(int, RANGE.match(numbers).groups())
+            if not 0 < start < end:
+                c.fail(f"{where}.numbers", "bad_range", value=numbers)
+                continue
+            item.update(prefix=None, digits=len(str(end)), number_start=start, number_end=end)
+        else:
+            c.fail(f"{where}.numbers", "bad_range", value=numbers)
+            continue
+        for p, lo, hi, other in taken:
+            if p == (item["prefix"] or "") and lo <= item["number_end"] and item["number_start"] <= hi:
+                c.fail(f"{where}.numbers", "overlap", other=other)
+        taken.append((item["prefix"] or "", item["number_start"], item["number_end"], item["code"]))
+        spec["services"].append(item)
+    codes = [sv["code"] for sv in spec["services"]]
+    for dup in {x for x in codes if codes.count(x) > 1}:
+        c.fail("services", "duplicate", value=dup)
+
+    spec["counters"] = []
+    for i, node in enumerate(_tables(c, data, "counters", required=False)):
+        where = f"counters[{i}]"
+        item = {"label": c.text(node, "label", where, max_len=64),
+                "number": c.integer(node, "number", where, i + 1, 1, 9999), "numbered": "number" in node,
+                "x": None, "y": None}
+        if "x" in node or "y" in node:  # a desk on the floor plan: both or neither
+            item["x"] = c.number(node, "x", where, None, -PLAN_MAX_M, PLAN_MAX_M)
+            item["y"] = c.number(node, "y", where, None, -PLAN_MAX_M, PLAN_MAX_M)
+        served = node.get("services")
+        if not isinstance(served, list) or not served:
+            c.fail(f"{where}.services", "required")
+            served = []
+        for code in served:
+            if code not in codes:
+                c.fail(f"{where}.services", "unknown_service", value=code)
+        item["services"] = [code for code in served if code in codes]
+        spec["counters"].append(item)
+    labels = [x["label"] for x in spec["counters"]]
+    numbers = [x["number"] for x in spec["counters"]]
+    for dup in {x for x in labels if labels.count(x) > 1} | {x for x in numbers if numbers.count(x) > 1}:
+        c.fail("counters", "duplicate", value=dup)
+
+    spec["officers"] = []
+    for i, node in enumerate(_tables(c, data, "officers", required=False)):
+        where = f"officers[{i}]"
+        item = {"username": c.text(node, "username", where, max_len=64),
+                "name": c.text(node, "name", where),
+                "role": node.get("role", Role.OFFICER.value),
+                "password": node.get("password"),
+                "counters": node.get("counters", []), "active": node.get("active", True)}
+        if item["password"] is not None and not accounts.password_ok(item["password"]):
+            c.fail(f"{where}.password", "weak_password", low=accounts.PASSWORD_MIN, high=accounts.PASSWORD_MAX)
+            item["password"] = None
+        if not isinstance(item["active"], bool):
+            c.fail(f"{where}.active", "not_bool")
+            item["active"] = True
+        if item["username"] and not USERNAME.match(item["username"]):
+            c.fail(f"{where}.username", "bad_username")
+        if item["role"] not in (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value):
+            c.fail(f"{where}.role", "bad_role")
+        numbers = {x["number"] for x in spec["counters"]}
+        unknown = ([n for n in item["counters"] if isinstance(n, bool) or not isinstance(n, int) or n not in numbers]
+                   if isinstance(item["counters"], list) else item["counters"])
+        if unknown:
+            c.fail(f"{where}.counters", "unknown_counter", value=unknown)
+            item["counters"] = []
+        spec["officers"].append(item)
+    usernames = [x["username"] for x in spec["officers"]]
+    for dup in {x for x in usernames if usernames.count(x) > 1}:
+        c.fail("officers", "duplicate", value=dup)
+
+    spec["kiosks"] = []
+    for i, node in enumerate(_tables(c, data, "kiosks", required=False)):
+        where = f"kiosks[{i}]"
+        item = {"name": c.text(node, "name", where, max_len=100),
+                "printer": c.text(node, "printer", where, required=False, max_len=300) or "none",
+                "paper_mm": node.get("paper", 80)}
+        problem = printer_problem(item["printer"], c.lang)
+        if problem:
+            c.fail(f"{where}.printer", "kiosk.bad_printer", why=problem)
+        if item["paper_mm"] not in PAPER_WIDTHS:
+            c.fail(f"{where}.paper", "kiosk.bad_paper")
+        spec["kiosks"].append(item)
+
+    if c.problems:
+        raise OfficeFileError(c.problems, c.located, c.reasons)
+    return spec
+
+
+def export_office(s: Session, office: Office) -> dict:
+    """The office as an office file (the shape `import_office` takes), without passwords:
+    what the admin pages edit, and what an IT person downloads to keep or move elsewhere."""
+    data: dict = {"code": office.code, "name": office.name, "name_en": office.name_en,
+                  "timezone": office.timezone, "priority_cap": office.priority_cap,
+                  "no_show_window_minutes": office.no_show_window_s // 60,
+                  "min_call_to_no_show_seconds": office.min_no_show_s,
+                  "default_service_minutes": office.default_service_s // 60,
+                  "target_wait_minutes": office.target_wait_s // 60,
+                  "hours": {day: [f"{a}-{b}" for a, b in spans] for day, spans in office.hours.items()},
+                  "closed_dates": list(office.closed_dates),
+                  "announce": {"english": office.announce_english, "digits": office.announce_digits},
+                  "booking": {key: getattr(office, column) // scale for key, column, _, _, _, scale in BOOKING}}
+    if office.notice:
+        data["notice"] = office.notice
+    areas = s.scalars(select(WaitingArea).where(WaitingArea.office_id == office.id, WaitingArea.active.is_(True))
+                      .order_by(WaitingArea.position)).all()
+    area_codes = {a.id: a.code for a in areas}
+    data["areas"] = []
+    for a in areas:
+        seats = s.scalars(select(Seat).where(Seat.area_id == a.id, Seat.active.is_(True))
+                          .order_by(Seat.position, Seat.id)).all()
+        data["areas"].append({"code": a.code, "name": a.name, "name_en": a.name_en, "max_share": a.max_share,
+                              "min_distance_m": a.min_distance_m,
+                              "seats": [{"label": x.label, "x": x.x, "y": x.y} for x in seats],
+                              "out_of_service": [x.label for x in seats if x.out_of_service]})
+    services = s.scalars(select(Service).where(Service.office_id == office.id, Service.active.is_(True))
+                         .order_by(Service.position)).all()
+    data["services"] = []
+    for sv in services:
+        item = {"code": sv.code, "name": sv.name, "name_en": sv.name_en}
+        if sv.prefix:
+            item.update(prefix=sv.prefix, digits=sv.digits)
+        else:
+            item["numbers"] = f"{sv.number_start}-{sv.number_end}"
+        item.update(handling_minutes=(sv.handling_s or 0) // 60, walk_in_share=sv.walk_in_share,
+                    bookable=sv.bookable, paused=sv.paused)
+        if sv.area_id in area_codes:
+            item["area"] = area_codes[sv.area_id]
+        data["services"].append(item)
+    counters = s.scalars(select(Counter).where(Counter.office_id == office.id, Counter.active.is_(True))
+                         .order_by(Counter.position)).all()
+    data["counters"] = []
+    for c in counters:
+        item = {"label": c.label, "number": c.number, "services": [sv.code for sv in c.services if sv.active]}
+        if c.x is not None and c.y is not None:
+            item.update(x=c.x, y=c.y)
+        data["counters"].append(item)
+    data["officers"] = [
+        {"username": u.username, "name": u.full_name, "role": u.role,
+         "counters": [c.number for c in u.counters if c.active], "active": u.active}
+        for u in s.scalars(select(User).where(User.office_id == office.id).order_by(User.id))]
+    data["kiosks"] = [
+        {"name": d.name, "printer": d.printer, "paper": d.paper_mm}
+        for d in s.scalars(select(Device).where(Device.office_id == office.id, Device.kind == Role.KIOSK.value)
+                           .order_by(Device.id))]
+    return data
+
+
+def _check_area(c: _Checker, node: dict, where: str) -> dict:
+    """A waiting area: its rules and its seats, given as rows of chairs and/or one by one."""
+    item = {"code": c.text(node, "code", where, max_len=32), "name": c.text(node, "name", where)}
+    if item["code"] and not CODE.match(item["code"]):
+        c.fail(f"{where}.code", "bad_code")
+    item["name_en"] = c.text(node, "name_en", where, required=False) or item["name"]
+    item["max_share"] = c.number(node, "max_share", where, 1.0, 0.0, 1.0, low_open=True)
+    item["min_distance_m"] = c.number(node, "min_distance_m", where, 0.0, 0.0, 10.0)
+    seats: list[tuple[str, float, float]] = []
+    for i, row in enumerate(_tables(c, node, "rows", required=False, where=f"{where}.rows")):
+        at = f"{where}.rows[{i}]"
+        first = c.integer(row, "first", at, 1, 0, 99999)
+        count = c.integer(row, "count", at, 1, 1, SEATS_MAX)
+        prefix = c.text(row, "prefix", at, required=False, max_len=4) or ""
+        x = c.number(row, "x", at, None, -PLAN_MAX_M, PLAN_MAX_M)
+        y = c.number(row, "y", at, None, -PLAN_MAX_M, PLAN_MAX_M)
+        dx, dy = c.number(row, "dx", at, 0.6, -10.0, 10.0), c.number(row, "dy", at, 0.0, -10.0, 10.0)
+        if None not in (x, y, dx, dy):
+            seats += [(f"{prefix}{first + k}", round(x + k * dx, 3), round(y + k * dy, 3)) for k in range(count)]
+    for i, seat in enumerate(_tables(c, node, "seats", required=False, where=f"{where}.seats")):
+        at = f"{where}.seats[{i}]"
+        label = c.text(seat, "label", at, max_len=16)
+        x = c.number(seat, "x", at, None, -PLAN_MAX_M, PLAN_MAX_M)
+        y = c.number(seat, "y", at, None, -PLAN_MAX_M, PLAN_MAX_M)
+        if label and None not in (x, y):
+            seats.append((label, x, y))
+    labels = [label for label, _, _ in seats]
+    if not seats:
+        c.fail(f"{where}.seats", "no_seats")
+    elif len(seats) > SEATS_MAX:
+        c.fail(f"{where}.seats", "too_many_seats", high=SEATS_MAX)
+    for dup in sorted({x for x in labels if labels.count(x) > 1}):
+        c.fail(f"{where}.seats", "duplicate", value=dup)
+    out = node.get("out_of_service", [])
+    if not isinstance(out, list) or any(label not in labels for label in out):
+        c.fail(f"{where}.out_of_service", "unknown_seat", value=out)
+        out = []
+    item["seats"], item["out_of_service"] = seats, set(out)
+    return item
+
+
+def printer_problem(url: str, lang: str = "vi") -> str | None:
+    """Why a printer address is not usable (in `lang`), or None. The kiosk package knows the schemes."""
+    from kiosk.printers import AddressError, parse
+    try:
+        parse(url)
+    except AddressError as e:
+        return e.message(lang)
+    return None
+
+
+def _tables(c: _Checker, data: dict, key: str, required: bool = True, where: str | None = None) -> list[dict]:
+    nodes = data.get(key, [])
+    if not isinstance(nodes, list) or not all(isinstance(n, dict) for n in nodes):
+        c.fail(where or key, "not_tables", name=key)
+        return []
+    if required and not nodes:
+        c.fail(where or key, "required")
+    return nodes
+
+
+def _check_hours(c: _Checker, node) -> dict:
+    result: dict[str, list[list[str]]] = {}
+    if not isinstance(node, dict):
+        c.fail("hours", "bad_hours")
+        return result
+    for day, spans in node.items():
+        if day not in hours.DAYS:
+            c.fail(f"hours.{day}", "bad_day")
+            continue
+        if not isinstance(spans, list):
+            c.fail(f"hours.{day}", "bad_hours")
+            continue
+        result[day] = []
+        for span in spans:
+            try:
+                result[day].append(list(hours.parse_span(str(span))))
+            except ValueError:
+                c.fail(f"hours.{day}", "bad_hours")
+    return result
+

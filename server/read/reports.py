@@ -1,0 +1,517 @@
+"""Reports: an office's figures over a period, read from the ticket event log.
+
+Every figure comes from one walk over each ticket's events, so they agree with each
+other (docs/reports.md has the definitions):
+
+- A ticket belongs to its service day. Per office and per day,
+  issued = served + no-shows + cancelled + unserved (still waiting, or closed as
+  `expired` by the engine when its day ended).
+- A ticket's *visits*: it joins a service's queue when issued, transferred or put back
+  after a no-show. Per service, what came in (issued + transferred in) equals what went
+  out (served + no-shows + cancelled + unserved + transferred out).
+- Waiting time: from joining the queue to the first call of that visit.
+  Service time: from the call to completion.
+- On time: waits of at most the office's target (default 15 minutes).
+- Median and 90th percentile: nearest rank (the smallest wait with at least half,
+  or 90 %, of the waits at or below it).
+- Satisfaction: the share of ratings "hài lòng" (3) and "rất hài lòng" (4).
+- Booking no-show rate: no-shows among bookings that were due (checked in or not).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.models import Booking, BookingStatus, Counter, Office, Role, Service, Ticket, TicketEvent, User
+from server.engine import hours
+from server.engine.auth import Principal
+from server.engine.errors import BadRequest, Forbidden, NotFound
+from server.infra.i18n import t
+
+CHANNELS = ("kiosk", "booking", "counter", "api")
+GROUPS = ("day", "service", "counter", "officer", "office")
+PERIOD_MAX_DAYS = 366
+SATISFIED = (3, 4)
+WEEKDAYS = {"vi": ("T2", "T3", "T4", "T5", "T6", "T7", "CN"), "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+@dataclass
+class Tally:
+    """The counts and durations of one row (a day, a service, a counter, an officer...)."""
+
+    issued: int = 0
+    transferred_in: int = 0
+    transferred_out: int = 0
+    served: int = 0
+    no_show: int = 0
+    cancelled: int = 0
+    unserved: int = 0
+    calls: int = 0
+    priority: int = 0
+    waits: list[int] = field(default_factory=list)  # microseconds
+    within_target: int = 0
+    service_times: list[int] = field(default_factory=list)  # microseconds
+    channels: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHANNELS, 0))
+    levels: dict[int, int] = field(default_factory=lambda: dict.fromkeys((1, 2, 3, 4), 0))
+    booked: int = 0
+    checked_in: int = 0
+    booking_no_show: int = 0
+
+    def wait_stats(self) -> tuple[int, int, int | None, int | None]:
+        """(count, sum, median, 90th percentile) of the waits, in microseconds."""
+        return (len(self.waits), sum(self.waits), nearest_rank(self.waits, 0.5), nearest_rank(self.waits, 0.9))
+
+    def service_stats(self) -> tuple[int, int, int | None]:
+        """(count, sum, median) of the service times, in microseconds."""
+        return len(self.service_times), sum(self.service_times), nearest_rank(self.service_times, 0.5)
+
+    def row(self) -> dict:
+        waits, wait_sum, wait_median, wait_p90 = self.wait_stats()
+        served_n, service_sum, service_median = self.service_stats()
+        rated = sum(self.levels.values())
+        satisfied = sum(self.levels[level] for level in SATISFIED)
+        due = self.checked_in + self.booking_no_show
+        return {
+            "issued": self.issued, "transferred_in": self.transferred_in, "transferred_out": self.transferred_out,
+            "served": self.served, "no_show": self.no_show, "cancelled": self.cancelled, "unserved": self.unserved,
+            "calls": self.calls, "priority": self.priority, "channels": dict(self.channels),
+            "waits": waits, "wait_avg_s": mean_s(wait_sum, waits), "wait_median_s": seconds(wait_median),
+            "wait_p90_s": seconds(wait_p90), "within_target": self.within_target,
+            "within_target_share": self.within_target / waits if waits else None,
+            "service_avg_s": mean_s(service_sum, served_n), "service_median_s": seconds(service_median),
+            "bookings": {"booked": self.booked, "checked_in": self.checked_in, "no_show": self.booking_no_show,
+                         "no_show_rate": self.booking_no_show / due if due else None},
+            "ratings": {"count": rated, "satisfied": satisfied, "share": satisfied / rated if rated else None,
+                        "levels": {str(k): v for k, v in self.levels.items()}},
+        }
+
+
+def nearest_rank(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+US = timedelta(microseconds=1)
+
+
+def seconds(us: int | None) -> float | None:
+    return None if us is None else us / 1_000_000
+
+
+def mean_s(total_us: int, count: int) -> float | None:
+    """The mean in seconds of `count` durations summing to `total_us` microseconds: one
+    rounding of the exact value, so every way of adding them up gives the same figure."""
+    return total_us / (count * 1_000_000) if count else None
+
+
+# ---------------------------------------------------------------- who sees what
+
+def visible_offices(s: Session, principal: Principal, code: str) -> list[Office]:
+    """The offices a report on `code` covers ("all": every office, for a city-wide admin)."""
+    if principal.role not in (Role.SUPERVISOR.value, Role.ADMIN.value):
+        raise Forbidden()
+    if code == "all":
+        if not principal.city_wide:
+            raise Forbidden("city_admin_only")
+        return list(s.scalars(select(Office).order_by(Office.name)))
+    office = s.scalar(select(Office).where(Office.code == code[:64]))
+    if office is None:
+        raise NotFound("office_not_found", office=code[:40])
+    if not (principal.city_wide or principal.office_id == office.id):
+        raise Forbidden("other_office")
+    return [office]
+
+
+def period(start: str | None, end: str | None, today: date) -> tuple[date, date]:
+    """The period asked for (dates, both included); today when none is given."""
+    try:
+        first = date.fromisoformat(start) if start else today
+        last = date.fromisoformat(end) if end else (first if start else today)
+    except ValueError:
+        raise BadRequest("invalid_field", field="from|to", reason="YYYY-MM-DD") from None
+    if last < first or (last - first).days >= PERIOD_MAX_DAYS:
+        raise BadRequest("invalid_field", field="from|to", reason=f"from <= to, <= {PERIOD_MAX_DAYS}")
+    return first, last
+
+
+# ---------------------------------------------------------------- the computation
+
+@dataclass
+class Context:
+    """The offices of a report and what their events name: services, counters, officers."""
+
+    by_id: dict[int, Office]
+    services: dict[int, Service]
+    code_to_service: dict[tuple[int, str], Service]
+    counters: dict[int, Counter]
+    label_to_counter: dict[tuple[int, str], Counter]
+    officers: dict[int, User]
+
+
+def context(s: Session, office_list: list[Office]) -> Context:
+    by_id = {o.id: o for o in office_list}
+    ids = list(by_id)
+    services = {sv.id: sv for sv in s.scalars(select(Service).where(Service.office_id.in_(ids)))}
+    counters = {c.id: c for c in s.scalars(select(Counter).where(Counter.office_id.in_(ids)))}
+    # Old events name their counter by label only; a label may since have passed to
+    # another counter (labels are names): the active, newest one holding it is taken.
+    label_to_counter = {(c.office_id, c.label): c
+                        for c in sorted(counters.values(), key=lambda c: (c.active, c.id))}
+    officers = {u.id: u for u in s.scalars(select(User).where(User.office_id.in_(ids)))}
+    return Context(by_id, services, {(sv.office_id, sv.code): sv for sv in services.values()}, counters,
+                   label_to_counter, officers)
+
+
+def compute(s: Session, office_list: list[Office], start: date, end: date, *, now: datetime, lang: str,
+            walk: bool = False) -> dict:
+    """The report of these offices from `start` to `end` (service days, both included).
+    Closed days come from their roll-ups and the rest from the event log, added up by the
+    database (server/read/rollups.py); `walk`: the whole period walked here, event by event
+    (the definition the roll-ups are tested against)."""
+    from server.read import rollups
+
+    ctx = context(s, office_list)
+    if walk:
+        groups, total, hourly = walk_events(s, ctx, start, end)
+    else:
+        groups, total, hourly = rollups.figures(s, ctx, start, end, now=now)
+    return _assemble(ctx, office_list, groups, total, hourly, start, end, now=now, lang=lang)
+
+
+def made(db, ids: list[int], start: date, end: date, *, now: datetime, lang: str, keep: bool = False) -> dict:
+    """`compute` for the offices of these ids, in its own transactions (under `motcua serve`
+    it runs in another thread: server/infra/offload.py). `keep`: the period's closed days not
+    rolled up yet are kept first, once (server/read/rollups.py)."""
+    from server.read import rollups
+
+    if keep:
+        rollups.ensure(db, ids, start, end, now)
+    with db.read() as s:
+        offices = list(s.scalars(select(Office).where(Office.id.in_(ids)).order_by(Office.name)))
+        return compute(s, offices, start, end, now=now, lang=lang)
+
+
+def walk_events(s: Session, ctx: Context, start: date, end: date, *, facts: dict | None = None,
+                where=None) -> tuple[dict, Tally, dict]:
+    """Every figure from one walk over each ticket's events of the period.
+
+    With `facts` (a dict), the walk adds up nothing across rows: each contribution goes to
+    the one tally of its (office id, day, service id, counter id, officer id) in `facts`,
+    the hours are kept per (office id, day, hour), and bookings are left to the caller.
+    That is what a day's roll-up stores (server/read/rollups.py). `where`: more conditions on
+    the tickets walked."""
+    by_id, services, code_to_service = ctx.by_id, ctx.services, ctx.code_to_service
+    counters, label_to_counter, officers = ctx.counters, ctx.label_to_counter, ctx.officers
+    ids = list(by_id)
+    groups: dict[str, dict] = {g: defaultdict(Tally) for g in GROUPS}
+    total = Tally()
+    hourly = defaultdict(lambda: [0, 0])
+
+    events = s.execute(
+        select(TicketEvent.ticket_id, Ticket.office_id, Ticket.day, TicketEvent.at, TicketEvent.action,
+               TicketEvent.data)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(Ticket.office_id.in_(ids), Ticket.day >= start, Ticket.day <= end, *([] if where is None else [where]))
+        .order_by(TicketEvent.ticket_id, TicketEvent.id))
+    spare = Tally()
+
+    def hour_of(office: Office, day: date, at: datetime):
+        hour = hours.local(at, office.timezone).hour
+        return hour if facts is None else (office.id, day, hour)
+
+    def rows_for(office: Office, day: date, service: Service | None, counter: Counter | None = None,
+                 officer: User | None = None) -> list[Tally]:
+        if facts is not None:  # one tally; where the walk skips the first three rows, so does this list
+            key = (office.id, day, service and service.id, counter and counter.id, officer and officer.id)
+            fact = facts.get(key) or facts.setdefault(key, Tally())
+            return [spare, spare, spare, fact] if service is not None else [spare, spare, fact]
+        rows = [total, groups["day"][day], groups["office"][office.id]]
+        if service is not None:
+            rows.append(groups["service"][service.code])
+        if counter is not None:
+            rows.append(groups["counter"][counter.id])
+        if officer is not None:
+            rows.append(groups["officer"][officer.id])
+        return rows
+
+    def per_ticket(office_id: int, day: date, evs: list) -> None:
+        office = by_id[office_id]
+        target = office.target_wait_s
+        service = None
+        joined: datetime | None = None  # when the current visit began; None once called
+        call = None  # (at, counter, officer) of the last call
+        outcome = None
+        for at, action, data in evs:
+            if action == "issued":
+                service = code_to_service.get((office_id, data.get("service")))
+                joined = at
+                channel = data.get("channel") if data.get("channel") in CHANNELS else "api"
+                for r in rows_for(office, day, service):
+                    r.issued += 1
+                    r.channels[channel] += 1
+                    r.priority += bool(data.get("priority"))
+                hourly[hour_of(office, day, at)][0] += 1
+            elif action == "called":
+                counter = counters.get(data.get("counter_id")) or label_to_counter.get((office_id, data.get("counter")))
+                officer = officers.get(data.get("officer_id"))
+                call = (at, counter, officer)
+                outcome = None  # called again after "absent" (a comeback): its visit goes on
+                for r in rows_for(office, day, None, counter, officer):
+                    r.calls += 1
+                if joined is not None:
+                    wait = (at - joined) // US
+                    for r in rows_for(office, day, service, counter, officer):
+                        r.waits.append(wait)
+                        r.within_target += wait <= target * 1_000_000
+                    joined = None
+            elif action in ("completed", "no_show", "cancelled"):
+                outcome = (action, at)
+            elif action == "expired":  # closed at the end of its day: not served
+                outcome = None
+            elif action == "no_show_undone":  # "absent" pressed by mistake: still called
+                outcome = None
+            elif action == "requeued":
+                outcome, joined = None, at
+            elif action == "transferred":
+                to = code_to_service.get((office_id, data.get("to_service"))) or service
+                if to is not service:
+                    for r in rows_for(office, day, service)[3:]:
+                        r.transferred_out += 1
+                    for r in rows_for(office, day, to)[3:]:
+                        r.transferred_in += 1
+                service, joined, outcome = to, at, None
+            elif action == "rated":
+                level = data.get("level")
+                if level in (1, 2, 3, 4) and call is not None:
+                    for r in rows_for(office, day, service, call[1], call[2]):
+                        r.levels[level] += 1
+        if outcome is None:
+            for r in rows_for(office, day, service):
+                r.unserved += 1
+            return
+        action, at = outcome
+        at_counter = call if call is not None else (None, None, None)
+        if action == "completed":
+            hourly[hour_of(office, day, at)][1] += 1
+            for r in rows_for(office, day, service, at_counter[1], at_counter[2]):
+                r.served += 1
+                if call is not None:
+                    r.service_times.append((at - call[0]) // US)
+        elif action == "no_show":
+            for r in rows_for(office, day, service, at_counter[1], at_counter[2]):
+                r.no_show += 1
+        else:
+            for r in rows_for(office, day, service):
+                r.cancelled += 1
+
+    for (_, office_id, day), rows in itertools.groupby(events, key=lambda row: row[:3]):
+        per_ticket(office_id, day, [(at, action, data or {}) for *_, at, action, data in rows])
+
+    if facts is not None:
+        return groups, total, hourly
+    for b in s.scalars(select(Booking).where(Booking.office_id.in_(ids), Booking.day >= start, Booking.day <= end)):
+        service = services.get(b.service_id)
+        for r in rows_for(by_id[b.office_id], b.day, service):
+            if b.status == BookingStatus.CANCELLED.value:
+                continue
+            r.booked += 1
+            r.checked_in += b.status == BookingStatus.CHECKED_IN.value
+            r.booking_no_show += b.status == BookingStatus.NO_SHOW.value
+
+    return groups, total, hourly
+
+
+def _assemble(ctx: Context, office_list: list[Office], groups: dict, total: Tally, hourly: dict, start: date,
+              end: date, *, now: datetime, lang: str) -> dict:
+    """The report's JSON shape from its tallies (walked or added up from roll-ups)."""
+    by_id, services, counters, officers = ctx.by_id, ctx.services, ctx.counters, ctx.officers
+
+    def labelled(tally: Tally, key: str, label: str) -> dict:
+        return {"key": key, "label": label, **tally.row()}
+
+    single = len(office_list) == 1
+    service_names = {sv.code: _name(sv, lang) for sv in sorted(services.values(), key=lambda x: x.position)}
+    by_service = [labelled(groups["service"][code], code, name) for code, name in service_names.items()
+                  if code in groups["service"]]
+    by_counter = [labelled(tally, f"{by_id[c.office_id].code}/{c.label}",
+                           c.label if single else f"{c.label} – {_name(by_id[c.office_id], lang)}")
+                  for c, tally in sorted(((counters[k], v) for k, v in groups["counter"].items() if k is not None),
+                                         key=lambda cv: (cv[0].office_id, cv[0].position))]
+    by_officer = [labelled(tally, officers[k].username if single else f"{by_id[officers[k].office_id].code}/"
+                           f"{officers[k].username}", officers[k].full_name)
+                  for k, tally in sorted(groups["officer"].items(), key=lambda kv: officers[kv[0]].full_name)]
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    by_day = [labelled(groups["day"][d], d.isoformat(), day_label(d, lang)) for d in days if d in groups["day"]]
+    first = office_list[0] if office_list else None
+    result = {
+        "office": {"code": first.code, "name": _name(first, lang)} if single else None,
+        "offices": [o.code for o in office_list],
+        "from": start.isoformat(), "to": end.isoformat(),
+        "target_wait_minutes": (first.target_wait_s // 60) if single else None,
+        "generated_at": now.isoformat(),
+        "totals": total.row(),
+        "by_day": by_day,
+        "by_service": by_service, "by_counter": by_counter, "by_officer": by_officer,
+        "by_hour": [{"hour": h, "issued": hourly[h][0], "served": hourly[h][1]}
+                    for h in _hours_shown(office_list, hourly, days)],
+        "wait_by_day": [{"key": row["key"], "label": row["label"], "avg_s": row["wait_avg_s"],
+                         "median_s": row["wait_median_s"], "p90_s": row["wait_p90_s"]}
+                        for row in by_day if row["waits"]],
+        "satisfaction_by_service": [
+            {"key": row["key"], "label": row["label"], "levels": row["ratings"]["levels"],
+             "count": row["ratings"]["count"], "share": row["ratings"]["share"]} for row in by_service
+            if row["ratings"]["count"]],
+    }
+    if not single:
+        result["by_office"] = [labelled(groups["office"][o.id], o.code, _name(o, lang)) for o in office_list
+                               if o.id in groups["office"]]
+    return result
+
+
+# Open longer than this a day (around the clock, like the demo office): the hours with tickets.
+LONG_DAY_HOURS = 14
+
+
+def _hours_shown(office_list: list[Office], hourly: dict, days: list[date]) -> list[int]:
+    """The hours the offices open on the report's days, and any other hour with tickets: a
+    quiet opening hour shows as empty. An office open more than LONG_DAY_HOURS a day shows
+    from its first to its last busy hour (an hour either side) instead of a mostly empty day."""
+    weekdays = {hours.DAYS[d.weekday()] for d in days[:7]}
+    opening: set[int] = set()
+    for office in office_list:
+        for day, spans in office.hours.items():
+            if day not in weekdays:
+                continue
+            for opens, closes in spans:
+                last = int(closes[:2]) - (closes[3:] == "00")
+                opening.update(range(int(opens[:2]), min(last, 23) + 1))
+    busy = {h for h, (issued, served) in hourly.items() if issued or served}
+    if len(opening) > LONG_DAY_HOURS and busy:
+        opening = set(range(max(min(busy) - 1, 0), min(max(busy) + 1, 23) + 1))
+    return sorted(opening | set(hourly))
+
+
+def _name(thing, lang: str) -> str:
+    return thing.name_en if lang == "en" and thing.name_en else thing.name
+
+
+def day_label(d: date, lang: str) -> str:
+    return f"{WEEKDAYS.get(lang, WEEKDAYS['vi'])[d.weekday()]} {d:%d/%m/%Y}"
+
+
+# ---------------------------------------------------------------- exports
+
+# (header key, how to read the value from a row, number format in Excel)
+def _channel(channel: str):
+    return lambda r: r["channels"][channel]
+
+
+COLUMNS = (
+    ("issued", lambda r: r["issued"], "0"), ("transferred_in", lambda r: r["transferred_in"], "0"),
+    ("transferred_out", lambda r: r["transferred_out"], "0"), ("served", lambda r: r["served"], "0"),
+    ("no_show", lambda r: r["no_show"], "0"), ("cancelled", lambda r: r["cancelled"], "0"),
+    ("unserved", lambda r: r["unserved"], "0"), ("calls", lambda r: r["calls"], "0"),
+    ("wait_avg", lambda r: _minutes(r["wait_avg_s"]), "0.0"),
+    ("wait_median", lambda r: _minutes(r["wait_median_s"]), "0.0"),
+    ("wait_p90", lambda r: _minutes(r["wait_p90_s"]), "0.0"),
+    ("within_target", lambda r: r["within_target_share"], "0.0%"),
+    ("service_avg", lambda r: _minutes(r["service_avg_s"]), "0.0"),
+    *((f"channel_{c}", _channel(c), "0") for c in CHANNELS),
+    ("priority", lambda r: r["priority"], "0"),
+    ("booked", lambda r: r["bookings"]["booked"], "0"),
+    ("booking_no_show_rate", lambda r: r["bookings"]["no_show_rate"], "0.0%"),
+    ("ratings", lambda r: r["ratings"]["count"], "0"),
+    ("satisfied", lambda r: r["ratings"]["share"], "0.0%"),
+)
+
+
+# A spreadsheet reads a text cell beginning with one of these as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value):
+    """A value as both exports write it: numbers stay numbers (a negative one too), and a
+    text (a name someone typed) that a spreadsheet would run as a formula gets a leading
+    quote, so it shows as the text it is."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def _groups(report: dict) -> list[str]:
+    return [g for g in GROUPS if f"by_{g}" in report]
+
+
+def headers(group: str, lang: str) -> list[str]:
+    return [t(f"report_export.group.{group}", lang)] + [t(f"report_export.col.{key}", lang) for key, _, _ in COLUMNS]
+
+
+def table(report: dict, group: str, lang: str) -> list[list]:
+    """The rows of one grouping and a last row of totals, as plain values."""
+    rows = [[row["label"], *(read(row) for _, read, _ in COLUMNS)] for row in report[f"by_{group}"]]
+    rows.append([t("report_export.total", lang), *(read(report["totals"]) for _, read, _ in COLUMNS)])
+    return rows
+
+
+def to_csv(report: dict, group: str, lang: str) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens the Vietnamese headers right."""
+    if group not in _groups(report):
+        raise BadRequest("invalid_field", field="group", reason="|".join(_groups(report)))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([cell(v) for v in headers(group, lang)])
+    for row in table(report, group, lang):
+        writer.writerow(["" if v is None else round(v, 4) if isinstance(v, float) else v for v in map(cell, row)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: dict, lang: str) -> bytes:
+    """One sheet per grouping, headers in the page's language, numbers as numbers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    period_text = t("report_export.period", lang, start=report["from"], end=report["to"])
+    title = report["office"]["name"] if report["office"] else t("report_export.all_offices", lang)
+    for group in _groups(report):
+        sheet = book.create_sheet(t(f"report_export.sheet.{group}", lang)[:31])
+        _append(sheet, [title])
+        _append(sheet, [period_text])
+        for c in _append(sheet, headers(group, lang)):
+            c.font = Font(bold=True)
+        for values in table(report, group, lang):
+            row = _append(sheet, values)
+            for c, (_, _, fmt) in zip(row[1:], COLUMNS, strict=True):
+                c.number_format = fmt
+        sheet[1][0].font = Font(bold=True, size=13)
+        sheet.column_dimensions["A"].width = 32
+        sheet.freeze_panes = "B4"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _append(sheet, values: list) -> tuple:
+    """A row of the sheet; every text cell is stored as text, never as a formula."""
+    sheet.append([cell(v) for v in values])
+    row = sheet[sheet.max_row]
+    for c in row:
+        if isinstance(c.value, str):
+            c.data_type = "s"
+    return row

@@ -1,0 +1,182 @@
+"""Pages for people that are not a screen of their own: the index and the ticket status page."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, send_from_directory
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from server.db.database import unavailable
+from server.db.models import Office
+from server.engine import health, queue
+from server.engine.errors import DatabaseUnavailable, NotFound
+from server.infra.i18n import request_language, t
+from server.read import shapes
+
+bp = Blueprint("portal", __name__)
+PUBLIC_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,40}\Z")
+
+
+def state():
+    return current_app.extensions["motcua"]
+
+
+@bp.get("/healthz")
+def healthz():
+    """What this process can reach: 503 while the database is down (a load balancer should
+    send requests elsewhere); Redis down only degrades (events stay within this process).
+    The body also counts the kiosks and lobby displays online and offline, the kiosks whose
+    printer is down, and says whether calls can be read aloud (espeak-ng)."""
+    st = state()
+    report = {"status": "ok", "database": "up", "redis": "off"}
+    try:
+        with st.db.read() as s:
+            s.execute(text("SELECT 1 FROM alembic_version"))  # the schema, not just a connection
+            # Device faults are told in the body, not the status: this process still serves.
+            report["devices"] = health.summary(s)
+    except DBAPIError as e:
+        if not unavailable(e):
+            raise
+        report.update(status="unavailable", database="down")
+    if st.settings.redis_url:
+        report["redis"] = "up" if _redis_answers(st.settings.redis_url) else "down"
+        if report["redis"] == "down" and report["status"] == "ok":
+            report["status"] = "degraded"
+    voice = health.voice_view(st.settings.speech_path, request_language())
+    report["voice"] = {"ready": voice["ready"], "message": voice["message"]}
+    response = jsonify(report)
+    if report["database"] == "down":
+        response.status_code = 503
+        response.headers["Retry-After"] = str(DatabaseUnavailable.retry_after)
+    return response
+
+
+_redis_clients: dict = {}
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+    client = _redis_clients.get(url)
+    if client is None:
+        client = _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon browsers ask for on every page (a ticket numbered 1), cached for a day."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=24 * 3600)
+
+
+@bp.get("/")
+def index():
+    with state().db.read() as s:
+        offices = s.scalars(select(Office).order_by(Office.code)).all()
+        listed = [{"code": o.code, "name": shapes.name_in(o, request_language())} for o in offices]
+    return render_template("index.html", offices=listed)
+
+
+# ---------------------------------------------------------------- the ticket status page
+#
+# Public, no login: holding the unguessable token printed in the ticket's QR code is the
+# authority to read the ticket and to cancel it. Tickets carry no personal data.
+
+def public_ticket(st, public_token: str, lang: str) -> dict | None:
+    """The ticket as the status page shows it (shapes.ticket plus the office's name), or None."""
+    if not isinstance(public_token, str) or not PUBLIC_TOKEN.match(public_token):
+        return None
+    with st.db.read() as s:
+        ticket = queue.ticket_by_public_token(s, public_token)
+        if ticket is None:
+            return None
+        return _shown(s, ticket, st.base_url(), lang)
+
+
+def _shown(s, ticket: queue.TicketState, base_url: str, lang: str) -> dict:
+    shown = shapes.ticket(s, ticket, base_url, lang)
+    shown["office_name"] = shapes.name_in(queue.office_info(s, ticket.office_id), lang)
+    return shown
+
+
+def _found(public_token: str) -> dict:
+    shown = public_ticket(state(), public_token, request_language())
+    if shown is None:
+        raise NotFound("not_found")
+    return shown
+
+
+@bp.get("/t/<public_token>")
+def ticket_status(public_token):
+    lang = request_language()
+    shown = public_ticket(state(), public_token, lang)
+    if shown is None:  # a mistyped or cut-off link, or an old ticket deleted after the retention period
+        return render_template("ticket_missing.html"), 404
+    words = {key: t(f"status_page.{key}", lang) for key in STATUS_WORDS}
+    words.update({f"status_{k}": t(f"ticket_status.{k}", lang) for k in
+                  ("waiting", "called", "serving", "done", "no_show", "cancelled", "expired")})
+    words.update({key: t(f"waits.{key}", lang) for key in ("no_open_counter", "no_open_counter_note")})
+    return render_template("status.html", ticket=shown, office_name=shown["office_name"],
+                           words=words, token=public_token)
+
+
+STATUS_WORDS = ("go_to", "number", "priority", "ahead", "wait", "wait_label", "next", "serving",
+                "done", "no_show", "cancelled", "expired", "updated", "offline", "sound_on", "sound_ready",
+                "no_show_back", "cancel", "cancel_confirm", "cancel_yes", "cancel_no", "cancel_failed")
+
+
+@bp.get("/api/v1/public/tickets/<public_token>")
+def public_ticket_json(public_token):
+    response = jsonify(_found(public_token))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/api/v1/public/tickets/<public_token>/cancel")
+def public_ticket_cancel(public_token):
+    if not PUBLIC_TOKEN.match(public_token):
+        raise NotFound("not_found")
+    st = state()
+    with st.db.read() as s:
+        ticket = queue.ticket_by_public_token(s, public_token)
+    if ticket is None:
+        raise NotFound("not_found")
+    lang, base_url = request_language(), st.base_url()
+    shown = st.perform(queue.cancel, ticket.id, actor="citizen", office_id=ticket.office_id,
+                       by_citizen=True,
+                       render=lambda s, out: _shown(s, out.ticket, base_url, lang))
+    response = jsonify(shown)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def qr_svg(text: str) -> bytes:
+    """A QR code of `text` as SVG: one path on a white square (scannable on any page colour)."""
+    import qrcode
+    import qrcode.image.svg
+
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
+                       image_factory=qrcode.image.svg.SvgPathFillImage)
+    qr.add_data(text)
+    qr.make(fit=True)
+    return qr.make_image().to_string()
+
+
+@bp.get("/t/<public_token>/qr.svg")
+def ticket_qr(public_token):
+    if not PUBLIC_TOKEN.match(public_token):
+        raise NotFound("not_found")
+    with state().db.read() as s:
+        ticket = queue.ticket_by_public_token(s, public_token)
+    if ticket is None:
+        raise NotFound("not_found")
+    response = Response(qr_svg(shapes.status_url(state().base_url(), ticket.public_token)),
+                        mimetype="image/svg+xml")
+    # The link never changes for a ticket (it names the host it was asked on).
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["Vary"] = "Host"
+    return response
