@@ -16,7 +16,7 @@ from __future__ import annotations
 from flask import current_app, render_template, request, url_for
 
 from server.db.models import Role
-from server.engine import health, queue
+from server.engine import health, lookups
 from server.engine.errors import NotFound
 from server.infra.i18n import LANGUAGES, request_language, t
 from server.web import sessions
@@ -41,7 +41,7 @@ def admin():
         code = wanted
     try:
         with state.db.read() as s:
-            office = queue.office_info(s, code)
+            office = lookups.office_info(s, code)
     except NotFound:
         return render_template("error.html", status=404, message=t("admin.no_office", lang, office=wanted)), 404
     tabs = [tab for tab in TABS if principal.role == Role.ADMIN.value or tab not in ADMIN_ONLY_TABS]

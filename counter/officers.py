@@ -9,7 +9,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from server.db.models import Office
-from server.engine import accounts, queue
+from server.engine import accounts, counterdesk, lookups
 from server.engine.errors import MotcuaError, Unauthorized
 from server.infra.i18n import request_language
 from server.read import shapes
@@ -74,7 +74,7 @@ def login():
 def take(counter_id):
     principal = _signed_in()
     try:
-        state().perform(queue.take_counter, counter_id, user_id=principal.user_id, role=principal.role,
+        state().perform(counterdesk.take_counter, counter_id, user_id=principal.user_id, role=principal.role,
                         actor=principal.actor, office_id=principal.office_id)
     except MotcuaError as e:
         with state().db.read() as s:
@@ -88,9 +88,9 @@ def take(counter_id):
 def logout():
     principal = _signed_in()
     with state().db.read() as s:
-        held = queue.held_counter(s, principal.user_id)
+        held = lookups.held_counter(s, principal.user_id)
     if held is not None:
-        state().perform(queue.release_counter, held, user_id=principal.user_id, actor=principal.actor,
+        state().perform(counterdesk.release_counter, held, user_id=principal.user_id, actor=principal.actor,
                         office_id=principal.office_id)
     sessions.end()
     return redirect(url_for("counter.home"))

@@ -16,7 +16,7 @@ from flask import current_app, render_template, request
 from flask_socketio import join_room
 
 from server.db.models import Role
-from server.engine import queue
+from server.engine import lookups, outcomes
 from server.web.pages.devices import TOKEN_REASONS, Refusal, denied, device_principal, private, strings
 
 from . import bp
@@ -41,7 +41,7 @@ def rating_page(counter_id: int):
         return _denied(r.status, r.reason, counter_id, r.principal.office_code if r.principal else "CODE")
     state = current_app.extensions["motcua"]
     with state.db.read() as s:
-        office = queue.office_info(s, principal.office_id, counter_id=counter_id)
+        office = lookups.office_info(s, principal.office_id, counter_id=counter_id)
     counter = office.counters.get(counter_id)
     if counter is None or not counter.active:
         return _denied(404, "bad_counter", counter_id, principal.office_code)
@@ -63,11 +63,11 @@ def on_connect(principal, auth, sid) -> None:
     state = current_app.extensions["motcua"]
     with state.db.read() as s:
         try:
-            office = queue.office_info(s, principal.office_id, counter_id=counter_id)
+            office = lookups.office_info(s, principal.office_id, counter_id=counter_id)
         except Exception:  # noqa: BLE001 - an unknown office or counter simply joins nothing
             return
     if counter_id in office.counters:
-        join_room(queue.counter_room(counter_id), sid=sid)
+        join_room(outcomes.counter_room(counter_id), sid=sid)
 
 
 @bp.record_once

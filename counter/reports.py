@@ -24,7 +24,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from server.db.models import Office
-from server.engine import queue
+from server.engine import lookups
 from server.engine.errors import BadRequest, MotcuaError
 from server.infra.i18n import LANGUAGES, request_language, t
 from server.infra.offload import off_loop
@@ -217,7 +217,7 @@ def load(principal, lang: str, *, today_only: bool = False) -> Report:
     state = _state()
     now = state.clock.now()
     with state.db.read() as s:
-        tz = ZoneInfo(queue.office_info(s, principal.office_id).timezone)
+        tz = ZoneInfo(lookups.office_info(s, principal.office_id).timezone)
         today = now.astimezone(tz).date()
         error = None
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app, render_template, url_for
 
 from server.db.models import Role
-from server.engine import queue
+from server.engine import lookups
 from server.infra.i18n import LANGUAGES, request_language
 from server.web import sessions
 
@@ -25,7 +25,7 @@ def areas():
         return refused
     state, lang = current_app.extensions["motcua"], request_language()
     with state.db.read() as s:
-        office = queue.office_info(s, principal.office_id)
+        office = lookups.office_info(s, principal.office_id)
     config = {
         "lang": lang if lang in LANGUAGES else "vi",
         "areas": f"/api/v1/offices/{office.code}/areas",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, url_for
 
 from server.db.models import Role
-from server.engine import health, queue
+from server.engine import health, lookups
 from server.engine.errors import MotcuaError
 from server.infra.i18n import LANGUAGES, catalogue, request_language, t
 from server.web import sessions
@@ -50,7 +50,7 @@ def supervisor():
         return refused
     state, lang = current_app.extensions["motcua"], request_language()
     with state.db.read() as s:
-        office = queue.office_info(s, principal.office_id)
+        office = lookups.office_info(s, principal.office_id)
     config = {
         "lang": lang if lang in LANGUAGES else "vi",
         "office": office.code,

@@ -11,7 +11,7 @@ import re
 from flask import Response, current_app, request
 
 from server.engine.errors import BadRequest, Forbidden, Unauthorized
-from server.engine.queue import office_info
+from server.engine.lookups import office_info
 from server.infra.speech import NUMBER, Announcer, SpeechUnavailable, chime_wav
 from server.web.inputs import int_arg
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 
 from server.db.models import Role
-from server.engine import queue
+from server.engine import lookups
 from server.engine.errors import MotcuaError
 from server.web.inputs import MAX_ID, whole_number
 from server.web.pages.devices import OFFICE_CODE, Refusal, denied, device_principal, private, strings
@@ -42,7 +42,7 @@ def screen(office: str):
         return _denied(404, "bad_counter", office, raw_counter[:12])
     try:
         with state.db.read() as s:
-            info = queue.office_info(s, principal.office_id, counter_id=counter_id)
+            info = lookups.office_info(s, principal.office_id, counter_id=counter_id)
     except MotcuaError:
         return _denied(404, "bad_office", office)
     counter = info.counters.get(counter_id) if counter_id is not None else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from server.db.models import Role
-from server.engine import queue
+from server.engine import lookups
 from server.web.pages.devices import OFFICE_CODE, Refusal, denied, device_principal, private, strings
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates", static_folder="static")
@@ -32,7 +32,7 @@ def page(office: str):
         return _denied(r.status, r.reason, office)
     state = current_app.extensions["motcua"]
     with state.db.read() as s:
-        info = queue.office_info(s, principal.office_id)
+        info = lookups.office_info(s, principal.office_id)
         names = {"vi": info.name, "en": info.name_en or info.name}
     words = {**strings("kiosk."), **strings("waits.")}
     config = {"office": office, "token": token, "names": names, "timezone": info.timezone,

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Device, PrintJob
-from server.engine import health, hours, queue
+from server.engine import health, hours, lookups, outcomes
 from server.engine.errors import NotFound
 from server.read import shapes
 from server.read.waits import Wait
@@ -54,7 +54,7 @@ class Dispatcher:
 
     # ------------------------------------------------------------ sending
 
-    def after_commit(self, outcome: queue.Outcome, base_url: str) -> None:
+    def after_commit(self, outcome: outcomes.Outcome, base_url: str) -> None:
         # Use cases that print nothing (sessions, the sweep) carry no print job.
         if getattr(outcome, "print_job", None) is not None and not getattr(outcome, "repeated", False):
             self.send(outcome.print_job, base_url, getattr(outcome, "wait", None))
@@ -196,9 +196,9 @@ def _job_and_device(s: Session, job_id: int) -> tuple[PrintJob, Device]:
 def _job_payload(s: Session, job: PrintJob, device: Device, base_url: str, wait: Wait | None = None) -> dict:
     """The ticket as printed, in Vietnamese: its state when the job is sent, with the wait
     estimate the screen showed when given (see `Dispatcher.send`)."""
-    ticket = queue.get_ticket(s, job.ticket_id)
-    office = queue.office_info(s, ticket.office_id, ticket=ticket)
-    shown = shapes.ticket(s, ticket, base_url, "vi", wait=wait if ticket.status == queue.WAITING else None)
+    ticket = lookups.get_ticket(s, job.ticket_id)
+    office = lookups.office_info(s, ticket.office_id, ticket=ticket)
+    shown = shapes.ticket(s, ticket, base_url, "vi", wait=wait if ticket.status == outcomes.WAITING else None)
     area = next((a for a in office.areas.values() if a.code == shown.get("area")), None)
     printed = TicketPrint(
         office_name=office.name,

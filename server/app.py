@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from server.db.database import Database, unavailable
-from server.engine import accounts, audit, auth, hours, queue
+from server.engine import accounts, audit, auth, broadcasts, hours, lookups, queue
 from server.engine.errors import Busy
 from server.infra.clock import Clock
 from server.infra.i18n import LANG_COOKIE, LANGUAGES, request_language, t
@@ -109,7 +109,7 @@ class Motcua:
 
     def board(self, office_id: int) -> dict:
         with self.db.read() as s:
-            office = queue.office_info(s, office_id)
+            office = lookups.office_info(s, office_id)
             return shapes.board(s, office, hours.service_day(self.clock.now(), office.timezone))
 
     @property
@@ -142,7 +142,7 @@ def transaction(db: Database, clock: Clock, use_case, *args, render=None, **kwar
             with db.write() as s:
                 now = clock.now()
                 outcome = use_case(s, *args, now=now, **kwargs)
-                queue.stamp(s, outcome.events)
+                broadcasts.stamp(s, outcome.events)
                 audit.record(s, use_case, outcome, kwargs.get("principal"), now)
                 return outcome, render(s, outcome) if render else outcome
         except (OperationalError, IntegrityError) as e:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from server.db.models import Office, TicketEvent
-from server.engine import absence, hours, queue
+from server.engine import absence, counterdesk, hours, lookups, queue
 from server.engine.errors import Conflict
 from server.read import reports
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
@@ -36,7 +36,7 @@ def issue(state, service="HT"):
 
 def open_counter(state, label):
     cid = counter_id(state, label)
-    state.perform(queue.set_counter, cid, "open", actor=ACTOR)
+    state.perform(counterdesk.set_counter, cid, "open", actor=ACTOR)
     return cid
 
 
@@ -54,7 +54,7 @@ def set_office(state, **values):
         s.execute(update(Office).where(Office.code == "demo").values(**values))
     from server.engine.directory import directory
     with state.db.read() as s:
-        directory(s).forget(queue.office_info(s, "demo").id)
+        directory(s).forget(lookups.office_info(s, "demo").id)
 
 
 def actions(state, ticket_id):
@@ -107,7 +107,7 @@ def test_undo_only_at_the_counter_that_marked_it_and_only_while_idle(state, cloc
 def test_undo_at_a_closed_counter_is_refused(state, clock):
     cid = open_counter(state, "Quầy 2")
     t = absent_at(state, clock, cid)
-    state.perform(queue.set_counter, cid, "close", actor=ACTOR)
+    state.perform(counterdesk.set_counter, cid, "close", actor=ACTOR)
     with pytest.raises(Conflict) as e:
         state.perform(absence.undo_no_show, cid, t.id, actor=ACTOR)
     assert e.value.code == "counter_closed"
@@ -174,7 +174,7 @@ def test_absent_list_holds_the_tickets_within_the_window_newest_first(state, clo
     clock.advance(minutes=10)
     new = absent_at(state, clock, q1)
     with state.db.read() as s:
-        office = queue.office_info(s, "demo")
+        office = lookups.office_info(s, "demo")
         listed = absence.absent_tickets(s, office, clock.now())
         at_q2 = absence.absent_tickets(s, office, clock.now(), counter_id=q2)
     assert [a["number"] for a in listed] == [new.number, old.number]
@@ -184,19 +184,19 @@ def test_absent_list_holds_the_tickets_within_the_window_newest_first(state, clo
     assert listed[1]["seconds_left"] == 30 * 60 - (10 * 60 + 5)
     clock.advance(minutes=21)  # the first one's window is over
     with state.db.read() as s:
-        listed = absence.absent_tickets(s, queue.office_info(s, "demo"), clock.now())
+        listed = absence.absent_tickets(s, lookups.office_info(s, "demo"), clock.now())
     assert [a["number"] for a in listed] == [new.number]
     state.perform(absence.comeback, new.id, actor=ACTOR)  # put back in the queue
     with state.db.read() as s:
-        assert absence.absent_tickets(s, queue.office_info(s, "demo"), clock.now()) == []
+        assert absence.absent_tickets(s, lookups.office_info(s, "demo"), clock.now()) == []
 
 
 def test_comeback_deadline_on_the_ticket_view(state, clock):
     cid = open_counter(state, "Quầy 2")
     t = absent_at(state, clock, cid)
     with state.db.read() as s:
-        t = queue.get_ticket(s, t.id)
-        office = queue.office_info(s, "demo")
+        t = lookups.get_ticket(s, t.id)
+        office = lookups.office_info(s, "demo")
         assert queue.comeback_deadline(t, office) == t.finished_at + timedelta(minutes=30)
         assert queue.may_come_back(t, office, clock.now())
         assert not queue.may_come_back(t, office, clock.now() + timedelta(minutes=31))
@@ -231,8 +231,8 @@ def officer(client, state):
     with state.db.read() as s:
         uid = s.scalar(select(User.id).where(User.username == "lan.nt"))
     cid = counter_id(state, "Quầy 2")
-    state.perform(queue.take_counter, cid, user_id=uid, role="officer", actor=ACTOR)
-    state.perform(queue.set_counter, cid, "open", actor=ACTOR)
+    state.perform(counterdesk.take_counter, cid, user_id=uid, role="officer", actor=ACTOR)
+    state.perform(counterdesk.set_counter, cid, "open", actor=ACTOR)
     return Api(client, new_token(state, "officer", "lan.nt")), cid
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from server.db.models import Office, Service, User
-from server.engine import queue
+from server.engine import counterdesk, queue
 from server.engine.offices import import_office
 from tests.conftest import Api, make_app, new_token, office_data, seed, without_areas
 from tests.test_sessions import Officer, set_password
@@ -282,7 +282,7 @@ def test_a_new_service_waits_in_line_with_the_numbers_it_was_given(admin, state)
     ticket = admin.issue("CC")
     assert ticket["number"] == "C001"
     counter = next(c for c in admin.get("/offices/demo/live").get_json()["counters"] if c["label"] == "Quầy 3")
-    state.perform(queue.set_counter, counter["id"], "open", actor="test")
+    state.perform(counterdesk.set_counter, counter["id"], "open", actor="test")
     assert state.perform(queue.call_next, counter["id"], actor="test").ticket.number == "C001"
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from server.cli import main
 from server.db.models import AuditEntry, Office
-from server.engine import audit, queue
+from server.engine import audit, counterdesk, queue, ratings
 from server.engine.admin import Done
 from tests.conftest import DEMO_FILE, Api, counter_id, make_app, new_token, screenshot, seed
 from tests.test_supervisor import _log_in, _passwords
@@ -102,12 +102,12 @@ def test_every_admin_change_from_the_api_is_logged(app, state):
 def test_a_ticket_moving_leaves_no_entry(app, state, clock):
     cid = counter_id(state, "Quầy 1")
     actor = "test:officer"
-    state.perform(queue.set_counter, cid, "open", actor=actor)
+    state.perform(counterdesk.set_counter, cid, "open", actor=actor)
     ticket = state.perform(queue.issue, "demo", "HT", channel="kiosk", actor=actor).ticket
     state.perform(queue.call_next, cid, actor=actor)
     state.perform(queue.recall, ticket.id, actor=actor)
     state.perform(queue.complete, ticket.id, actor=actor)
-    state.perform(queue.rate, cid, ticket.id, 4, actor=actor)
+    state.perform(ratings.rate, cid, ticket.id, 4, actor=actor)
     other = state.perform(queue.issue, "demo", "CT", channel="kiosk", actor=actor).ticket
     state.perform(queue.transfer, other.id, actor=actor, service_code="HT")
     state.perform(queue.cancel, other.id, actor=actor)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.db.models import Booking, BookingSlot
-from server.engine import booking, queue
+from server.engine import booking, counterdesk, lookups, queue
 from server.engine.errors import BadRequest, Conflict
 from server.infra.notify import Notifier
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
@@ -60,7 +60,7 @@ def app(db_url, clock, tmp_path):
 
 def office(state):
     with state.db.read() as s:
-        return queue.office_info(s, "demo")
+        return lookups.office_info(s, "demo")
 
 
 def book(state, start, phone="0912345678", service="HT", name="Nguyễn Văn An"):
@@ -69,7 +69,7 @@ def book(state, start, phone="0912345678", service="HT", name="Nguyễn Văn An"
 
 def slots_of(state, day: date, service="HT"):
     with state.db.read() as s:
-        info = queue.office_info(s, "demo")
+        info = lookups.office_info(s, "demo")
         return booking.slots(s, info, info.service(service), day, state.clock.now())
 
 
@@ -270,7 +270,7 @@ def test_a_booked_citizen_goes_before_walk_ins_once_the_slot_has_begun(state, cl
     booked = state.perform(booking.check_in, "demo", b.code, actor=ACTOR).ticket
     later = state.perform(queue.issue, "demo", "HT", channel="kiosk", actor=ACTOR).ticket
     q2 = counter_id(state, "Quầy 2")
-    state.perform(queue.set_counter, q2, "open", actor=ACTOR)
+    state.perform(counterdesk.set_counter, q2, "open", actor=ACTOR)
     # Before 10:00 the booked ticket waits its turn like anyone.
     assert state.perform(queue.call_next, q2, actor=ACTOR).ticket.id == walk_ins[0].id
     clock.at = at(23, 10)
@@ -315,7 +315,7 @@ def test_messages_confirm_a_booking_and_say_when_the_number_is_near(client, stat
         state.perform(queue.issue, "demo", "HT", channel="kiosk", actor=ACTOR)
     booked = state.perform(booking.check_in, "demo", shown["code"], actor=ACTOR).ticket
     q2 = counter_id(state, "Quầy 2")
-    state.perform(queue.set_counter, q2, "open", actor=ACTOR)
+    state.perform(counterdesk.set_counter, q2, "open", actor=ACTOR)
     state.perform(queue.call_next, q2, actor=ACTOR)  # 4 walk-ins were ahead: 3 now, within near_places
     state.notifier.wait(5)
     assert [k for _, k, _ in recorder.sent] == ["confirmation", "near"]

@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 
 from server.db.database import Database
 from server.db.models import Counter, Service, Ticket, TicketEvent
-from server.engine import hours, queue
+from server.engine import counterdesk, hours, lookups, queue, waitingareas
 from server.engine.errors import MotcuaError
 from server.infra.clock import Clock
 from server.infra.settings import normalise_database_url
@@ -67,7 +67,7 @@ def hammer_engine(state) -> None:
     with state.db.read() as s:
         cids = s.scalars(select(Counter.id).order_by(Counter.position)).all()
     for cid in cids:
-        state.perform(queue.set_counter, cid, "open", actor="test")
+        state.perform(counterdesk.set_counter, cid, "open", actor="test")
     issuing_done = threading.Event()
 
     def issuer(i):
@@ -88,9 +88,9 @@ def hammer_engine(state) -> None:
     def rule_changer():
         """An admin tightens and loosens area A's rules while all this goes on."""
         with state.db.read() as s:
-            office_id = queue.office_info(s, "demo").id
+            office_id = lookups.office_info(s, "demo").id
         for k in range(6):
-            state.perform(queue.configure_area, office_id, "A", actor="admin",
+            state.perform(waitingareas.configure_area, office_id, "A", actor="admin",
                           min_distance_m=(2.0, 1.0, 3.0)[k % 3], max_share=(0.5, 0.3)[k % 2])
             issuing_done.wait(0.3)
 
@@ -111,7 +111,7 @@ def watch_seating(db: Database, clock, done: threading.Event):
         checks = 0
         while not done.is_set() or checks < 3:
             with db.read() as s:
-                office = queue.office_info(s, "demo")
+                office = lookups.office_info(s, "demo")
                 assert_seating_holds(s, office.id, hours.service_day(clock.now(), office.timezone))
             checks += 1
         assert checks >= 3
@@ -185,7 +185,7 @@ def test_seating_holds_while_citizens_cancel_and_officers_transfer_at_once(db_ur
     with state.db.read() as s:
         cids = s.scalars(select(Counter.id).order_by(Counter.position)).all()
     for cid in cids:
-        state.perform(queue.set_counter, cid, "open", actor="test")
+        state.perform(counterdesk.set_counter, cid, "open", actor="test")
     done = threading.Event()
 
     def tickets(*statuses):
@@ -233,9 +233,9 @@ def test_seating_holds_while_citizens_cancel_and_officers_transfer_at_once(db_ur
 
     def rule_changer():
         with state.db.read() as s:
-            office_id = queue.office_info(s, "demo").id
+            office_id = lookups.office_info(s, "demo").id
         for k in range(8):
-            state.perform(queue.configure_area, office_id, ("A", "B")[k % 2], actor="admin",
+            state.perform(waitingareas.configure_area, office_id, ("A", "B")[k % 2], actor="admin",
                           min_distance_m=(2.0, 1.0, 0.5)[k % 3])
 
     errors: list[BaseException] = []
@@ -248,7 +248,7 @@ def test_seating_holds_while_citizens_cancel_and_officers_transfer_at_once(db_ur
                           + [watch_seating(state.db, state.clock, done)])
     assert not errors, errors[:3]
     with state.db.read() as s:
-        office = queue.office_info(s, "demo")
+        office = lookups.office_info(s, "demo")
         assert_seating_holds(s, office.id, hours.service_day(state.clock.now(), office.timezone))
         moved = s.scalar(select(func.count()).select_from(TicketEvent).where(
             TicketEvent.action.in_(("called_in", "transferred", "cancelled"))))
@@ -266,14 +266,14 @@ def test_a_rule_change_committed_while_the_office_is_read_is_not_half_cached(pg_
     app = make_app(pg_url, clock, tmp_path, small_office())
     state = app.extensions["motcua"]
     with state.db.read() as s:
-        office_id = queue.office_info(s, "demo").id
+        office_id = lookups.office_info(s, "demo").id
     reader, armed = threading.get_ident(), threading.Event()
 
     def commit_a_rule_change_midway(_conn, _cursor, statement, *_):
         if armed.is_set() and threading.get_ident() == reader and (
                 "FROM seats" in statement or "FROM waiting_areas" in statement):
             armed.clear()  # 2 m -> 1 m: chair 2 becomes usable too
-            errors = run_threads([lambda: state.perform(queue.configure_area, office_id, "S",
+            errors = run_threads([lambda: state.perform(waitingareas.configure_area, office_id, "S",
                                                         actor="admin", min_distance_m=1.0)])
             assert not errors, errors
 

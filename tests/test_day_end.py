@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from server import app as motcua_app
 from server.db.models import Office, Ticket, TicketEvent
-from server.engine import queue
+from server.engine import counterdesk, lookups, queue
 from server.engine.errors import Conflict
 from server.read import reports, shapes, waits
 from tests.conftest import counter_id, make_app
@@ -37,7 +37,7 @@ def monday_evening(state, clock):
     tickets = [issue(state) for _ in range(4)]
     q1, q2 = counter_id(state, "Quầy 1"), counter_id(state, "Quầy 2")
     for cid in (q1, q2):
-        state.perform(queue.set_counter, cid, "open", actor=ACTOR)
+        state.perform(counterdesk.set_counter, cid, "open", actor=ACTOR)
     serving = state.perform(queue.call_next, q1, actor=ACTOR).ticket
     state.perform(queue.start, serving.id, actor=ACTOR)
     called = state.perform(queue.call_next, q2, actor=ACTOR).ticket
@@ -54,12 +54,12 @@ def statuses(state) -> dict[int, str]:
 def test_yesterdays_waiting_tickets_leave_todays_counts_before_the_sweep(state, clock):
     monday = monday_evening(state, clock)
     q3 = counter_id(state, "Quầy 6")
-    state.perform(queue.set_counter, q3, "open", actor=ACTOR)
+    state.perform(counterdesk.set_counter, q3, "open", actor=ACTOR)
     assert state.board(monday[0].office_id)["waiting"]["HT"] == 0
     today = issue(state)
     with state.db.read() as s:
-        assert queue.people_ahead(s, queue.get_ticket(s, today.id)) == 0  # nobody ahead
-        office = queue.office_info(s, "demo")
+        assert lookups.people_ahead(s, lookups.get_ticket(s, today.id)) == 0  # nobody ahead
+        office = lookups.office_info(s, "demo")
         desk = shapes.counter_state(s, q3, office.id, "http://x", now=clock.now())
         assert desk["queues"]["HT"]["waiting"] == 1
         assert [n["number"] for n in desk["queues"]["HT"]["next"]] == [today.number]
@@ -145,9 +145,9 @@ def test_a_service_completed_the_next_morning_does_not_lengthen_the_estimates(st
     today = issue(state)
     behind = issue(state)
     with state.db.read() as s:
-        office = queue.office_info(s, office_id)
+        office = lookups.office_info(s, office_id)
         mean = state.db.directory.average_service_s(s, office, today.service_id)
-        ahead = queue.people_ahead(s, queue.get_ticket(s, behind.id))
+        ahead = lookups.people_ahead(s, lookups.get_ticket(s, behind.id))
         wait = waits.estimate(s, office, today.service_id, ahead, counters=1).seconds  # as with one counter open
     assert mean == office.default_service_s  # the 15-hour "service" is not an average of anything
     assert wait <= 2 * office.default_service_s
@@ -156,7 +156,7 @@ def test_a_service_completed_the_next_morning_does_not_lengthen_the_estimates(st
 def test_a_no_show_is_not_put_back_into_the_next_day(state, clock):
     clock.advance(hours=14, minutes=50)  # Monday 23:50 in Hanoi
     cid = counter_id(state, "Quầy 1")
-    state.perform(queue.set_counter, cid, "open", actor=ACTOR)
+    state.perform(counterdesk.set_counter, cid, "open", actor=ACTOR)
     issued = state.perform(queue.issue, "demo", "HT", actor=ACTOR, check_hours=False).ticket
     state.perform(queue.call_next, cid, actor=ACTOR)
     state.perform(queue.no_show, issued.id, actor=ACTOR)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from server.db.models import Counter, TicketEvent, User
-from server.engine import accounts, queue
+from server.engine import accounts, lookups, queue
 from tests.conftest import counter_id
 
 PASSWORD = "mat-khau-ban"
@@ -117,7 +117,7 @@ def test_call_by_number(lan, api, state, q1):
     t = r.get_json()
     assert (t["number"], t["status"], t["counter"]) == (wanted["number"], "called", "Quầy 1")
     with state.db.read() as s:
-        assert queue.get_ticket(s, t["id"]).officer_id == s.scalar(select(User.id).where(User.username == "lan.nt"))
+        assert lookups.get_ticket(s, t["id"]).officer_id == s.scalar(select(User.id).where(User.username == "lan.nt"))
     r = lan.post(f"/counters/{q1}/call", {"number": first["number"]})
     assert (r.status_code, r.get_json()["error"]) == (409, "counter_busy")
     lan.post(f"/tickets/{t['id']}/complete")

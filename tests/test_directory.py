@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import event
 
 from server.db.database import Database
+from server.engine import counterdesk, lookups
 from server.engine import directory as directory_module
-from server.engine import queue
 from server.engine.offices import import_office
 from tests.conftest import office_data
 
@@ -36,7 +36,7 @@ def _statements(db: Database) -> list[str]:
 
 def _office(db: Database):
     with db.read() as s:
-        return queue.office_info(s, "demo")
+        return lookups.office_info(s, "demo")
 
 
 def _expire(db: Database) -> None:
@@ -63,7 +63,7 @@ def test_a_change_in_another_process_is_read_after_the_ttl(two_processes, clock)
     before = _office(first)
     counter = next(c for c in before.counters.values() if c.number == 1)
     with second.write() as s:
-        queue.set_counter(s, counter.id, "open", actor="t", now=clock.now())
+        counterdesk.set_counter(s, counter.id, "open", actor="t", now=clock.now())
     assert _office(first).counters[counter.id].status == before.counters[counter.id].status  # within TTL
     _expire(first)
     after = _office(first)

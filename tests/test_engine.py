@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from server.db.models import TicketEvent
-from server.engine import queue
+from server.engine import counterdesk, lookups, queue
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
 from tests.conftest import counter_id, make_app, office_data
 
@@ -29,7 +29,7 @@ def issue(state, service="HT", priority=False, office="demo"):
 
 def open_counter(state, label):
     cid = counter_id(state, label)
-    state.perform(queue.set_counter, cid, "open", actor=ACTOR)
+    state.perform(counterdesk.set_counter, cid, "open", actor=ACTOR)
     return cid
 
 
@@ -131,7 +131,7 @@ def test_position_counts_priority_first_then_earlier_tickets(state, clock):
     p = issue(state, priority=True)
     issue(state, "CT")  # another service does not count
     with state.db.read() as s:
-        pos = {t.number: queue.people_ahead(s, queue.get_ticket(s, t.id)) for t in (a, b, p)}
+        pos = {t.number: lookups.people_ahead(s, lookups.get_ticket(s, t.id)) for t in (a, b, p)}
     assert pos == {a.number: 1, b.number: 2, p.number: 0}
 
 
@@ -140,13 +140,13 @@ def sit_down(state, cid):
     from server.db.models import User
     with state.db.read() as s:
         user_id = s.scalar(select(User.id).order_by(User.id).limit(1))
-    state.perform(queue.take_counter, cid, user_id=user_id, role="admin", actor=ACTOR)
+    state.perform(counterdesk.take_counter, cid, user_id=user_id, role="admin", actor=ACTOR)
 
 
 def wait_of(state, ticket_id):
     from server.read import waits
     with state.db.read() as s:
-        w = waits.of_ticket(s, queue.get_ticket(s, ticket_id))
+        w = waits.of_ticket(s, lookups.get_ticket(s, ticket_id))
     return w.ahead, w.seconds
 
 
@@ -311,7 +311,7 @@ def test_transfer_keeps_place_by_issue_time_unless_told(state, clock):
     call(state, ht)
     moved = state.perform(queue.transfer, early.id, actor=ACTOR, service_code="CT").ticket
     with state.db.read() as s:
-        ct_id = queue.office_info(s, "demo").service("CT").id
+        ct_id = lookups.office_info(s, "demo").service("CT").id
     assert (moved.status, moved.service_id, moved.number, moved.counter_id) == ("waiting", ct_id, "1001", None)
     assert call(state, ct, complete_current=False).number == "1001"  # issued before 2001
     clock.advance(seconds=1)
@@ -361,18 +361,18 @@ def test_cancel_a_waiting_ticket_updates_the_queue(state):
 def test_counter_open_pause_resume_close(state):
     cid = counter_id(state, "Quầy 1")
     for action, status in (("open", "open"), ("pause", "paused"), ("resume", "open"), ("close", "closed")):
-        assert state.perform(queue.set_counter, cid, action, actor=ACTOR).counter.status == status
+        assert state.perform(counterdesk.set_counter, cid, action, actor=ACTOR).counter.status == status
     with pytest.raises(Conflict):
-        state.perform(queue.set_counter, cid, "pause", actor=ACTOR)
+        state.perform(counterdesk.set_counter, cid, "pause", actor=ACTOR)
     open_counter(state, "Quầy 1")
-    state.perform(queue.set_counter, cid, "pause", actor=ACTOR)
+    state.perform(counterdesk.set_counter, cid, "pause", actor=ACTOR)
     issue(state)
     with pytest.raises(Conflict):  # a paused counter does not call
         call(state, cid)
-    state.perform(queue.set_counter, cid, "resume", actor=ACTOR)
+    state.perform(counterdesk.set_counter, cid, "resume", actor=ACTOR)
     call(state, cid)
     with pytest.raises(Conflict) as e:  # closing waits for the current ticket
-        state.perform(queue.set_counter, cid, "close", actor=ACTOR)
+        state.perform(counterdesk.set_counter, cid, "close", actor=ACTOR)
     assert e.value.code == "counter_busy"
 
 
@@ -386,7 +386,7 @@ def test_other_offices_tickets_and_counters_are_refused(state):
     with pytest.raises(Forbidden):
         state.perform(queue.cancel, t.id, actor=ACTOR, office_id=other_id)
     with pytest.raises(Forbidden):
-        state.perform(queue.set_counter, cid, "open", actor=ACTOR, office_id=other_id)
+        state.perform(counterdesk.set_counter, cid, "open", actor=ACTOR, office_id=other_id)
     with pytest.raises(Forbidden):
         state.perform(queue.issue, "demo", "HT", actor=ACTOR, office_id=other_id)
 

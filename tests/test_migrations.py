@@ -24,7 +24,7 @@ def test_seat_counts_are_filled_from_todays_tickets(db_url, tmp_path):
 
     from server.db.database import MIGRATIONS
     from server.db.models import Service, WaitingArea
-    from server.engine import hours, queue
+    from server.engine import hours, lookups
     from server.infra.clock import Clock
     from tests.conftest import make_app
     from tests.seatcheck import kept_counts, recount
@@ -45,7 +45,7 @@ def test_seat_counts_are_filled_from_todays_tickets(db_url, tmp_path):
     db = Database(db_url)
     db.migrate()
     with db.read() as s:
-        office = queue.office_info(s, "demo")
+        office = lookups.office_info(s, "demo")
         day = hours.service_day(state.clock.now(), office.timezone)
         found = {}
         for area in s.scalars(select(WaitingArea).order_by(WaitingArea.code)):

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select, update
 
 from server.db.models import Counter, Rating, User
-from server.engine import queue
+from server.engine import queue, ratings
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
 from tests.conftest import Api, counter_id, make_app
 from tests.test_engine import ACTOR, call, events_of, issue, open_counter
@@ -19,7 +19,7 @@ def app(db_url, clock, tmp_path):
 
 
 def rate(state, cid, ticket_id, level=4, reason=None, office_id=None):
-    return state.perform(queue.rate, cid, ticket_id, level, reason, actor="display:Đánh giá quầy 1",
+    return state.perform(ratings.rate, cid, ticket_id, level, reason, actor="display:Đánh giá quầy 1",
                          office_id=office_id)
 
 
@@ -39,7 +39,7 @@ def served(state, clock, label="Quầy 1"):
 
 def ratable(state, cid):
     with state.db.read() as s:
-        return queue.ratable(s, cid, now=state.clock.now())
+        return ratings.ratable(s, cid, now=state.clock.now())
 
 
 def test_completing_opens_the_counters_screen_until_the_next_completion(state, clock):

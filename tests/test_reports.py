@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from server.db.models import Booking, Office, Service, User
-from server.engine import queue
+from server.engine import counterdesk, queue, ratings
 from server.read import reports
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
 
@@ -49,9 +49,9 @@ class Day:
         self.clock.at = when
 
     def sit(self, counter: int, username: str) -> None:
-        self.state.perform(queue.take_counter, counter, user_id=self.users[username], role="officer",
+        self.state.perform(counterdesk.take_counter, counter, user_id=self.users[username], role="officer",
                            actor=f"officer:{username}")
-        self.state.perform(queue.set_counter, counter, "open", actor=f"officer:{username}")
+        self.state.perform(counterdesk.set_counter, counter, "open", actor=f"officer:{username}")
 
     def issue(self, service: str, priority=False, channel="kiosk"):
         return self.state.perform(queue.issue, "demo", service, priority=priority, channel=channel,
@@ -64,7 +64,7 @@ class Day:
         return self.state.perform(use_case, ticket.id, actor="officer:test", **kw).ticket
 
     def rate(self, counter: int, ticket, level: int):
-        self.state.perform(queue.rate, counter, ticket.id, level, actor="display:rating")
+        self.state.perform(ratings.rate, counter, ticket.id, level, actor="display:rating")
 
 
 def run_scenario(state, clock) -> dict:

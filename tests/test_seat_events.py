@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from server.db.models import Seat, Service, Ticket, WaitingArea
-from server.engine import hours, queue
+from server.engine import hours, lookups, queue, waitingareas
 from server.engine.errors import MotcuaError
+from server.engine.outcomes import ticket_room
 from server.infra.clock import Clock, FixedClock
 from server.read import shapes
 from tests.conftest import MONDAY_9AM, _truncate_pg, make_app
@@ -46,7 +47,7 @@ def lobby(outcome) -> list[str]:
 def recount(state, day) -> dict[str, dict]:
     """Every area's occupancy counted from scratch, the way a person would."""
     with state.db.read() as s:
-        office = queue.office_info(s, "demo")
+        office = lookups.office_info(s, "demo")
         found = {}
         for area in s.scalars(select(WaitingArea).where(WaitingArea.office_id == office.id,
                                                         WaitingArea.active.is_(True))):
@@ -66,7 +67,7 @@ def recount(state, day) -> dict[str, dict]:
 
 def today(state) -> object:
     with state.db.read() as s:
-        return hours.service_day(state.clock.now(), queue.office_info(s, "demo").timezone)
+        return hours.service_day(state.clock.now(), lookups.office_info(s, "demo").timezone)
 
 
 def counts(data: dict) -> dict:
@@ -93,7 +94,7 @@ class SeatMap:
 
     def load(self) -> dict[str, dict]:
         with self.state.db.read() as s:
-            office = queue.office_info(s, "demo")
+            office = lookups.office_info(s, "demo")
             shown = shapes.areas(s, office, hours.service_day(self.state.clock.now(), office.timezone))["areas"]
         return {a["code"]: a for a in shown}
 
@@ -137,7 +138,7 @@ def test_a_call_in_is_one_lobby_event_with_the_seat_the_ticket_and_the_counts(st
     assert_shows_a_recount(seat_map, recount(state, today(state)))
     # The citizen's own status page hears it in its ticket's room, outside the office's seq.
     [own] = [e for e in called.events if e.name == "ticket_seated"]
-    assert own.room == queue.ticket_room(newcomer.id) and own.seq == 0
+    assert own.room == ticket_room(newcomer.id) and own.seq == 0
     assert own.data == {"id": newcomer.id, "number": newcomer.number, "area": "S", "seat": "4",
                         "location": "inside", "reason": "called_in"}
     assert_kept_and_told(state, called)
@@ -153,7 +154,7 @@ def test_every_change_sends_one_area_event_per_area_it_touches(state, clock):
     moved = state.perform(queue.transfer, outcomes[1].ticket.id, actor=ACTOR, service_code="TK")
     assert Counter(e.data["code"] for e in area_events(moved)) == Counter({"S": 1, "R": 1})
     assert_kept_and_told(state, moved)
-    ruled = state.perform(queue.configure_area, outcomes[0].ticket.office_id, "S", actor=ACTOR,
+    ruled = state.perform(waitingareas.configure_area, outcomes[0].ticket.office_id, "S", actor=ACTOR,
                           min_distance_m=3.5)
     assert [e.data["code"] for e in area_events(ruled)] == ["S"]
     assert_kept_and_told(state, ruled)
@@ -190,7 +191,7 @@ def _step(state, counters, office_id, kind, n, x):
     if kind == "call":
         return state.perform(queue.call_next, counters[n % 3], actor=ACTOR, complete_current=True)
     if kind == "rules":
-        return state.perform(queue.configure_area, office_id, "S", actor=ACTOR,
+        return state.perform(waitingareas.configure_area, office_id, "S", actor=ACTOR,
                              max_share=max(0.01, x), min_distance_m=(n % 7) / 2)
     if kind == "close_day":
         return state.perform(queue.close_day, office_id)
@@ -260,7 +261,7 @@ def test_counts_stay_a_recount_while_kiosks_counters_and_staff_change_seats_at_o
     state = app.extensions["motcua"]
     counters = [open_counter(state, label) for label in ("Quầy 1", "Quầy 3", "Quầy 6")]
     with state.db.read() as s:
-        office = queue.office_info(s, "demo")
+        office = lookups.office_info(s, "demo")
     office_id = office.id
     seat_map = SeatMap(state)
     told: list = []

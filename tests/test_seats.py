@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from server.db.models import Ticket, TicketEvent
-from server.engine import hours, queue
+from server.engine import counterdesk, hours, lookups, queue, waitingareas
 from server.engine.errors import MotcuaError
 from server.engine.offices import OfficeFileError, import_office
 from server.infra.clock import FixedClock
@@ -56,19 +56,19 @@ def issue(state, service="HT", priority=False):
 
 def where(state, ticket_id):
     with state.db.read() as s:
-        t = queue.get_ticket(s, ticket_id)
-        return t.location, queue.office_info(s, t.office_id).seat_label(t.seat_id)
+        t = lookups.get_ticket(s, ticket_id)
+        return t.location, lookups.office_info(s, t.office_id).seat_label(t.seat_id)
 
 
 def open_counter(state, label):
     cid = counter_id(state, label)
-    state.perform(queue.set_counter, cid, "open", actor=ACTOR)
+    state.perform(counterdesk.set_counter, cid, "open", actor=ACTOR)
     return cid
 
 
 def holds(state, clock):
     with state.db.read() as s:
-        office = queue.office_info(s, "demo")
+        office = lookups.office_info(s, "demo")
         assert_seating_holds(s, office.id, hours.service_day(clock.now(), office.timezone))
 
 
@@ -175,19 +175,19 @@ def test_a_no_show_put_back_waits_outside_when_the_seats_are_taken(state, clock)
 def test_stricter_rules_move_people_or_send_them_outside_and_looser_ones_call_them_in(state, clock):
     tickets = [issue(state).ticket for _ in range(3)]  # on 4, 3, 1
     with state.db.read() as s:
-        office_id = queue.office_info(s, "demo").id
-    out = state.perform(queue.configure_area, office_id, "S", actor=ACTOR, min_distance_m=3.5)
+        office_id = lookups.office_info(s, "demo").id
+    out = state.perform(waitingareas.configure_area, office_id, "S", actor=ACTOR, min_distance_m=3.5)
     # 3.5 m: only chairs 1 and 4 (4 m apart) stay usable; the one on chair 3 goes outside.
     assert [where(state, t.id) for t in tickets] == [("inside", "4"), ("outside", None), ("inside", "1")]
     assert [(e.data["number"], e.data["reason"]) for e in out.events if e.name == "ticket_seated"] == [
         (tickets[1].number, "sent_outside")]
     holds(state, clock)
     # Chair 4 breaks: its citizen moves to... nowhere free, so outside as well.
-    state.perform(queue.configure_area, office_id, "S", actor=ACTOR, out_of_service=["4"])
+    state.perform(waitingareas.configure_area, office_id, "S", actor=ACTOR, out_of_service=["4"])
     assert where(state, tickets[0].id) == ("outside", None)
     holds(state, clock)
     # Back to 2 m and chair 4 mended: both outside are called in, earliest first.
-    out = state.perform(queue.configure_area, office_id, "S", actor=ACTOR, min_distance_m=2.0, out_of_service=[])
+    out = state.perform(waitingareas.configure_area, office_id, "S", actor=ACTOR, min_distance_m=2.0, out_of_service=[])
     assert {e.data["reason"] for e in out.events if e.name == "ticket_seated"} == {"called_in"}
     assert all(where(state, t.id)[0] == "inside" for t in tickets)
     holds(state, clock)
@@ -195,8 +195,8 @@ def test_stricter_rules_move_people_or_send_them_outside_and_looser_ones_call_th
 
 def test_the_share_caps_the_seats_in_use(state, clock):
     with state.db.read() as s:
-        office_id = queue.office_info(s, "demo").id
-    state.perform(queue.configure_area, office_id, "S", actor=ACTOR, max_share=0.5, min_distance_m=0)
+        office_id = lookups.office_info(s, "demo").id
+    state.perform(waitingareas.configure_area, office_id, "S", actor=ACTOR, max_share=0.5, min_distance_m=0)
     seats = [where(state, issue(state).ticket.id) for _ in range(3)]
     assert seats == [("inside", "4"), ("inside", "3"), ("outside", None)]  # 50% of 4 chairs
     holds(state, clock)
@@ -289,7 +289,7 @@ def test_rows_of_chairs_in_the_file_become_seats(state):
     with state.db.write() as s:
         import_office(s, data)
     with state.db.read() as s:
-        area = next(a for a in queue.office_info(s, "demo").areas.values() if a.code == "S")
+        area = next(a for a in lookups.office_info(s, "demo").areas.values() if a.code == "S")
     assert [(x.label, x.x, x.y) for x in area.seats] == [
         ("1", 0.0, 2.0), ("2", 0.6, 2.0), ("3", 1.2, 2.0), ("4", 1.8, 2.0), ("B1", 0.0, 3.0), ("B2", 0.6, 3.0)]
 
@@ -324,7 +324,7 @@ def test_the_rules_hold_after_any_sequence_of_events(sqlite_template, tmp_path, 
     counters = [open_counter(state, label) for label in ("Quầy 1", "Quầy 3", "Quầy 6")]
     services = ["HT", "CT", "TK"]
     with state.db.read() as s:
-        office_id = queue.office_info(s, "demo").id
+        office_id = lookups.office_info(s, "demo").id
     try:
         for kind, n, x in events:
             clock.advance(seconds=30)
@@ -350,11 +350,11 @@ def test_the_rules_hold_after_any_sequence_of_events(sqlite_template, tmp_path, 
                     state.perform(queue.transfer, t.id, actor=ACTOR, service_code=services[(n + 1) % 3],
                                   keep_place=x < 0.5)
                 elif kind == "rules":
-                    state.perform(queue.configure_area, office_id, "S", actor=ACTOR,
+                    state.perform(waitingareas.configure_area, office_id, "S", actor=ACTOR,
                                   max_share=max(0.01, x), min_distance_m=(n % 9) / 2)
                 elif kind == "out_of_service":
                     labels = [str(i) for i in range(len(map_s)) if (i + n) % 3 == 0]
-                    state.perform(queue.configure_area, office_id, "S", actor=ACTOR, out_of_service=labels)
+                    state.perform(waitingareas.configure_area, office_id, "S", actor=ACTOR, out_of_service=labels)
                 elif kind == "next_day":
                     clock.advance(hours=24)
             except MotcuaError:
@@ -372,8 +372,8 @@ def test_a_rule_change_reaches_another_process_before_its_next_seat(tmp_path, sq
     sa, sb = a.extensions["motcua"], b.extensions["motcua"]
     issue(sb)  # b caches the office: seats 1, 3, 4 usable
     with sa.db.read() as s:
-        office_id = queue.office_info(s, "demo").id
-    sa.perform(queue.configure_area, office_id, "S", actor=ACTOR, out_of_service=["3"])
+        office_id = lookups.office_info(s, "demo").id
+    sa.perform(waitingareas.configure_area, office_id, "S", actor=ACTOR, out_of_service=["3"])
     # Without chair 3, chair 2 (nearer the desk than 1) becomes usable: b gives it, not 3.
     assert where(sb, issue(sb).ticket.id) == ("inside", "2")
     holds(sb, clock)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.engine import queue
+from server.engine import counterdesk, queue
 from tests.conftest import counter_id, screenshot, seed
 
 ACTOR = "test:pages"
@@ -21,7 +21,7 @@ def token_of(ticket: dict) -> str:
 def test_a_called_ticket_offers_no_cancel_and_names_the_counter_once(client, api, state):
     mine = api.issue()
     q1 = counter_id(state, "Quầy 1")
-    state.perform(queue.set_counter, q1, "open", actor=ACTOR)
+    state.perform(counterdesk.set_counter, q1, "open", actor=ACTOR)
     state.perform(queue.call_next, q1, actor=ACTOR)
     page = client.get(f"/t/{token_of(mine)}").get_data(as_text=True)
     assert 'id="cancel-box" hidden' in page

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from server.db.database import Database
 from server.db.models import Counter, Ticket, User
-from server.engine import queue
+from server.engine import counterdesk, lookups, queue
 from server.engine.accounts import set_password
 from server.engine.errors import BadRequest, NotFound
 from server.infra.settings import normalise_database_url
@@ -33,7 +33,7 @@ def issue(state, service="HT", priority=False):
 
 def open_counter(state, label):
     cid = counter_id(state, label)
-    state.perform(queue.set_counter, cid, "open", actor=ACTOR)
+    state.perform(counterdesk.set_counter, cid, "open", actor=ACTOR)
     return cid
 
 
@@ -42,7 +42,7 @@ def call(state, cid):
 
 
 def set_services(state, cid, codes):
-    return state.perform(queue.set_services, cid, codes, actor=ACTOR)
+    return state.perform(counterdesk.set_services, cid, codes, actor=ACTOR)
 
 
 # ---------------------------------------------------------------- engine
@@ -89,10 +89,10 @@ def test_a_change_made_in_another_process_takes_effect_on_its_next_call(app, db_
         clock.advance(seconds=1)
         ct = issue(here, "CT")
         with other.db.read() as s:  # the other process's cache: Quầy 2 serves HT
-            cached = queue.office_info(s, "demo")
+            cached = lookups.office_info(s, "demo")
         set_services(here, q2, ["CT"])
         with other.db.read() as s:
-            assert queue.office_info(s, "demo") is cached  # still cached there, still HT only
+            assert lookups.office_info(s, "demo") is cached  # still cached there, still HT only
         assert call(other, q2).number == ct.number
         set_services(here, q2, ["HT"])
         assert call(other, q2).number == ht.number

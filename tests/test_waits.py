@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from server.db.models import User
-from server.engine import queue
+from server.engine import counterdesk, queue
 from server.read import waits
 from tests.conftest import counter_id, make_app, office_data, screenshot, seed, without_areas
 from tests.sockets import TIMEOUT, Http, Screen
@@ -54,25 +54,25 @@ def test_with_every_counter_closed_a_ticket_gets_its_place_but_no_minutes(app, s
     assert (mine["estimated_wait_s"], mine["wait_minutes"], mine["no_open_counter"]) == (None, None, True)
     # Open, but nobody sits there: nobody is called, so still no promise.
     q1 = counter_id(state, "Quầy 1")
-    state.perform(queue.set_counter, q1, "open", actor=ACTOR)
+    state.perform(counterdesk.set_counter, q1, "open", actor=ACTOR)
     body = api.get(f"/tickets/{mine['id']}").get_json()
     assert body["no_open_counter"] is True and body["wait_minutes"] is None
     # An officer sits down: minutes, from the office default (6 min) over one counter.
-    state.perform(queue.take_counter, q1, user_id=first_user(state), role="officer", actor=ACTOR)
+    state.perform(counterdesk.take_counter, q1, user_id=first_user(state), role="officer", actor=ACTOR)
     body = api.get(f"/tickets/{mine['id']}").get_json()
     assert (body["estimated_wait_s"], body["wait_minutes"], body["no_open_counter"]) == (360, 6, False)
     # Quầy 1 serves HT and CT, not Đất đai: a DD ticket is told so.
     dd = issue(api, "DD")
     assert dd["no_open_counter"] is True and dd["wait_minutes"] is None and dd["position"] == 0
     # The officer leaves: back to no minutes.
-    state.perform(queue.release_counter, q1, user_id=first_user(state), actor=ACTOR)
+    state.perform(counterdesk.release_counter, q1, user_id=first_user(state), actor=ACTOR)
     assert api.get(f"/tickets/{mine['id']}").get_json()["no_open_counter"] is True
 
 
 def test_the_next_one_is_promised_no_minutes_and_a_short_wait_is_one_minute(app, state, api, clock):
     q1 = counter_id(state, "Quầy 1")
-    state.perform(queue.take_counter, q1, user_id=first_user(state), role="officer", actor=ACTOR)
-    state.perform(queue.set_counter, q1, "open", actor=ACTOR)
+    state.perform(counterdesk.take_counter, q1, user_id=first_user(state), role="officer", actor=ACTOR)
+    state.perform(counterdesk.set_counter, q1, "open", actor=ACTOR)
     for _ in range(2):  # two services of 20 s each: the average
         issue(api)
         called = state.perform(queue.call_next, q1, actor=ACTOR).ticket
@@ -90,8 +90,8 @@ def test_the_supervisor_wall_shows_the_kiosks_estimate(app, state, api, tokens):
     live = {s["code"]: s for s in supervisor.get("/offices/demo/live").get_json()["services"]}
     assert live["HT"]["open_counters"] == 0 and live["HT"]["wait_minutes"] is None
     q1 = counter_id(state, "Quầy 1")
-    state.perform(queue.take_counter, q1, user_id=first_user(state), role="officer", actor=ACTOR)
-    state.perform(queue.set_counter, q1, "open", actor=ACTOR)
+    state.perform(counterdesk.take_counter, q1, user_id=first_user(state), role="officer", actor=ACTOR)
+    state.perform(counterdesk.set_counter, q1, "open", actor=ACTOR)
     for _ in range(3):
         issue(api)
     live = {s["code"]: s for s in supervisor.get("/offices/demo/live").get_json()["services"]}
@@ -127,8 +127,8 @@ def test_the_paper_prints_the_estimate_the_screen_showed_computed_once(sqlite_ur
         state = app.extensions["motcua"]
         try:
             q1 = counter_id(state, "Quầy 1")
-            state.perform(queue.take_counter, q1, user_id=first_user(state), role="officer", actor=ACTOR)
-            state.perform(queue.set_counter, q1, "open", actor=ACTOR)
+            state.perform(counterdesk.take_counter, q1, user_id=first_user(state), role="officer", actor=ACTOR)
+            state.perform(counterdesk.set_counter, q1, "open", actor=ACTOR)
             kiosk = Api(app.test_client(), new_token(state, "kiosk", "Kiosk sảnh"))
             for _ in range(4):
                 kiosk.issue("HT")

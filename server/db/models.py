@@ -211,7 +211,7 @@ class WaitingArea(Base):
     # Whether the usable seats are proven to be as many as the rules allow.
     exact: Mapped[bool] = mapped_column(Boolean, default=True)
     # Who is in the area on the service day `count_day`, kept by the engine in the same
-    # transaction as each change (server/engine/queue.py, "seats"): seats held by that day's
+    # transaction as each change (server/engine/waitingareas.py): seats held by that day's
     # tickets, and that day's tickets waiting outside for a seat. On a later day both are 0.
     # `changes` counts the changes so far: a seat-map page knows which one it has shown.
     count_day: Mapped[date | None] = mapped_column(Date)

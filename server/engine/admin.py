@@ -7,7 +7,7 @@ and a change takes effect at once: this process forgets its cached office, the o
 see it within the directory's TTL, and kiosks and lobby screens hear `office_changed`.
 
 Officers' passwords and devices' tokens are not in the document: they have their own
-use cases below. Each use case returns a `Done` (a `queue.Outcome` for `Motcua.perform`).
+use cases below. Each use case returns a `Done` (a `outcomes.Outcome` for `Motcua.perform`).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.db.models import (
+    ACTIVE_AT_COUNTER,
     ApiToken,
     Counter,
     Device,
@@ -33,7 +34,7 @@ from server.db.models import (
     WaitingArea,
     counter_services,
 )
-from server.engine import accounts, auth, offices, queue
+from server.engine import accounts, auth, counterdesk, offices, outcomes, waitingareas
 from server.engine.audit import Change, configuration, diff
 from server.engine.auth import Principal
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -64,7 +65,7 @@ FORM_WORDS = {"bad_hours": "admin_error.hours", "bad_range": "admin_error.range"
 
 
 @dataclass
-class Done(queue.Outcome):
+class Done(outcomes.Outcome):
     """An administrative outcome: its events, what the reply shows (a token, once), and
     what it changed, for the audit log (`server.engine.audit`)."""
 
@@ -230,7 +231,7 @@ def _before_delete(s: Session, office: Office, section: str, old: dict, after: d
     if section == "services":
         waiting = s.scalar(select(func.count()).select_from(Ticket).join(Service).where(
             Service.office_id == office.id, Service.code == old["code"],
-            Ticket.status.in_((TicketStatus.WAITING.value, *queue.ACTIVE_AT_COUNTER))))
+            Ticket.status.in_((TicketStatus.WAITING.value, *ACTIVE_AT_COUNTER))))
         if waiting:
             raise Conflict("service_in_use", service=old["name"], count=waiting)
         for counter in after["counters"]:
@@ -239,7 +240,7 @@ def _before_delete(s: Session, office: Office, section: str, old: dict, after: d
         counter = s.scalar(select(Counter).where(Counter.office_id == office.id, Counter.active.is_(True),
                                                  Counter.number == old["number"]))
         tickets = s.scalar(select(func.count()).select_from(Ticket).where(
-            ((Ticket.counter_id == counter.id) & Ticket.status.in_(queue.ACTIVE_AT_COUNTER))
+            ((Ticket.counter_id == counter.id) & Ticket.status.in_(ACTIVE_AT_COUNTER))
             | ((Ticket.assigned_counter_id == counter.id) & (Ticket.status == TicketStatus.WAITING.value))))
         if tickets or counter.officer_id is not None:  # nobody is left at a counter that is gone
             raise Conflict("counter_in_use", counter=old["label"])
@@ -270,7 +271,7 @@ def _invalid(e: offices.OfficeFileError, section: str, index: int | None, lang: 
 
 def changed(office_id: int, section: str, **result) -> Done:
     """Kiosks and lobby screens re-read what they show."""
-    return Done(events=[queue.Event(office_id, "office_changed", {"section": section})], result=result)
+    return Done(events=[outcomes.Event(office_id, "office_changed", {"section": section})], result=result)
 
 
 @configuration
@@ -436,7 +437,7 @@ def revoke_device(s: Session, office_id: int, device_id: int, *, principal: Prin
     device = _device(s, office_id, device_id)
     revoked = s.execute(update(ApiToken).where(ApiToken.device_id == device.id, ApiToken.revoked_at.is_(None))
                         .values(revoked_at=now)).rowcount
-    event = queue.Event(office_id, "device_revoked", {"device": device.id}, room=device_room(device.id))
+    event = outcomes.Event(office_id, "device_revoked", {"device": device.id}, room=device_room(device.id))
     return Done(events=[event], result={"revoked": revoked},
                 audit=[Change(office_id, "device.revoke", f"{device.kind}:{device.name}", {"tokens": revoked})])
 
@@ -447,9 +448,9 @@ def revoke_device(s: Session, office_id: int, device_id: int, *, principal: Prin
 def configure_area(s: Session, office_id: int, code: str, *, principal: Principal, now: datetime,
                    **rules) -> Done:
     """An area's distancing rules or chairs out of service, from /counter/areas or the API:
-    `queue.configure_area` applies them at once; the log keeps the rules before and after."""
+    `waitingareas.configure_area` applies them at once; the log keeps the rules before and after."""
     before = _area_rules(s, office_id, code)
-    outcome = queue.configure_area(s, office_id, code, actor=principal.actor, now=now, **rules)
+    outcome = waitingareas.configure_area(s, office_id, code, actor=principal.actor, now=now, **rules)
     return Done(events=outcome.events, audit=[
         Change(office_id, "area.rules", code, diff(before, _area_rules(s, office_id, code)))])
 
@@ -457,7 +458,7 @@ def configure_area(s: Session, office_id: int, code: str, *, principal: Principa
 def _area_rules(s: Session, office_id: int, code: str) -> dict | None:
     area = s.scalar(select(WaitingArea).where(WaitingArea.office_id == office_id, WaitingArea.code == code))
     if area is None:
-        return None  # queue.configure_area says so
+        return None  # waitingareas.configure_area says so
     broken = s.scalars(select(Seat.label).where(Seat.area_id == area.id, Seat.out_of_service.is_(True))
                        .order_by(Seat.position, Seat.id)).all()
     return {"max_share": area.max_share, "min_distance_m": area.min_distance_m, "out_of_service": list(broken)}
@@ -466,9 +467,9 @@ def _area_rules(s: Session, office_id: int, code: str) -> dict | None:
 @configuration
 def set_counter_services(s: Session, counter_id: int, codes: list[str], *, principal: Principal, now: datetime,
                          office_id: int | None = None) -> Done:
-    """The services a counter serves, from the supervisor wall or the API (`queue.set_services`)."""
+    """The services a counter serves, from the supervisor wall or the API (`counterdesk.set_services`)."""
     before = _served(s, counter_id)
-    outcome = queue.set_services(s, counter_id, codes, actor=principal.actor, now=now, office_id=office_id)
+    outcome = counterdesk.set_services(s, counter_id, codes, actor=principal.actor, now=now, office_id=office_id)
     number = s.scalar(select(Counter.number).where(Counter.id == counter_id))
     change = {"services": [before, _served(s, counter_id)]}
     return Done(events=outcome.events, counter=outcome.counter,

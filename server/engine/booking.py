@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.db.models import Booking, BookingSlot, BookingStatus, Ticket
-from server.engine import hours, queue
+from server.engine import hours, lookups, outcomes, queue
 from server.engine.directory import OfficeInfo, ServiceInfo
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.infra.text import NotText, clean_text
@@ -62,7 +62,7 @@ class BookingOutcome:
 
     booking: Booking | None = None
     events: list = field(default_factory=list)
-    ticket: queue.TicketState | None = None
+    ticket: outcomes.TicketState | None = None
     print_job: int | None = None
     notices: list[Notice] = field(default_factory=list)  # messages to send once committed
 
@@ -231,7 +231,7 @@ def phone_lock_key(office_id: int, phone: str) -> int:
 
 def create(s: Session, office_code: str, service_code: str, start: datetime, name: str, phone: str,
            id_number: str | None = None, *, now: datetime, actor: str = "citizen") -> BookingOutcome:
-    office = queue.office_info(s, office_code)
+    office = lookups.office_info(s, office_code)
     service = service_for_booking(office, service_code)
     try:
         name = clean_text(name, max_len=NAME_MAX)
@@ -292,7 +292,7 @@ def booking_by_token(s: Session, token: str) -> Booking | None:
 
 def cancel(s: Session, office_code: str, code: str, token: str | None, *, now: datetime,
            actor: str = "citizen") -> BookingOutcome:
-    office = queue.office_info(s, office_code)
+    office = lookups.office_info(s, office_code)
     booking = _by_token(s, office.id, code, token)
     if booking.status != BOOKED:
         raise Conflict("booking_state", booking=booking.code, status_key=f"booking.status.{booking.status}")
@@ -304,7 +304,7 @@ def cancel(s: Session, office_code: str, code: str, token: str | None, *, now: d
 def move(s: Session, office_code: str, code: str, token: str | None, start: datetime, *, now: datetime,
          actor: str = "citizen") -> BookingOutcome:
     """To another slot of the same service: the new place is taken before the old is let go."""
-    office = queue.office_info(s, office_code)
+    office = lookups.office_info(s, office_code)
     booking = _by_token(s, office.id, code, token)
     if booking.status != BOOKED:
         raise Conflict("booking_state", booking=booking.code, status_key=f"booking.status.{booking.status}")
@@ -325,7 +325,7 @@ def check_in(s: Session, office_code: str, code: str, *, now: datetime, actor: s
              device_id: int | None = None) -> BookingOutcome:
     """At the kiosk, within the window around the slot's start: a ticket called before
     walk-in tickets of the service once the slot has begun."""
-    office = queue.office_info(s, office_code)
+    office = lookups.office_info(s, office_code)
     if office_id is not None and office.id != office_id:
         raise Forbidden("other_office")
     booking = _locked(s, office.id, code)
@@ -337,7 +337,7 @@ def check_in(s: Session, office_code: str, code: str, *, now: datetime, actor: s
     if booking.status == CANCELLED:
         raise Conflict("booking_cancelled", booking=booking.code, body={"service": service.code})
     if booking.status == CHECKED_IN:
-        ticket = queue.get_ticket(s, booking.ticket_id)
+        ticket = lookups.get_ticket(s, booking.ticket_id)
         raise Conflict("already_checked_in", booking=booking.code, number=ticket.number,
                        body={"ticket_id": ticket.id, "number": ticket.number})
     if booking.status == NO_SHOW or now > closes:
@@ -360,7 +360,7 @@ def sweep(s: Session, now: datetime, retention_days: int) -> BookingOutcome:
     reminders go out, and bookings older than the retention period are deleted."""
     outcome = BookingOutcome()
     for booking in s.scalars(select(Booking).where(Booking.status == BOOKED).with_for_update()):
-        office = queue.office_info(s, booking.office_id)
+        office = lookups.office_info(s, booking.office_id)
         if now > booking.start + timedelta(seconds=office.booking.check_in_after_s):
             booking.status = NO_SHOW
         elif booking.reminded_at is None and now >= booking.start - timedelta(seconds=office.booking.reminder_s):
@@ -374,7 +374,7 @@ def sweep(s: Session, now: datetime, retention_days: int) -> BookingOutcome:
 def near_bookings(s: Session, office: OfficeInfo, service_id: int, now: datetime) -> list[Booking]:
     """Booked citizens now within `near_places` of being called in this service, not yet told."""
     waiting = s.scalars(
-        select(Ticket.id).where(Ticket.office_id == office.id, Ticket.status == queue.WAITING,
+        select(Ticket.id).where(Ticket.office_id == office.id, Ticket.status == outcomes.WAITING,
                                 Ticket.service_id == service_id, Ticket.day == hours.service_day(now, office.timezone))
         .order_by(Ticket.location, Ticket.priority.desc(),
                   and_(Ticket.booked_for.is_not(None), Ticket.booked_for <= now).desc(),
@@ -399,7 +399,7 @@ def send_notices(st, notices: list[Notice]) -> None:
             found = s.get(Booking, booking_id)
             if found is None:
                 continue
-            office = queue.office_info(s, found.office_id)
+            office = lookups.office_info(s, found.office_id)
             when = found.start.astimezone(ZoneInfo(office.timezone)).strftime("%H:%M %d/%m/%Y")
             if kind == "confirmation":
                 # The address serve works on, never this request's Host (the booker chose it).
@@ -416,7 +416,7 @@ def tell_the_near(st, outcome) -> None:
     once."""
     from server.infra import notify
     ticket = getattr(outcome, "ticket", None)
-    if ticket is None or ticket.status != queue.CALLED:
+    if ticket is None or ticket.status != outcomes.CALLED:
         return
     cached = st.db.directory.cached(ticket.office_id)
     if cached is not None and not cached.has_bookings:
@@ -424,14 +424,14 @@ def tell_the_near(st, outcome) -> None:
     now = st.clock.now()
     try:
         with st.db.write() as s:
-            office = queue.office_info(s, ticket.office_id)
+            office = lookups.office_info(s, ticket.office_id)
             if not office.has_bookings:
                 return
             messages = []
             for b in near_bookings(s, office, ticket.service_id, now):
                 b.near_notified_at = now
-                t = queue.get_ticket(s, b.ticket_id)
-                ahead = queue.people_ahead(s, t) if t.status == queue.WAITING else None
+                t = lookups.get_ticket(s, b.ticket_id)
+                ahead = lookups.people_ahead(s, t) if t.status == outcomes.WAITING else None
                 messages.append((b.phone, notify.number_near(office.name, t.number, ahead or 0), f"near:{b.id}"))
     except Exception:  # noqa: BLE001 - a message must never fail the call that caused it
         log.exception("could not work out who to tell their number is near")

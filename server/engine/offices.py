@@ -117,7 +117,7 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
     Kiosks named in the file are created or get the file's printer; kiosks that are
     not named keep what they have (tokens may have registered them). Waiting areas
     are settled afterwards: usable seats worked out, waiting citizens re-seated."""
-    from server.engine import queue
+    from server.engine import outcomes, waitingareas
 
     spec = _check(data, lang)
     now = now or datetime.now(timezone.utc)
@@ -194,12 +194,12 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
     gone = select(Seat.id).join(WaitingArea, WaitingArea.id == Seat.area_id).where(
         WaitingArea.office_id == office.id, (Seat.active.is_(False)) | (WaitingArea.active.is_(False)))
     s.execute(update(Ticket).where(Ticket.seat_id.in_(gone)).values(seat_id=None))
-    s.execute(update(Ticket).where(Ticket.office_id == office.id, Ticket.status == queue.WAITING,
+    s.execute(update(Ticket).where(Ticket.office_id == office.id, Ticket.status == outcomes.WAITING,
                                    Ticket.service_id.in_(select(Service.id).where(
                                        Service.office_id == office.id, Service.area_id.is_(None))))
-              .values(location=queue.INSIDE))
+              .values(location=outcomes.INSIDE))
     for area in areas.values():
-        queue.settle_area(s, office.id, area.id, now=now, actor="office import", outcome=queue.Outcome())
+        waitingareas.settle_area(s, office.id, area.id, now=now, actor="office import", outcome=outcomes.Outcome())
     return office
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.db.models import ACTIVE_AT_COUNTER, Counter, Office, Ticket, User
-from server.engine import absence, hours, queue, seating
+from server.engine import absence, hours, lookups, outcomes, queue, seating, waitingareas
 from server.engine.directory import OfficeInfo
 from server.engine.errors import Forbidden, NotFound
 from server.read import waits
@@ -26,12 +26,12 @@ def name_in(obj, lang: str) -> str:
     return obj.name_en if lang == "en" and obj.name_en else obj.name
 
 
-def ticket(s: Session, t: queue.TicketState, base_url: str, lang: str = "vi",
+def ticket(s: Session, t: outcomes.TicketState, base_url: str, lang: str = "vi",
            wait: waits.Wait | None = None) -> dict:
     """`wait`: the estimate already worked out for this ticket (the one the kiosk's screen
     showed goes on its paper too); otherwise worked out now."""
     wait = wait if wait is not None else waits.of_ticket(s, t)
-    office = queue.office_info(s, t.office_id, ticket=t)
+    office = lookups.office_info(s, t.office_id, ticket=t)
     service = office.services[t.service_id]
     counter = office.counters[t.counter_id] if t.counter_id else None
     area = office.area_of(t.service_id)
@@ -103,7 +103,7 @@ def board(s: Session, office: OfficeInfo, today) -> dict:
     ).all()
     counter_order = list(office.counters)
     serving = sorted(at_counters, key=lambda t: counter_order.index(t.counter_id))
-    counts = queue.area_counts(s, office, today) if office.areas else {}
+    counts = waitingareas.area_counts(s, office, today) if office.areas else {}
     return {
         "seq": seq,
         "serving": [
@@ -112,7 +112,7 @@ def board(s: Session, office: OfficeInfo, today) -> dict:
              "service": office.services[t.service_id].code, "status": t.status}
             for t in serving
         ],
-        "waiting": queue.waiting_counts(s, office, today),
+        "waiting": lookups.waiting_counts(s, office, today),
         "recent": [
             {"number": t.number, "service": office.services[t.service_id].code, "status": t.status,
              "counter": office.counters[t.counter_id].label if t.counter_id else None,
@@ -138,7 +138,7 @@ def called_in(s: Session, office: OfficeInfo, today) -> list[dict]:
         return []
     rows = s.execute(
         select(Ticket.number, Ticket.service_id, Ticket.seat_id, Ticket.called_in_at)
-        .where(Ticket.office_id == office.id, Ticket.day == today, Ticket.status == queue.WAITING,
+        .where(Ticket.office_id == office.id, Ticket.day == today, Ticket.status == outcomes.WAITING,
                Ticket.called_in_at.is_not(None))
         .order_by(Ticket.called_in_at.desc(), Ticket.id.desc()).limit(CALLED_IN_SHOWN)).all()
     return [{"number": r.number, "seat": office.seat_label(r.seat_id),
@@ -154,11 +154,11 @@ def areas(s: Session, office: OfficeInfo, today) -> dict:
     """Every waiting area: its rules, its seats (usable, occupied by which number), counts,
     and `change`: the number of its last change (its next `area_changed` carries one more)."""
     result = []
-    counts = queue.area_counts(s, office, today) if office.areas else {}
+    counts = waitingareas.area_counts(s, office, today) if office.areas else {}
     for area in office.areas.values():
         if area.id not in counts:
             continue
-        holders = queue.area_occupants(s, area.id, today)
+        holders = waitingareas.area_occupants(s, area.id, today)
         in_service = sum(not seat.out_of_service for seat in area.seats)
         served = {sv.id for sv in office.area_services(area.id) if sv.active}
         result.append({
@@ -182,8 +182,8 @@ def me(s: Session, p, lang: str = "vi", now: datetime | None = None) -> dict:
     """The staff member behind a session or token: who, the counters they may work at
     (officers: those assigned to them; supervisors and admins: all) and the one they hold.
     Each counter names its services; with `now`, also how many wait for them today."""
-    office = queue.office_info(s, p.office_id)
-    waiting = queue.waiting_counts(s, office, hours.service_day(now, office.timezone)) if now else {}
+    office = lookups.office_info(s, p.office_id)
+    waiting = lookups.waiting_counts(s, office, hours.service_day(now, office.timezone)) if now else {}
 
     def services(c) -> list[dict]:
         return [{"code": sv.code, "name": name_in(sv, lang), "waiting": waiting.get(sv.code)}
@@ -200,7 +200,7 @@ def me(s: Session, p, lang: str = "vi", now: datetime | None = None) -> dict:
                       "held_by": holders.get(c.id), "services": services(c),
                       "waiting": sum(sv["waiting"] or 0 for sv in services(c)) if now else None}
                      for c in office.counters.values() if c.active and c.id in allowed],
-        "holding": queue.held_counter(s, p.user_id) if p.user_id else None,
+        "holding": lookups.held_counter(s, p.user_id) if p.user_id else None,
     }
 
 
@@ -242,7 +242,7 @@ def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dic
         select(Ticket.service_id, func.count().label("waiting"),
                func.sum(case((Ticket.priority.is_(True), 1), else_=0)).label("priority"),
                func.min(Ticket.queued_at).label("oldest"))
-        .where(Ticket.office_id == office.id, Ticket.status == queue.WAITING, Ticket.day == today)
+        .where(Ticket.office_id == office.id, Ticket.status == outcomes.WAITING, Ticket.day == today)
         .group_by(Ticket.service_id))}
     day_start = datetime.combine(today, clock_time(0), ZoneInfo(office.timezone))
     by_level = dict(s.execute(
@@ -304,20 +304,20 @@ def counter_state(s: Session, counter_id: int, office_id: int, base_url: str, la
         raise NotFound("counter_not_found", counter=counter_id)
     if c.office_id != office_id:
         raise Forbidden("other_office")
-    office = queue.office_info(s, office_id, counter_id=counter_id)
+    office = lookups.office_info(s, office_id, counter_id=counter_id)
     officer = s.get(User, c.officer_id) if c.officer_id else None
     current = s.scalar(select(Ticket.id).where(Ticket.counter_id == c.id, Ticket.status.in_(ACTIVE_AT_COUNTER))
                        .order_by(Ticket.id).limit(1))
-    current = queue.get_ticket(s, current) if current else None
+    current = lookups.get_ticket(s, current) if current else None
     services = [office.services[sid] for sid in office.counters[c.id].service_ids]
     services = sorted((sv for sv in services if sv.active), key=lambda sv: list(office.services).index(sv.id))
     today = hours.service_day(now, office.timezone)
-    waiting = queue.waiting_counts(s, office, today)
+    waiting = lookups.waiting_counts(s, office, today)
     queues = {}
     for sv in services:
         heads = s.execute(
             select(Ticket.number, Ticket.priority)
-            .where(Ticket.office_id == office_id, Ticket.status == queue.WAITING, Ticket.service_id == sv.id,
+            .where(Ticket.office_id == office_id, Ticket.status == outcomes.WAITING, Ticket.service_id == sv.id,
                    Ticket.day == today, or_(Ticket.assigned_counter_id.is_(None), Ticket.assigned_counter_id == c.id))
             # as call_next takes them: inside before outside ('inside' < 'outside'), priority first
             .order_by(Ticket.location, Ticket.priority.desc(), Ticket.queued_at, Ticket.id)

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Counter, CounterStatus, counter_services
-from server.engine import queue
+from server.engine import lookups, outcomes
 from server.engine.directory import OfficeInfo, directory
 
 _C, _CS = Counter.__table__, counter_services
@@ -39,7 +39,7 @@ def open_counters(s: Session, service_id: int) -> int:
 
 @dataclass(frozen=True)
 class Wait:
-    ahead: int  # people called before (see queue.people_ahead)
+    ahead: int  # people called before (see lookups.people_ahead)
     seconds: int | None  # None: no counter serves the service now
     open_counters: int
 
@@ -69,16 +69,16 @@ def estimate(s: Session, office: OfficeInfo, service_id: int, ahead: int, counte
     return Wait(ahead, round(ahead * mean / n), n)
 
 
-def of_ticket(s: Session, ticket: queue.TicketState) -> Wait | None:
+def of_ticket(s: Session, ticket: outcomes.TicketState) -> Wait | None:
     """A waiting ticket's wait; None for a ticket no longer waiting. Its people ahead and
     its service's open counters are read in one statement (two counts, one round trip)."""
-    if ticket.status != queue.WAITING:
+    if ticket.status != outcomes.WAITING:
         return None
-    office = queue.office_info(s, ticket.office_id, ticket=ticket)
-    statement, params = queue.ahead_count(ticket)
+    office = lookups.office_info(s, ticket.office_id, ticket=ticket)
+    statement, params = lookups.ahead_count(ticket)
     ahead, counters = s.connection().execute(_WITH_OPEN_COUNTERS[statement], params).one()
     return estimate(s, office, ticket.service_id, ahead, counters=counters)
 
 
 _WITH_OPEN_COUNTERS = {ahead: select(ahead.scalar_subquery(), _OPEN_COUNTERS.scalar_subquery())
-                       for ahead in queue.ahead_statements()}
+                       for ahead in lookups.ahead_statements()}

@@ -17,7 +17,8 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 
 from server.db.database import unavailable
 from server.engine.errors import MotcuaError
-from server.engine.queue import Event, counter_room, held_counter, service_room, ticket_room
+from server.engine.lookups import held_counter
+from server.engine.outcomes import Event, counter_room, service_room, ticket_room
 from server.web import sessions
 
 log = logging.getLogger("motcua")
@@ -247,7 +248,7 @@ class Hub:
         """A citizen's status page: its ticket's room and its service's (where one
         `queue_moved` per change tells every waiting page to read its ticket again), then
         the ticket as "ticket". A page whose ticket moves to another service reconnects."""
-        from server.engine.queue import ticket_by_public_token
+        from server.engine.lookups import ticket_by_public_token
         from server.infra.i18n import DEFAULT_LANGUAGE, LANGUAGES
         from server.web.pages.portal import PUBLIC_TOKEN, public_ticket
 

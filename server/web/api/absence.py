@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from server.engine import absence, queue
+from server.engine import absence, lookups
 from server.infra.i18n import request_language
 from server.web.api.core import STAFF, act, allow, at_held_counter, body, bp, own_office, state
 
@@ -25,6 +25,6 @@ def absent(code):
     office_id = own_office(code).office_id
     now = state().clock.now()
     with state().db.read() as s:
-        office = queue.office_info(s, office_id)
+        office = lookups.office_info(s, office_id)
         return jsonify({"window_s": office.no_show_window_s, "undo_s": int(absence.UNDO_WINDOW.total_seconds()),
                         "tickets": absence.absent_tickets(s, office, now, request_language())})

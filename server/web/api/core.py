@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from server.db.models import Office, Role, TicketEvent
-from server.engine import admin, hours, queue
+from server.engine import admin, counterdesk, hours, lookups, outcomes, queue, ratings, statements
 from server.engine.auth import Principal
 from server.engine.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from server.engine.offices import CODE as OFFICE_CODE
@@ -153,15 +153,15 @@ def at_held_counter(counter_id: int | None = None, ticket_id: int | None = None)
     if p.user_id is None:
         raise Forbidden("not_your_counter")
     with state().db.read() as s:
-        held = queue.held_counter(s, p.user_id)
+        held = lookups.held_counter(s, p.user_id)
         if ticket_id is not None:
-            ticket = queue.get_ticket(s, ticket_id)
+            ticket = lookups.get_ticket(s, ticket_id)
             counter_id = ticket.counter_id if ticket else held
     if held is None or counter_id != held:
         raise Forbidden("not_your_counter")
 
 
-def render_ticket(s, outcome: queue.Outcome):
+def render_ticket(s, outcome: outcomes.Outcome):
     outcome.wait = waits.of_ticket(s, outcome.ticket)  # computed once: the paper prints it too
     return shapes.ticket(s, outcome.ticket, state().base_url(), request_language(), wait=outcome.wait)
 
@@ -240,7 +240,7 @@ def reprint(ticket_id):
 @allow(*NOT_DISPLAY)
 def get_ticket(ticket_id):
     with state().db.read() as s:
-        ticket = queue.get_ticket(s, ticket_id)
+        ticket = lookups.get_ticket(s, ticket_id)
         if ticket is None:
             raise NotFound("ticket_not_found", ticket=ticket_id)
         if ticket.office_id != g.principal.office_id:
@@ -252,7 +252,7 @@ def get_ticket(ticket_id):
 @allow(*STAFF)
 def ticket_events(ticket_id):
     with state().db.read() as s:
-        ticket = queue.get_ticket(s, ticket_id)
+        ticket = lookups.get_ticket(s, ticket_id)
         if ticket is None:
             raise NotFound("ticket_not_found", ticket=ticket_id)
         if ticket.office_id != g.principal.office_id:
@@ -300,9 +300,9 @@ def call_number(counter_id):
 @allow(*STAFF)
 def counter_action(counter_id, action):
     at_held_counter(counter_id)
-    data = body(reason=Text(queue.NOTE_MAX)) if action == "pause" else body()
+    data = body(reason=Text(statements.NOTE_MAX)) if action == "pause" else body()
     counter = state().perform(
-        queue.set_counter, counter_id, action, actor=g.principal.actor,
+        counterdesk.set_counter, counter_id, action, actor=g.principal.actor,
         office_id=g.principal.office_id, reason=data.get("reason"),
         render=lambda s, out: {"id": out.counter.id, "label": out.counter.label,
                                "status": out.counter.status})
@@ -333,7 +333,7 @@ def requeue(ticket_id):
 @allow(*STAFF)
 def transfer(ticket_id):
     at_held_counter(ticket_id=ticket_id)
-    data = body(service=str, counter=int, keep_place=bool, note=Text(queue.NOTE_MAX))
+    data = body(service=str, counter=int, keep_place=bool, note=Text(statements.NOTE_MAX))
     if "service" not in data and "counter" not in data:
         raise BadRequest("missing_field", field="service")
     return act(queue.transfer, ticket_id, service_code=data.get("service"),
@@ -346,10 +346,10 @@ def transfer(ticket_id):
 def rating_state(counter_id):
     """What the counter's rating screen shows: the ticket it may rate now, if any."""
     with state().db.read() as s:
-        ticket = queue.ratable(s, counter_id, now=state().clock.now(), office_id=g.principal.office_id)
+        ticket = ratings.ratable(s, counter_id, now=state().clock.now(), office_id=g.principal.office_id)
         if ticket is None:
             return jsonify({"open": False, "ticket": None})
-        service = queue.office_info(s, ticket.office_id, ticket=ticket).services[ticket.service_id]
+        service = lookups.office_info(s, ticket.office_id, ticket=ticket).services[ticket.service_id]
         name = service.name_en if request_language() == "en" and service.name_en else service.name
         return jsonify({"open": True, "ticket": {"id": ticket.id, "number": ticket.number,
                                                  "service": service.code, "service_name": name}})
@@ -358,11 +358,11 @@ def rating_state(counter_id):
 @bp.post("/counters/<id:counter_id>/rating")
 @allow(*RATERS)
 def rate(counter_id):
-    data = body(ticket=int, level=int, reason=Text(queue.RATING_REASON_MAX))
+    data = body(ticket=int, level=int, reason=Text(ratings.RATING_REASON_MAX))
     for field in ("ticket", "level"):
         if field not in data:
             raise BadRequest("missing_field", field=field)
-    state().perform(queue.rate, counter_id, data["ticket"], data["level"], data.get("reason"),
+    state().perform(ratings.rate, counter_id, data["ticket"], data["level"], data.get("reason"),
                     actor=g.principal.actor, office_id=g.principal.office_id)
     return jsonify({"ticket": data["ticket"], "level": data["level"]}), 201
 
@@ -383,7 +383,7 @@ def take_or_release(counter_id, action):
     p = g.principal
     if p.user_id is None:
         raise Forbidden()
-    use_case = queue.take_counter if action == "take" else queue.release_counter
+    use_case = counterdesk.take_counter if action == "take" else counterdesk.release_counter
     extra = {"role": p.role} if action == "take" else {}
     counter = state().perform(use_case, counter_id, user_id=p.user_id, actor=p.actor,
                               office_id=p.office_id, **extra,
@@ -401,7 +401,7 @@ def live(code):
     """The supervisor view: every counter, every queue, today's ratings."""
     office_id = own_office(code).office_id
     with state().db.read() as s:
-        office = queue.office_info(s, office_id)
+        office = lookups.office_info(s, office_id)
         return jsonify(shapes.live(s, office, state().clock.now(), request_language()))
 
 
@@ -426,7 +426,7 @@ def get_areas(code):
     """The waiting areas: rules, seats (usable, occupied) and counts. Numbers only, no names."""
     office_id = own_office(code).office_id
     with state().db.read() as s:
-        office = queue.office_info(s, office_id)
+        office = lookups.office_info(s, office_id)
         return jsonify(shapes.areas(s, office, hours.service_day(state().clock.now(), office.timezone)))
 
 
@@ -438,7 +438,7 @@ def configure_area(code, area):
     data = body(max_share=float, min_distance_m=float, out_of_service=[Label])
 
     def render(s, outcome):
-        office = queue.office_info(s, office_id)
+        office = lookups.office_info(s, office_id)
         shown = shapes.areas(s, office, hours.service_day(state().clock.now(), office.timezone))["areas"]
         return next(a for a in shown if a["code"] == area)
 
@@ -469,7 +469,7 @@ def booking_info(code):
     from server.engine import booking
     now, lang = state().clock.now(), request_language()
     with state().db.read() as s:
-        office = queue.office_info(s, office_code(code))
+        office = lookups.office_info(s, office_code(code))
         return jsonify({
             "office": {"code": office.code, "name": shapes.name_in(office, lang)},
             "services": [{"code": sv.code, "name": shapes.name_in(sv, lang)}
@@ -493,7 +493,7 @@ def booking_slots(code, service):
         raise BadRequest("invalid_field", field="date", reason="YYYY-MM-DD") from None
     now = state().clock.now()
     with state().db.read() as s:
-        office = queue.office_info(s, office_code(code))
+        office = lookups.office_info(s, office_code(code))
         sv = booking.service_for_booking(office, service[:32])
         closed = booking.day_closed(office, day, hours.service_day(now, office.timezone))
         shown = [] if closed else booking.slots(s, office, sv, day, now)
@@ -506,7 +506,7 @@ def booking_slots(code, service):
 
 
 def _booking_reply(s, outcome):
-    office = queue.office_info(s, outcome.booking.office_id)
+    office = lookups.office_info(s, outcome.booking.office_id)
     return shapes.booking(outcome.booking, office, state().base_url(), request_language())
 
 
@@ -553,7 +553,7 @@ def public_booking(token):
         found = booking.booking_by_token(s, token)
         if found is None:
             raise NotFound("not_found")
-        office = queue.office_info(s, found.office_id)
+        office = lookups.office_info(s, found.office_id)
         response = jsonify(shapes.booking(found, office, state().base_url(), request_language()))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -571,7 +571,7 @@ def list_bookings(code):
     office_id = own_office(code).office_id
     now = state().clock.now()
     with state().db.read() as s:
-        office = queue.office_info(s, office_id)
+        office = lookups.office_info(s, office_id)
         try:
             today = hours.service_day(now, office.timezone).isoformat()
             day = date_type.fromisoformat(request.args.get("date") or today)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from server.db.database import unavailable
 from server.db.models import Office
-from server.engine import health, queue
+from server.engine import health, lookups, outcomes, queue
 from server.engine.errors import DatabaseUnavailable, NotFound
 from server.infra.i18n import request_language, t
 from server.read import shapes
@@ -91,15 +91,15 @@ def public_ticket(st, public_token: str, lang: str) -> dict | None:
     if not isinstance(public_token, str) or not PUBLIC_TOKEN.match(public_token):
         return None
     with st.db.read() as s:
-        ticket = queue.ticket_by_public_token(s, public_token)
+        ticket = lookups.ticket_by_public_token(s, public_token)
         if ticket is None:
             return None
         return _shown(s, ticket, st.base_url(), lang)
 
 
-def _shown(s, ticket: queue.TicketState, base_url: str, lang: str) -> dict:
+def _shown(s, ticket: outcomes.TicketState, base_url: str, lang: str) -> dict:
     shown = shapes.ticket(s, ticket, base_url, lang)
-    shown["office_name"] = shapes.name_in(queue.office_info(s, ticket.office_id), lang)
+    shown["office_name"] = shapes.name_in(lookups.office_info(s, ticket.office_id), lang)
     return shown
 
 
@@ -142,7 +142,7 @@ def public_ticket_cancel(public_token):
         raise NotFound("not_found")
     st = state()
     with st.db.read() as s:
-        ticket = queue.ticket_by_public_token(s, public_token)
+        ticket = lookups.ticket_by_public_token(s, public_token)
     if ticket is None:
         raise NotFound("not_found")
     lang, base_url = request_language(), st.base_url()
@@ -171,7 +171,7 @@ def ticket_qr(public_token):
     if not PUBLIC_TOKEN.match(public_token):
         raise NotFound("not_found")
     with state().db.read() as s:
-        ticket = queue.ticket_by_public_token(s, public_token)
+        ticket = lookups.ticket_by_public_token(s, public_token)
     if ticket is None:
         raise NotFound("not_found")
     response = Response(qr_svg(shapes.status_url(state().base_url(), ticket.public_token)),
