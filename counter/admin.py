@@ -13,28 +13,27 @@ they have no devices tab. Officers get a 403 page, no session the login form.
 """
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, g, render_template, request, url_for
 
 from server.db.models import Role
 from server.engine import health, lookups
 from server.engine.errors import NotFound
 from server.infra.i18n import LANGUAGES, request_language, t
-from server.web import sessions
+from server.web import motcua, sessions
+from server.web.guard import staff_page
 from server.web.pages.devices import OFFICE_CODE
 
 from . import bp
-from .supervisor import strings, supervisor_session
+from .supervisor import ROLES, strings
 
 TABS = ("office", "services", "counters", "areas", "officers", "devices", "audit")
 ADMIN_ONLY_TABS = ("devices",)  # the devices API is for admins; supervisors manage officers
 
 
 @bp.get("/admin")
+@staff_page(ROLES, "admin.denied")
 def admin():
-    principal, refused = supervisor_session("admin.denied")
-    if refused:
-        return refused
-    state, lang = current_app.extensions["motcua"], request_language()
+    principal, state, lang = g.principal, motcua(), request_language()
     code = principal.office_code
     wanted = request.args.get("office", "")
     if wanted and getattr(principal, "city_wide", False) and OFFICE_CODE.match(wanted):

@@ -5,7 +5,7 @@ in server/engine/accounts.py, server/web/sessions.py and the queue engine.
 """
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from server.db.models import Office
@@ -13,18 +13,14 @@ from server.engine import accounts, counterdesk, lookups
 from server.engine.errors import MotcuaError, Unauthorized
 from server.infra.i18n import request_language
 from server.read import shapes
-from server.web import sessions
+from server.web import motcua, sessions
 from server.web.errorpages import message
 
 from . import bp
 
 
-def state():
-    return current_app.extensions["motcua"]
-
-
 def _offices() -> list[Office]:
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         return s.scalars(select(Office).order_by(Office.code)).all()
 
 
@@ -37,13 +33,13 @@ def _login_page(error: str | None = None, status: int = 200, **form):
 def home():
     """The officer's start: the login form, the counter picker, or their counter."""
     try:
-        principal = sessions.principal(state().clock.now())
+        principal = sessions.principal(motcua().clock.now())
     except MotcuaError as e:  # an expired session: say so on the login form
         return _login_page(message(e.code, e.params, request_language()), 401)
     if principal is None:
         return _login_page()
-    with state().db.read() as s:
-        me = shapes.me(s, principal, request_language(), state().clock.now())
+    with motcua().db.read() as s:
+        me = shapes.me(s, principal, request_language(), motcua().clock.now())
     if me["holding"] is not None and request.args.get("pick") is None:
         return redirect(url_for("counter.desk", counter_id=me["holding"]))
     return render_template("counter/picker.html", csrf=sessions.csrf_token(), me=me)
@@ -53,11 +49,11 @@ def home():
 def login():
     form = {"office": request.form.get("office", ""), "username": request.form.get("username", "")[:64]}
     office, username, address = form["office"][:32], form["username"], request.remote_addr or "-"
-    throttle = state().login_throttle
+    throttle = motcua().login_throttle
     try:
         sessions.check_csrf(request.form.get("csrf_token"))
         throttle.check(office, username, address)  # before the password: a waiting address learns nothing
-        with state().db.read() as s:
+        with motcua().db.read() as s:
             user_id = accounts.login(s, office, username, request.form.get("password", "")[:256])
         if user_id is None:
             throttle.failed(office, username, address)
@@ -74,11 +70,11 @@ def login():
 def take(counter_id):
     principal = _signed_in()
     try:
-        state().perform(counterdesk.take_counter, counter_id, user_id=principal.user_id, role=principal.role,
+        motcua().perform(counterdesk.take_counter, counter_id, user_id=principal.user_id, role=principal.role,
                         actor=principal.actor, office_id=principal.office_id)
     except MotcuaError as e:
-        with state().db.read() as s:
-            me = shapes.me(s, principal, request_language(), state().clock.now())
+        with motcua().db.read() as s:
+            me = shapes.me(s, principal, request_language(), motcua().clock.now())
         return render_template("counter/picker.html", csrf=sessions.csrf_token(), me=me,
                                error=message(e.code, e.params, request_language())), e.status
     return redirect(url_for("counter.desk", counter_id=counter_id))
@@ -87,10 +83,10 @@ def take(counter_id):
 @bp.post("/logout")
 def logout():
     principal = _signed_in()
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         held = lookups.held_counter(s, principal.user_id)
     if held is not None:
-        state().perform(counterdesk.release_counter, held, user_id=principal.user_id, actor=principal.actor,
+        motcua().perform(counterdesk.release_counter, held, user_id=principal.user_id, actor=principal.actor,
                         office_id=principal.office_id)
     sessions.end()
     return redirect(url_for("counter.home"))
@@ -98,7 +94,7 @@ def logout():
 
 def _signed_in():
     """The logged-in officer of a form post, its CSRF token checked; refusals are MotcuaErrors."""
-    principal = sessions.principal(state().clock.now())
+    principal = sessions.principal(motcua().clock.now())
     if principal is None:
         raise Unauthorized("session_expired")
     sessions.check_csrf(request.form.get("csrf_token"))

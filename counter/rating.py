@@ -12,12 +12,14 @@ purpose: the citizen rates the service they just had in person, and a display to
 """
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import g, render_template, request
 from flask_socketio import join_room
 
 from server.db.models import Role
 from server.engine import lookups, outcomes
-from server.web.pages.devices import TOKEN_REASONS, Refusal, denied, device_principal, private, strings
+from server.web import motcua
+from server.web.guard import device_page
+from server.web.pages.devices import TOKEN_REASONS, denied, private, strings
 
 from . import bp
 
@@ -25,26 +27,25 @@ from . import bp
 LISTENERS = (Role.DISPLAY.value, Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)
 
 
-def _denied(status: int, reason: str, counter_id: int, office: str = "CODE"):
+def _denied(status: int, reason: str, principal=None, *, counter_id: int):
     # A tablet pointed at the wrong counter also needs the address: it shows the help too.
+    office = principal.office_code if principal else "CODE"
     return denied(status, reason, prefix="rating", role=Role.DISPLAY.value, office_code=office,
                   page_path=f"counter/{counter_id}/rating", help_for=TOKEN_REASONS + ("bad_counter",),
                   counter=counter_id)
 
 
+# A display token: an officer's token on a citizen's tablet could call tickets.
 @bp.get("/<id:counter_id>/rating")
+@device_page(Role.DISPLAY.value, _denied)
 def rating_page(counter_id: int):
     token = request.args.get("token", "")
-    try:  # a display token: an officer's token on a citizen's tablet could call tickets
-        principal = device_principal(token, Role.DISPLAY.value)
-    except Refusal as r:
-        return _denied(r.status, r.reason, counter_id, r.principal.office_code if r.principal else "CODE")
-    state = current_app.extensions["motcua"]
-    with state.db.read() as s:
+    principal = g.principal
+    with motcua().db.read() as s:
         office = lookups.office_info(s, principal.office_id, counter_id=counter_id)
     counter = office.counters.get(counter_id)
     if counter is None or not counter.active:
-        return _denied(404, "bad_counter", counter_id, principal.office_code)
+        return _denied(404, "bad_counter", principal, counter_id=counter_id)
     names = {"vi": office.name, "en": office.name_en or office.name}
     words = strings("rating.")
     config = {"token": token, "counter": counter.id, "label": counter.label, "names": names,
@@ -60,8 +61,7 @@ def on_connect(principal, auth, sid) -> None:
     counter_id = auth.get("counter") if isinstance(auth, dict) else None
     if not isinstance(counter_id, int) or isinstance(counter_id, bool) or principal.role not in LISTENERS:
         return
-    state = current_app.extensions["motcua"]
-    with state.db.read() as s:
+    with motcua().db.read() as s:
         try:
             office = lookups.office_info(s, principal.office_id, counter_id=counter_id)
         except Exception:  # noqa: BLE001 - an unknown office or counter simply joins nothing
@@ -72,4 +72,4 @@ def on_connect(principal, auth, sid) -> None:
 
 @bp.record_once
 def _listen(setup) -> None:
-    setup.app.extensions["motcua"].hub.on_connect.append(on_connect)
+    setup.app.extensions["motcua"].hub.on_connect.append(on_connect)  # no request: the app at hand

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, g, render_template, request, url_for
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
@@ -29,10 +29,12 @@ from server.engine.errors import BadRequest, MotcuaError
 from server.infra.i18n import LANGUAGES, request_language, t
 from server.infra.offload import off_loop
 from server.read import charts, reports
+from server.web import motcua
 from server.web.errorpages import message
+from server.web.guard import staff_page
 
 from . import bp
-from .supervisor import strings, supervisor_session
+from .supervisor import ROLES, strings
 
 ALL = "all"
 GROUPS = ("day", "service", "counter", "officer")
@@ -171,10 +173,6 @@ def period_words(period: Period, lang: str) -> str:
 
 # ---------------------------------------------------------------- shared by both pages
 
-def _state():
-    return current_app.extensions["motcua"]
-
-
 def _language() -> str:
     lang = request_language()
     return lang if lang in LANGUAGES else "vi"
@@ -214,7 +212,7 @@ def load(principal, lang: str, *, today_only: bool = False) -> Report:
     """The report the query string asks for (?office=&from=&to=); a bad period is reported
     in `error` and today's figures are shown instead. Raises Forbidden / NotFound for an
     office the person may not see."""
-    state = _state()
+    state = motcua()
     now = state.clock.now()
     with state.db.read() as s:
         tz = ZoneInfo(lookups.office_info(s, principal.office_id).timezone)
@@ -241,7 +239,7 @@ def load(principal, lang: str, *, today_only: bool = False) -> Report:
 def _at(report: Report) -> datetime:
     """When the figures were computed, in the office's time."""
     raw = report.data.get("generated_at")
-    return (datetime.fromisoformat(raw) if raw else _state().clock.now()).astimezone(report.timezone)
+    return (datetime.fromisoformat(raw) if raw else motcua().clock.now()).astimezone(report.timezone)
 
 
 def _generated(report: Report, lang: str) -> str:
@@ -281,14 +279,11 @@ def _links(here: str) -> list[tuple[str, str]]:
 
 
 def _page(*, today_only: bool):
-    """(the report, the page's language, None), or (None, _, the refusal): the login form
-    without a session, the 403 page for officers, the error page for a refused report."""
-    principal, refused = supervisor_session("reports.denied")
-    if refused:
-        return None, None, refused
+    """(the report, the page's language, None), or (None, _, the refusal): the error page
+    for a refused report. The pages are staff pages (`staff_page`)."""
     lang = _language()
     try:
-        return load(principal, lang, today_only=today_only), lang, None
+        return load(g.principal, lang, today_only=today_only), lang, None
     except MotcuaError as e:
         return None, lang, _refusal(e, lang)
 
@@ -296,6 +291,7 @@ def _page(*, today_only: bool):
 # ---------------------------------------------------------------- the reports page
 
 @bp.get("/reports")
+@staff_page(ROLES, "reports.denied")
 def reports_page():
     report, lang, refused = _page(today_only=False)
     if refused:
@@ -312,12 +308,13 @@ def reports_page():
     response = current_app.make_response((render_template(
         "counter/reports.html",
         data=data, fmt=formatter(lang), field=field, rich=rich(lang), label_for=labeller(lang),
-        wait_columns=WAIT_COLUMNS, tables=[(g, data.get(f"by_{g}") or [], columns_for(g)) for g in groups],
+        wait_columns=WAIT_COLUMNS,
+        tables=[(group, data.get(f"by_{group}") or [], columns_for(group)) for group in groups],
         target=target, error=report.error, code=code, choices=report.choices, period=period,
         period_text=period_words(period, lang), generated=_generated(report, lang),
         office_label=_office_label(data.get("office"), lang),
         quick=[(key, p, quick_href(p)) for key, p in quick_periods(report.today)],
-        csv=[(g, f"{api}/report.csv?" + urlencode({**query, "group": g})) for g in groups],
+        csv=[(group, f"{api}/report.csv?" + urlencode({**query, "group": group})) for group in groups],
         xlsx=f"{api}/report.xlsx?" + urlencode(query),
         charts_svg={
             "hourly": charts.hourly_bars(data.get("by_hour") or [], lang),
@@ -329,6 +326,7 @@ def reports_page():
 
 
 @bp.get("/reports/hourly.svg")
+@staff_page(ROLES, "reports.denied")
 def hourly_svg():
     """The tickets-per-hour chart alone (the dashboard re-draws it): same query as the page."""
     report, lang, refused = _page(today_only=False)
@@ -345,6 +343,7 @@ def hourly_svg():
 # ---------------------------------------------------------------- the live dashboard
 
 @bp.get("/dashboard")
+@staff_page(ROLES, "reports.denied")
 def dashboard():
     report, lang, refused = _page(today_only=True)
     if refused:
@@ -363,7 +362,8 @@ def dashboard():
     response = current_app.make_response(render_template(
         "counter/dashboard.html", config=config, data=data, fmt=formatter(lang), field=field,
         rich=rich(lang), label_for=labeller(lang),
-        columns={g: columns_for(g, dashboard=True) for g in ("service", "counter")}, wait_columns=WAIT_COLUMNS,
+        columns={group: columns_for(group, dashboard=True) for group in ("service", "counter")},
+        wait_columns=WAIT_COLUMNS,
         target=data.get("target_wait_minutes"),
         office_label=_office_label(data.get("office"), lang),
         day_text=charts.day_label(report.today, lang, year=True), generated_time=_at(report).strftime("%H:%M:%S"),

@@ -7,23 +7,22 @@ supervisor wall.
 """
 from __future__ import annotations
 
-from flask import current_app, render_template, url_for
+from flask import current_app, g, render_template, url_for
 
 from server.db.models import Role
 from server.engine import lookups
 from server.infra.i18n import LANGUAGES, request_language
-from server.web import sessions
+from server.web import motcua, sessions
+from server.web.guard import staff_page
 
 from . import bp
-from .supervisor import strings, supervisor_session
+from .supervisor import ROLES, strings
 
 
 @bp.get("/areas")
+@staff_page(ROLES, "seatmap.denied")
 def areas():
-    principal, refused = supervisor_session("seatmap.denied")
-    if refused:
-        return refused
-    state, lang = current_app.extensions["motcua"], request_language()
+    principal, state, lang = g.principal, motcua(), request_language()
     with state.db.read() as s:
         office = lookups.office_info(s, principal.office_id)
     config = {

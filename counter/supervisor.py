@@ -7,13 +7,13 @@ GET /api/v1/offices/<office>/areas with the seat-map page's code, patched by are
 """
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, g, render_template, url_for
 
 from server.db.models import Role
 from server.engine import health, lookups
-from server.engine.errors import MotcuaError
-from server.infra.i18n import LANGUAGES, catalogue, request_language, t
-from server.web import sessions
+from server.infra.i18n import LANGUAGES, catalogue, request_language
+from server.web import motcua, sessions
+from server.web.guard import staff_page
 
 from . import bp
 
@@ -29,26 +29,10 @@ def strings(lang: str, prefixes: tuple[str, ...]) -> dict[str, str]:
             if key.startswith(prefixes)}
 
 
-def supervisor_session(denied_key: str):
-    """(principal, None) for a supervisor or admin; otherwise (None, the response): the
-    login form without a session (an expired one says so there), a 403 page for officers."""
-    try:
-        principal = sessions.principal(current_app.extensions["motcua"].clock.now())
-    except MotcuaError:
-        principal = None
-    if principal is None:
-        return None, redirect(url_for("counter.home"))
-    if principal.role not in ROLES:
-        return None, (render_template("error.html", status=403, message=t(denied_key, request_language())), 403)
-    return principal, None
-
-
 @bp.get("/supervisor")
+@staff_page(ROLES, "supervisor.denied")
 def supervisor():
-    principal, refused = supervisor_session("supervisor.denied")
-    if refused:
-        return refused
-    state, lang = current_app.extensions["motcua"], request_language()
+    principal, state, lang = g.principal, motcua(), request_language()
     with state.db.read() as s:
         office = lookups.office_info(s, principal.office_id)
     config = {

@@ -6,21 +6,16 @@ the engine decides what is allowed.
 """
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 
 from server.db.models import Role
-from server.engine.errors import MotcuaError
 from server.infra.i18n import catalogue, request_language
 from server.read import shapes
-from server.web import sessions
-from server.web.errorpages import message
+from server.web import motcua, sessions
+from server.web.guard import STAFF, staff_page
 
 from . import bp
 from .officers import _login_page
-
-
-def state():
-    return current_app.extensions["motcua"]
 
 
 def _words(lang: str) -> dict[str, str]:
@@ -33,20 +28,15 @@ def _words(lang: str) -> dict[str, str]:
 
 
 @bp.get("/desk/<id:counter_id>")
+@staff_page(STAFF, expired=lambda words: _login_page(words, 401))  # expired: said on the login form
 def desk(counter_id):
-    lang = request_language()
-    try:
-        principal = sessions.principal(state().clock.now())
-    except MotcuaError as e:  # expired: say so on the login form
-        return _login_page(message(e.code, e.params, lang), 401)
-    if principal is None:
-        return redirect(url_for("counter.home"))
-    with state().db.read() as s:
+    lang, principal, state = request_language(), g.principal, motcua()
+    with state.db.read() as s:
         me = shapes.me(s, principal, lang)
         if principal.role == Role.OFFICER.value and me["holding"] != counter_id:
             return redirect(url_for("counter.home", pick=1))
-        counter = shapes.counter_state(s, counter_id, principal.office_id, state().base_url(), lang,
-                                      now=state().clock.now())
+        counter = shapes.counter_state(s, counter_id, principal.office_id, state.base_url(), lang,
+                                      now=state.clock.now())
     return render_template("counter/desk.html", me=me, counter=counter, csrf=sessions.csrf_token(),
                            words=_words(lang), other_lang="en" if lang == "vi" else "vi",
                            pick_url=url_for("counter.home", pick=1), home_url=url_for("counter.home"),

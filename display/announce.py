@@ -13,6 +13,7 @@ from flask import Response, current_app, request
 from server.engine.errors import BadRequest, Forbidden, Unauthorized
 from server.engine.lookups import office_info
 from server.infra.speech import NUMBER, Announcer, SpeechUnavailable, chime_wav
+from server.web import motcua
 from server.web.inputs import int_arg
 
 from . import bp
@@ -31,7 +32,7 @@ def _announcer(setup):
 
 @bp.get("/<office>/announcement.wav")
 def announcement(office):
-    state = current_app.extensions["motcua"]
+    state = motcua()
     token = request.args.get("token", "")
     principal = state.principal(token) if TOKEN.match(token) else None
     if principal is None:

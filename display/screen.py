@@ -9,45 +9,43 @@ never a citizen's or an officer's name.
 """
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import g, render_template, request
 
 from server.db.models import Role
 from server.engine import lookups
 from server.engine.errors import MotcuaError
+from server.web import motcua
+from server.web.guard import device_page
 from server.web.inputs import MAX_ID, whole_number
-from server.web.pages.devices import OFFICE_CODE, Refusal, denied, device_principal, private, strings
+from server.web.pages.devices import OFFICE_CODE, denied, private, strings
 
 from . import bp
 
 
-def _denied(status: int, reason: str, office: str, counter: str = ""):
+def _denied(status: int, reason: str, _principal=None, *, office: str, counter: str = ""):
+    office = office[:40]
     code = office if OFFICE_CODE.match(office) else "CODE"
     return denied(status, reason, prefix="display", role=Role.DISPLAY.value, office_code=code,
                   page_path=f"display/{code}", office=office, counter=counter)
 
 
 @bp.get("/<office>")
+@device_page(Role.DISPLAY.value, _denied)
 def screen(office: str):
-    if not OFFICE_CODE.match(office):
-        return _denied(404, "bad_office", office[:40])
     token = request.args.get("token", "")
-    try:
-        principal = device_principal(token, Role.DISPLAY.value, office)
-    except Refusal as r:
-        return _denied(r.status, r.reason, office)
-    state = current_app.extensions["motcua"]
+    principal, state = g.principal, motcua()
     raw_counter = request.args.get("counter")
     counter_id = whole_number(raw_counter, 1, MAX_ID)
     if raw_counter is not None and counter_id is None:
-        return _denied(404, "bad_counter", office, raw_counter[:12])
+        return _denied(404, "bad_counter", office=office, counter=raw_counter[:12])
     try:
         with state.db.read() as s:
             info = lookups.office_info(s, principal.office_id, counter_id=counter_id)
     except MotcuaError:
-        return _denied(404, "bad_office", office)
+        return _denied(404, "bad_office", office=office)
     counter = info.counters.get(counter_id) if counter_id is not None else None
     if counter_id is not None and (counter is None or not counter.active):
-        return _denied(404, "bad_counter", office, str(counter_id))
+        return _denied(404, "bad_counter", office=office, counter=str(counter_id))
     words = strings("display.")
     names = {"vi": info.name, "en": info.name_en or info.name}
     config = {

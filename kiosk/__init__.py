@@ -6,33 +6,30 @@ issues tickets with the kiosk's own token. Everything it loads comes from this s
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from server.db.models import Role
 from server.engine import lookups
-from server.web.pages.devices import OFFICE_CODE, Refusal, denied, device_principal, private, strings
+from server.web import motcua
+from server.web.guard import device_page
+from server.web.pages.devices import OFFICE_CODE, denied, private, strings
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates", static_folder="static")
 
 
-def _denied(status: int, reason: str, office: str):
+def _denied(status: int, reason: str, _principal=None, *, office: str):
+    office = office[:40]
     code = office if OFFICE_CODE.match(office) else "CODE"
     return denied(status, reason, prefix="kiosk", role=Role.KIOSK.value, office_code=code,
                   page_path=f"kiosk/{code}", office=office)
 
 
 @bp.get("/<office>")
+@device_page(Role.KIOSK.value, _denied)
 def page(office: str):
-    if not OFFICE_CODE.match(office):
-        return _denied(404, "bad_office", office[:40])
     token = request.args.get("token", "")
-    try:
-        principal = device_principal(token, Role.KIOSK.value, office)
-    except Refusal as r:
-        return _denied(r.status, r.reason, office)
-    state = current_app.extensions["motcua"]
-    with state.db.read() as s:
-        info = lookups.office_info(s, principal.office_id)
+    with motcua().db.read() as s:
+        info = lookups.office_info(s, g.principal.office_id)
         names = {"vi": info.name, "en": info.name_en or info.name}
     words = {**strings("kiosk."), **strings("waits.")}
     config = {"office": office, "token": token, "names": names, "timezone": info.timezone,

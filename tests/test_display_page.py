@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from server.db.database import Database
-from server.engine import queue as engine
+from server.engine import queue
+from server.engine.broadcasts import stamp
 from server.infra.settings import normalise_database_url
 from tests.conftest import free_port, screenshot, seed, two_chair_office, without_areas
 from tests.sockets import Http
@@ -214,9 +215,9 @@ def test_the_display_heals_itself_after_a_server_restart(lobby, page_factory, sq
     db = Database(normalise_database_url(sqlite_url))
     try:
         with db.write() as s:
-            out = engine.call_next(s, q1, actor="test:restart", now=datetime.now(timezone.utc),
+            out = queue.call_next(s, q1, actor="test:restart", now=datetime.now(timezone.utc),
                                    complete_current=True)
-            engine.stamp(s, out.events)
+            stamp(s, out.events)
     finally:
         db.dispose()
     assert out.ticket.number == second["number"]

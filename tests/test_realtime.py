@@ -15,8 +15,9 @@ import requests
 import socketio
 
 from server.db.database import Database
-from server.engine import queue as engine
+from server.engine import queue
 from server.engine.auth import create_token, revoke_tokens
+from server.engine.broadcasts import stamp
 from server.infra.settings import normalise_database_url
 from tests.conftest import demo_data, free_port, seed, without_areas
 from tests.sockets import (
@@ -411,8 +412,8 @@ def test_display_reconnects_after_a_restart_and_gets_a_fresh_board(sqlite_url, s
         db = Database(normalise_database_url(sqlite_url))
         try:
             with db.write() as s:
-                out = engine.issue(s, "demo", "CT", actor="test:restart", now=datetime.now(timezone.utc))
-                engine.stamp(s, out.events)
+                out = queue.issue(s, "demo", "CT", actor="test:restart", now=datetime.now(timezone.utc))
+                stamp(s, out.events)
         finally:
             db.dispose()
 

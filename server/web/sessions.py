@@ -23,13 +23,11 @@ from server.db.models import Role
 from server.engine import accounts
 from server.engine.auth import Principal
 from server.engine.errors import Forbidden, Unauthorized
+from server.web import motcua
 
 _VALUE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 _UNSET = object()
 
-
-def _state():
-    return current_app.extensions["motcua"]
 
 
 def _cookie() -> str | None:
@@ -43,8 +41,8 @@ def _found(now: datetime | None = None) -> accounts.Found | None:
         value = _cookie()
         found = None
         if value is not None:
-            with _state().db.read_engine.connect() as conn:
-                found = accounts.find_session(conn, value, now or _state().clock.now())
+            with motcua().db.read_engine.connect() as conn:
+                found = accounts.find_session(conn, value, now or motcua().clock.now())
         g.motcua_found = found
     return g.motcua_found
 
@@ -76,14 +74,14 @@ def _send_cookie(value: str | None) -> None:
 
 def start(user_id: int) -> None:
     """Open a session for the account: a new random id replaces whatever the cookie held."""
-    _send_cookie(_state().perform(accounts.open_session, user_id).session_id)
+    _send_cookie(motcua().perform(accounts.open_session, user_id).session_id)
 
 
 def end() -> None:
     """Log out: the session row is revoked, the cookie removed."""
     value = _cookie()
     if value is not None:
-        _state().perform(accounts.end_session, value)
+        motcua().perform(accounts.end_session, value)
     _send_cookie(None)
 
 

@@ -6,7 +6,8 @@ from flask import jsonify
 
 from server.engine import absence, lookups
 from server.infra.i18n import request_language
-from server.web.api.core import STAFF, act, allow, at_held_counter, body, bp, own_office, state
+from server.web import motcua
+from server.web.api.core import STAFF, act, allow, at_held_counter, body, bp, own_office
 
 
 @bp.post("/counters/<id:counter_id>/undo-no-show")
@@ -23,8 +24,8 @@ def undo_no_show(counter_id):
 def absent(code):
     """Today's tickets marked absent that may still come back, newest first."""
     office_id = own_office(code).office_id
-    now = state().clock.now()
-    with state().db.read() as s:
+    now = motcua().clock.now()
+    with motcua().db.read() as s:
         office = lookups.office_info(s, office_id)
         return jsonify({"window_s": office.no_show_window_s, "undo_s": int(absence.UNDO_WINDOW.total_seconds()),
                         "tickets": absence.absent_tickets(s, office, now, request_language())})

@@ -14,7 +14,8 @@ from server.db.models import Office, Role
 from server.engine import admin, audit
 from server.engine.errors import Forbidden, NotFound
 from server.infra.i18n import request_language
-from server.web.api.core import Text, allow, body, bp, json_object, state
+from server.web import motcua
+from server.web.api.core import Text, allow, body, bp, json_object
 from server.web.inputs import int_arg
 
 ADMINS = (Role.SUPERVISOR.value, Role.ADMIN.value)
@@ -24,7 +25,7 @@ AUDIT_PAGE_MAX = 200
 
 def administered(code: str) -> int:
     """The id of the office `code`, which the caller must administer."""
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         office_id = s.scalar(select(Office.id).where(Office.code == code[:64]))
     if office_id is None:
         raise NotFound("office_not_found", office=code[:40])
@@ -40,7 +41,7 @@ def _document(office_id: int):
 @bp.get("/offices")
 @allow(*ADMINS)
 def list_offices():
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         q = select(Office).order_by(Office.name)
         if not g.principal.city_wide:
             q = q.where(Office.id == g.principal.office_id)
@@ -53,9 +54,9 @@ def list_offices():
 @allow(Role.ADMIN.value)
 def create_office():
     data = body(code=str, name=Text(200), name_en=Text(200))
-    done = state().perform(admin.create_office, data.get("code"), data.get("name"), data.get("name_en"),
+    done = motcua().perform(admin.create_office, data.get("code"), data.get("name"), data.get("name_en"),
                            principal=g.principal, lang=request_language())
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         return jsonify(admin.document(s, done.result["office_id"], g.principal)), 201
 
 
@@ -63,7 +64,7 @@ def create_office():
 @allow(*ADMINS)
 def get_config(code):
     office_id = administered(code)
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         return jsonify(admin.document(s, office_id, g.principal))
 
 
@@ -71,7 +72,7 @@ def get_config(code):
 @allow(*ADMINS)
 def get_config_file(code):
     office_id = administered(code)
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         data = admin.offices.export_office(s, admin.office_row(s, office_id))
     return Response(tomli_w.dumps(data), mimetype="application/toml",
                     headers={"Content-Disposition": f'attachment; filename="{data["code"]}.toml"'})
@@ -83,7 +84,7 @@ def edit_office(code):
     office_id = administered(code)
     if g.principal.role != Role.ADMIN.value:
         raise Forbidden("role_not_grantable")
-    return jsonify(state().perform(admin.edit, office_id, "office", None, json_object(), principal=g.principal,
+    return jsonify(motcua().perform(admin.edit, office_id, "office", None, json_object(), principal=g.principal,
                                    lang=request_language(), render=_document(office_id)))
 
 
@@ -91,7 +92,7 @@ def edit_office(code):
 @allow(*ADMINS)
 def create_item(code, section):
     office_id = _section_admin(code, section)
-    return jsonify(state().perform(admin.edit, office_id, section, None, json_object(), principal=g.principal,
+    return jsonify(motcua().perform(admin.edit, office_id, section, None, json_object(), principal=g.principal,
                                    lang=request_language(), render=_document(office_id))), 201
 
 
@@ -99,7 +100,7 @@ def create_item(code, section):
 @allow(*ADMINS)
 def edit_item(code, section, key):
     office_id = _section_admin(code, section)
-    return jsonify(state().perform(admin.edit, office_id, section, key, json_object(), principal=g.principal,
+    return jsonify(motcua().perform(admin.edit, office_id, section, key, json_object(), principal=g.principal,
                                    lang=request_language(), render=_document(office_id)))
 
 
@@ -107,7 +108,7 @@ def edit_item(code, section, key):
 @allow(*ADMINS)
 def delete_item(code, section, key):
     office_id = _section_admin(code, section)
-    return jsonify(state().perform(admin.edit, office_id, section, key, None, principal=g.principal,
+    return jsonify(motcua().perform(admin.edit, office_id, section, key, None, principal=g.principal,
                                    lang=request_language(), render=_document(office_id)))
 
 
@@ -124,7 +125,7 @@ def _section_admin(code: str, section: str) -> int:
 def reset_password(code, username):
     office_id = administered(code)
     data = body(password=Text(200, clean=False))  # a password as typed
-    done = state().perform(admin.set_password, office_id, username[:64], data.get("password"),
+    done = motcua().perform(admin.set_password, office_id, username[:64], data.get("password"),
                            principal=g.principal)
     return jsonify(done.result)
 
@@ -133,7 +134,7 @@ def reset_password(code, username):
 @allow(Role.ADMIN.value)
 def list_devices(code):
     office_id = administered(code)
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         return jsonify({"devices": admin.devices(s, office_id)})
 
 
@@ -142,7 +143,7 @@ def list_devices(code):
 def create_device(code):
     office_id = administered(code)
     data = body(kind=str, name=Text(200), printer=Text(300), paper_mm=int)
-    done = state().perform(admin.create_device, office_id, data.get("kind"), data.get("name"),
+    done = motcua().perform(admin.create_device, office_id, data.get("kind"), data.get("name"),
                            data.get("printer"), data.get("paper_mm"), principal=g.principal,
                            lang=request_language())
     return jsonify(_with_setup_url(code, done.result)), 201
@@ -153,9 +154,9 @@ def create_device(code):
 def edit_device(code, device_id):
     office_id = administered(code)
     data = body(name=Text(200), printer=Text(300), paper_mm=int)
-    state().perform(admin.update_device, office_id, device_id, data.get("name"), data.get("printer"),
+    motcua().perform(admin.update_device, office_id, device_id, data.get("name"), data.get("printer"),
                     data.get("paper_mm"), principal=g.principal, lang=request_language())
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         return jsonify({"devices": admin.devices(s, office_id)})
 
 
@@ -163,7 +164,7 @@ def edit_device(code, device_id):
 @allow(Role.ADMIN.value)
 def new_device_token(code, device_id):
     office_id = administered(code)
-    done = state().perform(admin.new_device_token, office_id, device_id, principal=g.principal)
+    done = motcua().perform(admin.new_device_token, office_id, device_id, principal=g.principal)
     return jsonify(_with_setup_url(code, done.result)), 201
 
 
@@ -171,13 +172,13 @@ def new_device_token(code, device_id):
 @allow(Role.ADMIN.value)
 def revoke_device(code, device_id):
     office_id = administered(code)
-    return jsonify(state().perform(admin.revoke_device, office_id, device_id, principal=g.principal).result)
+    return jsonify(motcua().perform(admin.revoke_device, office_id, device_id, principal=g.principal).result)
 
 
 def _with_setup_url(code: str, result: dict) -> dict:
     """Where to open the device's page once: the token rides in the address."""
     page = "kiosk" if result["device"]["kind"] == Role.KIOSK.value else "display"
-    return {**result, "setup_url": f"{state().base_url().rstrip('/')}/{page}/{code}?token={result['token']}"}
+    return {**result, "setup_url": f"{motcua().base_url().rstrip('/')}/{page}/{code}?token={result['token']}"}
 
 
 @bp.get("/offices/<code>/audit")
@@ -186,5 +187,5 @@ def audit_log(code):
     office_id = administered(code)
     limit = min(int_arg("limit", 50), AUDIT_PAGE_MAX)
     before = int_arg("before")
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         return jsonify({"entries": audit.entries(s, office_id, limit, before)})

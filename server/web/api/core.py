@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import re
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
 from server.db.models import Office, Role, TicketEvent
@@ -15,7 +15,7 @@ from server.engine.offices import CODE as OFFICE_CODE
 from server.infra.i18n import request_language
 from server.infra.text import NotText, clean_text
 from server.read import shapes, waits
-from server.web import sessions
+from server.web import motcua, sessions
 from server.web.api.openapi import document
 from server.web.inputs import json_object
 
@@ -59,9 +59,6 @@ class Label:
     MAX = 16
 
 
-def state():
-    return current_app.extensions["motcua"]
-
 
 def allow(*roles: str):
     """Require a bearer token, or an officer's session, with one of these roles.
@@ -74,9 +71,9 @@ def allow(*roles: str):
             header = request.headers.get("Authorization")
             if header is not None:
                 m = TOKEN.match(header.strip())
-                principal = state().principal(m[1]) if m else None
+                principal = motcua().principal(m[1]) if m else None
             else:
-                principal = sessions.principal(state().clock.now())
+                principal = sessions.principal(motcua().clock.now())
                 if principal is not None and request.method not in ("GET", "HEAD"):
                     sessions.check_csrf(request.headers.get("X-CSRF-Token"))
             if principal is None:
@@ -152,7 +149,7 @@ def at_held_counter(counter_id: int | None = None, ticket_id: int | None = None)
         return
     if p.user_id is None:
         raise Forbidden("not_your_counter")
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         held = lookups.held_counter(s, p.user_id)
         if ticket_id is not None:
             ticket = lookups.get_ticket(s, ticket_id)
@@ -163,12 +160,12 @@ def at_held_counter(counter_id: int | None = None, ticket_id: int | None = None)
 
 def render_ticket(s, outcome: outcomes.Outcome):
     outcome.wait = waits.of_ticket(s, outcome.ticket)  # computed once: the paper prints it too
-    return shapes.ticket(s, outcome.ticket, state().base_url(), request_language(), wait=outcome.wait)
+    return shapes.ticket(s, outcome.ticket, motcua().base_url(), request_language(), wait=outcome.wait)
 
 
 def act(use_case, *args, **kwargs):
     """Run a ticket use case for the caller's office and reply with the ticket."""
-    return jsonify(state().perform(use_case, *args, actor=g.principal.actor,
+    return jsonify(motcua().perform(use_case, *args, actor=g.principal.actor,
                                    office_id=g.principal.office_id, render=render_ticket, **kwargs))
 
 
@@ -181,15 +178,15 @@ def openapi():
 @allow(*ANY)
 def get_office(code):
     own_office(code)
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         office = s.scalar(select(Office).where(Office.code == code))
-        return jsonify(shapes.office(office, state().clock.now(), request_language()))
+        return jsonify(shapes.office(office, motcua().clock.now(), request_language()))
 
 
 @bp.get("/offices/<code>/board")
 @allow(*ANY)
 def get_board(code):
-    return jsonify(state().board(own_office(code).office_id))
+    return jsonify(motcua().board(own_office(code).office_id))
 
 
 @bp.post("/offices/<code>/tickets")
@@ -207,7 +204,7 @@ def issue_ticket(code):
         return {**render_ticket(s, outcome), "print": {
             "job": outcome.print_job, "status": "queued" if outcome.print_job else "none", "message": None}}
 
-    ticket = state().perform(
+    ticket = motcua().perform(
         queue.issue, code, data["service"], priority=data.get("priority", False),
         channel=CHANNEL_OF[principal.role], actor=principal.actor, office_id=principal.office_id,
         device_id=principal.device_id if principal.role == Role.KIOSK.value else None,
@@ -220,7 +217,7 @@ def issue_ticket(code):
 def get_kiosks(code):
     """Every kiosk of the office and the state of its printer (faults, jobs waiting)."""
     from kiosk.dispatch import kiosks
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         return jsonify(kiosks(s, own_office(code).office_id))
 
 
@@ -229,29 +226,29 @@ def get_kiosks(code):
 def reprint(ticket_id):
     """Print a ticket again on the kiosk that issued it (after a fault, or a lost slip)."""
     body()
-    printing = state().printing
-    with state().db.write() as s:
+    printing = motcua().printing
+    with motcua().db.write() as s:
         job = printing.reprint(s, ticket_id, g.principal.office_id)
-    printing.send(job, state().base_url())
+    printing.send(job, motcua().base_url())
     return jsonify({"job": job, "status": "queued"}), 202
 
 
 @bp.get("/tickets/<id:ticket_id>")
 @allow(*NOT_DISPLAY)
 def get_ticket(ticket_id):
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         ticket = lookups.get_ticket(s, ticket_id)
         if ticket is None:
             raise NotFound("ticket_not_found", ticket=ticket_id)
         if ticket.office_id != g.principal.office_id:
             raise Forbidden("other_office")
-        return jsonify(shapes.ticket(s, ticket, state().base_url(), request_language()))
+        return jsonify(shapes.ticket(s, ticket, motcua().base_url(), request_language()))
 
 
 @bp.get("/tickets/<id:ticket_id>/events")
 @allow(*STAFF)
 def ticket_events(ticket_id):
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         ticket = lookups.get_ticket(s, ticket_id)
         if ticket is None:
             raise NotFound("ticket_not_found", ticket=ticket_id)
@@ -268,7 +265,7 @@ def ticket_events(ticket_id):
 def call_next(counter_id):
     at_held_counter(counter_id)
     data = body(complete_current=bool)
-    result = state().perform(
+    result = motcua().perform(
         queue.call_next, counter_id, actor=g.principal.actor, office_id=g.principal.office_id,
         complete_current=data.get("complete_current", False),
         render=lambda s, out: render_ticket(s, out) if out.ticket else None)
@@ -280,9 +277,9 @@ def call_next(counter_id):
 def get_counter(counter_id):
     """A counter's desk: its status, officer, current ticket and the queues it calls from."""
     at_held_counter(counter_id)
-    with state().db.read() as s:
-        return jsonify(shapes.counter_state(s, counter_id, g.principal.office_id, state().base_url(),
-                                           request_language(), now=state().clock.now()))
+    with motcua().db.read() as s:
+        return jsonify(shapes.counter_state(s, counter_id, g.principal.office_id, motcua().base_url(),
+                                           request_language(), now=motcua().clock.now()))
 
 
 @bp.post("/counters/<id:counter_id>/call")
@@ -301,7 +298,7 @@ def call_number(counter_id):
 def counter_action(counter_id, action):
     at_held_counter(counter_id)
     data = body(reason=Text(statements.NOTE_MAX)) if action == "pause" else body()
-    counter = state().perform(
+    counter = motcua().perform(
         counterdesk.set_counter, counter_id, action, actor=g.principal.actor,
         office_id=g.principal.office_id, reason=data.get("reason"),
         render=lambda s, out: {"id": out.counter.id, "label": out.counter.label,
@@ -345,8 +342,8 @@ def transfer(ticket_id):
 @allow(*RATERS)
 def rating_state(counter_id):
     """What the counter's rating screen shows: the ticket it may rate now, if any."""
-    with state().db.read() as s:
-        ticket = ratings.ratable(s, counter_id, now=state().clock.now(), office_id=g.principal.office_id)
+    with motcua().db.read() as s:
+        ticket = ratings.ratable(s, counter_id, now=motcua().clock.now(), office_id=g.principal.office_id)
         if ticket is None:
             return jsonify({"open": False, "ticket": None})
         service = lookups.office_info(s, ticket.office_id, ticket=ticket).services[ticket.service_id]
@@ -362,7 +359,7 @@ def rate(counter_id):
     for field in ("ticket", "level"):
         if field not in data:
             raise BadRequest("missing_field", field=field)
-    state().perform(ratings.rate, counter_id, data["ticket"], data["level"], data.get("reason"),
+    motcua().perform(ratings.rate, counter_id, data["ticket"], data["level"], data.get("reason"),
                     actor=g.principal.actor, office_id=g.principal.office_id)
     return jsonify({"ticket": data["ticket"], "level": data["level"]}), 201
 
@@ -371,8 +368,8 @@ def rate(counter_id):
 @allow(*STAFF)
 def me():
     """Who is logged in, the counters they may work at, and the one they hold."""
-    with state().db.read() as s:
-        return jsonify(shapes.me(s, g.principal, request_language(), state().clock.now()))
+    with motcua().db.read() as s:
+        return jsonify(shapes.me(s, g.principal, request_language(), motcua().clock.now()))
 
 
 @bp.post("/counters/<id:counter_id>/<any(take, release):action>")
@@ -385,7 +382,7 @@ def take_or_release(counter_id, action):
         raise Forbidden()
     use_case = counterdesk.take_counter if action == "take" else counterdesk.release_counter
     extra = {"role": p.role} if action == "take" else {}
-    counter = state().perform(use_case, counter_id, user_id=p.user_id, actor=p.actor,
+    counter = motcua().perform(use_case, counter_id, user_id=p.user_id, actor=p.actor,
                               office_id=p.office_id, **extra,
                               render=lambda s, out: {"id": out.counter.id, "label": out.counter.label,
                                                      "status": out.counter.status})
@@ -400,9 +397,9 @@ SUPERVISORS = (Role.SUPERVISOR.value, Role.ADMIN.value)
 def live(code):
     """The supervisor view: every counter, every queue, today's ratings."""
     office_id = own_office(code).office_id
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         office = lookups.office_info(s, office_id)
-        return jsonify(shapes.live(s, office, state().clock.now(), request_language()))
+        return jsonify(shapes.live(s, office, motcua().clock.now(), request_language()))
 
 
 @bp.put("/counters/<id:counter_id>/services")
@@ -412,7 +409,7 @@ def counter_services(counter_id):
     data = body(services=[str])
     if "services" not in data:
         raise BadRequest("missing_field", field="services")
-    counter = state().perform(
+    counter = motcua().perform(
         admin.set_counter_services, counter_id, data["services"], principal=g.principal,
         office_id=g.principal.office_id,
         render=lambda s, out: {"id": out.counter.id, "label": out.counter.label, "status": out.counter.status,
@@ -425,9 +422,9 @@ def counter_services(counter_id):
 def get_areas(code):
     """The waiting areas: rules, seats (usable, occupied) and counts. Numbers only, no names."""
     office_id = own_office(code).office_id
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         office = lookups.office_info(s, office_id)
-        return jsonify(shapes.areas(s, office, hours.service_day(state().clock.now(), office.timezone)))
+        return jsonify(shapes.areas(s, office, hours.service_day(motcua().clock.now(), office.timezone)))
 
 
 @bp.put("/offices/<code>/areas/<area>")
@@ -439,10 +436,10 @@ def configure_area(code, area):
 
     def render(s, outcome):
         office = lookups.office_info(s, office_id)
-        shown = shapes.areas(s, office, hours.service_day(state().clock.now(), office.timezone))["areas"]
+        shown = shapes.areas(s, office, hours.service_day(motcua().clock.now(), office.timezone))["areas"]
         return next(a for a in shown if a["code"] == area)
 
-    return jsonify(state().perform(admin.configure_area, office_id, area[:32], principal=g.principal,
+    return jsonify(motcua().perform(admin.configure_area, office_id, area[:32], principal=g.principal,
                                    render=render, **data))
 
 
@@ -467,8 +464,8 @@ def _when(value, field: str):
 def booking_info(code):
     """What can be booked: the office, its bookable services and days. No token."""
     from server.engine import booking
-    now, lang = state().clock.now(), request_language()
-    with state().db.read() as s:
+    now, lang = motcua().clock.now(), request_language()
+    with motcua().db.read() as s:
         office = lookups.office_info(s, office_code(code))
         return jsonify({
             "office": {"code": office.code, "name": shapes.name_in(office, lang)},
@@ -491,8 +488,8 @@ def booking_slots(code, service):
         day = date_type.fromisoformat(request.args.get("date", ""))
     except ValueError:
         raise BadRequest("invalid_field", field="date", reason="YYYY-MM-DD") from None
-    now = state().clock.now()
-    with state().db.read() as s:
+    now = motcua().clock.now()
+    with motcua().db.read() as s:
         office = lookups.office_info(s, office_code(code))
         sv = booking.service_for_booking(office, service[:32])
         closed = booking.day_closed(office, day, hours.service_day(now, office.timezone))
@@ -507,19 +504,19 @@ def booking_slots(code, service):
 
 def _booking_reply(s, outcome):
     office = lookups.office_info(s, outcome.booking.office_id)
-    return shapes.booking(outcome.booking, office, state().base_url(), request_language())
+    return shapes.booking(outcome.booking, office, motcua().base_url(), request_language())
 
 
 @bp.post("/offices/<code>/bookings")
 def create_booking(code):
     """Book a slot. No token; limited per client address (BOOKING_RATE_LIMIT)."""
     from server.engine import booking
-    state().booking_limit.check(request.remote_addr or "-")
+    motcua().booking_limit.check(request.remote_addr or "-")
     data = body(service=str, start=Text(40), name=Text(booking.NAME_MAX), phone=Text(30), id_number=Text(20))
     for field in ("service", "start", "name", "phone"):
         if field not in data:
             raise BadRequest("missing_field", field=field)
-    shown = state().perform(booking.create, office_code(code), data["service"], _when(data["start"], "start"),
+    shown = motcua().perform(booking.create, office_code(code), data["service"], _when(data["start"], "start"),
                             data["name"], data["phone"], data.get("id_number"), render=_booking_reply)
     return jsonify(shown), 201
 
@@ -528,11 +525,11 @@ def create_booking(code):
 def move_booking(code, booking_code):
     """Move a booking to another slot of its service (header X-Booking-Token)."""
     from server.engine import booking
-    state().booking_limit.check(request.remote_addr or "-")
+    motcua().booking_limit.check(request.remote_addr or "-")
     data = body(start=Text(40))
     if "start" not in data:
         raise BadRequest("missing_field", field="start")
-    return jsonify(state().perform(booking.move, office_code(code), booking_code, request.headers.get(BOOKING_TOKEN),
+    return jsonify(motcua().perform(booking.move, office_code(code), booking_code, request.headers.get(BOOKING_TOKEN),
                                    _when(data["start"], "start"), render=_booking_reply))
 
 
@@ -540,8 +537,8 @@ def move_booking(code, booking_code):
 def cancel_booking(code, booking_code):
     """Cancel a booking (header X-Booking-Token); its place goes back to the slot."""
     from server.engine import booking
-    state().booking_limit.check(request.remote_addr or "-")
-    return jsonify(state().perform(booking.cancel, office_code(code), booking_code,
+    motcua().booking_limit.check(request.remote_addr or "-")
+    return jsonify(motcua().perform(booking.cancel, office_code(code), booking_code,
                                    request.headers.get(BOOKING_TOKEN), render=_booking_reply))
 
 
@@ -549,12 +546,12 @@ def cancel_booking(code, booking_code):
 def public_booking(token):
     """The booking behind a private link, with its own full phone number."""
     from server.engine import booking
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         found = booking.booking_by_token(s, token)
         if found is None:
             raise NotFound("not_found")
         office = lookups.office_info(s, found.office_id)
-        response = jsonify(shapes.booking(found, office, state().base_url(), request_language()))
+        response = jsonify(shapes.booking(found, office, motcua().base_url(), request_language()))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -569,8 +566,8 @@ def list_bookings(code):
 
     from server.db.models import Booking
     office_id = own_office(code).office_id
-    now = state().clock.now()
-    with state().db.read() as s:
+    now = motcua().clock.now()
+    with motcua().db.read() as s:
         office = lookups.office_info(s, office_id)
         try:
             today = hours.service_day(now, office.timezone).isoformat()
@@ -597,7 +594,7 @@ def check_in(code, booking_code):
                 "print": {"job": outcome.print_job, "status": "queued" if outcome.print_job else "none",
                           "message": None}}
 
-    ticket = state().perform(booking.check_in, code, booking_code[:16], actor=principal.actor,
+    ticket = motcua().perform(booking.check_in, code, booking_code[:16], actor=principal.actor,
                              office_id=principal.office_id,
                              device_id=principal.device_id if principal.role == Role.KIOSK.value else None,
                              render=render)

@@ -9,12 +9,13 @@ from flask import jsonify
 
 from server.engine import health
 from server.infra.i18n import request_language
-from server.web.api.core import STAFF, allow, bp, own_office, state
+from server.web import motcua
+from server.web.api.core import STAFF, allow, bp, own_office
 
 
 @bp.get("/offices/<code>/health")
 @allow(*STAFF)
 def office_health(code):
     office_id = own_office(code).office_id
-    with state().db.read() as s:
-        return jsonify(health.report(s, office_id, request_language(), state().settings.speech_path))
+    with motcua().db.read() as s:
+        return jsonify(health.report(s, office_id, request_language(), motcua().settings.speech_path))

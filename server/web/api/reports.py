@@ -11,14 +11,15 @@ from server.engine import hours
 from server.infra.i18n import request_language
 from server.infra.offload import off_loop
 from server.read import reports
-from server.web.api.core import allow, bp, state
+from server.web import motcua
+from server.web.api.core import allow, bp
 
 VIEWERS = (Role.SUPERVISOR.value, Role.ADMIN.value)
 
 
 def build(code: str) -> tuple[dict, str]:
     lang = request_language()
-    db, now = state().db, state().clock.now()
+    db, now = motcua().db, motcua().clock.now()
     with db.read() as s:
         offices = reports.visible_offices(s, g.principal, code)
         ids = [o.id for o in offices]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, render_template
 from sqlalchemy import select
 
 from server.db.models import Office
@@ -21,6 +21,7 @@ from server.engine.errors import NotFound
 from server.engine.offices import CODE as OFFICE_CODE
 from server.infra.i18n import request_language, t
 from server.read import shapes
+from server.web import motcua
 from server.web.pages.portal import qr_svg
 
 bp = Blueprint("bookingpages", __name__)
@@ -43,9 +44,6 @@ WORDS = (
 )
 
 
-def state():
-    return current_app.extensions["motcua"]
-
 
 def words(lang: str) -> dict[str, str]:
     return {key: t(f"booking_page.{key}", lang) for key in WORDS}
@@ -54,7 +52,7 @@ def words(lang: str) -> dict[str, str]:
 def _office(code: str, lang: str) -> dict:
     if not OFFICE_CODE.match(code):
         raise NotFound("office_not_found", office=code)
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         office = s.scalar(select(Office).where(Office.code == code))
         if office is None:
             raise NotFound("office_not_found", office=code)
@@ -64,7 +62,7 @@ def _office(code: str, lang: str) -> dict:
 @bp.get("/book")
 def offices():
     lang = request_language()
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         listed = [{"code": o.code, "name": shapes.name_in(o, lang)}
                   for o in s.scalars(select(Office).order_by(Office.code))]
     return render_template("booking/offices.html", offices=listed, words=words(lang))
@@ -98,7 +96,7 @@ def _booking(token: str):
     except ImportError:  # a server without online booking: no booking has a link
         raise Missing() from None
 
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         found = engine.booking_by_token(s, token)
         if found is None:
             raise Missing()

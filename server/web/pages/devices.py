@@ -5,36 +5,10 @@ script switches between both languages without reloading.
 """
 from __future__ import annotations
 
-import re
-
 from flask import current_app, render_template
 
-from server.engine.auth import Principal
 from server.engine.offices import CODE as OFFICE_CODE
 from server.infra.i18n import LANGUAGES, catalogue
-
-TOKEN = re.compile(r"^[A-Za-z0-9_\-]{16,200}\Z")
-
-
-class Refusal(Exception):
-    """Why a device page is not shown: 401 missing/invalid token, 403 wrong role or office."""
-
-    def __init__(self, status: int, reason: str, principal: Principal | None = None):
-        super().__init__(reason)
-        self.status, self.reason = status, reason
-        self.principal = principal  # the token's owner, when it was the wrong one
-
-
-def device_principal(token: str, role: str, office: str | None = None) -> Principal:
-    """The device behind `token`, which must have `role` (and belong to `office`, if given)."""
-    if not token:
-        raise Refusal(401, "missing")
-    principal = current_app.extensions["motcua"].principal(token) if TOKEN.match(token) else None
-    if principal is None:
-        raise Refusal(401, "invalid")
-    if principal.role != role or (office is not None and principal.office_code != office):
-        raise Refusal(403, "wrong", principal)
-    return principal
 
 
 def strings(prefix: str) -> dict[str, dict[str, str]]:

@@ -13,13 +13,11 @@ from server.engine import health, lookups, outcomes, queue
 from server.engine.errors import DatabaseUnavailable, NotFound
 from server.infra.i18n import request_language, t
 from server.read import shapes
+from server.web import motcua
 
 bp = Blueprint("portal", __name__)
 PUBLIC_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,40}\Z")
 
-
-def state():
-    return current_app.extensions["motcua"]
 
 
 @bp.get("/healthz")
@@ -28,7 +26,7 @@ def healthz():
     send requests elsewhere); Redis down only degrades (events stay within this process).
     The body also counts the kiosks and lobby displays online and offline, the kiosks whose
     printer is down, and says whether calls can be read aloud (espeak-ng)."""
-    st = state()
+    st = motcua()
     report = {"status": "ok", "database": "up", "redis": "off"}
     try:
         with st.db.read() as s:
@@ -75,7 +73,7 @@ def favicon():
 
 @bp.get("/")
 def index():
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         offices = s.scalars(select(Office).order_by(Office.code)).all()
         listed = [{"code": o.code, "name": shapes.name_in(o, request_language())} for o in offices]
     return render_template("index.html", offices=listed)
@@ -104,7 +102,7 @@ def _shown(s, ticket: outcomes.TicketState, base_url: str, lang: str) -> dict:
 
 
 def _found(public_token: str) -> dict:
-    shown = public_ticket(state(), public_token, request_language())
+    shown = public_ticket(motcua(), public_token, request_language())
     if shown is None:
         raise NotFound("not_found")
     return shown
@@ -113,7 +111,7 @@ def _found(public_token: str) -> dict:
 @bp.get("/t/<public_token>")
 def ticket_status(public_token):
     lang = request_language()
-    shown = public_ticket(state(), public_token, lang)
+    shown = public_ticket(motcua(), public_token, lang)
     if shown is None:  # a mistyped or cut-off link, or an old ticket deleted after the retention period
         return render_template("ticket_missing.html"), 404
     words = {key: t(f"status_page.{key}", lang) for key in STATUS_WORDS}
@@ -140,7 +138,7 @@ def public_ticket_json(public_token):
 def public_ticket_cancel(public_token):
     if not PUBLIC_TOKEN.match(public_token):
         raise NotFound("not_found")
-    st = state()
+    st = motcua()
     with st.db.read() as s:
         ticket = lookups.ticket_by_public_token(s, public_token)
     if ticket is None:
@@ -170,11 +168,11 @@ def qr_svg(text: str) -> bytes:
 def ticket_qr(public_token):
     if not PUBLIC_TOKEN.match(public_token):
         raise NotFound("not_found")
-    with state().db.read() as s:
+    with motcua().db.read() as s:
         ticket = lookups.ticket_by_public_token(s, public_token)
     if ticket is None:
         raise NotFound("not_found")
-    response = Response(qr_svg(shapes.status_url(state().base_url(), ticket.public_token)),
+    response = Response(qr_svg(shapes.status_url(motcua().base_url(), ticket.public_token)),
                         mimetype="image/svg+xml")
     # The link never changes for a ticket (it names the host it was asked on).
     response.headers["Cache-Control"] = "public, max-age=86400"
