@@ -18,39 +18,34 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import Device, PrintJob
 from server.engine import health, hours, lookups, outcomes
-from server.engine.errors import NotFound
+from server.engine.outcomes import device_room
+from server.engine.printing import ERROR_CODES, STATUSES, driven_by_server
 from server.read import shapes
 from server.read.waits import Wait
-from server.realtime.hub import device_room
 
-from .printers import ERROR_CODES, STATUSES, PrinterError, parse, send, status
+from .printers import PrinterError, send, status
 from .ticket import TicketPrint, escpos_bytes
 
 log = logging.getLogger("motcua.print")
-NETWORK_SCHEMES = ("tcp",)  # printed by the server; every other scheme by the kiosk's agent
 PRINT_TIMEOUT = 3.0
-
-
-def driven_by_server(printer: str) -> bool:
-    return parse(printer).scheme in NETWORK_SCHEMES
 
 
 class Dispatcher:
     def __init__(self, state):
         self.state = state
-        self.socketio = state.hub.socketio
+        self.hub = state.hub
         # Network printers are slow next to a request: print off the request thread, a few at once.
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="print")
         state.after_commit.append(self.after_commit)
         state.hub.on_connect.append(self.on_connect)
         state.hub.on_disconnect.append(self.on_disconnect)
-        self.socketio.on_event("print_ack", self.on_ack)
-        self.socketio.on_event("printer_report", self.on_report)
+        self.hub.socketio.on_event("print_ack", self.on_ack)
+        self.hub.socketio.on_event("printer_report", self.on_report)
 
     # ------------------------------------------------------------ sending
 
@@ -84,7 +79,7 @@ class Dispatcher:
         if driven_by_server(printer):
             self._print_on_network(job_id, device_id, printer, payload)
         else:
-            self.socketio.emit("print_job", payload, to=device_room(device_id))
+            self.hub.send("print_job", payload, to=device_room(device_id))
 
     def _print_on_network(self, job_id: int, device_id: int, printer: str, payload: dict) -> None:
         try:
@@ -113,7 +108,7 @@ class Dispatcher:
     def watch(self) -> None:
         """Read every network printer's state now and then, so a fault is known before a
         citizen taps (printers on a kiosk PC are watched by its agent: printer_report)."""
-        self.socketio.start_background_task(self._watch_forever)
+        self.hub.socketio.start_background_task(self._watch_forever)
 
     def _watch_forever(self) -> None:
         while True:
@@ -131,14 +126,6 @@ class Dispatcher:
             found = status(printer, timeout=PRINT_TIMEOUT)
             self.state.perform(health.printer_checked, device_id, found)
 
-    def reprint(self, s: Session, ticket_id: int, office_id: int) -> int:
-        """A new attempt for a ticket's print job (the citizen still holds a valid ticket)."""
-        job = s.scalar(select(PrintJob).where(PrintJob.ticket_id == ticket_id).order_by(PrintJob.id.desc()))
-        if job is None or job.office_id != office_id:
-            raise NotFound("print_job_not_found", ticket=ticket_id)
-        job.status, job.error = "pending", None
-        return job.id
-
     # ------------------------------------------------------------ the agent
 
     def on_connect(self, principal, auth, sid) -> None:
@@ -155,7 +142,7 @@ class Dispatcher:
             payloads = [_job_payload(s, job, device, base_url) for job in jobs]
         request.environ["motcua.agent"] = True
         for payload in payloads:
-            self.socketio.emit("print_job", payload, to=sid)
+            self.hub.send("print_job", payload, to=sid)
 
     def on_ack(self, data=None):
         principal = request.environ.get("motcua.principal")
@@ -219,20 +206,3 @@ def _job_payload(s: Session, job: PrintJob, device: Device, base_url: str, wait:
     return {"job": job.id, "ticket": ticket.number, "data": base64.b64encode(data).decode()}
 
 
-def kiosks(s: Session, office_id: int) -> list[dict]:
-    """Each kiosk of an office with its printer's state: for the API and the supervisor."""
-    devices = s.scalars(select(Device).where(Device.office_id == office_id, Device.kind == "kiosk")
-                        .order_by(Device.name)).all()
-    result = []
-    for d in devices:
-        counts = dict(s.execute(
-            select(PrintJob.status, func.count()).where(
-                PrintJob.device_id == d.id, PrintJob.status.in_(("pending", "failed")))
-            .group_by(PrintJob.status)).all())
-        driven_by = None if d.printer == "none" else "server" if driven_by_server(d.printer) else "agent"
-        result.append({"name": d.name, "printer": d.printer, "paper_mm": d.paper_mm,
-                       "driven_by": driven_by, "printer_status": d.printer_status,
-                       "printer_detail": d.printer_detail, "checked_at": shapes.iso(d.printer_checked_at),
-                       "agent_online": d.agent_online, "pending_jobs": counts.get("pending", 0),
-                       "failed_jobs": counts.get("failed", 0)})
-    return result

@@ -1,12 +1,5 @@
-"""Receipt printers by address: parse a printer URL, read the printer's status, send bytes.
-
-Addresses:
-  tcp://HOST[:PORT]                    a network printer (port 9100 unless given)
-  usb://VENDOR:PRODUCT                 USB ids in hex, e.g. usb://04b8:0202 (needs pyusb)
-  serial:///dev/ttyUSB0?baudrate=19200 a serial port (19200 baud unless given; needs pyserial)
-  file:///dev/usb/lp0                  a device file or any file the bytes are written to
-  cups://QUEUE                         a CUPS queue taking raw jobs (needs pycups)
-  none                                 no printer
+"""Receipt printers by address: read the printer's status, send bytes. Which addresses
+are valid is the engine's rule (server/engine/printing.py `parse`).
 
 Status is read with ESC/POS real-time requests (DLE EOT n) where the connection can
 answer (network, serial, USB). A printer that does not answer within a short wait is
@@ -15,28 +8,17 @@ printed to anyway: many cheap printers never answer, and a missing answer is not
 from __future__ import annotations
 
 import errno
-import ipaddress
-import re
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
+from server.engine.printing import (
+    ERROR_CODES,
+    PrinterAddress,
+    parse,
+)
 from server.infra.i18n import t
 
-DEFAULT_TCP_PORT = 9100
-DEFAULT_BAUDRATE = 19200
-BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 # How long to wait for a status answer before deciding the printer does not give one.
 STATUS_WAIT = 0.5
-FORMS = "tcp://HOST[:PORT], usb://VENDOR:PRODUCT, serial:///dev/PORT?baudrate=N, file:///PATH, cups://QUEUE or none"
-
-ERROR_CODES = ("unreachable", "paper_out", "cover_open", "offline", "unsupported", "error")
-STATUSES = ("ok", "paper_low", "paper_out", "cover_open", "offline", "unreachable", "unknown", "none")
-
-_HEX_ID = re.compile(r"^(?:0x)?([0-9a-fA-F]{1,4})\Z")
-_CUPS_QUEUE = re.compile(r"^[^/\s#?]+\Z")
-_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
-
 
 class PrinterError(Exception):
     """A ticket that did not print; `code` is one of ERROR_CODES, `detail` is for the log."""
@@ -49,105 +31,6 @@ class PrinterError(Exception):
     def message(self, lang: str = "vi") -> str:
         """What to tell the citizen or officer."""
         return t(f"printer.error.{self.code}", lang)
-
-
-@dataclass(frozen=True)
-class PrinterAddress:
-    scheme: str  # tcp | usb | serial | file | cups | none
-    host: str | None = None
-    port: int | None = None
-    vendor: int | None = None
-    product: int | None = None
-    path: str | None = None
-    baudrate: int | None = None
-    queue: str | None = None
-
-    def __str__(self) -> str:
-        match self.scheme:
-            case "tcp":
-                return f"tcp://{self.host}:{self.port}"
-            case "usb":
-                return f"usb://{self.vendor:04x}:{self.product:04x}"
-            case "serial":
-                return f"serial://{self.path}?baudrate={self.baudrate}"
-            case "file":
-                return f"file://{self.path}"
-            case "cups":
-                return f"cups://{self.queue}"
-        return "none"
-
-
-class AddressError(ValueError):
-    """A printer address that cannot be used; `str()` says why in English (logs, the CLI's
-    old callers), `message(lang)` in the reader's language."""
-
-    def __init__(self, key: str, **params):
-        self.key, self.params = key, params
-        super().__init__(t(f"printer.address.{key}", "en", **params))
-
-    def message(self, lang: str = "vi") -> str:
-        return t(f"printer.address.{key}", lang, **self.params) if (key := self.key) else str(self)
-
-
-def _host_ok(host: str) -> bool:
-    """An IP address or a host name of ASCII letters, digits and hyphens (what a LAN's DNS
-    or hosts file can hold): `tcp://không-hợp-lệ` is no printer anyone can reach."""
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in host.split("."))
-
-
-def parse(url: str) -> PrinterAddress:
-    """Check a printer address without touching any device; AddressError says what is wrong."""
-    text = (url or "").strip()
-    if text.lower() == "none":
-        return PrinterAddress("none")
-    if "://" not in text:
-        raise AddressError("not_address", url=url, forms=FORMS)
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    query = parse_qs(parts.query, keep_blank_values=True)
-    if scheme != "serial" and parts.query:
-        raise AddressError("no_query", url=url, scheme=scheme, query=parts.query)
-    if scheme == "tcp":
-        try:
-            port = parts.port or DEFAULT_TCP_PORT
-        except ValueError:
-            raise AddressError("tcp_port", url=url) from None
-        if not parts.hostname or parts.path not in ("", "/") or parts.username:
-            raise AddressError("tcp", url=url)
-        if not _host_ok(parts.hostname):
-            raise AddressError("tcp_host", url=url, host=parts.hostname)
-        return PrinterAddress("tcp", host=parts.hostname, port=port)
-    if scheme == "usb":
-        ids = parts.netloc.split(":")
-        matches = [_HEX_ID.match(i) for i in ids]
-        if len(ids) != 2 or not all(matches) or parts.path not in ("", "/"):
-            raise AddressError("usb", url=url)
-        return PrinterAddress("usb", vendor=int(matches[0][1], 16), product=int(matches[1][1], 16))
-    if scheme == "serial":
-        # serial:///dev/ttyUSB0 on Linux; serial://COM3 on Windows.
-        path = parts.path or parts.netloc
-        if not path or (parts.netloc and parts.path):
-            raise AddressError("serial", url=url)
-        unknown = set(query) - {"baudrate"}
-        if unknown:
-            raise AddressError("serial_option", url=url, options=", ".join(sorted(unknown)))
-        raw = query.get("baudrate", [str(DEFAULT_BAUDRATE)])[-1]
-        if not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) not in BAUDRATES:
-            raise AddressError("baudrate", url=url, rates=", ".join(map(str, BAUDRATES)))
-        return PrinterAddress("serial", path=path, baudrate=int(raw))
-    if scheme == "file":
-        if parts.netloc or not parts.path.startswith("/"):
-            raise AddressError("file", url=url)
-        return PrinterAddress("file", path=parts.path)
-    if scheme == "cups":
-        if not _CUPS_QUEUE.match(parts.netloc) or parts.path not in ("", "/"):
-            raise AddressError("cups", url=url)
-        return PrinterAddress("cups", queue=parts.netloc)
-    raise AddressError("scheme", url=url, scheme=parts.scheme, forms=FORMS)
 
 
 def _open(address: PrinterAddress, timeout: float):

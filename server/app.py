@@ -185,9 +185,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         log.warning("MOTCUA_PUBLIC_URL is not set: links use %s", settings.served_at and (
             f"{settings.served_at} ({settings.public_source})") or "the address each request came to")
 
-    from server.web import errorpages, headers
-    from server.web.api import absence as absenceapi  # noqa: F401  (routes on api.bp)
-    from server.web.api import core as api
+    from server.web import api, errorpages, headers
     from server.web.pages import booking as bookingpages
     from server.web.pages import portal
     errorpages.register(app)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import re
 import sys
 import tomllib
 from pathlib import Path
@@ -368,8 +367,6 @@ def user() -> None:
 def user_add(office_code: str, username: str, role: str, name: str | None, counters: str | None,
              city_wide: bool) -> None:
     lang = cli_language()
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", username):
-        fail(t("cli.user.bad_username", lang))
     if name is not None:
         try:
             name = clean_text(name, max_len=200) or None

@@ -13,9 +13,11 @@ from click.testing import CliRunner
 from PIL import Image, ImageOps
 
 from kiosk import printers
-from kiosk.printers import PrinterAddress, PrinterError
+from kiosk.printers import PrinterError
 from kiosk.ticket import PAPER_DOTS, TicketPrint, escpos_bytes, render, sample, seat_block
 from server.cli import main
+from server.engine import printing
+from server.engine.printing import PrinterAddress
 from tests.conftest import ARTIFACTS
 from tests.fakeprinter import (
     STATUS_COVER_OPEN,
@@ -214,8 +216,8 @@ def test_the_sample_ticket_shows_a_seat():
     (" NONE ", PrinterAddress("none")),
 ])
 def test_printer_addresses_parse(url, expected):
-    assert printers.parse(url) == expected
-    assert printers.parse(str(expected)) == expected  # the canonical form parses back
+    assert printing.parse(url) == expected
+    assert printing.parse(str(expected)) == expected  # the canonical form parses back
 
 
 @pytest.mark.parametrize("url, says", [
@@ -241,7 +243,7 @@ def test_printer_addresses_parse(url, expected):
 ])
 def test_bad_printer_addresses_are_refused_with_a_reason(url, says):
     with pytest.raises(ValueError, match=says.replace("?", r"\?")):
-        printers.parse(url)
+        printing.parse(url)
 
 
 # ---------------------------------------------------------------- faults

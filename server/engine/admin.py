@@ -38,9 +38,9 @@ from server.engine import accounts, auth, counterdesk, offices, outcomes, waitin
 from server.engine.audit import Change, configuration, diff
 from server.engine.auth import Principal
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
+from server.engine.outcomes import device_room
 from server.infra.i18n import t
 from server.infra.text import NotText, clean_text
-from server.realtime.hub import device_room
 
 # A section's items and the key that names each: it never changes once created, except
 # a counter's number (`_renumber`: the same counter under a new number).

@@ -58,7 +58,10 @@ def revoke_tokens(s: Session, office_code: str, name: str, *, now: datetime, pri
 def save_officer(s: Session, office_code: str, username: str, role: str, name: str | None,
                  counters: list[int] | None, city_wide: bool, password: str, *, now: datetime,
                  principal=None) -> Done:
-    """Add an officer, or update one (their open sessions end with the new password)."""
+    """Add an officer, or update one (their open sessions end with the new password).
+    The username follows the office file's rule (`offices.USERNAME`)."""
+    if not offices.USERNAME.match(username):
+        raise BadRequest("bad_username")
     office = _office(s, office_code)
     by_number = {c.number: c for c in s.scalars(select(Counter).where(
         Counter.office_id == office.id, Counter.active.is_(True)))}

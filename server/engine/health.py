@@ -30,10 +30,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import Device, PrintJob
-from server.engine.outcomes import Event
+from server.engine.outcomes import Event, device_room, staff_room
 from server.infra import speech
 from server.infra.i18n import t
-from server.realtime.hub import device_room, staff_room
 
 log = logging.getLogger("motcua.health")
 

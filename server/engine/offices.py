@@ -23,6 +23,7 @@ from werkzeug.security import check_password_hash
 from server.db.models import Counter, Device, Office, Role, Seat, Service, Ticket, User, WaitingArea
 from server.engine import accounts, hours
 from server.engine.directory import changed
+from server.engine.printing import AddressError, parse
 from server.infra.i18n import t
 from server.infra.text import NotText, clean_text
 
@@ -529,8 +530,7 @@ def _check_area(c: _Checker, node: dict, where: str) -> dict:
 
 
 def printer_problem(url: str, lang: str = "vi") -> str | None:
-    """Why a printer address is not usable (in `lang`), or None. The kiosk package knows the schemes."""
-    from kiosk.printers import AddressError, parse
+    """Why a printer address is not usable (in `lang`), or None."""
     try:
         parse(url)
     except AddressError as e:

@@ -112,6 +112,23 @@ class AreaNews:
     told: bool = False
 
 
+# The Socket.IO rooms events go to (the realtime hub joins sockets to them).
+
+def room(office_id: int) -> str:
+    """An office's lobby: every sequenced event of the office."""
+    return f"office:{office_id}"
+
+
+def device_room(device_id: int) -> str:
+    """A kiosk's own room: its print jobs and print results go there."""
+    return f"device:{device_id}"
+
+
+def staff_room(office_id: int) -> str:
+    """Officers', supervisors' and admins' pages of an office: device health goes there."""
+    return f"staff:{office_id}"
+
+
 def ticket_room(ticket_id: int) -> str:
     """One ticket's status page(s): `ticket_seated` goes there (and its lobby events too)."""
     return f"ticket:{ticket_id}"

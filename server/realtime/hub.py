@@ -18,7 +18,7 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 from server.db.database import unavailable
 from server.engine.errors import MotcuaError
 from server.engine.lookups import held_counter
-from server.engine.outcomes import Event, counter_room, service_room, ticket_room
+from server.engine.outcomes import Event, counter_room, device_room, room, service_room, staff_room, ticket_room
 from server.web import sessions
 
 log = logging.getLogger("motcua")
@@ -31,25 +31,11 @@ def async_mode() -> str:
     return "gevent" if monkey is not None and monkey.is_module_patched("socket") else "threading"
 
 
-def room(office_id: int) -> str:
-    return f"office:{office_id}"
-
-
 # Events about one ticket that its status page hears too (their payload has the ticket's "id").
 # Its page connects with auth={"ticket": PUBLIC_TOKEN} and joins `ticket_room` only (and its
 # service's room). `ticket_seated` is addressed to that room alone: the lobby hears the seat
 # in the area's `area_changed`.
 TICKET_EVENTS = frozenset({"ticket_called", "ticket_changed"})
-
-
-def device_room(device_id: int) -> str:
-    """A kiosk's own room: its print jobs and print results go there."""
-    return f"device:{device_id}"
-
-
-def staff_room(office_id: int) -> str:
-    """Officers', supervisors' and admins' pages of an office: device health goes there."""
-    return f"staff:{office_id}"
 
 
 # Device news, outside the office's sequence: each carries the whole current state.
@@ -108,6 +94,11 @@ class Hub:
         self.linked: collections.Counter = collections.Counter()
         self._linked_lock = threading.Lock()
         self.caps = SocketCaps(state.settings)
+
+    def send(self, name: str, data: dict, *, to: str) -> None:
+        """One message to one room or socket, outside any office sequence: a print job to
+        the kiosk's agent (built after the ticket's commit, off the request)."""
+        self.socketio.emit(name, data, to=to)
 
     def publish(self, events: list[Event]) -> None:
         for ev in events:

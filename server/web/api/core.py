@@ -8,13 +8,14 @@ from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
 from server.db.models import Office, Role, TicketEvent
-from server.engine import admin, counterdesk, hours, lookups, outcomes, queue, ratings, statements
+from server.engine import admin, counterdesk, hours, lookups, outcomes, printing, queue, ratings, statements
 from server.engine.auth import Principal
 from server.engine.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from server.engine.offices import CODE as OFFICE_CODE
 from server.infra.i18n import request_language
 from server.infra.text import NotText, clean_text
 from server.read import shapes, waits
+from server.read.kiosks import kiosks
 from server.web import motcua, sessions
 from server.web.api.openapi import document
 from server.web.inputs import json_object
@@ -216,7 +217,6 @@ def issue_ticket(code):
 @allow(*NOT_DISPLAY)
 def get_kiosks(code):
     """Every kiosk of the office and the state of its printer (faults, jobs waiting)."""
-    from kiosk.dispatch import kiosks
     with motcua().db.read() as s:
         return jsonify(kiosks(s, own_office(code).office_id))
 
@@ -226,11 +226,9 @@ def get_kiosks(code):
 def reprint(ticket_id):
     """Print a ticket again on the kiosk that issued it (after a fault, or a lost slip)."""
     body()
-    printing = motcua().printing
-    with motcua().db.write() as s:
-        job = printing.reprint(s, ticket_id, g.principal.office_id)
-    printing.send(job, motcua().base_url())
-    return jsonify({"job": job, "status": "queued"}), 202
+    done = motcua().perform(printing.reprint, ticket_id, office_id=g.principal.office_id,
+                            actor=g.principal.actor)  # sent to the printer once committed
+    return jsonify({"job": done.print_job, "status": "queued"}), 202
 
 
 @bp.get("/tickets/<id:ticket_id>")
