@@ -164,7 +164,7 @@ class Agent:
     def run(self) -> None:
         """Connect (retrying with backoff) and print until interrupted."""
         try:
-            import socketio
+            import socketio  # noqa: PLC0415 - a kiosk PC may lack the client; say so and stop
         except ImportError:
             self.say("no_client", logging.ERROR)
             raise SystemExit(2) from None

@@ -71,7 +71,7 @@ class Dispatcher:
                 if printer == "none":
                     return
                 payload = _job_payload(s, job, device, base_url, wait)
-        except Exception as e:  # noqa: BLE001 - a ticket that cannot be drawn is a failed job
+        except Exception as e:
             log.exception("print job %s could not be prepared", job_id)
             if device_id is not None:
                 self.record(job_id, device_id, ok=False, error="error", detail=str(e))
@@ -86,7 +86,7 @@ class Dispatcher:
             said = send(printer, base64.b64decode(payload["data"]), timeout=PRINT_TIMEOUT)
         except PrinterError as e:
             self.record(job_id, device_id, ok=False, error=e.code, detail=str(e.detail or ""))
-        except Exception as e:  # noqa: BLE001 - any failure is a failed job, never a lost ticket
+        except Exception as e:
             log.exception("printing job %s failed", job_id)
             self.record(job_id, device_id, ok=False, error="error", detail=str(e))
         else:

@@ -7,8 +7,12 @@ printed to anyway: many cheap printers never answer, and a missing answer is not
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 from pathlib import Path
+
+from escpos import printer as escpos_printer
+from escpos.exceptions import DeviceNotFoundError
 
 from server.engine.printing import (
     ERROR_CODES,
@@ -36,8 +40,6 @@ class PrinterError(Exception):
 def _open(address: PrinterAddress, timeout: float):
     """The open printer: a python-escpos printer (imported lazily: USB, serial and CUPS need
     extras), or for file:// a plain file opened for appending."""
-    from escpos import printer as escpos_printer
-    from escpos.exceptions import DeviceNotFoundError
 
     match address.scheme:
         case "tcp":
@@ -116,10 +118,8 @@ def _read_status(device, address: PrinterAddress) -> tuple[str, str]:
 
 
 def _close(device) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the link is already gone; nothing is left to release
         device.close()
-    except OSError:
-        pass  # the link is already gone; nothing is left to release
 
 
 def send(printer: str | PrinterAddress, data: bytes, timeout: float = 3.0) -> str:
@@ -145,7 +145,7 @@ def send(printer: str | PrinterAddress, data: bytes, timeout: float = 3.0) -> st
                 device.close()  # CUPS submits the job on close
         except OSError as e:
             raise PrinterError("unreachable", f"{address}: {e}") from e
-        except Exception as e:  # noqa: BLE001 - pycups and pyusb raise their own types
+        except Exception as e:
             raise PrinterError("error", f"{address}: {type(e).__name__}: {e}") from e
     finally:
         _close(device)

@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import qrcode
+from escpos.printer import Dummy
 from PIL import Image, ImageDraw, ImageFont
 
 import server
@@ -217,7 +218,6 @@ def render(ticket: TicketPrint, paper_mm: int = 80) -> Image.Image:
 
 def escpos_bytes(ticket: TicketPrint, paper_mm: int = 80) -> bytes:
     """ESC/POS for one ticket: initialise (ESC @), the image as raster (GS v 0), feed and cut (GS V)."""
-    from escpos.printer import Dummy
 
     image = render(ticket, paper_mm)
     printer = Dummy(profile=ESCPOS_PROFILE)

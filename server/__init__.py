@@ -10,6 +10,6 @@ if _os.name == "posix" and _sys.argv[1:2] == ["serve"]:
 
     _monkey.patch_all()
 
-from server.app import create_app  # noqa: E402
+from server.app import create_app
 
 __all__ = ["create_app"]

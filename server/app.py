@@ -2,24 +2,37 @@
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, has_request_context, request
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+import counter
+import display
+import kiosk
+from kiosk.dispatch import Dispatcher
 from server.db.database import Database, unavailable
-from server.engine import accounts, audit, auth, broadcasts, hours, lookups, queue
+from server.db.models import Office
+from server.engine import accounts, audit, auth, booking, broadcasts, hours, lookups, queue
 from server.engine.errors import Busy
+from server.infra import notify
 from server.infra.clock import Clock
 from server.infra.i18n import LANG_COOKIE, LANGUAGES, request_language, t
+from server.infra.offload import off_loop
 from server.infra.settings import Settings
-from server.infra.tokencache import MISSING, TokenCache
-from server.read import shapes
+from server.infra.tokencache import MISSING, Broadcast, TokenCache
+from server.read import rollups, shapes
 from server.realtime.hub import Hub
+from server.web import api, errorpages, headers
 from server.web.inputs import MAX_ID
+from server.web.pages import booking as bookingpages
+from server.web.pages import portal
 
 log = logging.getLogger("motcua")
 ATTEMPTS = 4
@@ -63,8 +76,6 @@ class Motcua:
         # Work to do once a use case has committed, e.g. sending a print job to its printer:
         # hook(outcome, base_url). The kiosk package adds its own.
         self.after_commit: list = []
-        from server.engine import booking
-        from server.infra import notify
         self.notifier = notify.make_notifier(settings)
         self.booking_limit = booking.RateLimit(settings.booking_rate_limit, settings.redis_url)
         self.login_throttle = accounts.LoginThrottle(settings.redis_url)
@@ -102,7 +113,6 @@ class Motcua:
         Redis) tell the other processes, and hear them."""
         self.db.on_auth_change.append(self.tokens.clear)
         if self.settings.redis_url and self.tokens.ttl > 0:
-            from server.infra.tokencache import Broadcast
             self.auth_broadcast = Broadcast(self.settings.redis_url, self.tokens.clear)
             self.db.on_auth_change.append(self.auth_broadcast.publish)
             self.auth_broadcast.listen(self.hub.socketio.start_background_task)
@@ -185,21 +195,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         log.warning("MOTCUA_PUBLIC_URL is not set: links use %s", settings.served_at and (
             f"{settings.served_at} ({settings.public_source})") or "the address each request came to")
 
-    from server.web import api, errorpages, headers
-    from server.web.pages import booking as bookingpages
-    from server.web.pages import portal
     errorpages.register(app)
     headers.register(app, settings.https)
     app.register_blueprint(api.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(bookingpages.bp)
 
-    import counter
-    import display
-    import kiosk
     for package in (kiosk, counter, display):
         app.register_blueprint(package.bp)
-    from kiosk.dispatch import Dispatcher
     state.printing = Dispatcher(state)
 
     @app.context_processor
@@ -234,13 +237,12 @@ def sweep(state: Motcua) -> None:
     open on a service day that has ended are closed (per office), then booked slots past
     their check-in window become no-shows, reminders go out, old bookings are deleted.
     Every process sweeps; the rows' locks keep them from doubling up."""
-    from server.engine import booking
     with state.db.read() as s:
         due = queue.offices_to_close(s, state.clock.now())
     for office_id in due:
         try:
             state.perform(queue.close_day, office_id)
-        except Exception as e:  # noqa: BLE001 - one office's trouble must not hold up the others
+        except Exception as e:
             if unavailable(e):
                 raise
             log.exception("closing the day of office %s failed; trying again next sweep", office_id)
@@ -255,13 +257,8 @@ ROLL_UP_DAYS = 7  # the sweep keeps the last week's closed days; a report keeps 
 def _roll_up_recent(state: Motcua) -> None:
     """Closed service days kept as report roll-ups (server/read/rollups.py), so reports and the
     reports page read them instead of the event log."""
-    from datetime import timedelta
 
-    from sqlalchemy import select
 
-    from server.db.models import Office
-    from server.infra.offload import off_loop
-    from server.read import rollups
     now = state.clock.now()
     with state.db.read() as s:
         ids = list(s.scalars(select(Office.id)))
@@ -272,12 +269,11 @@ def _roll_up_recent(state: Motcua) -> None:
 
 
 def _sweep_forever(state: Motcua) -> None:
-    import time
 
     while True:
         time.sleep(SWEEP_EVERY_S)
         try:
             sweep(state)
-        except Exception as e:  # noqa: BLE001 - the sweep must outlive a bad minute (database restarting)
+        except Exception as e:
             if not unavailable(e):  # an outage is logged once, when it starts
                 log.exception("sweep failed; trying again in %s s", SWEEP_EVERY_S)

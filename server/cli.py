@@ -1,30 +1,42 @@
 """The `motcua` command line: the same engine and database code the web uses."""
 from __future__ import annotations
 
-import gc
 import logging
 import os
+import signal
 import sys
 import tomllib
 from pathlib import Path
 
 import click
+import tomli_w
 from flask import Flask
 from sqlalchemy import select
 
+from kiosk import printers, ticket
+from kiosk.agent import Agent, default_state_file
+from server import create_app
 from server.app import transaction
+from server.bench.cityreports import run as run_reports
+from server.bench.hotpath import run as run_profile
+from server.bench.load import run as run_bench
+from server.bench.sockets import run_sockets
 from server.db.database import Database
 from server.db.models import ApiToken, Office
 from server.engine import accounts, auth, commands
 from server.engine.errors import MotcuaError
-from server.engine.offices import OfficeFileError, load_file
+from server.engine.offices import OfficeFileError, export_office, load_file, printer_problem
 from server.infra.clock import Clock
 from server.infra.i18n import t
+from server.infra.serving import green_drivers, gunicorn_options, raise_open_files, run_gunicorn
 from server.infra.settings import Settings
 from server.infra.speech import espeak_path
 from server.infra.text import NotText, clean_text
+from server.infra.tokencache import Broadcast
+from server.web import startup
 from server.web.errorpages import message
 from server.web.inputs import whole_number
+from server.web.startup import known_public_url
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.toml"
 DEMO_DEVICES = (("kiosk", "Kiosk sảnh"), ("display", "Màn hình sảnh"))
@@ -51,7 +63,6 @@ def open_database() -> Database:
     db = Database(conf.database_url)
     db.migrate()
     if conf.redis_url:  # a token revoked here stops working at once in the running servers
-        from server.infra.tokencache import Broadcast
         db.on_auth_change.append(Broadcast(conf.redis_url).publish)
     return db
 
@@ -85,7 +96,6 @@ def main() -> None:
                    "simultaneous connections: open screens, status pages and requests.")
 @click.option("--threads", default=None, type=int, hidden=True)  # before the event loop; ignored
 def serve(host: str | None, port: int, demo: bool, connections: int, threads: int | None) -> None:
-    from server.web import startup
     conf = settings()
     configure_logging(conf.log_level)
     # The demo's passwords are published: it stays on this machine unless told otherwise.
@@ -123,52 +133,13 @@ def configure_logging(level: str) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
-def gunicorn_options(host: str, port: int, connections: int) -> dict:
-    """How `serve` runs gunicorn: one process with gevent's worker, where each request and
-    each open socket is a greenlet (a few kilobytes), not a thread, so thousands of open
-    screens and status pages cost memory only and never keep a kiosk or a counter waiting.
-    The bench's floor app (server/bench/floor.py) is served with the very same options."""
-    return {
-        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        # gevent's worker, made fair between keep-alive connections (server/infra/worker.py).
-        "workers": 1, "worker_class": "server.infra.worker.FairGeventWorker", "worker_connections": connections,
-        "keepalive": 5,
-        # Each open screen is a request that never ends; on stop they are cut after
-        # 5 s and reconnect by themselves to the next server.
-        "timeout": 60, "graceful_timeout": 5, "accesslog": None,
-        "control_socket_disable": True,  # several servers may share a host and user
-    }
-
-
-def run_gunicorn(options: dict, load) -> None:
-    """Run gunicorn with `options`; `load()` builds the WSGI app in the worker."""
-    from gunicorn.app.base import BaseApplication
-
-    class Server(BaseApplication):
-        def load_config(self):
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            app = load()
-            # What the app built to start (modules, routes, SQLAlchemy's tables) lives as long
-            # as the process: out of the collector's sight, so a full collection scans only
-            # what requests left behind (it took 40-75 ms, a stall of every request, each second).
-            gc.collect()
-            gc.freeze()
-            return app
-
-    Server().run()
-
-
 def run_server(host: str, port: int, connections: int, conf: Settings) -> None:
     """Serve with `conf`: its public address is the base of every link (server/web/startup.py)."""
-    from server import create_app
     if os.name != "posix":  # gunicorn is POSIX-only; Werkzeug's threads are enough for a small office
         app = create_app({"SETTINGS": conf})
         app.extensions["motcua"].hub.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
         return
-    _raise_open_files(connections + 256)  # each connection is a file descriptor
+    raise_open_files(connections + 256)  # each connection is a file descriptor
 
     def load():
         # In the worker, after gevent patched the standard library: threads and sockets
@@ -176,30 +147,6 @@ def run_server(host: str, port: int, connections: int, conf: Settings) -> None:
         green_drivers()
         return create_app({"SETTINGS": conf})
     run_gunicorn(gunicorn_options(host, port, connections), load)
-
-
-def green_drivers() -> None:
-    """psycopg chose how to wait for the server when the master imported it (to migrate),
-    before gevent patched `select`: choose again, so a query waits in the event loop, not in C."""
-    waiting = sys.modules.get("psycopg.waiting")
-    monkey = sys.modules.get("gevent.monkey")
-    if waiting is None or monkey is None or not monkey.is_module_patched("select"):
-        return
-    import select
-    import selectors
-    # What psycopg picks itself when imported after the patch: poll (gevent's), never select(),
-    # which fails on descriptors above 1023, as a server holding thousands of sockets has.
-    waiting.wait = waiting.wait_poll if hasattr(select, "poll") else waiting.wait_select
-    waiting.DefaultSelector = selectors.DefaultSelector  # the patched one (wait_conn)
-
-
-def _raise_open_files(wanted: int) -> None:
-    """Lift this process's soft limit on open files towards `wanted` (never above the hard one)."""
-    import resource
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    if soft != resource.RLIM_INFINITY and soft < target:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _safe_url(url: str) -> str:
@@ -281,9 +228,7 @@ def office_import(file: str) -> None:
                                                             "optional when there is only one.")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
 def office_export(office_code: str | None, file: str) -> None:
-    import tomli_w
 
-    from server.engine.offices import export_office
     lang = cli_language()
     db = open_database()
     with db.read() as s:
@@ -319,7 +264,6 @@ def token_create(office_code: str, role: str, name: str | None) -> None:
 
 def _where_to_open(office_code: str, role: str, value: str) -> str:
     """The address a new token is used at, on the address `serve` uses (server/web/startup.py)."""
-    from server.web.startup import known_public_url
     lang, base = cli_language(), known_public_url(settings())
     if role not in ("kiosk", "display"):
         return t("cli.token.login", lang, url=f"{base or ''}/counter/")
@@ -404,7 +348,6 @@ def kiosk() -> None:
 @click.option("--paper", type=click.Choice(["58", "80"]), default=None, help="Khổ giấy mm / paper width in mm.")
 @click.argument("url")
 def kiosk_printer(office_code: str, name: str, paper: str | None, url: str) -> None:
-    from server.engine.offices import printer_problem
     lang = cli_language()
     problem = printer_problem(url, lang)
     if problem:
@@ -418,8 +361,6 @@ def kiosk_printer(office_code: str, name: str, paper: str | None, url: str) -> N
               "serial:///dev/ttyUSB0?baudrate=19200, file:///dev/usb/lp0, cups://QUEUE")
 @click.option("--paper", type=click.Choice(["58", "80"]), default="80", show_default=True, help="mm")
 def kiosk_test_print(printer_url: str, paper: str) -> None:
-    from kiosk import printers, ticket
-    from server.web.startup import known_public_url
     lang = cli_language()
     try:
         printers.send(printer_url, ticket.escpos_bytes(ticket.sample(lang, known_public_url(settings()) or
@@ -435,7 +376,6 @@ def kiosk_test_print(printer_url: str, paper: str) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.png")
 @click.option("--paper", type=click.Choice(["58", "80"]), default="80", show_default=True, help="mm")
 def kiosk_sample_ticket(out: str, paper: str) -> None:
-    from kiosk import ticket
     lang = cli_language()
     ticket.render(ticket.sample(lang), int(paper)).save(out)
     click.echo(t("printer.cli.saved", lang, file=out))
@@ -451,10 +391,7 @@ def kiosk_sample_ticket(out: str, paper: str) -> None:
               help="Tệp ghi các lệnh đã in / file recording printed jobs "
                    "(default: ~/.local/state/motcua/agent-*.txt).")
 def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str | None) -> None:
-    import logging
-    import signal
 
-    from kiosk.agent import Agent, default_state_file
 
     def interrupt(*_):
         raise KeyboardInterrupt
@@ -514,22 +451,18 @@ def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str |
 def bench(sockets: int, processes: int, redis_url: str | None, profile: int, **options) -> None:
     report_options = {k: options.pop(k) for k in list(options) if k.startswith("report")}
     if report_options.pop("reports"):
-        from server.bench.cityreports import run as run_reports
         if not options["database_url"]:
             raise click.UsageError("--reports cần --database-url / --reports needs --database-url")
         run_reports(options["database_url"], report_options["report_offices"], report_options["report_days"],
                     report_options["report_tickets"], report_options["report_rounds"], report_options["report_walk"])
         return
     if profile:
-        from server.bench.hotpath import run as run_profile
         return run_profile(options["database_url"], profile, options["seats"])
     if sockets:
-        from server.bench.sockets import run_sockets
         given = click.get_current_context().get_parameter_source("displays") != click.core.ParameterSource.DEFAULT
         return run_sockets(options["database_url"], redis_url, sockets, processes, options["seconds"],
                            options["call_rate"], options["displays"] if given else None)
-    from server.bench.load import run
-    run(**options)
+    run_bench(**options)
 
 
 if __name__ == "__main__":

@@ -15,19 +15,23 @@ import subprocess
 import sys
 import time
 import tomllib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis
 import requests
-from sqlalchemy import create_engine, text
+from playwright.sync_api import sync_playwright
+from sqlalchemy import create_engine, select, text
 
 from server import create_app
 from server.db.database import Database
+from server.db.models import Counter
 from server.engine.auth import create_token
 from server.engine.offices import import_office
 from server.infra.clock import FixedClock
 from server.infra.settings import Settings, normalise_database_url
+from tests.sockets import Http
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = ROOT / "server" / "demo" / "demo.toml"
@@ -36,7 +40,7 @@ REDIS_URL = os.environ.get("MOTCUA_TEST_REDIS", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 WEEKDAY_HOURS = {d: ["07:30-11:30", "13:30-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
 # Monday 23 November 2026, 09:00 in Hanoi.
-MONDAY_9AM = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+MONDAY_9AM = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 def need(service: str, reason: str):
@@ -83,7 +87,6 @@ def two_chair_office() -> dict:
 @pytest.fixture
 def two_chairs(sqlite_url, servers):
     """A server with `two_chair_office`: (server, tokens, admin's Http, counter ids by label)."""
-    from tests.sockets import Http
     tokens = seed(sqlite_url, two_chair_office())
     server = servers(sqlite_url)
     admin = Http(server.url, tokens["admin"])
@@ -162,7 +165,6 @@ def db_url(request) -> str:
 
 @pytest.fixture
 def redis_url() -> str:
-    import redis
     try:
         redis.Redis.from_url(REDIS_URL).ping()
     except Exception as e:  # noqa: BLE001
@@ -252,9 +254,7 @@ def api(client, tokens) -> Api:
 
 
 def counter_id(state, label: str) -> int:
-    from sqlalchemy import select
 
-    from server.db.models import Counter
     with state.db.read() as s:
         return s.scalar(select(Counter.id).where(Counter.label == label))
 
@@ -281,7 +281,7 @@ class ServerProcess:
         if redis_url:
             env["REDIS_URL"] = redis_url
         env.update(extra_env)
-        self.log = open(instance / f"server-{self.port}.log", "w")
+        self.log = open(instance / f"server-{self.port}.log", "w")  # noqa: SIM115 - closed when the server stops
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
              "--port", str(self.port)],
@@ -335,7 +335,7 @@ def seed(database_url: str, office: dict | None = None) -> dict[str, str]:
     db = Database(normalise_database_url(database_url))
     db.migrate()
     data = office or tomllib.loads(DEMO_FILE.read_text())
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with db.write() as s:
         import_office(s, data)
         tokens = {role: create_token(s, data["code"], role, name, now) for role, name in (
@@ -355,7 +355,6 @@ def chromium():
     """Debian's Chromium driven by Playwright; never a downloaded browser."""
     if not os.path.exists(CHROMIUM):
         need("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

@@ -8,6 +8,7 @@ of each ticket (up to its cut) into one picture, and `read_qr()` reads a QR code
 """
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -33,55 +34,60 @@ class Command:
 
 def _command(buf: bytes, i: int) -> tuple[Command, int] | None:
     """The command starting at buf[i] and where the next begins; None if it is not all here yet."""
+    read = {DLE: _dle, ESC: _esc, GS: _gs}.get(buf[i])
+    return read(buf, i) if read else (Command("text", buf[i:i + 1]), i + 1)
+
+
+def _dle(buf: bytes, i: int) -> tuple[Command, int] | None:
+    if len(buf) < i + 3:
+        return None
+    if buf[i + 1] == 0x04:
+        return Command("status", buf[i:i + 3], buf[i + 2]), i + 3
+    return Command("other", buf[i:i + 2]), i + 2
+
+
+def _esc(buf: bytes, i: int) -> tuple[Command, int] | None:
+    if len(buf) < i + 2:
+        return None
+    op = buf[i + 1]
+    if op == ord("@"):
+        return Command("init", buf[i:i + 2]), i + 2
+    if len(buf) < i + 3:
+        return None
+    if op == ord("d"):
+        return Command("feed", buf[i:i + 3], buf[i + 2]), i + 3
+    return Command("other", buf[i:i + 3]), i + 3  # ESC a n, ESC E n, ...: one argument
+
+
+def _sized(buf: bytes, i: int, name: str, head: int, size: int) -> tuple[Command, int] | None:
+    """A command of `head` bytes then `size` bytes of data; None until all of it is here."""
+    end = i + head + size
+    return (Command(name, buf[i:end]), end) if len(buf) >= end else None
+
+
+def _gs(buf: bytes, i: int) -> tuple[Command, int] | None:
     def need(n: int) -> bool:
         return len(buf) >= i + n
 
-    b = buf[i]
-    if b == DLE:
-        if not need(3):
+    if not need(3):
+        return None
+    op, arg = buf[i + 1], buf[i + 2]
+    if op == ord("v") and arg == ord("0"):  # GS v 0 m xL xH yL yH data
+        if not need(8):
             return None
-        if buf[i + 1] == 0x04:
-            return Command("status", buf[i:i + 3], buf[i + 2]), i + 3
-        return Command("other", buf[i:i + 2]), i + 2
-    if b == ESC:
-        if not need(2):
+        return _sized(buf, i, "raster", 8, (buf[i + 4] | buf[i + 5] << 8) * (buf[i + 6] | buf[i + 7] << 8))
+    if op == ord("(") and arg in (ord("L"), ord("k")):  # GS ( L / GS ( k pL pH ...
+        if not need(5):
             return None
-        op = buf[i + 1]
-        if op == ord("@"):
-            return Command("init", buf[i:i + 2]), i + 2
-        if not need(3):
+        return _sized(buf, i, "graphics" if arg == ord("L") else "qr", 5, buf[i + 3] | buf[i + 4] << 8)
+    if op == ord("8") and arg == ord("L"):  # GS 8 L p1 p2 p3 p4 ...
+        if not need(7):
             return None
-        if op == ord("d"):
-            return Command("feed", buf[i:i + 3], buf[i + 2]), i + 3
-        return Command("other", buf[i:i + 3]), i + 3  # ESC a n, ESC E n, ...: one argument
-    if b == GS:
-        if not need(3):
-            return None
-        op = buf[i + 1]
-        if op == ord("v") and buf[i + 2] == ord("0"):  # GS v 0 m xL xH yL yH data
-            if not need(8):
-                return None
-            width_bytes = buf[i + 4] | buf[i + 5] << 8
-            height = buf[i + 6] | buf[i + 7] << 8
-            end = i + 8 + width_bytes * height
-            return (Command("raster", buf[i:end]), end) if need(end - i) else None
-        if op == ord("(") and buf[i + 2] in (ord("L"), ord("k")):  # GS ( L / GS ( k pL pH ...
-            if not need(5):
-                return None
-            end = i + 5 + (buf[i + 3] | buf[i + 4] << 8)
-            name = "graphics" if buf[i + 2] == ord("L") else "qr"
-            return (Command(name, buf[i:end]), end) if need(end - i) else None
-        if op == ord("8") and buf[i + 2] == ord("L"):  # GS 8 L p1 p2 p3 p4 ...
-            if not need(7):
-                return None
-            end = i + 7 + int.from_bytes(buf[i + 3:i + 7], "little")
-            return (Command("graphics", buf[i:end]), end) if need(end - i) else None
-        if op == ord("V"):  # GS V m, or GS V m n for m 65/66
-            mode = buf[i + 2]
-            length = 4 if mode in (65, 66, 97, 98) else 3
-            return (Command("cut", buf[i:i + length], mode), i + length) if need(length) else None
-        return Command("other", buf[i:i + 3]), i + 3
-    return Command("text", buf[i:i + 1]), i + 1
+        return _sized(buf, i, "graphics", 7, int.from_bytes(buf[i + 3:i + 7], "little"))
+    if op == ord("V"):  # GS V m, or GS V m n for m 65/66
+        length = 4 if arg in (65, 66, 97, 98) else 3
+        return (Command("cut", buf[i:i + length], arg), i + length) if need(length) else None
+    return Command("other", buf[i:i + 3]), i + 3
 
 
 def commands(data: bytes) -> list[Command]:
@@ -213,10 +219,8 @@ class FakePrinter:
         self._listener.close()
         with self._lock:
             for conn in self._clients:
-                try:
+                with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         for thread in self._threads:
             thread.join(timeout=5)
 

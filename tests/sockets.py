@@ -2,6 +2,7 @@
 and a small HTTP client for the REST API of a running server."""
 from __future__ import annotations
 
+import contextlib
 import queue
 from typing import Any
 
@@ -104,10 +105,8 @@ class Screen:
                 return out
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing is best effort
             self.sio.disconnect()
-        except Exception:  # noqa: BLE001 - closing is best effort
-            pass
 
 
 def assert_seqs_follow(start: int, payloads: list[dict]) -> int:

@@ -2,6 +2,7 @@
 and comes back, without stopping the PostgreSQL server other tests share."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -70,8 +71,6 @@ class TcpProxy:
 
 
 def _shut(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()

@@ -9,9 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from server.db.models import Office, TicketEvent
+from server.db.models import Office, TicketEvent, User
 from server.engine import absence, counterdesk, hours, lookups, queue
+from server.engine.directory import directory
 from server.engine.errors import Conflict
+from server.engine.offices import OfficeFileError, export_office, import_office
 from server.read import reports
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
 
@@ -52,7 +54,6 @@ def absent_at(state, clock, cid, seconds=5):
 def set_office(state, **values):
     with state.db.write() as s:
         s.execute(update(Office).where(Office.code == "demo").values(**values))
-    from server.engine.directory import directory
     with state.db.read() as s:
         directory(s).forget(lookups.office_info(s, "demo").id)
 
@@ -227,7 +228,6 @@ def test_reports_count_an_undone_absence_as_served_and_the_identity_holds(state,
 @pytest.fixture
 def officer(client, state):
     """lan.nt's bearer token, holding Quầy 2."""
-    from server.db.models import User
     with state.db.read() as s:
         uid = s.scalar(select(User.id).where(User.username == "lan.nt"))
     cid = counter_id(state, "Quầy 2")
@@ -293,7 +293,6 @@ def test_api_absent_list_is_staff_only(client, tokens):
 
 
 def test_office_file_and_admin_keep_the_least_time_before_absent(state):
-    from server.engine.offices import OfficeFileError, export_office, import_office
     with state.db.write() as s:
         import_office(s, without_areas(office_data(min_call_to_no_show_seconds=45)))
     with state.db.read() as s:

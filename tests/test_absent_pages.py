@@ -10,8 +10,12 @@ import time
 import pytest
 import requests
 
+from server.db.database import Database
+from server.infra.settings import normalise_database_url
 from tests.conftest import office_data, screenshot, seed, without_areas
+from tests.test_admin_pages import Watch, config
 from tests.test_desk import ALL_DAY, PASSWORD, assert_fits, give_desk, log_in_at
+from tests.test_supervisor import _log_in
 
 MIN_NO_SHOW_S = 4
 SECRET = {"SECRET_KEY": "absent-pages-secret"}  # a restarted server keeps the sessions' cookies valid
@@ -21,8 +25,6 @@ SECRET = {"SECRET_KEY": "absent-pages-secret"}  # a restarted server keeps the s
 def absent_server(sqlite_url, servers):
     """A real server, the demo office open all day with a 4-second least time before
     "absent"; lan.nt works at Quầy 1 and 2, mai.pt supervises. (server, admin token, start)."""
-    from server.db.database import Database
-    from server.infra.settings import normalise_database_url
     tokens = seed(sqlite_url, without_areas(office_data(hours=ALL_DAY, min_call_to_no_show_seconds=MIN_NO_SHOW_S)))
     db = Database(normalise_database_url(sqlite_url))
     give_desk(db, "lan.nt", (1, 2))
@@ -148,7 +150,6 @@ def test_the_desk_with_absent_citizens_at_1366x768_in_english(absent_server, pag
 
 
 def test_supervisor_sees_absent_citizens_with_time_left(absent_server, page_factory):
-    from tests.test_supervisor import _log_in
     server, admin, _ = absent_server
     http = Http(server.url, admin)
     q2 = http.counter("Quầy 2")
@@ -239,8 +240,6 @@ def test_counter_picker_shows_services_and_queue_lengths(absent_server, page_fac
 
 def test_admin_sets_the_least_time_before_absent(absent_server, page_factory):
     """The office setting is in the admin's office form, in seconds, and saved."""
-    from tests.test_admin_pages import Watch, config
-    from tests.test_supervisor import _log_in
     server, admin, _ = absent_server
     page = page_factory(1366, 900)
     watch = Watch(page)

@@ -7,16 +7,17 @@ import base64
 import re
 import statistics
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+import redis
 import requests
 from sqlalchemy import func, select
 
 from server.db.models import User, UserSession
 from server.engine import accounts
 from server.engine.offices import OfficeFileError, import_office
-from tests.conftest import Api, counter_id, new_token, office_data, seed
+from tests.conftest import Api, counter_id, demo_data, new_token, office_data, seed
 from tests.test_sessions import Officer, assign, set_password
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -208,7 +209,6 @@ def test_known_and_unknown_names_take_the_same_time(app, state):
 
 def test_failures_through_one_process_count_in_the_other(pg_url, redis_url, servers):
     seed(pg_url)
-    import redis
     redis.Redis.from_url(redis_url).flushdb()  # the throttle's counters from earlier runs
     one, two = servers(pg_url, redis_url), servers(pg_url, redis_url)
     for i in range(5):
@@ -230,7 +230,6 @@ def test_the_office_file_refuses_a_weak_password_by_field(state, password):
 
 
 def test_the_demo_file_passwords_keep_the_rule(state):
-    from tests.conftest import demo_data
     for officer in demo_data()["officers"]:
         assert accounts.password_ok(officer["password"]), officer["username"]
 
@@ -303,7 +302,7 @@ def test_set_password_without_a_session_row_is_harmless(state):
     with state.db.write() as s:
         user = User(office_id=s.scalar(select(User.office_id).limit(1)), username="moi", full_name="Mới")
         s.add(user)
-        accounts.set_password(user, "mat-khau-moi", datetime.now(timezone.utc))
+        accounts.set_password(user, "mat-khau-moi", datetime.now(UTC))
     with state.db.read() as s:
         assert accounts.login(s, "demo", "moi", "mat-khau-moi") is not None
 

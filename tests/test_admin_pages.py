@@ -11,8 +11,12 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
+from sqlalchemy import update
 
+from server.db.database import Database
+from server.db.models import User
 from server.infra.i18n import catalogue
+from server.infra.settings import normalise_database_url
 from tests.conftest import screenshot, seed
 from tests.test_supervisor import _log_in, _passwords
 
@@ -187,7 +191,7 @@ def test_a_new_service_and_counter_reach_the_open_kiosk_without_reload(office, p
     page.click("#confirm-yes")
     # Nor while Quầy 7 serves nothing else.
     page.wait_for_function("document.getElementById('confirm-error').textContent.includes('Quầy 7')")
-    assert "Không thực hiện được vì Quầy 7 – lĩnh vực: bắt buộc phải có" == page.inner_text("#confirm-error")
+    assert page.inner_text("#confirm-error") == "Không thực hiện được vì Quầy 7 – lĩnh vực: bắt buộc phải có"
     page.click("#confirm-no")
     open_tab(page, "counters")
     page.click("#list-counters tr[data-key='7'] button.danger-link")
@@ -517,11 +521,7 @@ def test_a_waiting_area_from_rows_of_chairs_then_a_looser_rule(office, page_fact
 
 
 def test_a_city_wide_admin_adds_an_office_and_switches_between_offices(office, page_factory, sqlite_url):
-    from sqlalchemy import update
 
-    from server.db.database import Database
-    from server.db.models import User
-    from server.infra.settings import normalise_database_url
     server, _ = office
     db = Database(normalise_database_url(sqlite_url))
     with db.write() as s:

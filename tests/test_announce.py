@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.engine.offices import import_office
+from server.engine.offices import OfficeFileError, import_office
+from server.infra.speech import Announcer
 from tests.conftest import new_token, office_data
 from tests.test_speech import wav_stats
 
@@ -56,14 +57,12 @@ def test_the_office_carries_its_notice_and_announcement_settings(api, state):
 
 
 def test_a_bad_announce_table_is_refused(state):
-    from server.engine.offices import OfficeFileError
     with pytest.raises(OfficeFileError) as e, state.db.write() as s:
         import_office(s, office_data(announce={"english": "yes"}))
     assert "[announce] chỉ có english và digits" in "\n".join(e.value.problems)
 
 
 def test_without_a_speech_engine_the_chime_still_rings(client, display, monkeypatch):
-    from server.infra.speech import Announcer
     monkeypatch.setattr(Announcer, "available", staticmethod(lambda: False))
     r = get(client, display, number="2024")
     seconds, rms = wav_stats(r.data)

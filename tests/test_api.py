@@ -5,8 +5,10 @@ import json
 
 import pytest
 
+from server.engine.auth import revoke_tokens
+from server.engine.offices import import_office
 from server.infra.i18n import catalogue
-from tests.conftest import Api, counter_id, new_token
+from tests.conftest import Api, counter_id, new_token, office_data
 
 
 def open_counter(api, state, label="Quầy 1"):
@@ -186,7 +188,6 @@ def test_401_without_or_with_a_bad_or_revoked_token(client, api, state):
     assert_error(bare.get("/offices/demo", token="x" * 43), 401, "unauthorized")
     r = client.get("/api/v1/offices/demo", headers={"Authorization": "Basic abc"})
     assert_error(r, 401, "unauthorized")
-    from server.engine.auth import revoke_tokens
     token = new_token(state, "kiosk", "Kiosk tạm")
     with state.db.write() as s:
         revoke_tokens(s, "demo", "Kiosk tạm", state.clock.now())
@@ -210,8 +211,6 @@ def test_403_wrong_role(api, state, tokens, role, method, path_fmt):
 
 
 def test_403_other_office(api, state, client):
-    from server.engine.offices import import_office
-    from tests.conftest import office_data
     with state.db.write() as s:
         import_office(s, office_data(code="other"))
     other = Api(client, new_token(state, "admin", None, office="other"))
@@ -320,8 +319,6 @@ def test_no_input_produces_a_500(api, state, client, tokens):
 
 def test_a_number_already_printed_today_is_skipped(api, state):
     """Re-importing mid-day so that a new range covers numbers already given."""
-    from server.engine.offices import import_office
-    from tests.conftest import office_data
     api.issue("HT")
     data = office_data()
     data["services"] = [sv for sv in data["services"] if sv["code"] != "HT"]

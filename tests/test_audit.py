@@ -11,9 +11,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from server.cli import main
+from server.db.database import Database
 from server.db.models import AuditEntry, Office
 from server.engine import audit, counterdesk, queue, ratings
 from server.engine.admin import Done
+from server.infra.settings import normalise_database_url
 from tests.conftest import DEMO_FILE, Api, counter_id, make_app, new_token, screenshot, seed
 from tests.test_supervisor import _log_in, _passwords
 
@@ -153,8 +155,6 @@ def cli(tmp_path, db_url, monkeypatch):
 
 
 def test_every_change_from_the_command_line_is_logged_as_the_os_account(cli, db_url, tmp_path):
-    from server.db.database import Database
-    from server.infra.settings import normalise_database_url
     cli("office", "import", str(DEMO_FILE))
     cli("office", "import", str(DEMO_FILE))
     token = cli("token", "create", "--office", "demo", "--role", "kiosk", "--name", "Kiosk tầng 2").strip()
@@ -178,8 +178,6 @@ def test_every_change_from_the_command_line_is_logged_as_the_os_account(cli, db_
 
 
 def test_a_refused_command_changes_nothing_and_logs_nothing(cli, db_url):
-    from server.db.database import Database
-    from server.infra.settings import normalise_database_url
     cli("office", "import", str(DEMO_FILE))
     r = CliRunner().invoke(main, ["user", "add", "--office", "demo", "--username", "x.y", "--role", "officer",
                                   "--counters", "1,9"], input="mot-mat-khau\n")

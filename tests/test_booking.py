@@ -7,7 +7,7 @@ public holiday in the `holidays` package: Vietnam Cultural Day)."""
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -24,7 +24,7 @@ HANOI = timezone(timedelta(hours=7))
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     """A time in Hanoi in November 2026, as UTC."""
-    return datetime(2026, 11, day, hour, minute, tzinfo=HANOI).astimezone(timezone.utc)
+    return datetime(2026, 11, day, hour, minute, tzinfo=HANOI).astimezone(UTC)
 
 
 def bookable_office(**booking_rules) -> dict:

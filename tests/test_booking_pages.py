@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+import PIL.Image
 import pytest
 import requests
+import zxingcpp
+from playwright.sync_api import expect
 
 from server.web.pages.portal import qr_svg
 from tests.conftest import screenshot, seed
@@ -125,15 +130,12 @@ class Watch:
 
 def qr_text_on(page) -> list[str]:
     """What a phone camera would read from the QR code as drawn on the page."""
-    import PIL.Image
-    import zxingcpp
 
     image = PIL.Image.open(io.BytesIO(page.locator("#qr").screenshot()))
     return [f.text for f in zxingcpp.read_barcodes(image)]
 
 
 def test_citizen_books_gets_code_and_qr_then_moves_and_cancels(demo, page_factory):
-    from playwright.sync_api import expect
 
     server, _ = demo
     page = page_factory(**PHONE_SIZE)
@@ -253,14 +255,11 @@ def test_citizen_books_gets_code_and_qr_then_moves_and_cancels(demo, page_factor
 
 
 def hhmm(iso: str, tz: str = "Asia/Ho_Chi_Minh") -> str:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
     return datetime.fromisoformat(iso).astimezone(ZoneInfo(tz)).strftime("%H:%M")
 
 
 def test_api_refusals_are_shown_as_they_come_and_full_slots_are_disabled(demo, page_factory):
     """The phone's limit for the day (409 phone_limit), in Vietnamese and in English; a full slot."""
-    from playwright.sync_api import expect
 
     server, _ = demo
     base = f"{server.url}{API}/offices/demo"
@@ -310,7 +309,6 @@ def test_api_refusals_are_shown_as_they_come_and_full_slots_are_disabled(demo, p
 def test_a_one_letter_name_and_a_slot_the_phone_holds_are_explained(demo, page_factory):
     """"A" is too short (not "enter your name"); a phone that holds a place in the slot is
     told so, in the form, and nothing is booked."""
-    from playwright.sync_api import expect
 
     server, _ = demo
     base = f"{server.url}{API}/offices/demo"
@@ -343,7 +341,6 @@ def test_a_one_letter_name_and_a_slot_the_phone_holds_are_explained(demo, page_f
 
 
 def test_a_slot_taken_meanwhile_refreshes_the_slots(demo, page_factory):
-    from playwright.sync_api import expect
 
     server, _ = demo
     base = f"{server.url}{API}/offices/demo"

@@ -10,8 +10,12 @@ import time
 import pytest
 import requests
 from click.testing import CliRunner
+from sqlalchemy import select
 
-from server.cli import main
+from server.cli import main, settings
+from server.db.database import Database
+from server.db.models import Device, Office
+from server.engine.offices import export_office
 from tests.conftest import DEMO_FILE, free_port
 
 
@@ -91,11 +95,7 @@ def test_token_create_says_where_to_open_it(cli, tmp_path, monkeypatch):
 
 
 def test_office_export_reads_back_through_import(cli, tmp_path, sqlite_url):
-    from sqlalchemy import select
 
-    from server.db.database import Database
-    from server.db.models import Office
-    from server.engine.offices import export_office
 
     cli("office", "import", str(DEMO_FILE))
     out = tmp_path / "demo-export.toml"
@@ -175,9 +175,6 @@ def test_kiosk_printer_sets_and_checks_the_address(cli):
     assert r.exit_code == 2 and "Địa chỉ máy in không dùng được" in r.output
     r = cli("kiosk", "printer", "--office", "nowhere", "--name", "K", "none")
     assert r.exit_code == 2 and "Không có đơn vị 'nowhere'" in r.output
-    from server.cli import settings
-    from server.db.database import Database
-    from server.db.models import Device
     db = Database(settings().database_url)
     with db.read() as s:
         device = s.query(Device).filter_by(name="Kiosk sảnh").one()

@@ -3,6 +3,7 @@ no number is given twice, no ticket is called twice, nobody is lost, and the sea
 rules hold at every moment a reader can see (the demo's areas fill within seconds)."""
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter as Tally
 
@@ -175,6 +176,43 @@ def test_two_server_processes_on_one_database(db_url, servers):
     db.dispose()
 
 
+def _tickets(state, *statuses) -> list[int]:
+    with state.db.read() as s:
+        return s.scalars(select(Ticket.id).where(Ticket.status.in_(statuses)).order_by(Ticket.id)).all()
+
+
+def _refused_or_done(state, use_case, *args, **kwargs) -> None:
+    with contextlib.suppress(MotcuaError):  # the ticket moved on: another worker got there first
+        state.perform(use_case, *args, actor="test", **kwargs)
+
+
+def _move_once(state, n: int, k: int) -> None:
+    """One round of a mover: cancel or transfer a waiting ticket, mark a called one absent,
+    put an absent one back."""
+    waiting = _tickets(state, "waiting")
+    if waiting:
+        pick = waiting[(n * 7 + k) % len(waiting)]
+        if n % 3 == 0:
+            _refused_or_done(state, queue.cancel, pick)
+        else:
+            _refused_or_done(state, queue.transfer, pick, service_code=("TK", "HT")[n % 2], keep_place=n % 2 == 0)
+    called = _tickets(state, "called")
+    if called and n % 4 == 0:
+        _refused_or_done(state, queue.no_show, called[0])
+    absent = _tickets(state, "no_show")
+    if absent:
+        _refused_or_done(state, queue.requeue, absent[-1])
+
+
+def _mover(state, done: threading.Event, k: int):
+    def run():
+        n = 0
+        while not done.is_set():
+            n += 1
+            _move_once(state, n, k)
+    return run
+
+
 def test_seating_holds_while_citizens_cancel_and_officers_transfer_at_once(db_url, tmp_path):
     """16 kiosks and 6 counters as above, while others cancel, transfer between the two
     areas, mark no-shows and put them back, and an admin changes the rules: every snapshot
@@ -188,16 +226,6 @@ def test_seating_holds_while_citizens_cancel_and_officers_transfer_at_once(db_ur
         state.perform(counterdesk.set_counter, cid, "open", actor="test")
     done = threading.Event()
 
-    def tickets(*statuses):
-        with state.db.read() as s:
-            return s.scalars(select(Ticket.id).where(Ticket.status.in_(statuses)).order_by(Ticket.id)).all()
-
-    def refused_or_done(use_case, *args, **kwargs):
-        try:
-            state.perform(use_case, *args, actor="test", **kwargs)
-        except MotcuaError:
-            pass  # the ticket moved on meanwhile: another worker got there first
-
     def issuer(i):
         def run():
             for k in range(15):
@@ -209,26 +237,6 @@ def test_seating_holds_while_citizens_cancel_and_officers_transfer_at_once(db_ur
         def run():
             while not done.is_set():
                 state.perform(queue.call_next, cid, actor="counter", complete_current=True)
-        return run
-
-    def mover(k):
-        def run():
-            n = 0
-            while not done.is_set():
-                n += 1
-                waiting = tickets("waiting")
-                if waiting:
-                    pick = waiting[(n * 7 + k) % len(waiting)]
-                    if n % 3 == 0:
-                        refused_or_done(queue.cancel, pick)
-                    else:
-                        refused_or_done(queue.transfer, pick, service_code=("TK", "HT")[n % 2], keep_place=n % 2 == 0)
-                called = tickets("called")
-                if called and n % 4 == 0:
-                    refused_or_done(queue.no_show, called[0])
-                absent = tickets("no_show")
-                if absent:
-                    refused_or_done(queue.requeue, absent[-1])
         return run
 
     def rule_changer():
@@ -244,7 +252,7 @@ def test_seating_holds_while_citizens_cancel_and_officers_transfer_at_once(db_ur
         errors.extend(run_threads([issuer(i) for i in range(ISSUERS)] + [rule_changer]))
         done.set()
 
-    errors += run_threads([issue_then_stop] + [caller(cid) for cid in cids] + [mover(k) for k in range(3)]
+    errors += run_threads([issue_then_stop] + [caller(cid) for cid in cids] + [_mover(state, done, k) for k in range(3)]
                           + [watch_seating(state.db, state.clock, done)])
     assert not errors, errors[:3]
     with state.db.read() as s:

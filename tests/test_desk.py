@@ -3,14 +3,17 @@ the officer confined to the counter they hold, the session's refusals, and the p
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+import requests
 from sqlalchemy import select
 
+from server.db.database import Database
 from server.db.models import Counter, TicketEvent, User
 from server.engine import accounts, lookups, queue
-from tests.conftest import counter_id
+from server.infra.settings import normalise_database_url
+from tests.conftest import counter_id, office_data, screenshot, seed, without_areas
 
 PASSWORD = "mat-khau-ban"
 
@@ -20,7 +23,7 @@ def give_desk(state_or_db, username: str = "lan.nt", numbers=(1, 2), password: s
     db = getattr(state_or_db, "db", state_or_db)
     with db.write() as s:
         user = s.scalar(select(User).where(User.username == username))
-        accounts.set_password(user, password, datetime.now(timezone.utc))
+        accounts.set_password(user, password, datetime.now(UTC))
         user.counters = list(s.scalars(select(Counter).where(
             Counter.office_id == user.office_id, Counter.number.in_(numbers))))
 
@@ -236,9 +239,6 @@ ALL_DAY = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat"
 def desk_server(sqlite_url, servers):
     """A real server with the demo office open all day; lan.nt may work at Quầy 1 and 2,
     hung.tv at Quầy 2. Returns the server and an admin token (for issuing tickets)."""
-    from server.db.database import Database
-    from server.infra.settings import normalise_database_url
-    from tests.conftest import office_data, seed, without_areas
     tokens = seed(sqlite_url, without_areas(office_data(hours=ALL_DAY)))
     db = Database(normalise_database_url(sqlite_url))
     give_desk(db, "lan.nt", (1, 2))
@@ -248,7 +248,6 @@ def desk_server(sqlite_url, servers):
 
 
 def issue(server, token, service="HT", priority=False) -> dict:
-    import requests
     r = requests.post(f"{server.url}/api/v1/offices/demo/tickets", json={"service": service, "priority": priority},
                       headers={"Authorization": f"Bearer {token}"}, timeout=5)
     assert r.status_code == 201, r.text
@@ -283,7 +282,6 @@ def enabled(page) -> set[str]:
 
 
 def test_a_working_session_at_the_desk(desk_server, page_factory):
-    from tests.conftest import screenshot
     server, admin = desk_server
     page = page_factory(1920, 1080)
     urls: list[str] = []
@@ -301,7 +299,7 @@ def test_a_working_session_at_the_desk(desk_server, page_factory):
     first, second = issue(server, admin), issue(server, admin)
     prio = issue(server, admin, "CT", priority=True)
     # the queues follow the office live
-    page.wait_for_selector(".queue[data-code=CT] .chip.prio:text('%s')" % prio["number"])
+    page.wait_for_selector(".queue[data-code=CT] .chip.prio:text('{}')".format(prio["number"]))
     assert page.locator(".queue[data-code=HT] .queue-count").text_content().startswith("2")
     assert_fits(page)
     screenshot(page, "desk-idle")
@@ -371,7 +369,6 @@ def test_a_working_session_at_the_desk(desk_server, page_factory):
     page.wait_for_selector(f"#current-number:text('{first['number']}')")
     assert page.locator("#current-service").text_content() == "Chứng thực"
 
-    import requests
     events = requests.get(f"{server.url}/api/v1/tickets/{first['id']}/events",
                           headers={"Authorization": f"Bearer {admin}"}, timeout=5).json()
     moved = [e for e in events if e["action"] == "transferred"]
@@ -380,7 +377,6 @@ def test_a_working_session_at_the_desk(desk_server, page_factory):
 
 
 def test_the_desk_at_1366x768_and_in_english(desk_server, page_factory):
-    from tests.conftest import screenshot
     server, admin = desk_server
     page = page_factory(1366, 768)
     log_in_at(page, server, "lan.nt", "Quầy 2")

@@ -12,6 +12,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from kiosk import printers
 from kiosk.agent import Agent
 from server.db.models import Device, PrintJob, Ticket
 from server.engine import health
@@ -250,7 +251,6 @@ def test_a_printer_address_that_no_printer_can_have_is_refused_in_vietnamese(cli
 
 
 def test_a_status_read_finds_paper_low_and_printing_goes_on(tmp_path):
-    from kiosk import printers
     with FakePrinter(status=NEAR_END) as printer:
         assert printers.status(printer.url) == "paper_low"
         assert printers.send(printer.url, b"\x1b@hello\x1dV\x00") == "paper_low"

@@ -8,7 +8,7 @@ import html
 import os
 import signal
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import pairwise
 from urllib.parse import parse_qs, urlsplit
 
@@ -215,7 +215,7 @@ def test_the_display_heals_itself_after_a_server_restart(lobby, page_factory, sq
     db = Database(normalise_database_url(sqlite_url))
     try:
         with db.write() as s:
-            out = queue.call_next(s, q1, actor="test:restart", now=datetime.now(timezone.utc),
+            out = queue.call_next(s, q1, actor="test:restart", now=datetime.now(UTC),
                                    complete_current=True)
             stamp(s, out.events)
     finally:

@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from server.db.models import TicketEvent
+from server.db.models import Office, TicketEvent, User
 from server.engine import counterdesk, lookups, queue
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
+from server.engine.offices import import_office
+from server.read import waits
 from tests.conftest import counter_id, make_app, office_data
 
 ACTOR = "test:engine"
@@ -59,7 +61,6 @@ def test_numbering_restarts_at_local_midnight_not_utc(state, clock):
     # 23:50 in Hanoi is 16:50 UTC: still the same service day.
     clock.at = clock.at.replace(hour=16, minute=50)
     office = office_data(hours={d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri")})
-    from server.engine.offices import import_office
     with state.db.write() as s:
         import_office(s, office)
     first = issue(state)
@@ -73,7 +74,6 @@ def test_numbering_restarts_at_local_midnight_not_utc(state, clock):
 
 
 def test_exhausted_range_is_refused_and_gives_no_number(state):
-    from server.engine.offices import import_office
     data = office_data()
     data["services"][0]["numbers"] = "1001-1002"
     with state.db.write() as s:
@@ -92,7 +92,6 @@ def test_issue_refused_outside_hours_on_closed_dates_and_when_paused(state, cloc
         issue(state)
     assert e.value.code == "office_closed"
     clock.at = clock.at.replace(hour=2)
-    from server.engine.offices import import_office
     with state.db.write() as s:
         import_office(s, office_data(closed_dates=["2026-11-23"]))
     with pytest.raises(Conflict):
@@ -137,14 +136,12 @@ def test_position_counts_priority_first_then_earlier_tickets(state, clock):
 
 def sit_down(state, cid):
     """An officer (the office's first user) holds the counter: only then does it count as open."""
-    from server.db.models import User
     with state.db.read() as s:
         user_id = s.scalar(select(User.id).order_by(User.id).limit(1))
     state.perform(counterdesk.take_counter, cid, user_id=user_id, role="admin", actor=ACTOR)
 
 
 def wait_of(state, ticket_id):
-    from server.read import waits
     with state.db.read() as s:
         w = waits.of_ticket(s, lookups.get_ticket(s, ticket_id))
     return w.ahead, w.seconds
@@ -210,7 +207,6 @@ def test_priority_calls_do_not_count_towards_the_cap_when_nobody_else_waits(stat
 
 
 def test_priority_cap_is_configurable(state):
-    from server.engine.offices import import_office
     with state.db.write() as s:
         import_office(s, office_data(priority_cap=1))
     cid = open_counter(state, "Quầy 2")
@@ -377,7 +373,6 @@ def test_counter_open_pause_resume_close(state):
 
 
 def test_other_offices_tickets_and_counters_are_refused(state):
-    from server.engine.offices import import_office
     data = office_data(code="other")
     with state.db.write() as s:
         other_id = import_office(s, data).id
@@ -425,5 +420,4 @@ def test_a_failed_use_case_publishes_nothing_and_changes_nothing(state):
     assert published == []
     assert issue(state).number == "1001"
     with state.db.read() as s:
-        from server.db.models import Office
         assert s.scalar(select(Office.event_seq).where(Office.code == "demo")) == 3  # ticket, queue, area

@@ -21,7 +21,7 @@ CONNECTIONS, REQUESTS = 8, 20
 
 APP = """
 import sys, time
-from server.cli import gunicorn_options, run_gunicorn
+from server.infra.serving import gunicorn_options, run_gunicorn
 
 served = [0]
 

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from tests.conftest import screenshot, seed
+from tests.conftest import ROOT, screenshot, seed
 
 TEMPLATES = ("server/templates/base.html", "server/templates/device_denied.html", "kiosk/templates/kiosk/kiosk.html",
              "display/templates/display/display.html", "counter/templates/counter/desk.html",
@@ -24,7 +24,6 @@ def test_the_icon_is_served_and_is_a_real_icon(client):
 
 
 def test_every_page_names_the_icon(client):
-    from tests.conftest import ROOT
     for template in TEMPLATES:
         text = (ROOT / template).read_text()
         assert '<link rel="icon" href="/favicon.ico"' in text and 'href="data:,"' not in text, template

@@ -12,14 +12,21 @@ import tomllib
 
 import pytest
 import tomli_w
+from alembic import command
+from alembic.config import Config
+from click.testing import CliRunner
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
+from server.cli import main
+from server.db.database import MIGRATIONS, Database
 from server.db.models import Counter
 from server.engine.offices import import_office
 from server.read import reports
 from tests.conftest import Api, make_app, new_token, office_data, screenshot, seed
+from tests.test_admin_pages import PASSWORDS, admin_page, open_tab
 from tests.test_desk import Officer, give_desk
+from tests.test_supervisor import _passwords
 
 
 @pytest.fixture
@@ -166,9 +173,7 @@ def test_a_new_counter_may_take_the_label_a_renamed_one_left(state, admin):
 
 def test_renaming_a_counter_in_an_edited_file_keeps_the_counter(app, state, admin, at_work, tmp_path,
                                                                 monkeypatch, db_url):
-    from click.testing import CliRunner
 
-    from server.cli import main
     lan, c1, called = at_work
     data = tomllib.loads(admin.client.get("/api/v1/offices/demo/config.toml", headers=admin.headers())
                          .get_data(as_text=True))
@@ -212,8 +217,8 @@ DANGEROUS = {
 
 
 def test_a_cell_that_would_be_a_formula_is_text():
-    for text in ("=1+1", "+1", "-1+1", "@SUM(A1)", "\tx", "\rx"):
-        assert reports.cell(text) == "'" + text
+    for typed in ("=1+1", "+1", "-1+1", "@SUM(A1)", "\tx", "\rx"):
+        assert reports.cell(typed) == "'" + typed
     assert reports.cell("Quầy 1 – Hộ tịch") == "Quầy 1 – Hộ tịch"
     assert reports.cell(-3) == -3 and reports.cell(-0.25) == -0.25 and reports.cell(None) is None
 
@@ -263,10 +268,7 @@ def test_names_typed_as_formulas_reach_the_exports_as_text(app, state, admin):
 
 
 def test_the_admin_page_renames_and_renumbers_a_counter(servers, sqlite_url, page_factory):
-    from sqlalchemy import create_engine
 
-    from tests.test_admin_pages import PASSWORDS, admin_page, open_tab
-    from tests.test_supervisor import _passwords
     seed(sqlite_url)
     _passwords(sqlite_url, **PASSWORDS)
     server = servers(sqlite_url)
@@ -310,11 +312,7 @@ LATER_COLUMNS = {  # columns later migrations add, which the model of today writ
 def test_the_migration_keeps_what_refers_to_counters(tmp_path, clock):
     """0009 rebuilds the counters table on SQLite: the services each counter serves, the
     counters each officer may use and the tickets called to them all stay."""
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import text
 
-    from server.db.database import MIGRATIONS, Database
     db = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

@@ -16,10 +16,11 @@ from werkzeug.routing import AnyConverter
 
 from server.app import IdConverter
 from server.db.models import Booking, Office, Service, User
-from server.engine import booking, hours
+from server.engine import admin, booking, hours, offices
 from server.engine.offices import OfficeFileError, import_office
 from server.infra.text import NotText, clean_text
 from tests.conftest import counter_id, office_data, seed
+from tests.test_reports_pages import sign_in
 
 # ---------------------------------------------------------------- the per-phone limit
 
@@ -88,7 +89,6 @@ def _called(name: str) -> list[ast.Call]:
 
 
 def body_fields() -> set[str]:
-    from server.engine import admin, offices
     fields = {k.arg for call in _called("body") for k in call.keywords if k.arg}
     fields |= {key for keys in admin.ITEM_KEYS.values() for key in keys} | set(admin.OFFICE_KEYS)
     return fields | {key for key, *_ in offices.BOOKING}
@@ -172,7 +172,6 @@ def test_no_body_gives_a_500_on_any_route(app, client, api, world):
 def test_no_query_parameter_gives_a_500_on_any_page(app, client, api, world, tokens):
     """Huge and other-script integers in every integer query parameter, odd dates, huge ids,
     to every GET route, with a token and with an admin's session."""
-    from tests.test_reports_pages import sign_in
     params = int_params()
     assert {"limit", "before", "counter"} <= params
     queries = [{p: value for p in params} for value in (str(HUGE), "٣", "²", "1_0", "-1")]

@@ -16,6 +16,7 @@ import requests
 from sqlalchemy import select
 
 from server.db.database import Database
+from server.db.models import Booking
 from server.engine import booking
 from server.infra.settings import normalise_database_url
 from tests.conftest import office_data, screenshot, seed
@@ -88,7 +89,6 @@ def booking_line(ticket: dict, code: str, start: str) -> str:
 
 def move_back(database_url: str, code: str, by: timedelta) -> None:
     """Put a booking's slot in the past (the API books only slots still ahead)."""
-    from server.db.models import Booking
     db = Database(normalise_database_url(database_url))
     with db.write() as s:
         b = s.scalars(select(Booking).where(Booking.code == code)).one()

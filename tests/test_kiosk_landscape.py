@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import screenshot, seed, two_chair_office
+from tests.fakeprinter import STATUS_PAPER_OUT, FakePrinter
 from tests.sockets import Http
 
 ALL_DAY = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -33,7 +34,6 @@ def layout(page) -> dict:
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)], ids=["1920x1080", "1366x768"])
 def test_a_full_ticket_fits_a_landscape_kiosk(sqlite_url, servers, page_factory, size):
-    from tests.fakeprinter import STATUS_PAPER_OUT, FakePrinter
     with FakePrinter(status=STATUS_PAPER_OUT) as printer:
         data = two_chair_office()
         data.update(hours=ALL_DAY, kiosks=[{"name": "Kiosk sảnh", "printer": printer.url}])

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from tests.conftest import office_data, screenshot, seed
+from tests.fakeprinter import STATUS_OK, STATUS_PAPER_OUT, FakePrinter, cuts, read_qr, received_images
 from tests.sockets import Http
 
 ALL_DAY = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -240,7 +241,6 @@ def office_with_printer(printer_url: str) -> dict:
 
 
 def test_a_tap_prints_the_ticket_shown_on_screen(sqlite_url, servers, page_factory):
-    from tests.fakeprinter import FakePrinter, read_qr, received_images
     with FakePrinter() as printer:
         tokens = seed(sqlite_url, office_with_printer(printer.url))
         server = servers(sqlite_url)
@@ -257,7 +257,6 @@ def test_a_tap_prints_the_ticket_shown_on_screen(sqlite_url, servers, page_facto
 
 
 def test_a_printer_fault_is_said_plainly_and_a_reprint_prints_once(sqlite_url, servers, page_factory):
-    from tests.fakeprinter import STATUS_OK, STATUS_PAPER_OUT, FakePrinter, cuts
     with FakePrinter(status=STATUS_PAPER_OUT) as printer:
         tokens = seed(sqlite_url, office_with_printer(printer.url))
         server = servers(sqlite_url)

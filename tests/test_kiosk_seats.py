@@ -10,6 +10,7 @@ import pytest
 
 from kiosk.ticket import seat_block
 from tests.conftest import office_data, screenshot, seed, without_areas
+from tests.fakeprinter import FakePrinter, read_qr, received_images
 from tests.sockets import Http
 from tests.test_kiosk_page import ALL_DAY, LANDSCAPE, PORTRAIT, TICKET, assert_fits, office_with_printer, open_kiosk
 from tests.test_printing import contains, ticket
@@ -55,7 +56,6 @@ def areas(admin: Http) -> dict:
 
 @pytest.mark.parametrize("size", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
 def test_the_ticket_gets_a_free_seat_on_screen_and_on_paper(sqlite_url, servers, page_factory, size):
-    from tests.fakeprinter import FakePrinter, read_qr, received_images
     failures: list[str] = []
     page_factory = watched(page_factory, failures)
     name = "portrait" if size == PORTRAIT else "landscape"
@@ -95,7 +95,6 @@ def test_the_ticket_gets_a_free_seat_on_screen_and_on_paper(sqlite_url, servers,
 
 
 def test_a_full_area_sends_the_citizen_outside_and_the_count_follows_live(sqlite_url, servers, page_factory):
-    from tests.fakeprinter import FakePrinter, received_images
     failures: list[str] = []
     page_factory = watched(page_factory, failures)
     with FakePrinter() as printer:

@@ -15,8 +15,11 @@ from urllib.parse import unquote_plus, urlparse
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from server import create_app
+from server.db.database import Database
+from server.db.models import Counter
 from server.engine.offices import import_office
 from server.infra.notify import Notifier, mask_links
 from server.infra.settings import Settings, normalise_database_url
@@ -399,10 +402,7 @@ def test_no_page_breaks_the_content_security_policy(servers, sqlite_url, page_fa
 
 
 def counter_ids(url: str, *labels: str) -> list[int]:
-    from sqlalchemy import select
 
-    from server.db.database import Database
-    from server.db.models import Counter
     db = Database(normalise_database_url(url))
     with db.read() as s:
         found = dict(s.execute(select(Counter.label, Counter.id)).all())

@@ -1,9 +1,17 @@
 """The migrations build exactly the schema the models describe, on both databases."""
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, select
 
-from server.db.database import Database
-from server.db.models import Base
+from server.db.database import MIGRATIONS, Database
+from server.db.models import Base, Service, WaitingArea
+from server.engine import hours, lookups
+from server.infra.clock import Clock
+from tests.conftest import make_app
+from tests.seatcheck import kept_counts, recount
+from tests.test_seats import issue, small_office
 
 
 def test_migrated_schema_matches_the_models(db_url):
@@ -18,17 +26,7 @@ def test_migrated_schema_matches_the_models(db_url):
 def test_seat_counts_are_filled_from_todays_tickets(db_url, tmp_path):
     """0014 keeps each area's counts in its row: upgrading an office full of waiting
     citizens fills them with what a recount of today's tickets gives."""
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import create_engine, select
 
-    from server.db.database import MIGRATIONS
-    from server.db.models import Service, WaitingArea
-    from server.engine import hours, lookups
-    from server.infra.clock import Clock
-    from tests.conftest import make_app
-    from tests.seatcheck import kept_counts, recount
-    from tests.test_seats import issue, small_office
 
     app = make_app(db_url, Clock(), tmp_path, small_office())  # the real clock: the migration's day is today
     state = app.extensions["motcua"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import resource
+import time
 
 import aiohttp
 import pytest
@@ -162,7 +163,6 @@ def test_caps_per_ticket_device_and_address_refuse_with_a_reason(office):
 
 def _wait_admitted(url: str, auth: dict) -> bool:
     """The server sees a close a moment after the client: try for a few seconds."""
-    import time
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
         if _refusal(url, auth) is None:

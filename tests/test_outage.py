@@ -16,7 +16,9 @@ import requests
 import socketio
 
 from tests.conftest import demo_data, free_port, screenshot, seed
+from tests.fakeprinter import read_qr, received_images
 from tests.tcpproxy import TcpProxy
+from tests.test_agent import _agent, _stop, _until
 
 
 @pytest.fixture
@@ -160,8 +162,6 @@ def test_the_calm_page_reloads_itself_when_the_database_is_back(proxied_pg, serv
 
 def test_a_print_agent_started_during_an_outage_waits_for_the_database(proxied_pg, servers, tmp_path):
     """The agent ends on a refused token, but a server without its database is only waited out."""
-    from tests.fakeprinter import read_qr, received_images
-    from tests.test_agent import _agent, _stop, _until
 
     url, proxy = proxied_pg
     office = demo_data()

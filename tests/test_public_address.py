@@ -18,9 +18,10 @@ from server.infra import lan
 from server.infra.notify import Notifier
 from server.infra.settings import Settings
 from server.web import startup
-from tests.conftest import Api, free_port, new_token, screenshot, seed
+from tests.conftest import Api, demo_data, free_port, new_token, screenshot, seed
 from tests.test_booking import Recorder
 from tests.test_links_headers import EVIL, app_with, book_on, sms_after_booking, wait_for
+from tests.test_sessions import set_password
 from tests.test_supervisor import _log_in, _passwords
 
 PAGES = ("/", "/kiosk/demo", "/display/demo", "/counter/", "/counter/supervisor", "/counter/admin",
@@ -112,7 +113,6 @@ def test_a_loopback_address_goes_into_no_sms(make):
 
 
 def test_the_admin_page_warns_about_a_loopback_address(make):
-    from tests.test_sessions import set_password
     app, state = make(served_at="http://127.0.0.1:8080", public_source="loopback")
     set_password(state, "admin")
     client = app.test_client()
@@ -226,5 +226,4 @@ def test_serve_on_loopback_warns_and_the_public_url_wins(tmp_path, sqlite_url):
 
 
 def _demo() -> dict:
-    from tests.conftest import demo_data
     return demo_data()

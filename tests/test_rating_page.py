@@ -3,7 +3,7 @@ locked until the counter completes a ticket, four levels, an optional reason, a 
 locked again; one rating per ticket, and only for the ticket just completed there."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,7 +25,7 @@ def office(sqlite_url, servers):
     tokens = seed(sqlite_url, office_data(hours=ALL_DAY))
     db = Database(normalise_database_url(sqlite_url))
     with db.write() as s:
-        tokens["tablet"] = create_token(s, "demo", "display", "Đánh giá quầy 1", datetime.now(timezone.utc))
+        tokens["tablet"] = create_token(s, "demo", "display", "Đánh giá quầy 1", datetime.now(UTC))
     db.dispose()
     server = servers(sqlite_url)
     staff = Http(server.url, tokens["admin"])  # at Quầy 1 and 2 in turn: a token bound to no counter

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -137,7 +137,7 @@ def _token(database_url: str, role: str, name: str) -> str:
     db = Database(normalise_database_url(database_url))
     try:
         with db.write() as s:
-            return create_token(s, "demo", role, name, datetime.now(timezone.utc))
+            return create_token(s, "demo", role, name, datetime.now(UTC))
     finally:
         db.dispose()
 
@@ -148,7 +148,7 @@ def test_connections_without_a_valid_token_are_refused(demo, sqlite_url):
     db = Database(normalise_database_url(sqlite_url))
     try:
         with db.write() as s:
-            assert revoke_tokens(s, "demo", "Màn hình tầng 2", datetime.now(timezone.utc)) == 1
+            assert revoke_tokens(s, "demo", "Màn hình tầng 2", datetime.now(UTC)) == 1
     finally:
         db.dispose()
 
@@ -412,7 +412,7 @@ def test_display_reconnects_after_a_restart_and_gets_a_fresh_board(sqlite_url, s
         db = Database(normalise_database_url(sqlite_url))
         try:
             with db.write() as s:
-                out = queue.issue(s, "demo", "CT", actor="test:restart", now=datetime.now(timezone.utc))
+                out = queue.issue(s, "demo", "CT", actor="test:restart", now=datetime.now(UTC))
                 stamp(s, out.events)
         finally:
             db.dispose()

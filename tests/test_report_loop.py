@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
@@ -32,7 +32,7 @@ def _city(url: str) -> tuple[str, list[date]]:
     with db.write() as s:  # one ticket still waiting a day: the day is not closed (server/read/rollups.py)
         s.execute(text("UPDATE tickets SET status = 'waiting' WHERE id IN (SELECT MIN(id) FROM tickets "
                        "WHERE day >= :day GROUP BY office_id, day)"), {"day": days[-OPEN_DAYS]})
-    token = benchreports._admin_token(db, datetime.now(timezone.utc))
+    token = benchreports._admin_token(db, datetime.now(UTC))
     db.dispose()
     return token, days
 

@@ -6,7 +6,7 @@ minute or in minutes far apart. Closed days rolled up, the last day walked live;
 grouping (day, office, service, counter, officer, total) compared. SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -35,7 +35,7 @@ def _waits(day_index: int, office_index: int) -> list[int]:
 
 def _city(db) -> None:
     """Two offices, five days; waits as above, service times their mirror image."""
-    places = benchreports.make_offices(db, 2, datetime(2026, 11, 1, tzinfo=timezone.utc))
+    places = benchreports.make_offices(db, 2, datetime(2026, 11, 1, tzinfo=UTC))
     rows = benchreports._Rows(0, 0, 0)
     for d, day in enumerate(DAYS):
         opens = datetime(day.year, day.month, day.day, 7, 30, tzinfo=benchreports.HANOI)

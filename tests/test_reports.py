@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
@@ -13,7 +14,9 @@ from sqlalchemy import select
 
 from server.db.models import Booking, Office, Service, User
 from server.engine import counterdesk, queue, ratings
+from server.engine.offices import import_office
 from server.read import reports
+from server.read.reports import _hours_shown
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
 
 HANOI = timezone(timedelta(hours=7))
@@ -21,7 +24,7 @@ DAY1, DAY2 = date(2026, 11, 23), date(2026, 11, 24)
 
 
 def at(day: date, hh: int, mm: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=HANOI).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=HANOI).astimezone(UTC)
 
 
 @pytest.fixture
@@ -185,10 +188,7 @@ def test_figures_match_the_day_worked_out_by_hand(state, clock):
 
 
 def test_the_hourly_chart_shows_the_days_opening_hours():
-    from datetime import date
-    from types import SimpleNamespace
 
-    from server.read.reports import _hours_shown
     ward = SimpleNamespace(hours={"mon": [["07:30", "11:30"], ["13:30", "17:00"]], "sat": [["08:00", "10:00"]]})
     monday, saturday = date(2026, 11, 23), date(2026, 11, 28)
     assert _hours_shown([ward], {}, [saturday]) == [8, 9]  # Saturday morning only, not Monday's hours
@@ -257,7 +257,6 @@ def test_exports_carry_the_same_figures_with_vietnamese_headers(app, state, cloc
 
 def test_who_may_read_which_report(app, state, clock):
     with state.db.write() as s:
-        from server.engine.offices import import_office
         import_office(s, without_areas(office_data(code="other", name="Phường khác")), now=clock.now())
     client = app.test_client()
     supervisor = Api(client, new_token(state, "supervisor", "mai.pt"))

@@ -5,12 +5,16 @@ every office's report, and the city's, equal to the one walk over the event log,
 and 90th percentiles included. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from server import app as motcua_app
 from server.bench import cityreports as benchreports
+from server.cli import main
 from server.db.models import Office, report_days, report_times
 from server.read import reports, rollups
 from tests.conftest import make_app, office_data, without_areas
@@ -77,11 +81,8 @@ def test_the_target_is_read_when_the_report_is_made(city):
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_the_reports_bench_runs_small(kind, request, tmp_path):
     """`motcua bench --reports` at a tiny size: every line printed, the years walked too."""
-    import re
 
-    from click.testing import CliRunner
 
-    from server.cli import main
 
     url = f"sqlite:///{tmp_path / 'r.sqlite3'}" if kind == "sqlite" else request.getfixturevalue("pg_url")
     args = ["bench", "--reports", "--database-url", url, "--report-offices", "2", "--report-days", "4",
@@ -97,7 +98,6 @@ def test_the_reports_bench_runs_small(kind, request, tmp_path):
 
 
 def test_the_sweep_keeps_the_last_weeks_closed_days(city):
-    from server import app as motcua_app
 
     state, days = city
     motcua_app.sweep(state)

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import getpass
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from server.db.models import AuditEntry, User
+from server.cli import main, settings
+from server.db.database import Database
+from server.db.models import AuditEntry, Counter, User
 from server.engine import accounts
 from server.engine.offices import OfficeFileError, import_office
 from tests.conftest import DEMO_FILE, counter_id, office_data
@@ -18,11 +20,10 @@ from tests.conftest import DEMO_FILE, counter_id, office_data
 def set_password(state, username: str, password: str = "mat-khau-1") -> None:
     with state.db.write() as s:
         accounts.set_password(s.scalar(select(User).where(User.username == username)), password,
-                              datetime.now(timezone.utc))
+                              datetime.now(UTC))
 
 
 def assign(state, username: str, *labels: str) -> None:
-    from server.db.models import Counter
     with state.db.write() as s:
         user = s.scalar(select(User).where(User.username == username))
         user.counters = list(s.scalars(select(Counter).where(Counter.label.in_(labels))))
@@ -142,7 +143,6 @@ def test_logout_lets_the_counter_go(app, state, lan):
     r = lan.client.post("/counter/logout", data={"csrf_token": lan.csrf})
     assert r.status_code == 302
     assert lan.api("GET", "/me").status_code == 401
-    from server.db.models import Counter
     with state.db.read() as s:
         assert s.get(Counter, q1).officer_id is None
 
@@ -162,7 +162,6 @@ def test_user_add_prompts_or_reads_the_password_and_assigns_counters(tmp_path, s
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.setenv("MOTCUA_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("LANG", "C.UTF-8")
-    from server.cli import main
     runner = CliRunner()
     runner.invoke(main, ["office", "import", str(DEMO_FILE)], catch_exceptions=False)
     r = runner.invoke(main, ["user", "add", "--office", "demo", "--username", "thu.nv", "--role", "officer",
@@ -180,8 +179,6 @@ def test_user_add_prompts_or_reads_the_password_and_assigns_counters(tmp_path, s
     r = runner.invoke(main, ["user", "add", "--office", "demo", "--username", "it.city", "--role", "admin",
                              "--city-wide"], input="mot-mat-khau\n")
     assert r.exit_code == 0
-    from server.cli import settings
-    from server.db.database import Database
     db = Database(settings().database_url)
     with db.write() as s:
         thu = s.scalar(select(User).where(User.username == "thu.nv"))

@@ -5,6 +5,7 @@ bundled font, so Vietnamese diacritics stay whole). Screenshots: test-artifacts/
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from server.engine import counterdesk, queue
 from tests.conftest import counter_id, screenshot, seed
@@ -62,7 +63,6 @@ def server_and_tokens(sqlite_url, servers):
 
 
 def test_small_pages_in_a_browser(server_and_tokens, page_factory):
-    from playwright.sync_api import expect
 
     server, tokens = server_and_tokens
     phone = page_factory(width=390, height=844)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import io
+import shutil
 import wave
 from array import array
 
 import pytest
 
-from server.infra.speech import announcement_text, number_words
+from server.engine import health
+from server.infra.speech import Announcer, SpeechUnavailable, announcement_text, espeak_path, number_words
 
 CASES = {
     0: "không", 1: "một", 4: "bốn", 5: "năm", 9: "chín",
@@ -60,7 +62,6 @@ def wav_stats(data: bytes) -> tuple[float, float]:
 
 
 def test_the_announcement_is_a_valid_sounding_wav_of_sensible_length(espeak, tmp_path):
-    from server.infra.speech import Announcer
     announcer = Announcer(tmp_path)
     data = announcer.wav("1023", 3)
     seconds, rms = wav_stats(data)
@@ -81,8 +82,6 @@ def test_a_number_printed_with_leading_zeros_is_read_as_printed():
 
 
 def test_without_espeak_ng_the_announcer_says_so_and_how_to_install_it(tmp_path):
-    from server.engine import health
-    from server.infra.speech import Announcer, SpeechUnavailable, espeak_path
     missing = "/nonexistent/espeak-ng"
     assert espeak_path(missing) is None
     announcer = Announcer(tmp_path, missing)
@@ -96,9 +95,7 @@ def test_without_espeak_ng_the_announcer_says_so_and_how_to_install_it(tmp_path)
 
 
 def test_the_speech_path_setting_names_the_program(espeak, tmp_path):
-    import shutil
 
-    from server.infra.speech import Announcer
     program = shutil.which("espeak-ng")
     announcer = Announcer(tmp_path, program)
     assert announcer.available()

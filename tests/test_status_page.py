@@ -2,15 +2,20 @@
 Socket.IO room, and the page itself in a phone-sized Chromium. Every wait is bounded."""
 from __future__ import annotations
 
+import io
 import re
 from xml.etree import ElementTree
 
+import PIL.Image
+import PIL.ImageDraw
 import pytest
 import requests
 import socketio
+import zxingcpp
+from playwright.sync_api import expect
 
 from server.web.pages.portal import qr_svg
-from tests.conftest import counter_id, screenshot, seed, two_chair_office
+from tests.conftest import Api, counter_id, make_app, new_token, screenshot, seed, two_chair_office
 from tests.sockets import TICKET_CALLED_KEYS, TICKET_CHANGED_KEYS, TIMEOUT, Http, Screen
 
 PUBLIC = "/api/v1/public/tickets"
@@ -22,9 +27,6 @@ def token_of(ticket: dict) -> str:
 
 def decode_svg_qr(svg: bytes) -> str:
     """Draw the QR's unit squares (qrcode's SvgPath output: "Mx,yHx+1Vy+1Hxz") and read them back."""
-    import PIL.Image
-    import PIL.ImageDraw
-    import zxingcpp
 
     root = ElementTree.fromstring(svg)
     _, _, width, height = (int(float(v)) for v in root.get("viewBox").split())
@@ -189,7 +191,6 @@ def test_public_socket_refuses_a_bad_ticket_token(demo, auth):
 # ---------------------------------------------------------------- the page in a phone
 
 def test_phone_sees_its_number_called_live_and_can_cancel_with_confirmation(demo, page_factory):
-    from playwright.sync_api import expect
 
     server, tokens = demo
     admin = Http(server.url, tokens["admin"])
@@ -246,10 +247,7 @@ def test_phone_sees_its_number_called_live_and_can_cancel_with_confirmation(demo
     screenshot(other, "status-cancelled")
 
     # The QR code the kiosk shows, as a browser draws it, reads back as the status link.
-    import io
 
-    import PIL.Image
-    import zxingcpp
 
     qr = page_factory(width=400, height=400)
     qr.set_content(f'<img src="{server.url}/t/{token_of(mine)}/qr.svg" style="width:300px">')
@@ -264,12 +262,10 @@ OUTSIDE_VI = "Khu vực chờ đã hết chỗ. Mời quý khách chờ bên ngo
 
 
 def test_seat_words_are_on_the_page_in_both_languages(sqlite_url, clock, tmp_path):
-    from tests.conftest import make_app
 
     app = make_app(sqlite_url, clock, tmp_path, two_chair_office())
     try:
         client = app.test_client()
-        from tests.conftest import Api, new_token
         api = Api(client, new_token(app.extensions["motcua"], "admin", "admin"))
         inside, _, outside = (api.issue() for _ in range(3))
         assert outside["location"] == "outside"
@@ -285,7 +281,6 @@ def test_seat_words_are_on_the_page_in_both_languages(sqlite_url, clock, tmp_pat
 
 
 def test_phone_waiting_outside_is_called_in_live_when_a_seat_frees(two_chairs, page_factory):
-    from playwright.sync_api import expect
 
     server, tokens, admin, counters = two_chairs
     q1 = counters["Quầy 1"]

@@ -2,7 +2,7 @@
 snapshot, and the /counter/supervisor page in a real browser."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -170,7 +170,7 @@ def _passwords(url: str, **passwords: str) -> None:
     db = Database(normalise_database_url(url))
     with db.write() as s:
         for username, password in passwords.items():
-            set_password(s.scalar(select(User).where(User.username == username)), password, datetime.now(timezone.utc))
+            set_password(s.scalar(select(User).where(User.username == username)), password, datetime.now(UTC))
     db.dispose()
 
 

@@ -15,6 +15,7 @@ from server.app import transaction
 from server.db.models import User
 from server.engine.auth import hash_token
 from server.engine.commands import revoke_tokens
+from server.infra.settings import Settings
 from server.infra.tokencache import MISSING, TokenCache
 from tests.conftest import Api, make_app, new_token
 
@@ -113,6 +114,5 @@ def test_other_process_with_redis_refuses_at_once(sqlite_url, clock, tmp_path, r
 
 @pytest.mark.parametrize("value", ["-1", "abc", "4000"])
 def test_token_cache_setting_is_checked(tmp_path, value):
-    from server.infra.settings import Settings
     with pytest.raises(ValueError, match="MOTCUA_TOKEN_CACHE_S"):
         Settings.from_env(tmp_path, {"MOTCUA_TOKEN_CACHE_S": value, "SECRET_KEY": "x"})

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 import requests
+from playwright.sync_api import expect
+from sqlalchemy import select
 
+import kiosk.dispatch as dispatch
+from kiosk import ticket as paper
 from server.db.models import User
 from server.engine import counterdesk, queue
 from server.read import waits
-from tests.conftest import counter_id, make_app, office_data, screenshot, seed, without_areas
+from tests.conftest import Api, counter_id, make_app, new_token, office_data, screenshot, seed, without_areas
+from tests.fakeprinter import FakePrinter
 from tests.sockets import TIMEOUT, Http, Screen
 
 NO_COUNTER = "Hiện chưa có quầy phục vụ lĩnh vực này"
@@ -38,7 +44,6 @@ def app(db_url, clock, tmp_path):
 
 
 def first_user(state) -> int:
-    from sqlalchemy import select
     with state.db.read() as s:
         return s.scalar(select(User.id).where(User.username == "lan.nt"))
 
@@ -85,7 +90,6 @@ def test_the_next_one_is_promised_no_minutes_and_a_short_wait_is_one_minute(app,
 
 
 def test_the_supervisor_wall_shows_the_kiosks_estimate(app, state, api, tokens):
-    from tests.conftest import Api
     supervisor = Api(app.test_client(), tokens["supervisor"])
     live = {s["code"]: s for s in supervisor.get("/offices/demo/live").get_json()["services"]}
     assert live["HT"]["open_counters"] == 0 and live["HT"]["wait_minutes"] is None
@@ -105,9 +109,6 @@ def test_the_paper_prints_the_estimate_the_screen_showed_computed_once(sqlite_ur
     """A kiosk with a printer: the print job takes the wait worked out for the kiosk's reply
     (Outcome.wait) instead of working one out again, so screen and paper never differ.
     The ticket is caught where it is drawn (the printer itself is a fake on a local port)."""
-    import kiosk.dispatch as dispatch
-    from tests.conftest import Api, new_token
-    from tests.fakeprinter import FakePrinter
 
     printed, drawn = [], threading.Event()
     real = dispatch.escpos_bytes
@@ -147,9 +148,7 @@ def test_the_paper_prints_the_estimate_the_screen_showed_computed_once(sqlite_ur
 
 
 def test_the_paper_prints_the_no_counter_sentence_and_never_zero_minutes():
-    from datetime import datetime, timezone
 
-    from kiosk import ticket as paper
 
     lines = []
     real_text = paper._Canvas.text
@@ -162,7 +161,7 @@ def test_the_paper_prints_the_no_counter_sentence_and_never_zero_minutes():
         return real_text(self, words, *args, **kwargs)
 
     base = dict(office_name="UBND", service_name="Hộ tịch", number="1001",
-                issued_at=datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc), status_url="http://x/t/abc")
+                issued_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC), status_url="http://x/t/abc")
     paper._Canvas.text = text
     try:
         paper.render(paper.TicketPrint(**base, ahead=3, wait_minutes=None, no_open_counter=True))
@@ -240,7 +239,6 @@ def test_queue_moved_crosses_processes(pg_url, redis_url, servers):
 # ---------------------------------------------------------------- the status page, in a phone
 
 def test_the_status_page_follows_another_citizens_call_within_seconds(lobby, page_factory):
-    from playwright.sync_api import expect
 
     server, tokens = lobby
     officer, kiosk = Http(server.url, tokens["officer"]), Http(server.url, tokens["kiosk"])

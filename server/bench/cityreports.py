@@ -18,16 +18,20 @@ import random
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import click
 from sqlalchemy import func, select, text
 
+from server.app import create_app
+from server.bench.load import _wipe
 from server.db.database import Database
 from server.db.models import Counter, Office, Role, Service, Ticket, User
 from server.engine import auth
 from server.engine.offices import import_office
+from server.infra.clock import FixedClock
+from server.infra.settings import Settings, normalise_database_url
 from server.read import reports, rollups
 
 HANOI = timezone(timedelta(hours=7))
@@ -93,7 +97,7 @@ class _Rows:
 
 
 def _naive(at: datetime) -> datetime:
-    return at.astimezone(timezone.utc).replace(tzinfo=None)
+    return at.astimezone(UTC).replace(tzinfo=None)
 
 
 def _jitter(rng: random.Random, minutes: float) -> timedelta:
@@ -231,7 +235,7 @@ def _sqlite(value):
 def generate(db: Database, offices: int, days: list[date], tickets: int, *, seed: int = 15,
              now: datetime | None = None, echo=lambda _: None) -> list[_Place]:
     """The synthetic city: `offices` offices, each with `tickets` tickets on each of `days`."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     places = make_offices(db, offices, now)
     rng = random.Random(seed)
     with db.read() as s:
@@ -301,10 +305,6 @@ def _line(name: str, times: list[float], goal: float, body: dict) -> str:
 
 def run(database_url: str, offices: int, days: int, tickets: int, rounds: int, walk: bool) -> None:
     """Fill (once) and time. The database is the bench's own: wiped when it holds another city."""
-    from server.app import create_app
-    from server.bench.load import _wipe
-    from server.infra.clock import FixedClock
-    from server.infra.settings import Settings, normalise_database_url
 
     url = normalise_database_url(database_url)
     db = Database(url)
@@ -312,7 +312,7 @@ def run(database_url: str, offices: int, days: int, tickets: int, rounds: int, w
     today = date.today()
     dates = working_days(today - timedelta(days=1), days - 1) + [today]  # today is open, whatever the weekday
     # Today, late afternoon: every earlier day is done; today is the live dashboard's.
-    now = datetime(today.year, today.month, today.day, 16, 45, tzinfo=HANOI).astimezone(timezone.utc)
+    now = datetime(today.year, today.month, today.day, 16, 45, tzinfo=HANOI).astimezone(UTC)
     have, count = _existing(db, offices)
     if (have, count) != (offices, offices * len(dates) * tickets):
         click.echo(f"Tạo dữ liệu / generating: {offices} offices × {len(dates)} days × {tickets} tickets")

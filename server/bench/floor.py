@@ -14,11 +14,17 @@ bench's, or in the bench's PostgreSQL database, dropped at the end of the run.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import sqlite3
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+
+import psycopg
+from flask import Flask, jsonify, request
+
+from server.infra.serving import gunicorn_options, run_gunicorn
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS floor_numbers (office TEXT NOT NULL, service TEXT NOT NULL, day DATE NOT NULL,"
@@ -68,7 +74,6 @@ def _connect(url: str):
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=30000")
         return _SqliteTx(conn)
-    import psycopg
     return psycopg.connect(pg_dsn(url))
 
 
@@ -100,7 +105,6 @@ class _SqliteTx:
 
 
 def create_app(url: str):
-    from flask import Flask, jsonify, request
     app = Flask(__name__)
     local = threading.local()  # one connection per serving thread, opened on first use
     is_sqlite = url.startswith("sqlite")
@@ -113,7 +117,7 @@ def create_app(url: str):
         conn = getattr(local, "conn", None)
         if conn is None:
             conn = local.conn = _connect(url)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         day = date.today()
         try:
             if is_sqlite:
@@ -136,9 +140,7 @@ def create_app(url: str):
 
 
 def main() -> None:
-    import argparse
 
-    from server.cli import gunicorn_options, run_gunicorn
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--connections", type=int, required=True)

@@ -16,14 +16,15 @@ from pathlib import Path
 
 import click
 
+from server import create_app
+from server.bench.load import SERVICES, _prepare, _wipe
+from server.db.database import Database
+from server.infra.settings import Settings, normalise_database_url
+
 TOP = 25
 
 
 def run(database_url: str | None, count: int, seats: bool) -> None:
-    from server import create_app
-    from server.bench.load import SERVICES, _prepare, _wipe
-    from server.db.database import Database
-    from server.infra.settings import Settings, normalise_database_url
 
     with tempfile.TemporaryDirectory(prefix="motcua-profile-") as tmp:
         url = normalise_database_url(database_url or f"sqlite:///{Path(tmp) / 'profile.sqlite3'}")

@@ -37,13 +37,15 @@ import time
 import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
+import socketio
 from sqlalchemy import MetaData, func, select, text
 
+from server.bench import floor as benchfloor
 from server.db.database import Database
 from server.db.models import Counter, Office, TicketEvent
 from server.engine import auth
@@ -84,7 +86,7 @@ def _in_own_thread(work) -> None:
 def run(database_url: str | None, url: str | None, kiosks: int, counters: int, displays: int,
         offices: int, seconds: float, call_rate: float, seats: bool = False) -> None:
     try:
-        import aiohttp  # noqa: F401 - the display clients run on it
+        import aiohttp  # noqa: F401, PLC0415 - optional (motcua[bench]): the display clients run on it
     except ImportError:
         raise click.UsageError("Cần cài thêm / needs: pip install 'motcua[bench]'") from None
     if url and not database_url:
@@ -142,7 +144,7 @@ def _prepare(db: Database, offices: int, counters: int, seats: bool) -> list[_Of
             f"CSDL có đơn vị thật ({', '.join(foreign)}); bench xoá sạch CSDL, hãy dùng CSDL riêng / "
             f"the database holds real offices ({', '.join(foreign)}); bench wipes it: use a database of its own")
     _wipe(db)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     made = []
     with db.write() as s:
         for i in range(1, offices + 1):
@@ -216,7 +218,7 @@ class _Server:
         if "REDIS_URL" not in extra:
             env.pop("REDIS_URL", None)  # one process, no message queue: the figure is the server's own
         self.log_path = tmp / f"{module.split()[0]}.log"
-        self.log = open(self.log_path, "w")
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - the server's log while it runs; closed in stop()
         host = ["--host", "127.0.0.1"] if module.endswith("serve") else []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", *module.split(), *host, "--port", str(self.port), "--connections", str(threads)],
@@ -405,7 +407,6 @@ class _Bench:
 
     async def display(self, displays: int, call_rate: float) -> None:
         """Calls at a fixed rate, round-robin over offices; every display of the office times it."""
-        import socketio  # only the bench needs the asyncio client (and aiohttp)
 
         calls = max(1, round(call_rate * self.seconds))
         offices = self.offices
@@ -524,7 +525,6 @@ def _errors(errors: dict[int, int]) -> str:
 def _floor_rate(db_url: str, tmp: Path, threads: int, kiosks: int, seconds: float, kind: str) -> float:
     """Serve the floor app (server/bench/floor.py) like motcua, let `kiosks` clients issue
     from it for `seconds`, print the figure and return its rate."""
-    from server.bench import floor as benchfloor
     benchfloor.prepare(db_url)
     server = _Server(db_url, tmp, threads, module="server.bench.floor")
     try:

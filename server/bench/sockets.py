@@ -12,8 +12,19 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import os
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+import click
+
+from server.bench.load import SERVICES, _Http, _in_own_thread, _is_local, _prepare, _Server
+from server.db.database import Database
+from server.infra.serving import raise_open_files
+from server.infra.settings import normalise_database_url
 
 OPEN_TIMEOUT = 30.0
 
@@ -134,15 +145,8 @@ def run_sockets(database_url: str | None, redis_url: str | None, sockets: int, p
                 seconds: float, rate: float, displays: int | None = None) -> None:
     """Open `sockets` status pages (and `displays` lobby displays, by default
     DISPLAYS_PER_OFFICE in each office) over `processes` servers and measure (see the module)."""
-    import tempfile
-    from pathlib import Path
 
-    import click
 
-    from server.bench.load import _in_own_thread, _is_local, _prepare, _Server
-    from server.cli import _raise_open_files
-    from server.db.database import Database
-    from server.infra.settings import normalise_database_url
 
     for name, value in (("--database-url", database_url), ("--redis-url", redis_url)):
         if value and not _is_local(value):
@@ -150,7 +154,7 @@ def run_sockets(database_url: str | None, redis_url: str | None, sockets: int, p
     if processes > 1 and not (redis_url and database_url and not database_url.startswith("sqlite")):
         raise click.UsageError("--processes > 1 cần PostgreSQL (--database-url) và --redis-url / "
                                "several processes need PostgreSQL (--database-url) and --redis-url")
-    _raise_open_files(sockets + 1024)
+    raise_open_files(sockets + 1024)
     with tempfile.TemporaryDirectory(prefix="motcua-sockets-") as tmp:
         db_url = normalise_database_url(database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
         db = Database(db_url)
@@ -175,7 +179,6 @@ def run_sockets(database_url: str | None, redis_url: str | None, sockets: int, p
 
 def _show_errors(log: str, most: int = 5) -> None:
     """The server's first few warnings and errors, so that a refusal or a slow figure has its cause."""
-    import click
     with open(log, errors="replace") as f:
         lines = [ln.rstrip() for ln in f if " WARNING " in ln or " ERROR " in ln or "Error" in ln]
     lines = [ln for ln in lines if "MOTCUA_PUBLIC_URL" not in ln]
@@ -185,7 +188,6 @@ def _show_errors(log: str, most: int = 5) -> None:
 
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process and its children so far."""
-    import os
     total = 0.0
     for p in [pid, *_children(pid)]:
         try:
@@ -232,8 +234,6 @@ class _SocketBench:
         return screens
 
     async def all(self, sockets: int, displays: int, kind: str) -> None:
-        import aiohttp
-        import click
         tickets = await self._fill(sockets // PER_TICKET)
         rss_before = sum(rss_kib(p) for p in self.pids)
         by_server: list[list[str]] = [tickets[i::len(self.urls)] for i in range(len(self.urls))]
@@ -277,7 +277,6 @@ class _SocketBench:
 
     def _report(self, issued: list[float], calls: list[tuple[float, float, int]]) -> dict:
         """Print the load's figures; return the summary's (rates with p99s, call→screen and →display p99)."""
-        import click
         secs = self.seconds
         click.echo(f"issue (sockets open): {len(issued) / secs:.0f} tickets/s  {_ms(issued)}  "
                    f"({LOAD_CLIENTS} kiosks, paced at {self.rate:g}/s in all)")
@@ -304,7 +303,6 @@ class _SocketBench:
 
     async def _fill(self, count: int) -> list[str]:
         """Open each office's counters and issue `count` tickets over the offices; their status tokens."""
-        from server.bench.load import SERVICES, _Http
         http = _Http(self.urls[0])
         try:
             for office in self.offices:
@@ -332,7 +330,6 @@ class _SocketBench:
 
     async def _load(self) -> tuple[list[float], list[tuple[float, float, int]]]:
         """Kiosks issue and counters call, spread over the offices and processes, for `seconds`."""
-        from server.bench.load import SERVICES, _Http
         issued: list[float] = []
         calls: list[tuple[float, float, int]] = []  # (sent at, took, ticket id)
         counters = [(o, cid) for o in self.offices for cid in o.counter_ids]

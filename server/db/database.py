@@ -17,9 +17,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.engine.directory import Directory
@@ -153,8 +155,6 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision; safe to run from several processes at once."""
-        from alembic import command
-        from alembic.config import Config
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -236,7 +236,6 @@ PING_IDLE_S = 1.0
 def _ping_when_idle(engine: Engine) -> None:
     """SQLAlchemy's pessimistic pre-ping, for connections idle more than PING_IDLE_S: a dead
     one is thrown away and the pool hands out a fresh one (a restarted database goes unseen)."""
-    from sqlalchemy.exc import DisconnectionError
 
     @event.listens_for(engine, "checkin")
     def _checkin(_dbapi_conn, record):
@@ -249,7 +248,7 @@ def _ping_when_idle(engine: Engine) -> None:
             return
         try:
             alive = engine.dialect.do_ping(dbapi_conn)
-        except Exception as e:  # noqa: BLE001 - any failure of the ping means: not this connection
+        except Exception as e:
             raise DisconnectionError(str(e)) from e
         if not alive:
             raise DisconnectionError("ping failed")

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from limits import parse, storage, strategies
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, object_session
@@ -73,7 +74,6 @@ class LoginThrottle:
     PER_ADDRESS = "30/hour"     # one address guessing many accounts
 
     def __init__(self, redis_url: str | None):
-        from limits import parse, storage, strategies
         backend = storage.storage_from_string(redis_url if redis_url else "memory://")
         self.window = strategies.MovingWindowRateLimiter(backend)
         self.per_name, self.per_address = parse(self.PER_NAME), parse(self.PER_ADDRESS)

@@ -16,11 +16,13 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+import holidays
+from limits import parse, storage, strategies
 from sqlalchemy import and_, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -28,7 +30,8 @@ from sqlalchemy.orm import Session
 from server.db.models import Booking, BookingSlot, BookingStatus, Ticket
 from server.engine import hours, lookups, outcomes, queue
 from server.engine.directory import OfficeInfo, ServiceInfo
-from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
+from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
+from server.infra import notify
 from server.infra.text import NotText, clean_text
 
 log = logging.getLogger("motcua.booking")
@@ -79,7 +82,6 @@ class Slot:
 
 @lru_cache(maxsize=8)
 def _holidays(year: int) -> frozenset[date]:
-    import holidays
     return frozenset(holidays.country_holidays("VN", years=year))
 
 
@@ -135,7 +137,7 @@ def slot_starts(office: OfficeInfo, day: date) -> list[tuple[datetime, datetime]
         stop = datetime.combine(day, end, zone) if end is not None else datetime.combine(
             day + timedelta(days=1), datetime.min.time(), zone)
         while at + length <= stop:
-            out.append((at.astimezone(timezone.utc), (at + length).astimezone(timezone.utc)))
+            out.append((at.astimezone(UTC), (at + length).astimezone(UTC)))
             at += length
     return out
 
@@ -391,7 +393,6 @@ def near_bookings(s: Session, office: OfficeInfo, service_id: int, now: datetime
 def send_notices(st, notices: list[Notice]) -> None:
     """Compose and hand the messages of committed use cases to the notifier (which
     never blocks and never raises)."""
-    from server.infra import notify
     if not notices:
         return
     with st.db.read() as s:
@@ -414,7 +415,6 @@ def send_notices(st, notices: list[Notice]) -> None:
 def tell_the_near(st, outcome) -> None:
     """After a call: booked citizens of that service now within `near_places` get a message,
     once."""
-    from server.infra import notify
     ticket = getattr(outcome, "ticket", None)
     if ticket is None or ticket.status != outcomes.CALLED:
         return
@@ -433,7 +433,7 @@ def tell_the_near(st, outcome) -> None:
                 t = lookups.get_ticket(s, b.ticket_id)
                 ahead = lookups.people_ahead(s, t) if t.status == outcomes.WAITING else None
                 messages.append((b.phone, notify.number_near(office.name, t.number, ahead or 0), f"near:{b.id}"))
-    except Exception:  # noqa: BLE001 - a message must never fail the call that caused it
+    except Exception:
         log.exception("could not work out who to tell their number is near")
         return
     for phone, text_, key in messages:
@@ -445,13 +445,11 @@ class RateLimit:
     through Redis when there is one (the `limits` package: fixed windows)."""
 
     def __init__(self, spec: str, redis_url: str | None):
-        from limits import parse, storage, strategies
         self.limit = None if spec.strip() in ("", "0", "off") else parse(spec)
         backend = storage.storage_from_string(redis_url if redis_url else "memory://")
         self.window = strategies.FixedWindowRateLimiter(backend)
 
     def check(self, client: str) -> None:
-        from server.engine.errors import TooManyRequests
         if self.limit is not None and not self.window.hit(self.limit, "booking", client):
             reset = self.window.get_window_stats(self.limit, "booking", client).reset_time
             raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -121,7 +121,7 @@ def import_office(s: Session, data: dict, lang: str = "vi", now: datetime | None
     from server.engine import outcomes, waitingareas
 
     spec = _check(data, lang)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     office = s.scalar(select(Office).where(Office.code == spec["code"]))
     if office is None:
         office = Office(code=spec["code"], event_seq=0)

@@ -101,46 +101,62 @@ def parse(url: str) -> PrinterAddress:
         raise AddressError("not_address", url=url, forms=FORMS)
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
-    query = parse_qs(parts.query, keep_blank_values=True)
     if scheme != "serial" and parts.query:
         raise AddressError("no_query", url=url, scheme=scheme, query=parts.query)
-    if scheme == "tcp":
-        try:
-            port = parts.port or DEFAULT_TCP_PORT
-        except ValueError:
-            raise AddressError("tcp_port", url=url) from None
-        if not parts.hostname or parts.path not in ("", "/") or parts.username:
-            raise AddressError("tcp", url=url)
-        if not _host_ok(parts.hostname):
-            raise AddressError("tcp_host", url=url, host=parts.hostname)
-        return PrinterAddress("tcp", host=parts.hostname, port=port)
-    if scheme == "usb":
-        ids = parts.netloc.split(":")
-        matches = [_HEX_ID.match(i) for i in ids]
-        if len(ids) != 2 or not all(matches) or parts.path not in ("", "/"):
-            raise AddressError("usb", url=url)
-        return PrinterAddress("usb", vendor=int(matches[0][1], 16), product=int(matches[1][1], 16))
-    if scheme == "serial":
-        # serial:///dev/ttyUSB0 on Linux; serial://COM3 on Windows.
-        path = parts.path or parts.netloc
-        if not path or (parts.netloc and parts.path):
-            raise AddressError("serial", url=url)
-        unknown = set(query) - {"baudrate"}
-        if unknown:
-            raise AddressError("serial_option", url=url, options=", ".join(sorted(unknown)))
-        raw = query.get("baudrate", [str(DEFAULT_BAUDRATE)])[-1]
-        if not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) not in BAUDRATES:
-            raise AddressError("baudrate", url=url, rates=", ".join(map(str, BAUDRATES)))
-        return PrinterAddress("serial", path=path, baudrate=int(raw))
-    if scheme == "file":
-        if parts.netloc or not parts.path.startswith("/"):
-            raise AddressError("file", url=url)
-        return PrinterAddress("file", path=parts.path)
-    if scheme == "cups":
-        if not _CUPS_QUEUE.match(parts.netloc) or parts.path not in ("", "/"):
-            raise AddressError("cups", url=url)
-        return PrinterAddress("cups", queue=parts.netloc)
-    raise AddressError("scheme", url=url, scheme=parts.scheme, forms=FORMS)
+    read = _SCHEMES.get(scheme)
+    if read is None:
+        raise AddressError("scheme", url=url, scheme=parts.scheme, forms=FORMS)
+    return read(parts, url)
+
+
+def _tcp(parts, url: str) -> PrinterAddress:
+    try:
+        port = parts.port or DEFAULT_TCP_PORT
+    except ValueError:
+        raise AddressError("tcp_port", url=url) from None
+    if not parts.hostname or parts.path not in ("", "/") or parts.username:
+        raise AddressError("tcp", url=url)
+    if not _host_ok(parts.hostname):
+        raise AddressError("tcp_host", url=url, host=parts.hostname)
+    return PrinterAddress("tcp", host=parts.hostname, port=port)
+
+
+def _usb(parts, url: str) -> PrinterAddress:
+    ids = parts.netloc.split(":")
+    matches = [_HEX_ID.match(i) for i in ids]
+    if len(ids) != 2 or not all(matches) or parts.path not in ("", "/"):
+        raise AddressError("usb", url=url)
+    return PrinterAddress("usb", vendor=int(matches[0][1], 16), product=int(matches[1][1], 16))
+
+
+def _serial(parts, url: str) -> PrinterAddress:
+    # serial:///dev/ttyUSB0 on Linux; serial://COM3 on Windows.
+    path = parts.path or parts.netloc
+    if not path or (parts.netloc and parts.path):
+        raise AddressError("serial", url=url)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = set(query) - {"baudrate"}
+    if unknown:
+        raise AddressError("serial_option", url=url, options=", ".join(sorted(unknown)))
+    raw = query.get("baudrate", [str(DEFAULT_BAUDRATE)])[-1]
+    if not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) not in BAUDRATES:
+        raise AddressError("baudrate", url=url, rates=", ".join(map(str, BAUDRATES)))
+    return PrinterAddress("serial", path=path, baudrate=int(raw))
+
+
+def _file(parts, url: str) -> PrinterAddress:
+    if parts.netloc or not parts.path.startswith("/"):
+        raise AddressError("file", url=url)
+    return PrinterAddress("file", path=parts.path)
+
+
+def _cups(parts, url: str) -> PrinterAddress:
+    if not _CUPS_QUEUE.match(parts.netloc) or parts.path not in ("", "/"):
+        raise AddressError("cups", url=url)
+    return PrinterAddress("cups", queue=parts.netloc)
+
+
+_SCHEMES = {"tcp": _tcp, "usb": _usb, "serial": _serial, "file": _file, "cups": _cups}
 
 
 def driven_by_server(printer: str) -> bool:

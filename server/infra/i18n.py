@@ -5,6 +5,8 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
+from flask import request
+
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
 LANG_COOKIE = "motcua_lang"
@@ -59,7 +61,6 @@ def request_language() -> str:
     cookie remembers; pages ignore the browser's own language, so a kiosk PC set up
     in English still greets citizens in Vietnamese.
     """
-    from flask import request
 
     is_api = request.path.startswith("/api/")
     chosen = request.args.get("lang") or (None if is_api else request.cookies.get(LANG_COOKIE))

@@ -45,7 +45,7 @@ def _routed() -> list[str]:
 
 def _interfaces() -> list[str]:
     try:
-        import fcntl
+        import fcntl  # noqa: PLC0415 - Linux and other Unixes only
         names = [name for _, name in socket.if_nameindex()]
     except (ImportError, OSError, AttributeError):  # not Linux, or no interface list
         return []

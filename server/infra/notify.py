@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -329,10 +330,8 @@ class Notifier:
         if thread is None or os.getpid() != self._pid:
             return
         deadline = time.monotonic() + timeout
-        try:
+        with contextlib.suppress(queue.Full):
             self._queue.put(_STOP, timeout=timeout)
-        except queue.Full:
-            pass
         thread.join(max(0.0, deadline - time.monotonic()))
         if thread.is_alive():
             self._abort.set()

@@ -18,6 +18,8 @@ from __future__ import annotations
 import sys
 import threading
 
+from gevent.threadpool import ThreadPool
+
 REPORT_THREADS = 2
 # How long a computing thread may keep the interpreter from the loop once the loop wants it
 # back (Python's default: 5 ms). Every database answer or socket the loop waits on costs one
@@ -45,7 +47,6 @@ def _threads():
     global _pool
     with _pool_lock:
         if _pool is None:  # made in the worker process, after gunicorn's fork
-            from gevent.threadpool import ThreadPool
             sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
             _pool = ThreadPool(REPORT_THREADS)
         return _pool

@@ -67,7 +67,7 @@ class Settings:
         return self.public_url or self.served_at
 
     @classmethod
-    def from_env(cls, instance_path: Path, env: os._Environ | dict | None = None) -> "Settings":
+    def from_env(cls, instance_path: Path, env: os._Environ | dict | None = None) -> Settings:
         env = os.environ if env is None else env
         instance_path = Path(env.get("MOTCUA_INSTANCE_PATH") or instance_path)
         instance_path.mkdir(parents=True, exist_ok=True)

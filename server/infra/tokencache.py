@@ -23,6 +23,8 @@ import threading
 import time
 from collections.abc import Callable
 
+import redis
+
 log = logging.getLogger("motcua")
 
 CHANNEL = "motcua:auth"
@@ -62,7 +64,6 @@ class Broadcast:
     empties this process's cache when any process says so (`listen`)."""
 
     def __init__(self, redis_url: str, on_change: Callable[[], None] | None = None):
-        import redis
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
         # The subscriber waits for messages as long as it takes: no read time-out.
         self._listener = redis.Redis.from_url(redis_url, socket_connect_timeout=5)

@@ -276,9 +276,7 @@ def walk_events(s: Session, ctx: Context, start: date, end: date, *, facts: dict
                     joined = None
             elif action in ("completed", "no_show", "cancelled"):
                 outcome = (action, at)
-            elif action == "expired":  # closed at the end of its day: not served
-                outcome = None
-            elif action == "no_show_undone":  # "absent" pressed by mistake: still called
+            elif action == "expired" or action == "no_show_undone":  # closed at the end of its day: not served
                 outcome = None
             elif action == "requeued":
                 outcome, joined = None, at

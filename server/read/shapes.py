@@ -4,15 +4,18 @@ The lobby, kiosks and status pages get only these; none carries personal data.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from datetime import time as clock_time
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from server.db.models import ACTIVE_AT_COUNTER, Counter, Office, Ticket, User
+from server.db.models import ACTIVE_AT_COUNTER, Counter, Office, Rating, Ticket, User, counter_services
 from server.engine import absence, hours, lookups, outcomes, queue, seating, waitingareas
 from server.engine.directory import OfficeInfo
 from server.engine.errors import Forbidden, NotFound
+from server.infra.notify import mask_phone
 from server.read import waits
 
 RECENT_CALLS = 10
@@ -211,12 +214,8 @@ def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dic
     Counters and their services are read from the database, not the directory cache:
     a supervisor who just changed them sees the change at once, whichever process answers.
     """
-    from datetime import time as clock_time
-    from zoneinfo import ZoneInfo
 
-    from sqlalchemy import case, func
 
-    from server.db.models import Counter, Rating, User, counter_services
 
     today = hours.service_day(now, office.timezone)
     counters = s.execute(
@@ -341,10 +340,7 @@ def counter_state(s: Session, counter_id: int, office_id: int, base_url: str, la
 def booking(b, office: OfficeInfo, base_url: str | None, lang: str = "vi", private: bool = True) -> dict:
     """A booking as its owner sees it (`private`: full phone, the manage link) or as staff
     lists see it (phone masked, no link)."""
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
 
-    from server.infra.notify import mask_phone
     service = office.services[b.service_id]
     local = ZoneInfo(office.timezone)
     shown = {

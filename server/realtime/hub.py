@@ -10,16 +10,20 @@ import collections
 import logging
 import sys
 import threading
+import time
 
 from flask import request
 from flask_socketio import SocketIO, join_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from server.db.database import unavailable
+from server.engine import health
 from server.engine.errors import MotcuaError
-from server.engine.lookups import held_counter
+from server.engine.lookups import held_counter, ticket_by_public_token
 from server.engine.outcomes import Event, counter_room, device_room, room, service_room, staff_room, ticket_room
+from server.infra.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from server.web import sessions
+from server.web.pages.portal import PUBLIC_TOKEN, public_ticket
 
 log = logging.getLogger("motcua")
 
@@ -126,7 +130,6 @@ class Hub:
 
     def _take(self, auth, key: tuple[str, object]) -> None:
         if not self.caps.take(key):
-            from server.infra.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
             lang = auth.get("lang") if isinstance(auth, dict) and auth.get("lang") in LANGUAGES \
                 else DEFAULT_LANGUAGE
             code = f"too_many_sockets_{key[0]}"
@@ -162,7 +165,6 @@ class Hub:
 
     def _link(self, principal) -> None:
         """A kiosk or display page is online; a kiosk hears its printer's state at once."""
-        from server.engine import health
         outcome = self.state.perform(health.device_linked, principal.device_id)
         with self._linked_lock:
             self.linked[principal.device_id] += 1
@@ -176,7 +178,6 @@ class Hub:
         if principal is None:
             return
         if request.environ.pop("motcua.linked", False) and self._unlinked(principal.device_id):
-            from server.engine import health
             try:
                 self.state.perform(health.device_unlinked, principal.device_id)
             except Exception as e:  # noqa: BLE001 - a closing socket has no one to answer; the heartbeat ends it
@@ -199,9 +200,7 @@ class Hub:
         self.socketio.start_background_task(self._heartbeat_forever)
 
     def _heartbeat_forever(self) -> None:
-        import time
 
-        from server.engine import health
         every = self.state.settings.device_heartbeat_s
         while True:
             time.sleep(every)
@@ -239,9 +238,6 @@ class Hub:
         """A citizen's status page: its ticket's room and its service's (where one
         `queue_moved` per change tells every waiting page to read its ticket again), then
         the ticket as "ticket". A page whose ticket moves to another service reconnects."""
-        from server.engine.lookups import ticket_by_public_token
-        from server.infra.i18n import DEFAULT_LANGUAGE, LANGUAGES
-        from server.web.pages.portal import PUBLIC_TOKEN, public_ticket
 
         token = auth.get("ticket")
         if not isinstance(token, str) or not PUBLIC_TOKEN.match(token):

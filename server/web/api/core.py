@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import UTC, datetime
+from datetime import date as date_type
 
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
+from sqlalchemy import select as sql_select
 
-from server.db.models import Office, Role, TicketEvent
-from server.engine import admin, counterdesk, hours, lookups, outcomes, printing, queue, ratings, statements
+from server.db.models import Booking, Office, Role, TicketEvent
+from server.engine import admin, booking, counterdesk, hours, lookups, outcomes, printing, queue, ratings, statements
 from server.engine.auth import Principal
 from server.engine.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from server.engine.offices import CODE as OFFICE_CODE
@@ -448,20 +451,18 @@ BOOKING_TOKEN = "X-Booking-Token"
 
 def _when(value, field: str):
     """An ISO 8601 time with its offset (as /slots gives it), as aware UTC."""
-    from datetime import datetime, timezone
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
     except ValueError:
         at = None
     if at is None or at.tzinfo is None:
         raise BadRequest("invalid_field", field=field, reason="2026-11-23T02:00:00Z")
-    return at.astimezone(timezone.utc)
+    return at.astimezone(UTC)
 
 
 @bp.get("/offices/<code>/booking")
 def booking_info(code):
     """What can be booked: the office, its bookable services and days. No token."""
-    from server.engine import booking
     now, lang = motcua().clock.now(), request_language()
     with motcua().db.read() as s:
         office = lookups.office_info(s, office_code(code))
@@ -479,9 +480,7 @@ def booking_info(code):
 @bp.get("/offices/<code>/services/<service>/slots")
 def booking_slots(code, service):
     """A day's slots of a service with the places left. No token."""
-    from datetime import date as date_type
 
-    from server.engine import booking
     try:
         day = date_type.fromisoformat(request.args.get("date", ""))
     except ValueError:
@@ -508,7 +507,6 @@ def _booking_reply(s, outcome):
 @bp.post("/offices/<code>/bookings")
 def create_booking(code):
     """Book a slot. No token; limited per client address (BOOKING_RATE_LIMIT)."""
-    from server.engine import booking
     motcua().booking_limit.check(request.remote_addr or "-")
     data = body(service=str, start=Text(40), name=Text(booking.NAME_MAX), phone=Text(30), id_number=Text(20))
     for field in ("service", "start", "name", "phone"):
@@ -522,7 +520,6 @@ def create_booking(code):
 @bp.put("/offices/<code>/bookings/<booking_code>")
 def move_booking(code, booking_code):
     """Move a booking to another slot of its service (header X-Booking-Token)."""
-    from server.engine import booking
     motcua().booking_limit.check(request.remote_addr or "-")
     data = body(start=Text(40))
     if "start" not in data:
@@ -534,7 +531,6 @@ def move_booking(code, booking_code):
 @bp.delete("/offices/<code>/bookings/<booking_code>")
 def cancel_booking(code, booking_code):
     """Cancel a booking (header X-Booking-Token); its place goes back to the slot."""
-    from server.engine import booking
     motcua().booking_limit.check(request.remote_addr or "-")
     return jsonify(motcua().perform(booking.cancel, office_code(code), booking_code,
                                    request.headers.get(BOOKING_TOKEN), render=_booking_reply))
@@ -543,7 +539,6 @@ def cancel_booking(code, booking_code):
 @bp.get("/public/bookings/<token>")
 def public_booking(token):
     """The booking behind a private link, with its own full phone number."""
-    from server.engine import booking
     with motcua().db.read() as s:
         found = booking.booking_by_token(s, token)
         if found is None:
@@ -558,11 +553,8 @@ def public_booking(token):
 @allow(*STAFF)
 def list_bookings(code):
     """A day's bookings for staff, phone numbers masked."""
-    from datetime import date as date_type
 
-    from sqlalchemy import select as sql_select
 
-    from server.db.models import Booking
     office_id = own_office(code).office_id
     now = motcua().clock.now()
     with motcua().db.read() as s:
@@ -583,7 +575,6 @@ def list_bookings(code):
 @allow(*ISSUERS)
 def check_in(code, booking_code):
     """At the kiosk: the booking's ticket, or a 409 that says why not (too early, too late...)."""
-    from server.engine import booking
     principal = own_office(code)
     body()
 

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, render_template
 from sqlalchemy import select
 
 from server.db.models import Office
+from server.engine import booking
 from server.engine.errors import NotFound
 from server.engine.offices import CODE as OFFICE_CODE
 from server.infra.i18n import request_language, t
@@ -88,16 +89,11 @@ def _missing(_e):
 
 
 def _booking(token: str):
-    """(booking, office) for a token, or NotFound. Needs server.engine.booking.booking_by_token."""
+    """(booking, office) for a token, or NotFound."""
     if not isinstance(token, str) or not BOOKING_TOKEN.match(token):
         raise Missing()
-    try:
-        from server.engine import booking as engine  # the booking engine (docs/booking.md)
-    except ImportError:  # a server without online booking: no booking has a link
-        raise Missing() from None
-
     with motcua().db.read() as s:
-        found = engine.booking_by_token(s, token)
+        found = booking.booking_by_token(s, token)
         if found is None:
             raise Missing()
         office = s.get(Office, found.office_id)

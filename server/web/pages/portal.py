@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import re
 
+import qrcode
+import qrcode.image.svg
+import redis
 from flask import Blueprint, Response, current_app, jsonify, render_template, send_from_directory
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
@@ -54,7 +57,6 @@ _redis_clients: dict = {}
 
 
 def _redis_answers(url: str) -> bool:
-    import redis
     client = _redis_clients.get(url)
     if client is None:
         client = _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
@@ -154,8 +156,6 @@ def public_ticket_cancel(public_token):
 
 def qr_svg(text: str) -> bytes:
     """A QR code of `text` as SVG: one path on a white square (scannable on any page colour)."""
-    import qrcode
-    import qrcode.image.svg
 
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
                        image_factory=qrcode.image.svg.SvgPathFillImage)

@@ -6,7 +6,7 @@ them from today's tickets (each office's service day, in its time zone).
 Revision ID: 0014_seat_counts
 Revises: 0013_rollups
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -32,7 +32,7 @@ def upgrade() -> None:
         for name in ("seats_used", "waiting_outside", "changes"):
             batch.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
     conn = op.get_bind()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     t = _tickets.c
     areas = conn.execute(sa.select(_areas.c.id, _offices.c.id, _offices.c.timezone)
                          .join(_offices, _offices.c.id == _areas.c.office_id)).all()
