@@ -31,7 +31,7 @@ from server.engine.auth import create_token
 from server.engine.offices import import_office
 from server.infra.clock import FixedClock
 from server.infra.settings import Settings, normalise_database_url
-from tests.sockets import Http
+from tests.support.sockets import Http
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = ROOT / "server" / "demo" / "demo.toml"
@@ -41,6 +41,27 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 WEEKDAY_HOURS = {d: ["07:30-11:30", "13:30-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
 # Monday 23 November 2026, 09:00 in Hanoi.
 MONDAY_9AM = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+# Markers, given from where a test lives and what it uses (pyproject.toml lists them):
+# `browser` (Chromium), `pg` (PostgreSQL), `redis`, `slow` (real server processes, the
+# concurrency and bench folders). The fast tier is `pytest -m "not slow and not browser"`.
+SLOW_FOLDERS = {"concurrency", "bench"}
+SLOW_FIXTURES = {"servers", "two_chairs"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(item.fixturenames)
+        params = item.callspec.id if hasattr(item, "callspec") else ""
+        if used & {"chromium", "page_factory"}:
+            item.add_marker(pytest.mark.browser)
+        if "pg_url" in used or "pg_migrated" in used or "postgresql" in params:
+            item.add_marker(pytest.mark.pg)
+        if "redis_url" in used:
+            item.add_marker(pytest.mark.redis)
+        if used & SLOW_FIXTURES or item.path.parent.name in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
 
 
 def need(service: str, reason: str):
@@ -369,7 +390,7 @@ def page_factory(chromium, tmp_path):
 
     Playwright's wait_for_function runs its predicate through eval(), which the pages'
     Content-Security-Policy refuses; pages are opened with it bypassed unless a test passes
-    bypass_csp=False (tests/test_links_headers.py opens every page with it enforced)."""
+    bypass_csp=False (tests/api/test_links_headers.py opens every page with it enforced)."""
     contexts = []
 
     def new(width=1080, height=1920, **options):
