@@ -20,12 +20,14 @@ other (docs/reports.md has the definitions):
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -203,132 +205,240 @@ def made(db, ids: list[int], start: date, end: date, *, now: datetime, lang: str
 
 def walk_events(s: Session, ctx: Context, start: date, end: date, *, facts: dict | None = None,
                 where=None) -> tuple[dict, Tally, dict]:
-    """Every figure from one walk over each ticket's events of the period.
+    """Every figure from one walk over each ticket's events of the period: each ticket's
+    events folded into its facts (`ticket_facts`), the facts added up (`Sums`).
 
     With `facts` (a dict), the walk adds up nothing across rows: each contribution goes to
     the one tally of its (office id, day, service id, counter id, officer id) in `facts`,
     the hours are kept per (office id, day, hour), and bookings are left to the caller.
     That is what a day's roll-up stores (server/rollups.py). `where`: more conditions on
     the tickets walked."""
-    by_id, services, code_to_service = ctx.by_id, ctx.services, ctx.code_to_service
-    counters, label_to_counter, officers = ctx.counters, ctx.label_to_counter, ctx.officers
-    ids = list(by_id)
-    groups: dict[str, dict] = {g: defaultdict(Tally) for g in GROUPS}
-    total = Tally()
-    hourly = defaultdict(lambda: [0, 0])
-
+    ids = list(ctx.by_id)
     events = s.execute(
         select(TicketEvent.ticket_id, Ticket.office_id, Ticket.day, TicketEvent.at, TicketEvent.action,
                TicketEvent.data)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .where(Ticket.office_id.in_(ids), Ticket.day >= start, Ticket.day <= end, *([] if where is None else [where]))
         .order_by(TicketEvent.ticket_id, TicketEvent.id))
-    spare = Tally()
+    sums = Sums(ctx) if facts is None else KeptFacts(ctx, facts)
+    for (_, office_id, day), rows in itertools.groupby(events, key=lambda row: row[:3]):
+        sums.add(ctx.by_id[office_id], day,
+                 ticket_facts(ctx, office_id, [(at, action, data or {}) for *_, at, action, data in rows]))
+    if facts is None:
+        sums.add_bookings(s.scalars(select(Booking).where(Booking.office_id.in_(ids), Booking.day >= start,
+                                                          Booking.day <= end)))
+    return sums.groups, sums.total, sums.hourly
 
-    def hour_of(office: Office, day: date, at: datetime):
-        hour = hours.local(at, office.timezone).hour
-        return hour if facts is None else (office.id, day, hour)
 
-    def rows_for(office: Office, day: date, service: Service | None, counter: Counter | None = None,
-                 officer: User | None = None) -> list[Tally]:
-        if facts is not None:  # one tally; where the walk skips the first three rows, so does this list
-            key = (office.id, day, service and service.id, counter and counter.id, officer and officer.id)
-            fact = facts.get(key) or facts.setdefault(key, Tally())
-            return [spare, spare, spare, fact] if service is not None else [spare, spare, fact]
-        rows = [total, groups["day"][day], groups["office"][office.id]]
-        if service is not None:
-            rows.append(groups["service"][service.code])
-        if counter is not None:
-            rows.append(groups["counter"][counter.id])
-        if officer is not None:
-            rows.append(groups["officer"][officer.id])
+# ---------------------------------------------------------------- one ticket's facts (a pure fold)
+
+class Fact(NamedTuple):
+    """One thing a ticket's events say, for the row of its service, counter and officer (ids):
+    `kind` (issued, call, wait, transfer_out, transfer_in, rated, served, no_show,
+    cancelled, unserved), a `value` (a duration in microseconds, a rating's level, the
+    issue's (channel, priority)) and when (`at`: the issue or the completion, for the hours)."""
+
+    kind: str
+    service: int | None
+    counter: int | None = None
+    officer: int | None = None
+    value: object = None
+    at: datetime | None = None
+
+
+@dataclass
+class _Visit:
+    """Where a ticket stands while its events are folded."""
+
+    service: Service | None = None
+    joined: datetime | None = None  # when the current visit began; None once called
+    call: tuple | None = None  # (at, counter id, officer id) of the last call
+    outcome: tuple | None = None  # (action, at) of how it ended, so far
+
+
+def ticket_facts(ctx: Context, office_id: int, events: list[tuple[datetime, str, dict]]) -> list[Fact]:
+    """A ticket's facts from its events (at, action, data) in order. Reads nothing but `ctx`
+    (what the events' codes, ids and labels name)."""
+    visit, facts = _Visit(), []
+    for at, action, data in events:
+        step = STEPS.get(action)
+        if step is not None:
+            step(ctx, office_id, visit, facts, at, data)
+    facts.append(_ending(visit))
+    return facts
+
+
+def _sid(service: Service | None) -> int | None:
+    return service and service.id
+
+
+def _issued(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
+    visit.service = ctx.code_to_service.get((office_id, data.get("service")))
+    visit.joined = at
+    channel = data.get("channel") if data.get("channel") in CHANNELS else "api"
+    facts.append(Fact("issued", _sid(visit.service), value=(channel, bool(data.get("priority"))), at=at))
+
+
+def _called(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
+    counter = ctx.counters.get(data.get("counter_id")) or ctx.label_to_counter.get((office_id, data.get("counter")))
+    officer = ctx.officers.get(data.get("officer_id"))
+    visit.call = (at, counter and counter.id, officer and officer.id)
+    visit.outcome = None  # called again after "absent" (a comeback): its visit goes on
+    facts.append(Fact("call", None, *visit.call[1:]))
+    if visit.joined is not None:
+        facts.append(Fact("wait", _sid(visit.service), *visit.call[1:], value=(at - visit.joined) // US))
+        visit.joined = None
+
+
+def _ended(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict, *,
+           action: str) -> None:
+    visit.outcome = (action, at)
+
+
+def _reopened(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
+    """Closed at the end of its day (not served), or "absent" pressed by mistake (still called)."""
+    visit.outcome = None
+
+
+def _requeued(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
+    visit.outcome, visit.joined = None, at
+
+
+def _transferred(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
+    to = ctx.code_to_service.get((office_id, data.get("to_service"))) or visit.service
+    if to is not visit.service:
+        facts.append(Fact("transfer_out", _sid(visit.service)))
+        facts.append(Fact("transfer_in", _sid(to)))
+    visit.service, visit.joined, visit.outcome = to, at, None
+
+
+def _rated(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
+    level = data.get("level")
+    if level in (1, 2, 3, 4) and visit.call is not None:
+        facts.append(Fact("rated", _sid(visit.service), *visit.call[1:], value=level))
+
+
+STEPS = {"issued": _issued, "called": _called, "expired": _reopened, "no_show_undone": _reopened,
+         "requeued": _requeued, "transferred": _transferred, "rated": _rated,
+         **{action: functools.partial(_ended, action=action) for action in ("completed", "no_show", "cancelled")}}
+
+
+def _ending(visit: _Visit) -> Fact:
+    """How the ticket's last visit ended: served, no-show, cancelled, or not served."""
+    service = _sid(visit.service)
+    if visit.outcome is None:
+        return Fact("unserved", service)
+    action, at = visit.outcome
+    _, counter, officer = visit.call if visit.call is not None else (None, None, None)
+    if action == "completed":
+        took = (at - visit.call[0]) // US if visit.call is not None else None
+        return Fact("served", service, counter, officer, took, at)
+    if action == "no_show":
+        return Fact("no_show", service, counter, officer)
+    return Fact("cancelled", service)
+
+
+# ---------------------------------------------------------------- facts added up
+
+def _add_issued(r: Tally, value, target_us: int) -> None:
+    channel, priority = value
+    r.issued += 1
+    r.channels[channel] += 1
+    r.priority += priority
+
+
+def _add_wait(r: Tally, wait: int, target_us: int) -> None:
+    r.waits.append(wait)
+    r.within_target += wait <= target_us
+
+
+def _add_served(r: Tally, took: int | None, target_us: int) -> None:
+    r.served += 1
+    if took is not None:
+        r.service_times.append(took)
+
+
+def _count(name: str):
+    def add(r: Tally, value, target_us: int) -> None:
+        setattr(r, name, getattr(r, name) + 1)
+    return add
+
+
+def _add_level(r: Tally, level: int, target_us: int) -> None:
+    r.levels[level] += 1
+
+
+# What each kind of fact adds to a row, and to which count of its hour.
+ADD = {"issued": _add_issued, "call": _count("calls"), "wait": _add_wait, "transfer_out": _count("transferred_out"),
+       "transfer_in": _count("transferred_in"), "rated": _add_level, "served": _add_served,
+       "no_show": _count("no_show"), "cancelled": _count("cancelled"), "unserved": _count("unserved")}
+HOURLY = {"issued": 0, "served": 1}
+TRANSFERS = ("transfer_out", "transfer_in")  # counted for services only
+
+
+class Sums:
+    """Facts added up into a report's rows: the total, and per day, office, service (by
+    code), counter and officer (by id); the tickets issued and served per hour of the day."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.groups: dict[str, dict] = {g: defaultdict(Tally) for g in GROUPS}
+        self.total = Tally()
+        self.hourly: dict = defaultdict(lambda: [0, 0])
+
+    def add(self, office: Office, day: date, facts: list[Fact]) -> None:
+        target_us = office.target_wait_s * 1_000_000
+        for fact in facts:
+            add = ADD[fact.kind]
+            for r in self.rows(office, day, fact):
+                add(r, fact.value, target_us)
+            if fact.kind in HOURLY:
+                self.hourly[self.hour(office, day, fact.at)][HOURLY[fact.kind]] += 1
+
+    def rows(self, office: Office, day: date, fact: Fact) -> list[Tally]:
+        groups = self.groups
+        if fact.kind in TRANSFERS:
+            return [] if fact.service is None else [groups["service"][self.ctx.services[fact.service].code]]
+        rows = [self.total, groups["day"][day], groups["office"][office.id]]
+        if fact.service is not None:
+            rows.append(groups["service"][self.ctx.services[fact.service].code])
+        if fact.counter is not None:
+            rows.append(groups["counter"][fact.counter])
+        if fact.officer is not None:
+            rows.append(groups["officer"][fact.officer])
         return rows
 
-    def per_ticket(office_id: int, day: date, evs: list) -> None:
-        office = by_id[office_id]
-        target = office.target_wait_s
-        service = None
-        joined: datetime | None = None  # when the current visit began; None once called
-        call = None  # (at, counter, officer) of the last call
-        outcome = None
-        for at, action, data in evs:
-            if action == "issued":
-                service = code_to_service.get((office_id, data.get("service")))
-                joined = at
-                channel = data.get("channel") if data.get("channel") in CHANNELS else "api"
-                for r in rows_for(office, day, service):
-                    r.issued += 1
-                    r.channels[channel] += 1
-                    r.priority += bool(data.get("priority"))
-                hourly[hour_of(office, day, at)][0] += 1
-            elif action == "called":
-                counter = counters.get(data.get("counter_id")) or label_to_counter.get((office_id, data.get("counter")))
-                officer = officers.get(data.get("officer_id"))
-                call = (at, counter, officer)
-                outcome = None  # called again after "absent" (a comeback): its visit goes on
-                for r in rows_for(office, day, None, counter, officer):
-                    r.calls += 1
-                if joined is not None:
-                    wait = (at - joined) // US
-                    for r in rows_for(office, day, service, counter, officer):
-                        r.waits.append(wait)
-                        r.within_target += wait <= target * 1_000_000
-                    joined = None
-            elif action in ("completed", "no_show", "cancelled"):
-                outcome = (action, at)
-            elif action == "expired":  # closed at the end of its day: not served
-                outcome = None
-            elif action == "no_show_undone":  # "absent" pressed by mistake: still called
-                outcome = None
-            elif action == "requeued":
-                outcome, joined = None, at
-            elif action == "transferred":
-                to = code_to_service.get((office_id, data.get("to_service"))) or service
-                if to is not service:
-                    for r in rows_for(office, day, service)[3:]:
-                        r.transferred_out += 1
-                    for r in rows_for(office, day, to)[3:]:
-                        r.transferred_in += 1
-                service, joined, outcome = to, at, None
-            elif action == "rated":
-                level = data.get("level")
-                if level in (1, 2, 3, 4) and call is not None:
-                    for r in rows_for(office, day, service, call[1], call[2]):
-                        r.levels[level] += 1
-        if outcome is None:
-            for r in rows_for(office, day, service):
-                r.unserved += 1
-            return
-        action, at = outcome
-        at_counter = call if call is not None else (None, None, None)
-        if action == "completed":
-            hourly[hour_of(office, day, at)][1] += 1
-            for r in rows_for(office, day, service, at_counter[1], at_counter[2]):
-                r.served += 1
-                if call is not None:
-                    r.service_times.append((at - call[0]) // US)
-        elif action == "no_show":
-            for r in rows_for(office, day, service, at_counter[1], at_counter[2]):
-                r.no_show += 1
-        else:
-            for r in rows_for(office, day, service):
-                r.cancelled += 1
+    def hour(self, office: Office, day: date, at: datetime):
+        return hours.local(at, office.timezone).hour
 
-    for (_, office_id, day), rows in itertools.groupby(events, key=lambda row: row[:3]):
-        per_ticket(office_id, day, [(at, action, data or {}) for *_, at, action, data in rows])
-
-    if facts is not None:
-        return groups, total, hourly
-    for b in s.scalars(select(Booking).where(Booking.office_id.in_(ids), Booking.day >= start, Booking.day <= end)):
-        service = services.get(b.service_id)
-        for r in rows_for(by_id[b.office_id], b.day, service):
+    def add_bookings(self, bookings) -> None:
+        """Bookings that were not cancelled: booked, then checked in or a no-show."""
+        for b in bookings:
             if b.status == BookingStatus.CANCELLED.value:
                 continue
-            r.booked += 1
-            r.checked_in += b.status == BookingStatus.CHECKED_IN.value
-            r.booking_no_show += b.status == BookingStatus.NO_SHOW.value
+            fact = Fact("booking", b.service_id if b.service_id in self.ctx.services else None)
+            for r in self.rows(self.ctx.by_id[b.office_id], b.day, fact):
+                r.booked += 1
+                r.checked_in += b.status == BookingStatus.CHECKED_IN.value
+                r.booking_no_show += b.status == BookingStatus.NO_SHOW.value
 
-    return groups, total, hourly
+
+class KeptFacts(Sums):
+    """Facts added up only per (office id, day, service id, counter id, officer id), into
+    `kept`, with the hours per (office id, day, hour): what a day's roll-up stores."""
+
+    def __init__(self, ctx: Context, kept: dict):
+        super().__init__(ctx)
+        self.kept = kept
+
+    def rows(self, office: Office, day: date, fact: Fact) -> list[Tally]:
+        if fact.kind in TRANSFERS and fact.service is None:
+            return []
+        key = (office.id, day, fact.service, fact.counter, fact.officer)
+        return [self.kept.get(key) or self.kept.setdefault(key, Tally())]
+
+    def hour(self, office: Office, day: date, at: datetime):
+        return (office.id, day, super().hour(office, day, at))
 
 
 def _assemble(ctx: Context, office_list: list[Office], groups: dict, total: Tally, hourly: dict, start: date,
