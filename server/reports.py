@@ -1,7 +1,10 @@
 """Reports: an office's figures over a period, read from the ticket event log.
 
 Every figure comes from one walk over each ticket's events, so they agree with each
-other (docs/reports.md has the definitions):
+other (docs/reports.md has the definitions). Each ticket's events are folded into its
+facts (`ticket_facts`, pure: what was issued, called, waited, served... for which
+service, counter and officer), the facts are added up (`Sums`; per kept row for a day's
+roll-up, `KeptFacts`), and names in the report's language come last (`_assemble`):
 
 - A ticket belongs to its service day. Per office and per day,
   issued = served + no-shows + cancelled + unserved (still waiting, or closed as
