@@ -161,6 +161,17 @@ class Context:
     counters: dict[int, Counter]
     label_to_counter: dict[tuple[int, str], Counter]
     officers: dict[int, User]
+    # The same names as plain ids, which a ticket's facts hold (`ticket_facts`).
+    service_ids: dict[tuple[int, str], int] = field(init=False)
+    counter_ids: dict[int, int] = field(init=False)
+    label_ids: dict[tuple[int, str], int] = field(init=False)
+    officer_ids: dict[int, int] = field(init=False)
+
+    def __post_init__(self):
+        self.service_ids = {key: sv.id for key, sv in self.code_to_service.items()}
+        self.counter_ids = {c.id: c.id for c in self.counters.values()}
+        self.label_ids = {key: c.id for key, c in self.label_to_counter.items()}
+        self.officer_ids = {u.id: u.id for u in self.officers.values()}
 
 
 def context(s: Session, office_list: list[Office]) -> Context:
@@ -253,7 +264,7 @@ class Fact(NamedTuple):
 class _Visit:
     """Where a ticket stands while its events are folded."""
 
-    service: Service | None = None
+    service: int | None = None  # its id
     joined: datetime | None = None  # when the current visit began; None once called
     call: tuple | None = None  # (at, counter id, officer id) of the last call
     outcome: tuple | None = None  # (action, at) of how it ended, so far
@@ -271,25 +282,21 @@ def ticket_facts(ctx: Context, office_id: int, events: list[tuple[datetime, str,
     return facts
 
 
-def _sid(service: Service | None) -> int | None:
-    return service and service.id
-
-
 def _issued(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
-    visit.service = ctx.code_to_service.get((office_id, data.get("service")))
+    visit.service = ctx.service_ids.get((office_id, data.get("service")))
     visit.joined = at
     channel = data.get("channel") if data.get("channel") in CHANNELS else "api"
-    facts.append(Fact("issued", _sid(visit.service), value=(channel, bool(data.get("priority"))), at=at))
+    facts.append(Fact("issued", visit.service, None, None, (channel, bool(data.get("priority"))), at))
 
 
 def _called(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
-    counter = ctx.counters.get(data.get("counter_id")) or ctx.label_to_counter.get((office_id, data.get("counter")))
-    officer = ctx.officers.get(data.get("officer_id"))
-    visit.call = (at, counter and counter.id, officer and officer.id)
+    counter = ctx.counter_ids.get(data.get("counter_id")) or ctx.label_ids.get((office_id, data.get("counter")))
+    officer = ctx.officer_ids.get(data.get("officer_id"))
+    visit.call = (at, counter, officer)
     visit.outcome = None  # called again after "absent" (a comeback): its visit goes on
-    facts.append(Fact("call", None, *visit.call[1:]))
+    facts.append(Fact("call", None, counter, officer))
     if visit.joined is not None:
-        facts.append(Fact("wait", _sid(visit.service), *visit.call[1:], value=(at - visit.joined) // US))
+        facts.append(Fact("wait", visit.service, counter, officer, (at - visit.joined) // US))
         visit.joined = None
 
 
@@ -308,17 +315,17 @@ def _requeued(ctx: Context, office_id: int, visit: _Visit, facts: list, at: date
 
 
 def _transferred(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
-    to = ctx.code_to_service.get((office_id, data.get("to_service"))) or visit.service
-    if to is not visit.service:
-        facts.append(Fact("transfer_out", _sid(visit.service)))
-        facts.append(Fact("transfer_in", _sid(to)))
+    to = ctx.service_ids.get((office_id, data.get("to_service"))) or visit.service
+    if to != visit.service:
+        facts.append(Fact("transfer_out", visit.service))
+        facts.append(Fact("transfer_in", to))
     visit.service, visit.joined, visit.outcome = to, at, None
 
 
 def _rated(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
     level = data.get("level")
     if level in (1, 2, 3, 4) and visit.call is not None:
-        facts.append(Fact("rated", _sid(visit.service), *visit.call[1:], value=level))
+        facts.append(Fact("rated", visit.service, *visit.call[1:], level))
 
 
 STEPS = {"issued": _issued, "called": _called, "expired": _reopened, "no_show_undone": _reopened,
@@ -328,7 +335,7 @@ STEPS = {"issued": _issued, "called": _called, "expired": _reopened, "no_show_un
 
 def _ending(visit: _Visit) -> Fact:
     """How the ticket's last visit ended: served, no-show, cancelled, or not served."""
-    service = _sid(visit.service)
+    service = visit.service
     if visit.outcome is None:
         return Fact("unserved", service)
     action, at = visit.outcome
@@ -343,35 +350,42 @@ def _ending(visit: _Visit) -> Fact:
 
 # ---------------------------------------------------------------- facts added up
 
-def _add_issued(r: Tally, value, target_us: int) -> None:
+def _add_issued(rows: list[Tally], value, target_us: int) -> None:
     channel, priority = value
-    r.issued += 1
-    r.channels[channel] += 1
-    r.priority += priority
+    for r in rows:
+        r.issued += 1
+        r.channels[channel] += 1
+        r.priority += priority
 
 
-def _add_wait(r: Tally, wait: int, target_us: int) -> None:
-    r.waits.append(wait)
-    r.within_target += wait <= target_us
+def _add_wait(rows: list[Tally], wait: int, target_us: int) -> None:
+    on_time = wait <= target_us
+    for r in rows:
+        r.waits.append(wait)
+        r.within_target += on_time
 
 
-def _add_served(r: Tally, took: int | None, target_us: int) -> None:
-    r.served += 1
-    if took is not None:
-        r.service_times.append(took)
+def _add_served(rows: list[Tally], took: int | None, target_us: int) -> None:
+    for r in rows:
+        r.served += 1
+        if took is not None:
+            r.service_times.append(took)
 
 
 def _count(name: str):
-    def add(r: Tally, value, target_us: int) -> None:
-        setattr(r, name, getattr(r, name) + 1)
+    """Adds one to the count `name` of each row."""
+    def add(rows: list[Tally], value, target_us: int) -> None:
+        for r in rows:
+            r.__dict__[name] += 1
     return add
 
 
-def _add_level(r: Tally, level: int, target_us: int) -> None:
-    r.levels[level] += 1
+def _add_level(rows: list[Tally], level: int, target_us: int) -> None:
+    for r in rows:
+        r.levels[level] += 1
 
 
-# What each kind of fact adds to a row, and to which count of its hour.
+# What each kind of fact adds to its rows, and to which count of its hour.
 ADD = {"issued": _add_issued, "call": _count("calls"), "wait": _add_wait, "transfer_out": _count("transferred_out"),
        "transfer_in": _count("transferred_in"), "rated": _add_level, "served": _add_served,
        "no_show": _count("no_show"), "cancelled": _count("cancelled"), "unserved": _count("unserved")}
@@ -385,26 +399,25 @@ class Sums:
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
+        self.codes = {sid: sv.code for sid, sv in ctx.services.items()}
         self.groups: dict[str, dict] = {g: defaultdict(Tally) for g in GROUPS}
         self.total = Tally()
         self.hourly: dict = defaultdict(lambda: [0, 0])
 
     def add(self, office: Office, day: date, facts: list[Fact]) -> None:
-        target_us = office.target_wait_s * 1_000_000
+        office_id, target_us = office.id, office.target_wait_s * 1_000_000
         for fact in facts:
-            add = ADD[fact.kind]
-            for r in self.rows(office, day, fact):
-                add(r, fact.value, target_us)
+            ADD[fact.kind](self.rows(office_id, day, fact), fact.value, target_us)
             if fact.kind in HOURLY:
                 self.hourly[self.hour(office, day, fact.at)][HOURLY[fact.kind]] += 1
 
-    def rows(self, office: Office, day: date, fact: Fact) -> list[Tally]:
+    def rows(self, office_id: int, day: date, fact: Fact) -> list[Tally]:
         groups = self.groups
         if fact.kind in TRANSFERS:
-            return [] if fact.service is None else [groups["service"][self.ctx.services[fact.service].code]]
-        rows = [self.total, groups["day"][day], groups["office"][office.id]]
+            return [] if fact.service is None else [groups["service"][self.codes[fact.service]]]
+        rows = [self.total, groups["day"][day], groups["office"][office_id]]
         if fact.service is not None:
-            rows.append(groups["service"][self.ctx.services[fact.service].code])
+            rows.append(groups["service"][self.codes[fact.service]])
         if fact.counter is not None:
             rows.append(groups["counter"][fact.counter])
         if fact.officer is not None:
@@ -419,8 +432,8 @@ class Sums:
         for b in bookings:
             if b.status == BookingStatus.CANCELLED.value:
                 continue
-            fact = Fact("booking", b.service_id if b.service_id in self.ctx.services else None)
-            for r in self.rows(self.ctx.by_id[b.office_id], b.day, fact):
+            fact = Fact("booking", b.service_id if b.service_id in self.codes else None)
+            for r in self.rows(b.office_id, b.day, fact):
                 r.booked += 1
                 r.checked_in += b.status == BookingStatus.CHECKED_IN.value
                 r.booking_no_show += b.status == BookingStatus.NO_SHOW.value
@@ -434,10 +447,10 @@ class KeptFacts(Sums):
         super().__init__(ctx)
         self.kept = kept
 
-    def rows(self, office: Office, day: date, fact: Fact) -> list[Tally]:
+    def rows(self, office_id: int, day: date, fact: Fact) -> list[Tally]:
         if fact.kind in TRANSFERS and fact.service is None:
             return []
-        key = (office.id, day, fact.service, fact.counter, fact.officer)
+        key = (office_id, day, fact.service, fact.counter, fact.officer)
         return [self.kept.get(key) or self.kept.setdefault(key, Tally())]
 
     def hour(self, office: Office, day: date, at: datetime):
