@@ -28,7 +28,7 @@ from server.engine import lookups
 from server.engine.errors import BadRequest, MotcuaError
 from server.infra.i18n import LANGUAGES, request_language, t
 from server.infra.offload import off_loop
-from server.read import charts, reports
+from server.read import charts, figures, reports
 from server.web import motcua
 from server.web.errorpages import message
 from server.web.guard import staff_page
@@ -228,10 +228,10 @@ def load(principal, lang: str, *, today_only: bool = False) -> Report:
             code = offices[0].code
         ids = [o.id for o in offices]
         try:  # off the event loop: a city's year is seconds of work (server/infra/offload.py)
-            data = off_loop(reports.made, state.db, ids, period.start, period.end, now=now, lang=lang)
+            data = off_loop(figures.made, state.db, ids, period.start, period.end, now=now, lang=lang)
         except BadRequest as e:  # whatever else the computation refuses: today's figures instead
             error, period = message(e.code, e.params, lang), Period(today, today)
-            data = off_loop(reports.made, state.db, ids, today, today, now=now, lang=lang)
+            data = off_loop(figures.made, state.db, ids, today, today, now=now, lang=lang)
         choices = [] if today_only else _choices(s, principal, lang)
     return Report(data, code, period, today, tz, choices, error)
 

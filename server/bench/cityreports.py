@@ -32,7 +32,7 @@ from server.engine import auth
 from server.engine.offices import import_office
 from server.infra.clock import FixedClock
 from server.infra.settings import Settings, normalise_database_url
-from server.read import reports, rollups
+from server.read import figures, rollups
 
 HANOI = timezone(timedelta(hours=7))
 SERVICES = ("HT", "CT", "DD", "XD", "KD", "LD", "TP", "KH")
@@ -353,6 +353,6 @@ def run(database_url: str, offices: int, days: int, tickets: int, rounds: int, w
                 chosen = s.scalars(select(Office).where(*([] if where is None else [where]))
                                    .order_by(Office.name)).all()
                 t0 = time.perf_counter()
-                reports.compute(s, chosen, dates[0], dates[-1], now=now, lang="vi", walk=True)
+                figures.compute(s, chosen, dates[0], dates[-1], now=now, lang="vi", walk=True)
                 click.echo(f"{name:<34} {(time.perf_counter() - t0) * 1000:8.0f} ms")
     app.extensions["motcua"].db.dispose()

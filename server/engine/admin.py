@@ -1,10 +1,13 @@
 """Administration: every change to an office's set-up, checked and recorded in the audit log.
 
 An edit is made to the office document (`offices.export_office`): one item of a section
-is added, changed or removed, and the whole document is imported again in the same
-transaction. So the admin pages, the office file and the command line share every rule,
-and a change takes effect at once: this process forgets its cached office, the others
-see it within the directory's TTL, and kiosks and lobby screens hear `office_changed`.
+is added, changed or removed, the whole document is checked as the office file is, and
+the section changed is stored by the office file's own section function
+(`offices.update_office`; a deleted service or counter, or a renumbered counter, also
+changes the lists that named it). The audit entry is that section's item before and
+after. So the admin pages, the office file and the command line share every rule, and a
+change takes effect at once: this process forgets its cached office, the others see it
+within the directory's TTL, and kiosks and lobby screens hear `office_changed`.
 
 Officers' passwords and devices' tokens are not in the document: they have their own
 use cases below. Each use case returns a `Done` (a `outcomes.Outcome` for `Motcua.perform`).
@@ -124,7 +127,7 @@ def edit(s: Session, office_id: int, section: str, key, item: dict | None, *, pr
         if early:  # only checked: nothing is written when the form has problems
             offices.check_office(after, lang)
         else:
-            offices.import_office(s, after, lang, now)
+            offices.update_office(s, office, before, after, lang, now)
     except offices.OfficeFileError as e:
         raise _invalid(e, section, index, lang, early) from e
     if early:
@@ -180,11 +183,11 @@ def _edit_item(s: Session, office: Office, after: dict, section: str, key, item:
 
 
 def _exported(s: Session, office: Office, section: str, target: str):
-    """The item as the database holds it after the change (None when deleted)."""
-    data = offices.export_office(s, office)
+    """The item as the database holds it after the change (None when deleted): its section exported."""
+    data = offices.export_section(s, office, section)
     if section == "office":
         return {k: data.get(k) for k in OFFICE_KEYS}
-    return next((x for x in data[section] if str(x[SECTIONS[section]]) == target), None)
+    return next((x for x in data if str(x[SECTIONS[section]]) == target), None)
 
 
 def _renumber(s: Session, office: Office, after: dict, old: int, new, lang: str) -> str | None:

@@ -1,7 +1,10 @@
 """Reports: an office's figures over a period, read from the ticket event log.
 
 Every figure comes from one walk over each ticket's events, so they agree with each
-other (docs/reports.md has the definitions):
+other (docs/reports.md has the definitions). Each ticket's events are folded into its
+facts (`ticket_facts`, pure: what was issued, called, waited, served... for which
+service, counter and officer), the facts are added up (`Sums`; per kept row for a day's
+roll-up, `KeptFacts`), and names in the report's language come last (`_assemble`):
 
 - A ticket belongs to its service day. Per office and per day,
   issued = served + no-shows + cancelled + unserved (still waiting, or closed as
@@ -20,13 +23,17 @@ other (docs/reports.md has the definitions):
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -156,6 +163,17 @@ class Context:
     counters: dict[int, Counter]
     label_to_counter: dict[tuple[int, str], Counter]
     officers: dict[int, User]
+    # The same names as plain ids, which a ticket's facts hold (`ticket_facts`).
+    service_ids: dict[tuple[int, str], int] = field(init=False)
+    counter_ids: dict[int, int] = field(init=False)
+    label_ids: dict[tuple[int, str], int] = field(init=False)
+    officer_ids: dict[int, int] = field(init=False)
+
+    def __post_init__(self):
+        self.service_ids = {key: sv.id for key, sv in self.code_to_service.items()}
+        self.counter_ids = {c.id: c.id for c in self.counters.values()}
+        self.label_ids = {key: c.id for key, c in self.label_to_counter.items()}
+        self.officer_ids = {u.id: u.id for u in self.officers.values()}
 
 
 def context(s: Session, office_list: list[Office]) -> Context:
@@ -172,164 +190,247 @@ def context(s: Session, office_list: list[Office]) -> Context:
                    label_to_counter, officers)
 
 
-def compute(s: Session, office_list: list[Office], start: date, end: date, *, now: datetime, lang: str,
-            walk: bool = False) -> dict:
-    """The report of these offices from `start` to `end` (service days, both included).
-    Closed days come from their roll-ups and the rest from the event log, added up by the
-    database (server/read/rollups.py); `walk`: the whole period walked here, event by event
-    (the definition the roll-ups are tested against)."""
-    from server.read import rollups
-
-    ctx = context(s, office_list)
-    if walk:
-        groups, total, hourly = walk_events(s, ctx, start, end)
-    else:
-        groups, total, hourly = rollups.figures(s, ctx, start, end, now=now)
-    return _assemble(ctx, office_list, groups, total, hourly, start, end, now=now, lang=lang)
-
-
-def made(db, ids: list[int], start: date, end: date, *, now: datetime, lang: str, keep: bool = False) -> dict:
-    """`compute` for the offices of these ids, in its own transactions (under `motcua serve`
-    it runs in another thread: server/infra/offload.py). `keep`: the period's closed days not
-    rolled up yet are kept first, once (server/read/rollups.py)."""
-    from server.read import rollups
-
-    if keep:
-        rollups.ensure(db, ids, start, end, now)
-    with db.read() as s:
-        offices = list(s.scalars(select(Office).where(Office.id.in_(ids)).order_by(Office.name)))
-        return compute(s, offices, start, end, now=now, lang=lang)
-
-
 def walk_events(s: Session, ctx: Context, start: date, end: date, *, facts: dict | None = None,
                 where=None) -> tuple[dict, Tally, dict]:
-    """Every figure from one walk over each ticket's events of the period.
+    """Every figure from one walk over each ticket's events of the period: each ticket's
+    events folded into its facts (`ticket_facts`), the facts added up (`Sums`).
 
     With `facts` (a dict), the walk adds up nothing across rows: each contribution goes to
     the one tally of its (office id, day, service id, counter id, officer id) in `facts`,
     the hours are kept per (office id, day, hour), and bookings are left to the caller.
     That is what a day's roll-up stores (server/read/rollups.py). `where`: more conditions on
     the tickets walked."""
-    by_id, services, code_to_service = ctx.by_id, ctx.services, ctx.code_to_service
-    counters, label_to_counter, officers = ctx.counters, ctx.label_to_counter, ctx.officers
-    ids = list(by_id)
-    groups: dict[str, dict] = {g: defaultdict(Tally) for g in GROUPS}
-    total = Tally()
-    hourly = defaultdict(lambda: [0, 0])
-
+    ids = list(ctx.by_id)
     events = s.execute(
         select(TicketEvent.ticket_id, Ticket.office_id, Ticket.day, TicketEvent.at, TicketEvent.action,
                TicketEvent.data)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .where(Ticket.office_id.in_(ids), Ticket.day >= start, Ticket.day <= end, *([] if where is None else [where]))
         .order_by(TicketEvent.ticket_id, TicketEvent.id))
-    spare = Tally()
+    sums = Sums(ctx) if facts is None else KeptFacts(ctx, facts)
+    for (_, office_id, day), rows in itertools.groupby(events, key=lambda row: row[:3]):
+        sums.add(ctx.by_id[office_id], day,
+                 ticket_facts(ctx, office_id, [(at, action, data or {}) for *_, at, action, data in rows]))
+    if facts is None:
+        sums.add_bookings(s.scalars(select(Booking).where(Booking.office_id.in_(ids), Booking.day >= start,
+                                                          Booking.day <= end)))
+    return sums.groups, sums.total, sums.hourly
 
-    def hour_of(office: Office, day: date, at: datetime):
-        hour = hours.local(at, office.timezone).hour
-        return hour if facts is None else (office.id, day, hour)
 
-    def rows_for(office: Office, day: date, service: Service | None, counter: Counter | None = None,
-                 officer: User | None = None) -> list[Tally]:
-        if facts is not None:  # one tally; where the walk skips the first three rows, so does this list
-            key = (office.id, day, service and service.id, counter and counter.id, officer and officer.id)
-            fact = facts.get(key) or facts.setdefault(key, Tally())
-            return [spare, spare, spare, fact] if service is not None else [spare, spare, fact]
-        rows = [total, groups["day"][day], groups["office"][office.id]]
-        if service is not None:
-            rows.append(groups["service"][service.code])
-        if counter is not None:
-            rows.append(groups["counter"][counter.id])
-        if officer is not None:
-            rows.append(groups["officer"][officer.id])
+# ---------------------------------------------------------------- one ticket's facts (a pure fold)
+
+class Fact(NamedTuple):
+    """One thing a ticket's events say, for the row of its service, counter and officer (ids):
+    `kind` (issued, call, wait, transfer_out, transfer_in, rated, served, no_show,
+    cancelled, unserved), a `value` (a duration in microseconds, a rating's level, the
+    issue's (channel, priority)) and when (`at`: the issue or the completion, for the hours)."""
+
+    kind: str
+    service: int | None
+    counter: int | None = None
+    officer: int | None = None
+    value: object = None
+    at: datetime | None = None
+
+
+@dataclass
+class _Visit:
+    """Where a ticket stands while its events are folded."""
+
+    service: int | None = None  # its id
+    joined: datetime | None = None  # when the current visit began; None once called
+    call: tuple | None = None  # (at, counter id, officer id) of the last call
+    outcome: tuple | None = None  # (action, at) of how it ended, so far
+
+
+def ticket_facts(ctx: Context, office_id: int, events: list[tuple[datetime, str, dict]]) -> list[Fact]:
+    """A ticket's facts from its events (at, action, data) in order. Reads nothing but `ctx`
+    (what the events' codes, ids and labels name)."""
+    visit, facts = _Visit(), []
+    for at, action, data in events:
+        step = STEPS.get(action)
+        if step is not None:
+            step(ctx, office_id, visit, facts, at, data)
+    facts.append(_ending(visit))
+    return facts
+
+
+def _issued(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
+    visit.service = ctx.service_ids.get((office_id, data.get("service")))
+    visit.joined = at
+    channel = data.get("channel") if data.get("channel") in CHANNELS else "api"
+    facts.append(Fact("issued", visit.service, None, None, (channel, bool(data.get("priority"))), at))
+
+
+def _called(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
+    counter = ctx.counter_ids.get(data.get("counter_id")) or ctx.label_ids.get((office_id, data.get("counter")))
+    officer = ctx.officer_ids.get(data.get("officer_id"))
+    visit.call = (at, counter, officer)
+    visit.outcome = None  # called again after "absent" (a comeback): its visit goes on
+    facts.append(Fact("call", None, counter, officer))
+    if visit.joined is not None:
+        facts.append(Fact("wait", visit.service, counter, officer, (at - visit.joined) // US))
+        visit.joined = None
+
+
+def _ended(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict, *,
+           action: str) -> None:
+    visit.outcome = (action, at)
+
+
+def _reopened(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
+    """Closed at the end of its day (not served), or "absent" pressed by mistake (still called)."""
+    visit.outcome = None
+
+
+def _requeued(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
+    visit.outcome, visit.joined = None, at
+
+
+def _transferred(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
+    to = ctx.service_ids.get((office_id, data.get("to_service"))) or visit.service
+    if to != visit.service:
+        facts.append(Fact("transfer_out", visit.service))
+        facts.append(Fact("transfer_in", to))
+    visit.service, visit.joined, visit.outcome = to, at, None
+
+
+def _rated(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
+    level = data.get("level")
+    if level in (1, 2, 3, 4) and visit.call is not None:
+        facts.append(Fact("rated", visit.service, *visit.call[1:], level))
+
+
+STEPS = {"issued": _issued, "called": _called, "expired": _reopened, "no_show_undone": _reopened,
+         "requeued": _requeued, "transferred": _transferred, "rated": _rated,
+         **{action: functools.partial(_ended, action=action) for action in ("completed", "no_show", "cancelled")}}
+
+
+def _ending(visit: _Visit) -> Fact:
+    """How the ticket's last visit ended: served, no-show, cancelled, or not served."""
+    service = visit.service
+    if visit.outcome is None:
+        return Fact("unserved", service)
+    action, at = visit.outcome
+    _, counter, officer = visit.call if visit.call is not None else (None, None, None)
+    if action == "completed":
+        took = (at - visit.call[0]) // US if visit.call is not None else None
+        return Fact("served", service, counter, officer, took, at)
+    if action == "no_show":
+        return Fact("no_show", service, counter, officer)
+    return Fact("cancelled", service)
+
+
+# ---------------------------------------------------------------- facts added up
+
+def _add_issued(rows: list[Tally], value, target_us: int) -> None:
+    channel, priority = value
+    for r in rows:
+        r.issued += 1
+        r.channels[channel] += 1
+        r.priority += priority
+
+
+def _add_wait(rows: list[Tally], wait: int, target_us: int) -> None:
+    on_time = wait <= target_us
+    for r in rows:
+        r.waits.append(wait)
+        r.within_target += on_time
+
+
+def _add_served(rows: list[Tally], took: int | None, target_us: int) -> None:
+    for r in rows:
+        r.served += 1
+        if took is not None:
+            r.service_times.append(took)
+
+
+def _count(name: str):
+    """Adds one to the count `name` of each row."""
+    def add(rows: list[Tally], value, target_us: int) -> None:
+        for r in rows:
+            r.__dict__[name] += 1
+    return add
+
+
+def _add_level(rows: list[Tally], level: int, target_us: int) -> None:
+    for r in rows:
+        r.levels[level] += 1
+
+
+# What each kind of fact adds to its rows, and to which count of its hour.
+ADD = {"issued": _add_issued, "call": _count("calls"), "wait": _add_wait, "transfer_out": _count("transferred_out"),
+       "transfer_in": _count("transferred_in"), "rated": _add_level, "served": _add_served,
+       "no_show": _count("no_show"), "cancelled": _count("cancelled"), "unserved": _count("unserved")}
+HOURLY = {"issued": 0, "served": 1}
+TRANSFERS = ("transfer_out", "transfer_in")  # counted for services only
+
+
+class Sums:
+    """Facts added up into a report's rows: the total, and per day, office, service (by
+    code), counter and officer (by id); the tickets issued and served per hour of the day."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.codes = {sid: sv.code for sid, sv in ctx.services.items()}
+        self.groups: dict[str, dict] = {g: defaultdict(Tally) for g in GROUPS}
+        self.total = Tally()
+        self.hourly: dict = defaultdict(lambda: [0, 0])
+
+    def add(self, office: Office, day: date, facts: list[Fact]) -> None:
+        office_id, target_us = office.id, office.target_wait_s * 1_000_000
+        for fact in facts:
+            ADD[fact.kind](self.rows(office_id, day, fact), fact.value, target_us)
+            if fact.kind in HOURLY:
+                self.hourly[self.hour(office, day, fact.at)][HOURLY[fact.kind]] += 1
+
+    def rows(self, office_id: int, day: date, fact: Fact) -> list[Tally]:
+        groups = self.groups
+        if fact.kind in TRANSFERS:
+            return [] if fact.service is None else [groups["service"][self.codes[fact.service]]]
+        rows = [self.total, groups["day"][day], groups["office"][office_id]]
+        if fact.service is not None:
+            rows.append(groups["service"][self.codes[fact.service]])
+        if fact.counter is not None:
+            rows.append(groups["counter"][fact.counter])
+        if fact.officer is not None:
+            rows.append(groups["officer"][fact.officer])
         return rows
 
-    def per_ticket(office_id: int, day: date, evs: list) -> None:
-        office = by_id[office_id]
-        target = office.target_wait_s
-        service = None
-        joined: datetime | None = None  # when the current visit began; None once called
-        call = None  # (at, counter, officer) of the last call
-        outcome = None
-        for at, action, data in evs:
-            if action == "issued":
-                service = code_to_service.get((office_id, data.get("service")))
-                joined = at
-                channel = data.get("channel") if data.get("channel") in CHANNELS else "api"
-                for r in rows_for(office, day, service):
-                    r.issued += 1
-                    r.channels[channel] += 1
-                    r.priority += bool(data.get("priority"))
-                hourly[hour_of(office, day, at)][0] += 1
-            elif action == "called":
-                counter = counters.get(data.get("counter_id")) or label_to_counter.get((office_id, data.get("counter")))
-                officer = officers.get(data.get("officer_id"))
-                call = (at, counter, officer)
-                outcome = None  # called again after "absent" (a comeback): its visit goes on
-                for r in rows_for(office, day, None, counter, officer):
-                    r.calls += 1
-                if joined is not None:
-                    wait = (at - joined) // US
-                    for r in rows_for(office, day, service, counter, officer):
-                        r.waits.append(wait)
-                        r.within_target += wait <= target * 1_000_000
-                    joined = None
-            elif action in ("completed", "no_show", "cancelled"):
-                outcome = (action, at)
-            elif action == "expired" or action == "no_show_undone":  # closed at the end of its day: not served
-                outcome = None
-            elif action == "requeued":
-                outcome, joined = None, at
-            elif action == "transferred":
-                to = code_to_service.get((office_id, data.get("to_service"))) or service
-                if to is not service:
-                    for r in rows_for(office, day, service)[3:]:
-                        r.transferred_out += 1
-                    for r in rows_for(office, day, to)[3:]:
-                        r.transferred_in += 1
-                service, joined, outcome = to, at, None
-            elif action == "rated":
-                level = data.get("level")
-                if level in (1, 2, 3, 4) and call is not None:
-                    for r in rows_for(office, day, service, call[1], call[2]):
-                        r.levels[level] += 1
-        if outcome is None:
-            for r in rows_for(office, day, service):
-                r.unserved += 1
-            return
-        action, at = outcome
-        at_counter = call if call is not None else (None, None, None)
-        if action == "completed":
-            hourly[hour_of(office, day, at)][1] += 1
-            for r in rows_for(office, day, service, at_counter[1], at_counter[2]):
-                r.served += 1
-                if call is not None:
-                    r.service_times.append((at - call[0]) // US)
-        elif action == "no_show":
-            for r in rows_for(office, day, service, at_counter[1], at_counter[2]):
-                r.no_show += 1
-        else:
-            for r in rows_for(office, day, service):
-                r.cancelled += 1
+    def hour(self, office: Office, day: date, at: datetime):
+        return hours.local(at, office.timezone).hour
 
-    for (_, office_id, day), rows in itertools.groupby(events, key=lambda row: row[:3]):
-        per_ticket(office_id, day, [(at, action, data or {}) for *_, at, action, data in rows])
-
-    if facts is not None:
-        return groups, total, hourly
-    for b in s.scalars(select(Booking).where(Booking.office_id.in_(ids), Booking.day >= start, Booking.day <= end)):
-        service = services.get(b.service_id)
-        for r in rows_for(by_id[b.office_id], b.day, service):
+    def add_bookings(self, bookings) -> None:
+        """Bookings that were not cancelled: booked, then checked in or a no-show."""
+        for b in bookings:
             if b.status == BookingStatus.CANCELLED.value:
                 continue
-            r.booked += 1
-            r.checked_in += b.status == BookingStatus.CHECKED_IN.value
-            r.booking_no_show += b.status == BookingStatus.NO_SHOW.value
+            fact = Fact("booking", b.service_id if b.service_id in self.codes else None)
+            for r in self.rows(b.office_id, b.day, fact):
+                r.booked += 1
+                r.checked_in += b.status == BookingStatus.CHECKED_IN.value
+                r.booking_no_show += b.status == BookingStatus.NO_SHOW.value
 
-    return groups, total, hourly
+
+class KeptFacts(Sums):
+    """Facts added up only per (office id, day, service id, counter id, officer id), into
+    `kept`, with the hours per (office id, day, hour): what a day's roll-up stores."""
+
+    def __init__(self, ctx: Context, kept: dict):
+        super().__init__(ctx)
+        self.kept = kept
+
+    def rows(self, office_id: int, day: date, fact: Fact) -> list[Tally]:
+        if fact.kind in TRANSFERS and fact.service is None:
+            return []
+        key = (office_id, day, fact.service, fact.counter, fact.officer)
+        return [self.kept.get(key) or self.kept.setdefault(key, Tally())]
+
+    def hour(self, office: Office, day: date, at: datetime):
+        return (office.id, day, super().hour(office, day, at))
 
 
-def _assemble(ctx: Context, office_list: list[Office], groups: dict, total: Tally, hourly: dict, start: date,
+def assemble(ctx: Context, office_list: list[Office], groups: dict, total: Tally, hourly: dict, start: date,
               end: date, *, now: datetime, lang: str) -> dict:
     """The report's JSON shape from its tallies (walked or added up from roll-ups)."""
     by_id, services, counters, officers = ctx.by_id, ctx.services, ctx.counters, ctx.officers
@@ -480,9 +581,6 @@ def to_csv(report: dict, group: str, lang: str) -> bytes:
 
 def to_xlsx(report: dict, lang: str) -> bytes:
     """One sheet per grouping, headers in the page's language, numbers as numbers."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     book = Workbook()
     book.remove(book.active)
     period_text = t("report_export.period", lang, start=report["from"], end=report["to"])

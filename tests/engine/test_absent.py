@@ -14,7 +14,7 @@ from server.engine import absence, counterdesk, hours, lookups, queue
 from server.engine.directory import directory
 from server.engine.errors import Conflict
 from server.engine.offices import OfficeFileError, export_office, import_office
-from server.read import reports
+from server.read import figures
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
 
 ACTOR = "test:absent"
@@ -218,7 +218,7 @@ def test_reports_count_an_undone_absence_as_served_and_the_identity_holds(state,
     with state.db.read() as s:
         office = s.scalar(select(Office).where(Office.code == "demo"))
         day = hours.service_day(clock.now(), office.timezone)
-        tot = reports.compute(s, [office], day, day, now=clock.now(), lang="vi")["totals"]
+        tot = figures.compute(s, [office], day, day, now=clock.now(), lang="vi")["totals"]
     assert (tot["issued"], tot["served"], tot["no_show"], tot["cancelled"], tot["unserved"]) == (3, 2, 1, 0, 0)
     assert tot["issued"] == tot["served"] + tot["no_show"] + tot["cancelled"] + tot["unserved"]
 

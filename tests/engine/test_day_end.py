@@ -12,7 +12,7 @@ from server import app as motcua_app
 from server.db.models import Office, Ticket, TicketEvent
 from server.engine import counterdesk, lookups, queue
 from server.engine.errors import Conflict
-from server.read import reports, shapes, waits
+from server.read import figures, shapes, waits
 from tests.conftest import counter_id, make_app
 
 ACTOR = "test:day-end"
@@ -117,10 +117,10 @@ def test_reports_count_expired_tickets_as_not_served(state, clock):
     motcua_app.sweep(state)
     with state.db.read() as s:
         offices = list(s.scalars(select(Office)))
-        report = reports.compute(s, offices, MONDAY, TUESDAY, now=clock.now(), lang="vi")
+        report = figures.compute(s, offices, MONDAY, TUESDAY, now=clock.now(), lang="vi")
     total = report["totals"]
-    figures = ("issued", "served", "unserved", "no_show", "cancelled")
-    assert [total[f] for f in figures] == [4, 0, 4, 0, 0]  # the one being served is not served yet either
+    kinds = ("issued", "served", "unserved", "no_show", "cancelled")
+    assert [total[f] for f in kinds] == [4, 0, 4, 0, 0]  # the one being served is not served yet either
 
 
 def test_the_status_page_says_the_number_is_no_longer_valid(app, state, clock):

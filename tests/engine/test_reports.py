@@ -15,7 +15,7 @@ from sqlalchemy import select
 from server.db.models import Booking, Office, Service, User
 from server.engine import counterdesk, queue, ratings
 from server.engine.offices import import_office
-from server.read import reports
+from server.read import figures
 from server.read.reports import _hours_shown
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
 
@@ -130,7 +130,7 @@ def add_bookings(state) -> None:
 def compute(state, start, end, lang="vi"):
     with state.db.read() as s:
         offices = list(s.scalars(select(Office).where(Office.code == "demo")))
-        return reports.compute(s, offices, start, end, now=state.clock.now(), lang=lang)
+        return figures.compute(s, offices, start, end, now=state.clock.now(), lang=lang)
 
 
 def by_key(rows):

@@ -16,7 +16,7 @@ from server import app as motcua_app
 from server.bench import cityreports as benchreports
 from server.cli import main
 from server.db.models import Office, report_days, report_times
-from server.read import reports, rollups
+from server.read import figures, rollups
 from tests.conftest import make_app, office_data, without_areas
 
 LAST = date(2026, 11, 20)  # a Friday
@@ -40,8 +40,8 @@ def both(state, codes: list[str] | None, start: date, end: date) -> tuple[dict, 
         offices = list(s.scalars(select(Office).where(Office.code.in_(codes) if codes else Office.code.like("R%"))
                                  .order_by(Office.name)))
         now = state.clock.now()
-        fast = reports.compute(s, offices, start, end, now=now, lang="vi")
-        walked = reports.compute(s, offices, start, end, now=now, lang="vi", walk=True)
+        fast = figures.compute(s, offices, start, end, now=now, lang="vi")
+        walked = figures.compute(s, offices, start, end, now=now, lang="vi", walk=True)
     return fast, walked
 
 

@@ -10,7 +10,7 @@ from server.db.models import Role
 from server.engine import hours
 from server.infra.i18n import request_language
 from server.infra.offload import off_loop
-from server.read import reports
+from server.read import figures, reports
 from server.web import motcua
 from server.web.api.core import allow, bp
 
@@ -26,7 +26,7 @@ def build(code: str) -> tuple[dict, str]:
         today = hours.service_day(now, offices[0].timezone if offices else "Asia/Ho_Chi_Minh")
         start, end = reports.period(request.args.get("from"), request.args.get("to"), today)
     # A year of a city is seconds of work: off the event loop, so the office is answered meanwhile.
-    return off_loop(reports.made, db, ids, start, end, now=now, lang=lang, keep=start < today), lang
+    return off_loop(figures.made, db, ids, start, end, now=now, lang=lang, keep=start < today), lang
 
 
 def _download(data: bytes, mimetype: str, report: dict, suffix: str) -> Response:
