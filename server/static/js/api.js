@@ -3,8 +3,9 @@
    const api = client({token, lang, csrf, ...});
    api.call(method, path, body, headers)     the reply's JSON (null when empty); any
                                              answer but 2xx throws an ApiError
-   api.request(method, path, body, headers)  {status, ok, data, headers} whatever the
-                                             status, for pages that branch on it
+   api.request(method, path, body, headers)  {status, ok, data, text, headers} whatever
+                                             the status, for pages that branch on it (text:
+                                             the body as it came, for a chart's SVG)
    Both reject with an ApiError whose `offline` is true when no answer came at all
    (network down, timeout). The server's errors are {"error": code, "message": words,
    ...more}: `code`, `message` and `data` of the ApiError; `retryAfter` from the header
@@ -64,7 +65,7 @@ export function client(options = {}) {
     const text = await r.text().catch(() => "");
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-    const reply = { status: r.status, ok: r.ok, data, headers: r.headers };
+    const reply = { status: r.status, ok: r.ok, data, text, headers: r.headers };
     if (r.status === 401 && options.onUnauthorized) options.onUnauthorized(reply);
     return reply;
   }
