@@ -86,7 +86,7 @@ export function connect(options = {}) {
     if (ev.seq <= state.lastSeq) return;
     if (state.lastSeq < 0 || ev.seq > state.lastSeq + 1) {
       requestSnapshot();
-      state.pending.push({ name, ev });
+      if (state.pending) state.pending.push({ name, ev });
       return;
     }
     state.lastSeq = ev.seq;
