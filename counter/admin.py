@@ -3,8 +3,8 @@
 One page with a tab per kind of thing an office's IT person or head sets up: the office
 itself (names, opening hours, closed days, the lobby notice, target wait, booking),
 services, counters, waiting areas, officers, devices (kiosks and lobby displays with
-their tokens) and the audit log. The page is a script (static/admin.js) over the admin
-API, GET/PUT/POST/DELETE /api/v1/offices/<office>/config..., /devices and /audit, with
+their tokens) and the audit log. The page is ES modules (static/admin/, one per tab)
+over the admin API, GET/PUT/POST/DELETE /api/v1/offices/<office>/config..., /devices and /audit, with
 the session cookie plus X-CSRF-Token; the server checks every value and every right.
 
 Admins open it for their own office, a city-wide admin for any office (?office=<code>).

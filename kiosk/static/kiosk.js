@@ -8,799 +8,759 @@
  * Booked citizens check in with their code (docs/booking.md): typed on the on-screen
  * keyboard, or scanned from its QR code by a USB barcode scanner, which "types" the code
  * and Enter as a burst of fast keystrokes. Such a burst is taken on any screen.
+ *
+ * The waiting counts and free seats follow the office's events in order through the live
+ * client (/static/js/live.js): an event that skips a seq makes it read the board again.
  */
-(function () {
-  "use strict";
+import { client } from "/static/js/api.js";
+import { parts } from "/static/js/clock.js";
+import { $, readJson } from "/static/js/dom.js";
+import { connect } from "/static/js/live.js";
+import { words } from "/static/js/words.js";
 
-  var cfg = JSON.parse(document.getElementById("kiosk-config").textContent);
-  var STRINGS = cfg.strings;
-  var TAP_GUARD_MS = 1500;
-  var TICKET_MS = 10000;
-  var TICKET_FAILED_MS = 20000;   // a failed print leaves time to note the number down
-  var TICKET_OUTSIDE_MS = 20000;  // and "wait outside" takes a while to read
-  var MESSAGE_MS = 8000;
-  var IDLE_MS = 60000;
-  var REFRESH_MS = 30000;
-  var FETCH_TIMEOUT_MS = 10000;
-  var DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-  var CODE_KEYS = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";  // server/engine/booking.py CODE_ALPHABET: no 0/1/I/L/O
-  var CODE_LENGTH = 6;
-  var SCAN_GAP_MS = 100;    // a scanner types faster than this between keys; people do not
-  var SCAN_MIN = 4;         // shorter bursts are stray key presses
-  var CHECKIN_MESSAGE_MS = 15000;  // "come back at 09:45" takes a while to read
+var cfg = readJson("kiosk-config");
+var TAP_GUARD_MS = 1500;
+var TICKET_MS = 10000;
+var TICKET_FAILED_MS = 20000;   // a failed print leaves time to note the number down
+var TICKET_OUTSIDE_MS = 20000;  // and "wait outside" takes a while to read
+var MESSAGE_MS = 8000;
+var IDLE_MS = 60000;
+var REFRESH_MS = 30000;
+var FETCH_TIMEOUT_MS = 10000;
+var DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+var CODE_KEYS = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";  // server/engine/booking.py CODE_ALPHABET: no 0/1/I/L/O
+var CODE_LENGTH = 6;
+var SCAN_GAP_MS = 100;    // a scanner types faster than this between keys; people do not
+var SCAN_MIN = 4;         // shorter bursts are stray key presses
+var CHECKIN_MESSAGE_MS = 15000;  // "come back at 09:45" takes a while to read
 
-  var state = {
-    lang: "vi",
-    priority: false,
-    office: null,          // GET /api/v1/offices/{office} in the current language
-    waiting: {},
-    seq: -1,
-    areas: {},             // waiting areas by code, from the board and area_changed
-    areaSeq: {},           // the seq each area was last updated at
-    busy: false,
-    lastTap: 0,
-    lastTouch: Date.now(),
-    screen: "start",
-    ticket: null,
-    code: "",              // the booking code typed on the check-in screen
-    walkIn: null,          // the service a too-late booking may take a walk-in number for
-    bookingOpen: false,    // the office takes bookings: show the check-in card
-    backAt: 0,
-    backTotal: 0,
-    online: true,
-    authorised: true
-  };
+var state = {
+  lang: "vi",
+  priority: false,
+  office: null,          // GET /api/v1/offices/{office} in the current language
+  waiting: {},
+  areas: {},             // waiting areas by code, from the board and area_changed
+  busy: false,
+  lastTap: 0,
+  lastTouch: Date.now(),
+  screen: "start",
+  ticket: null,
+  code: "",              // the booking code typed on the check-in screen
+  walkIn: null,          // the service a too-late booking may take a walk-in number for
+  bookingOpen: false,    // the office takes bookings: show the check-in card
+  backAt: 0,
+  backTotal: 0,
+  online: true,
+  authorised: true
+};
 
-  function $(id) { return document.getElementById(id); }
+var t = words(cfg.strings, { lang: function () { return state.lang; } });
+var api = client({ token: cfg.token, lang: function () { return state.lang; }, timeout: FETCH_TIMEOUT_MS }).request;
 
-  function t(key, params) {
-    var entry = STRINGS[key];
-    var text = entry ? (entry[state.lang] || entry.vi) : key;
-    if (params) {
-      text = text.replace(/\{(\w+)\}/g, function (m, name) {
-        return Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : m;
-      });
+function uuid() {
+  // crypto.randomUUID needs a secure context; a kiosk on http://192.168.x.y is not one.
+  var b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+  return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+}
+
+// ------------------------------------------------------------------ words
+
+function applyWords() {
+  document.documentElement.lang = state.lang;
+  document.querySelectorAll("[data-t]").forEach(function (el) { el.textContent = t(el.dataset.t); });
+  document.querySelectorAll("[data-t-alt]").forEach(function (el) { el.alt = t(el.dataset.tAlt); });
+  document.querySelectorAll(".lang").forEach(function (b) {
+    b.setAttribute("aria-pressed", String(b.dataset.lang === state.lang));
+  });
+  $("office-name").textContent = (state.office && state.office.name) || cfg.names[state.lang] || cfg.names.vi;
+  renderPriority();
+  renderServices();
+  renderClosed();
+  renderClock();
+  renderHint();
+  if (state.screen === "ticket" && state.ticket) renderTicket();
+}
+
+function renderHint() {
+  $("hint").textContent = state.screen === "checkin" ? t("checkin.hint") : t("hint");
+}
+
+// ------------------------------------------------------------------ clock
+
+function localParts(date) {
+  return parts(date, cfg.timezone);
+}
+
+function renderClock() {
+  var p = localParts(new Date());
+  $("clock-time").textContent = p.hour + ":" + p.minute;
+  var day = DAYS.indexOf(p.dayKey) >= 0 ? t("day." + p.dayKey) : "";
+  $("clock-date").textContent = (day ? day + ", " : "") + p.day + "/" + p.month + "/" + p.year;
+}
+
+// ------------------------------------------------------------------ start screen
+
+function renderPriority() {
+  var on = state.priority;
+  $("priority").setAttribute("aria-pressed", String(on));
+  document.body.classList.toggle("priority-on", on);
+  $("priority-state").textContent = on ? t("priority.cancel") : t("priority.choose");
+  $("priority").querySelector(".priority-title").textContent = on ? t("priority.chosen") : t("priority.title");
+  $("prompt").textContent = on ? t("choose_priority") : t("choose");
+}
+
+var renderedServices = "";
+
+function renderServices() {
+  var box = $("services");
+  var services = (state.office && state.office.services) || [];
+  var key = state.lang + JSON.stringify(services);
+  if (key !== renderedServices) {
+    renderedServices = key;
+    box.textContent = "";
+    box.classList.toggle("many", services.length > 8);
+    if (state.office && !services.length) {
+      var none = document.createElement("p");
+      none.className = "no-services";
+      none.textContent = t("no_services");
+      box.appendChild(none);
     }
-    return text;
-  }
-
-  function uuid() {
-    // crypto.randomUUID needs a secure context; a kiosk on http://192.168.x.y is not one.
-    var b = new Uint8Array(16);
-    crypto.getRandomValues(b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
-
-  function api(method, path, body, headers) {
-    var ctl = new AbortController();
-    var timer = setTimeout(function () { ctl.abort(); }, FETCH_TIMEOUT_MS);
-    var h = { "Authorization": "Bearer " + cfg.token, "Accept-Language": state.lang };
-    if (body) h["Content-Type"] = "application/json";
-    Object.keys(headers || {}).forEach(function (k) { h[k] = headers[k]; });
-    return fetch("/api/v1" + path, {
-      method: method, headers: h, body: body ? JSON.stringify(body) : undefined,
-      signal: ctl.signal, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer"
-    }).then(function (r) {
-      return r.json().catch(function () { return null; }).then(function (data) {
-        return { status: r.status, data: data };
-      });
-    }).finally(function () { clearTimeout(timer); });
-  }
-
-  // ------------------------------------------------------------------ words
-
-  function applyWords() {
-    document.documentElement.lang = state.lang;
-    document.querySelectorAll("[data-t]").forEach(function (el) { el.textContent = t(el.dataset.t); });
-    document.querySelectorAll("[data-t-alt]").forEach(function (el) { el.alt = t(el.dataset.tAlt); });
-    document.querySelectorAll(".lang").forEach(function (b) {
-      b.setAttribute("aria-pressed", String(b.dataset.lang === state.lang));
-    });
-    $("office-name").textContent = (state.office && state.office.name) || cfg.names[state.lang] || cfg.names.vi;
-    renderPriority();
-    renderServices();
-    renderClosed();
-    renderClock();
-    renderHint();
-    if (state.screen === "ticket" && state.ticket) renderTicket();
-  }
-
-  function renderHint() {
-    $("hint").textContent = state.screen === "checkin" ? t("checkin.hint") : t("hint");
-  }
-
-  // ------------------------------------------------------------------ clock
-
-  function localParts(date) {
-    return MotcuaClock.parts(date, cfg.timezone);
-  }
-
-  function renderClock() {
-    var p = localParts(new Date());
-    $("clock-time").textContent = p.hour + ":" + p.minute;
-    var day = DAYS.indexOf(p.dayKey) >= 0 ? t("day." + p.dayKey) : "";
-    $("clock-date").textContent = (day ? day + ", " : "") + p.day + "/" + p.month + "/" + p.year;
-  }
-
-  // ------------------------------------------------------------------ start screen
-
-  function renderPriority() {
-    var on = state.priority;
-    $("priority").setAttribute("aria-pressed", String(on));
-    document.body.classList.toggle("priority-on", on);
-    $("priority-state").textContent = on ? t("priority.cancel") : t("priority.choose");
-    $("priority").querySelector(".priority-title").textContent = on ? t("priority.chosen") : t("priority.title");
-    $("prompt").textContent = on ? t("choose_priority") : t("choose");
-  }
-
-  var renderedServices = "";
-
-  function renderServices() {
-    var box = $("services");
-    var services = (state.office && state.office.services) || [];
-    var key = state.lang + JSON.stringify(services);
-    if (key !== renderedServices) {
-      renderedServices = key;
-      box.textContent = "";
-      box.classList.toggle("many", services.length > 8);
-      if (state.office && !services.length) {
-        var none = document.createElement("p");
-        none.className = "no-services";
-        none.textContent = t("no_services");
-        box.appendChild(none);
-      }
-      services.forEach(function (sv) {
-        var b = document.createElement("button");
-        b.type = "button";
-        // No counter open with an officer at it: numbers are still issued, and the button says so.
-        var unserved = !sv.paused && sv.open_counters === 0;
-        b.className = "svc" + (sv.paused ? " is-paused" : "") + (unserved ? " is-unserved" : "");
-        b.dataset.code = sv.code;
-        b.innerHTML = '<span class="svc-name"></span><span class="svc-meta">' +
-          '<span class="svc-wait"></span><span class="svc-seats"></span><span class="svc-unserved"></span>' +
-          '<span class="svc-paused-note"></span><span class="svc-tag"></span></span>';
-        b.querySelector(".svc-name").textContent = sv.name;
-        b.querySelector(".svc-paused-note").textContent = t("paused");
-        b.querySelector(".svc-unserved").textContent = unserved ? t("no_open_counter") : "";
-        b.querySelector(".svc-tag").textContent = t("priority.badge");
-        b.addEventListener("click", function () { issue(sv.code); });
-        box.appendChild(b);
-      });
-    }
-    renderWaiting();
-    renderSeats();
-    setDisabled(state.busy);
-  }
-
-  function renderWaiting() {
-    document.querySelectorAll(".svc").forEach(function (b) {
-      var n = state.waiting[b.dataset.code];
-      b.querySelector(".svc-wait").textContent = typeof n === "number" ? t("waiting", { n: n }) : "";
-    });
-  }
-
-  function areaOf(service) {
-    for (var code in state.areas) {
-      if ((state.areas[code].services || []).indexOf(service) >= 0) return state.areas[code];
-    }
-    return null;
-  }
-
-  // Free seats of each service's waiting area; nothing for an office without areas.
-  function renderSeats() {
-    document.querySelectorAll(".svc").forEach(function (b) {
-      var area = areaOf(b.dataset.code);
-      var el = b.querySelector(".svc-seats");
-      var free = area && typeof area.free === "number" ? area.free : null;
-      el.classList.toggle("is-full", free === 0);
-      el.textContent = free === null ? "" : free === 0 ? t("seats.full") :
-        free === 1 ? t("seats.free_one") : t("seats.free", { n: free });
-    });
-  }
-
-  function renderClosed() {
-    var o = state.office;
-    var closed = !!(o && o.open_now === false);
-    document.body.classList.toggle("is-closed", closed);
-    $("closed").hidden = !closed;
-    $("services").hidden = closed;
-    $("checkin-open").hidden = closed || !state.bookingOpen;
-    document.body.classList.toggle("booking-on", !closed && state.bookingOpen);
-    if (!closed) return;
-    var spans = ((o.hours || {})[localParts(new Date()).dayKey] || []).map(function (s) {
-      return Array.isArray(s) ? s[0] + "–" + s[1] : String(s);
-    });
-    $("closed-hours").textContent = spans.length ? t("closed.today", { spans: spans.join(", ") }) : t("closed.not_today");
-  }
-
-  function setDisabled(disabled) {
-    document.querySelectorAll(".svc, #priority, #checkin-open, #message-walkin").forEach(function (b) {
-      b.disabled = disabled;
-    });
-    renderCode();
-  }
-
-  // ------------------------------------------------------------------ screens
-
-  function show(screen) {
-    state.screen = screen;
-    document.body.dataset.screen = screen;
-    $("screen-start").hidden = screen !== "start";
-    $("screen-ticket").hidden = screen !== "ticket";
-    $("screen-message").hidden = screen !== "message";
-    $("screen-checkin").hidden = screen !== "checkin";
-    renderHint();
-  }
-
-  var backTimer = null;
-
-  function backAfter(ms) {
-    state.backTotal = ms;
-    state.backAt = Date.now() + ms;
-    clearInterval(backTimer);
-    tickBack();
-    backTimer = setInterval(tickBack, 250);
-  }
-
-  function tickBack() {
-    var left = Math.max(0, state.backAt - Date.now());
-    var id = state.screen === "ticket" ? "ticket" : "message";
-    $(id + "-countdown").textContent = t("back_in", { s: Math.ceil(left / 1000) });
-    $(id + "-bar").style.transform = "scaleX(" + (state.backTotal ? left / state.backTotal : 0) + ")";
-    if (left <= 0) toStart();
-  }
-
-  function toStart() {
-    clearInterval(backTimer);
-    state.ticket = null;
-    state.priority = false;
-    state.code = "";
-    state.walkIn = null;
-    $("message-walkin").hidden = true;
-    // A finger still on the screen must not land on a service the moment it appears.
-    state.lastTap = Math.max(state.lastTap, Date.now() - TAP_GUARD_MS + 500);
-    show("start");
-    renderPriority();
-    setDisabled(state.busy);
-  }
-
-  function reset() {
-    var relang = state.lang !== "vi";
-    state.lang = "vi";
-    toStart();
-    applyWords();
-    if (relang) loadOffice();
-  }
-
-  function showMessage(text, title, opts) {
-    opts = opts || {};
-    state.ticket = null;
-    state.walkIn = opts.walkIn || null;
-    $("message-title").textContent = title || t("error.title");
-    $("message-text").textContent = text;
-    $("message-more").textContent = opts.more || "";
-    $("message-more").hidden = !opts.more;
-    $("message-walkin").hidden = !state.walkIn;
-    show("message");
-    backAfter(opts.ms || MESSAGE_MS);
-  }
-
-  function startBusy(words) {
-    state.busy = true;
-    setDisabled(true);
-    $("busy-text").textContent = t(words || "busy");
-    $("busy").hidden = false;
-  }
-
-  function endBusy() {
-    state.busy = false;
-    state.lastTap = Date.now();
-    $("busy").hidden = true;
-    setDisabled(false);
-  }
-
-  function failed(r) {
-    if (r.status === 401 || r.status === 403) {
-      state.authorised = r.status !== 401;
-      setOnline(state.online);
-      // A refused token (revoked, say): the server's words are for developers, these for citizens.
-      showMessage(r.status === 401 ? t("error.token") : (r.data && r.data.message) || t("error.token"));
-    } else {
-      showMessage((r.data && r.data.message) || t("error.other"));
-    }
-  }
-
-  // ------------------------------------------------------------------ issuing
-
-  // `from` is the screen the tap must come from: the start screen, or the message that
-  // offers a walk-in number to a booking too late to check in.
-  function issue(code, from) {
-    var now = Date.now();
-    if (state.busy || state.screen !== (from || "start") || now - state.lastTap < TAP_GUARD_MS) return;
-    state.lastTap = now;
-    startBusy();
-    var priority = from ? false : state.priority;
-    api("POST", "/offices/" + encodeURIComponent(cfg.office) + "/tickets",
-        { service: code, priority: priority }, { "Idempotency-Key": uuid() })
-      .then(function (r) {
-        if (r.status === 201 && r.data && r.data.number) showTicket(r.data);
-        else failed(r);
-      })
-      .catch(function () { showMessage(t("error.network")); })
-      .finally(endBusy);
-  }
-
-  // ------------------------------------------------------------------ check-in
-
-  function normaliseCode(raw) {
-    return String(raw || "").toUpperCase().replace(/[\s\-\u2010-\u2015]+/g, "");
-  }
-
-  function buildKeys() {
-    var box = $("checkin-keys");
-    CODE_KEYS.split("").forEach(function (ch) {
+    services.forEach(function (sv) {
       var b = document.createElement("button");
       b.type = "button";
-      b.className = "key" + (/[0-9]/.test(ch) ? " is-digit" : "");
-      b.dataset.key = ch;
-      b.textContent = ch;
-      b.addEventListener("click", function () { typeChar(ch); });
+      // No counter open with an officer at it: numbers are still issued, and the button says so.
+      var unserved = !sv.paused && sv.open_counters === 0;
+      b.className = "svc" + (sv.paused ? " is-paused" : "") + (unserved ? " is-unserved" : "");
+      b.dataset.code = sv.code;
+      b.innerHTML = '<span class="svc-name"></span><span class="svc-meta">' +
+        '<span class="svc-wait"></span><span class="svc-seats"></span><span class="svc-unserved"></span>' +
+        '<span class="svc-paused-note"></span><span class="svc-tag"></span></span>';
+      b.querySelector(".svc-name").textContent = sv.name;
+      b.querySelector(".svc-paused-note").textContent = t("paused");
+      b.querySelector(".svc-unserved").textContent = unserved ? t("no_open_counter") : "";
+      b.querySelector(".svc-tag").textContent = t("priority.badge");
+      b.addEventListener("click", function () { issue(sv.code); });
       box.appendChild(b);
     });
   }
+  renderWaiting();
+  renderSeats();
+  setDisabled(state.busy);
+}
 
-  function typeChar(ch) {
-    if (state.screen !== "checkin" || state.busy) return;
-    ch = normaliseCode(ch);
-    if (ch.length !== 1 || CODE_KEYS.indexOf(ch) < 0 || state.code.length >= CODE_LENGTH) return;
-    state.code += ch;
-    renderCode();
-  }
-
-  function renderCode() {
-    var cells = document.querySelectorAll("#checkin-code .code-cell");
-    cells.forEach(function (c, i) {
-      c.textContent = state.code.charAt(i);
-      c.classList.toggle("is-next", i === state.code.length);
-    });
-    $("checkin-submit").disabled = state.busy || state.code.length !== CODE_LENGTH;
-    $("checkin-delete").disabled = state.busy || !state.code.length;
-  }
-
-  function openCheckin() {
-    if (state.busy || state.screen !== "start") return;
-    clearInterval(backTimer);
-    state.code = "";
-    show("checkin");
-    renderCode();
-  }
-
-  function localTime(iso) {
-    if (!iso) return "";
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) return "";
-    var p = localParts(d);
-    return p.hour + ":" + p.minute;
-  }
-
-  // The slot a checked-in ticket was booked for, whichever name the reply gives it.
-  function bookingStart(tk, extra) {
-    var b = tk.booking && typeof tk.booking === "object" ? tk.booking : {};
-    return tk.booked_for || tk.booking_start || b.start || (extra && extra.start) || null;
-  }
-
-  function serviceCodeOf(sv) {
-    return sv && typeof sv === "object" ? sv.code : sv;
-  }
-
-  function serviceNameOf(code) {
-    var services = (state.office && state.office.services) || [];
-    for (var i = 0; i < services.length; i++) if (services[i].code === code) return services[i].name;
-    return code;
-  }
-
-  // `source`: "keys" for the on-screen keyboard, "scan" for a scanner's burst.
-  function checkIn(raw, source) {
-    var code = normaliseCode(raw);
-    var now = Date.now();
-    if (!code || state.busy) return;
-    if (source === "keys" && now - state.lastTap < TAP_GUARD_MS) return;
-    state.lastTap = now;
-    clearInterval(backTimer);
-    state.code = code.slice(0, CODE_LENGTH);
-    startBusy("checkin.busy");
-    api("POST", "/offices/" + encodeURIComponent(cfg.office) + "/bookings/" + encodeURIComponent(code) + "/check-in",
-        {}, { "Idempotency-Key": uuid() })
-      .then(function (r) {
-        var d = r.data || {};
-        if (r.status === 201 && d.number) {
-          showTicket(d, { code: d.booking && typeof d.booking === "string" ? d.booking : code });
-        } else if (r.status === 409 && d.error === "already_checked_in") {
-          return showCheckedIn(d, code);
-        } else if (r.status === 409 && d.error === "too_early") {
-          showMessage(d.message || t("checkin.early", { time: localTime(d.check_in_from) }),
-                      t("checkin.early_title"), { ms: CHECKIN_MESSAGE_MS });
-        } else if (r.status === 409 && d.error === "too_late") {
-          var service = serviceCodeOf(d.service);
-          showMessage(d.message || t("checkin.late"), t("checkin.late_title"),
-                      { ms: CHECKIN_MESSAGE_MS, walkIn: service, more: service && !d.message ? t("checkin.late_offer") : "" });
-        } else if (r.status === 409 && d.error === "booking_cancelled") {
-          var again = serviceCodeOf(d.service);
-          showMessage(d.message || t("checkin.cancelled", { code: code }), t("checkin.cancelled_title"),
-                      { ms: CHECKIN_MESSAGE_MS, walkIn: again });
-        } else if (r.status === 404 || r.status === 400) {
-          showMessage(t("checkin.not_found", { code: code }), t("checkin.not_found_title"),
-                      { ms: CHECKIN_MESSAGE_MS });
-        } else {
-          failed(r);
-        }
-      })
-      .catch(function () { showMessage(t("error.network")); })
-      .finally(endBusy);
-  }
-
-  // Scanned or typed again: the ticket it already gave, from the reply or read by its id.
-  function showCheckedIn(d, code) {
-    var booking = { code: code, already: true, start: d.booked_for || d.start };
-    if (d.ticket && typeof d.ticket === "object" && d.ticket.number) {
-      showTicket(d.ticket, booking);
-      return null;
-    }
-    var id = d.ticket_id || (typeof d.ticket === "number" ? d.ticket : null);
-    if (!id) {
-      showMessage(d.message || t("checkin.already"), t("checkin.booking_code", { code: code }));
-      return null;
-    }
-    return api("GET", "/tickets/" + encodeURIComponent(id)).then(function (r) {
-      if (r.status === 200 && r.data && r.data.number) showTicket(r.data, booking);
-      else showMessage(d.message || t("checkin.already"), t("checkin.booking_code", { code: code }));
-    });
-  }
-
-  // A USB barcode scanner is a keyboard: the code arrives as keystrokes a few ms apart,
-  // then Enter. Keys typed by a person (slowly) go to the code field on the check-in screen.
-  var scan = { buf: "", last: 0 };
-
-  function onKey(e) {
-    if (e.ctrlKey || e.altKey || e.metaKey || e.isComposing) return;
-    var now = performance.now();
-    if (e.key === "Enter") {
-      e.preventDefault();  // never "click" the button that happens to have focus
-      var burst = now - scan.last <= SCAN_GAP_MS && scan.buf.length >= SCAN_MIN ? normaliseCode(scan.buf) : "";
-      scan.buf = "";
-      if (burst.length >= SCAN_MIN && burst.length <= 64) checkIn(burst, "scan");
-      else if (state.screen === "checkin" && state.code.length === CODE_LENGTH) checkIn(state.code, "keys");
-      return;
-    }
-    if (e.key === "Backspace" && state.screen === "checkin") {
-      e.preventDefault();
-      if (!state.busy) { state.code = state.code.slice(0, -1); renderCode(); }
-      return;
-    }
-    if (!e.key || e.key.length !== 1) return;  // Shift, Tab, arrows…
-    e.preventDefault();
-    if (now - scan.last > SCAN_GAP_MS) scan.buf = "";
-    scan.buf += e.key;
-    scan.last = now;
-    if (state.screen === "checkin") typeChar(e.key);
-  }
-
-  function publicToken(url) {
-    var parts = String(url || "").split(/[?#]/)[0].split("/").filter(Boolean);
-    return parts.length ? parts[parts.length - 1] : "";
-  }
-
-  // `booking`: {code, already, start} for a ticket from a booking's check-in.
-  function showTicket(ticket, booking) {
-    var early = printResults[ticket.id];
-    if (early && ticket.print) ticket.print = { status: early.status, message: early.message || null, job: early.job };
-    state.ticket = ticket;
-    state.ticketBooking = booking || null;
-    var qr = $("ticket-qr");
-    var token = publicToken(ticket.status_url);
-    $("qr-missing").hidden = true;
-    qr.hidden = !token;
-    if (token) qr.src = "/t/" + encodeURIComponent(token) + "/qr.svg";
-    else $("qr-missing").hidden = false;
-    show("ticket");
-    renderTicket();
-    var failed = ticket.print && ticket.print.status === "failed";
-    backAfter(failed ? TICKET_FAILED_MS : ticket.location === "outside" ? TICKET_OUTSIDE_MS : TICKET_MS);
-  }
-
-  function serviceName(ticket) {
-    var services = (state.office && state.office.services) || [];
-    for (var i = 0; i < services.length; i++) {
-      if (services[i].code === ticket.service) return services[i].name;
-    }
-    return ticket.service_name || ticket.service;
-  }
-
-  function renderTicket() {
-    var tk = state.ticket;
-    $("ticket-number").textContent = tk.number;
-    $("ticket-service").textContent = serviceName(tk);
-    $("ticket-priority").hidden = !tk.priority;
-    renderBooking();
-    var ahead = typeof tk.position === "number" ? tk.position : null;
-    $("ticket-ahead").textContent = ahead === null ? "" :
-      ahead === 0 ? t("ticket.next") : ahead === 1 ? t("ticket.ahead_one") : t("ticket.ahead", { n: ahead });
-    // The estimate as the paper prints it (server/read/waits.py): minutes, or why there are none.
-    var minutes = tk.wait_minutes;
-    $("ticket-wait").hidden = !(tk.no_open_counter || (ahead && minutes > 0));
-    $("ticket-wait").classList.toggle("is-unserved", !!tk.no_open_counter);
-    $("ticket-wait").textContent = tk.no_open_counter ? t("no_open_counter") :
-      minutes > 0 ? t("ticket.wait", { m: minutes }) : "";
-    renderPlace();
-    renderPrint();
-  }
-
-  function renderBooking() {
-    var tk = state.ticket;
-    var b = state.ticketBooking;
-    var line = $("ticket-booking");
-    line.hidden = !b;
-    $("ticket-booking-note").hidden = !(b && b.already);
-    if (!b) return;
-    var time = localTime(bookingStart(tk, b));
-    line.textContent = time ? t("checkin.booking", { code: b.code, time: time }) : t("checkin.booking_code", { code: b.code });
-  }
-
-  // Where to wait: the seat, or outside. Offices without areas (no seat, inside) show neither.
-  function renderPlace() {
-    var tk = state.ticket;
-    var outside = tk.location === "outside";
-    var area = tk.area && state.areas[tk.area];
-    var box = document.querySelector(".ticket");
-    box.classList.toggle("is-outside", outside);
-    box.classList.toggle("has-place", outside || !!tk.seat);
-    $("ticket-outside").hidden = !outside;
-    $("ticket-seat").hidden = outside || !tk.seat;
-    $("ticket-seat-number").textContent = tk.seat ? t("ticket.seat", { seat: tk.seat }) : "";
-    $("ticket-area").textContent = area ? (state.lang === "en" && area.name_en) || area.name || "" : "";
-    $("ticket-area").hidden = !$("ticket-area").textContent;
-  }
-
-  // A citizen can be seated, moved or sent out while their ticket is still on screen.
-  function onSeated(ev) {
-    var tk = state.ticket;
-    if (!ev || !tk || state.screen !== "ticket" || ev.id !== tk.id) return;
-    tk.seat = ev.seat || null;
-    tk.location = ev.location || tk.location;
-    tk.area = ev.area || tk.area;
-    renderPlace();
-  }
-
-  function renderPrint() {
-    var line = $("ticket-print");
-    var p = state.ticket && state.ticket.print;
-    line.className = "ticket-print";
-    $("ticket-reprint").hidden = !(p && p.status === "failed");
-    document.querySelector(".ticket").classList.toggle("print-failed", !!(p && p.status === "failed"));
-    if (!p || !p.status) { line.hidden = true; return; }
-    line.hidden = false;
-    if (p.status === "printed") {
-      line.textContent = t("print.printed");
-      line.classList.add("is-printed");
-    } else if (p.status === "queued") {
-      line.textContent = t("print.queued");
-    } else if (p.status === "failed") {
-      line.textContent = p.message || t("print.failed");
-      line.classList.add("is-failed");
-    } else {
-      line.textContent = p.message || t("print.none");
-    }
-  }
-
-  // A print result can beat the ticket's own reply to the screen: keep the latest few.
-  var printResults = {};
-
-  function onPrintStatus(ev) {
-    if (!ev) return;
-    printResults[ev.ticket_id] = ev;
-    var ids = Object.keys(printResults);
-    if (ids.length > 20) delete printResults[ids[0]];
-    if (!state.ticket || state.screen !== "ticket" || ev.ticket_id !== state.ticket.id) return;
-    var before = state.ticket.print && state.ticket.print.status;
-    state.ticket.print = { status: ev.status, message: ev.message || null, job: ev.job || null };
-    renderPrint();
-    if (ev.status === "failed" && before !== "failed") backAfter(TICKET_FAILED_MS);
-  }
-
-  // ------------------------------------------------------------------ data
-
-  // The check-in card shows only where the office takes bookings.
-  function loadBooking() {
-    return api("GET", "/offices/" + encodeURIComponent(cfg.office) + "/booking")
-      .then(function (r) {
-        var services = (r.status === 200 && r.data && r.data.services) || [];
-        var open = services.some(function (sv) { return sv.bookable !== false; });
-        if (open !== state.bookingOpen) {
-          state.bookingOpen = open;
-          renderClosed();
-        }
-      })
-      .catch(function () {});
-  }
-
-  function setOnline(online) {
-    state.online = online;
-    var el = $("offline");
-    el.hidden = online && state.authorised;
-    el.textContent = state.authorised ? t("offline") : t("error.token");
-  }
-
-  function loadOffice() {
-    var lang = state.lang;
-    return api("GET", "/offices/" + encodeURIComponent(cfg.office))
-      .then(function (r) {
-        if (r.status === 200 && r.data) {
-          state.authorised = true;
-          if (lang === state.lang) {
-            state.office = r.data;
-            applyWords();
-          }
-          setOnline(true);
-        } else if (r.status === 401 || r.status === 403) {
-          state.authorised = false;
-          setOnline(false);
-        } else {
-          setOnline(false);
-        }
-      })
-      .catch(function () { setOnline(false); });
-  }
-
-  function applyWaiting(data, snapshot) {
-    if (!data || typeof data !== "object") return;
-    if (typeof data.seq === "number") {
-      if (!snapshot && data.seq < state.seq) return;   // an older event arriving late
-      state.seq = data.seq;
-    }
-    if (data.waiting && typeof data.waiting === "object") {
-      state.waiting = data.waiting;
-      renderWaiting();
-    }
-  }
-
-  function applyBoardAreas(data) {
-    if (!data || !Array.isArray(data.areas)) return;
-    var areas = {};
-    var seen = {};
-    data.areas.forEach(function (a) {
-      areas[a.code] = a;
-      seen[a.code] = typeof data.seq === "number" ? data.seq : -1;
-    });
-    state.areas = areas;
-    state.areaSeq = seen;
-    renderSeats();
-  }
-
-  // One event per change of an area: its new counts, and the citizens it seated, moved or
-  // sent outside (the ticket on screen may be one of them, whatever the counts' order).
-  function onAreaChanged(ev) {
-    (ev && ev.seated || []).forEach(function (t) {
-      onSeated({ id: t.id, seat: t.seat, location: t.location, area: ev.code });
-    });
-    var area = ev && state.areas[ev.code];
-    if (!area) return;
-    // Ordered per area: an older event arriving late, or one the snapshot already holds, is dropped.
-    if (typeof ev.seq === "number") {
-      if (ev.seq <= state.areaSeq[ev.code]) return;
-      state.areaSeq[ev.code] = ev.seq;
-    }
-    ["capacity", "used", "free", "outside"].forEach(function (k) {
-      if (typeof ev[k] === "number") area[k] = ev[k];
-    });
-    renderSeats();
-  }
-
-  function connect() {
-    if (typeof io !== "function") return;
-    var socket = io({ transports: ["websocket"], auth: { token: cfg.token } });
-    socket.on("connect", function () { setOnline(true); });
-    socket.on("disconnect", function () { setOnline(false); });
-    // Refused while the database is down: socket.io does not retry a refusal by itself.
-    socket.on("connect_error", function (err) {
-      setOnline(false);
-      if (!socket.active && err && err.message === "database_unavailable") setTimeout(function () { socket.connect(); }, 5000);
-    });
-    socket.on("board", function (d) { applyWaiting(d, true); applyBoardAreas(d); });
-    socket.on("area_changed", onAreaChanged);
-    socket.on("queue_changed", function (d) { applyWaiting(d, false); });
-    socket.on("print_status", onPrintStatus);
-    // The printer's state (server/engine/health.py): on connect, and whenever it changes.
-    socket.on("printer_health", function (d) { $("printer-down").hidden = !(d && d.down); });
-    // An admin changed the office (services, hours, …): read it again. Only the start
-    // screen shows the services, so a ticket on screen is not disturbed.
-    socket.on("office_changed", officeChanged);
-    // A counter opened or closed, an officer sat down or left: which services are served now.
-    socket.on("counter_changed", officeChanged);
-    socket.on("device_revoked", function () {
-      state.authorised = false;
-      setOnline(false);
-      socket.disconnect();
-    });
-  }
-
-  var officeTimer = null;
-
-  function officeChanged() {
-    clearTimeout(officeTimer);
-    officeTimer = setTimeout(function () { loadOffice(); loadBooking(); }, 200);
-  }
-
-  // ------------------------------------------------------------------ wiring
-
-  $("priority").addEventListener("click", function () {
-    if (state.busy || state.screen !== "start") return;
-    state.priority = !state.priority;
-    renderPriority();
+function renderWaiting() {
+  document.querySelectorAll(".svc").forEach(function (b) {
+    var n = state.waiting[b.dataset.code];
+    b.querySelector(".svc-wait").textContent = typeof n === "number" ? t("waiting", { n: n }) : "";
   });
-  $("ticket-done").addEventListener("click", toStart);
-  // After a printer fault the ticket stays valid; once the fault is cleared, print it again.
-  $("ticket-reprint").addEventListener("click", function () {
-    var tk = state.ticket;
-    if (!tk) return;
-    $("ticket-reprint").disabled = true;
-    api("POST", "/tickets/" + tk.id + "/reprint").then(function (r) {
-      if (state.ticket !== tk) return;
-      // The printer may already have answered (print_status) before this reply arrived:
-      // only a ticket still marked failed becomes "queued".
-      if (tk.print && tk.print.status === "failed") {
-        tk.print = r.status === 202 ? { status: "queued", message: null, job: r.data.job }
-                                    : { status: "failed", message: r.data && r.data.message, job: null };
-      }
-      renderPrint();
-      backAfter(TICKET_FAILED_MS);
-    }).catch(function () {}).finally(function () { $("ticket-reprint").disabled = false; });
-  });
-  $("message-done").addEventListener("click", toStart);
-  $("message-walkin").addEventListener("click", function () {
-    if (state.walkIn) issue(state.walkIn, "message");
-  });
-  $("checkin-open").addEventListener("click", openCheckin);
-  $("checkin-back").addEventListener("click", function () { if (!state.busy) toStart(); });
-  $("checkin-delete").addEventListener("click", function () {
-    if (state.busy) return;
-    state.code = state.code.slice(0, -1);
-    renderCode();
-  });
-  $("checkin-submit").addEventListener("click", function () {
-    if (state.code.length === CODE_LENGTH) checkIn(state.code, "keys");
-  });
-  document.addEventListener("keydown", onKey);
-  $("ticket-qr").addEventListener("error", function () {
-    this.hidden = true;
-    $("qr-missing").hidden = false;
-  });
-  document.querySelectorAll(".lang").forEach(function (b) {
-    b.addEventListener("click", function () {
-      if (b.dataset.lang === state.lang) return;
-      state.lang = b.dataset.lang;
-      applyWords();
-      loadOffice();
-    });
-  });
-  ["pointerdown", "touchstart", "keydown"].forEach(function (name) {
-    document.addEventListener(name, function () { state.lastTouch = Date.now(); }, { passive: true, capture: true });
-  });
-  document.addEventListener("contextmenu", function (e) { e.preventDefault(); });
+}
 
-  setInterval(function () {
-    renderClock();
-    var idle = Date.now() - state.lastTouch >= IDLE_MS;
-    if (idle && !state.busy && (state.lang !== "vi" || state.priority || state.screen !== "start")) reset();
-  }, 1000);
-  setInterval(loadOffice, REFRESH_MS);
-  setInterval(loadBooking, REFRESH_MS);
+function areaOf(service) {
+  for (var code in state.areas) {
+    if ((state.areas[code].services || []).indexOf(service) >= 0) return state.areas[code];
+  }
+  return null;
+}
 
-  buildKeys();
+// Free seats of each service's waiting area; nothing for an office without areas.
+function renderSeats() {
+  document.querySelectorAll(".svc").forEach(function (b) {
+    var area = areaOf(b.dataset.code);
+    var el = b.querySelector(".svc-seats");
+    var free = area && typeof area.free === "number" ? area.free : null;
+    el.classList.toggle("is-full", free === 0);
+    el.textContent = free === null ? "" : free === 0 ? t("seats.full") :
+      free === 1 ? t("seats.free_one") : t("seats.free", { n: free });
+  });
+}
+
+function renderClosed() {
+  var o = state.office;
+  var closed = !!(o && o.open_now === false);
+  document.body.classList.toggle("is-closed", closed);
+  $("closed").hidden = !closed;
+  $("services").hidden = closed;
+  $("checkin-open").hidden = closed || !state.bookingOpen;
+  document.body.classList.toggle("booking-on", !closed && state.bookingOpen);
+  if (!closed) return;
+  var spans = ((o.hours || {})[localParts(new Date()).dayKey] || []).map(function (s) {
+    return Array.isArray(s) ? s[0] + "–" + s[1] : String(s);
+  });
+  $("closed-hours").textContent = spans.length ? t("closed.today", { spans: spans.join(", ") }) : t("closed.not_today");
+}
+
+function setDisabled(disabled) {
+  document.querySelectorAll(".svc, #priority, #checkin-open, #message-walkin").forEach(function (b) {
+    b.disabled = disabled;
+  });
+  renderCode();
+}
+
+// ------------------------------------------------------------------ screens
+
+function show(screen) {
+  state.screen = screen;
+  document.body.dataset.screen = screen;
+  $("screen-start").hidden = screen !== "start";
+  $("screen-ticket").hidden = screen !== "ticket";
+  $("screen-message").hidden = screen !== "message";
+  $("screen-checkin").hidden = screen !== "checkin";
+  renderHint();
+}
+
+var backTimer = null;
+
+function backAfter(ms) {
+  state.backTotal = ms;
+  state.backAt = Date.now() + ms;
+  clearInterval(backTimer);
+  tickBack();
+  backTimer = setInterval(tickBack, 250);
+}
+
+function tickBack() {
+  var left = Math.max(0, state.backAt - Date.now());
+  var id = state.screen === "ticket" ? "ticket" : "message";
+  $(id + "-countdown").textContent = t("back_in", { s: Math.ceil(left / 1000) });
+  $(id + "-bar").style.transform = "scaleX(" + (state.backTotal ? left / state.backTotal : 0) + ")";
+  if (left <= 0) toStart();
+}
+
+function toStart() {
+  clearInterval(backTimer);
+  state.ticket = null;
+  state.priority = false;
+  state.code = "";
+  state.walkIn = null;
+  $("message-walkin").hidden = true;
+  // A finger still on the screen must not land on a service the moment it appears.
+  state.lastTap = Math.max(state.lastTap, Date.now() - TAP_GUARD_MS + 500);
+  show("start");
+  renderPriority();
+  setDisabled(state.busy);
+}
+
+function reset() {
+  var relang = state.lang !== "vi";
+  state.lang = "vi";
+  toStart();
   applyWords();
-  loadOffice();
-  loadBooking();
-  connect();
-})();
+  if (relang) loadOffice();
+}
+
+function showMessage(text, title, opts) {
+  opts = opts || {};
+  state.ticket = null;
+  state.walkIn = opts.walkIn || null;
+  $("message-title").textContent = title || t("error.title");
+  $("message-text").textContent = text;
+  $("message-more").textContent = opts.more || "";
+  $("message-more").hidden = !opts.more;
+  $("message-walkin").hidden = !state.walkIn;
+  show("message");
+  backAfter(opts.ms || MESSAGE_MS);
+}
+
+function startBusy(words) {
+  state.busy = true;
+  setDisabled(true);
+  $("busy-text").textContent = t(words || "busy");
+  $("busy").hidden = false;
+}
+
+function endBusy() {
+  state.busy = false;
+  state.lastTap = Date.now();
+  $("busy").hidden = true;
+  setDisabled(false);
+}
+
+function failed(r) {
+  if (r.status === 401 || r.status === 403) {
+    state.authorised = r.status !== 401;
+    setOnline(state.online);
+    // A refused token (revoked, say): the server's words are for developers, these for citizens.
+    showMessage(r.status === 401 ? t("error.token") : (r.data && r.data.message) || t("error.token"));
+  } else {
+    showMessage((r.data && r.data.message) || t("error.other"));
+  }
+}
+
+// ------------------------------------------------------------------ issuing
+
+// `from` is the screen the tap must come from: the start screen, or the message that
+// offers a walk-in number to a booking too late to check in.
+function issue(code, from) {
+  var now = Date.now();
+  if (state.busy || state.screen !== (from || "start") || now - state.lastTap < TAP_GUARD_MS) return;
+  state.lastTap = now;
+  startBusy();
+  var priority = from ? false : state.priority;
+  api("POST", "/offices/" + encodeURIComponent(cfg.office) + "/tickets",
+      { service: code, priority: priority }, { "Idempotency-Key": uuid() })
+    .then(function (r) {
+      if (r.status === 201 && r.data && r.data.number) showTicket(r.data);
+      else failed(r);
+    })
+    .catch(function () { showMessage(t("error.network")); })
+    .finally(endBusy);
+}
+
+// ------------------------------------------------------------------ check-in
+
+function normaliseCode(raw) {
+  return String(raw || "").toUpperCase().replace(/[\s\-\u2010-\u2015]+/g, "");
+}
+
+function buildKeys() {
+  var box = $("checkin-keys");
+  CODE_KEYS.split("").forEach(function (ch) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "key" + (/[0-9]/.test(ch) ? " is-digit" : "");
+    b.dataset.key = ch;
+    b.textContent = ch;
+    b.addEventListener("click", function () { typeChar(ch); });
+    box.appendChild(b);
+  });
+}
+
+function typeChar(ch) {
+  if (state.screen !== "checkin" || state.busy) return;
+  ch = normaliseCode(ch);
+  if (ch.length !== 1 || CODE_KEYS.indexOf(ch) < 0 || state.code.length >= CODE_LENGTH) return;
+  state.code += ch;
+  renderCode();
+}
+
+function renderCode() {
+  var cells = document.querySelectorAll("#checkin-code .code-cell");
+  cells.forEach(function (c, i) {
+    c.textContent = state.code.charAt(i);
+    c.classList.toggle("is-next", i === state.code.length);
+  });
+  $("checkin-submit").disabled = state.busy || state.code.length !== CODE_LENGTH;
+  $("checkin-delete").disabled = state.busy || !state.code.length;
+}
+
+function openCheckin() {
+  if (state.busy || state.screen !== "start") return;
+  clearInterval(backTimer);
+  state.code = "";
+  show("checkin");
+  renderCode();
+}
+
+function localTime(iso) {
+  if (!iso) return "";
+  var d = new Date(iso);
+  if (isNaN(d.getTime())) return "";
+  var p = localParts(d);
+  return p.hour + ":" + p.minute;
+}
+
+// The slot a checked-in ticket was booked for, whichever name the reply gives it.
+function bookingStart(tk, extra) {
+  var b = tk.booking && typeof tk.booking === "object" ? tk.booking : {};
+  return tk.booked_for || tk.booking_start || b.start || (extra && extra.start) || null;
+}
+
+function serviceCodeOf(sv) {
+  return sv && typeof sv === "object" ? sv.code : sv;
+}
+
+function serviceNameOf(code) {
+  var services = (state.office && state.office.services) || [];
+  for (var i = 0; i < services.length; i++) if (services[i].code === code) return services[i].name;
+  return code;
+}
+
+// `source`: "keys" for the on-screen keyboard, "scan" for a scanner's burst.
+function checkIn(raw, source) {
+  var code = normaliseCode(raw);
+  var now = Date.now();
+  if (!code || state.busy) return;
+  if (source === "keys" && now - state.lastTap < TAP_GUARD_MS) return;
+  state.lastTap = now;
+  clearInterval(backTimer);
+  state.code = code.slice(0, CODE_LENGTH);
+  startBusy("checkin.busy");
+  api("POST", "/offices/" + encodeURIComponent(cfg.office) + "/bookings/" + encodeURIComponent(code) + "/check-in",
+      {}, { "Idempotency-Key": uuid() })
+    .then(function (r) {
+      var d = r.data || {};
+      if (r.status === 201 && d.number) {
+        showTicket(d, { code: d.booking && typeof d.booking === "string" ? d.booking : code });
+      } else if (r.status === 409 && d.error === "already_checked_in") {
+        return showCheckedIn(d, code);
+      } else if (r.status === 409 && d.error === "too_early") {
+        showMessage(d.message || t("checkin.early", { time: localTime(d.check_in_from) }),
+                    t("checkin.early_title"), { ms: CHECKIN_MESSAGE_MS });
+      } else if (r.status === 409 && d.error === "too_late") {
+        var service = serviceCodeOf(d.service);
+        showMessage(d.message || t("checkin.late"), t("checkin.late_title"),
+                    { ms: CHECKIN_MESSAGE_MS, walkIn: service, more: service && !d.message ? t("checkin.late_offer") : "" });
+      } else if (r.status === 409 && d.error === "booking_cancelled") {
+        var again = serviceCodeOf(d.service);
+        showMessage(d.message || t("checkin.cancelled", { code: code }), t("checkin.cancelled_title"),
+                    { ms: CHECKIN_MESSAGE_MS, walkIn: again });
+      } else if (r.status === 404 || r.status === 400) {
+        showMessage(t("checkin.not_found", { code: code }), t("checkin.not_found_title"),
+                    { ms: CHECKIN_MESSAGE_MS });
+      } else {
+        failed(r);
+      }
+    })
+    .catch(function () { showMessage(t("error.network")); })
+    .finally(endBusy);
+}
+
+// Scanned or typed again: the ticket it already gave, from the reply or read by its id.
+function showCheckedIn(d, code) {
+  var booking = { code: code, already: true, start: d.booked_for || d.start };
+  if (d.ticket && typeof d.ticket === "object" && d.ticket.number) {
+    showTicket(d.ticket, booking);
+    return null;
+  }
+  var id = d.ticket_id || (typeof d.ticket === "number" ? d.ticket : null);
+  if (!id) {
+    showMessage(d.message || t("checkin.already"), t("checkin.booking_code", { code: code }));
+    return null;
+  }
+  return api("GET", "/tickets/" + encodeURIComponent(id)).then(function (r) {
+    if (r.status === 200 && r.data && r.data.number) showTicket(r.data, booking);
+    else showMessage(d.message || t("checkin.already"), t("checkin.booking_code", { code: code }));
+  });
+}
+
+// A USB barcode scanner is a keyboard: the code arrives as keystrokes a few ms apart,
+// then Enter. Keys typed by a person (slowly) go to the code field on the check-in screen.
+var scan = { buf: "", last: 0 };
+
+function onKey(e) {
+  if (e.ctrlKey || e.altKey || e.metaKey || e.isComposing) return;
+  var now = performance.now();
+  if (e.key === "Enter") {
+    e.preventDefault();  // never "click" the button that happens to have focus
+    var burst = now - scan.last <= SCAN_GAP_MS && scan.buf.length >= SCAN_MIN ? normaliseCode(scan.buf) : "";
+    scan.buf = "";
+    if (burst.length >= SCAN_MIN && burst.length <= 64) checkIn(burst, "scan");
+    else if (state.screen === "checkin" && state.code.length === CODE_LENGTH) checkIn(state.code, "keys");
+    return;
+  }
+  if (e.key === "Backspace" && state.screen === "checkin") {
+    e.preventDefault();
+    if (!state.busy) { state.code = state.code.slice(0, -1); renderCode(); }
+    return;
+  }
+  if (!e.key || e.key.length !== 1) return;  // Shift, Tab, arrows…
+  e.preventDefault();
+  if (now - scan.last > SCAN_GAP_MS) scan.buf = "";
+  scan.buf += e.key;
+  scan.last = now;
+  if (state.screen === "checkin") typeChar(e.key);
+}
+
+function publicToken(url) {
+  var parts = String(url || "").split(/[?#]/)[0].split("/").filter(Boolean);
+  return parts.length ? parts[parts.length - 1] : "";
+}
+
+// `booking`: {code, already, start} for a ticket from a booking's check-in.
+function showTicket(ticket, booking) {
+  var early = printResults[ticket.id];
+  if (early && ticket.print) ticket.print = { status: early.status, message: early.message || null, job: early.job };
+  state.ticket = ticket;
+  state.ticketBooking = booking || null;
+  var qr = $("ticket-qr");
+  var token = publicToken(ticket.status_url);
+  $("qr-missing").hidden = true;
+  qr.hidden = !token;
+  if (token) qr.src = "/t/" + encodeURIComponent(token) + "/qr.svg";
+  else $("qr-missing").hidden = false;
+  show("ticket");
+  renderTicket();
+  var failed = ticket.print && ticket.print.status === "failed";
+  backAfter(failed ? TICKET_FAILED_MS : ticket.location === "outside" ? TICKET_OUTSIDE_MS : TICKET_MS);
+}
+
+function serviceName(ticket) {
+  var services = (state.office && state.office.services) || [];
+  for (var i = 0; i < services.length; i++) {
+    if (services[i].code === ticket.service) return services[i].name;
+  }
+  return ticket.service_name || ticket.service;
+}
+
+function renderTicket() {
+  var tk = state.ticket;
+  $("ticket-number").textContent = tk.number;
+  $("ticket-service").textContent = serviceName(tk);
+  $("ticket-priority").hidden = !tk.priority;
+  renderBooking();
+  var ahead = typeof tk.position === "number" ? tk.position : null;
+  $("ticket-ahead").textContent = ahead === null ? "" :
+    ahead === 0 ? t("ticket.next") : ahead === 1 ? t("ticket.ahead_one") : t("ticket.ahead", { n: ahead });
+  // The estimate as the paper prints it (server/read/waits.py): minutes, or why there are none.
+  var minutes = tk.wait_minutes;
+  $("ticket-wait").hidden = !(tk.no_open_counter || (ahead && minutes > 0));
+  $("ticket-wait").classList.toggle("is-unserved", !!tk.no_open_counter);
+  $("ticket-wait").textContent = tk.no_open_counter ? t("no_open_counter") :
+    minutes > 0 ? t("ticket.wait", { m: minutes }) : "";
+  renderPlace();
+  renderPrint();
+}
+
+function renderBooking() {
+  var tk = state.ticket;
+  var b = state.ticketBooking;
+  var line = $("ticket-booking");
+  line.hidden = !b;
+  $("ticket-booking-note").hidden = !(b && b.already);
+  if (!b) return;
+  var time = localTime(bookingStart(tk, b));
+  line.textContent = time ? t("checkin.booking", { code: b.code, time: time }) : t("checkin.booking_code", { code: b.code });
+}
+
+// Where to wait: the seat, or outside. Offices without areas (no seat, inside) show neither.
+function renderPlace() {
+  var tk = state.ticket;
+  var outside = tk.location === "outside";
+  var area = tk.area && state.areas[tk.area];
+  var box = document.querySelector(".ticket");
+  box.classList.toggle("is-outside", outside);
+  box.classList.toggle("has-place", outside || !!tk.seat);
+  $("ticket-outside").hidden = !outside;
+  $("ticket-seat").hidden = outside || !tk.seat;
+  $("ticket-seat-number").textContent = tk.seat ? t("ticket.seat", { seat: tk.seat }) : "";
+  $("ticket-area").textContent = area ? (state.lang === "en" && area.name_en) || area.name || "" : "";
+  $("ticket-area").hidden = !$("ticket-area").textContent;
+}
+
+// A citizen can be seated, moved or sent out while their ticket is still on screen.
+function onSeated(ev) {
+  var tk = state.ticket;
+  if (!ev || !tk || state.screen !== "ticket" || ev.id !== tk.id) return;
+  tk.seat = ev.seat || null;
+  tk.location = ev.location || tk.location;
+  tk.area = ev.area || tk.area;
+  renderPlace();
+}
+
+function renderPrint() {
+  var line = $("ticket-print");
+  var p = state.ticket && state.ticket.print;
+  line.className = "ticket-print";
+  $("ticket-reprint").hidden = !(p && p.status === "failed");
+  document.querySelector(".ticket").classList.toggle("print-failed", !!(p && p.status === "failed"));
+  if (!p || !p.status) { line.hidden = true; return; }
+  line.hidden = false;
+  if (p.status === "printed") {
+    line.textContent = t("print.printed");
+    line.classList.add("is-printed");
+  } else if (p.status === "queued") {
+    line.textContent = t("print.queued");
+  } else if (p.status === "failed") {
+    line.textContent = p.message || t("print.failed");
+    line.classList.add("is-failed");
+  } else {
+    line.textContent = p.message || t("print.none");
+  }
+}
+
+// A print result can beat the ticket's own reply to the screen: keep the latest few.
+var printResults = {};
+
+function onPrintStatus(ev) {
+  if (!ev) return;
+  printResults[ev.ticket_id] = ev;
+  var ids = Object.keys(printResults);
+  if (ids.length > 20) delete printResults[ids[0]];
+  if (!state.ticket || state.screen !== "ticket" || ev.ticket_id !== state.ticket.id) return;
+  var before = state.ticket.print && state.ticket.print.status;
+  state.ticket.print = { status: ev.status, message: ev.message || null, job: ev.job || null };
+  renderPrint();
+  if (ev.status === "failed" && before !== "failed") backAfter(TICKET_FAILED_MS);
+}
+
+// ------------------------------------------------------------------ data
+
+// The check-in card shows only where the office takes bookings.
+function loadBooking() {
+  return api("GET", "/offices/" + encodeURIComponent(cfg.office) + "/booking")
+    .then(function (r) {
+      var services = (r.status === 200 && r.data && r.data.services) || [];
+      var open = services.some(function (sv) { return sv.bookable !== false; });
+      if (open !== state.bookingOpen) {
+        state.bookingOpen = open;
+        renderClosed();
+      }
+    })
+    .catch(function () {});
+}
+
+function setOnline(online) {
+  state.online = online;
+  var el = $("offline");
+  el.hidden = online && state.authorised;
+  el.textContent = state.authorised ? t("offline") : t("error.token");
+}
+
+function loadOffice() {
+  var lang = state.lang;
+  return api("GET", "/offices/" + encodeURIComponent(cfg.office))
+    .then(function (r) {
+      if (r.status === 200 && r.data) {
+        state.authorised = true;
+        if (lang === state.lang) {
+          state.office = r.data;
+          applyWords();
+        }
+        setOnline(true);
+      } else if (r.status === 401 || r.status === 403) {
+        state.authorised = false;
+        setOnline(false);
+      } else {
+        setOnline(false);
+      }
+    })
+    .catch(function () { setOnline(false); });
+}
+
+function applyWaiting(data) {
+  if (data && data.waiting && typeof data.waiting === "object") {
+    state.waiting = data.waiting;
+    renderWaiting();
+  }
+}
+
+function applyBoardAreas(data) {
+  if (!data || !Array.isArray(data.areas)) return;
+  var areas = {};
+  data.areas.forEach(function (a) { areas[a.code] = a; });
+  state.areas = areas;
+  renderSeats();
+}
+
+// One event per change of an area: its new counts (in the office's order), and the citizens
+// it seated, moved or sent outside (the ticket on screen may be one of them: taken as it arrives).
+function onAreaSeated(ev) {
+  (ev && ev.seated || []).forEach(function (t) {
+    onSeated({ id: t.id, seat: t.seat, location: t.location, area: ev.code });
+  });
+}
+
+function onAreaChanged(ev) {
+  var area = ev && state.areas[ev.code];
+  if (!area) return;
+  ["capacity", "used", "free", "outside"].forEach(function (k) {
+    if (typeof ev[k] === "number") area[k] = ev[k];
+  });
+  renderSeats();
+}
+
+var live = connect({
+  auth: { token: cfg.token },
+  onSnapshot: function (board) { applyWaiting(board); applyBoardAreas(board); },
+  onStatus: function (online) { setOnline(online); }
+});
+live.peek("area_changed", onAreaSeated);
+live.on("area_changed", onAreaChanged);
+live.on("queue_changed", applyWaiting);
+live.on("print_status", onPrintStatus);
+// The printer's state (server/engine/health.py): on connect, and whenever it changes.
+live.on("printer_health", function (d) { $("printer-down").hidden = !(d && d.down); });
+// An admin changed the office (services, hours, …): read it again. Only the start
+// screen shows the services, so a ticket on screen is not disturbed.
+live.on("office_changed", officeChanged);
+// A counter opened or closed, an officer sat down or left: which services are served now.
+live.on("counter_changed", officeChanged);
+live.on("device_revoked", function () {
+  state.authorised = false;
+  setOnline(false);
+  live.close();
+});
+
+var officeTimer = null;
+
+function officeChanged() {
+  clearTimeout(officeTimer);
+  officeTimer = setTimeout(function () { loadOffice(); loadBooking(); }, 200);
+}
+
+// ------------------------------------------------------------------ wiring
+
+$("priority").addEventListener("click", function () {
+  if (state.busy || state.screen !== "start") return;
+  state.priority = !state.priority;
+  renderPriority();
+});
+$("ticket-done").addEventListener("click", toStart);
+// After a printer fault the ticket stays valid; once the fault is cleared, print it again.
+$("ticket-reprint").addEventListener("click", function () {
+  var tk = state.ticket;
+  if (!tk) return;
+  $("ticket-reprint").disabled = true;
+  api("POST", "/tickets/" + tk.id + "/reprint").then(function (r) {
+    if (state.ticket !== tk) return;
+    // The printer may already have answered (print_status) before this reply arrived:
+    // only a ticket still marked failed becomes "queued".
+    if (tk.print && tk.print.status === "failed") {
+      tk.print = r.status === 202 ? { status: "queued", message: null, job: r.data.job }
+                                  : { status: "failed", message: r.data && r.data.message, job: null };
+    }
+    renderPrint();
+    backAfter(TICKET_FAILED_MS);
+  }).catch(function () {}).finally(function () { $("ticket-reprint").disabled = false; });
+});
+$("message-done").addEventListener("click", toStart);
+$("message-walkin").addEventListener("click", function () {
+  if (state.walkIn) issue(state.walkIn, "message");
+});
+$("checkin-open").addEventListener("click", openCheckin);
+$("checkin-back").addEventListener("click", function () { if (!state.busy) toStart(); });
+$("checkin-delete").addEventListener("click", function () {
+  if (state.busy) return;
+  state.code = state.code.slice(0, -1);
+  renderCode();
+});
+$("checkin-submit").addEventListener("click", function () {
+  if (state.code.length === CODE_LENGTH) checkIn(state.code, "keys");
+});
+document.addEventListener("keydown", onKey);
+$("ticket-qr").addEventListener("error", function () {
+  this.hidden = true;
+  $("qr-missing").hidden = false;
+});
+document.querySelectorAll(".lang").forEach(function (b) {
+  b.addEventListener("click", function () {
+    if (b.dataset.lang === state.lang) return;
+    state.lang = b.dataset.lang;
+    applyWords();
+    loadOffice();
+  });
+});
+["pointerdown", "touchstart", "keydown"].forEach(function (name) {
+  document.addEventListener(name, function () { state.lastTouch = Date.now(); }, { passive: true, capture: true });
+});
+document.addEventListener("contextmenu", function (e) { e.preventDefault(); });
+
+setInterval(function () {
+  renderClock();
+  var idle = Date.now() - state.lastTouch >= IDLE_MS;
+  if (idle && !state.busy && (state.lang !== "vi" || state.priority || state.screen !== "start")) reset();
+}, 1000);
+setInterval(loadOffice, REFRESH_MS);
+setInterval(loadBooking, REFRESH_MS);
+
+buildKeys();
+applyWords();
+loadOffice();
+loadBooking();
+
+// For the browser tests and for a technician's console.
+window.motcuaKiosk = { state: state, live: live };

@@ -304,7 +304,7 @@ PASSWORDS = {"admin": "admin-secret-1", "lan.nt": "lan-secret-1"}
 
 class CspWatch:
     """Collects CSP violations (console and securitypolicyviolation events), script errors,
-    5xx answers and websockets of one page."""
+    5xx answers, scripts (ES modules of static/js included) not found, and websockets of one page."""
 
     def __init__(self, page):
         self.page, self.problems, self.sockets = page, [], []
@@ -314,7 +314,8 @@ class CspWatch:
         page.on("console", lambda m: self.problems.append(f"console: {m.text}")
                 if "Content Security Policy" in m.text or "Content-Security-Policy" in m.text else None)
         page.on("pageerror", lambda e: self.problems.append(f"script: {e}"))
-        page.on("response", lambda r: self.problems.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+        page.on("response", lambda r: self.problems.append(f"{r.status} {r.url}") if r.status >= 500 or (
+            r.status >= 400 and urlparse(r.url).path.endswith(".js")) else None)  # a script or module not found
         page.on("websocket", lambda ws: self.sockets.append(ws.url))
 
     def visit(self, url: str, name: str) -> None:

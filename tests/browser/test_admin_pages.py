@@ -27,7 +27,7 @@ PASSWORDS = {"admin": "admin-secret-1", "mai.pt": "mai-secret-1", "lan.nt": "lan
 
 
 def test_every_string_the_script_uses_is_in_both_languages():
-    src = (STATIC / "admin.js").read_text()
+    src = "\n".join(p.read_text() for p in sorted((STATIC / "admin").glob("*.js")))
     used = {f"admin.{k}" for k in re.findall(r'\bt\("([a-z_.]+)"[,)]', src)}
     # Keys the script builds: a section's words, days, roles, a row's columns.
     for section in ("services", "counters", "areas", "officers"):

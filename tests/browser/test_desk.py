@@ -388,6 +388,8 @@ def test_the_desk_at_1366x768_and_in_english(desk_server, page_factory):
     assert_fits(page)
     page.click("#lang")
     page.wait_for_selector("#btn-next:has-text('Call next number')")
+    # The template's text shows until the page's modules have loaded and drawn the counter.
+    page.wait_for_selector("#current[data-state=called]")
     assert page.locator("#current-state").text_content() == "Called — waiting for the citizen"
     assert_fits(page)
     screenshot(page, "desk-called-1366-en")

@@ -180,3 +180,43 @@ def test_offices_without_areas_show_no_seats(sqlite_url, servers, page_factory):
     assert page.locator("#ticket-seat").is_hidden() and page.locator("#ticket-outside").is_hidden()
     recorder.assert_local()
     assert failures == []
+
+
+# Loses the first `area_changed` the kiosk's socket receives, on the wire: socket.io-client
+# hands every packet of an event to Socket.onevent.
+LOSE_AREA_CHANGED = """() => {
+    const s = motcuaKiosk.live.socket, onevent = s.onevent.bind(s);
+    window.lost = [];
+    s.onevent = (packet) => {
+        if (packet.data[0] === 'area_changed' && !window.lost.length) { window.lost.push(packet.data[1].seq); return; }
+        onevent(packet);
+    };
+}"""
+
+
+def test_a_lost_event_makes_the_kiosk_read_the_board_again(sqlite_url, servers, page_factory):
+    """The kiosk follows the office's seq as the lobby display does (server/static/js/live.js):
+    an event lost on the wire leaves a gap that the next event reveals; the kiosk then asks
+    for the board and shows what the lost event said (here, an area's free seats)."""
+    tokens = seed(sqlite_url, tiny_office())
+    server = servers(sqlite_url)
+    admin = Http(server.url, tokens["admin"], office="nho")
+    page, recorder, _ = open_kiosk(page_factory, server, tokens["kiosk"], office="nho")
+    wait_seats(page, "HT", "Còn 2 ghế trống")
+    assert page.evaluate("motcuaKiosk.live.state.boardRequests") == 0
+    page.evaluate(LOSE_AREA_CHANGED)
+
+    admin.issue("HT")  # takes a seat: its area_changed is lost
+    page.wait_for_function("window.lost.length === 1")
+    admin.open_counter(admin.counters()["Quầy 1"])  # a later event, one seq too far ahead
+    wait_seats(page, "HT", "Còn 1 ghế trống")
+    board = admin.board()
+    assert page.evaluate("motcuaKiosk.live.state.boardRequests") == 1
+    assert page.evaluate("motcuaKiosk.live.state.lastSeq") == board["seq"]
+    assert page.evaluate("motcuaKiosk.state.waiting") == board["waiting"]
+    # An old event arriving late is dropped: the seats stay as the board says.
+    page.evaluate("s => motcuaKiosk.live.receive('area_changed', {seq: s, code: 'A', capacity: 2, used: 0, free: 2, outside: 0})",
+                  board["seq"])
+    assert seats_text(page, "HT") == "Còn 1 ghế trống"
+    screenshot(page, "kiosk-after-gap")
+    recorder.assert_local()
