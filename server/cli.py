@@ -128,7 +128,7 @@ def serve(host: str | None, port: int, demo: bool, connections: int, threads: in
 
 def configure_logging(level: str) -> None:
     """The server's log on standard error: warnings, and SMS written by the log backend (INFO)."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     # Alembic says which migrations ran (worth keeping) and which of its plugins loaded (not).
     logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
@@ -397,7 +397,7 @@ def kiosk_agent(server_url: str, token: str, printer_url: str, state_file: str |
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop ends it as Ctrl-C does
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", force=True)
     lang = cli_language()
     try:
         agent = Agent(server_url, token, printer_url,

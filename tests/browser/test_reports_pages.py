@@ -80,14 +80,14 @@ REPORT = {
 
 @pytest.fixture
 def known(monkeypatch):
-    """The page computes nothing itself: it shows what server/read/reports.py returns. Here that
+    """The page computes nothing itself: it shows what server/read/figures.py returns. Here that
     is REPORT (as asked: the same office, the asked period)."""
     asked = []
 
     def compute(s, office_ids, start, end, *, now=None, lang="vi"):
         asked.append((office_ids, start, end, lang))
         return copy.deepcopy(REPORT)
-    monkeypatch.setattr(pages.reports, "compute", compute)
+    monkeypatch.setattr(pages.figures, "compute", compute)
     return asked
 
 
