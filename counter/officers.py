@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from counter.blueprint import bp
 from server.db.models import Office
 from server.engine import accounts, counterdesk, lookups
 from server.engine.errors import MotcuaError, Unauthorized
@@ -15,8 +16,6 @@ from server.infra.i18n import request_language
 from server.read import shapes
 from server.web import motcua, sessions
 from server.web.errorpages import message
-
-from . import bp
 
 
 def _offices() -> list[Office]:

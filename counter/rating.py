@@ -15,13 +15,12 @@ from __future__ import annotations
 from flask import g, render_template, request
 from flask_socketio import join_room
 
+from counter.blueprint import bp
 from server.db.models import Role
 from server.engine import lookups, outcomes
 from server.web import motcua
 from server.web.guard import device_page
 from server.web.pages.devices import TOKEN_REASONS, denied, private, strings
-
-from . import bp
 
 # Roles that may listen to a counter's rating room (the page itself takes display tokens only).
 LISTENERS = (Role.DISPLAY.value, Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)

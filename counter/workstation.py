@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
 
+from counter.blueprint import bp
+from counter.officers import _login_page
 from server.db.models import Role
 from server.infra.i18n import catalogue, request_language
 from server.read import shapes
 from server.web import motcua, sessions
 from server.web.guard import STAFF, staff_page
-
-from . import bp
-from .officers import _login_page
 
 
 def _words(lang: str) -> dict[str, str]:

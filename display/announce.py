@@ -10,13 +10,12 @@ import re
 
 from flask import Response, current_app, request
 
+from display.blueprint import bp
 from server.engine.errors import BadRequest, Forbidden, Unauthorized
 from server.engine.lookups import office_info
 from server.infra.speech import NUMBER, Announcer, SpeechUnavailable, chime_wav
 from server.web import motcua
 from server.web.inputs import int_arg
-
-from . import bp
 
 OFFICE = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,200}\Z")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import g, render_template, request
 
+from display.blueprint import bp
 from server.db.models import Role
 from server.engine import lookups
 from server.engine.errors import MotcuaError
@@ -18,8 +19,6 @@ from server.web import motcua
 from server.web.guard import device_page
 from server.web.inputs import MAX_ID, whole_number
 from server.web.pages.devices import OFFICE_CODE, denied, private, strings
-
-from . import bp
 
 
 def _denied(status: int, reason: str, _principal=None, *, office: str, counter: str = ""):

@@ -1,4 +1,7 @@
-"""motcua server: queue engine, REST API, realtime hub and citizen portal."""
+"""motcua server: queue engine, REST API, realtime hub and citizen portal.
+
+The package imports nothing of its own (the app is `server.app.create_app`), so importing
+any of its modules never drags the whole app in."""
 import os as _os
 import sys as _sys
 
@@ -9,7 +12,3 @@ if _os.name == "posix" and _sys.argv[1:2] == ["serve"]:
     from gevent import monkey as _monkey
 
     _monkey.patch_all()
-
-from server.app import create_app
-
-__all__ = ["create_app"]

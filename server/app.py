@@ -13,10 +13,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-import counter
-import display
-import kiosk
+from counter.backoffice.routes import bp as backoffice_pages
+from counter.routes import bp as counter_pages
+from display.routes import bp as display_pages
 from kiosk.dispatch import Dispatcher
+from kiosk.page import bp as kiosk_page
 from server.db.database import Database, unavailable
 from server.db.models import Office
 from server.engine import accounts, audit, auth, booking, broadcasts, hours, lookups, queue
@@ -201,8 +202,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(portal.bp)
     app.register_blueprint(bookingpages.bp)
 
-    for package in (kiosk, counter, display):
-        app.register_blueprint(package.bp)
+    for pages in (kiosk_page, counter_pages, backoffice_pages, display_pages):
+        app.register_blueprint(pages)
     state.printing = Dispatcher(state)
 
     @app.context_processor

@@ -15,8 +15,7 @@ from sqlalchemy import select
 
 from kiosk import printers, ticket
 from kiosk.agent import Agent, default_state_file
-from server import create_app
-from server.app import transaction
+from server.app import create_app, transaction
 from server.bench.cityreports import run as run_reports
 from server.bench.hotpath import run as run_profile
 from server.bench.load import run as run_bench

@@ -24,7 +24,7 @@ import requests
 from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, select, text
 
-from server import create_app
+from server.app import create_app
 from server.db.database import Database
 from server.db.models import Counter
 from server.engine.auth import create_token

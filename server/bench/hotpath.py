@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from server import create_app
+from server.app import create_app
 from server.bench.load import SERVICES, _prepare, _wipe
 from server.db.database import Database
 from server.infra.settings import Settings, normalise_database_url

@@ -24,8 +24,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.engine.directory import Directory
-
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger("motcua")
 
@@ -107,7 +105,8 @@ class Database:
         # round trips; SQLite's deferred BEGIN costs no round trip.
         self.single_engine = (self.read_engine if self.is_sqlite
                               else self.write_engine.execution_options(isolation_level="AUTOCOMMIT"))
-        self.directory = Directory()
+        # Caches the engine keeps per database (its office directory); sessions carry them.
+        self.caches: dict = {}
         self.outage = Outage()
         # PostgreSQL's read engine is the write engine with options: it shares its listeners.
         for engine in (self.write_engine, self.read_engine) if self.is_sqlite else (self.write_engine,):
@@ -116,7 +115,7 @@ class Database:
         # token cache empties itself, and tells other processes: server/infra/tokencache.py).
         self.on_auth_change: list = []
         _watch_auth_writes(self.write_engine)
-        info = {"directory": self.directory}
+        info = {"caches": self.caches}
         self._write = sessionmaker(self.write_engine, expire_on_commit=False, info=info)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False, info=info)
 

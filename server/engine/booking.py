@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Booking, BookingSlot, BookingStatus, Ticket
 from server.engine import hours, lookups, outcomes, queue
-from server.engine.directory import OfficeInfo, ServiceInfo
+from server.engine.directory import OfficeInfo, ServiceInfo, of_database
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
 from server.infra import notify
 from server.infra.text import NotText, clean_text
@@ -418,7 +418,7 @@ def tell_the_near(st, outcome) -> None:
     ticket = getattr(outcome, "ticket", None)
     if ticket is None or ticket.status != outcomes.CALLED:
         return
-    cached = st.db.directory.cached(ticket.office_id)
+    cached = of_database(st.db).cached(ticket.office_id)
     if cached is not None and not cached.has_bookings:
         return  # most offices take no bookings: no transaction after their calls
     now = st.clock.now()

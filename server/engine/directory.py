@@ -163,7 +163,8 @@ class OfficeInfo:
 
 
 class Directory:
-    """One per `Database`; sessions of that database carry it in `session.info`."""
+    """One per `Database`, kept in its `caches` (which its sessions carry in `session.info`):
+    the database layer holds the place and knows nothing of what the engine keeps there."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -236,7 +237,19 @@ class Directory:
 
 
 def directory(s: Session) -> Directory:
-    return s.info["directory"]
+    return _of(s.info["caches"])
+
+
+def of_database(db) -> Directory:
+    """The directory of a `Database`, outside a session (hints after a commit, tests)."""
+    return _of(db.caches)
+
+
+def _of(caches: dict) -> Directory:
+    found = caches.get("directory")
+    if found is None:  # the first use: setdefault keeps one if two threads race here
+        found = caches.setdefault("directory", Directory())
+    return found
 
 
 _O = Office.__table__

@@ -22,8 +22,8 @@ from server.engine.errors import MotcuaError
 from server.engine.lookups import held_counter, ticket_by_public_token
 from server.engine.outcomes import Event, counter_room, device_room, room, service_room, staff_room, ticket_room
 from server.infra.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from server.read.public import PUBLIC_TOKEN, public_ticket
 from server.web import sessions
-from server.web.pages.portal import PUBLIC_TOKEN, public_ticket
 
 log = logging.getLogger("motcua")
 
@@ -250,4 +250,4 @@ class Hub:
         join_room(ticket_room(ticket.id))  # before the snapshot is read: no event falls between
         join_room(service_room(ticket.office_id, ticket.service_id))
         lang = auth.get("lang") if auth.get("lang") in LANGUAGES else DEFAULT_LANGUAGE
-        self.socketio.emit("ticket", public_ticket(self.state, token, lang), to=request.sid)
+        self.socketio.emit("ticket", public_ticket(self.state.db, token, self.state.base_url(), lang), to=request.sid)

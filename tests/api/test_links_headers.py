@@ -17,7 +17,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from server import create_app
+from server.app import create_app
 from server.db.database import Database
 from server.db.models import Counter
 from server.engine.offices import import_office

@@ -20,7 +20,7 @@ from server.infra.settings import normalise_database_url
 from tests.browser.test_supervisor import _log_in, _passwords
 from tests.conftest import screenshot, seed
 
-STATIC = Path(__file__).resolve().parents[2] / "counter" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "counter" / "backoffice" / "static"
 DESK = (1366, 768)
 PHONE = (390, 844)
 PASSWORDS = {"admin": "admin-secret-1", "mai.pt": "mai-secret-1", "lan.nt": "lan-secret-1"}

@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-import counter.reports as pages
+import counter.backoffice.reports as pages
 from server.db.models import Office, User
 from server.engine import accounts, queue
 from server.engine.offices import import_office

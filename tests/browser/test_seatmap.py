@@ -15,7 +15,7 @@ from server.infra.i18n import catalogue
 from tests.browser.test_supervisor import _log_in, _passwords
 from tests.conftest import DEMO_FILE, screenshot, seed
 
-STATIC = Path(__file__).resolve().parents[2] / "counter" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "counter" / "backoffice" / "static"
 KINDS = ("free", "occupied", "blocked", "out")
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select
 from server.db.database import Database
 from server.db.models import Counter, Service, Ticket, TicketEvent
 from server.engine import counterdesk, hours, lookups, queue, waitingareas
+from server.engine.directory import of_database
 from server.engine.errors import MotcuaError
 from server.infra.clock import Clock
 from server.infra.settings import normalise_database_url
@@ -287,7 +288,7 @@ def test_a_rule_change_committed_while_the_office_is_read_is_not_half_cached(pg_
 
     event.listen(state.db.write_engine, "after_cursor_execute", commit_a_rule_change_midway)
     try:
-        state.db.directory.forget(office_id)  # the next use case reads the office afresh
+        of_database(state.db).forget(office_id)  # the next use case reads the office afresh
         armed.set()
         for _ in range(5):  # four usable chairs now: four seated, the fifth outside
             state.perform(queue.issue, "demo", "HT", channel="kiosk", actor="kiosk")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from server import app as motcua_app
 from server.db.models import Office, Ticket, TicketEvent
 from server.engine import counterdesk, lookups, queue
+from server.engine.directory import of_database
 from server.engine.errors import Conflict
 from server.read import figures, shapes, waits
 from tests.conftest import counter_id, make_app
@@ -146,7 +147,7 @@ def test_a_service_completed_the_next_morning_does_not_lengthen_the_estimates(st
     behind = issue(state)
     with state.db.read() as s:
         office = lookups.office_info(s, office_id)
-        mean = state.db.directory.average_service_s(s, office, today.service_id)
+        mean = of_database(state.db).average_service_s(s, office, today.service_id)
         ahead = lookups.people_ahead(s, lookups.get_ticket(s, behind.id))
         wait = waits.estimate(s, office, today.service_id, ahead, counters=1).seconds  # as with one counter open
     assert mean == office.default_service_s  # the 15-hour "service" is not an average of anything

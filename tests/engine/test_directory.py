@@ -10,6 +10,7 @@ from sqlalchemy import event
 from server.db.database import Database
 from server.engine import counterdesk, lookups
 from server.engine import directory as directory_module
+from server.engine.directory import of_database
 from server.engine.offices import import_office
 from tests.conftest import office_data
 
@@ -41,7 +42,7 @@ def _office(db: Database):
 
 def _expire(db: Database) -> None:
     """As if `TTL` had passed: every cached office is due for its check."""
-    cache = db.directory._offices
+    cache = of_database(db)._offices
     for key, (_, info) in list(cache.items()):
         cache[key] = (time.monotonic() - 1, info)
 

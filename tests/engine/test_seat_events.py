@@ -85,7 +85,7 @@ def assert_kept_and_told(state, outcome) -> None:
 
 
 class SeatMap:
-    """A seat-map page as counter/static/seatmap.js keeps it: the areas from GET /areas,
+    """A seat-map page as counter/backoffice/static/seatmap.js keeps it: the areas from GET /areas,
     then each `area_changed` applied in turn: the chairs it names take their new holder
     (or none), the counts are replaced, `change` goes up by one."""
 

@@ -10,8 +10,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import update
 
-from server import create_app
-from server.app import transaction
+from server.app import create_app, transaction
 from server.db.models import User
 from server.engine.auth import hash_token
 from server.engine.commands import revoke_tokens

@@ -1,8 +1,11 @@
-"""The REST API under /api/v1: one blueprint (`core.bp`), its routes in a module per resource.
+"""The REST API under /api/v1: one blueprint (`base.bp`), its routes in a module per resource.
 
-Importing the package registers every route: core (offices, tickets, counters, kiosks,
-ratings, bookings), admin (office set-up, tokens, audit), absence, health, reports.
+Importing the package registers every route: offices, tickets, counters, bookings, admin
+(office set-up, tokens, audit), absence, health, reports.
 """
-from server.web.api import absence, admin, core, health, reports  # noqa: F401 - each adds its routes to bp
+from server.web.api import absence, admin, bookings, counters, health, offices, reports, tickets
+from server.web.api.base import bp
 
-bp = core.bp
+RESOURCES = (offices, tickets, counters, bookings, admin, absence, health, reports)  # each adds its routes to bp
+
+__all__ = ["bp"]

@@ -7,7 +7,7 @@ from flask import jsonify
 from server.engine import absence, lookups
 from server.infra.i18n import request_language
 from server.web import motcua
-from server.web.api.core import STAFF, act, allow, at_held_counter, body, bp, own_office
+from server.web.api.base import STAFF, act, allow, at_held_counter, body, bp, own_office
 
 
 @bp.post("/counters/<id:counter_id>/undo-no-show")

@@ -15,7 +15,7 @@ from server.engine import admin, audit
 from server.engine.errors import Forbidden, NotFound
 from server.infra.i18n import request_language
 from server.web import motcua
-from server.web.api.core import Text, allow, body, bp, json_object
+from server.web.api.base import Text, allow, body, bp, json_object
 from server.web.inputs import int_arg
 
 ADMINS = (Role.SUPERVISOR.value, Role.ADMIN.value)

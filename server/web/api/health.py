@@ -10,7 +10,7 @@ from flask import jsonify
 from server.engine import health
 from server.infra.i18n import request_language
 from server.web import motcua
-from server.web.api.core import STAFF, allow, bp, own_office
+from server.web.api.base import STAFF, allow, bp, own_office
 
 
 @bp.get("/offices/<code>/health")

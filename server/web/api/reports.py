@@ -12,7 +12,7 @@ from server.infra.i18n import request_language
 from server.infra.offload import off_loop
 from server.read import figures, reports
 from server.web import motcua
-from server.web.api.core import allow, bp
+from server.web.api.base import allow, bp
 
 VIEWERS = (Role.SUPERVISOR.value, Role.ADMIN.value)
 

@@ -66,14 +66,14 @@ def offices():
     with motcua().db.read() as s:
         listed = [{"code": o.code, "name": shapes.name_in(o, lang)}
                   for o in s.scalars(select(Office).order_by(Office.code))]
-    return render_template("booking/offices.html", offices=listed, words=words(lang))
+    return render_template("citizen/booking/offices.html", offices=listed, words=words(lang))
 
 
 @bp.get("/book/<code>")
 def book(code):
     lang = request_language()
     office = _office(code, lang)
-    return render_template("booking/book.html", office=office, words=words(lang), mode="book")
+    return render_template("citizen/booking/book.html", office=office, words=words(lang), mode="book")
 
 
 # ---------------------------------------------------------------- the private link
@@ -85,7 +85,7 @@ class Missing(Exception):
 @bp.errorhandler(Missing)
 def _missing(_e):
     lang = request_language()
-    return render_template("booking/missing.html", words=words(lang)), 404
+    return render_template("citizen/booking/missing.html", words=words(lang)), 404
 
 
 def _booking(token: str):
@@ -105,7 +105,7 @@ def _booking(token: str):
 def manage(token):
     lang = request_language()
     _code, office = _booking(token)
-    response = Response(render_template("booking/book.html", office=office, words=words(lang),
+    response = Response(render_template("citizen/booking/book.html", office=office, words=words(lang),
                                         mode="manage", token=token))
     # A private page: never kept by shared caches (nor sent on as a referrer: server/web/headers.py).
     response.headers["Cache-Control"] = "private, no-store"

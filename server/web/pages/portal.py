@@ -1,8 +1,6 @@
 """Pages for people that are not a screen of their own: the index and the ticket status page."""
 from __future__ import annotations
 
-import re
-
 import qrcode
 import qrcode.image.svg
 import redis
@@ -12,14 +10,15 @@ from sqlalchemy.exc import DBAPIError
 
 from server.db.database import unavailable
 from server.db.models import Office
-from server.engine import health, lookups, outcomes, queue
+from server.engine import health, lookups, queue
 from server.engine.errors import DatabaseUnavailable, NotFound
 from server.infra.i18n import request_language, t
 from server.read import shapes
+from server.read.public import PUBLIC_TOKEN, public_ticket
+from server.read.public import shown as shown_publicly
 from server.web import motcua
 
 bp = Blueprint("portal", __name__)
-PUBLIC_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,40}\Z")
 
 
 
@@ -86,25 +85,8 @@ def index():
 # Public, no login: holding the unguessable token printed in the ticket's QR code is the
 # authority to read the ticket and to cancel it. Tickets carry no personal data.
 
-def public_ticket(st, public_token: str, lang: str) -> dict | None:
-    """The ticket as the status page shows it (shapes.ticket plus the office's name), or None."""
-    if not isinstance(public_token, str) or not PUBLIC_TOKEN.match(public_token):
-        return None
-    with st.db.read() as s:
-        ticket = lookups.ticket_by_public_token(s, public_token)
-        if ticket is None:
-            return None
-        return _shown(s, ticket, st.base_url(), lang)
-
-
-def _shown(s, ticket: outcomes.TicketState, base_url: str, lang: str) -> dict:
-    shown = shapes.ticket(s, ticket, base_url, lang)
-    shown["office_name"] = shapes.name_in(lookups.office_info(s, ticket.office_id), lang)
-    return shown
-
-
 def _found(public_token: str) -> dict:
-    shown = public_ticket(motcua(), public_token, request_language())
+    shown = public_ticket(motcua().db, public_token, motcua().base_url(), request_language())
     if shown is None:
         raise NotFound("not_found")
     return shown
@@ -113,14 +95,14 @@ def _found(public_token: str) -> dict:
 @bp.get("/t/<public_token>")
 def ticket_status(public_token):
     lang = request_language()
-    shown = public_ticket(motcua(), public_token, lang)
+    shown = public_ticket(motcua().db, public_token, motcua().base_url(), lang)
     if shown is None:  # a mistyped or cut-off link, or an old ticket deleted after the retention period
-        return render_template("ticket_missing.html"), 404
+        return render_template("citizen/ticket_missing.html"), 404
     words = {key: t(f"status_page.{key}", lang) for key in STATUS_WORDS}
     words.update({f"status_{k}": t(f"ticket_status.{k}", lang) for k in
                   ("waiting", "called", "serving", "done", "no_show", "cancelled", "expired")})
     words.update({key: t(f"waits.{key}", lang) for key in ("no_open_counter", "no_open_counter_note")})
-    return render_template("status.html", ticket=shown, office_name=shown["office_name"],
+    return render_template("citizen/status.html", ticket=shown, office_name=shown["office_name"],
                            words=words, token=public_token)
 
 
@@ -148,7 +130,7 @@ def public_ticket_cancel(public_token):
     lang, base_url = request_language(), st.base_url()
     shown = st.perform(queue.cancel, ticket.id, actor="citizen", office_id=ticket.office_id,
                        by_citizen=True,
-                       render=lambda s, out: _shown(s, out.ticket, base_url, lang))
+                       render=lambda s, out: shown_publicly(s, out.ticket, base_url, lang))
     response = jsonify(shown)
     response.headers["Cache-Control"] = "no-store"
     return response

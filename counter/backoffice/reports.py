@@ -23,6 +23,8 @@ from flask import current_app, g, render_template, request, url_for
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from counter.backoffice.blueprint import bp
+from counter.backoffice.supervisor import ROLES, strings
 from server.db.models import Office
 from server.engine import lookups
 from server.engine.errors import BadRequest, MotcuaError
@@ -32,9 +34,6 @@ from server.read import charts, figures, reports
 from server.web import motcua
 from server.web.errorpages import message
 from server.web.guard import staff_page
-
-from . import bp
-from .supervisor import ROLES, strings
 
 ALL = "all"
 GROUPS = ("day", "service", "counter", "officer")
@@ -271,9 +270,9 @@ def labeller(lang: str):
 
 
 def _links(here: str) -> list[tuple[str, str]]:
-    links = [("reports", url_for("counter.reports_page"), "reports.reports_link"),
-             ("dashboard", url_for("counter.dashboard"), "reports.dashboard_link"),
-             ("supervisor", url_for("counter.supervisor"), "reports.supervisor_link"),
+    links = [("reports", url_for("backoffice.reports_page"), "reports.reports_link"),
+             ("dashboard", url_for("backoffice.dashboard"), "reports.dashboard_link"),
+             ("supervisor", url_for("backoffice.supervisor"), "reports.supervisor_link"),
              ("home", url_for("counter.home") + "?pick=1", "reports.back")]
     return [(href, key) for name, href, key in links if name != here]
 
@@ -306,7 +305,7 @@ def reports_page():
         return "?" + urlencode({**({"office": code} if report.choices else {}),
                                 "from": p.start.isoformat(), "to": p.end.isoformat()})
     response = current_app.make_response((render_template(
-        "counter/reports.html",
+        "backoffice/reports.html",
         data=data, fmt=formatter(lang), field=field, rich=rich(lang), label_for=labeller(lang),
         wait_columns=WAIT_COLUMNS,
         tables=[(group, data.get(f"by_{group}") or [], columns_for(group)) for group in groups],
@@ -353,14 +352,14 @@ def dashboard():
         "lang": lang,
         "timezone": str(report.timezone),
         "report": f"/api/v1/offices/{report.code}/report",
-        "chart": url_for("counter.hourly_svg", layout="wide"),
+        "chart": url_for("backoffice.hourly_svg", layout="wide"),
         "home": url_for("counter.home"),
         "throttle_ms": THROTTLE_MS,
         "poll_ms": POLL_MS,
         "t": strings(lang, ("reports.dashboard.", "charts.wd.")),
     }
     response = current_app.make_response(render_template(
-        "counter/dashboard.html", config=config, data=data, fmt=formatter(lang), field=field,
+        "backoffice/dashboard.html", config=config, data=data, fmt=formatter(lang), field=field,
         rich=rich(lang), label_for=labeller(lang),
         columns={group: columns_for(group, dashboard=True) for group in ("service", "counter")},
         wait_columns=WAIT_COLUMNS,

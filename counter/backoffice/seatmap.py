@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from flask import current_app, g, render_template, url_for
 
+from counter.backoffice.blueprint import bp
+from counter.backoffice.supervisor import ROLES, strings
 from server.db.models import Role
 from server.engine import lookups
 from server.infra.i18n import LANGUAGES, request_language
 from server.web import motcua, sessions
 from server.web.guard import staff_page
-
-from . import bp
-from .supervisor import ROLES, strings
 
 
 @bp.get("/areas")
@@ -35,7 +34,7 @@ def areas():
         "t": strings(lang, ("seatmap.",)),
     }
     response = current_app.make_response(render_template(
-        "counter/areas.html", config=config, can_edit=config["can_edit"],
+        "backoffice/areas.html", config=config, can_edit=config["can_edit"],
         office_name=office.name_en if lang == "en" and office.name_en else office.name))
     response.headers["Cache-Control"] = "no-store"
     return response

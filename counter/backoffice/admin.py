@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from flask import current_app, g, render_template, request, url_for
 
+from counter.backoffice.blueprint import bp
+from counter.backoffice.supervisor import ROLES, strings
 from server.db.models import Role
 from server.engine import health, lookups
 from server.engine.errors import NotFound
@@ -22,9 +24,6 @@ from server.infra.i18n import LANGUAGES, request_language, t
 from server.web import motcua, sessions
 from server.web.guard import staff_page
 from server.web.pages.devices import OFFICE_CODE
-
-from . import bp
-from .supervisor import ROLES, strings
 
 TABS = ("office", "services", "counters", "areas", "officers", "devices", "audit")
 ADMIN_ONLY_TABS = ("devices",)  # the devices API is for admins; supervisors manage officers
@@ -54,8 +53,8 @@ def admin():
         "api": base,
         "offices": "/api/v1/offices",
         "config_toml": f"{base}/config.toml",
-        "page": url_for("counter.admin"),
-        "areas_page": url_for("counter.areas"),
+        "page": url_for("backoffice.admin"),
+        "areas_page": url_for("backoffice.areas"),
         "home": url_for("counter.home"),
         "csrf": sessions.csrf_token(),
         "tabs": tabs,
@@ -63,7 +62,7 @@ def admin():
         "t": strings(lang, ("admin.", "health.")),
     }
     response = current_app.make_response(render_template(
-        "counter/admin.html", config=config, tabs=tabs, public=_public_address(state.settings),
+        "backoffice/admin.html", config=config, tabs=tabs, public=_public_address(state.settings),
         voice=health.voice_view(state.settings.speech_path, lang),
         office_name=office.name_en if lang == "en" and office.name_en else office.name))
     response.headers["Cache-Control"] = "no-store"

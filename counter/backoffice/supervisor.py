@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from flask import current_app, g, render_template, url_for
 
+from counter.backoffice.blueprint import bp
 from server.db.models import Role
 from server.engine import health, lookups
 from server.infra.i18n import LANGUAGES, catalogue, request_language
 from server.web import motcua, sessions
 from server.web.guard import staff_page
-
-from . import bp
 
 ROLES = (Role.SUPERVISOR.value, Role.ADMIN.value)
 # Minutes of waiting that colour a queue amber, then red.
@@ -42,7 +41,7 @@ def supervisor():
         "services": "/api/v1/counters/{id}/services",
         "areas": f"/api/v1/offices/{office.code}/areas",
         "absent": f"/api/v1/offices/{office.code}/absent",
-        "areas_page": url_for("counter.areas"),
+        "areas_page": url_for("backoffice.areas"),
         "health": f"/api/v1/offices/{office.code}/health",
         "home": url_for("counter.home"),
         "csrf": sessions.csrf_token(),
@@ -50,7 +49,7 @@ def supervisor():
         "t": strings(lang, PREFIXES),
     }
     response = current_app.make_response(render_template(
-        "counter/supervisor.html", config=config, voice=health.voice_view(state.settings.speech_path, lang),
+        "backoffice/supervisor.html", config=config, voice=health.voice_view(state.settings.speech_path, lang),
         office_name=office.name_en if lang == "en" and office.name_en else office.name))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,0 +1,3 @@
+"""The staff back office, under /counter like the desk it grew from: the supervisor's wall
+(supervisor.py), the waiting areas' seat map (seatmap.py), administration (admin.py), and
+reports with the live dashboard (reports.py)."""

@@ -1,0 +1,29 @@
+"""What anyone holding a ticket's link may see of it: the status page, its JSON and its
+socket read the same shape, found by the ticket's public token."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session
+
+from server.engine import lookups, outcomes
+from server.read import shapes
+
+PUBLIC_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,40}\Z")
+
+
+def public_ticket(db, public_token: str, base_url: str, lang: str) -> dict | None:
+    """The ticket as the status page shows it (shapes.ticket plus the office's name), or None."""
+    if not isinstance(public_token, str) or not PUBLIC_TOKEN.match(public_token):
+        return None
+    with db.read() as s:
+        ticket = lookups.ticket_by_public_token(s, public_token)
+        if ticket is None:
+            return None
+        return shown(s, ticket, base_url, lang)
+
+
+def shown(s: Session, ticket: outcomes.TicketState, base_url: str, lang: str) -> dict:
+    out = shapes.ticket(s, ticket, base_url, lang)
+    out["office_name"] = shapes.name_in(lookups.office_info(s, ticket.office_id), lang)
+    return out

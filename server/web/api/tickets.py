@@ -1,0 +1,121 @@
+"""Tickets: issuing, reading, their history, reprinting, and the officer's actions on one."""
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from sqlalchemy import select
+
+from server.db.models import Role, TicketEvent
+from server.engine import lookups, printing, queue, statements
+from server.engine.errors import BadRequest, Forbidden, NotFound
+from server.infra.i18n import request_language
+from server.read import shapes
+from server.web import motcua
+from server.web.api.base import (
+    CHANNEL_OF,
+    ISSUERS,
+    NOT_DISPLAY,
+    REQUEST_KEY,
+    STAFF,
+    Text,
+    act,
+    allow,
+    at_held_counter,
+    body,
+    bp,
+    own_office,
+    render_ticket,
+)
+
+
+@bp.post("/offices/<code>/tickets")
+@allow(*ISSUERS)
+def issue_ticket(code):
+    principal = own_office(code)
+    data = body(service=str, priority=bool)
+    if "service" not in data:
+        raise BadRequest("missing_field", field="service")
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not REQUEST_KEY.match(key):
+        raise BadRequest("invalid_field", field="Idempotency-Key", reason="A-Z 0-9 _ - (8-64)")
+
+    def render(s, outcome):
+        return {**render_ticket(s, outcome), "print": {
+            "job": outcome.print_job, "status": "queued" if outcome.print_job else "none", "message": None}}
+
+    ticket = motcua().perform(
+        queue.issue, code, data["service"], priority=data.get("priority", False),
+        channel=CHANNEL_OF[principal.role], actor=principal.actor, office_id=principal.office_id,
+        device_id=principal.device_id if principal.role == Role.KIOSK.value else None,
+        request_key=key, render=render)
+    return jsonify(ticket), 201
+
+
+@bp.post("/tickets/<id:ticket_id>/reprint")
+@allow(*NOT_DISPLAY)
+def reprint(ticket_id):
+    """Print a ticket again on the kiosk that issued it (after a fault, or a lost slip)."""
+    body()
+    done = motcua().perform(printing.reprint, ticket_id, office_id=g.principal.office_id,
+                            actor=g.principal.actor)  # sent to the printer once committed
+    return jsonify({"job": done.print_job, "status": "queued"}), 202
+
+
+@bp.get("/tickets/<id:ticket_id>")
+@allow(*NOT_DISPLAY)
+def get_ticket(ticket_id):
+    with motcua().db.read() as s:
+        ticket = lookups.get_ticket(s, ticket_id)
+        if ticket is None:
+            raise NotFound("ticket_not_found", ticket=ticket_id)
+        if ticket.office_id != g.principal.office_id:
+            raise Forbidden("other_office")
+        return jsonify(shapes.ticket(s, ticket, motcua().base_url(), request_language()))
+
+
+@bp.get("/tickets/<id:ticket_id>/events")
+@allow(*STAFF)
+def ticket_events(ticket_id):
+    with motcua().db.read() as s:
+        ticket = lookups.get_ticket(s, ticket_id)
+        if ticket is None:
+            raise NotFound("ticket_not_found", ticket=ticket_id)
+        if ticket.office_id != g.principal.office_id:
+            raise Forbidden("other_office")
+        events = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+                           .order_by(TicketEvent.id)).all()
+        return jsonify([{"at": shapes.iso(e.at), "actor": e.actor, "action": e.action, "data": e.data}
+                        for e in events])
+
+
+TICKET_ACTIONS = {"recall": queue.recall, "start": queue.start, "complete": queue.complete,
+                  "no-show": queue.no_show, "cancel": queue.cancel}
+
+
+@bp.post("/tickets/<id:ticket_id>/<any(recall, start, complete, 'no-show', cancel):action>")
+@allow(*STAFF)
+def ticket_action(ticket_id, action):
+    at_held_counter(ticket_id=ticket_id)
+    body()
+    return act(TICKET_ACTIONS[action], ticket_id)
+
+
+@bp.post("/tickets/<id:ticket_id>/requeue")
+@allow(*STAFF)
+def requeue(ticket_id):
+    at_held_counter(ticket_id=ticket_id)
+    data = body(keep_place=bool)
+    return act(queue.requeue, ticket_id, keep_place=data.get("keep_place", True))
+
+
+@bp.post("/tickets/<id:ticket_id>/transfer")
+@allow(*STAFF)
+def transfer(ticket_id):
+    at_held_counter(ticket_id=ticket_id)
+    data = body(service=str, counter=int, keep_place=bool, note=Text(statements.NOTE_MAX))
+    if "service" not in data and "counter" not in data:
+        raise BadRequest("missing_field", field="service")
+    return act(queue.transfer, ticket_id, service_code=data.get("service"),
+               counter_id=data.get("counter"), keep_place=data.get("keep_place", True),
+               note=data.get("note"))
+
+
