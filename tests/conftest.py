@@ -6,13 +6,19 @@ skipping them.
 """
 from __future__ import annotations
 
+import atexit
+import contextlib
 import copy
+import hashlib
+import json
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from datetime import UTC, datetime
@@ -45,7 +51,10 @@ MONDAY_9AM = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 # Markers, given from where a test lives and what it uses (pyproject.toml lists them):
 # `browser` (Chromium), `pg` (PostgreSQL), `redis`, `slow` (real server processes, the
-# concurrency and bench folders). The fast tier is `pytest -m "not slow and not browser"`.
+# concurrency and bench folders, property searches; tests that take over about 0.75 s here
+# say so themselves: they wait out a timeout, hash passwords or run the CLI), and
+# `fast` for every other test: the quick tier, `pytest -m fast -n 2` (no shared database,
+# so the two workers of pytest-xdist cannot meet).
 SLOW_FOLDERS = {"concurrency", "bench"}
 SLOW_FIXTURES = {"servers", "two_chairs"}
 
@@ -60,8 +69,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.pg)
         if "redis_url" in used:
             item.add_marker(pytest.mark.redis)
-        if used & SLOW_FIXTURES or item.path.parent.name in SLOW_FOLDERS:
+        # Property searches (hypothesis) run their test many times over.
+        searches = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        if used & SLOW_FIXTURES or item.path.parent.name in SLOW_FOLDERS or searches:
             item.add_marker(pytest.mark.slow)
+        if not any(item.get_closest_marker(m) for m in ("browser", "pg", "redis", "slow")):
+            item.add_marker(pytest.mark.fast)
 
 
 def need(service: str, reason: str):
@@ -201,13 +214,47 @@ def clock() -> FixedClock:
 
 
 def make_app(url: str, clock: FixedClock, instance: Path, office: dict | None = None):
+    office = office or office_data()
+    imported = _imported_copy(url, office, clock.now())
     settings = Settings(instance_path=instance, database_url=normalise_database_url(url),
                         redis_url=None, secret_key="test-secret", public_url="http://motcua.test")
     app = create_app({"TESTING": True, "SETTINGS": settings, "CLOCK": clock})
-    state = app.extensions["motcua"]
-    with state.db.write() as s:
-        import_office(s, office or office_data(), now=clock.now())
+    if not imported:
+        with app.extensions["motcua"].db.write() as s:
+            import_office(s, office, now=clock.now())
     return app
+
+
+_IMPORTED: dict[str, Path] = {}
+_IMPORTED_DIR = Path(tempfile.mkdtemp(prefix="motcua-offices-"))
+atexit.register(shutil.rmtree, _IMPORTED_DIR, True)
+
+
+def _imported_copy(url: str, office: dict, now: datetime) -> bool:
+    """A fresh SQLite file gets the office by copying a file that imported the same office at
+    the same time once (importing settles the seat maps: a third of a test's set-up). Any
+    other database, or one that already holds an office, imports it as the app would."""
+    if not url.startswith("sqlite:///"):
+        return False
+    path = Path(url.removeprefix("sqlite:///"))
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        if conn.execute("SELECT count(*) FROM offices").fetchone()[0]:
+            return False
+    key = hashlib.sha256(json.dumps([office, now.isoformat()], sort_keys=True, default=str).encode()).hexdigest()
+    done = _IMPORTED.get(key)
+    if done is None:
+        db = Database(f"sqlite:///{path}")
+        with db.write() as s:
+            import_office(s, copy.deepcopy(office), now=now)
+        db.dispose()
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        done = _IMPORTED_DIR / f"{key}.sqlite3"
+        shutil.copy(path, done)
+        _IMPORTED[key] = done
+    else:
+        shutil.copy(done, path)
+    return True
 
 
 @pytest.fixture

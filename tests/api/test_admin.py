@@ -220,6 +220,7 @@ def test_a_revoked_token_stops_in_every_server_process_within_the_token_cache_ti
     _revoked_through_one_refused_by_two(sqlite_url, servers, env={"MOTCUA_TOKEN_CACHE_S": "1"})
 
 
+@pytest.mark.slow
 def test_disabling_an_officer_or_resetting_the_password_ends_the_session(app, state, admin):
     set_password(state, "lan.nt")
     lan = Officer(app)

@@ -293,6 +293,7 @@ def test_every_error_code_has_both_languages():
             assert entry.get("en"), key
 
 
+@pytest.mark.slow
 def test_no_input_produces_a_500(api, state, client, tokens):
     """Throw a spread of hostile input at every route; anything but a 5xx is fine."""
     t = api.issue()

@@ -154,6 +154,7 @@ def cli(tmp_path, db_url, monkeypatch):
     return run
 
 
+@pytest.mark.slow
 def test_every_change_from_the_command_line_is_logged_as_the_os_account(cli, db_url, tmp_path):
     cli("office", "import", str(DEMO_FILE))
     cli("office", "import", str(DEMO_FILE))
@@ -177,6 +178,7 @@ def test_every_change_from_the_command_line_is_logged_as_the_os_account(cli, db_
     db.dispose()
 
 
+@pytest.mark.slow
 def test_a_refused_command_changes_nothing_and_logs_nothing(cli, db_url):
     cli("office", "import", str(DEMO_FILE))
     r = CliRunner().invoke(main, ["user", "add", "--office", "demo", "--username", "x.y", "--role", "officer",

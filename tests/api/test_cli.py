@@ -32,6 +32,7 @@ def cli(tmp_path, sqlite_url, monkeypatch):
     return run
 
 
+@pytest.mark.slow
 def test_office_import_creates_then_updates(cli, tmp_path):
     r = cli("office", "import", str(DEMO_FILE))
     assert r.exit_code == 0 and "Đã nạp đơn vị demo: 6 lĩnh vực, 6 quầy." in r.output
@@ -62,6 +63,7 @@ def test_office_import_lists_every_problem_and_changes_nothing(cli, tmp_path):
     assert cli("office", "import", str(tmp_path / "broken.toml")).exit_code == 2
 
 
+@pytest.mark.slow
 def test_token_create_prints_only_the_token(cli):
     cli("office", "import", str(DEMO_FILE))
     assert "chưa có mã nào" in cli("token", "list", "--office", "demo").output
@@ -78,6 +80,7 @@ def test_token_create_prints_only_the_token(cli):
     assert "Đã thu hồi 1 mã." in cli("token", "revoke", "--office", "demo", "--name", "Kiosk tầng 2").output
 
 
+@pytest.mark.slow
 def test_token_create_says_where_to_open_it(cli, tmp_path, monkeypatch):
     cli("office", "import", str(DEMO_FILE))
     r = cli("token", "create", "--office", "demo", "--role", "display", "--name", "TV sảnh")
@@ -94,6 +97,7 @@ def test_token_create_says_where_to_open_it(cli, tmp_path, monkeypatch):
     assert "https://motcua.hoankiem.gov.vn/counter/" in r.stderr
 
 
+@pytest.mark.slow
 def test_office_export_reads_back_through_import(cli, tmp_path, sqlite_url):
 
 
@@ -121,6 +125,7 @@ def test_office_export_reads_back_through_import(cli, tmp_path, sqlite_url):
     assert r.exit_code == 2 and "nowhere" in r.output
 
 
+@pytest.mark.slow
 def test_serve_demo_prints_pages_accounts_and_working_tokens(tmp_path):
     port = free_port()
     env = {**os.environ, "MOTCUA_INSTANCE_PATH": str(tmp_path), "LANG": "C.UTF-8"}
@@ -166,6 +171,7 @@ def test_serve_demo_prints_pages_accounts_and_working_tokens(tmp_path):
     assert f"token={kiosk}" in proc.stdout, proc.stderr
 
 
+@pytest.mark.slow
 def test_kiosk_printer_sets_and_checks_the_address(cli):
     cli("office", "import", str(DEMO_FILE))
     r = cli("kiosk", "printer", "--office", "demo", "--name", "Kiosk sảnh", "--paper", "58",

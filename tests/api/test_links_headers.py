@@ -115,6 +115,7 @@ def test_the_booking_limit_counts_forwarded_clients_only_behind_a_trusted_proxy(
         assert statuses == [201, second]
 
 
+@pytest.mark.slow
 def test_the_admin_page_says_when_there_is_no_public_url(make):
     for public_url, shown in ((None, True), ("http://192.168.1.10:8080", False)):
         app, state = make(public_url=public_url)
@@ -274,6 +275,7 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait(10)
 
 
+@pytest.mark.slow
 def test_serve_demo_listens_on_loopback_and_says_so(tmp_path):
     proc, port, out = serve(tmp_path, "--demo")
     try:
@@ -287,6 +289,7 @@ def test_serve_demo_listens_on_loopback_and_says_so(tmp_path):
         stop(proc)
 
 
+@pytest.mark.slow
 def test_serve_demo_on_every_address_needs_host_and_warns(tmp_path):
     proc, port, out = serve(tmp_path, "--demo", "--host", "0.0.0.0")
     try:

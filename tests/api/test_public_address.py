@@ -167,6 +167,7 @@ def lan_address() -> str:
     return found[0]
 
 
+@pytest.mark.slow
 def test_serve_on_every_address_prints_and_sends_lan_links(tmp_path, sqlite_url, lan_address, page_factory):
     tokens = seed(sqlite_url)
     _passwords(sqlite_url, admin="admin-secret-1")
@@ -203,6 +204,7 @@ def test_serve_on_every_address_prints_and_sends_lan_links(tmp_path, sqlite_url,
         stop(proc)
 
 
+@pytest.mark.slow
 def test_serve_on_loopback_warns_and_the_public_url_wins(tmp_path, sqlite_url):
     seed(sqlite_url)
     proc, port, out = serve(tmp_path, sqlite_url, "--host", "127.0.0.1")

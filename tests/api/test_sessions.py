@@ -69,6 +69,7 @@ def test_login_sets_a_session_and_the_picker_lists_assigned_counters(lan):
     assert [c["label"] for c in me["counters"]] == ["Quầy 1", "Quầy 2"] and me["holding"] is None
 
 
+@pytest.mark.slow
 def test_a_wrong_password_is_refused_plainly_and_five_make_this_address_wait(lan):
     for _ in range(5):
         r = lan.login("lan.nt", "sai-mat-khau")
@@ -103,6 +104,7 @@ def test_cookie_changes_need_the_csrf_header_and_sessions_expire(lan, state, clo
     assert page.status_code == 401 and "Phiên đăng nhập đã hết hạn" in page.get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_one_officer_per_counter_and_one_counter_per_officer(app, state, lan):
     set_password(state, "hung.tv")
     assign(state, "hung.tv", "Quầy 1", "Quầy 3")
@@ -158,6 +160,7 @@ def test_office_file_assigns_officers_to_counters_by_number(state):
     assert "officers[0].counters: không có quầy số: [42]" in "\n".join(e.value.problems)
 
 
+@pytest.mark.slow
 def test_user_add_prompts_or_reads_the_password_and_assigns_counters(tmp_path, sqlite_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.setenv("MOTCUA_INSTANCE_PATH", str(tmp_path))

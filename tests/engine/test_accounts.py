@@ -95,6 +95,7 @@ def _refused(officer: Officer) -> str:
     return r.get_json()["error"]
 
 
+@pytest.mark.slow
 def test_new_password_role_change_or_disabling_ends_every_session(app, state, clock):
     set_password(state, "lan.nt")
     phone, desk = Officer(app), Officer(app)
@@ -121,6 +122,7 @@ def test_new_password_role_change_or_disabling_ends_every_session(app, state, cl
     assert _refused(phone) == "session_ended"
 
 
+@pytest.mark.slow
 def test_a_changed_password_in_the_office_file_ends_sessions_and_the_same_one_does_not(app, state, clock):
     data = office_data()
     data["officers"][0]["password"] = "mat-khau-1"
@@ -167,6 +169,7 @@ def _answer(r, username: str):
     return r.status_code, wait and round(int(wait) / 60), page
 
 
+@pytest.mark.slow
 def test_a_real_name_and_a_made_up_one_answer_alike_and_nobody_is_locked_out(app, state):
     set_password(state, "lan.nt")
     real = [_answer(_attempt(app, "lan.nt", "10.0.0.1"), "lan.nt") for _ in range(7)]
@@ -179,6 +182,7 @@ def test_a_real_name_and_a_made_up_one_answer_alike_and_nobody_is_locked_out(app
     assert _attempt(app, "lan.nt", "10.0.0.9", "mat-khau-1").status_code == 302
 
 
+@pytest.mark.slow
 def test_one_address_trying_many_names_waits(app, state):
     set_password(state, "lan.nt")
     for i in range(state.login_throttle.per_address.amount):
@@ -188,6 +192,7 @@ def test_one_address_trying_many_names_waits(app, state):
     assert _attempt(app, "lan.nt", "10.0.0.4", "mat-khau-1").status_code == 302
 
 
+@pytest.mark.slow
 def test_known_and_unknown_names_take_the_same_time(app, state):
     """Median of 12 interleaved wrong passwords each, every try from its own address (so
     no throttle answers early): the medians differ by less than 20 %."""

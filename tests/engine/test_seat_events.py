@@ -250,6 +250,7 @@ def test_kept_counts_told_counts_and_a_seat_map_equal_a_full_recount_after_any_c
         state.db.dispose()
 
 
+@pytest.mark.slow
 def test_counts_stay_a_recount_while_kiosks_counters_and_staff_change_seats_at_once(db_url, tmp_path):
     """Threads issue, call, cancel, transfer between the areas, mark absent and put back, and
     change the rules, each in its own transaction (PostgreSQL runs them at once). Every

@@ -364,6 +364,7 @@ def test_the_rules_hold_after_any_sequence_of_events(sqlite_template, tmp_path, 
         state.db.dispose()
 
 
+@pytest.mark.slow
 def test_a_rule_change_reaches_another_process_before_its_next_seat(tmp_path, sqlite_url, clock):
     """Two apps on one database: the second gives out a seat right after the first made it
     unusable; the area's rev, read under its row lock, makes it re-read the seats."""

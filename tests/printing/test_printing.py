@@ -272,6 +272,7 @@ def test_a_printer_reporting_a_fault_gets_no_ticket(answers, code):
         assert [c.name for c in commands(fake.data)] == ["status"] * 6  # asked twice, printed nothing
 
 
+@pytest.mark.slow
 def test_a_printer_that_never_answers_status_is_printed_to_anyway():
     with FakePrinter(status=None) as fake:
         printers.send(fake.url, escpos_bytes(ticket(), 80))

@@ -143,6 +143,7 @@ def _error(r) -> str | None:
     return (r.get_json(silent=True) or {}).get("error") if r.status_code == 400 else None
 
 
+@pytest.mark.slow
 def test_no_body_gives_a_500_on_any_route(app, client, api, world):
     """Nested brackets, huge and infinite numbers and other-script digits in every body field
     the code knows, to every route that changes something: 4xx (or success), never 5xx."""
@@ -169,6 +170,7 @@ def test_no_body_gives_a_500_on_any_route(app, client, api, world):
                 send(method, path, json.dumps({field: value}).encode())
 
 
+@pytest.mark.slow
 def test_no_query_parameter_gives_a_500_on_any_page(app, client, api, world, tokens):
     """Huge and other-script integers in every integer query parameter, odd dates, huge ids,
     to every GET route, with a token and with an admin's session."""

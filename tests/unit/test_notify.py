@@ -258,6 +258,7 @@ def test_the_backoff_delays_are_used(notifiers):
     assert calls[1] - calls[0] >= 0.09 and calls[2] - calls[1] >= 0.29
 
 
+@pytest.mark.slow
 def test_the_caller_never_waits_for_a_hanging_gateway(gateway, notifiers, logs):
     gateway.hang.set()
     n = notifiers(HttpSmsBackend(gateway.url + "/send", timeout=0.3))
