@@ -153,6 +153,28 @@ class Service(Base):
         return f"{self.prefix or ''}{n:0{self.digits}d}"
 
 
+class Procedure(Base):
+    """An administrative procedure (thủ tục hành chính) of the national catalogue as the
+    office serves it: in which queue, what to bring, whether it can be filed online."""
+    __tablename__ = "procedures"
+    __table_args__ = (UniqueConstraint("office_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    code: Mapped[str] = mapped_column(String(32))  # the national catalogue's code, e.g. 1.001193
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    documents: Mapped[list] = mapped_column(JSON, default=list)  # what the citizen brings
+    online: Mapped[str] = mapped_column(String(8), default="none")  # full | partial | none
+    url: Mapped[str | None] = mapped_column(String(500))  # where to file it online
+    fee: Mapped[str | None] = mapped_column(String(120))
+    processing_days: Mapped[int] = mapped_column(Integer, default=0)  # working days to the result
+    by_post: Mapped[bool] = mapped_column(Boolean, default=False)  # the result may be sent by post
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 counter_services = Table(
     "counter_services", Base.metadata,
     Column("counter_id", ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True),
@@ -369,6 +391,7 @@ class Ticket(Base):
         Index("ix_tickets_recent", "service_id", "status", "finished_at"),
         Index("ix_tickets_called", "office_id", "called_at"),
         UniqueConstraint("office_id", "request_key", name="uq_tickets_request_key"),
+        Index("ix_tickets_dossier", "office_id", "dossier"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -402,6 +425,12 @@ class Ticket(Base):
     called_in_at: Mapped[datetime | None]
     # A booked citizen's slot start: from then on called before walk-in tickets.
     booked_for: Mapped[datetime | None]
+    # What the visit was for and what it achieved (engine/visits.py): the procedure chosen
+    # at the kiosk or by the officer, the outcome recorded at completion, and the receipt
+    # code of the dossier it concerned (a later visit with the same code is a repeat).
+    procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id"))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    dossier: Mapped[str | None] = mapped_column(String(64))
 
     service: Mapped[Service] = relationship(lazy="joined")
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id], lazy="joined")

@@ -47,7 +47,7 @@ from server.infra.text import NotText, clean_text
 
 # A section's items and the key that names each: it never changes once created, except
 # a counter's number (`_renumber`: the same counter under a new number).
-SECTIONS = {"services": "code", "counters": "number", "areas": "code", "officers": "username"}
+SECTIONS = {"services": "code", "counters": "number", "areas": "code", "officers": "username", "procedures": "code"}
 # What each item may carry: the office file's keys (docs in README, "office file").
 ITEM_KEYS = {
     "services": ("code", "name", "name_en", "numbers", "prefix", "digits", "handling_minutes",
@@ -55,6 +55,8 @@ ITEM_KEYS = {
     "counters": ("label", "number", "services", "x", "y"),
     "areas": ("code", "name", "name_en", "max_share", "min_distance_m", "seats", "rows", "out_of_service"),
     "officers": ("username", "name", "role", "counters", "active", "password"),
+    "procedures": ("code", "name", "name_en", "service", "documents", "online", "url", "fee", "processing_days",
+                   "by_post"),
 }
 OFFICE_KEYS = ("name", "name_en", "timezone", "notice", "priority_cap", "no_show_window_minutes",
                "min_call_to_no_show_seconds",
@@ -239,6 +241,8 @@ def _before_delete(s: Session, office: Office, section: str, old: dict, after: d
             raise Conflict("service_in_use", service=old["name"], count=waiting)
         for counter in after["counters"]:
             counter["services"] = [code for code in counter["services"] if code != old["code"]]
+        # Its procedures go with it (tickets keep naming them: they are deactivated, not deleted).
+        after["procedures"] = [p for p in after.get("procedures", []) if p["service"] != old["code"]]
     elif section == "counters":
         counter = s.scalar(select(Counter).where(Counter.office_id == office.id, Counter.active.is_(True),
                                                  Counter.number == old["number"]))

@@ -17,7 +17,7 @@ from functools import cached_property
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from server.db.models import Counter, Office, Seat, Service, Ticket, WaitingArea, counter_services
+from server.db.models import Counter, Office, Procedure, Seat, Service, Ticket, WaitingArea, counter_services
 from server.engine import hours, seating
 
 TTL = 2.0
@@ -57,6 +57,22 @@ class CounterInfo:
     services_rev: int = 0  # counters.services_rev when read: call_next reloads when the row's differs
     x: float | None = None  # on the floor plan, metres
     y: float | None = None
+
+
+@dataclass(frozen=True)
+class ProcedureInfo:
+    id: int
+    code: str
+    name: str
+    name_en: str
+    service_id: int
+    documents: tuple[str, ...]
+    online: str  # full | partial | none
+    url: str | None
+    fee: str | None
+    processing_days: int
+    by_post: bool
+    active: bool
 
 
 @dataclass(frozen=True)
@@ -117,9 +133,17 @@ class OfficeInfo:
     booking: BookingRules = field(default_factory=lambda: BookingRules())
     min_no_show_s: int = 0  # "absent" is refused until this long after the call
     config_rev: int = 0  # offices.config_rev when read
+    procedures: dict[int, ProcedureInfo] = field(default_factory=dict)  # also deactivated ones old tickets name
 
     def service(self, code: str) -> ServiceInfo | None:
         return next((sv for sv in self.services.values() if sv.code == code and sv.active), None)
+
+    def procedure(self, code: str) -> ProcedureInfo | None:
+        return next((p for p in self.procedures.values() if p.code == code and p.active), None)
+
+    def procedures_of(self, service_id: int) -> list[ProcedureInfo]:
+        """A service's active procedures, in the catalogue's order."""
+        return [p for p in self.procedures.values() if p.service_id == service_id and p.active]
 
     def active_services(self) -> list[ServiceInfo]:
         return [sv for sv in self.services.values() if sv.active]
@@ -319,5 +343,14 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
                       BookingRules(office.booking_horizon_days, office.slot_minutes, office.bookings_per_phone,
                                    office.check_in_before_s, office.check_in_after_s, office.reminder_s,
                                    office.near_places),
-                      min_no_show_s=office.min_no_show_s, config_rev=office.config_rev)
+                      min_no_show_s=office.min_no_show_s, config_rev=office.config_rev,
+                      procedures=_procedures(s, office.id))
+
+
+def _procedures(s: Session, office_id: int) -> dict[int, ProcedureInfo]:
+    rows = s.scalars(select(Procedure).where(Procedure.office_id == office_id).order_by(Procedure.position),
+                     execution_options=FRESH)
+    return {p.id: ProcedureInfo(p.id, p.code, p.name, p.name_en, p.service_id, tuple(p.documents or ()),
+                                p.online, p.url, p.fee, p.processing_days, p.by_post, p.active)
+            for p in rows}
 

@@ -59,6 +59,7 @@ def _knows(office: OfficeInfo, ticket: TicketState | None, counter_id: int | Non
     counters = [counter_id] + ([ticket.counter_id, ticket.assigned_counter_id] if ticket else [])
     return (all(c is None or c in office.counters for c in counters)
             and (ticket is None or ticket.service_id in office.services)
+            and (ticket is None or ticket.procedure_id is None or ticket.procedure_id in office.procedures)
             and (service_code is None or office.service(service_code) is not None))
 
 

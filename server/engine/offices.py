@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,10 @@ from werkzeug.security import check_password_hash
 from server.db.models import Counter, Device, Office, Role, Seat, Service, Ticket, User, WaitingArea
 from server.engine import accounts, hours, outcomes, waitingareas
 from server.engine.directory import changed
+from server.engine.officefile import CODE, Checker, OfficeFileError, duplicates, tables
 from server.engine.printing import AddressError, parse
-from server.infra.i18n import t
-from server.infra.text import NotText, clean_text
+from server.engine.procedures import check_procedures, export_procedures, store_procedures
 
-# An office, service or area code: in addresses (/kiosk/<office>) and the API. The one rule.
-CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
 RANGE = re.compile(r"^([0-9]{1,6})-([0-9]{1,6})\Z")  # ASCII digits: \d takes any script's
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}\Z")
 PREFIX = re.compile(r"^[A-Z]{1,3}\Z")
@@ -47,66 +45,6 @@ BOOKING = (("horizon_days", "booking_horizon_days", 6, 0, 60, 1), ("slot_minutes
            ("reminder_minutes", "reminder_s", 60, 0, 24 * 60, 60), ("near_places", "near_places", 3, 1, 50, 1))
 BOOKING_KEYS = tuple(column for _, column, *_ in BOOKING)
 PLAN_MAX_M = 1000.0   # floor-plan coordinates lie within ±this many metres
-
-
-class OfficeFileError(Exception):
-    def __init__(self, problems: list[str], located: list[tuple[str, str]] | None = None,
-                 reasons: list[tuple[str, dict]] | None = None):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-        self.located = located or []  # (where, message): the admin pages put each by its field
-        self.reasons = reasons or []  # (reason, params) of each located problem, in the same order
-
-
-@dataclass
-class _Checker:
-    lang: str
-    problems: list[str] = field(default_factory=list)
-    located: list[tuple[str, str]] = field(default_factory=list)
-    reasons: list[tuple[str, dict]] = field(default_factory=list)
-
-    def fail(self, where: str, reason: str, **params) -> None:
-        text = t('office_file.' + reason, self.lang, **params)
-        self.problems.append(f"{where}: {text}")
-        self.located.append((where, text))
-        self.reasons.append((reason, params))
-
-    def text(self, node: dict, key: str, where: str, required: bool = True, max_len: int = 200,
-             clean: bool = True) -> str | None:
-        """A text field, cleaned (server.infra.text); `clean=False` keeps it as typed (a password)."""
-        value = node.get(key)
-        if value is None:
-            if required:
-                self.fail(f"{where}.{key}", "required")
-            return None
-        try:
-            value = clean_text(value, max_len=max_len) if clean else value
-        except NotText:
-            value = None
-        if not isinstance(value, str) or not value.strip() or len(value) > max_len or "\x00" in value:
-            self.fail(f"{where}.{key}", "not_text", max_len=max_len)
-            return None
-        return value.strip()
-
-    def number(self, node: dict, key: str, where: str, default: float | None, low: float, high: float,
-               low_open: bool = False) -> float | None:
-        """A decimal or whole number in [low, high] (or (low, high] when `low_open`)."""
-        value = node.get(key, default)
-        if value is None:
-            self.fail(f"{where}.{key}", "required")
-            return None
-        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not value <= high
-                or not (value > low if low_open else value >= low)):
-            self.fail(f"{where}.{key}", "not_number", low=low, high=high)
-            return default
-        return float(value)
-
-    def integer(self, node: dict, key: str, where: str, default: int, low: int, high: int) -> int:
-        value = node.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.fail(f"{where}.{key}", "not_int", low=low, high=high)
-            return default
-        return value
 
 
 def load_file(path: str | Path) -> dict:
@@ -129,7 +67,7 @@ def load_file(path: str | Path) -> dict:
 @dataclass(frozen=True)
 class Section:
     name: str
-    check: Callable[[_Checker, dict, dict], Any]  # (checker, the document, the sections checked so far)
+    check: Callable[[Checker, dict, dict], Any]  # (checker, the document, the sections checked so far)
     store: Callable[[Session, Office, Any, datetime], None]
     export: Callable[[Session, Office], Any]
 
@@ -183,7 +121,7 @@ def check_office(data: dict, lang: str = "vi") -> dict:
 
 def _check(data: dict, lang: str) -> dict:
     """Every section checked in turn; all their problems raised at once."""
-    c = _Checker(lang)
+    c = Checker(lang)
     spec: dict = {}
     for section in SECTIONS:
         spec[section.name] = section.check(c, data, spec)
@@ -233,7 +171,7 @@ SETTINGS_KEYS = ("name", "name_en", "timezone", "hours", "closed_dates", "priori
                  "announce_digits", *BOOKING_KEYS)
 
 
-def _check_settings(c: _Checker, data: dict, spec: dict) -> dict:
+def _check_settings(c: Checker, data: dict, spec: dict) -> dict:
     item: dict = {}
     code = c.text(data, "code", "office", max_len=32)
     if code and not CODE.match(code):
@@ -260,7 +198,7 @@ def _check_settings(c: _Checker, data: dict, spec: dict) -> dict:
     return item
 
 
-def _check_announce(c: _Checker, announce) -> tuple[bool, bool]:
+def _check_announce(c: Checker, announce) -> tuple[bool, bool]:
     """(English too, numbers digit by digit) of the [announce] table."""
     if not isinstance(announce, dict) or any(not isinstance(announce.get(k, False), bool)
                                              for k in ("english", "digits")):
@@ -269,7 +207,7 @@ def _check_announce(c: _Checker, announce) -> tuple[bool, bool]:
     return announce.get("english", False), announce.get("digits", False)
 
 
-def _check_booking(c: _Checker, booking) -> dict:
+def _check_booking(c: Checker, booking) -> dict:
     """The [booking] table's values, by the office's columns (in their units)."""
     if not isinstance(booking, dict):
         c.fail("booking", "not_tables", name="booking")
@@ -278,7 +216,7 @@ def _check_booking(c: _Checker, booking) -> dict:
             for key, column, default, low, high, scale in BOOKING}
 
 
-def _check_closed_dates(c: _Checker, closed) -> list[str]:
+def _check_closed_dates(c: Checker, closed) -> list[str]:
     if not isinstance(closed, list):
         c.fail("closed_dates", "bad_date", value=closed)
         closed = []
@@ -291,7 +229,7 @@ def _check_closed_dates(c: _Checker, closed) -> list[str]:
     return result
 
 
-def _check_hours(c: _Checker, node) -> dict:
+def _check_hours(c: Checker, node) -> dict:
     result: dict[str, list[list[str]]] = {}
     if not isinstance(node, dict):
         c.fail("hours", "bad_hours")
@@ -336,13 +274,13 @@ def _export_settings(s: Session, office: Office) -> dict:
 
 # ---------------------------------------------------------------- waiting areas and their seats
 
-def _check_areas(c: _Checker, data: dict, spec: dict) -> list[dict]:
-    items = [_check_area(c, node, f"areas[{i}]") for i, node in enumerate(_tables(c, data, "areas", required=False))]
-    _duplicates(c, "areas", [a["code"] for a in items])
+def _check_areas(c: Checker, data: dict, spec: dict) -> list[dict]:
+    items = [_check_area(c, node, f"areas[{i}]") for i, node in enumerate(tables(c, data, "areas", required=False))]
+    duplicates(c, "areas", [a["code"] for a in items])
     return items
 
 
-def _check_area(c: _Checker, node: dict, where: str) -> dict:
+def _check_area(c: Checker, node: dict, where: str) -> dict:
     """A waiting area: its rules and its seats, given as rows of chairs and/or one by one."""
     item = {"code": c.text(node, "code", where, max_len=32), "name": c.text(node, "name", where)}
     if item["code"] and not CODE.match(item["code"]):
@@ -366,10 +304,10 @@ def _check_area(c: _Checker, node: dict, where: str) -> dict:
     return item
 
 
-def _check_rows(c: _Checker, node: dict, where: str) -> list[tuple[str, float, float]]:
+def _check_rows(c: Checker, node: dict, where: str) -> list[tuple[str, float, float]]:
     """The seats of an area's rows of chairs: (label, x, y)."""
     seats = []
-    for i, row in enumerate(_tables(c, node, "rows", required=False, where=f"{where}.rows")):
+    for i, row in enumerate(tables(c, node, "rows", required=False, where=f"{where}.rows")):
         at = f"{where}.rows[{i}]"
         first = c.integer(row, "first", at, 1, 0, 99999)
         count = c.integer(row, "count", at, 1, 1, SEATS_MAX)
@@ -382,10 +320,10 @@ def _check_rows(c: _Checker, node: dict, where: str) -> list[tuple[str, float, f
     return seats
 
 
-def _check_seats(c: _Checker, node: dict, where: str) -> list[tuple[str, float, float]]:
+def _check_seats(c: Checker, node: dict, where: str) -> list[tuple[str, float, float]]:
     """An area's seats given one by one: (label, x, y)."""
     seats = []
-    for i, seat in enumerate(_tables(c, node, "seats", required=False, where=f"{where}.seats")):
+    for i, seat in enumerate(tables(c, node, "seats", required=False, where=f"{where}.seats")):
         at = f"{where}.seats[{i}]"
         label = c.text(seat, "label", at, max_len=16)
         x = c.number(seat, "x", at, None, -PLAN_MAX_M, PLAN_MAX_M)
@@ -439,19 +377,19 @@ def _export_areas(s: Session, office: Office) -> list[dict]:
 
 # ---------------------------------------------------------------- services
 
-def _check_services(c: _Checker, data: dict, spec: dict) -> list[dict]:
+def _check_services(c: Checker, data: dict, spec: dict) -> list[dict]:
     area_codes = [a["code"] for a in spec["areas"]]
     items: list[dict] = []
-    for i, node in enumerate(_tables(c, data, "services", required=False)):
+    for i, node in enumerate(tables(c, data, "services", required=False)):
         item = _check_service(c, node, f"services[{i}]", area_codes, bookable="booking" in data)
         if item is not None:
             _check_overlap(c, f"services[{i}]", item, items)
             items.append(item)
-    _duplicates(c, "services", [sv["code"] for sv in items])
+    duplicates(c, "services", [sv["code"] for sv in items])
     return items
 
 
-def _check_service(c: _Checker, node: dict, where: str, area_codes: list[str], bookable: bool) -> dict | None:
+def _check_service(c: Checker, node: dict, where: str, area_codes: list[str], bookable: bool) -> dict | None:
     """A service, or None when its numbering is unusable (it is then left out)."""
     item = {"code": c.text(node, "code", where, max_len=32), "name": c.text(node, "name", where)}
     if item["code"] and not CODE.match(item["code"]):
@@ -474,7 +412,7 @@ def _check_service(c: _Checker, node: dict, where: str, area_codes: list[str], b
     return None if numbering is None else {**item, **numbering}
 
 
-def _check_numbering(c: _Checker, node: dict, where: str) -> dict | None:
+def _check_numbering(c: Checker, node: dict, where: str) -> dict | None:
     """A service's ticket numbers: a letter prefix and digits, or a range of numbers."""
     prefix, numbers = node.get("prefix"), node.get("numbers")
     if prefix is not None:
@@ -491,7 +429,7 @@ def _check_numbering(c: _Checker, node: dict, where: str) -> dict | None:
     return None
 
 
-def _check_overlap(c: _Checker, where: str, item: dict, earlier: list[dict]) -> None:
+def _check_overlap(c: Checker, where: str, item: dict, earlier: list[dict]) -> None:
     """Two services of one prefix may not share numbers."""
     for other in earlier:
         if ((other["prefix"] or "") == (item["prefix"] or "") and other["number_start"] <= item["number_end"]
@@ -539,10 +477,10 @@ def _export_services(s: Session, office: Office) -> list[dict]:
 
 # ---------------------------------------------------------------- counters
 
-def _check_counters(c: _Checker, data: dict, spec: dict) -> list[dict]:
+def _check_counters(c: Checker, data: dict, spec: dict) -> list[dict]:
     codes = [sv["code"] for sv in spec["services"]]
     items = []
-    for i, node in enumerate(_tables(c, data, "counters", required=False)):
+    for i, node in enumerate(tables(c, data, "counters", required=False)):
         where = f"counters[{i}]"
         item = {"label": c.text(node, "label", where, max_len=64),
                 "number": c.integer(node, "number", where, i + 1, 1, 9999), "numbered": "number" in node,
@@ -623,15 +561,15 @@ def _export_counters(s: Session, office: Office) -> list[dict]:
 
 # ---------------------------------------------------------------- officers
 
-def _check_officers(c: _Checker, data: dict, spec: dict) -> list[dict]:
+def _check_officers(c: Checker, data: dict, spec: dict) -> list[dict]:
     numbers = {x["number"] for x in spec["counters"]}
     items = [_check_officer(c, node, f"officers[{i}]", numbers)
-             for i, node in enumerate(_tables(c, data, "officers", required=False))]
-    _duplicates(c, "officers", [x["username"] for x in items])
+             for i, node in enumerate(tables(c, data, "officers", required=False))]
+    duplicates(c, "officers", [x["username"] for x in items])
     return items
 
 
-def _check_officer(c: _Checker, node: dict, where: str, numbers: set[int]) -> dict:
+def _check_officer(c: Checker, node: dict, where: str, numbers: set[int]) -> dict:
     item = {"username": c.text(node, "username", where, max_len=64),
             "name": c.text(node, "name", where),
             "role": node.get("role", Role.OFFICER.value),
@@ -681,9 +619,9 @@ def _export_officers(s: Session, office: Office) -> list[dict]:
 
 # ---------------------------------------------------------------- kiosks
 
-def _check_kiosks(c: _Checker, data: dict, spec: dict) -> list[dict]:
+def _check_kiosks(c: Checker, data: dict, spec: dict) -> list[dict]:
     items = []
-    for i, node in enumerate(_tables(c, data, "kiosks", required=False)):
+    for i, node in enumerate(tables(c, data, "kiosks", required=False)):
         where = f"kiosks[{i}]"
         item = {"name": c.text(node, "name", where, max_len=100),
                 "printer": c.text(node, "printer", where, required=False, max_len=300) or "none",
@@ -725,6 +663,7 @@ SECTIONS = (
     Section("counters", _check_counters, _store_counters, _export_counters),
     Section("officers", _check_officers, _store_officers, _export_officers),
     Section("kiosks", _check_kiosks, _store_kiosks, _export_kiosks),
+    Section("procedures", check_procedures, store_procedures, export_procedures),
 )
 
 
@@ -737,18 +676,3 @@ def printer_problem(url: str, lang: str = "vi") -> str | None:
     except AddressError as e:
         return e.message(lang)
     return None
-
-
-def _tables(c: _Checker, data: dict, key: str, required: bool = True, where: str | None = None) -> list[dict]:
-    nodes = data.get(key, [])
-    if not isinstance(nodes, list) or not all(isinstance(n, dict) for n in nodes):
-        c.fail(where or key, "not_tables", name=key)
-        return []
-    if required and not nodes:
-        c.fail(where or key, "required")
-    return nodes
-
-
-def _duplicates(c: _Checker, where: str, keys: list) -> None:
-    for dup in {x for x in keys if keys.count(x) > 1}:
-        c.fail(where, "duplicate", value=dup)

@@ -48,6 +48,9 @@ class TicketState:
     seat_id: int | None = None  # the seat it holds while waiting inside an area with seats
     called_in_at: datetime | None = None  # last called in from outside to a freed seat
     booked_for: datetime | None = None  # a booked citizen's slot start (called first from then on)
+    procedure_id: int | None = None  # the procedure the visit was for (engine/visits.py)
+    outcome: str | None = None  # what the visit achieved, recorded at completion
+    dossier: str | None = None  # the receipt code of the dossier it concerned
 
 
 @dataclass

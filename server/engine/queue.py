@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from server.db.models import ACTIVE_AT_COUNTER, CounterStatus
-from server.engine import hours
+from server.engine import hours, visits
 from server.engine.broadcasts import _called, _changed, _moved, _queue_changed
 from server.engine.directory import OfficeInfo, ServiceInfo, directory
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -78,8 +78,10 @@ from server.engine.waitingareas import (
 def issue(s: Session, office_code: str, service_code: str, *, priority: bool = False,
           channel: str = "api", actor: str, now: datetime, office_id: int | None = None,
           check_hours: bool = True, device_id: int | None = None,
-          request_key: str | None = None, booked_for: datetime | None = None) -> Outcome:
+          request_key: str | None = None, booked_for: datetime | None = None,
+          procedure: str | None = None) -> Outcome:
     """Issue a ticket. From a kiosk (`device_id`) with a printer, also a print job.
+    `procedure`: the code of one of the service's procedures the citizen chose.
 
     A `request_key` makes a retried or doubled tap safe: the same key gives back the
     ticket it gave the first time, and nothing new is issued or printed.
@@ -101,6 +103,7 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
         raise Conflict("office_closed")
     if service.paused:
         raise Conflict("service_paused", service=service.name)
+    chosen = visits.procedure_named(office, procedure, service.id)
     if channel not in CHANNELS:
         raise BadRequest("invalid_field", field="channel", reason="|".join(CHANNELS))
     dialect = s.get_bind().dialect.name
@@ -111,7 +114,7 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
               "issued_at": now, "queued_at": now, "called_at": None, "started_at": None,
               "finished_at": None, "recalls": 0, "officer_id": None, "called_in_at": None,
               "booked_for": booked_for, **place,
-              "request_key": request_key}
+              "procedure_id": chosen.id if chosen else None, "request_key": request_key}
     while True:  # ends: _next_number raises when the range runs out
         values["number"] = service.format_number(_next_number(conn, dialect, service, day))
         values["public_token"] = secrets.token_urlsafe(16)
@@ -123,7 +126,7 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
     del values["request_key"]
     ticket = TicketState(id=ticket_id, **values)
     _log(conn, ticket, now, actor, "issued", priority=priority, channel=channel, service=service.code,
-         **_where(office, ticket))
+         **({"procedure": chosen.code} if chosen else {}), **_where(office, ticket))
     outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office, now)])
     _joined(s, outcome, office, ticket, now)
     if priority or office.area_of(service.id) is not None:  # may go before someone already waiting
@@ -145,8 +148,10 @@ def _next_number(conn: Connection, dialect: str, service: ServiceInfo, day: date
 
 
 def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
-              office_id: int | None = None, complete_current: bool = False) -> Outcome:
+              office_id: int | None = None, complete_current: bool = False, visit: dict | None = None) -> Outcome:
     """Call the next ticket at a counter; Outcome.ticket is None when nobody waits.
+    With `complete_current`, the counter's ticket is completed first, with `visit` (what it
+    achieved: outcome, procedure, dossier, missing; see `complete`).
 
     Priority tickets go first, but after `office.priority_cap` consecutive priority
     calls while a normal ticket waits, the counter takes the normal one. Within a
@@ -167,7 +172,8 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     if current is not None:
         if not complete_current:
             raise Conflict("counter_busy", counter=counter.label, number=current.number)
-        _finish(s, TicketState(**current._mapping), DONE, now, actor, office, outcome)
+        _finish(s, TicketState(**current._mapping), DONE, now, actor, office, outcome,
+                visits.visit_of(office, **(visit or {})))
 
     params = {"office_id": office.id, "counter_id": counter.id, "location": INSIDE,
               "day": hours.service_day(now, office.timezone),
@@ -285,11 +291,16 @@ def start(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: i
     return Outcome(ticket, events=[_changed(ticket, office)])
 
 
-def complete(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
+def complete(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None,
+             outcome: str | None = None, procedure: str | None = None, dossier: str | None = None,
+             missing: list | None = None) -> Outcome:
+    """Complete a called or serving ticket, recording what the visit achieved (all optional:
+    engine/visits.py). A receipt code seen on an earlier ticket makes this a repeat visit."""
     ticket, office = _ticket(s, ticket_id, office_id, "complete", allowed=ACTIVE_AT_COUNTER)
-    outcome = Outcome()
-    outcome.ticket = _finish(s, ticket, DONE, now, actor, office, outcome)
-    return outcome
+    visit = visits.visit_of(office, outcome, procedure, dossier, missing)
+    done = Outcome()
+    done.ticket = _finish(s, ticket, DONE, now, actor, office, done, visit)
+    return done
 
 
 def no_show(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None) -> Outcome:
@@ -398,12 +409,16 @@ def cancel(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: 
 
 
 def _finish(s: Session, ticket: TicketState, status: str, now: datetime, actor: str,
-            office: OfficeInfo, outcome: Outcome) -> TicketState:
+            office: OfficeInfo, outcome: Outcome, visit: visits.Visit | None = None) -> TicketState:
     row = _conn(s).execute(_FINISH, {"ticket_id": ticket.id, "status": status, "now": now}).one()
     finished = TicketState(**row._mapping)
     action = {DONE: "completed", NO_SHOW: "no_show", CANCELLED: "cancelled"}[status]
+    achieved = {}
+    if visit is not None and visit.columns():
+        finished = _update(s, finished, **visit.columns())
+        achieved = {**visit.logged(), **_repeat(s, office, finished)}
     _log(_conn(s), finished, now, actor, action, previous=ticket.status,
-         counter=_counter_label(office, finished))
+         counter=_counter_label(office, finished), **achieved)
     if status == DONE:
         directory(s).forget_service_time(ticket.service_id)
     outcome.events.append(_changed(finished, office))
@@ -412,6 +427,17 @@ def _finish(s: Session, ticket: TicketState, status: str, now: datetime, actor: 
             "counter_id": finished.counter_id, "ticket_id": finished.id, "number": finished.number,
             "service": office.services[finished.service_id].code}, room=counter_room(finished.counter_id)))
     return finished
+
+
+def _repeat(s: Session, office: OfficeInfo, ticket: TicketState) -> dict:
+    """For the log: whether the ticket's dossier was seen before, and how often it was sent
+    back for completion before (a second `incomplete` breaks the one-completion rule)."""
+    if ticket.dossier is None:
+        return {}
+    earlier = visits.history(_conn(s), office, ticket.dossier, ticket.id)
+    if not earlier.repeat:
+        return {}
+    return {"repeat": True, "incomplete_before": len(earlier.incomplete_days)}
 
 
 def _back_to_queue(ticket: TicketState, now: datetime, keep_place: bool) -> dict:

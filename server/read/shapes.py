@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import ACTIVE_AT_COUNTER, Counter, Office, Rating, Ticket, User, counter_services
 from server.engine import absence, hours, lookups, outcomes, queue, seating, waitingareas
-from server.engine.directory import OfficeInfo
+from server.engine.directory import OfficeInfo, ProcedureInfo
 from server.engine.errors import Forbidden, NotFound
 from server.infra.notify import mask_phone
 from server.read import waits
@@ -61,7 +61,18 @@ def ticket(s: Session, t: outcomes.TicketState, base_url: str, lang: str = "vi",
         "comeback_until": iso(comeback),
         "comeback_local": hours.local(comeback, office.timezone).strftime("%H:%M") if comeback else None,
         "status_url": status_url(base_url, t.public_token),
+        # What the visit was for (the documents to bring) and, once done, what it achieved.
+        "procedure": procedure(office.procedures[t.procedure_id], office, lang) if t.procedure_id else None,
+        "outcome": t.outcome,
+        "dossier": t.dossier,
     }
+
+
+def procedure(p: ProcedureInfo, office: OfficeInfo, lang: str = "vi") -> dict:
+    """A procedure of the catalogue as the kiosk, the status page and the API show it."""
+    return {"code": p.code, "name": name_in(p, lang), "service": office.services[p.service_id].code,
+            "documents": list(p.documents), "online": p.online, "url": p.url, "fee": p.fee,
+            "processing_days": p.processing_days, "by_post": p.by_post}
 
 
 def status_url(base_url: str, public_token: str) -> str:

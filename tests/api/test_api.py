@@ -44,7 +44,8 @@ def test_openapi_document_lists_every_route(client, app):
         path = path.replace("<code>", "{office}").replace("<id:ticket_id>", "{id}").replace("<id:counter_id>", "{id}")
         path = path.replace("<public_token>", "{token}").replace("<area>", "{area}")
         path = path.replace("<service>", "{service}").replace("<booking_code>", "{code}").replace("<token>", "{token}")
-        path = path.replace("<any(services,counters,areas,officers):section>", "{section}")
+        path = path.replace("<any(services,counters,areas,officers,procedures):section>", "{section}")
+        path = path.replace("<path:dossier>", "{dossier}")
         path = path.replace("<key>", "{key}").replace("<username>", "{username}").replace("<id:device_id>", "{id}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if "<any(" in path:
@@ -326,6 +327,7 @@ def test_a_number_already_printed_today_is_skipped(api, state):
     data["services"][0]["numbers"] = "1001-1999"  # CT now starts where HT did
     for counter in data["counters"]:
         counter["services"] = [c for c in counter["services"] if c != "HT"] or ["CT"]
+    data["procedures"] = [p for p in data["procedures"] if p["service"] != "HT"]
     with state.db.write() as s:
         import_office(s, data)
     assert api.issue("CT")["number"] == "1002"

@@ -79,7 +79,8 @@ def test_the_document_marks_public_operations_and_what_any_operation_may_answer(
         ("/public/tickets/{token}", "get"), ("/public/tickets/{token}/cancel", "post"),
         ("/offices/{office}/booking", "get"), ("/offices/{office}/services/{service}/slots", "get"),
         ("/offices/{office}/bookings", "post"), ("/offices/{office}/bookings/{code}", "put"),
-        ("/offices/{office}/bookings/{code}", "delete"), ("/public/bookings/{token}", "get")}
+        ("/offices/{office}/bookings/{code}", "delete"), ("/public/bookings/{token}", "get"),
+        ("/offices/{office}/procedures", "get")}
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             assert "Retry-After" in op["responses"]["503"]["headers"], (path, method)

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, select, text
 
 from server.cli import main
 from server.db.database import MIGRATIONS, Database
-from server.db.models import Counter
+from server.db.models import Counter, Procedure
 from server.engine.offices import import_office
 from server.read import reports
 from tests.browser.test_admin_pages import PASSWORDS, admin_page, open_tab
@@ -299,9 +299,13 @@ def test_the_admin_page_renames_and_renumbers_a_counter(servers, sqlite_url, pag
 
 # Columns of `offices` added by migrations after 0009: the office is imported through
 # today's model at 0008, so they are there for the import only.
+LATER_TABLES = (Procedure.__table__,)  # 0016_procedures: the office file's procedures section
 LATER_COLUMNS = {  # columns later migrations add, which the model of today writes
     ("offices", "min_no_show_s"): "INTEGER NOT NULL DEFAULT 0",  # 0011_absent
     ("offices", "config_rev"): "INTEGER NOT NULL DEFAULT 0",  # 0015_hot_path
+    ("tickets", "procedure_id"): "INTEGER",  # 0016_procedures
+    ("tickets", "outcome"): "VARCHAR(16)",
+    ("tickets", "dossier"): "VARCHAR(64)",
     ("waiting_areas", "count_day"): "DATE",  # 0014_seat_counts
     ("waiting_areas", "seats_used"): "INTEGER NOT NULL DEFAULT 0",
     ("waiting_areas", "waiting_outside"): "INTEGER NOT NULL DEFAULT 0",
@@ -321,12 +325,16 @@ def test_the_migration_keeps_what_refers_to_counters(tmp_path, clock):
         command.upgrade(cfg, "0008")
         for (table, column), kind in LATER_COLUMNS.items():  # the model of today writes them
             conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+        for table in LATER_TABLES:
+            table.create(conn)
         conn.commit()
     with db.write() as s:
         import_office(s, office_data(), now=clock.now())
     with db.write_engine.connect() as conn:
         for table, column in LATER_COLUMNS:  # and their own migrations add them again
             conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        for table in LATER_TABLES:
+            table.drop(conn)
         conn.execute(text(
             "INSERT INTO tickets (office_id, service_id, day, number, priority, channel, status, public_token,"
             " issued_at, queued_at, called_at, counter_id, recalls, location) SELECT c.office_id, cs.service_id,"

@@ -190,11 +190,13 @@ def test_an_edit_stores_only_its_own_section(db, clock):
                               .where(Counter.office_id == office.id)).all()) == revs
         assert offices.export_section(s, office, "services") == after["services"]
         assert offices.export_section(s, office, "office") == {
-            k: v for k, v in after.items() if k not in ("areas", "services", "counters", "officers", "kiosks")}
+            k: v for k, v in after.items()
+            if k not in ("areas", "services", "counters", "officers", "kiosks", "procedures")}
 
 
 def test_an_edit_stores_the_sections_it_carries_over_into(db, clock):
-    """A service gone from the counters' lists: the counters are stored too, and re-read."""
+    """A service gone from the counters' lists and with its procedures: the counters and the
+    catalogue are stored too, and re-read."""
     with db.write() as s:
         office = _office(s)
         before = export_office(s, office)
@@ -202,7 +204,8 @@ def test_an_edit_stores_the_sections_it_carries_over_into(db, clock):
         del after["services"][1]
         for c in after["counters"]:
             c["services"] = [code for code in c["services"] if code != "CT"]
-        assert update_office(s, office, before, after, "vi", clock.now()) == ["services", "counters"]
+        after["procedures"] = [p for p in after["procedures"] if p["service"] != "CT"]
+        assert update_office(s, office, before, after, "vi", clock.now()) == ["services", "counters", "procedures"]
     with db.read() as s:
         office = _office(s)
         assert export_office(s, office) == after

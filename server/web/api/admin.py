@@ -19,7 +19,7 @@ from server.web.api.base import Text, allow, body, bp, json_object
 from server.web.inputs import int_arg
 
 ADMINS = (Role.SUPERVISOR.value, Role.ADMIN.value)
-SECTION = "<any(services,counters,areas,officers):section>"
+SECTION = "<any(services,counters,areas,officers,procedures):section>"
 AUDIT_PAGE_MAX = 200
 
 

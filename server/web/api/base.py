@@ -59,6 +59,10 @@ class Label:
 
 
 
+# What completing a ticket may record of the visit (engine/visits.py checks the values).
+VISIT = {"outcome": Text(16), "procedure": Text(32), "dossier": Text(64), "missing": [Text(160)]}
+
+
 def allow(*roles: str):
     """Require a bearer token, or an officer's session, with one of these roles.
 

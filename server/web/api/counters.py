@@ -8,17 +8,29 @@ from server.engine.errors import BadRequest, Forbidden
 from server.infra.i18n import request_language
 from server.read import shapes
 from server.web import motcua
-from server.web.api.base import RATERS, STAFF, SUPERVISORS, Text, act, allow, at_held_counter, body, bp, render_ticket
+from server.web.api.base import (
+    RATERS,
+    STAFF,
+    SUPERVISORS,
+    VISIT,
+    Text,
+    act,
+    allow,
+    at_held_counter,
+    body,
+    bp,
+    render_ticket,
+)
 
 
 @bp.post("/counters/<id:counter_id>/call-next")
 @allow(*STAFF)
 def call_next(counter_id):
     at_held_counter(counter_id)
-    data = body(complete_current=bool)
+    data = body(complete_current=bool, **VISIT)
     result = motcua().perform(
         queue.call_next, counter_id, actor=g.principal.actor, office_id=g.principal.office_id,
-        complete_current=data.get("complete_current", False),
+        complete_current=data.pop("complete_current", False), visit=data,
         render=lambda s, out: render_ticket(s, out) if out.ticket else None)
     return (jsonify(result), 200) if result else ("", 204)
 

@@ -1,16 +1,17 @@
 """The office as the API shows it: its document, board, live view, kiosks and waiting areas."""
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 from sqlalchemy import select
 
 from server.db.models import Office, Role
-from server.engine import admin, hours, lookups
+from server.engine import admin, hours, lookups, visits
+from server.engine.errors import NotFound
 from server.infra.i18n import request_language
 from server.read import shapes
 from server.read.kiosks import kiosks
 from server.web import motcua
-from server.web.api.base import ANY, NOT_DISPLAY, SUPERVISORS, Label, allow, body, bp, own_office
+from server.web.api.base import ANY, NOT_DISPLAY, STAFF, SUPERVISORS, Label, allow, body, bp, office_code, own_office
 from server.web.api.openapi import document
 
 
@@ -78,3 +79,33 @@ def configure_area(code, area):
                                    render=render, **data))
 
 
+
+
+@bp.get("/offices/<code>/procedures")
+def get_procedures(code):
+    """The office's procedures catalogue, public (the kiosk, the booking page, anyone):
+    what each needs, in which queue, and whether it can be filed online. `?service=HT`
+    keeps one service's."""
+    wanted = request.args.get("service")
+    with motcua().db.read() as s:
+        office = lookups.office_info(s, office_code(code))
+        if wanted is not None and office.service(wanted) is None:
+            raise NotFound("service_not_found", service=wanted[:32])
+        lang = request_language()
+        listed = [shapes.procedure(p, office, lang) for p in office.procedures.values() if p.active
+                  and (wanted is None or office.services[p.service_id].code == wanted)]
+    response = jsonify({"office": office.code, "procedures": listed})
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/offices/<code>/dossiers/<path:dossier>/visits")
+@allow(*STAFF)
+def dossier_visits(code, dossier):
+    """A dossier's visits so far (the officer types or scans its receipt code): how many,
+    and the days it was sent back for completion."""
+    office_id = own_office(code).office_id
+    found = visits.dossier_code(dossier)
+    with motcua().db.read() as s:
+        office = lookups.office_info(s, office_id)
+        return jsonify({"dossier": found, **visits.history(s.connection(), office, found).shown()})

@@ -52,6 +52,17 @@ _PUBLIC_TOKEN = {"name": "token", "in": "path", "required": True,
 _EMPTY = _json_body({"type": "object", "additionalProperties": False})
 
 
+# What completing may record of the visit (server/engine/visits.py).
+_VISIT = {
+    "outcome": {"type": "string", "enum": ["received", "returned", "online", "advice", "incomplete", "referred"]},
+    "procedure": {"type": "string", "maxLength": 32, "description": "A procedure code of the office's catalogue"},
+    "dossier": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9./_-]{0,63}$",
+                "description": "The dossier's receipt code (a later visit with it is a repeat)"},
+    "missing": {"type": "array", "maxItems": 20, "items": {"type": "string", "minLength": 1, "maxLength": 160},
+                "description": "With outcome incomplete: the documents missing"},
+}
+
+
 def _ticket_action(summary: str, body: dict | None = None) -> dict:
     return {"post": {"summary": summary, "description": f"Needs an {_STAFF}.",
                      "parameters": [_ID], "requestBody": body or _EMPTY,
@@ -77,7 +88,8 @@ def document() -> dict:
             "requestBody": _json_body({"type": "object", "additionalProperties": False,
                                        "required": ["service"],
                                        "properties": {"service": _CODE,
-                                                      "priority": {"type": "boolean"}}}, True),
+                                                      "priority": {"type": "boolean"},
+                                                      "procedure": _VISIT["procedure"]}}, True),
             "responses": {"201": _ticket_reply("The new ticket"), **_ERRORS}}},
         "/tickets/{id}": {"get": {"summary": "A ticket",
                                   "description": "Any token of the ticket's office but a lobby "
@@ -103,12 +115,15 @@ def document() -> dict:
                           "ticket is completed in the same step.",
             "parameters": [_ID],
             "requestBody": _json_body({"type": "object", "additionalProperties": False,
-                                       "properties": {"complete_current": {"type": "boolean"}}}),
+                                       "properties": {"complete_current": {"type": "boolean"}, **_VISIT}}),
             "responses": {"200": _ticket_reply("The called ticket"),
                           "204": {"description": "Nobody is waiting"}, **_ERRORS}}},
         "/tickets/{id}/recall": _ticket_action("Call the ticket again"),
         "/tickets/{id}/start": _ticket_action("Start serving a called ticket"),
-        "/tickets/{id}/complete": _ticket_action("Complete a called or serving ticket"),
+        "/tickets/{id}/complete": _ticket_action(
+            "Complete a called or serving ticket, with what the visit achieved (all optional; an unknown "
+            "outcome or procedure is 400)",
+            _json_body({"type": "object", "additionalProperties": False, "properties": _VISIT})),
         "/tickets/{id}/no-show": _ticket_action(
             "Mark a called ticket absent (409 no_show_too_early before the office's "
             "min_call_to_no_show_seconds after the call)"),
@@ -167,6 +182,22 @@ def document() -> dict:
                                                                  "maxLength": 16}}}, True),
             "responses": {"200": _ticket_reply("The called ticket"), **_ERRORS}}},
     }
+    paths["/offices/{office}/procedures"] = {"get": {
+        "summary": "The office's procedures catalogue (no token)",
+        "description": "What each procedure needs, its queue, and whether it can be filed online "
+                       "(online: full, partial, none; url). ?service=CODE keeps one service's.",
+        "security": _PUBLIC,
+        "parameters": [_OFFICE, {"name": "service", "in": "query", "required": False, "schema": _CODE}],
+        "responses": {"200": {"description": "The catalogue", "content": {"application/json": {
+            "schema": {"type": "object", "required": ["office", "procedures"]}}}}, **_ERRORS}}}
+    paths["/offices/{office}/dossiers/{dossier}/visits"] = {"get": {
+        "summary": "A dossier's visits so far, by its receipt code",
+        "description": f"Needs an {_STAFF}. How many visits named the dossier, and the days it was "
+                       "sent back for completion (a second time breaks the one-completion rule).",
+        "parameters": [_OFFICE, {"name": "dossier", "in": "path", "required": True,
+                                 "schema": _VISIT["dossier"]}],
+        "responses": {"200": {"description": "Visits", "content": {"application/json": {
+            "schema": {"type": "object", "required": ["dossier", "visits", "incomplete"]}}}}, **_ERRORS}}}
     paths["/public/tickets/{token}"] = {"get": {
         "summary": "A ticket by its public token (the status page's data; no login)",
         "description": "The token in the ticket's status_url. Adds office_name to the ticket.",
@@ -447,10 +478,10 @@ def _admin_paths(paths: dict) -> None:
               "Supervisors manage officers only; devices are for admins.")
     obj = {"type": "object"}
     section = {"name": "section", "in": "path", "required": True,
-               "schema": {"enum": ["services", "counters", "areas", "officers"]}}
+               "schema": {"enum": ["services", "counters", "areas", "officers", "procedures"]}}
     key = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "A service's or area's code, a counter's number, an officer's username"}
-    doc = {"description": "The office document (office, services, counters, areas, officers, can)",
+    doc = {"description": "The office document (office, services, counters, areas, officers, procedures, can)",
            "content": {"application/json": {"schema": obj}}}
     invalid = _error("Invalid values: {error: invalid, message, fields: {field: message}, problems: [...]}")
     errors = {**_ERRORS, "400": invalid}

@@ -16,6 +16,7 @@ from server.web.api.base import (
     NOT_DISPLAY,
     REQUEST_KEY,
     STAFF,
+    VISIT,
     Text,
     act,
     allow,
@@ -31,7 +32,7 @@ from server.web.api.base import (
 @allow(*ISSUERS)
 def issue_ticket(code):
     principal = own_office(code)
-    data = body(service=str, priority=bool)
+    data = body(service=str, priority=bool, procedure=Text(32))
     if "service" not in data:
         raise BadRequest("missing_field", field="service")
     key = request.headers.get("Idempotency-Key")
@@ -46,7 +47,7 @@ def issue_ticket(code):
         queue.issue, code, data["service"], priority=data.get("priority", False),
         channel=CHANNEL_OF[principal.role], actor=principal.actor, office_id=principal.office_id,
         device_id=principal.device_id if principal.role == Role.KIOSK.value else None,
-        request_key=key, render=render)
+        request_key=key, procedure=data.get("procedure"), render=render)
     return jsonify(ticket), 201
 
 
@@ -95,8 +96,9 @@ TICKET_ACTIONS = {"recall": queue.recall, "start": queue.start, "complete": queu
 @allow(*STAFF)
 def ticket_action(ticket_id, action):
     at_held_counter(ticket_id=ticket_id)
-    body()
-    return act(TICKET_ACTIONS[action], ticket_id)
+    # Completing may say what the visit achieved (engine/visits.py); the others take nothing.
+    data = body(**VISIT) if action == "complete" else body()
+    return act(TICKET_ACTIONS[action], ticket_id, **data)
 
 
 @bp.post("/tickets/<id:ticket_id>/requeue")
