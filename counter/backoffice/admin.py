@@ -4,7 +4,8 @@ One page with a tab per kind of thing an office's IT person or head sets up: the
 itself (names, opening hours, closed days, the lobby notice, target wait, booking),
 services, procedures (the catalogue: documents, online level), counters, waiting areas,
 officers, devices (kiosks and lobby displays with their tokens) and the audit log. The page
-is ES modules (static/admin/, one per tab) over the admin API, GET/PUT/POST/DELETE /api/v1/offices/<office>/config..., /devices and /audit, with
+is ES modules (static/admin/, one per tab) over the admin API, GET/PUT/POST/DELETE
+/api/v1/offices/<office>/config..., /devices and /audit, with
 the session cookie plus X-CSRF-Token; the server checks every value and every right.
 
 Admins open it for their own office, a city-wide admin for any office (?office=<code>).
