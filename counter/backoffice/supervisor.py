@@ -19,7 +19,8 @@ from server.web.guard import staff_page
 ROLES = (Role.SUPERVISOR.value, Role.ADMIN.value)
 # Minutes of waiting that colour a queue amber, then red.
 LONG_WAIT_MINUTES = (15, 30)
-PREFIXES = ("supervisor.", "counter_status.", "rating.level.", "seatmap.", "health.", "waits.")
+PREFIXES = ("supervisor.", "counter_status.", "ticket_status.", "rating.level.", "seatmap.", "health.", "waits.",
+            "desk.outcome_")
 
 
 def strings(lang: str, prefixes: tuple[str, ...]) -> dict[str, str]:

@@ -8,6 +8,7 @@ import { ApiError, client } from "/static/js/api.js";
 import { $, readJson } from "/static/js/dom.js";
 import { connect } from "/static/js/live.js";
 import { fill as fmt } from "/static/js/words.js";
+import { outcomePanel } from "./outcome.js";
 
 const data = readJson("desk-data");
 const W = data.words;
@@ -51,6 +52,9 @@ async function api(method, path, body) {
   setOffline("fetch", false);
   return reply;
 }
+
+// What the visit achieved: the panel under the ticket, its keys 1–6 (see outcome.js).
+const outcome = outcomePanel({ W, api, office: data.office, shortcut: (key) => trigger(actionOf(key, false)) });
 
 async function load() {
   const mine = ++requested;
@@ -149,6 +153,7 @@ function render() {
   $("current-recalls").textContent = cur && cur.recalls ? fmt(W.recalls, { n: cur.recalls }) : "";
   $("timer-box").hidden = !cur;
   $("hint").textContent = cur ? "" : W["hint_" + counter.status] || "";
+  outcome.render(cur);
   gates = gateKey();
   tick();
   renderQueues();
@@ -347,13 +352,18 @@ const ACTIONS = {
     if ((await post("/counters/" + ID + "/call-next")) === null) flash(W.none_left, "info");
   }),
   complete_next: () => run(async () => {
-    if ((await post("/counters/" + ID + "/call-next", { complete_current: true })) === null) {
+    const done = recorded();
+    if ((await post("/counters/" + ID + "/call-next", { complete_current: true, ...outcome.body() })) === null) {
       flash(W.none_left, "info");
-    }
+    } else if (done) flash(done, "info");
   }),
   recall: () => run(() => post(ticketPath("recall"))),
   start: () => run(() => post(ticketPath("start"))),
-  complete: () => run(() => post(ticketPath("complete"))),
+  complete: () => run(async () => {
+    const done = recorded();
+    await post(ticketPath("complete"), outcome.body());
+    if (done) flash(done, "info");
+  }),
   no_show: () => run(() => post(ticketPath("no-show"))),
   undo: () => {
     const u = undoable();
@@ -371,6 +381,12 @@ const ACTIONS = {
   number: () => openNumber(),
 };
 
+/* The line said once a ticket is completed with an outcome (before the panel clears). */
+function recorded() {
+  const chosen = outcome.summary();
+  return chosen ? fmt(W.outcome_recorded, { number: counter.current.number, outcome: chosen }) : "";
+}
+
 function callAgain(a) {
   run(() => post("/counters/" + ID + "/call", { number: a.number }));
 }
@@ -383,6 +399,7 @@ function putBack(a) {
 }
 
 function trigger(action) {
+  if (!action) return;
   const button = document.querySelector(`button[data-action="${action}"]`);
   if (!button || button.disabled || button.hidden) return;
   ACTIONS[action]();
@@ -518,15 +535,20 @@ document.addEventListener("keydown", (e) => {
   if (document.querySelector("dialog[open]")) return;  // typing in a dialog is typing
   const t = e.target;
   if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
-  let action;
-  if (e.key === "Enter" && e.shiftKey) action = "complete_next";
-  else if (e.key === " " || e.key === "Enter") action = "next";
-  else if (e.key.toLowerCase() === "p") action = counter.status === "paused" ? "resume" : "pause";
-  else action = KEYS[e.key.toLowerCase()];
+  // A ticket at the counter: the outcome keys, and a scanner typing a receipt code.
+  if (counter.current && outcome.key(e)) { e.preventDefault(); return; }
+  const action = actionOf(e.key, e.shiftKey);
   if (!action) return;
   e.preventDefault();
   trigger(action);
 });
+
+function actionOf(key, shift) {
+  if (key === "Enter" && shift) return "complete_next";
+  if (key === " " || key === "Enter") return "next";
+  if (key.toLowerCase() === "p") return counter.status === "paused" ? "resume" : "pause";
+  return KEYS[key.toLowerCase()];
+}
 
 // ---------------------------------------------------------------- live
 // The snapshot comes on every (re)connect (events may have been missed) and after a gap.

@@ -12,7 +12,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.db.models import ACTIVE_AT_COUNTER, Counter, Office, Rating, Ticket, User, counter_services
-from server.engine import absence, hours, lookups, outcomes, queue, seating, waitingareas
+from server.engine import absence, hours, lookups, outcomes, queue, seating, visits, waitingareas
 from server.engine.directory import OfficeInfo, ProcedureInfo
 from server.engine.errors import Forbidden, NotFound
 from server.infra.notify import mask_phone
@@ -220,51 +220,52 @@ def me(s: Session, p, lang: str = "vi", now: datetime | None = None) -> dict:
 
 def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dict:
     """The supervisor's view of the office now: every counter (who, state, the ticket at it
-    and since when, idle since when), each service's queue, and today's ratings.
+    and since when, idle since when, the last visit it completed and what that achieved),
+    each service's queue, today's outcomes and today's ratings.
 
     Counters and their services are read from the database, not the directory cache:
     a supervisor who just changed them sees the change at once, whichever process answers.
     """
-
-
-
     today = hours.service_day(now, office.timezone)
     counters = s.execute(
         select(Counter.id, Counter.label, Counter.number, Counter.status, Counter.pause_reason,
                Counter.status_since, Counter.held_since, Counter.officer_id, User.full_name)
         .outerjoin(User, User.id == Counter.officer_id)
         .where(Counter.office_id == office.id, Counter.active.is_(True)).order_by(Counter.position)).all()
-    served: dict[int, list[str]] = {}
+    served: dict[int, list[int]] = {}
     for counter_id, service_id in s.execute(
             select(counter_services.c.counter_id, counter_services.c.service_id)
             .join(Counter, Counter.id == counter_services.c.counter_id).where(Counter.office_id == office.id)):
         served.setdefault(counter_id, []).append(service_id)
-    current = {t.counter_id: t for t in s.execute(
-        select(Ticket.counter_id, Ticket.number, Ticket.service_id, Ticket.status, Ticket.called_at,
-               Ticket.started_at)
-        .where(Ticket.office_id == office.id, Ticket.status.in_(ACTIVE_AT_COUNTER)))}
-    last_finished = dict(s.execute(
-        select(Ticket.counter_id, func.max(Ticket.finished_at))
-        .where(Ticket.office_id == office.id, Ticket.day == today, Ticket.counter_id.is_not(None),
-               Ticket.finished_at.is_not(None))
-        .group_by(Ticket.counter_id)).all())
-    queues = {row.service_id: row for row in s.execute(
-        select(Ticket.service_id, func.count().label("waiting"),
-               func.sum(case((Ticket.priority.is_(True), 1), else_=0)).label("priority"),
-               func.min(Ticket.queued_at).label("oldest"))
-        .where(Ticket.office_id == office.id, Ticket.status == outcomes.WAITING, Ticket.day == today)
-        .group_by(Ticket.service_id))}
     day_start = datetime.combine(today, clock_time(0), ZoneInfo(office.timezone))
     by_level = dict(s.execute(
         select(Rating.level, func.count()).where(Rating.office_id == office.id, Rating.at >= day_start)
         .group_by(Rating.level)).all())
+    return {
+        "office": {"code": office.code, "name": name_in(office, lang)},
+        "now": iso(now),
+        "counters": _live_counters(s, office, today, counters, served, lang),
+        "services": _live_services(s, office, today, now, counters, served, lang),
+        "outcomes_today": _outcomes_today(s, office, today),
+        "ratings_today": {"count": sum(by_level.values()),
+                          "by_level": {str(level): by_level.get(level, 0) for level in (4, 3, 2, 1)}},
+    }
+
+
+def _live_counters(s: Session, office: OfficeInfo, today, counters, served: dict, lang: str) -> list[dict]:
+    """Each counter: who, its state, the ticket at it, idle since when, its last visit done."""
+    current = {t.counter_id: t for t in s.execute(
+        select(Ticket.counter_id, Ticket.number, Ticket.service_id, Ticket.status, Ticket.called_at,
+               Ticket.started_at)
+        .where(Ticket.office_id == office.id, Ticket.status.in_(ACTIVE_AT_COUNTER)))}
+    last = _last_done(s, office, today)
     position = {sid: i for i, sid in enumerate(office.services)}
 
     def counter(c) -> dict:
-        t = current.get(c.id)
+        t, done = current.get(c.id), last.get(c.id)
         idle_since = None
         if t is None:
-            idle_since = max((at for at in (last_finished.get(c.id), c.status_since) if at is not None),
+            idle_since = max((at for at in (done.finished_at if done else None, c.status_since) if at is not None),
                              default=None)
         return {
             "id": c.id, "label": c.label, "number": c.number, "status": c.status,
@@ -275,10 +276,54 @@ def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dic
                 "number": t.number, "service": office.services[t.service_id].code, "status": t.status,
                 "since": iso(t.started_at or t.called_at)},
             "idle_since": iso(idle_since),
+            "last_done": None if done is None else _done(done, office, lang),
             "services": [office.services[sid].code
                          for sid in sorted(served.get(c.id, ()), key=lambda sid: position.get(sid, 0))
                          if sid in office.services and office.services[sid].active],
         }
+    return [counter(c) for c in counters]
+
+
+def _last_done(s: Session, office: OfficeInfo, today) -> dict:
+    """Each counter's latest ticket finished today (done, absent or moved on)."""
+    latest = (select(Ticket.counter_id, func.max(Ticket.finished_at).label("at"))
+              .where(Ticket.office_id == office.id, Ticket.day == today, Ticket.counter_id.is_not(None),
+                     Ticket.finished_at.is_not(None))
+              .group_by(Ticket.counter_id).subquery())
+    rows = s.execute(
+        select(Ticket.counter_id, Ticket.number, Ticket.service_id, Ticket.status, Ticket.finished_at,
+               Ticket.outcome, Ticket.procedure_id)
+        .join(latest, (latest.c.counter_id == Ticket.counter_id) & (latest.c.at == Ticket.finished_at))
+        .where(Ticket.office_id == office.id, Ticket.day == today).order_by(Ticket.id))
+    return {row.counter_id: row for row in rows}  # two at one instant: the later ticket
+
+
+def _done(t, office: OfficeInfo, lang: str) -> dict:
+    p = office.procedures.get(t.procedure_id) if t.procedure_id else None
+    return {"number": t.number, "service": office.services[t.service_id].code, "status": t.status,
+            "at": iso(t.finished_at), "outcome": t.outcome,
+            "procedure": {"code": p.code, "name": name_in(p, lang)} if p else None}
+
+
+def _outcomes_today(s: Session, office: OfficeInfo, today) -> dict:
+    """Today's completed visits by what they achieved; `none`: completed with nothing said."""
+    counts = dict(s.execute(
+        select(Ticket.outcome, func.count())
+        .where(Ticket.office_id == office.id, Ticket.day == today, Ticket.status == outcomes.DONE)
+        .group_by(Ticket.outcome)).all())
+    return {"done": sum(counts.values()), "none": counts.pop(None, 0),
+            "by_outcome": {name: counts.get(name, 0) for name in visits.OUTCOMES}}
+
+
+def _live_services(s: Session, office: OfficeInfo, today, now: datetime, counters, served: dict,
+                   lang: str) -> list[dict]:
+    """Each active service's queue: waiting, the longest wait, the kiosk's estimate now."""
+    queues = {row.service_id: row for row in s.execute(
+        select(Ticket.service_id, func.count().label("waiting"),
+               func.sum(case((Ticket.priority.is_(True), 1), else_=0)).label("priority"),
+               func.min(Ticket.queued_at).label("oldest"))
+        .where(Ticket.office_id == office.id, Ticket.status == outcomes.WAITING, Ticket.day == today)
+        .group_by(Ticket.service_id))}
 
     def service(sv) -> dict:
         q = queues.get(sv.id)
@@ -292,15 +337,8 @@ def live(s: Session, office: OfficeInfo, now: datetime, lang: str = "vi") -> dic
                 "longest_wait_s": max(0, int((now - q.oldest).total_seconds())) if q else None,
                 "priority_waiting": int(q.priority or 0) if q else 0,
                 "open_counters": open_now, "wait_minutes": wait.minutes}
+    return [service(sv) for sv in office.active_services()]
 
-    return {
-        "office": {"code": office.code, "name": name_in(office, lang)},
-        "now": iso(now),
-        "counters": [counter(c) for c in counters],
-        "services": [service(sv) for sv in office.active_services()],
-        "ratings_today": {"count": sum(by_level.values()),
-                          "by_level": {str(level): by_level.get(level, 0) for level in (4, 3, 2, 1)}},
-    }
 
 QUEUE_PREVIEW = 5
 

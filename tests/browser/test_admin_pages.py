@@ -30,16 +30,18 @@ def test_every_string_the_script_uses_is_in_both_languages():
     src = "\n".join(p.read_text() for p in sorted((STATIC / "admin").glob("*.js")))
     used = {f"admin.{k}" for k in re.findall(r'\bt\("([a-z_.]+)"[,)]', src)}
     # Keys the script builds: a section's words, days, roles, a row's columns.
-    for section in ("services", "counters", "areas", "officers"):
+    for section in ("services", "procedures", "counters", "areas", "officers"):
         used |= {f"admin.{section}.{k}" for k in ("add", "edit_title", "none")}
+    used |= {f"admin.procedures.online_{k}" for k in ("full", "partial", "none")}
     for section in ("services", "counters", "areas"):
         used |= {f"admin.{section}.{k}" for k in ("deactivate_title", "deactivate_text", "deactivated")}
     used |= {"admin.devices.none", "admin.audit.none", "admin.audit.created", "admin.audit.deleted"}
     used |= {f"admin.day.{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     used |= {f"admin.role.{r}" for r in ("officer", "supervisor", "admin")}
     used |= {f"admin.areas.row.{k}" for k in ("first", "count", "x", "y", "dx", "dy", "prefix")}
-    used |= {f"admin.tab.{k}" for k in ("office", "services", "counters", "areas", "officers", "devices", "audit")}
-    used |= {f"admin.help.{k}" for k in ("office", "services", "counters", "areas", "officers", "devices", "audit")}
+    tabs = ("office", "services", "procedures", "counters", "areas", "officers", "devices", "audit")
+    used |= {f"admin.tab.{k}" for k in tabs}
+    used |= {f"admin.help.{k}" for k in tabs}
     words = catalogue()
     missing = sorted(k for k in used if k not in words or not words[k].get("en"))
     assert not missing
@@ -565,7 +567,7 @@ def test_english_with_lang_en(office, page_factory):
         page, watch = admin_page(page_factory, server.url, size=size, tab="services", lang="en")
         assert page.inner_text("h1") == "Office administration"
         assert page.locator("[role=tab]").all_inner_texts() == [
-            "Office", "Services", "Counters", "Waiting areas", "Officers", "Devices", "Audit log"]
+            "Office", "Services", "Procedures", "Counters", "Waiting areas", "Officers", "Devices", "Audit log"]
         page.wait_for_selector("#list-services tr[data-key=HT]")
         assert "Civil status" in page.inner_text("#list-services tr[data-key=HT]")
         page.click("#actions-services button.add")
@@ -578,3 +580,54 @@ def test_english_with_lang_en(office, page_factory):
         assert "already exists" in field_error(page, "services", "code")
         screenshot(page, f"admin-en-{name}")
         assert watch.errors == []
+
+
+def test_the_procedures_tab_adds_edits_and_deletes_with_errors_by_field(office, page_factory):
+    server, tokens = office
+    base = server.url
+    page, watch = admin_page(page_factory, base, tab="procedures")
+    page.wait_for_selector("#list-procedures tr[data-key='1.001193']")
+    screenshot(page, "admin-procedures")
+    before = len(config(base, tokens["admin"])["procedures"])
+
+    page.click("#actions-procedures button.add")
+    form = page.locator("#form-procedures form")
+    form.get_by_label("Mã thủ tục").fill("2.000908")
+    form.get_by_label("Tên thủ tục").fill("Chứng thực chữ ký trong giấy tờ, văn bản")
+    form.get_by_label("Lĩnh vực tiếp nhận").select_option("CT")
+    form.get_by_label("Giấy tờ cần mang").fill("Giấy tờ, văn bản cần chứng thực chữ ký\n\n  Giấy tờ tùy thân  \n")
+    form.get_by_label("Mức độ trực tuyến").select_option("full")
+    form.get_by_label("Địa chỉ nộp trực tuyến").fill("dichvucong.gov.vn")  # no https://
+    form.get_by_label("Phí, lệ phí").fill("10.000 đồng/trường hợp")
+    form.get_by_label("Thời hạn giải quyết").fill("0")
+    form.locator("button[type=submit]").click()
+    assert field_error(page, "procedures", "url")
+    screenshot(page, "admin-procedure-url-error")
+    assert len(config(base, tokens["admin"])["procedures"]) == before  # nothing saved
+
+    form.get_by_label("Địa chỉ nộp trực tuyến").fill("https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh-chi-tiet.html?ma_thu_tuc=2.000908")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#list-procedures tr[data-key='2.000908']")
+    added = next(p for p in config(base, tokens["admin"])["procedures"] if p["code"] == "2.000908")
+    assert added["documents"] == ["Giấy tờ, văn bản cần chứng thực chữ ký", "Giấy tờ tùy thân"]
+    assert (added["service"], added["online"], added["processing_days"], added["by_post"]) == ("CT", "full", 0, False)
+    row = page.locator("#list-procedures tr[data-key='2.000908']")
+    assert "Trong ngày" in row.inner_text() and "Toàn trình" in row.inner_text()
+    listed = requests.get(f"{base}/api/v1/offices/demo/procedures?service=CT", timeout=5).json()["procedures"]
+    assert "2.000908" in [p["code"] for p in listed]  # the kiosk's catalogue has it at once
+
+    # Edited: no longer online (its url cleared), then deleted.
+    row.locator("button:has-text('Sửa')").click()
+    form = page.locator("#form-procedures form")
+    assert form.get_by_label("Giấy tờ cần mang").input_value() == "Giấy tờ, văn bản cần chứng thực chữ ký\nGiấy tờ tùy thân"
+    form.get_by_label("Mức độ trực tuyến").select_option("none")
+    form.get_by_label("Địa chỉ nộp trực tuyến").fill("")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#list-procedures tr[data-key='2.000908']:has-text('Không trực tuyến')")
+    edited = next(p for p in config(base, tokens["admin"])["procedures"] if p["code"] == "2.000908")
+    assert edited["online"] == "none" and "url" not in edited
+    page.locator("#list-procedures tr[data-key='2.000908'] button:has-text('Xóa')").click()
+    page.click("#confirm-yes")
+    page.wait_for_selector("#list-procedures tr[data-key='2.000908']", state="detached")
+    assert len(config(base, tokens["admin"])["procedures"]) == before
+    assert watch.errors == []

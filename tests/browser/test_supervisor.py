@@ -297,3 +297,59 @@ def test_ratings_bars_fill_in_proportion_and_the_total_says_what_it_counts(serve
                  " b.firstChild.getBoundingClientRect().width / b.getBoundingClientRect().width))"
         page.wait_for_function(f"JSON.stringify({widths}) === '[50,0,50,0]'", timeout=5000)
         assert page.eval_on_selector("#ratings .meter span", "s => s.getBoundingClientRect().height") >= 8
+
+
+def test_live_shows_each_counters_last_visit_and_todays_outcomes(state, client, tokens, clock):
+    api = Api(client, tokens["supervisor"])
+    q1 = open_counter(state, "Quầy 1")
+    assert api.get("/offices/demo/live").get_json()["outcomes_today"] == {
+        "done": 0, "none": 0, "by_outcome": dict.fromkeys(
+            ("received", "returned", "online", "advice", "incomplete", "referred"), 0)}
+    for outcome in ("received", "received", None, "incomplete"):
+        issue(state, "HT")
+        ticket = call(state, q1)
+        clock.advance(minutes=2)
+        state.perform(queue.complete, ticket.id, actor=ACTOR, outcome=outcome,
+                      procedure="1.001193" if outcome == "incomplete" else None)
+    live = api.get("/offices/demo/live").get_json()
+    counts = live["outcomes_today"]
+    assert (counts["done"], counts["none"], counts["by_outcome"]["received"], counts["by_outcome"]["incomplete"]) \
+        == (4, 1, 2, 1)
+    c1 = next(c for c in live["counters"] if c["id"] == q1)
+    assert c1["last_done"] == {"number": ticket.number, "service": "HT", "status": "done",
+                               "at": clock.now().isoformat().replace("+00:00", "Z"), "outcome": "incomplete",
+                               "procedure": {"code": "1.001193", "name": "Đăng ký khai sinh"}}
+    assert c1["idle_since"] == c1["last_done"]["at"]
+
+
+def test_the_wall_shows_what_each_counter_last_achieved(servers, sqlite_url, page_factory):
+    tokens = seed(sqlite_url)
+    _passwords(sqlite_url, **{"mai.pt": "mai-secret-1"})
+    base = servers(sqlite_url).url
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+
+    def post(path, json=None):
+        r = requests.post(f"{base}/api/v1{path}", json=json or {}, headers=admin, timeout=5)
+        assert r.status_code < 300, r.text
+        return r.json()
+
+    cid = {c["label"]: c["id"] for c in requests.get(f"{base}/api/v1/offices/demo", headers=admin,
+                                                      timeout=5).json()["counters"]}["Quầy 1"]
+    post(f"/counters/{cid}/open")
+    for body in ({"outcome": "received", "dossier": "H26-241205-0001"}, {}, {"outcome": "advice"},
+                 {"outcome": "incomplete", "procedure": "1.001193", "missing": ["Giấy chứng sinh"]}):
+        ticket = post("/offices/demo/tickets", {"service": "HT"})
+        post(f"/counters/{cid}/call-next")
+        post(f"/tickets/{ticket['id']}/complete", body)
+    page = page_factory(1920, 1080)
+    _log_in(page, base, "mai.pt", "mai-secret-1")
+    page.goto(f"{base}/counter/supervisor")
+    last = page.locator(f"#counter-{cid} .last")
+    last.wait_for()
+    assert last.inner_text() == f"Vừa xong: {ticket['number']} · Hồ sơ chưa đủ · 1.001193 Đăng ký khai sinh"
+    assert page.inner_text("#outcomes .total") == "4 lượt đã hoàn thành"
+    counts = {n.get_attribute("data-outcome"): n.inner_text() for n in page.locator("#outcomes .n").all()}
+    assert counts == {"received": "1", "returned": "0", "online": "0", "advice": "1", "incomplete": "1",
+                      "referred": "0", "none": "1"}
+    page.locator("#outcomes").scroll_into_view_if_needed()
+    screenshot(page, "supervisor-outcomes")

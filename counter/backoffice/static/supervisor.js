@@ -75,6 +75,7 @@ function render() {
   });
   renderQueues();
   renderRatings();
+  renderOutcomes();
   var open = data.counters.filter(function (c) { return c.status === "open"; }).length;
   var waiting = data.services.reduce(function (n, s) { return n + s.waiting; }, 0);
   document.getElementById("summary").textContent = t("supervisor.summary", {open: open, total: data.counters.length, waiting: waiting});
@@ -106,6 +107,7 @@ function cardInfo(c) {
   }
   out.push(nowRow, timer);
   if (c.status === "paused" && c.pause_reason) out.push(el("p", "reason", t("supervisor.reason", {reason: c.pause_reason})));
+  if (c.last_done) out.push(lastDone(c.last_done));
   var serves = el("p", "serves", t("supervisor.serves") + ": ");
   serves.appendChild(el("b", null, c.services.join(", ") || "—"));
   out.push(serves);
@@ -120,6 +122,23 @@ function cardInfo(c) {
   if (note && note.until > Date.now()) actions.appendChild(el("p", "note", note.text));
   out.push(actions);
   return out;
+}
+
+// The visit this counter finished last: its number and what it achieved (the officer's outcome).
+function lastDone(d) {
+  var p = el("p", "last");
+  p.dataset.outcome = d.outcome || "";
+  p.appendChild(el("span", "label", t("supervisor.last_done") + " "));
+  p.appendChild(el("b", "num", d.number));
+  var what = d.outcome ? t("desk.outcome_" + d.outcome) :
+    d.status === "done" ? t("supervisor.outcome_none") : t("ticket_status." + d.status);
+  p.appendChild(el("span", "outcome", " · " + what));
+  if (d.procedure) {
+    var proc = el("span", "procedure", " · " + d.procedure.code + " " + d.procedure.name);
+    proc.title = d.procedure.name;
+    p.appendChild(proc);
+  }
+  return p;
 }
 
 function counterById(id) { return data.counters.filter(function (c) { return c.id === id; })[0]; }
@@ -210,6 +229,28 @@ function renderQueues() {
     }
   });
   body.replaceChildren.apply(body, rows);
+}
+
+// Today's completed visits by what they achieved, in the desk's order.
+function renderOutcomes() {
+  var box = document.getElementById("outcomes");
+  var o = data.outcomes_today;
+  var parts = [el("p", "total", o.done ? t("supervisor.outcomes_total", {n: o.done}) : t("supervisor.outcomes_empty"))];
+  if (o.done) {
+    Object.keys(o.by_outcome).concat(["none"]).forEach(function (name) {
+      var n = name === "none" ? o.none : o.by_outcome[name];
+      var row = el("span", "name", name === "none" ? t("supervisor.outcome_none") : t("desk.outcome_" + name));
+      row.dataset.outcome = name;
+      var bar = el("div", "meter o-" + name);
+      var fill = el("span");
+      fill.style.width = Math.round(100 * n / o.done) + "%";
+      bar.appendChild(fill);
+      var count = el("span", "n", String(n));
+      count.dataset.outcome = name;
+      parts.push(row, bar, count);
+    });
+  }
+  box.replaceChildren.apply(box, parts);
 }
 
 function renderRatings() {

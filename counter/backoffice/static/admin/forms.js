@@ -142,7 +142,7 @@ function fieldRow(form, f, values) {
     label = el("label", null, f.label);
     label.htmlFor = id;
     row.appendChild(label);
-    if (type === "textarea") {
+    if (type === "textarea" || type === "lines") {
       input = el("textarea");
       input.rows = f.rows || 3;
     } else if (type === "select") {
@@ -165,7 +165,7 @@ function fieldRow(form, f, values) {
     if (f.maxlength) input.maxLength = f.maxlength;
     if (f.autocomplete) input.autocomplete = f.autocomplete;
     var shown = value == null ? "" : type === "percent" ? String(Math.round(value * 1000) / 10) :
-      Array.isArray(value) ? value.join(", ") : String(value);
+      Array.isArray(value) ? value.join(type === "lines" ? "\n" : ", ") : String(value);
     input.value = type === "number" || type === "percent" ? shown.replace(".", cfg.lang === "en" ? "." : ",") : shown;
     input.id = id;
     input.setAttribute("aria-describedby", describe);
@@ -234,6 +234,8 @@ function readForm(form, all) {
     else if (type === "percent") {
       v = parseNumber(input.value);
       if (typeof v === "number") v = Math.round(v * 10) / 1000;
+    } else if (type === "lines") {  // one per line
+      v = input.value.split("\n").map(function (line) { return line.trim(); }).filter(Boolean);
     } else if (type === "list") {
       v = input.value.split(/[,;\s]+/).filter(Boolean);
     } else if (type === "select") {

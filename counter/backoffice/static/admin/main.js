@@ -10,6 +10,7 @@ import { loadAudit } from "./audit.js";
 import { cfg, forms, loadConfig, store } from "./common.js";
 import { loadOffices } from "./office.js";
 import "./services.js";
+import "./procedures.js";
 import "./counters.js";
 import "./areas.js";
 import "./officers.js";
