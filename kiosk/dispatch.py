@@ -187,6 +187,7 @@ def _job_payload(s: Session, job: PrintJob, device: Device, base_url: str, wait:
     office = lookups.office_info(s, ticket.office_id, ticket=ticket)
     shown = shapes.ticket(s, ticket, base_url, "vi", wait=wait if ticket.status == outcomes.WAITING else None)
     area = next((a for a in office.areas.values() if a.code == shown.get("area")), None)
+    procedure = shown.get("procedure") or {}
     printed = TicketPrint(
         office_name=office.name,
         service_name=shown["service_name"],
@@ -201,6 +202,8 @@ def _job_payload(s: Session, job: PrintJob, device: Device, base_url: str, wait:
         seat=shown["seat"],
         area_name=area.name if area else None,
         location=shown["location"],
+        procedure_name=procedure.get("name"),
+        documents=tuple(procedure.get("documents") or ()),
     )
     data = escpos_bytes(printed, device.paper_mm)
     return {"job": job.id, "ticket": ticket.number, "data": base64.b64encode(data).decode()}

@@ -24,6 +24,9 @@ from server.infra.i18n import t
 FONTS = Path(server.__file__).parent / "static" / "fonts"
 # Printable dots across the paper at 203 dpi, the common thermal head.
 PAPER_DOTS = {58: 384, 80: 576}
+# The documents to bring: at most this many printed lines; the status page lists them all.
+DOCUMENT_LINES = 6
+BULLET = "• "
 # A profile python-escpos knows that cuts paper; its width is set per ticket below.
 ESCPOS_PROFILE = "TM-T20II"
 
@@ -43,6 +46,8 @@ class TicketPrint:
     area_name: str | None = None  # the waiting area of that seat, in `lang`
     location: str = "inside"  # "outside": no seat was free, wait outside until called in
     no_open_counter: bool = False  # no counter serves the service now: no minutes, a sentence instead
+    procedure_name: str | None = None  # the procedure chosen at the kiosk, in `lang`
+    documents: tuple[str, ...] = ()  # what to bring for it
 
 
 @lru_cache(maxsize=32)
@@ -90,6 +95,18 @@ class _Canvas:
         for line in _wrap(self.draw, text, font, self.width - 2 * self.margin):
             # Anchor "ms" (middle, baseline) keeps stacked Vietnamese marks (ệ, ử) inside the line.
             self.draw.text((self.width // 2, self.y + ascent), line, font=font, fill=0, anchor="ms")
+            self.y += ascent + descent
+        self.y += gap
+
+    def left(self, lines: list[str], weight: str, size: int, gap: int = 0) -> None:
+        """Lines from `document_lines`, left-aligned: a bullet starts an item, its next lines hang under its text."""
+        font = _font(weight, size)
+        ascent, descent = font.getmetrics()
+        indent = self.draw.textlength(BULLET, font=font)
+        for line in lines:
+            bullet = line.startswith(BULLET)
+            x = self.margin if bullet else self.margin + indent
+            self.draw.text((x, self.y + ascent), line, font=font, fill=0, anchor="ls")
             self.y += ascent + descent
         self.y += gap
 
@@ -164,6 +181,38 @@ def _scale(paper_mm: int) -> float:
     return 1.0 if paper_mm == 80 else 0.75
 
 
+def _documents_size(paper_mm: int) -> int:
+    return round(22 * _scale(paper_mm))
+
+
+def document_lines(documents: tuple[str, ...] | list[str], paper_mm: int = 80, lang: str = "vi") -> list[str]:
+    """The documents as printed, one bulleted item each, wrapped to the paper: at most
+    DOCUMENT_LINES lines, the last of them then saying where the rest are."""
+    font = _font("Regular", _documents_size(paper_mm))
+    draw = ImageDraw.Draw(Image.new("L", (1, 1)))
+    width = PAPER_DOTS[paper_mm] - 2 * (PAPER_DOTS[paper_mm] // 24)
+    room = width - draw.textlength(BULLET, font=font)
+    lines: list[str] = []
+    for document in documents:
+        wrapped = _greedy(draw, document.split(), font, room)
+        lines += [BULLET + wrapped[0], *wrapped[1:]]
+    if len(lines) > DOCUMENT_LINES:
+        lines = [*lines[:DOCUMENT_LINES - 1], t("printer.ticket.documents_more", lang)]
+    return lines
+
+
+def documents_block(ticket: TicketPrint, paper_mm: int = 80) -> Image.Image | None:
+    """"Giấy tờ cần mang:" and the documents of the chosen procedure, as drawn under the
+    number; None for a ticket without documents (it prints as before)."""
+    if not ticket.documents:
+        return None
+    s = _scale(paper_mm)
+    block = _Canvas(PAPER_DOTS[paper_mm], top=0)
+    block.text(t("printer.ticket.documents", ticket.lang), "Bold", round(24 * s), gap=round(2 * s))
+    block.left(document_lines(ticket.documents, paper_mm, ticket.lang), "Regular", _documents_size(paper_mm))
+    return block.finish(bottom=0)
+
+
 def seat_block(ticket: TicketPrint, paper_mm: int = 80) -> Image.Image | None:
     """Where to wait, as drawn on the ticket: the seat in a frame, or the wait-outside notice.
 
@@ -193,6 +242,8 @@ def render(ticket: TicketPrint, paper_mm: int = 80) -> Image.Image:
     page.text(ticket.office_name, "SemiBold", round(24 * s), gap=round(10 * s))
     page.rule(gap=round(14 * s))
     page.text(ticket.service_name, "Bold", round(34 * s), gap=round(8 * s))
+    if ticket.procedure_name:
+        page.text(ticket.procedure_name, "SemiBold", round(24 * s), gap=round(8 * s))
     page.text(t("printer.ticket.number", lang), "Regular", round(24 * s), gap=round(6 * s))
     page.big_number(ticket.number, round(150 * s), gap=round(22 * s))
     if ticket.priority:
@@ -200,6 +251,10 @@ def render(ticket: TicketPrint, paper_mm: int = 80) -> Image.Image:
     where = seat_block(ticket, paper_mm)
     if where is not None:
         page.paste(where.convert("L"))
+        page.y += round(18 * s)
+    documents = documents_block(ticket, paper_mm)
+    if documents is not None:
+        page.paste(documents.convert("L"))
         page.y += round(18 * s)
     page.text(t("printer.ticket.issued", lang, date=f"{ticket.issued_at:%d/%m/%Y}",
                 time=f"{ticket.issued_at:%H:%M}"), "Regular", round(24 * s), gap=round(2 * s))

@@ -107,6 +107,14 @@ def without_areas(data: dict) -> dict:
     return data
 
 
+def without_procedures(data: dict) -> dict:
+    """The office with no procedures catalogue: its kiosk issues on the service's tap, as
+    before issue 17 (tests/browser/test_kiosk_procedures.py covers the catalogue)."""
+    data = copy.deepcopy(data)
+    data.pop("procedures", None)
+    return data
+
+
 def two_chair_office() -> dict:
     """The demo office with area A cut to two chairs (both usable), so the third citizen
     waits outside; area B as in the demo. For the screens' seat tests."""

@@ -1,7 +1,7 @@
 /* Máy lấy số: the kiosk page's behaviour. No framework, nothing from the internet.
  *
- * Screens: start (services + priority choice), check-in (booking code keyboard), ticket,
- * message. One tap issues one ticket: every button is disabled while a request is in
+ * Screens: start (services + priority choice), procedures and online (procedures.js: a
+ * service with a catalogue), check-in (booking code keyboard), ticket, message. One tap issues one ticket: every button is disabled while a request is in
  * flight, taps within TAP_GUARD_MS of the last are ignored, and each tap carries its own
  * Idempotency-Key.
  *
@@ -17,10 +17,13 @@ import { parts } from "/static/js/clock.js";
 import { $, readJson } from "/static/js/dom.js";
 import { connect } from "/static/js/live.js";
 import { words } from "/static/js/words.js";
+import { procedureStep } from "./procedures.js";
 
 var cfg = readJson("kiosk-config");
 var TAP_GUARD_MS = 1500;
 var TICKET_MS = 10000;
+var TICKET_DOCUMENTS_MS = 20000;  // a list of documents to bring takes a while to read
+var SCREEN_GUARD_MS = 600;  // a new screen ignores taps this long: a double tap must not land on it
 var TICKET_FAILED_MS = 20000;   // a failed print leaves time to note the number down
 var TICKET_OUTSIDE_MS = 20000;  // and "wait outside" takes a while to read
 var MESSAGE_MS = 8000;
@@ -69,6 +72,18 @@ function uuid() {
 
 // ------------------------------------------------------------------ words
 
+var procs = procedureStep({
+  t: t, api: api, office: cfg.office, show: show, issue: issue, back: toStart,
+  lang: function () { return state.lang; },
+  screen: function () { return state.screen; },
+  canTap: canTap,
+  guard: function () { state.lastTap = Date.now() - TAP_GUARD_MS + SCREEN_GUARD_MS; }
+});
+
+function canTap(screen) {
+  return !state.busy && state.screen === screen && Date.now() - state.lastTap >= TAP_GUARD_MS;
+}
+
 function applyWords() {
   document.documentElement.lang = state.lang;
   document.querySelectorAll("[data-t]").forEach(function (el) { el.textContent = t(el.dataset.t); });
@@ -83,10 +98,12 @@ function applyWords() {
   renderClock();
   renderHint();
   if (state.screen === "ticket" && state.ticket) renderTicket();
+  if (state.screen === "procedures") procs.render();
 }
 
 function renderHint() {
-  $("hint").textContent = state.screen === "checkin" ? t("checkin.hint") : t("hint");
+  $("hint").textContent = state.screen === "checkin" ? t("checkin.hint") :
+    state.screen === "procedures" ? t("procedure.hint") : t("hint");
 }
 
 // ------------------------------------------------------------------ clock
@@ -143,7 +160,7 @@ function renderServices() {
       b.querySelector(".svc-paused-note").textContent = t("paused");
       b.querySelector(".svc-unserved").textContent = unserved ? t("no_open_counter") : "";
       b.querySelector(".svc-tag").textContent = t("priority.badge");
-      b.addEventListener("click", function () { issue(sv.code); });
+      b.addEventListener("click", function () { tapService(sv); });
       box.appendChild(b);
     });
   }
@@ -194,7 +211,7 @@ function renderClosed() {
 }
 
 function setDisabled(disabled) {
-  document.querySelectorAll(".svc, #priority, #checkin-open, #message-walkin").forEach(function (b) {
+  document.querySelectorAll(".svc, #priority, #checkin-open, #message-walkin, .proc, #online-take").forEach(function (b) {
     b.disabled = disabled;
   });
   renderCode();
@@ -202,13 +219,12 @@ function setDisabled(disabled) {
 
 // ------------------------------------------------------------------ screens
 
+var SCREENS = ["start", "procedures", "online", "ticket", "message", "checkin"];
+
 function show(screen) {
   state.screen = screen;
   document.body.dataset.screen = screen;
-  $("screen-start").hidden = screen !== "start";
-  $("screen-ticket").hidden = screen !== "ticket";
-  $("screen-message").hidden = screen !== "message";
-  $("screen-checkin").hidden = screen !== "checkin";
+  SCREENS.forEach(function (name) { $("screen-" + name).hidden = screen !== name; });
   renderHint();
 }
 
@@ -292,16 +308,24 @@ function failed(r) {
 
 // ------------------------------------------------------------------ issuing
 
-// `from` is the screen the tap must come from: the start screen, or the message that
-// offers a walk-in number to a booking too late to check in.
-function issue(code, from) {
+// A service with procedures opens their list (one more tap issues); any other issues now
+// (a paused one too: the server's refusal says why at once, not after a choice).
+function tapService(sv) {
+  if (sv.paused || !procs.has(sv.code)) return issue(sv.code);
+  if (canTap("start")) procs.open(sv.code, sv.name);
+}
+
+// `from` is the screen the tap must come from: the start screen, the procedures (or the
+// online-first panel) with the chosen `procedure`, or the message that offers a walk-in
+// number to a booking too late to check in.
+function issue(code, from, procedure) {
   var now = Date.now();
   if (state.busy || state.screen !== (from || "start") || now - state.lastTap < TAP_GUARD_MS) return;
   state.lastTap = now;
   startBusy();
-  var priority = from ? false : state.priority;
-  api("POST", "/offices/" + encodeURIComponent(cfg.office) + "/tickets",
-      { service: code, priority: priority }, { "Idempotency-Key": uuid() })
+  var wanted = { service: code, priority: from === "message" ? false : state.priority };
+  if (procedure) wanted.procedure = procedure;
+  api("POST", "/offices/" + encodeURIComponent(cfg.office) + "/tickets", wanted, { "Idempotency-Key": uuid() })
     .then(function (r) {
       if (r.status === 201 && r.data && r.data.number) showTicket(r.data);
       else failed(r);
@@ -452,6 +476,11 @@ function onKey(e) {
     else if (state.screen === "checkin" && state.code.length === CODE_LENGTH) checkIn(state.code, "keys");
     return;
   }
+  if (state.screen === "procedures" && (e.key === "Backspace" || e.key === "Escape")) {
+    e.preventDefault();
+    procs.key(e);
+    return;
+  }
   if (e.key === "Backspace" && state.screen === "checkin") {
     e.preventDefault();
     if (!state.busy) { state.code = state.code.slice(0, -1); renderCode(); }
@@ -463,6 +492,7 @@ function onKey(e) {
   scan.buf += e.key;
   scan.last = now;
   if (state.screen === "checkin") typeChar(e.key);
+  else if (state.screen === "procedures") procs.key(e);
 }
 
 function publicToken(url) {
@@ -485,7 +515,9 @@ function showTicket(ticket, booking) {
   show("ticket");
   renderTicket();
   var failed = ticket.print && ticket.print.status === "failed";
-  backAfter(failed ? TICKET_FAILED_MS : ticket.location === "outside" ? TICKET_OUTSIDE_MS : TICKET_MS);
+  var documents = ticket.procedure && (ticket.procedure.documents || []).length;
+  backAfter(failed ? TICKET_FAILED_MS : ticket.location === "outside" ? TICKET_OUTSIDE_MS :
+            documents ? TICKET_DOCUMENTS_MS : TICKET_MS);
 }
 
 function serviceName(ticket) {
@@ -512,7 +544,27 @@ function renderTicket() {
   $("ticket-wait").textContent = tk.no_open_counter ? t("no_open_counter") :
     minutes > 0 ? t("ticket.wait", { m: minutes }) : "";
   renderPlace();
+  renderDocuments();
   renderPrint();
+}
+
+// The chosen procedure and what to bring, to check while waiting (also on paper and the status page).
+function renderDocuments() {
+  var p = state.ticket.procedure;
+  var documents = (p && p.documents) || [];
+  $("ticket-docs").hidden = !p;
+  document.querySelector(".ticket").classList.toggle("has-documents", !!p);
+  if (!p) return;
+  $("ticket-procedure").textContent = p.name;
+  $("ticket-docs-list").textContent = "";
+  documents.forEach(function (d) {
+    var li = document.createElement("li");
+    li.textContent = d;
+    $("ticket-docs-list").appendChild(li);
+  });
+  document.querySelectorAll("#ticket-docs .ticket-docs-title, #ticket-docs .ticket-docs-check").forEach(function (el) {
+    el.hidden = !documents.length;
+  });
 }
 
 function renderBooking() {
@@ -612,6 +664,7 @@ function setOnline(online) {
 
 function loadOffice() {
   var lang = state.lang;
+  procs.load(lang);
   return api("GET", "/offices/" + encodeURIComponent(cfg.office))
     .then(function (r) {
       if (r.status === 200 && r.data) {

@@ -8,6 +8,7 @@ import pytest
 from server.engine.auth import revoke_tokens
 from server.engine.offices import import_office
 from server.infra.i18n import catalogue
+from server.web.qrcodes import qr_svg
 from tests.conftest import Api, counter_id, new_token, office_data
 
 
@@ -45,7 +46,7 @@ def test_openapi_document_lists_every_route(client, app):
         path = path.replace("<public_token>", "{token}").replace("<area>", "{area}")
         path = path.replace("<service>", "{service}").replace("<booking_code>", "{code}").replace("<token>", "{token}")
         path = path.replace("<any(services,counters,areas,officers,procedures):section>", "{section}")
-        path = path.replace("<path:dossier>", "{dossier}")
+        path = path.replace("<path:dossier>", "{dossier}").replace("<procedure>", "{procedure}")
         path = path.replace("<key>", "{key}").replace("<username>", "{username}").replace("<id:device_id>", "{id}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if "<any(" in path:
@@ -332,3 +333,15 @@ def test_a_number_already_printed_today_is_skipped(api, state):
         import_office(s, data)
     assert api.issue("CT")["number"] == "1002"
     assert api.issue("CT")["number"] == "1003"
+
+
+@pytest.mark.parametrize("code, status", [("1.001193", 200), ("1.000894", 200), ("2.000884", 404), ("9.999999", 404)])
+def test_the_qr_code_of_a_procedures_online_page_is_public(client, api, code, status):
+    """For the kiosk's "file it from home" panel: no token; none for a procedure without a page."""
+    r = client.get(f"/api/v1/offices/demo/procedures/{code}/qr.svg")
+    assert r.status_code == status
+    if status == 200:
+        urls = {p["code"]: p["url"] for p in api.get("/offices/demo/procedures").get_json()["procedures"]}
+        assert r.mimetype == "image/svg+xml" and r.data == qr_svg(urls[code])
+    else:
+        assert r.get_json()["error"] == "unknown_procedure"

@@ -16,7 +16,7 @@ import requests
 import zxingcpp
 from playwright.sync_api import expect
 
-from server.web.pages.portal import qr_svg
+from server.web.qrcodes import qr_svg
 from tests.browser.test_status_page import decode_svg_qr
 from tests.conftest import screenshot, seed
 from tests.support.sockets import TIMEOUT

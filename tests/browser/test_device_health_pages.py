@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser.test_admin_pages import PASSWORDS, Watch, admin_page, field_error, open_tab
 from tests.browser.test_supervisor import _log_in, _passwords
-from tests.conftest import DEMO_FILE, screenshot, seed
+from tests.conftest import DEMO_FILE, screenshot, seed, without_procedures
 from tests.support.fakeprinter import STATUS_COVER_OPEN, STATUS_OK, FakePrinter
 
 KIOSK = (1080, 1920)
@@ -25,7 +25,7 @@ def lobby(servers, sqlite_url):
     with FakePrinter(status=STATUS_COVER_OPEN) as printer:
         data = tomllib.loads(DEMO_FILE.read_text())
         data["kiosks"] = [{"name": "Kiosk sảnh", "printer": printer.url, "paper": 80}]
-        tokens = seed(sqlite_url, data)
+        tokens = seed(sqlite_url, without_procedures(data))
         _passwords(sqlite_url, **PASSWORDS)
         server = servers(sqlite_url, env={"MOTCUA_PRINTER_WATCH_S": "1",
                                           "MOTCUA_SPEECH_PATH": "/nonexistent/espeak-ng"})

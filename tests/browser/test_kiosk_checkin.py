@@ -28,7 +28,7 @@ from tests.browser.test_kiosk_page import (
     assert_fits,
     board,
 )
-from tests.conftest import office_data, screenshot, seed
+from tests.conftest import office_data, screenshot, seed, without_procedures
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 START = "#screen-start:not([hidden])"
@@ -39,7 +39,7 @@ BEFORE_MINUTES = 60  # the check-in window opens an hour before the slot: the ne
 @pytest.fixture
 def office(sqlite_url, servers):
     """The demo office, open all day, whose check-in window opens an hour ahead."""
-    data = office_data(hours=ALL_DAY)
+    data = without_procedures(office_data(hours=ALL_DAY))
     data["booking"] = {**data.get("booking", {}), "check_in_before_minutes": BEFORE_MINUTES,
                        "check_in_after_minutes": 10, "per_phone_per_day": 2}
     tokens = seed(sqlite_url, data)

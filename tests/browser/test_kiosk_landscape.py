@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import screenshot, seed, two_chair_office
+from tests.conftest import screenshot, seed, two_chair_office, without_procedures
 from tests.support.fakeprinter import STATUS_PAPER_OUT, FakePrinter
 from tests.support.sockets import Http
 
@@ -35,7 +35,7 @@ def layout(page) -> dict:
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)], ids=["1920x1080", "1366x768"])
 def test_a_full_ticket_fits_a_landscape_kiosk(sqlite_url, servers, page_factory, size):
     with FakePrinter(status=STATUS_PAPER_OUT) as printer:
-        data = two_chair_office()
+        data = without_procedures(two_chair_office())
         data.update(hours=ALL_DAY, kiosks=[{"name": "Kiosk sảnh", "printer": printer.url}])
         tokens = seed(sqlite_url, data)
         server = servers(sqlite_url)

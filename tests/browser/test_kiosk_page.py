@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import office_data, screenshot, seed
+from tests.conftest import office_data, screenshot, seed, without_procedures
 from tests.support.fakeprinter import STATUS_OK, STATUS_PAPER_OUT, FakePrinter, cuts, read_qr, received_images
 from tests.support.sockets import Http
 
@@ -24,8 +24,9 @@ MESSAGE = "#screen-message:not([hidden])"
 @pytest.fixture
 def kiosk(sqlite_url, servers):
     """One server with the demo office open all day, plus a paused-service office and a closed one."""
-    tokens = {"demo": seed(sqlite_url, office_data(hours=ALL_DAY))}
-    paused = office_data(code="tamdung", hours=ALL_DAY)
+    # Offices without a catalogue: a tap on a service issues at once, as it always did.
+    tokens = {"demo": seed(sqlite_url, without_procedures(office_data(hours=ALL_DAY)))}
+    paused = without_procedures(office_data(code="tamdung", hours=ALL_DAY))
     for sv in paused["services"]:
         sv["paused"] = sv["code"] == "CT"
     tokens["tamdung"] = seed(sqlite_url, paused)
@@ -237,7 +238,7 @@ def test_without_a_kiosk_token_the_page_says_how_to_get_one(kiosk):
 # ---------------------------------------------------------------- with a printer
 
 def office_with_printer(printer_url: str) -> dict:
-    return office_data(hours=ALL_DAY, kiosks=[{"name": "Kiosk sảnh", "printer": printer_url}])
+    return without_procedures(office_data(hours=ALL_DAY, kiosks=[{"name": "Kiosk sảnh", "printer": printer_url}]))
 
 
 def test_a_tap_prints_the_ticket_shown_on_screen(sqlite_url, servers, page_factory):

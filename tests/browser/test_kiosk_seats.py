@@ -18,7 +18,7 @@ from tests.browser.test_kiosk_page import (
     office_with_printer,
     open_kiosk,
 )
-from tests.conftest import office_data, screenshot, seed, without_areas
+from tests.conftest import office_data, screenshot, seed, without_areas, without_procedures
 from tests.printing.test_printing import contains, ticket
 from tests.support.fakeprinter import FakePrinter, read_qr, received_images
 from tests.support.sockets import Http
@@ -38,7 +38,7 @@ def watched(page_factory, failures: list[str]):
 
 def tiny_office(printer_url: str | None = None) -> dict:
     """The demo office with one waiting area of two chairs, both usable, for every service."""
-    data = office_data(code="nho", hours=ALL_DAY)
+    data = without_procedures(office_data(code="nho", hours=ALL_DAY))
     data["areas"] = [{"code": "A", "name": "Khu chờ nhỏ", "name_en": "Small waiting area",
                       "max_share": 1.0, "min_distance_m": 0.0,
                       "seats": [{"label": "1", "x": 1.0, "y": 3.0}, {"label": "2", "x": 3.0, "y": 3.0}]}]
@@ -170,7 +170,7 @@ def test_a_full_area_sends_the_citizen_outside_and_the_count_follows_live(sqlite
 def test_offices_without_areas_show_no_seats(sqlite_url, servers, page_factory):
     failures: list[str] = []
     page_factory = watched(page_factory, failures)
-    tokens = seed(sqlite_url, without_areas(office_data(hours=ALL_DAY)))
+    tokens = seed(sqlite_url, without_procedures(without_areas(office_data(hours=ALL_DAY))))
     server = servers(sqlite_url)
     page, recorder, _ = open_kiosk(page_factory, server, tokens["kiosk"])
     page.wait_for_timeout(300)

@@ -14,7 +14,7 @@ import socketio
 import zxingcpp
 from playwright.sync_api import expect
 
-from server.web.pages.portal import qr_svg
+from server.web.qrcodes import qr_svg
 from tests.conftest import Api, counter_id, make_app, new_token, screenshot, seed, two_chair_office
 from tests.support.sockets import TICKET_CALLED_KEYS, TICKET_CHANGED_KEYS, TIMEOUT, Http, Screen
 

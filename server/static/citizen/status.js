@@ -113,6 +113,9 @@ function render(t, fromServer) {
   else if (t.status === "expired") note = W.expired;
   $("note").textContent = note;
 
+  // The documents to bring (drawn by the page): useful until the visit is over.
+  if ($("documents")) show($("documents"), !!ACTIVE[t.status]);
+
   var cancellable = waiting;  // once called, the citizen is expected at the counter
   show($("cancel-box"), cancellable);
   if (!cancellable) show($("confirm"), false), show($("cancel"), true);

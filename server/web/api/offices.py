@@ -1,7 +1,7 @@
 """The office as the API shows it: its document, board, live view, kiosks and waiting areas."""
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import Response, g, jsonify, request
 from sqlalchemy import select
 
 from server.db.models import Office, Role
@@ -13,6 +13,7 @@ from server.read.kiosks import kiosks
 from server.web import motcua
 from server.web.api.base import ANY, NOT_DISPLAY, STAFF, SUPERVISORS, Label, allow, body, bp, office_code, own_office
 from server.web.api.openapi import document
+from server.web.qrcodes import qr_svg
 
 
 @bp.get("/openapi.json")
@@ -96,6 +97,19 @@ def get_procedures(code):
                   and (wanted is None or office.services[p.service_id].code == wanted)]
     response = jsonify({"office": office.code, "procedures": listed})
     response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/offices/<code>/procedures/<procedure>/qr.svg")
+def procedure_qr(code, procedure):
+    """A QR code of the procedure's online filing page, for the kiosk's "file it from home"
+    panel (public; 404 for a procedure with no page online)."""
+    with motcua().db.read() as s:
+        found = lookups.office_info(s, office_code(code)).procedure(procedure[:32])
+    if found is None or not found.url:
+        raise NotFound("unknown_procedure", procedure=procedure[:32])
+    response = Response(qr_svg(found.url), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=3600"  # an admin may change the url
     return response
 
 

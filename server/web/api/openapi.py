@@ -190,6 +190,15 @@ def document() -> dict:
         "parameters": [_OFFICE, {"name": "service", "in": "query", "required": False, "schema": _CODE}],
         "responses": {"200": {"description": "The catalogue", "content": {"application/json": {
             "schema": {"type": "object", "required": ["office", "procedures"]}}}}, **_ERRORS}}}
+    paths["/offices/{office}/procedures/{procedure}/qr.svg"] = {"get": {
+        "summary": "A QR code of a procedure's online filing page (no token)",
+        "description": "SVG, for the kiosk's online-first panel. 404 unknown_procedure for a "
+                       "procedure the office does not list or with no url.",
+        "security": _PUBLIC,
+        "parameters": [_OFFICE, {"name": "procedure", "in": "path", "required": True,
+                                 "schema": {"type": "string", "maxLength": 32}}],
+        "responses": {"200": {"description": "The QR code", "content": {"image/svg+xml": {
+            "schema": {"type": "string"}}}}, **_ERRORS}}}
     paths["/offices/{office}/dossiers/{dossier}/visits"] = {"get": {
         "summary": "A dossier's visits so far, by its receipt code",
         "description": f"Needs an {_STAFF}. How many visits named the dossier, and the days it was "

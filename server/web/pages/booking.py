@@ -23,7 +23,7 @@ from server.engine.offices import CODE as OFFICE_CODE
 from server.infra.i18n import request_language, t
 from server.read import shapes
 from server.web import motcua
-from server.web.pages.portal import qr_svg
+from server.web.qrcodes import qr_svg
 
 bp = Blueprint("bookingpages", __name__)
 BOOKING_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,64}\Z")

@@ -1,8 +1,6 @@
 """Pages for people that are not a screen of their own: the index and the ticket status page."""
 from __future__ import annotations
 
-import qrcode
-import qrcode.image.svg
 import redis
 from flask import Blueprint, Response, current_app, jsonify, render_template, send_from_directory
 from sqlalchemy import select, text
@@ -17,6 +15,7 @@ from server.read import shapes
 from server.read.public import PUBLIC_TOKEN, public_ticket
 from server.read.public import shown as shown_publicly
 from server.web import motcua
+from server.web.qrcodes import qr_svg
 
 bp = Blueprint("portal", __name__)
 
@@ -134,16 +133,6 @@ def public_ticket_cancel(public_token):
     response = jsonify(shown)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def qr_svg(text: str) -> bytes:
-    """A QR code of `text` as SVG: one path on a white square (scannable on any page colour)."""
-
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
-                       image_factory=qrcode.image.svg.SvgPathFillImage)
-    qr.add_data(text)
-    qr.make(fit=True)
-    return qr.make_image().to_string()
 
 
 @bp.get("/t/<public_token>/qr.svg")
