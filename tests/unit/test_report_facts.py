@@ -68,7 +68,7 @@ def test_facts_added_up_per_grouping_and_per_kept_row():
     kept: dict = {}
     rows = KeptFacts(CTX, kept)
     rows.add(OFFICE, DAY, facts)
-    assert sorted(kept, key=str) == sorted([(1, DAY, 10, None, None), (1, DAY, 11, None, None),
-                                            (1, DAY, None, 5, 7), (1, DAY, 11, 5, 7)], key=str)
-    assert kept[1, DAY, 11, 5, 7].waits == [us(20)] and kept[1, DAY, None, 5, 7].calls == 1
+    assert sorted(kept, key=str) == sorted([(1, DAY, 10, None, None, None), (1, DAY, 11, None, None, None),
+                                            (1, DAY, None, 5, 7, None), (1, DAY, 11, 5, 7, None)], key=str)
+    assert kept[1, DAY, 11, 5, 7, None].waits == [us(20)] and kept[1, DAY, None, 5, 7, None].calls == 1
     assert dict(rows.hourly) == {(1, DAY, 9): [1, 0], (1, DAY, 10): [0, 1]}
