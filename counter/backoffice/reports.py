@@ -105,8 +105,8 @@ def goal_texts(targets: dict, lang: str) -> dict[str, str]:
 
 def goal_state(row: dict, f: str, targets: dict) -> str:
     """"met" or "missed" for a target column of a row; "" for other columns or nothing measured."""
-    if f not in GOALS or not row:
-        return ""
+    if f not in GOALS or not row or (f == "online_share" and row.get("online") == "none"):
+        return ""  # a procedure that cannot be filed online is not held to the online target
     name, direction, _ = GOALS[f]
     value, target = field(row, f), targets.get(name)
     if isinstance(value, dict):  # a ROW's "ratings"

@@ -67,6 +67,8 @@ def test_each_target_beside_its_figure(worked):
     assert outcomes[0][:2] == ["Lĩnh vực", "Đã phục vụ"] and "Yêu cầu bổ sung" in outcomes[0]
     assert outcomes[-1][:8] == ["Tổng cộng", "8", "3", "0", "1", "1", "2", "0"]
     assert 'class="n missed" data-field="online_share"' in html and 'class="n met" data-field="repeat_incomplete"' in html
+    copies = html[html.index(f'<tr data-key="{COPY["code"]}"'):]
+    assert copies.index('class="n " data-field="online_share"') < copies.index("</tr>")  # not held to 60 %
     online = _svg(html, "chart-online")
     assert [g.get("data-key") for g in online.iter(f"{SVG}g") if g.get("class") == "row"] == [
         BIRTH["code"], DEATH["code"], COPY["code"]]
