@@ -197,6 +197,23 @@ def test_outcomes_and_targets_match_the_day_worked_out_by_hand(state, clock):
     assert {k: v for k, v in kept.items() if k != "generated_at"} == {
         k: v for k, v in walked.items() if k != "generated_at"}
 
+    # A period of the kept day and a live one: the dossier sent back twice is received at last.
+    later = DAY + timedelta(days=3)
+    t9 = state.perform(queue.issue, "demo", "HT", channel="kiosk", actor="kiosk:test", check_hours=False,
+                       procedure=DEATH["code"]).ticket
+    clock.at = at(9, 5, later)
+    assert state.perform(queue.call_next, counter_id(state, "Quầy 2"), actor="officer:test").ticket.id == t9.id
+    clock.at = at(9, 12, later)
+    state.perform(queue.complete, t9.id, actor="officer:test", outcome="online", dossier="H26-241123-0002")
+    with state.db.read() as s:
+        offices = list(s.scalars(select(Office).where(Office.code == "demo")))
+        both = figures.compute(s, offices, DAY, later, now=clock.now(), lang="vi")
+        walked = figures.compute(s, offices, DAY, later, now=clock.now(), lang="vi", walk=True)
+    assert both == walked
+    assert both["totals"]["outcomes"]["online"] == 2 and both["totals"]["online_share"] == 2 / 5
+    death = {row["key"]: row for row in both["by_procedure"]}[DEATH["code"]]
+    assert (death["served"], death["wait_median_s"], death["online_share"]) == (4, 300, 0.5)
+
 
 def test_the_api_and_the_exports_carry_the_outcomes(app, state, clock):
     work_the_day(state, clock)
