@@ -36,7 +36,7 @@ from server.web.errorpages import message
 from server.web.guard import staff_page
 
 ALL = "all"
-GROUPS = ("day", "service", "counter", "officer")
+GROUPS = ("day", "service", "procedure", "counter", "officer")
 # The columns of every table: (field of a ROW, format, message key of its header).
 COLUMNS = (
     ("issued", "int", "reports.col.issued"),
@@ -49,20 +49,71 @@ COLUMNS = (
     ("wait_p90_s", "duration", "reports.col.p90"),
     ("within_target_share", "percent", "reports.col.on_time"),
     ("service_avg_s", "duration", "reports.col.service_time"),
-    ("ratings", "rating", "reports.col.satisfaction"),
+    ("online_share", "percent", "reports.col.online_share"),
+    ("repeat_incomplete", "int", "reports.col.repeat_incomplete"),
+    ("ratings", "rating", "reports.col.satisfaction_goal"),
 )
 WAIT_COLUMNS = ("wait_avg_s", "wait_median_s", "wait_p90_s")
 # Counters and officers issue nothing and cancel nothing: they call.
 STAFF = ("counter", "officer")
 STAFF_COLUMNS = (("calls", "int", "reports.col.calls"),) + tuple(
     c for c in COLUMNS if c[0] not in ("issued", "cancelled", "priority"))
-# The dashboard's tables are narrower: today's essentials.
-NARROW = ("cancelled", "priority", "wait_median_s")
+# Per procedure: its visits, waits and service times, and what the visits achieved.
+PROCEDURE_COLUMNS = (
+    ("issued", "int", "reports.col.issued"),
+    ("served", "int", "reports.col.served"),
+    *(c for c in COLUMNS if c[0] in WAIT_COLUMNS),
+    ("service_median_s", "duration", "reports.col.service_median"),
+    ("outcomes.received", "int", "reports.col.received"),
+    ("outcomes.online", "int", "reports.col.online"),
+    ("outcomes.incomplete", "int", "reports.col.incomplete"),
+    ("online_share", "percent", "reports.col.online_share"),
+    ("counter_online_possible.count", "int", "reports.col.counter_online_possible"),
+    ("repeat_incomplete", "int", "reports.col.repeat_incomplete"),
+    ("ratings", "rating", "reports.col.satisfaction_goal"),
+)
+# Visits by outcome, per service (the "outcomes" table reads the service rows).
+OUTCOMES = ("received", "returned", "online", "advice", "incomplete", "referred")
+OUTCOME_COLUMNS = (
+    ("served", "int", "reports.col.served"),
+    *((f"outcomes.{o}", "int", f"reports.col.{o}") for o in OUTCOMES),
+    ("online_share", "percent", "reports.col.online_share"),
+    ("counter_online_possible.count", "int", "reports.col.counter_online_possible"),
+    ("repeat_incomplete", "int", "reports.col.repeat_incomplete"),
+)
+# The dashboard's tables are narrower: today's essentials (its targets are tiles).
+NARROW = ("cancelled", "priority", "wait_median_s", "online_share", "repeat_incomplete")
 
 
 def columns_for(group: str, dashboard: bool = False) -> tuple:
-    columns = STAFF_COLUMNS if group in STAFF else COLUMNS
+    columns = {"procedure": PROCEDURE_COLUMNS, "outcomes": OUTCOME_COLUMNS}.get(group) or (
+        STAFF_COLUMNS if group in STAFF else COLUMNS)
     return tuple(c for c in columns if not dashboard or c[0] not in NARROW)
+
+
+# The city's targets beside the figures they measure: the column (a ROW's field), the
+# report's target, and whether a figure must reach it ("min") or stay within it ("max").
+GOALS = {"online_share": ("online_share", "min", "percent"), "ratings": ("satisfaction", "min", "percent"),
+         "repeat_incomplete": ("repeat_incomplete", "max", "int")}
+
+
+def goal_texts(targets: dict, lang: str) -> dict[str, str]:
+    """Each target column's target in the page's words ("60 %", "0")."""
+    fmt = formatter(lang)
+    return {f: fmt(targets.get(name), kind) for f, (name, _, kind) in GOALS.items() if name in targets}
+
+
+def goal_state(row: dict, f: str, targets: dict) -> str:
+    """"met" or "missed" for a target column of a row; "" for other columns or nothing measured."""
+    if f not in GOALS or not row or (f == "online_share" and row.get("online") == "none"):
+        return ""  # a procedure that cannot be filed online is not held to the online target
+    name, direction, _ = GOALS[f]
+    value, target = field(row, f), targets.get(name)
+    if isinstance(value, dict):  # a ROW's "ratings"
+        value = value.get("share")
+    if value is None or target is None:
+        return ""
+    return "met" if (value >= target if direction == "min" else value <= target) else "missed"
 THROTTLE_MS = 2000  # the dashboard re-reads the report at most this often on events
 POLL_MS = 30000     # and this often anyway, should the socket be quiet or down
 
@@ -300,6 +351,7 @@ def reports_page():
     query = {"from": period.start.isoformat(), "to": period.end.isoformat()}
     api = f"/api/v1/offices/{code}"
     groups = (("office",) if code == ALL else ()) + GROUPS
+    targets = data.get("targets") or {}
 
     def quick_href(p: Period) -> str:
         return "?" + urlencode({**({"office": code} if report.choices else {}),
@@ -308,7 +360,9 @@ def reports_page():
         "backoffice/reports.html",
         data=data, fmt=formatter(lang), field=field, rich=rich(lang), label_for=labeller(lang),
         wait_columns=WAIT_COLUMNS,
-        tables=[(group, data.get(f"by_{group}") or [], columns_for(group)) for group in groups],
+        tables=[(group, data.get(f"by_{group}") or [], columns_for(group)) for group in groups]
+        + [("outcomes", data.get("by_service") or [], columns_for("outcomes"))],
+        targets=targets, goals=goal_texts(targets, lang), goal_state=goal_state,
         target=target, error=report.error, code=code, choices=report.choices, period=period,
         period_text=period_words(period, lang), generated=_generated(report, lang),
         office_label=_office_label(data.get("office"), lang),
@@ -318,7 +372,9 @@ def reports_page():
         charts_svg={
             "hourly": charts.hourly_bars(data.get("by_hour") or [], lang),
             "wait": charts.wait_by_day(data.get("wait_by_day") or [], target, lang),
-            "satisfaction": charts.satisfaction_by_service(data.get("satisfaction_by_service") or [], lang),
+            "satisfaction": charts.satisfaction_by_service(data.get("satisfaction_by_service") or [], lang,
+                                                           targets.get("satisfaction")),
+            "online": charts.online_by_procedure(data.get("by_procedure") or [], targets.get("online_share"), lang),
         },
         links=_links("reports")), 400 if report.error else 200))
     return _no_store(response)
@@ -356,10 +412,12 @@ def dashboard():
         "home": url_for("counter.home"),
         "throttle_ms": THROTTLE_MS,
         "poll_ms": POLL_MS,
-        "t": strings(lang, ("reports.dashboard.", "charts.wd.")),
+        "t": strings(lang, ("reports.dashboard.", "reports.goal.", "charts.wd.")),
     }
+    targets = data.get("targets") or {}
     response = current_app.make_response(render_template(
         "backoffice/dashboard.html", config=config, data=data, fmt=formatter(lang), field=field,
+        targets=targets, goals=goal_texts(targets, lang), goal_state=goal_state,
         rich=rich(lang), label_for=labeller(lang),
         columns={group: columns_for(group, dashboard=True) for group in ("service", "counter")},
         wait_columns=WAIT_COLUMNS,

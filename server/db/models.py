@@ -542,13 +542,17 @@ class AuditEntry(Base):
 COUNT_COLUMNS = (
     "issued", "transferred_in", "transferred_out", "served", "no_show", "cancelled", "unserved", "calls",
     "priority", "ch_kiosk", "ch_booking", "ch_counter", "ch_api", "lv1", "lv2", "lv3", "lv4",
-    "booked", "checked_in", "booking_no_show",
+    # visits by outcome (engine/visits.py), and the counts of the city's targets (0017_report_outcomes)
+    "oc_received", "oc_returned", "oc_online", "oc_advice", "oc_incomplete", "oc_referred",
+    "online_possible", "counter_online_possible", "repeat_incomplete",
+    "booked", "checked_in", "booking_no_show",  # last: the bookings' own rows (read/rollups.py)
 )
 
 
 def _rollup_keys() -> list[Column]:
     return [Column("office_id", Integer, nullable=False), Column("day", Date, nullable=False),
-            Column("service_id", Integer), Column("counter_id", Integer), Column("officer_id", Integer)]
+            Column("service_id", Integer), Column("counter_id", Integer), Column("officer_id", Integer),
+            Column("procedure_id", Integer)]
 
 
 report_days = Table(

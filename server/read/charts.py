@@ -296,10 +296,11 @@ def wait_by_day(rows: list[dict], target_minutes: float | None, lang: str) -> st
 LEVELS = (("4", "green"), ("3", "hatch"), ("2", "dots"), ("1", "cross"))
 
 
-def satisfaction_by_service(rows: list[dict], lang: str) -> str:
+def satisfaction_by_service(rows: list[dict], lang: str, target: float | None = None) -> str:
     """One 100 % bar per service, split by rating level (4 "rất hài lòng" at the left, 1 at
     the right), each part's share written on it where it fits, the count of ratings at the
-    end. `rows`: [{"key", "label", "levels": {"1": n, ...}, "count", "share"}]."""
+    end; `target` (a share: the city's 90 %) a dashed line the satisfied parts should reach.
+    `rows`: [{"key", "label", "levels": {"1": n, ...}, "count", "share"}]."""
     uid, title = "ch-sat", t("charts.satisfaction.title", lang)
     rows = list(rows or [])
     if not any((r.get("count") or 0) for r in rows):
@@ -347,4 +348,74 @@ def satisfaction_by_service(rows: list[dict], lang: str) -> str:
             body.append(f'<text class="count" x="{right + 8}" y="{y + 16}" font-weight="600">'
                         f'{esc(t("charts.satisfaction.count", lang, n=number(count, lang)))}</text>')
         body.append("</g>")
+    body += _share_target(target, left, right, top, axis_y, lang)
     return _svg(uid, "satisfaction", height, title, body)
+
+
+TARGET_INK = "#b3261e"
+
+
+def _share_target(target: float | None, left: float, right: float, top: float, bottom: float,
+                  lang: str) -> list[str]:
+    """A target share as a dashed upright line over 100 % bars, named at its foot."""
+    if target is None:
+        return []
+    x = left + (right - left) * target
+    words = t("charts.target_share", lang, v=percent(target, lang))
+    return [f'<g class="target" data-value="{target:g}"><line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 6:g}" '
+            f'y2="{bottom + 2:g}" stroke="{TARGET_INK}" stroke-width="2" stroke-dasharray="7 4"/>'
+            + _label_on(x, top - 9, words, 11, "middle", "#8a1c14", "target-label") + "</g>"]
+
+
+ONLINE = (("online", "green"), ("received", "hatch"))
+
+
+def online_by_procedure(rows: list[dict], target: float | None, lang: str) -> str:
+    """Per procedure, its dossiers (visits ending `received` or `online`) as one 100 % bar:
+    filed online (solid, at the left) and received at the counter (hatched), with the city's
+    target share as a dashed line. Procedures that cannot be filed online are marked.
+    `rows`: the report's `by_procedure`."""
+    uid, title = "ch-online", t("charts.online.title", lang)
+    rows = [r for r in rows or [] if (r["outcomes"]["online"] + r["outcomes"]["received"])]
+    if not rows:
+        return _empty(uid, "online", title, lang)
+    left, right, top, row_h = 230, WIDTH - 92, 58, 32
+    axis_y = top + row_h * len(rows)
+    body = _legend(uid, [(kind, t(f"charts.online.{name}", lang)) for name, kind in ONLINE], 16, 0)
+    for tick in (0, 0.25, 0.5, 0.75, 1):
+        x = left + (right - left) * tick
+        body.append(f'<line x1="{x:g}" x2="{x:g}" y1="{top - 2}" y2="{axis_y - 2}" stroke="{GRID}" '
+                    f'stroke-dasharray="2 3"/><text x="{x:g}" y="{axis_y + 12}" text-anchor="middle" '
+                    f'font-size="11" fill="{MUTED}">{esc(percent(tick, lang))}</text>')
+    for i, row in enumerate(rows):
+        y = top + i * row_h
+        filed = row["outcomes"]["online"] + row["outcomes"]["received"]
+        label = str(row.get("label") or row.get("key") or "")
+        offline = row.get("online") == "none"
+        body.append(f'<g class="row" data-key="{esc(row.get("key", ""))}" data-count="{filed}">'
+                    f'<text class="label" x="{left - 8}" y="{y + 16}" text-anchor="end"><title>{esc(label)}</title>'
+                    f'{esc(_short(label, 30))}</text>')
+        x = float(left)
+        for name, kind in ONLINE:
+            n = row["outcomes"][name]
+            if not n:
+                continue
+            w = (right - left) * n / filed
+            share = percent(n / filed, lang)
+            body.append(f'<rect class="seg {name}" data-value="{n}" x="{x:.1f}" y="{y + 2}" width="{w:.1f}" '
+                        f'height="{row_h - 8}" fill="{_fill(uid, kind)}" stroke="#fff" stroke-width="1">'
+                        f'<title>{esc(label)} – {esc(t(f"charts.online.{name}", lang))}: {n} ({share})</title></rect>')
+            if _fits(share, w - 4):
+                dark = kind == "green"
+                body.append(_label_on(x + w / 2, y + 19, share, fill="#fff" if dark else INK,
+                                      halo=INK if dark else "#fff"))
+            x += w
+        count = t("charts.online.count", lang, n=number(filed, lang)) + (" *" if offline else "")
+        body.append(f'<text class="count" x="{right + 8}" y="{y + 16}" font-weight="600">{esc(count)}</text></g>')
+    body += _share_target(target, left, right, top, axis_y, lang)
+    height = axis_y + 28
+    if any(r.get("online") == "none" for r in rows):  # "*": a procedure that cannot be filed online
+        body.append(f'<text class="note" x="{right + 8}" y="{height + 2}" text-anchor="end" font-size="11" '
+                    f'fill="{MUTED}">{esc(t("charts.online.offline", lang))}</text>')
+        height += 16
+    return _svg(uid, "online", height, title, body)

@@ -19,6 +19,9 @@ roll-up, `KeptFacts`), and names in the report's language come last (`_assemble`
   or 90 %, of the waits at or below it).
 - Satisfaction: the share of ratings "hài lòng" (3) and "rất hài lòng" (4).
 - Booking no-show rate: no-shows among bookings that were due (checked in or not).
+- Outcomes: what a served visit achieved (engine/visits.py), as its completion recorded it;
+  the ticket's procedure is the last one named (at issue or completion). The city's targets
+  (`TARGETS`) stand beside the figures they measure.
 """
 from __future__ import annotations
 
@@ -37,16 +40,33 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.db.models import Booking, BookingStatus, Counter, Office, Role, Service, Ticket, TicketEvent, User
+from server.db.models import (
+    Booking,
+    BookingStatus,
+    Counter,
+    Office,
+    Procedure,
+    Role,
+    Service,
+    Ticket,
+    TicketEvent,
+    User,
+)
 from server.engine import hours
 from server.engine.auth import Principal
 from server.engine.errors import BadRequest, Forbidden, NotFound
+from server.engine.visits import INCOMPLETE, OUTCOMES
 from server.infra.i18n import t
 
 CHANNELS = ("kiosk", "booking", "counter", "api")
-GROUPS = ("day", "service", "counter", "officer", "office")
+GROUPS = ("day", "service", "procedure", "counter", "officer", "office")
 PERIOD_MAX_DAYS = 366
 SATISFIED = (3, 4)
+ONLINE_POSSIBLE = ("full", "partial")  # a procedure's online levels that let a citizen file it online
+# The city's targets (Hà Nội): at least 60 % of dossiers filed online, at least 90 % of
+# citizens satisfied, and no dossier sent back for completion more than once
+# ("không bổ sung hồ sơ quá một lần"). docs/reports.md says what each figure counts.
+TARGETS = {"online_share": 0.6, "satisfaction": 0.9, "repeat_incomplete": 0}
 WEEKDAYS = {"vi": ("T2", "T3", "T4", "T5", "T6", "T7", "CN"), "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
 
@@ -71,6 +91,10 @@ class Tally:
     booked: int = 0
     checked_in: int = 0
     booking_no_show: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    online_possible: int = 0  # visits received or filed online for a procedure that can be filed online
+    counter_online_possible: int = 0  # ... of them received at the counter
+    repeat_incomplete: int = 0  # visits sending a dossier back for completion again
 
     def wait_stats(self) -> tuple[int, int, int | None, int | None]:
         """(count, sum, median, 90th percentile) of the waits, in microseconds."""
@@ -86,6 +110,7 @@ class Tally:
         rated = sum(self.levels.values())
         satisfied = sum(self.levels[level] for level in SATISFIED)
         due = self.checked_in + self.booking_no_show
+        filed = self.outcomes["received"] + self.outcomes["online"]
         return {
             "issued": self.issued, "transferred_in": self.transferred_in, "transferred_out": self.transferred_out,
             "served": self.served, "no_show": self.no_show, "cancelled": self.cancelled, "unserved": self.unserved,
@@ -98,6 +123,12 @@ class Tally:
                          "no_show_rate": self.booking_no_show / due if due else None},
             "ratings": {"count": rated, "satisfied": satisfied, "share": satisfied / rated if rated else None,
                         "levels": {str(k): v for k, v in self.levels.items()}},
+            "outcomes": dict(self.outcomes), "outcomes_recorded": sum(self.outcomes.values()),
+            "online_share": self.outcomes["online"] / filed if filed else None,
+            "counter_online_possible": {
+                "count": self.counter_online_possible, "of": self.online_possible,
+                "share": self.counter_online_possible / self.online_possible if self.online_possible else None},
+            "repeat_incomplete": self.repeat_incomplete,
         }
 
 
@@ -163,17 +194,22 @@ class Context:
     counters: dict[int, Counter]
     label_to_counter: dict[tuple[int, str], Counter]
     officers: dict[int, User]
+    procedures: dict[int, Procedure] = field(default_factory=dict)  # deactivated ones too: old tickets name them
     # The same names as plain ids, which a ticket's facts hold (`ticket_facts`).
     service_ids: dict[tuple[int, str], int] = field(init=False)
     counter_ids: dict[int, int] = field(init=False)
     label_ids: dict[tuple[int, str], int] = field(init=False)
     officer_ids: dict[int, int] = field(init=False)
+    procedure_ids: dict[tuple[int, str], int] = field(init=False)
+    online_possible: set[int] = field(init=False)  # procedures that can be filed online
 
     def __post_init__(self):
         self.service_ids = {key: sv.id for key, sv in self.code_to_service.items()}
         self.counter_ids = {c.id: c.id for c in self.counters.values()}
         self.label_ids = {key: c.id for key, c in self.label_to_counter.items()}
         self.officer_ids = {u.id: u.id for u in self.officers.values()}
+        self.procedure_ids = {(p.office_id, p.code): p.id for p in self.procedures.values()}
+        self.online_possible = {p.id for p in self.procedures.values() if p.online in ONLINE_POSSIBLE}
 
 
 def context(s: Session, office_list: list[Office]) -> Context:
@@ -186,8 +222,9 @@ def context(s: Session, office_list: list[Office]) -> Context:
     label_to_counter = {(c.office_id, c.label): c
                         for c in sorted(counters.values(), key=lambda c: (c.active, c.id))}
     officers = {u.id: u for u in s.scalars(select(User).where(User.office_id.in_(ids)))}
+    procedures = {p.id: p for p in s.scalars(select(Procedure).where(Procedure.office_id.in_(ids)))}
     return Context(by_id, services, {(sv.office_id, sv.code): sv for sv in services.values()}, counters,
-                   label_to_counter, officers)
+                   label_to_counter, officers, procedures)
 
 
 def walk_events(s: Session, ctx: Context, start: date, end: date, *, facts: dict | None = None,
@@ -221,9 +258,10 @@ def walk_events(s: Session, ctx: Context, start: date, end: date, *, facts: dict
 
 class Fact(NamedTuple):
     """One thing a ticket's events say, for the row of its service, counter and officer (ids):
-    `kind` (issued, call, wait, transfer_out, transfer_in, rated, served, no_show,
+    `kind` (issued, call, wait, transfer_out, transfer_in, rated, served, outcome, no_show,
     cancelled, unserved), a `value` (a duration in microseconds, a rating's level, the
-    issue's (channel, priority)) and when (`at`: the issue or the completion, for the hours)."""
+    issue's (channel, priority), an outcome's (outcome, online possible, sent back again)),
+    when (`at`: the issue or the completion, for the hours) and the ticket's `procedure` (id)."""
 
     kind: str
     service: int | None
@@ -231,6 +269,7 @@ class Fact(NamedTuple):
     officer: int | None = None
     value: object = None
     at: datetime | None = None
+    procedure: int | None = None
 
 
 @dataclass
@@ -240,7 +279,8 @@ class _Visit:
     service: int | None = None  # its id
     joined: datetime | None = None  # when the current visit began; None once called
     call: tuple | None = None  # (at, counter id, officer id) of the last call
-    outcome: tuple | None = None  # (action, at) of how it ended, so far
+    outcome: tuple | None = None  # (action, at, data) of how it ended, so far
+    procedure: int | None = None  # its id: the last one named, at issue or completion
 
 
 def ticket_facts(ctx: Context, office_id: int, events: list[tuple[datetime, str, dict]]) -> list[Fact]:
@@ -251,12 +291,15 @@ def ticket_facts(ctx: Context, office_id: int, events: list[tuple[datetime, str,
         step = STEPS.get(action)
         if step is not None:
             step(ctx, office_id, visit, facts, at, data)
-    facts.append(_ending(visit))
-    return facts
+    facts.extend(_ending(ctx, visit))
+    if visit.procedure is None:
+        return facts
+    return [fact._replace(procedure=visit.procedure) for fact in facts]
 
 
 def _issued(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
     visit.service = ctx.service_ids.get((office_id, data.get("service")))
+    visit.procedure = ctx.procedure_ids.get((office_id, data.get("procedure")))
     visit.joined = at
     channel = data.get("channel") if data.get("channel") in CHANNELS else "api"
     facts.append(Fact("issued", visit.service, None, None, (channel, bool(data.get("priority"))), at))
@@ -275,7 +318,9 @@ def _called(ctx: Context, office_id: int, visit: _Visit, facts: list, at: dateti
 
 def _ended(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict, *,
            action: str) -> None:
-    visit.outcome = (action, at)
+    visit.outcome = (action, at, data)
+    if action == "completed" and data.get("procedure") is not None:
+        visit.procedure = ctx.procedure_ids.get((office_id, data["procedure"]), visit.procedure)
 
 
 def _reopened(ctx: Context, office_id: int, visit: _Visit, facts: list, at: datetime, data: dict) -> None:
@@ -306,19 +351,26 @@ STEPS = {"issued": _issued, "called": _called, "expired": _reopened, "no_show_un
          **{action: functools.partial(_ended, action=action) for action in ("completed", "no_show", "cancelled")}}
 
 
-def _ending(visit: _Visit) -> Fact:
-    """How the ticket's last visit ended: served, no-show, cancelled, or not served."""
+def _ending(ctx: Context, visit: _Visit) -> list[Fact]:
+    """How the ticket's last visit ended: served (with what it achieved, when recorded),
+    no-show, cancelled, or not served."""
     service = visit.service
     if visit.outcome is None:
-        return Fact("unserved", service)
-    action, at = visit.outcome
+        return [Fact("unserved", service)]
+    action, at, data = visit.outcome
     _, counter, officer = visit.call if visit.call is not None else (None, None, None)
     if action == "completed":
         took = (at - visit.call[0]) // US if visit.call is not None else None
-        return Fact("served", service, counter, officer, took, at)
+        served = Fact("served", service, counter, officer, took, at)
+        outcome = data.get("outcome")
+        if outcome not in OUTCOMES:
+            return [served]
+        again = outcome == INCOMPLETE and (data.get("incomplete_before") or 0) >= 1
+        achieved = (outcome, visit.procedure in ctx.online_possible, again)
+        return [served, Fact("outcome", service, counter, officer, achieved)]
     if action == "no_show":
-        return Fact("no_show", service, counter, officer)
-    return Fact("cancelled", service)
+        return [Fact("no_show", service, counter, officer)]
+    return [Fact("cancelled", service)]
 
 
 # ---------------------------------------------------------------- facts added up
@@ -358,9 +410,20 @@ def _add_level(rows: list[Tally], level: int, target_us: int) -> None:
         r.levels[level] += 1
 
 
+def _add_outcome(rows: list[Tally], value: tuple, target_us: int) -> None:
+    outcome, online_possible, again = value
+    filed = online_possible and outcome in ("received", "online")
+    for r in rows:
+        r.outcomes[outcome] += 1
+        r.online_possible += filed
+        r.counter_online_possible += filed and outcome == "received"
+        r.repeat_incomplete += again
+
+
 # What each kind of fact adds to its rows, and to which count of its hour.
 ADD = {"issued": _add_issued, "call": _count("calls"), "wait": _add_wait, "transfer_out": _count("transferred_out"),
        "transfer_in": _count("transferred_in"), "rated": _add_level, "served": _add_served,
+       "outcome": _add_outcome,
        "no_show": _count("no_show"), "cancelled": _count("cancelled"), "unserved": _count("unserved")}
 HOURLY = {"issued": 0, "served": 1}
 TRANSFERS = ("transfer_out", "transfer_in")  # counted for services only
@@ -368,7 +431,7 @@ TRANSFERS = ("transfer_out", "transfer_in")  # counted for services only
 
 class Sums:
     """Facts added up into a report's rows: the total, and per day, office, service (by
-    code), counter and officer (by id); the tickets issued and served per hour of the day."""
+    code), procedure, counter and officer (by id); the tickets issued and served per hour."""
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -395,6 +458,8 @@ class Sums:
             rows.append(groups["counter"][fact.counter])
         if fact.officer is not None:
             rows.append(groups["officer"][fact.officer])
+        if fact.procedure is not None:
+            rows.append(groups["procedure"][fact.procedure])
         return rows
 
     def hour(self, office: Office, day: date, at: datetime):
@@ -413,7 +478,7 @@ class Sums:
 
 
 class KeptFacts(Sums):
-    """Facts added up only per (office id, day, service id, counter id, officer id), into
+    """Facts added up only per (office id, day, service id, counter id, officer id, procedure id), into
     `kept`, with the hours per (office id, day, hour): what a day's roll-up stores."""
 
     def __init__(self, ctx: Context, kept: dict):
@@ -423,7 +488,7 @@ class KeptFacts(Sums):
     def rows(self, office_id: int, day: date, fact: Fact) -> list[Tally]:
         if fact.kind in TRANSFERS and fact.service is None:
             return []
-        key = (office_id, day, fact.service, fact.counter, fact.officer)
+        key = (office_id, day, fact.service, fact.counter, fact.officer, fact.procedure)
         return [self.kept.get(key) or self.kept.setdefault(key, Tally())]
 
     def hour(self, office: Office, day: date, at: datetime):
@@ -449,6 +514,7 @@ def assemble(ctx: Context, office_list: list[Office], groups: dict, total: Tally
     by_officer = [labelled(tally, officers[k].username if single else f"{by_id[officers[k].office_id].code}/"
                            f"{officers[k].username}", officers[k].full_name)
                   for k, tally in sorted(groups["officer"].items(), key=lambda kv: officers[kv[0]].full_name)]
+    by_procedure = _by_procedure(ctx, groups["procedure"], single, lang)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     by_day = [labelled(groups["day"][d], d.isoformat(), day_label(d, lang)) for d in days if d in groups["day"]]
     first = office_list[0] if office_list else None
@@ -457,10 +523,11 @@ def assemble(ctx: Context, office_list: list[Office], groups: dict, total: Tally
         "offices": [o.code for o in office_list],
         "from": start.isoformat(), "to": end.isoformat(),
         "target_wait_minutes": (first.target_wait_s // 60) if single else None,
+        "targets": dict(TARGETS),
         "generated_at": now.isoformat(),
         "totals": total.row(),
         "by_day": by_day,
-        "by_service": by_service, "by_counter": by_counter, "by_officer": by_officer,
+        "by_service": by_service, "by_procedure": by_procedure, "by_counter": by_counter, "by_officer": by_officer,
         "by_hour": [{"hour": h, "issued": hourly[h][0], "served": hourly[h][1]}
                     for h in _hours_shown(office_list, hourly, days)],
         "wait_by_day": [{"key": row["key"], "label": row["label"], "avg_s": row["wait_avg_s"],
@@ -475,6 +542,16 @@ def assemble(ctx: Context, office_list: list[Office], groups: dict, total: Tally
         result["by_office"] = [labelled(groups["office"][o.id], o.code, _name(o, lang)) for o in office_list
                                if o.id in groups["office"]]
     return result
+
+
+def _by_procedure(ctx: Context, tallies: dict, single: bool, lang: str) -> list[dict]:
+    """A row per procedure with visits, in the catalogue's order (its queue's, then its own)."""
+    shown = sorted((ctx.procedures[k] for k in tallies if k in ctx.procedures),
+                   key=lambda p: (p.office_id, ctx.services[p.service_id].position if p.service_id in ctx.services
+                                  else 0, p.position, p.id))
+    return [{"key": p.code if single else f"{ctx.by_id[p.office_id].code}/{p.code}",
+             "label": _name(p, lang) if single else f"{_name(p, lang)} – {_name(ctx.by_id[p.office_id], lang)}",
+             "code": p.code, "online": p.online, **tallies[p.id].row()} for p in shown]
 
 
 # Open longer than this a day (around the clock, like the demo office): the hours with tickets.
@@ -515,6 +592,10 @@ def _channel(channel: str):
     return lambda r: r["channels"][channel]
 
 
+def _outcome(outcome: str):
+    return lambda r: r["outcomes"][outcome]
+
+
 COLUMNS = (
     ("issued", lambda r: r["issued"], "0"), ("transferred_in", lambda r: r["transferred_in"], "0"),
     ("transferred_out", lambda r: r["transferred_out"], "0"), ("served", lambda r: r["served"], "0"),
@@ -531,6 +612,12 @@ COLUMNS = (
     ("booking_no_show_rate", lambda r: r["bookings"]["no_show_rate"], "0.0%"),
     ("ratings", lambda r: r["ratings"]["count"], "0"),
     ("satisfied", lambda r: r["ratings"]["share"], "0.0%"),
+    ("service_median", lambda r: _minutes(r["service_median_s"]), "0.0"),
+    *((f"outcome_{o}", _outcome(o), "0") for o in OUTCOMES),
+    ("online_share", lambda r: r["online_share"], "0.0%"),
+    ("counter_online_possible", lambda r: r["counter_online_possible"]["count"], "0"),
+    ("counter_online_possible_share", lambda r: r["counter_online_possible"]["share"], "0.0%"),
+    ("repeat_incomplete", lambda r: r["repeat_incomplete"], "0"),
 )
 
 

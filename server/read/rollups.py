@@ -1,13 +1,13 @@
 """Report roll-ups: a closed service day's figures kept, so a year's report reads no event log.
 
 A report (server/read/reports.py) adds up *facts*: what the walk over each ticket's events
-gives one (office, day, service, counter, officer): counts, every waiting and service
+gives one (office, day, service, counter, officer, procedure): counts, every waiting and service
 time (in microseconds: medians and percentiles need each value), and per hour the tickets
 issued and served. For a closed day the facts are stored once (`report_counts`,
 `report_times`, `report_hours`, with the day marked in `report_days`); the other days
 (today, or a day not rolled up yet) are walked at report time into temporary tables of
 the same shape. The database then adds everything up: sums, counts, waits within the
-office's current target, first per day and per (office, service, counter, officer), then
+office's current target, first per day and per (office, service, counter, officer, procedure), then
 per grouping. A nearest-rank median or 90th percentile is found in two passes: each
 group's times counted per minute (which minute holds the wanted rank, and which rank
 within it), then only those minutes' times read again and ranked (`_times`).
@@ -17,7 +17,7 @@ A day is closed when it ended more than a day ago (a rating may come up to ten m
 after its ticket is completed, past midnight) and none of its tickets is still waiting,
 called or being served (the engine's day-end sweep may still close those). Nothing writes
 to a closed day's tickets after that, so its roll-up stays true. A counter or officer is
-stored by id; a service's figures are added up by its code, as the walk does.
+stored by id (a procedure too); a service's figures are added up by its code, as the walk does.
 """
 from __future__ import annotations
 
@@ -39,10 +39,11 @@ from server.db.models import (
     report_days,
 )
 from server.engine import hours
+from server.engine.visits import OUTCOMES
 from server.read.reports import CHANNELS, GROUPS, Context, Tally, context, walk_events
 
 OPEN = (TicketStatus.WAITING.value, TicketStatus.CALLED.value, TicketStatus.SERVING.value)
-KEYS = ("office_id", "day", "service_id", "counter_id", "officer_id")
+KEYS = ("office_id", "day", "service_id", "counter_id", "officer_id", "procedure_id")
 BATCH_DAYS = 10  # office-days walked, then stored in one short write transaction
 
 
@@ -68,7 +69,9 @@ def _fact_rows(facts: dict, hourly: dict) -> tuple[list[tuple], list[tuple], lis
     for key, tally in facts.items():
         counts.append((*key, tally.issued, tally.transferred_in, tally.transferred_out, tally.served, tally.no_show,
                        tally.cancelled, tally.unserved, tally.calls, tally.priority,
-                       *(tally.channels[c] for c in CHANNELS), *(tally.levels[v] for v in (1, 2, 3, 4)), 0, 0, 0))
+                       *(tally.channels[c] for c in CHANNELS), *(tally.levels[v] for v in (1, 2, 3, 4)),
+                       *(tally.outcomes[o] for o in OUTCOMES), tally.online_possible, tally.counter_online_possible,
+                       tally.repeat_incomplete, 0, 0, 0))
         times.extend((*key, "w", us) for us in tally.waits)
         times.extend((*key, "s", us) for us in tally.service_times)
     return counts, times, [(*key, issued, served) for key, (issued, served) in hourly.items()]
@@ -182,7 +185,7 @@ def _live_tables(s: Session, rows: tuple[list, list, list]) -> None:
     """The facts of the days walked now, in temporary tables of this connection."""
     conn = s.connection()
     cols = ", ".join(f"{c} INTEGER" for c in COUNT_COLUMNS)
-    keys = "office_id INTEGER, day DATE, service_id INTEGER, counter_id INTEGER, officer_id INTEGER"
+    keys = ", ".join(f"{k} {'DATE' if k == 'day' else 'INTEGER'}" for k in KEYS)
     for ddl in (f"CREATE TEMPORARY TABLE IF NOT EXISTS live_counts ({keys}, {cols})",
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS live_times ({keys}, kind VARCHAR(1), us BIGINT)",
                 "CREATE TEMPORARY TABLE IF NOT EXISTS live_hours (office_id INTEGER, day DATE, hour INTEGER, "
@@ -211,7 +214,7 @@ def _sources(table: str, names: tuple, more: str = "", kind: str | None = None) 
 def _bookings() -> str:
     zeros = ", ".join(f"0 AS {c}" for c in COUNT_COLUMNS[:-3])
     return ("SELECT office_id, day, service_id, CAST(NULL AS INTEGER) AS counter_id, "
-            "CAST(NULL AS INTEGER) AS officer_id, " + zeros +
+            "CAST(NULL AS INTEGER) AS officer_id, CAST(NULL AS INTEGER) AS procedure_id, " + zeros +
             ", CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END AS booked"
             ", CASE WHEN status = 'checked_in' THEN 1 ELSE 0 END AS checked_in"
             ", CASE WHEN status = 'no_show' THEN 1 ELSE 0 END AS booking_no_show"
@@ -222,7 +225,8 @@ def _bookings() -> str:
 GROUPINGS = (("total", "0", "1 = 1"), ("day", "f.day", "f.day IS NOT NULL"),
              ("office", "f.office_id", "f.office_id IS NOT NULL"),
              ("service", "sv.code", "sv.code IS NOT NULL"), ("counter", "f.counter_id", "f.counter_id IS NOT NULL"),
-             ("officer", "f.officer_id", "f.officer_id IS NOT NULL"))
+             ("officer", "f.officer_id", "f.officer_id IS NOT NULL"),
+             ("procedure", "f.procedure_id", "f.procedure_id IS NOT NULL"))
 
 
 def _branches(columns: str, group: bool = True, extra: str = "") -> str:
@@ -235,13 +239,16 @@ def _branches(columns: str, group: bool = True, extra: str = "") -> str:
         for name, key, cond in GROUPINGS)
 
 
-KEY_COLUMNS = ("f.day", "f.office_id", "sv.code", "f.counter_id", "f.officer_id")
+KEY_COLUMNS = ("f.day", "f.office_id", "sv.code", "f.counter_id", "f.officer_id", "f.procedure_id")
 
 
 def _sets(columns: str, extra: str = "") -> str:
     """The same rows as `_branches` by GROUPING SETS: one pass over `src` (PostgreSQL)."""
     mask = f"GROUPING({', '.join(KEY_COLUMNS)})"
-    single = {name: 31 - (1 << (4 - i)) for i, name in enumerate(("day", "office", "service", "counter", "officer"))}
+    n = len(KEY_COLUMNS)
+    every = (1 << n) - 1  # GROUPING()'s bits: 1 for each column not grouped on
+    single = {name: every - (1 << (n - 1 - i))
+              for i, name in enumerate(("day", "office", "service", "counter", "officer", "procedure"))}
     grp = "CASE " + " ".join(f"WHEN {mask} = {m} THEN '{n}'" for n, m in single.items()) + " ELSE 'total' END"
     key = "COALESCE(" + ", ".join(f"CAST({c} AS VARCHAR(64))" for c in KEY_COLUMNS) + ", '0')"
     sets = ", ".join("(" + ", ".join(c for c in (extra, col) if c) + ")" for col in ("", *KEY_COLUMNS))
@@ -249,19 +256,19 @@ def _sets(columns: str, extra: str = "") -> str:
                                                                             strict=True))
     lead = f", {extra}" if extra else ""
     return (f"SELECT {grp} AS grp, {key} AS k{lead}, {columns} FROM src f LEFT JOIN services sv "
-            f"ON sv.id = f.service_id GROUP BY GROUPING SETS ({sets}) HAVING {mask} = 31 OR {keep}")
+            f"ON sv.id = f.service_id GROUP BY GROUPING SETS ({sets}) HAVING {mask} = {every} OR {keep}")
 
 
 def _folded(sources: list[str], sums: tuple[str, ...], extra: tuple[str, ...] = (), postgresql: bool = False) -> str:
     """SUM of each of `sums` per grouping (and per `extra`) of the rows of `sources`, in two
-    steps: first each source per day and per (office, service, counter, officer), groupings
+    steps: first each source per day and per (office, service, counter, officer, procedure), groupings
     with few rows; then those rows added up per day, office, service, counter, officer and
     in total. Much cheaper than six groupings of every row of a year. (Plain GROUP BYs, not
     GROUPING SETS: PostgreSQL cannot tell how few groups a minute of times makes, and sorts
     a year of rows for GROUPING SETS where it hashes a plain GROUP BY.)"""
     lead = "".join(f"{c}, " for c in extra)
     inner = ", ".join(f"SUM({c}) AS {c}" for c in sums)
-    fine = "office_id, service_id, counter_id, officer_id"
+    fine = "office_id, service_id, counter_id, officer_id, procedure_id"
     nulls = ", ".join(f"CAST(NULL AS INTEGER) AS {c}" for c in fine.split(", "))
     steps = " UNION ALL ".join(
         f"SELECT {lead}day, {nulls}, 0 AS fine, {inner} FROM ({source}) x GROUP BY {lead}day "
@@ -396,8 +403,9 @@ def _side_by_side(s: Session, live: tuple, jobs: tuple) -> list:
 def _fill(tally: Summed, grp: str, values: list[int]) -> None:
     named = dict(zip(COUNT_COLUMNS, values, strict=True))
     for name in ("issued", "served", "no_show", "cancelled", "unserved", "calls", "priority", "booked", "checked_in",
-                 "booking_no_show"):
+                 "booking_no_show", "online_possible", "counter_online_possible", "repeat_incomplete"):
         setattr(tally, name, named[name])
+    tally.outcomes = {o: named[f"oc_{o}"] for o in OUTCOMES}
     if grp == "service":  # the walk counts transfers between services for services only
         tally.transferred_in, tally.transferred_out = named["transferred_in"], named["transferred_out"]
     tally.channels = {c: named[f"ch_{c}"] for c in CHANNELS}
@@ -458,14 +466,15 @@ def _minute_of(rows: list[tuple], rank: int) -> tuple[int, int]:
 # How a grouping's key is matched in the second pass: its typed column in wanted_minutes,
 # and the time's (or its service's) column.
 PICK_KEYS = {"total": None, "day": ("kday", "f.day"), "office": ("kint", "f.office_id"),
-             "service": ("kcode", "sv.code"), "counter": ("kint", "f.counter_id"), "officer": ("kint", "f.officer_id")}
+             "service": ("kcode", "sv.code"), "counter": ("kint", "f.counter_id"), "officer": ("kint", "f.officer_id"),
+             "procedure": ("kint", "f.procedure_id")}
 
 
 def _typed(grp: str, k: str) -> tuple:
     """(kday, kint, kcode) of a grouping's key as the first pass gave it (text)."""
     if grp == "day":
         return date.fromisoformat(str(k)[:10]), None, None
-    if grp in ("office", "counter", "officer"):
+    if grp in ("office", "counter", "officer", "procedure"):
         return None, int(k), None
     return None, None, k if grp == "service" else None
 

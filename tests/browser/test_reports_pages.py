@@ -163,7 +163,7 @@ def test_the_page_writes_figures_the_vietnamese_way(app, client, known):
     assert "<script>alert(1)</script>" not in html
     assert "Chứng thực &lt;script&gt;alert(1)&lt;/script&gt;" in html
     svgs = re.findall(r"<svg.*?</svg>", html, re.DOTALL)
-    assert len(svgs) == 3
+    assert len(svgs) == 4  # hourly, waits, satisfaction, online filing
     for svg in svgs:
         assert ET.fromstring(svg).get("role") == "img"
 

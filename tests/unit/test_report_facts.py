@@ -68,7 +68,46 @@ def test_facts_added_up_per_grouping_and_per_kept_row():
     kept: dict = {}
     rows = KeptFacts(CTX, kept)
     rows.add(OFFICE, DAY, facts)
-    assert sorted(kept, key=str) == sorted([(1, DAY, 10, None, None), (1, DAY, 11, None, None),
-                                            (1, DAY, None, 5, 7), (1, DAY, 11, 5, 7)], key=str)
-    assert kept[1, DAY, 11, 5, 7].waits == [us(20)] and kept[1, DAY, None, 5, 7].calls == 1
+    assert sorted(kept, key=str) == sorted([(1, DAY, 10, None, None, None), (1, DAY, 11, None, None, None),
+                                            (1, DAY, None, 5, 7, None), (1, DAY, 11, 5, 7, None)], key=str)
+    assert kept[1, DAY, 11, 5, 7, None].waits == [us(20)] and kept[1, DAY, None, 5, 7, None].calls == 1
     assert dict(rows.hourly) == {(1, DAY, 9): [1, 0], (1, DAY, 10): [0, 1]}
+
+
+BIRTH = SimpleNamespace(id=20, office_id=1, code="1.001193", online="full")
+COPY = SimpleNamespace(id=21, office_id=1, code="2.000815", online="none")
+WITH_PROCEDURES = Context({1: OFFICE}, {10: HT, 11: CT}, {(1, "HT"): HT, (1, "CT"): CT}, {5: COUNTER},
+                          {(1, "Quầy 1"): COUNTER}, {7: OFFICER}, {20: BIRTH, 21: COPY})
+
+
+def test_the_outcome_and_the_last_procedure_named_count_for_every_fact():
+    events = [(at(0), "issued", {"service": "HT", "channel": "kiosk", "procedure": "2.000815"}),
+              (at(10), "called", {"counter_id": 5, "officer_id": 7}),
+              (at(20), "completed", {"outcome": "incomplete", "procedure": "1.001193", "dossier": "H26-1",
+                                     "repeat": True, "incomplete_before": 1})]
+    assert ticket_facts(WITH_PROCEDURES, 1, events) == [
+        Fact("issued", 10, value=("kiosk", False), at=at(0), procedure=20), Fact("call", None, 5, 7, procedure=20),
+        Fact("wait", 10, 5, 7, us(10), procedure=20), Fact("served", 10, 5, 7, us(10), at(20), procedure=20),
+        # incomplete, for a procedure that can be filed online, sent back a second time
+        Fact("outcome", 10, 5, 7, ("incomplete", True, True), procedure=20)]
+
+
+def test_an_unknown_outcome_or_procedure_counts_for_none():
+    events = [(at(0), "issued", {"service": "CT", "procedure": "9.9"}), (at(1), "called", {"counter_id": 5}),
+              (at(2), "completed", {"outcome": "lost", "incomplete_before": 3})]
+    facts = ticket_facts(WITH_PROCEDURES, 1, events)
+    assert [f.kind for f in facts] == ["issued", "call", "wait", "served"]
+    assert {f.procedure for f in facts} == {None}
+
+
+def test_outcomes_added_up():
+    sums = Sums(WITH_PROCEDURES)
+    for outcome, possible, again in (("online", True, False), ("received", True, False), ("received", False, False),
+                                     ("incomplete", True, True), ("advice", False, False)):
+        sums.add(OFFICE, DAY, [Fact("outcome", 10, 5, 7, (outcome, possible, again), procedure=20)])
+    row = sums.total.row()
+    assert row["outcomes"] == {"received": 2, "returned": 0, "online": 1, "advice": 1, "incomplete": 1,
+                               "referred": 0}
+    assert row["online_share"] == 1 / 3 and row["repeat_incomplete"] == 1
+    assert row["counter_online_possible"] == {"count": 1, "of": 2, "share": 0.5}
+    assert sums.groups["procedure"][20].row()["outcomes_recorded"] == 5

@@ -96,10 +96,20 @@ function fillTable(group, rows, totals) {
   }
   fillRow(foot.rows[0], totals, columns, formats);
 }
+// A city target's state, as the server wrote it (counter/backoffice/reports.py goal_state).
+function goal(node, totals) {
+  var value = get(totals, node.dataset.goal), target = Number(node.dataset.target);
+  var state = value == null ? "" : (node.dataset.direction === "min" ? value >= target : value <= target) ? "met" : "missed";
+  node.textContent = t("reports.goal." + (state || "none"));
+  var tile = node.closest(".tile");
+  tile.classList.remove("met", "missed");
+  if (state) tile.classList.add(state);
+}
 function render(report) {
-  document.querySelectorAll("#tiles [data-field]").forEach(function (node) {
+  document.querySelectorAll("#tiles [data-field], #goals [data-field]").forEach(function (node) {
     node.textContent = fmt(get(report.totals, node.dataset.field), node.dataset.format);
   });
+  document.querySelectorAll("#goals [data-goal]").forEach(function (node) { goal(node, report.totals); });
   fillTable("service", report.by_service, report.totals);
   fillTable("counter", report.by_counter, report.totals);
   document.getElementById("updated").textContent = t("reports.dashboard.updated", {time: clock(report.generated_at)});

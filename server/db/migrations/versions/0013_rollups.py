@@ -13,7 +13,12 @@ down_revision = "0012_devices"
 branch_labels = None
 depends_on = None
 
-COUNTS = server.db.models.COUNT_COLUMNS
+# The columns as they were then (0017_report_outcomes added more).
+COUNTS = (
+    "issued", "transferred_in", "transferred_out", "served", "no_show", "cancelled", "unserved", "calls",
+    "priority", "ch_kiosk", "ch_booking", "ch_counter", "ch_api", "lv1", "lv2", "lv3", "lv4",
+    "booked", "checked_in", "booking_no_show",
+)
 
 
 def _keys() -> list:
