@@ -113,7 +113,7 @@ def world(app, state, api, tokens):
             "token": made["manage_url"].rsplit("/", 1)[1]}
 
 
-KEYS = {"services": "HT", "counters": "1", "areas": "A", "officers": "lan.nt"}
+KEYS = {"services": "HT", "counters": "1", "areas": "A", "officers": "lan.nt", "procedures": "1.001193"}
 
 
 def _urls(app, world: dict, methods: set[str]):
