@@ -22,7 +22,7 @@ from server.cli import main
 from server.db.database import MIGRATIONS, Database
 from server.db.models import Counter, Procedure
 from server.engine.offices import import_office
-from server.read import reports
+from server.read import exports
 from tests.browser.test_admin_pages import PASSWORDS, admin_page, open_tab
 from tests.browser.test_desk import Officer, give_desk
 from tests.browser.test_supervisor import _passwords
@@ -218,9 +218,9 @@ DANGEROUS = {
 
 def test_a_cell_that_would_be_a_formula_is_text():
     for typed in ("=1+1", "+1", "-1+1", "@SUM(A1)", "\tx", "\rx"):
-        assert reports.cell(typed) == "'" + typed
-    assert reports.cell("Quầy 1 – Hộ tịch") == "Quầy 1 – Hộ tịch"
-    assert reports.cell(-3) == -3 and reports.cell(-0.25) == -0.25 and reports.cell(None) is None
+        assert exports.cell(typed) == "'" + typed
+    assert exports.cell("Quầy 1 – Hộ tịch") == "Quầy 1 – Hộ tịch"
+    assert exports.cell(-3) == -3 and exports.cell(-0.25) == -0.25 and exports.cell(None) is None
 
 
 def test_names_typed_as_formulas_reach_the_exports_as_text(app, state, admin):
@@ -258,7 +258,7 @@ def test_names_typed_as_formulas_reach_the_exports_as_text(app, state, admin):
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     assert all(isinstance(c.value, (int, float)) for c in cells if c.data_type == "n")
     texts += [c.value for c in cells if c.data_type == "s"]
-    assert [v for v in texts if v.startswith(reports.FORMULA_START)] == []
+    assert [v for v in texts if v.startswith(exports.FORMULA_START)] == []
     for name in DANGEROUS.values():
         assert "'" + name in texts
     sheet = book.worksheets[0]

@@ -10,7 +10,7 @@ from server.db.models import Role
 from server.engine import hours
 from server.infra.i18n import request_language
 from server.infra.offload import off_loop
-from server.read import figures, reports
+from server.read import exports, figures, reports
 from server.web import motcua
 from server.web.api.base import allow, bp
 
@@ -45,12 +45,12 @@ def report(code):
 def report_csv(code):
     data, lang = build(code)
     group = request.args.get("group", "day")
-    return _download(off_loop(reports.to_csv, data, group, lang), "text/csv", data, f"-{group}.csv")
+    return _download(off_loop(exports.to_csv, data, group, lang), "text/csv", data, f"-{group}.csv")
 
 
 @bp.get("/offices/<code>/report.xlsx")
 @allow(*VIEWERS)
 def report_xlsx(code):
     data, lang = build(code)
-    return _download(off_loop(reports.to_xlsx, data, lang),
+    return _download(off_loop(exports.to_xlsx, data, lang),
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data, ".xlsx")

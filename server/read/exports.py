@@ -1,0 +1,127 @@
+"""A report as a download: CSV of one grouping and an Excel workbook of them all, with the
+headers in the reader's language (server/read/reports.py makes the report)."""
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from server.engine.errors import BadRequest
+from server.engine.visits import OUTCOMES
+from server.infra.i18n import t
+from server.read.reports import CHANNELS, GROUPS
+
+
+# (header key, how to read the value from a row, number format in Excel)
+def _channel(channel: str):
+    return lambda r: r["channels"][channel]
+
+
+def _outcome(outcome: str):
+    return lambda r: r["outcomes"][outcome]
+
+
+COLUMNS = (
+    ("issued", lambda r: r["issued"], "0"), ("transferred_in", lambda r: r["transferred_in"], "0"),
+    ("transferred_out", lambda r: r["transferred_out"], "0"), ("served", lambda r: r["served"], "0"),
+    ("no_show", lambda r: r["no_show"], "0"), ("cancelled", lambda r: r["cancelled"], "0"),
+    ("unserved", lambda r: r["unserved"], "0"), ("calls", lambda r: r["calls"], "0"),
+    ("wait_avg", lambda r: _minutes(r["wait_avg_s"]), "0.0"),
+    ("wait_median", lambda r: _minutes(r["wait_median_s"]), "0.0"),
+    ("wait_p90", lambda r: _minutes(r["wait_p90_s"]), "0.0"),
+    ("within_target", lambda r: r["within_target_share"], "0.0%"),
+    ("service_avg", lambda r: _minutes(r["service_avg_s"]), "0.0"),
+    *((f"channel_{c}", _channel(c), "0") for c in CHANNELS),
+    ("priority", lambda r: r["priority"], "0"),
+    ("booked", lambda r: r["bookings"]["booked"], "0"),
+    ("booking_no_show_rate", lambda r: r["bookings"]["no_show_rate"], "0.0%"),
+    ("ratings", lambda r: r["ratings"]["count"], "0"),
+    ("satisfied", lambda r: r["ratings"]["share"], "0.0%"),
+    ("service_median", lambda r: _minutes(r["service_median_s"]), "0.0"),
+    *((f"outcome_{o}", _outcome(o), "0") for o in OUTCOMES),
+    ("online_share", lambda r: r["online_share"], "0.0%"),
+    ("counter_online_possible", lambda r: r["counter_online_possible"]["count"], "0"),
+    ("counter_online_possible_share", lambda r: r["counter_online_possible"]["share"], "0.0%"),
+    ("repeat_incomplete", lambda r: r["repeat_incomplete"], "0"),
+)
+
+
+# A spreadsheet reads a text cell beginning with one of these as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value):
+    """A value as both exports write it: numbers stay numbers (a negative one too), and a
+    text (a name someone typed) that a spreadsheet would run as a formula gets a leading
+    quote, so it shows as the text it is."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def _groups(report: dict) -> list[str]:
+    return [g for g in GROUPS if f"by_{g}" in report]
+
+
+def headers(group: str, lang: str) -> list[str]:
+    return [t(f"report_export.group.{group}", lang)] + [t(f"report_export.col.{key}", lang) for key, _, _ in COLUMNS]
+
+
+def table(report: dict, group: str, lang: str) -> list[list]:
+    """The rows of one grouping and a last row of totals, as plain values."""
+    rows = [[row["label"], *(read(row) for _, read, _ in COLUMNS)] for row in report[f"by_{group}"]]
+    rows.append([t("report_export.total", lang), *(read(report["totals"]) for _, read, _ in COLUMNS)])
+    return rows
+
+
+def to_csv(report: dict, group: str, lang: str) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens the Vietnamese headers right."""
+    if group not in _groups(report):
+        raise BadRequest("invalid_field", field="group", reason="|".join(_groups(report)))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([cell(v) for v in headers(group, lang)])
+    for row in table(report, group, lang):
+        writer.writerow(["" if v is None else round(v, 4) if isinstance(v, float) else v for v in map(cell, row)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: dict, lang: str) -> bytes:
+    """One sheet per grouping, headers in the page's language, numbers as numbers."""
+    book = Workbook()
+    book.remove(book.active)
+    period_text = t("report_export.period", lang, start=report["from"], end=report["to"])
+    title = report["office"]["name"] if report["office"] else t("report_export.all_offices", lang)
+    for group in _groups(report):
+        sheet = book.create_sheet(t(f"report_export.sheet.{group}", lang)[:31])
+        _append(sheet, [title])
+        _append(sheet, [period_text])
+        for c in _append(sheet, headers(group, lang)):
+            c.font = Font(bold=True)
+        for values in table(report, group, lang):
+            row = _append(sheet, values)
+            for c, (_, _, fmt) in zip(row[1:], COLUMNS, strict=True):
+                c.number_format = fmt
+        sheet[1][0].font = Font(bold=True, size=13)
+        sheet.column_dimensions["A"].width = 32
+        sheet.freeze_panes = "B4"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _append(sheet, values: list) -> tuple:
+    """A row of the sheet; every text cell is stored as text, never as a formula."""
+    sheet.append([cell(v) for v in values])
+    row = sheet[sheet.max_row]
+    for c in row:
+        if isinstance(c.value, str):
+            c.data_type = "s"
+    return row
