@@ -44,11 +44,13 @@ DAYS_OFF_2026 = (
 )
 
 # 2027: no official schedule found yet. Statutory days with the Labour Code's nghỉ bù;
-# lunar dates from the lunar calendar (Tết Đinh Mùi = Saturday 6/2/2027). UNCONFIRMED:
+# lunar dates from the lunar calendar (Tết Đinh Mùi = Saturday 6/2/2027, Giỗ Tổ 16/4). UNCONFIRMED:
 # the Prime Minister may pick other Tết days, another day next to 2/9, or swaps.
 DAYS_OFF_2027 = (
     _days("2027-01-01")                      # Tết Dương lịch (thứ Sáu)
-    | _days("2027-02-05", "2027-02-11")      # Tết Âm lịch: 30 Tết - mùng 4, nghỉ bù 10/2, 11/2 cho thứ Bảy, Chủ nhật
+    # Tết Âm lịch: 29 tháng Chạp (cuối năm) - mùng 4; mùng 1, mùng 2 rơi vào thứ Bảy,
+    # Chủ nhật nên nghỉ bù thứ Tư 10/2, thứ Năm 11/2.
+    | _days("2027-02-05", "2027-02-11")
     | _days("2027-04-16")                    # Giỗ Tổ Hùng Vương (thứ Sáu)
     | _days("2027-04-30", "2027-05-01")      # 30/4 (thứ Sáu), 1/5 (thứ Bảy)
     | _days("2027-05-03")                    # nghỉ bù cho 1/5 rơi vào thứ Bảy
