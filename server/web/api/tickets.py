@@ -61,15 +61,21 @@ def reprint(ticket_id):
     return jsonify({"job": done.print_job, "status": "queued"}), 202
 
 
+def _own_ticket(s, ticket_id: int):
+    """The ticket, if it is of the caller's office: 404 when there is none, 403 when another's."""
+    ticket = lookups.get_ticket(s, ticket_id)
+    if ticket is None:
+        raise NotFound("ticket_not_found", ticket=ticket_id)
+    if ticket.office_id != g.principal.office_id:
+        raise Forbidden("other_office")
+    return ticket
+
+
 @bp.get("/tickets/<id:ticket_id>")
 @allow(*NOT_DISPLAY)
 def get_ticket(ticket_id):
     with motcua().db.read() as s:
-        ticket = lookups.get_ticket(s, ticket_id)
-        if ticket is None:
-            raise NotFound("ticket_not_found", ticket=ticket_id)
-        if ticket.office_id != g.principal.office_id:
-            raise Forbidden("other_office")
+        ticket = _own_ticket(s, ticket_id)
         return jsonify(shapes.ticket(s, ticket, motcua().base_url(), request_language()))
 
 
@@ -77,11 +83,7 @@ def get_ticket(ticket_id):
 @allow(*STAFF)
 def ticket_events(ticket_id):
     with motcua().db.read() as s:
-        ticket = lookups.get_ticket(s, ticket_id)
-        if ticket is None:
-            raise NotFound("ticket_not_found", ticket=ticket_id)
-        if ticket.office_id != g.principal.office_id:
-            raise Forbidden("other_office")
+        _own_ticket(s, ticket_id)  # 404 or 403 before its history
         events = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
                            .order_by(TicketEvent.id)).all()
         return jsonify([{"at": shapes.iso(e.at), "actor": e.actor, "action": e.action, "data": e.data}
