@@ -77,6 +77,8 @@ class Role(str, enum.Enum):
     OFFICER = "officer"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # The one-stop electronic system feeding dossier states (PUT .../dossiers/{code}); no person.
+    INTEGRATION = "integration"
 
 
 class Office(Base):
@@ -115,6 +117,12 @@ class Office(Base):
     announce_digits: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Reports: the share of citizens called within this wait is the office's on-time rate.
     target_wait_s: Mapped[int] = mapped_column(Integer, default=900, server_default="900")
+    # Returning results ([results] in the office file): the postal fee shown to a citizen who
+    # chooses post (VND, 0: none shown), the share of results to return by post the office
+    # aims for (percent; reports compare), and the kiosk service for collecting a result.
+    postal_fee: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    postal_target_pct: Mapped[int] = mapped_column(Integer, default=25, server_default="25")
+    return_service: Mapped[str | None] = mapped_column(String(16))
 
     services: Mapped[list[Service]] = relationship(
         back_populates="office", order_by="Service.position")
@@ -580,3 +588,60 @@ report_hours = Table(
     Column("issued", Integer, nullable=False, default=0), Column("served", Integer, nullable=False, default=0),
     Index("ix_report_hours_day", "office_id", "day"),
 )
+
+
+class Dossier(Base):
+    """A citizen's dossier (hồ sơ) from receipt to result, by its receipt code (mã biên
+    nhận). The one-stop electronic system stays the source of truth for processing; this
+    register follows what the hall needs: when the result is due, whether it is ready, and
+    how it goes back (at the counter or by public post). Rules: server/engine/dossiers.py."""
+
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        # Receipt codes are case-insensitive: `code_key` is the code in capitals.
+        UniqueConstraint("office_id", "code_key"),
+        Index("ix_dossiers_status", "office_id", "status", "due_on"),
+        Index("ix_dossiers_received", "office_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    code: Mapped[str] = mapped_column(String(64))  # as the one-stop system wrote it
+    code_key: Mapped[str] = mapped_column(String(64))
+    procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime]
+    due_on: Mapped[date | None] = mapped_column(Date)  # ngày hẹn trả, the office's local date
+    ready_at: Mapped[datetime | None]
+    posted_at: Mapped[datetime | None]  # handed to the post office (the hand-over list's day)
+    finished_at: Mapped[datetime | None]  # returned, delivered or withdrawn
+    # When it was returned or posted: after the appointed date? (None until then)
+    late: Mapped[bool | None] = mapped_column(Boolean)
+    # Personal data, only what returning the result needs; erased after the retention period.
+    phone: Mapped[str | None] = mapped_column(String(20))
+    return_method: Mapped[str | None] = mapped_column(String(8))  # counter | post
+    recipient: Mapped[str | None] = mapped_column(String(120))
+    address: Mapped[str | None] = mapped_column(String(300))
+    items: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The private link's secret (sent in "your result is ready"): choose counter or post.
+    private_token: Mapped[str] = mapped_column(String(40), unique=True)
+    notified_at: Mapped[datetime | None]
+    # A return slot booked through online booking from the private page.
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(16))  # counter | api | import | staff
+
+
+class DossierEvent(Base):
+    """A dossier's own history: every change, who made it and what changed (no phone,
+    name or address: those are written as "changed")."""
+
+    __tablename__ = "dossier_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -23,7 +23,8 @@ from server.engine.errors import BadRequest, NotFound
 
 DEVICE_ROLES = (Role.KIOSK.value, Role.DISPLAY.value)
 PERSON_ROLES = (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)
-TOKEN_ROLES = DEVICE_ROLES + PERSON_ROLES
+# The one-stop electronic system's token: it may only create and update dossiers.
+TOKEN_ROLES = DEVICE_ROLES + PERSON_ROLES + (Role.INTEGRATION.value,)
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,9 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-import holidays
 from limits import parse, storage, strategies
 from sqlalchemy import and_, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,6 +29,8 @@ from server.db.models import Booking, BookingSlot, BookingStatus, Ticket
 from server.engine import hours, lookups, outcomes, queue
 from server.engine.directory import OfficeInfo, ServiceInfo, of_database
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
+from server.engine.holidays import is_public_holiday
+from server.engine.phones import normalise_phone
 from server.infra import notify
 from server.infra.text import NotText, clean_text
 
@@ -80,18 +80,13 @@ class Slot:
 
 # ---------------------------------------------------------------- days and slots
 
-@lru_cache(maxsize=8)
-def _holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("VN", years=year))
-
-
 def day_closed(office: OfficeInfo, day: date, today: date) -> str | None:
     """Why a day cannot be booked, or None: past, beyond the horizon, a holiday, closed."""
     if day < today:
         return "past"
     if day > today + timedelta(days=office.booking.horizon_days):
         return "beyond_horizon"
-    if day in _holidays(day.year):
+    if is_public_holiday(day):
         return "holiday"
     if day.isoformat() in office.closed_dates or not hours.spans_on(office.hours, day):
         return "closed"
@@ -166,18 +161,6 @@ def service_for_booking(office: OfficeInfo, code: str) -> ServiceInfo:
 
 
 # ---------------------------------------------------------------- booking
-
-def normalise_phone(phone: str) -> str:
-    """A Vietnamese number as dialled at home: +84 912 345 678 -> 0912345678."""
-    digits = re.sub(r"[\s.\-()]", "", phone or "")
-    if digits.startswith("+84"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("84") and len(digits) == 11:
-        digits = "0" + digits[2:]
-    if not re.fullmatch(r"0[0-9]{8,10}", digits):  # \d would take "٠٩١٢...", which escapes the limit
-        raise BadRequest("invalid_phone")
-    return digits
-
 
 _CLAIM = (update(BookingSlot.__table__)
           .where(BookingSlot.service_id == bindparam("b_service"), BookingSlot.start == bindparam("b_start"),
@@ -441,15 +424,27 @@ def tell_the_near(st, outcome) -> None:
 
 
 class RateLimit:
-    """Requests per client address for the public booking API, shared by every process
-    through Redis when there is one (the `limits` package: fixed windows)."""
+    """Requests per client address for a public API (`name`: booking, dossier look-up),
+    shared by every process through Redis when there is one (the `limits` package: fixed
+    windows)."""
 
-    def __init__(self, spec: str, redis_url: str | None):
+    def __init__(self, spec: str, redis_url: str | None, name: str = "booking"):
         self.limit = None if spec.strip() in ("", "0", "off") else parse(spec)
         backend = storage.storage_from_string(redis_url if redis_url else "memory://")
         self.window = strategies.FixedWindowRateLimiter(backend)
+        self.name = name
 
     def check(self, client: str) -> None:
-        if self.limit is not None and not self.window.hit(self.limit, "booking", client):
-            reset = self.window.get_window_stats(self.limit, "booking", client).reset_time
-            raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))
+        """Count one request; a 429 when the client has used up its window."""
+        if self.limit is not None and not self.window.hit(self.limit, self.name, client):
+            self._refuse(client)
+
+    def refuse_if_spent(self, client: str) -> None:
+        """A 429 when the client's window is used up, without counting this request (a
+        look-up counts only its misses: guessing is what the limit is for)."""
+        if self.limit is not None and not self.window.test(self.limit, self.name, client):
+            self._refuse(client)
+
+    def _refuse(self, client: str):
+        reset = self.window.get_window_stats(self.limit, self.name, client).reset_time
+        raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))

@@ -113,6 +113,17 @@ class BookingRules:
 
 
 @dataclass(frozen=True)
+class ResultRules:
+    """Returning results (server/engine/dossiers.py): the postal fee shown to citizens (VND,
+    0: none), the office's target share of results by post (percent), and the service
+    citizens take a number for to collect a result (None: none named)."""
+
+    postal_fee: int = 0
+    postal_target_pct: int = 25
+    return_service: str | None = None
+
+
+@dataclass(frozen=True)
 class OfficeInfo:
     id: int
     code: str
@@ -134,6 +145,7 @@ class OfficeInfo:
     min_no_show_s: int = 0  # "absent" is refused until this long after the call
     config_rev: int = 0  # offices.config_rev when read
     procedures: dict[int, ProcedureInfo] = field(default_factory=dict)  # also deactivated ones old tickets name
+    results: ResultRules = field(default_factory=lambda: ResultRules())
 
     def service(self, code: str) -> ServiceInfo | None:
         return next((sv for sv in self.services.values() if sv.code == code and sv.active), None)
@@ -344,7 +356,8 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
                                    office.check_in_before_s, office.check_in_after_s, office.reminder_s,
                                    office.near_places),
                       min_no_show_s=office.min_no_show_s, config_rev=office.config_rev,
-                      procedures=_procedures(s, office.id))
+                      procedures=_procedures(s, office.id),
+                      results=ResultRules(office.postal_fee, office.postal_target_pct, office.return_service))
 
 
 def _procedures(s: Session, office_id: int) -> dict[int, ProcedureInfo]:

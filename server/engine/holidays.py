@@ -8,12 +8,20 @@ The lunar holidays and the exact days off are set each year by the Prime Ministe
 we know are an explicit table of the whole announced break (weekends included: a desk that
 opens on Saturday still closes inside the break). A Saturday made a working day in a swap
 (làm bù) is not modelled: it counts as working only if the office opens on Saturdays
-anyway, which its `hours` already say. Years outside the table get the fixed-date holidays
-only; an office adds Tết and Giỗ Tổ for them through its `closed_dates`.
+anyway, which its `hours` already say.
+
+Every year also takes the `holidays` package's Vietnamese calendar (statutory days with
+their lunar dates computed, observed days, and days it adds as the law changes, such as
+Ngày Văn hóa Việt Nam, 24/11, from 2026), so a year outside the table still has Tết and
+Giỗ Tổ. An office adds anything else through its `closed_dates`. This is the one rule for
+"a public holiday": booking and the appointed return date both ask it.
 """
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
 
 
 def _days(first: str, last: str | None = None) -> set[date]:
@@ -60,10 +68,11 @@ DAYS_OFF_2027 = (
 ANNOUNCED = {2025: DAYS_OFF_2025, 2026: DAYS_OFF_2026, 2027: DAYS_OFF_2027}
 
 
-def fixed_holidays(year: int) -> set[date]:
-    """The solar-calendar holidays, the only ones we can compute for any year."""
-    return {date(year, 1, 1), date(year, 4, 30), date(year, 5, 1), date(year, 9, 2)}
+@lru_cache(maxsize=16)
+def days_off(year: int) -> frozenset[date]:
+    """The year's days off: the announced break where we have it, and the package's calendar."""
+    return frozenset(ANNOUNCED.get(year, set()) | set(holidays.country_holidays("VN", years=year)))
 
 
 def is_public_holiday(day: date) -> bool:
-    return day in ANNOUNCED.get(day.year, fixed_holidays(day.year))
+    return day in days_off(day.year)

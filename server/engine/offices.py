@@ -44,6 +44,10 @@ BOOKING = (("horizon_days", "booking_horizon_days", 6, 0, 60, 1), ("slot_minutes
            ("check_in_after_minutes", "check_in_after_s", 10, 0, 240, 60),
            ("reminder_minutes", "reminder_s", 60, 0, 24 * 60, 60), ("near_places", "near_places", 3, 1, 50, 1))
 BOOKING_KEYS = tuple(column for _, column, *_ in BOOKING)
+# [results]: returning results (server/engine/dossiers.py). The postal fee in VND (0: none shown).
+RESULTS = (("postal_fee", "postal_fee", 0, 0, 10_000_000, 1),
+           ("postal_target_percent", "postal_target_pct", 25, 0, 100, 1))
+RESULTS_KEYS = (*(column for _, column, *_ in RESULTS), "return_service")
 PLAN_MAX_M = 1000.0   # floor-plan coordinates lie within ±this many metres
 
 
@@ -168,7 +172,7 @@ def _active(s: Session, model, office: Office, key: str = "code") -> dict:
 
 SETTINGS_KEYS = ("name", "name_en", "timezone", "hours", "closed_dates", "priority_cap", "no_show_window_s",
                  "min_no_show_s", "default_service_s", "target_wait_s", "notice", "announce_english",
-                 "announce_digits", *BOOKING_KEYS)
+                 "announce_digits", *BOOKING_KEYS, *RESULTS_KEYS)
 
 
 def _check_settings(c: Checker, data: dict, spec: dict) -> dict:
@@ -194,6 +198,7 @@ def _check_settings(c: Checker, data: dict, spec: dict) -> dict:
     item["notice"] = c.text(data, "notice", "office", required=False, max_len=500)
     item["announce_english"], item["announce_digits"] = _check_announce(c, data.get("announce", {}))
     item.update(_check_booking(c, data.get("booking", {})))
+    item.update(_check_results(c, data.get("results", {}), data.get("services")))
     item["closed_dates"] = _check_closed_dates(c, data.get("closed_dates", []))
     return item
 
@@ -214,6 +219,22 @@ def _check_booking(c: Checker, booking) -> dict:
         booking = {}
     return {column: scale * c.integer(booking, key, "booking", default, low, high)
             for key, column, default, low, high, scale in BOOKING}
+
+
+def _check_results(c: Checker, results, services) -> dict:
+    """The [results] table: postal fee and target, and the kiosk service for collecting a
+    result ("Trả kết quả"), which must be one of the file's services."""
+    if not isinstance(results, dict):
+        c.fail("results", "not_tables", name="results")
+        results = {}
+    item = {column: scale * c.integer(results, key, "results", default, low, high)
+            for key, column, default, low, high, scale in RESULTS}
+    code = c.text(results, "return_service", "results", required=False, max_len=16)
+    known = {sv.get("code") for sv in services if isinstance(sv, dict)} if isinstance(services, list) else set()
+    if code and code not in known:
+        c.fail("results.return_service", "unknown_service", value=code)
+    item["return_service"] = code or None
+    return item
 
 
 def _check_closed_dates(c: Checker, closed) -> list[str]:
@@ -266,7 +287,10 @@ def _export_settings(s: Session, office: Office) -> dict:
                   "hours": {day: [f"{a}-{b}" for a, b in spans] for day, spans in office.hours.items()},
                   "closed_dates": list(office.closed_dates),
                   "announce": {"english": office.announce_english, "digits": office.announce_digits},
-                  "booking": {key: getattr(office, column) // scale for key, column, _, _, _, scale in BOOKING}}
+                  "booking": {key: getattr(office, column) // scale for key, column, _, _, _, scale in BOOKING},
+                  "results": {key: getattr(office, column) // scale for key, column, _, _, _, scale in RESULTS}}
+    if office.return_service:
+        data["results"]["return_service"] = office.return_service
     if office.notice:
         data["notice"] = office.notice
     return data

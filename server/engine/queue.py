@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from server.db.models import ACTIVE_AT_COUNTER, CounterStatus
-from server.engine import hours, visits
+from server.engine import dossiers, hours, visits
 from server.engine.broadcasts import _called, _changed, _moved, _queue_changed
 from server.engine.directory import OfficeInfo, ServiceInfo, directory
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -417,6 +417,7 @@ def _finish(s: Session, ticket: TicketState, status: str, now: datetime, actor: 
     if visit is not None and visit.columns():
         finished = _update(s, finished, **visit.columns())
         achieved = {**visit.logged(), **_repeat(s, office, finished)}
+        dossiers.from_visit(s, office, visit, now=now, actor=actor)  # received / returned
     _log(_conn(s), finished, now, actor, action, previous=ticket.status,
          counter=_counter_label(office, finished), **achieved)
     if status == DONE:

@@ -25,8 +25,9 @@ from server.infra.text import NotText, clean_text
 
 OUTCOMES = ("received", "returned", "online", "advice", "incomplete", "referred")
 INCOMPLETE = "incomplete"
-# A one-stop system's receipt code (mã hồ sơ / mã biên nhận), e.g. 000.00.19.H26-241205-0001.
-DOSSIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,63}\Z")
+# A one-stop system's receipt code (mã hồ sơ / mã biên nhận), e.g. 000.00.19.H26-241205-0001:
+# letters, digits, dots and dashes, at most 40 (it travels in URLs, so no slash).
+DOSSIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,39}\Z")
 MISSING_MAX = 20
 MISSING_LEN = 160
 
@@ -79,7 +80,7 @@ def dossier_code(value) -> str | None:
         return None
     code = value.strip() if isinstance(value, str) else ""
     if not DOSSIER.match(code):
-        raise BadRequest("invalid_field", field="dossier", reason="A-Z 0-9 . / _ - (1-64)")
+        raise BadRequest("invalid_field", field="dossier", reason="A-Z 0-9 . - (1-40)")
     return code
 
 

@@ -51,7 +51,8 @@ def mask_phone(phone: object) -> str:
 
 # A private link's token: /booking/<manage token>, /t/<ticket token>, and their JSON under
 # /api/v1/public/.
-_TOKEN_IN_LINK = re.compile(r"(/(?:booking|t|public/bookings|public/tickets)/)([A-Za-z0-9_-]{4})[A-Za-z0-9_-]+")
+_TOKEN_IN_LINK = re.compile(
+    r"(/(?:booking|t|ket-qua|public/bookings|public/tickets|public/dossiers)/)([A-Za-z0-9_-]{4})[A-Za-z0-9_-]+")
 
 
 def mask_links(text: str) -> str:
@@ -146,6 +147,21 @@ def number_near(office_name: str, number: str | int, ahead: int) -> str:
     return _fit(lambda office: (
         f"Số {number} tại {office}: còn {ahead} người trước bạn. Vui lòng đến gần quầy."
     ), office=office_name)
+
+
+def result_ready(office_name: str, code: str, due_local: str | None, private_url: str | None) -> str:
+    """The SMS sent when a dossier's result is ready: where, by when, and the private link
+    to choose the counter or the post. Without a public address: come with the receipt."""
+    due = f" Hẹn trả {due_local}." if due_local else ""
+    if private_url is None:
+        return _fit(lambda office: (
+            f"Hồ sơ {code} đã có kết quả tại {office}.{due} Mời mang giấy biên nhận đến nhận."),
+            office=office_name)
+    return _fit(
+        lambda office: (
+            f"Hồ sơ {code} đã có kết quả tại {office}.{due} Nhận tại quầy hoặc qua bưu điện: {private_url}"),
+        lambda office: f"Hồ sơ {code} đã có kết quả.{due} Chọn cách nhận: {private_url}",
+        office=office_name)
 
 
 # ---------------------------------------------------------------- backends

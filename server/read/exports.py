@@ -125,3 +125,33 @@ def _append(sheet, values: list) -> tuple:
         if isinstance(c.value, str):
             c.data_type = "s"
     return row
+
+
+# ---------------------------------------------------------------- plain lists (the post hand-over)
+
+def table_csv(columns: tuple[tuple[str, str], ...], rows: list[dict]) -> bytes:
+    """A list as CSV: (key, header) columns, UTF-8 with a byte-order mark for Excel."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([header for _, header in columns])
+    for row in rows:
+        writer.writerow(["" if row[key] is None else cell(row[key]) for key, _ in columns])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def table_xlsx(columns: tuple[tuple[str, str], ...], rows: list[dict], title: str) -> bytes:
+    """A list as one Excel sheet under a title; texts (phone numbers with their leading 0)
+    stay texts."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31].replace("/", "-")
+    sheet[_append(sheet, [title])[0].coordinate].font = Font(bold=True, size=13)
+    for c in _append(sheet, [header for _, header in columns]):
+        c.font = Font(bold=True)
+    for row in rows:
+        _append(sheet, [row[key] for key, _ in columns])
+    for letter, width in zip("ABCDEF", (26, 24, 14, 48, 36, 9), strict=False):
+        sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -80,11 +80,14 @@ def test_the_document_marks_public_operations_and_what_any_operation_may_answer(
         ("/offices/{office}/booking", "get"), ("/offices/{office}/services/{service}/slots", "get"),
         ("/offices/{office}/bookings", "post"), ("/offices/{office}/bookings/{code}", "put"),
         ("/offices/{office}/bookings/{code}", "delete"), ("/public/bookings/{token}", "get"),
-        ("/offices/{office}/procedures", "get"), ("/offices/{office}/procedures/{procedure}/qr.svg", "get")}
+        ("/offices/{office}/procedures", "get"), ("/offices/{office}/procedures/{procedure}/qr.svg", "get"),
+        ("/public/offices/{office}/dossiers/{dossier}", "get"), ("/public/dossiers/{token}", "get"),
+        ("/public/dossiers/{token}/return", "post")}
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             assert "Retry-After" in op["responses"]["503"]["headers"], (path, method)
     for path, method in [("/offices/{office}/bookings", "post"), ("/offices/{office}/bookings/{code}", "put"),
-                         ("/offices/{office}/bookings/{code}", "delete")]:
+                         ("/offices/{office}/bookings/{code}", "delete"),
+                         ("/public/offices/{office}/dossiers/{dossier}", "get"), ("/public/dossiers/{token}/return", "post")]:
         assert "Retry-After" in doc["paths"][path][method]["responses"]["429"]["headers"]
 

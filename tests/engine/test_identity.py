@@ -303,6 +303,9 @@ LATER_TABLES = (Procedure.__table__,)  # 0016_procedures: the office file's proc
 LATER_COLUMNS = {  # columns later migrations add, which the model of today writes
     ("offices", "min_no_show_s"): "INTEGER NOT NULL DEFAULT 0",  # 0011_absent
     ("offices", "config_rev"): "INTEGER NOT NULL DEFAULT 0",  # 0015_hot_path
+    ("offices", "postal_fee"): "INTEGER NOT NULL DEFAULT 0",  # 0018_dossiers
+    ("offices", "postal_target_pct"): "INTEGER NOT NULL DEFAULT 25",
+    ("offices", "return_service"): "VARCHAR(16)",
     ("tickets", "procedure_id"): "INTEGER",  # 0016_procedures
     ("tickets", "outcome"): "VARCHAR(16)",
     ("tickets", "dossier"): "VARCHAR(64)",

@@ -191,7 +191,8 @@ def test_completing_with_nothing_said_stays_as_it_was(office):
     ({"outcome": "received", "missing": ["Giấy chứng sinh"]}, "missing_needs_incomplete"),
     ({"outcome": "incomplete", "missing": "Giấy chứng sinh"}, "invalid_field"),
     ({"dossier": "HS 01"}, "invalid_field"),
-    ({"dossier": "x" * 65}, "invalid_field"),
+    ({"dossier": "x" * 41}, "invalid_field"),
+    ({"dossier": "HS/01"}, "invalid_field"),
     ({"result": "ok"}, "unknown_field"),
 ])
 def test_a_wrong_outcome_is_refused_and_the_ticket_stays_called(office, body, error):

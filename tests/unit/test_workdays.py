@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.engine.holidays import fixed_holidays, is_public_holiday
+from server.engine import booking
+from server.engine.holidays import is_public_holiday
 from server.engine.workdays import (
     add_working_days,
     first_working_day,
@@ -77,11 +78,21 @@ def test_compensatory_day_for_1_may_on_saturday_2027():
     assert add("2027-04-29", 1) == "2027-05-04"      # 30/4 Fri, 1/5 Sat -> bù Mon 3/5
 
 
-def test_years_outside_the_table_get_the_fixed_holidays():
-    assert fixed_holidays(2030) == {date(2030, 1, 1), date(2030, 4, 30),
-                                    date(2030, 5, 1), date(2030, 9, 2)}
-    assert is_public_holiday(date(2030, 9, 2))
-    assert not is_public_holiday(date(2030, 9, 3))
+def test_years_outside_the_table_still_get_tet_and_the_fixed_holidays():
+    for day in (date(2030, 1, 1), date(2030, 4, 30), date(2030, 5, 1), date(2030, 9, 2),
+                date(2030, 2, 3)):  # mùng 1 Tết Canh Tuất
+        assert is_public_holiday(day), day
+    assert not is_public_holiday(date(2030, 3, 12))
+
+
+def test_vietnam_culture_day_closes_the_office_from_2026():
+    assert is_public_holiday(date(2026, 11, 24))
+    assert not is_public_holiday(date(2025, 11, 24))
+    assert add("2026-11-23", 1) == "2026-11-25"
+
+
+def test_booking_and_the_appointed_date_share_one_holiday_rule():
+    assert booking.is_public_holiday is is_public_holiday
 
 
 def test_office_open_no_day_gives_up():

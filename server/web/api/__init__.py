@@ -1,11 +1,12 @@
 """The REST API under /api/v1: one blueprint (`base.bp`), its routes in a module per resource.
 
-Importing the package registers every route: offices, tickets, counters, bookings, admin
-(office set-up, tokens, audit), absence, health, reports.
+Importing the package registers every route: offices, tickets, counters, bookings, dossiers,
+admin (office set-up, tokens, audit), absence, health, reports.
 """
-from server.web.api import absence, admin, bookings, counters, health, offices, reports, tickets
+from server.web.api import absence, admin, bookings, counters, dossiers, health, offices, reports, tickets
 from server.web.api.base import bp
 
-RESOURCES = (offices, tickets, counters, bookings, admin, absence, health, reports)  # each adds its routes to bp
+# Each adds its routes to bp.
+RESOURCES = (offices, tickets, counters, bookings, dossiers, admin, absence, health, reports)
 
 __all__ = ["bp"]

@@ -20,10 +20,11 @@ from server.web.inputs import json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-ANY = tuple(r.value for r in Role)
-# A lobby display sees numbers only; ticket details carry the citizen's status link.
-NOT_DISPLAY = tuple(r.value for r in Role if r is not Role.DISPLAY)
 STAFF = (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)
+# Every device and person; the integration token (dossiers only) is named where it may act.
+ANY = (Role.KIOSK.value, Role.DISPLAY.value, *STAFF)
+# A lobby display sees numbers only; ticket details carry the citizen's status link.
+NOT_DISPLAY = (Role.KIOSK.value, *STAFF)
 ISSUERS = (Role.KIOSK.value, Role.ADMIN.value)
 CHANNEL_OF = {Role.KIOSK.value: "kiosk", Role.ADMIN.value: "api"}
 TOKEN = re.compile(r"^Bearer ([A-Za-z0-9_\-]{16,200})\Z")
@@ -60,7 +61,7 @@ class Label:
 
 
 # What completing a ticket may record of the visit (engine/visits.py checks the values).
-VISIT = {"outcome": Text(16), "procedure": Text(32), "dossier": Text(64), "missing": [Text(160)]}
+VISIT = {"outcome": Text(16), "procedure": Text(32), "dossier": Text(40), "missing": [Text(160)]}
 
 
 def allow(*roles: str):

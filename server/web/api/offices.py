@@ -113,7 +113,7 @@ def procedure_qr(code, procedure):
     return response
 
 
-@bp.get("/offices/<code>/dossiers/<path:dossier>/visits")
+@bp.get("/offices/<code>/dossiers/<dossier>/visits")
 @allow(*STAFF)
 def dossier_visits(code, dossier):
     """A dossier's visits so far (the officer types or scans its receipt code): how many,

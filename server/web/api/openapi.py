@@ -3,70 +3,26 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-_STAFF = "officer, supervisor or admin token"
-
-
-def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def _ticket_reply(description: str = "The ticket") -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}}
-
-
-def _json_body(schema: dict, required: bool = False) -> dict:
-    return {"required": required, "content": {"application/json": {"schema": schema}}}
-
-
-def _retry_later(description: str) -> dict:
-    return {**_error(description), "headers": {"Retry-After": {
-        "description": "Seconds to wait before trying again", "required": True,
-        "schema": {"type": "string", "pattern": "^[0-9]+$"}}}}
-
-
-_ERRORS = {"400": _error("Malformed input"), "401": _error("No or bad token"),
-           "403": _error("Wrong role or office"), "404": _error("Not found"),
-           "409": _error("Not allowed in the current state"), "413": _error("Body too large")}
-# Any operation may meet these: the database down or gone (database_unavailable), or still
-# locked after every retry (busy). Added to every operation by document().
-_UNAVAILABLE = _retry_later("database_unavailable or busy: nothing was done; try again after Retry-After")
-_RATE_LIMITED = {"429": _retry_later("Too many requests from this address (BOOKING_RATE_LIMIT)")}
-_PUBLIC = []  # security: no token, no session
-_CODE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}  # a service's or office's code
-# What booking.create takes: a name of 1-120 characters once cleaned (NFC, invisible
-# characters removed), and a Vietnamese phone number in ASCII digits (spaces, dots, dashes,
-# brackets and +84 allowed around them).
-_BOOKING_NAME = {"type": "string", "minLength": 1, "maxLength": 120,
-                 "description": "Stored in Unicode NFC without zero-width or bidi-control characters; "
-                                "other control characters are refused"}
-_PHONE = {"type": "string", "maxLength": 30, "pattern": "^[0-9+ .()-]+$",
-          "description": "0 and 8-10 more ASCII digits, or +84 and 8-10 digits"}
-_ID = {"name": "id", "in": "path", "required": True,
-       "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
-_OFFICE = {"name": "office", "in": "path", "required": True,
-           "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}}
-_PUBLIC_TOKEN = {"name": "token", "in": "path", "required": True,
-                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{10,40}$"}}
-_EMPTY = _json_body({"type": "object", "additionalProperties": False})
-
-
-# What completing may record of the visit (server/engine/visits.py).
-_VISIT = {
-    "outcome": {"type": "string", "enum": ["received", "returned", "online", "advice", "incomplete", "referred"]},
-    "procedure": {"type": "string", "maxLength": 32, "description": "A procedure code of the office's catalogue"},
-    "dossier": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9./_-]{0,63}$",
-                "description": "The dossier's receipt code (a later visit with it is a repeat)"},
-    "missing": {"type": "array", "maxItems": 20, "items": {"type": "string", "minLength": 1, "maxLength": 160},
-                "description": "With outcome incomplete: the documents missing"},
-}
-
-
-def _ticket_action(summary: str, body: dict | None = None) -> dict:
-    return {"post": {"summary": summary, "description": f"Needs an {_STAFF}.",
-                     "parameters": [_ID], "requestBody": body or _EMPTY,
-                     "responses": {"200": _ticket_reply(), **_ERRORS}}}
+from server.web.api.spec import (
+    BOOKING_NAME,
+    CODE,
+    EMPTY,
+    ERRORS,
+    ID,
+    OFFICE,
+    PHONE,
+    PUBLIC,
+    PUBLIC_TOKEN,
+    RATE_LIMITED,
+    STAFF,
+    UNAVAILABLE,
+    VISIT,
+    error,
+    json_body,
+    ticket_action,
+    ticket_reply,
+)
+from server.web.api.spec_dossiers import dossier_paths
 
 
 @lru_cache(maxsize=1)
@@ -74,68 +30,68 @@ def document() -> dict:
     nullable_str = {"type": ["string", "null"]}
     paths = {
         "/offices/{office}": {"get": {
-            "summary": "Office: services and counters", "parameters": [_OFFICE],
+            "summary": "Office: services and counters", "parameters": [OFFICE],
             "responses": {"200": {"description": "The office", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Office"}}}}, **_ERRORS}}},
+                "schema": {"$ref": "#/components/schemas/Office"}}}}, **ERRORS}}},
         "/offices/{office}/board": {"get": {
             "summary": "Lobby board snapshot (the same data the realtime hub sends as 'board')",
-            "parameters": [_OFFICE],
+            "parameters": [OFFICE],
             "responses": {"200": {"description": "The board", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Board"}}}}, **_ERRORS}}},
+                "schema": {"$ref": "#/components/schemas/Board"}}}}, **ERRORS}}},
         "/offices/{office}/tickets": {"post": {
             "summary": "Issue a ticket", "description": "Needs a kiosk or admin token.",
-            "parameters": [_OFFICE],
-            "requestBody": _json_body({"type": "object", "additionalProperties": False,
+            "parameters": [OFFICE],
+            "requestBody": json_body({"type": "object", "additionalProperties": False,
                                        "required": ["service"],
-                                       "properties": {"service": _CODE,
+                                       "properties": {"service": CODE,
                                                       "priority": {"type": "boolean"},
-                                                      "procedure": _VISIT["procedure"]}}, True),
-            "responses": {"201": _ticket_reply("The new ticket"), **_ERRORS}}},
+                                                      "procedure": VISIT["procedure"]}}, True),
+            "responses": {"201": ticket_reply("The new ticket"), **ERRORS}}},
         "/tickets/{id}": {"get": {"summary": "A ticket",
                                   "description": "Any token of the ticket's office but a lobby "
                                                  "display's (a ticket carries its status link).",
-                                  "parameters": [_ID],
-                                  "responses": {"200": _ticket_reply(), **_ERRORS}}},
+                                  "parameters": [ID],
+                                  "responses": {"200": ticket_reply(), **ERRORS}}},
         "/offices/{office}/kiosks": {"get": {
             "summary": "The office's kiosks and their printers: status, last fault, jobs waiting",
-            "parameters": [_OFFICE],
+            "parameters": [OFFICE],
             "responses": {"200": {"description": "Kiosks", "content": {"application/json": {
-                "schema": {"type": "array", "items": {"type": "object"}}}}}, **_ERRORS}}},
+                "schema": {"type": "array", "items": {"type": "object"}}}}}, **ERRORS}}},
         "/tickets/{id}/reprint": {"post": {
             "summary": "Print the ticket again on the kiosk that issued it",
-            "parameters": [_ID], "requestBody": _EMPTY,
-            "responses": {"202": {"description": "Queued"}, **_ERRORS}}},
+            "parameters": [ID], "requestBody": EMPTY,
+            "responses": {"202": {"description": "Queued"}, **ERRORS}}},
         "/tickets/{id}/events": {"get": {
-            "summary": "A ticket's history", "parameters": [_ID],
+            "summary": "A ticket's history", "parameters": [ID],
             "responses": {"200": {"description": "Events, oldest first", "content": {"application/json": {
-                "schema": {"type": "array", "items": {"type": "object"}}}}}, **_ERRORS}}},
+                "schema": {"type": "array", "items": {"type": "object"}}}}}, **ERRORS}}},
         "/counters/{id}/call-next": {"post": {
             "summary": "Call the next ticket at a counter",
-            "description": f"Needs an {_STAFF}. With complete_current, the counter's current "
+            "description": f"Needs an {STAFF}. With complete_current, the counter's current "
                           "ticket is completed in the same step.",
-            "parameters": [_ID],
-            "requestBody": _json_body({"type": "object", "additionalProperties": False,
-                                       "properties": {"complete_current": {"type": "boolean"}, **_VISIT}}),
-            "responses": {"200": _ticket_reply("The called ticket"),
-                          "204": {"description": "Nobody is waiting"}, **_ERRORS}}},
-        "/tickets/{id}/recall": _ticket_action("Call the ticket again"),
-        "/tickets/{id}/start": _ticket_action("Start serving a called ticket"),
-        "/tickets/{id}/complete": _ticket_action(
+            "parameters": [ID],
+            "requestBody": json_body({"type": "object", "additionalProperties": False,
+                                       "properties": {"complete_current": {"type": "boolean"}, **VISIT}}),
+            "responses": {"200": ticket_reply("The called ticket"),
+                          "204": {"description": "Nobody is waiting"}, **ERRORS}}},
+        "/tickets/{id}/recall": ticket_action("Call the ticket again"),
+        "/tickets/{id}/start": ticket_action("Start serving a called ticket"),
+        "/tickets/{id}/complete": ticket_action(
             "Complete a called or serving ticket, with what the visit achieved (all optional; an unknown "
             "outcome or procedure is 400)",
-            _json_body({"type": "object", "additionalProperties": False, "properties": _VISIT})),
-        "/tickets/{id}/no-show": _ticket_action(
+            json_body({"type": "object", "additionalProperties": False, "properties": VISIT})),
+        "/tickets/{id}/no-show": ticket_action(
             "Mark a called ticket absent (409 no_show_too_early before the office's "
             "min_call_to_no_show_seconds after the call)"),
-        "/tickets/{id}/cancel": _ticket_action("Cancel a ticket"),
-        "/tickets/{id}/requeue": _ticket_action(
+        "/tickets/{id}/cancel": ticket_action("Cancel a ticket"),
+        "/tickets/{id}/requeue": ticket_action(
             "Put an absent ticket back in the queue (within the office's window)",
-            _json_body({"type": "object", "additionalProperties": False,
+            json_body({"type": "object", "additionalProperties": False,
                         "properties": {"keep_place": {"type": "boolean"}}})),
-        "/tickets/{id}/transfer": _ticket_action(
+        "/tickets/{id}/transfer": ticket_action(
             "Transfer to another service and/or one counter",
-            _json_body({"type": "object", "additionalProperties": False,
-                        "properties": {"service": _CODE,
+            json_body({"type": "object", "additionalProperties": False,
+                        "properties": {"service": CODE,
                                        "counter": {"type": "integer", "minimum": 1, "maximum": 2147483647},
                                        "keep_place": {"type": "boolean"},
                                        "note": {"type": "string", "maxLength": 200,
@@ -143,13 +99,13 @@ def document() -> dict:
                                                                "ticket's history"}}}, True)),
         "/counters/{id}": {"get": {
             "summary": "A counter's desk: status, officer, current ticket and its queues",
-            "description": f"Needs an {_STAFF}; an officer on the pages only for the counter "
+            "description": f"Needs an {STAFF}; an officer on the pages only for the counter "
                            "they hold (403 not_your_counter). queues: per service the counter "
                            "serves, the waiting count and the next 5 numbers in calling order. "
                            "absent: tickets marked absent here that may still come back (as GET "
                            "/offices/{office}/absent); min_no_show_s: the least time from a call to "
                            "\"absent\"; undo_s: how long \"absent\" may be undone.",
-            "parameters": [_ID],
+            "parameters": [ID],
             "responses": {"200": {"description": "The counter", "content": {"application/json": {
                 "schema": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "label": {"type": "string"}, "number": {"type": "integer"},
@@ -167,78 +123,78 @@ def document() -> dict:
                         "waiting": {"type": "integer"},
                         "next": {"type": "array", "items": {"type": "object", "properties": {
                             "number": {"type": "string"}, "priority": {"type": "boolean"}}}}}}}}}}}},
-                **_ERRORS}}},
+                **ERRORS}}},
         "/counters/{id}/call": {"post": {
             "summary": "Call one waiting ticket by its printed number (today's) to this counter",
-            "description": f"Needs an {_STAFF}. The counter must be open with no ticket at it; the "
+            "description": f"Needs an {STAFF}. The counter must be open with no ticket at it; the "
                            "ticket waiting, of a service the counter serves or sent to this counter; "
                            "or marked absent within the office's no-show window (it comes back). "
                            "404 number_not_found, 409 ticket_state / not_for_counter / counter_busy "
                            "/ comeback_window_passed.",
-            "parameters": [_ID],
-            "requestBody": _json_body({"type": "object", "additionalProperties": False,
+            "parameters": [ID],
+            "requestBody": json_body({"type": "object", "additionalProperties": False,
                                        "required": ["number"],
                                        "properties": {"number": {"type": "string", "minLength": 1,
                                                                  "maxLength": 16}}}, True),
-            "responses": {"200": _ticket_reply("The called ticket"), **_ERRORS}}},
+            "responses": {"200": ticket_reply("The called ticket"), **ERRORS}}},
     }
     paths["/offices/{office}/procedures"] = {"get": {
         "summary": "The office's procedures catalogue (no token)",
         "description": "What each procedure needs, its queue, and whether it can be filed online "
                        "(online: full, partial, none; url). ?service=CODE keeps one service's.",
-        "security": _PUBLIC,
-        "parameters": [_OFFICE, {"name": "service", "in": "query", "required": False, "schema": _CODE}],
+        "security": PUBLIC,
+        "parameters": [OFFICE, {"name": "service", "in": "query", "required": False, "schema": CODE}],
         "responses": {"200": {"description": "The catalogue", "content": {"application/json": {
-            "schema": {"type": "object", "required": ["office", "procedures"]}}}}, **_ERRORS}}}
+            "schema": {"type": "object", "required": ["office", "procedures"]}}}}, **ERRORS}}}
     paths["/offices/{office}/procedures/{procedure}/qr.svg"] = {"get": {
         "summary": "A QR code of a procedure's online filing page (no token)",
         "description": "SVG, for the kiosk's online-first panel. 404 unknown_procedure for a "
                        "procedure the office does not list or with no url.",
-        "security": _PUBLIC,
-        "parameters": [_OFFICE, {"name": "procedure", "in": "path", "required": True,
+        "security": PUBLIC,
+        "parameters": [OFFICE, {"name": "procedure", "in": "path", "required": True,
                                  "schema": {"type": "string", "maxLength": 32}}],
         "responses": {"200": {"description": "The QR code", "content": {"image/svg+xml": {
-            "schema": {"type": "string"}}}}, **_ERRORS}}}
+            "schema": {"type": "string"}}}}, **ERRORS}}}
     paths["/offices/{office}/dossiers/{dossier}/visits"] = {"get": {
         "summary": "A dossier's visits so far, by its receipt code",
-        "description": f"Needs an {_STAFF}. How many visits named the dossier, and the days it was "
+        "description": f"Needs an {STAFF}. How many visits named the dossier, and the days it was "
                        "sent back for completion (a second time breaks the one-completion rule).",
-        "parameters": [_OFFICE, {"name": "dossier", "in": "path", "required": True,
-                                 "schema": _VISIT["dossier"]}],
+        "parameters": [OFFICE, {"name": "dossier", "in": "path", "required": True,
+                                 "schema": VISIT["dossier"]}],
         "responses": {"200": {"description": "Visits", "content": {"application/json": {
-            "schema": {"type": "object", "required": ["dossier", "visits", "incomplete"]}}}}, **_ERRORS}}}
+            "schema": {"type": "object", "required": ["dossier", "visits", "incomplete"]}}}}, **ERRORS}}}
     paths["/public/tickets/{token}"] = {"get": {
         "summary": "A ticket by its public token (the status page's data; no login)",
         "description": "The token in the ticket's status_url. Adds office_name to the ticket.",
-        "security": _PUBLIC, "parameters": [_PUBLIC_TOKEN],
-        "responses": {"200": _ticket_reply(), "404": _error("No such ticket")}}}
+        "security": PUBLIC, "parameters": [PUBLIC_TOKEN],
+        "responses": {"200": ticket_reply(), "404": error("No such ticket")}}}
     paths["/public/tickets/{token}/cancel"] = {"post": {
         "summary": "The citizen cancels the ticket (no login)",
         "description": "Allowed while waiting or called; otherwise 409.",
-        "security": _PUBLIC, "parameters": [_PUBLIC_TOKEN],
-        "responses": {"200": _ticket_reply("The cancelled ticket"), "404": _error("No such ticket"),
-                      "409": _error("Not allowed in the current state")}}}
+        "security": PUBLIC, "parameters": [PUBLIC_TOKEN],
+        "responses": {"200": ticket_reply("The cancelled ticket"), "404": error("No such ticket"),
+                      "409": error("Not allowed in the current state")}}}
     paths["/counters/{id}/rating"] = {
         "get": {
             "summary": "The counter's citizen rating screen: the ticket it may rate now",
             "description": "Needs a display token of the office (the rating tablet) or an "
-                           f"{_STAFF}. Open for the ticket just completed at the counter, for "
+                           f"{STAFF}. Open for the ticket just completed at the counter, for "
                            "10 minutes, until it is rated or the counter calls someone else.",
-            "parameters": [_ID],
+            "parameters": [ID],
             "responses": {"200": {"description": "Open or locked", "content": {"application/json": {
                 "schema": {"type": "object", "required": ["open", "ticket"], "properties": {
                     "open": {"type": "boolean"},
                     "ticket": {"type": ["object", "null"], "properties": {
                         "id": {"type": "integer"}, "number": {"type": "string"},
                         "service": {"type": "string"}, "service_name": {"type": "string"}}}}}}}},
-                **_ERRORS}},
+                **ERRORS}},
         "post": {
             "summary": "A citizen rates the ticket just completed at the counter (once)",
             "description": "level: 4 Rất hài lòng, 3 Hài lòng, 2 Bình thường, 1 Không hài lòng. "
                            "409 already_rated for a second rating, 409 not_ratable for a ticket "
                            "not just completed at this counter.",
-            "parameters": [_ID],
-            "requestBody": _json_body({"type": "object", "additionalProperties": False,
+            "parameters": [ID],
+            "requestBody": json_body({"type": "object", "additionalProperties": False,
                                        "required": ["ticket", "level"],
                                        "properties": {"ticket": {"type": "integer", "minimum": 1},
                                                       "level": {"type": "integer", "minimum": 1, "maximum": 4},
@@ -246,32 +202,32 @@ def document() -> dict:
             "responses": {"201": {"description": "Stored", "content": {"application/json": {
                 "schema": {"type": "object", "properties": {"ticket": {"type": "integer"},
                                                             "level": {"type": "integer"}}}}}},
-                **_ERRORS}},
+                **ERRORS}},
     }
     paths["/me"] = {"get": {
         "summary": "The logged-in officer, the counters they may work at and the one they hold",
         "description": "For the officers' pages (session cookie) and staff tokens.",
-        "responses": {"200": {"description": "Who and where"}, **_ERRORS}}}
+        "responses": {"200": {"description": "Who and where"}, **ERRORS}}}
     for action, what in (("take", "Sit down at a counter: one officer per counter, one counter per officer"),
                          ("release", "Leave the counter")):
         paths[f"/counters/{{id}}/{action}"] = {"post": {
-            "summary": what, "parameters": [_ID], "requestBody": _EMPTY,
-            "responses": {"200": {"description": "The counter"}, **_ERRORS}}}
+            "summary": what, "parameters": [ID], "requestBody": EMPTY,
+            "responses": {"200": {"description": "The counter"}, **ERRORS}}}
     for action in ("open", "close", "pause", "resume"):
         paths[f"/counters/{{id}}/{action}"] = {"post": {
-            "summary": f"{action.capitalize()} a counter", "parameters": [_ID],
-            "requestBody": _json_body({"type": "object", "additionalProperties": False, "properties": {
-                "reason": {"type": "string", "maxLength": 200}}}) if action == "pause" else _EMPTY,
-            "responses": {"200": {"description": "The counter"}, **_ERRORS}}}
+            "summary": f"{action.capitalize()} a counter", "parameters": [ID],
+            "requestBody": json_body({"type": "object", "additionalProperties": False, "properties": {
+                "reason": {"type": "string", "maxLength": 200}}}) if action == "pause" else EMPTY,
+            "responses": {"200": {"description": "The counter"}, **ERRORS}}}
     paths["/offices/{office}/live"] = {"get": {
         "summary": "Supervisor view: every counter, every service's queue, today's ratings",
         "description": "Needs a supervisor or admin (token or session). idle_since: for a counter "
                        "with no current ticket, when its last ticket finished or its status changed, "
                        "whichever is later. longest_wait_s: now minus the queued_at of the service's "
                        "longest-waiting ticket (null when nobody waits).",
-        "parameters": [_OFFICE],
+        "parameters": [OFFICE],
         "responses": {"200": {"description": "The office now", "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/Live"}}}}, **_ERRORS}}}
+            "schema": {"$ref": "#/components/schemas/Live"}}}}, **ERRORS}}}
     paths["/offices/{office}/health"] = {"get": {
         "summary": "Device health: kiosks and lobby displays online or not, each kiosk's printer, the voice",
         "description": "Staff of the office (officer, supervisor, admin; token or session). Each device: "
@@ -280,24 +236,24 @@ def document() -> dict:
                        "unknown: never connected), problems (offline, agent_off, printer) and a summary "
                        "in the asked language. voice: ready, and a message saying how to install "
                        "espeak-ng when it is missing. Changes are pushed as `device_health` to staff pages.",
-        "parameters": [_OFFICE],
+        "parameters": [OFFICE],
         "responses": {"200": {"description": "The office's devices", "content": {"application/json": {
             "schema": {"type": "object", "properties": {
                 "devices": {"type": "array", "items": {"type": "object"}},
-                "voice": {"type": "object"}, "faults": {"type": "integer"}}}}}}, **_ERRORS}}}
+                "voice": {"type": "object"}, "faults": {"type": "integer"}}}}}}, **ERRORS}}}
     paths["/counters/{id}/services"] = {"put": {
         "summary": "Change the services a counter serves (supervisor or admin)",
         "description": "Active service codes of the office, at least one (400 no_services); an unknown "
                        "code is 404 service_not_found. The counter's next call, in every server "
                        "process, takes from the new services.",
-        "parameters": [_ID],
-        "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["services"],
+        "parameters": [ID],
+        "requestBody": json_body({"type": "object", "additionalProperties": False, "required": ["services"],
                                    "properties": {"services": {"type": "array", "minItems": 1, "maxItems": 100,
-                                                               "items": _CODE}}}, True),
+                                                               "items": CODE}}}, True),
         "responses": {"200": {"description": "The counter and its services", "content": {"application/json": {
             "schema": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "label": {"type": "string"}, "status": {"type": "string"},
-                "services": {"type": "array", "items": {"type": "string"}}}}}}}, **_ERRORS}}}
+                "services": {"type": "array", "items": {"type": "string"}}}}}}}, **ERRORS}}}
     seat = {"type": "object", "properties": {
         "label": {"type": "string"}, "x": {"type": "number"}, "y": {"type": "number"},
         "usable": {"type": "boolean"}, "occupied": {"type": "boolean"}, "number": nullable_str,
@@ -315,75 +271,75 @@ def document() -> dict:
         "description": "Any token or staff session of the office. capacity: usable seats; used/free of "
                        "them; outside: tickets waiting outside for a seat; change: the number of the area's "
                        "last change (its next area_changed event carries one more). See docs/seating.md.",
-        "parameters": [_OFFICE],
+        "parameters": [OFFICE],
         "responses": {"200": {"description": "The areas", "content": {"application/json": {"schema": {
             "type": "object", "properties": {"areas": {"type": "array", "items": {
-                "$ref": "#/components/schemas/Area"}}}}}}}, **_ERRORS}}}
+                "$ref": "#/components/schemas/Area"}}}}}}}, **ERRORS}}}
     paths["/offices/{office}/areas/{area}"] = {"put": {
         "summary": "Change an area's rules or seats out of service (admin)",
         "description": "Applies at once in every server process: usable seats are worked out again, "
                        "people on seats no longer usable move to a free one or wait outside, free "
                        "seats go to those outside. max_share 0.01-1, min_distance_m 0-10.",
-        "parameters": [_OFFICE, {"name": "area", "in": "path", "required": True, "schema": {"type": "string"}}],
-        "requestBody": _json_body({"type": "object", "additionalProperties": False, "properties": {
+        "parameters": [OFFICE, {"name": "area", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": json_body({"type": "object", "additionalProperties": False, "properties": {
             "max_share": {"type": "number"}, "min_distance_m": {"type": "number"},
             "out_of_service": {"type": "array", "maxItems": 100, "items": {"type": "string"}}}}, True),
-        "responses": {"200": {"description": "The area", "content": area_ref}, **_ERRORS}}}
+        "responses": {"200": {"description": "The area", "content": area_ref}, **ERRORS}}}
     code_param = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
     booking_token = {"name": "X-Booking-Token", "in": "header", "required": True, "schema": {"type": "string"}}
     booking_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Booking"}}}
     paths["/offices/{office}/booking"] = {"get": {
         "summary": "What can be booked online: bookable services, days, the check-in window (no token)",
-        "security": _PUBLIC, "parameters": [_OFFICE],
-        "responses": {"200": {"description": "Booking information"}, **_ERRORS}}}
+        "security": PUBLIC, "parameters": [OFFICE],
+        "responses": {"200": {"description": "Booking information"}, **ERRORS}}}
     paths["/offices/{office}/services/{service}/slots"] = {"get": {
-        "summary": "A day's slots of a service with places left (no token)", "security": _PUBLIC,
+        "summary": "A day's slots of a service with places left (no token)", "security": PUBLIC,
         "description": "A day that cannot be booked gives slots [] and closed_reason: past, beyond_horizon, "
                        "holiday or closed. See docs/booking.md for how capacity is worked out.",
-        "parameters": [_OFFICE, {"name": "service", "in": "path", "required": True, "schema": {"type": "string"}},
+        "parameters": [OFFICE, {"name": "service", "in": "path", "required": True, "schema": {"type": "string"}},
                        {"name": "date", "in": "query", "required": True,
                         "schema": {"type": "string", "format": "date"}}],
-        "responses": {"200": {"description": "Slots [{start, end, capacity, available}]"}, **_ERRORS}}}
+        "responses": {"200": {"description": "Slots [{start, end, capacity, available}]"}, **ERRORS}}}
     paths["/offices/{office}/bookings"] = {
         "post": {"summary": "Book a slot (no token; rate-limited per client address, 429)",
                  "description": "409 slot_full when the slot has no place left (never overbooked), 409 "
                                 "phone_limit, 409 phone_slot_taken (the phone holds a place in this slot), "
                                 "400 invalid_phone, 400 name_too_short. The reply's manage_url is the private link.",
-                 "security": _PUBLIC, "parameters": [_OFFICE],
-                 "requestBody": _json_body({"type": "object", "additionalProperties": False,
+                 "security": PUBLIC, "parameters": [OFFICE],
+                 "requestBody": json_body({"type": "object", "additionalProperties": False,
                                             "required": ["service", "start", "name", "phone"],
-                                            "properties": {"service": _CODE,
+                                            "properties": {"service": CODE,
                                                            "start": {"type": "string", "format": "date-time"},
-                                                           "name": _BOOKING_NAME, "phone": _PHONE,
+                                                           "name": BOOKING_NAME, "phone": PHONE,
                                                            "id_number": {"type": "string",
                                                                          "pattern": "^[0-9A-Za-z]{6,20}$"}}}, True),
-                 "responses": {"201": {"description": "The booking", "content": booking_ref}, **_ERRORS,
-                               **_RATE_LIMITED}},
-        "get": {"summary": "A day's bookings for staff (phones masked)", "description": f"Needs an {_STAFF}.",
-                "parameters": [_OFFICE,
+                 "responses": {"201": {"description": "The booking", "content": booking_ref}, **ERRORS,
+                               **RATE_LIMITED}},
+        "get": {"summary": "A day's bookings for staff (phones masked)", "description": f"Needs an {STAFF}.",
+                "parameters": [OFFICE,
                                {"name": "date", "in": "query", "schema": {"type": "string", "format": "date"}}],
-                "responses": {"200": {"description": "{date, bookings: [...]}"}, **_ERRORS}}}
+                "responses": {"200": {"description": "{date, bookings: [...]}"}, **ERRORS}}}
     paths["/offices/{office}/bookings/{code}"] = {
         "put": {"summary": "Move a booking to another slot of its service (private link's token)",
-                "security": _PUBLIC, "parameters": [_OFFICE, code_param, booking_token],
-                "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["start"],
+                "security": PUBLIC, "parameters": [OFFICE, code_param, booking_token],
+                "requestBody": json_body({"type": "object", "additionalProperties": False, "required": ["start"],
                                            "properties": {"start": {"type": "string", "format": "date-time"}}}, True),
-                "responses": {"200": {"description": "The booking", "content": booking_ref}, **_ERRORS,
-                              **_RATE_LIMITED}},
+                "responses": {"200": {"description": "The booking", "content": booking_ref}, **ERRORS,
+                              **RATE_LIMITED}},
         "delete": {"summary": "Cancel a booking (private link's token); its place goes back",
-                   "security": _PUBLIC, "parameters": [_OFFICE, code_param, booking_token],
-                   "responses": {"200": {"description": "The booking", "content": booking_ref}, **_ERRORS,
-                                 **_RATE_LIMITED}}}
+                   "security": PUBLIC, "parameters": [OFFICE, code_param, booking_token],
+                   "responses": {"200": {"description": "The booking", "content": booking_ref}, **ERRORS,
+                                 **RATE_LIMITED}}}
     paths["/offices/{office}/bookings/{code}/check-in"] = {"post": {
         "summary": "Check in at the kiosk (kiosk or admin token): the booking's ticket",
         "description": "409 too_early (check_in_from in the body), too_late (service in the body: offer a "
                        "walk-in ticket), booking_cancelled, already_checked_in (ticket_id, number).",
-        "parameters": [_OFFICE, code_param], "requestBody": _EMPTY,
-        "responses": {"201": _ticket_reply("The booked citizen's ticket"), **_ERRORS}}}
+        "parameters": [OFFICE, code_param], "requestBody": EMPTY,
+        "responses": {"201": ticket_reply("The booked citizen's ticket"), **ERRORS}}}
     paths["/public/bookings/{token}"] = {"get": {
-        "summary": "The booking behind a private link (no login)", "security": _PUBLIC,
-        "parameters": [_PUBLIC_TOKEN],
-        "responses": {"200": {"description": "The booking", "content": booking_ref}, **_ERRORS}}}
+        "summary": "The booking behind a private link (no login)", "security": PUBLIC,
+        "parameters": [PUBLIC_TOKEN],
+        "responses": {"200": {"description": "The booking", "content": booking_ref}, **ERRORS}}}
     live_schema = {"type": "object", "required": ["counters", "services", "ratings_today"], "properties": {
         "now": {"type": "string", "format": "date-time"},
         "counters": {"type": "array", "items": {"type": "object", "properties": {
@@ -407,9 +363,10 @@ def document() -> dict:
     _admin_paths(paths)
     _report_paths(paths)
     _absent_paths(paths)
+    dossier_paths(paths)
     for operations in paths.values():
         for operation in operations.values():
-            operation["responses"].setdefault("503", _UNAVAILABLE)
+            operation["responses"].setdefault("503", UNAVAILABLE)
     return {
         "openapi": "3.1.0",
         "info": {"title": "motcua API", "version": "1",
@@ -492,111 +449,111 @@ def _admin_paths(paths: dict) -> None:
            "description": "A service's or area's code, a counter's number, an officer's username"}
     doc = {"description": "The office document (office, services, counters, areas, officers, procedures, can)",
            "content": {"application/json": {"schema": obj}}}
-    invalid = _error("Invalid values: {error: invalid, message, fields: {field: message}, problems: [...]}")
-    errors = {**_ERRORS, "400": invalid}
-    device_id = {**_ID, "description": "The device's id"}
+    invalid = error("Invalid values: {error: invalid, message, fields: {field: message}, problems: [...]}")
+    errors = {**ERRORS, "400": invalid}
+    device_id = {**ID, "description": "The device's id"}
     paths["/offices"] = {
         "get": {"summary": "Offices the caller administers", "description": admins,
-                "responses": {"200": {"description": "{offices: [{code, name, name_en}], city_wide}"}, **_ERRORS}},
-        "post": {"summary": "Create an office (city-wide admin)", "requestBody": _json_body({
+                "responses": {"200": {"description": "{offices: [{code, name, name_en}], city_wide}"}, **ERRORS}},
+        "post": {"summary": "Create an office (city-wide admin)", "requestBody": json_body({
             "type": "object", "additionalProperties": False, "required": ["code", "name"], "properties": {
                 "code": {"type": "string"}, "name": {"type": "string"}, "name_en": {"type": "string"}}}, True),
                  "responses": {"201": doc, **errors}}}
     paths["/offices/{office}/config"] = {"get": {
         "summary": "The office document: the office file's keys as JSON (no passwords)",
-        "description": admins, "parameters": [_OFFICE], "responses": {"200": doc, **_ERRORS}}}
+        "description": admins, "parameters": [OFFICE], "responses": {"200": doc, **ERRORS}}}
     paths["/offices/{office}/config.toml"] = {"get": {
         "summary": "The office as an office file (TOML) to download", "description": admins,
-        "parameters": [_OFFICE], "responses": {"200": {"description": "application/toml"}, **_ERRORS}}}
+        "parameters": [OFFICE], "responses": {"200": {"description": "application/toml"}, **ERRORS}}}
     paths["/offices/{office}/config/office"] = {"put": {
         "summary": "Change the office's settings (admin): names, hours, closed_dates, notice, target wait, "
-                   "booking, announce", "parameters": [_OFFICE], "requestBody": _json_body(obj, True),
+                   "booking, announce", "parameters": [OFFICE], "requestBody": json_body(obj, True),
         "responses": {"200": doc, **errors}}}
     paths["/offices/{office}/config/{section}"] = {"post": {
         "summary": "Add a service, counter, waiting area or officer", "description": admins,
-        "parameters": [_OFFICE, section], "requestBody": _json_body(obj, True), "responses": {"201": doc, **errors}}}
+        "parameters": [OFFICE, section], "requestBody": json_body(obj, True), "responses": {"201": doc, **errors}}}
     paths["/offices/{office}/config/{section}/{key}"] = {
         "put": {"summary": "Change one item (null removes a key); its key cannot change, except a "
                            "counter's number: the same counter renumbered", "description": admins,
-                "parameters": [_OFFICE, section, key], "requestBody": _json_body(obj, True),
+                "parameters": [OFFICE, section, key], "requestBody": json_body(obj, True),
                 "responses": {"200": doc, **errors}},
         "delete": {"summary": "Delete one item (deactivated: old tickets keep naming it). Officers are "
                               "disabled instead (active: false); a counter in use (an officer at it, "
                               "tickets called or transferred to it) is refused with 409",
-                   "parameters": [_OFFICE, section, key],
+                   "parameters": [OFFICE, section, key],
                    "responses": {"200": doc, **errors}}}
     paths["/offices/{office}/config/officers/{username}/password"] = {"post": {
         "summary": "Reset an officer's password: the given one, or a generated one returned once",
         "description": "Their open sessions end at once.",
-        "parameters": [_OFFICE, {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
-        "requestBody": _json_body({"type": "object", "additionalProperties": False,
+        "parameters": [OFFICE, {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": json_body({"type": "object", "additionalProperties": False,
                                    "properties": {"password": {"type": "string", "minLength": 8}}}),
         "responses": {"200": {"description": "{password} when generated, else {}"}, **errors}}}
     paths["/offices/{office}/devices"] = {
         "get": {"summary": "Kiosks and displays with their printer state and number of active tokens",
-                "parameters": [_OFFICE], "responses": {"200": {"description": "{devices: [...]}"}, **_ERRORS}},
-        "post": {"summary": "Register a kiosk or display; its token is in the reply only", "parameters": [_OFFICE],
-                 "requestBody": _json_body({"type": "object", "additionalProperties": False,
+                "parameters": [OFFICE], "responses": {"200": {"description": "{devices: [...]}"}, **ERRORS}},
+        "post": {"summary": "Register a kiosk or display; its token is in the reply only", "parameters": [OFFICE],
+                 "requestBody": json_body({"type": "object", "additionalProperties": False,
                                             "required": ["kind", "name"],
                                             "properties": {"kind": {"enum": ["kiosk", "display"]},
                                                            "name": {"type": "string"}, "printer": {"type": "string"},
                                                            "paper_mm": {"enum": [58, 80]}}}, True),
                  "responses": {"201": {"description": "{device, token, setup_url}"}, **errors}}}
     paths["/offices/{office}/devices/{id}"] = {"put": {
-        "summary": "Rename a device or change its printer", "parameters": [_OFFICE, device_id],
-        "requestBody": _json_body(obj, True), "responses": {"200": {"description": "{devices}"}, **errors}}}
+        "summary": "Rename a device or change its printer", "parameters": [OFFICE, device_id],
+        "requestBody": json_body(obj, True), "responses": {"200": {"description": "{devices}"}, **errors}}}
     paths["/offices/{office}/devices/{id}/token"] = {"post": {
         "summary": "Another token for the device (shown once; older ones stay valid)",
-        "parameters": [_OFFICE, device_id], "responses": {"201": {"description": "{device, token, setup_url}"},
-                                                          **_ERRORS}}}
+        "parameters": [OFFICE, device_id], "responses": {"201": {"description": "{device, token, setup_url}"},
+                                                          **ERRORS}}}
     paths["/offices/{office}/devices/{id}/revoke"] = {"post": {
         "summary": "Revoke every token of the device: refused at once, its open pages hear device_revoked",
-        "parameters": [_OFFICE, device_id], "responses": {"200": {"description": "{revoked: N}"}, **_ERRORS}}}
+        "parameters": [OFFICE, device_id], "responses": {"200": {"description": "{revoked: N}"}, **ERRORS}}}
     paths["/offices/{office}/audit"] = {"get": {
         "summary": "The audit log, newest first: who changed what, when",
-        "parameters": [_OFFICE, {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}},
+        "parameters": [OFFICE, {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}},
                        {"name": "before", "in": "query", "schema": {"type": "integer"}}],
         "responses": {"200": {"description": "{entries: [{id, at, actor, action, target, changes}]}"},
-                      **_ERRORS}}}
+                      **ERRORS}}}
 
 
 def _report_paths(paths: dict) -> None:
     """Reports (server/web/api/reports.py); the figures are defined in docs/reports.md."""
-    office = {**_OFFICE, "schema": {"type": "string"}, "description": "An office code, or all (city-wide admin)"}
+    office = {**OFFICE, "schema": {"type": "string"}, "description": "An office code, or all (city-wide admin)"}
     dates = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
              {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}]
     who = "Needs a supervisor or admin of the office; `all` a city-wide admin. Default period: today."
     paths["/offices/{office}/report"] = {"get": {
         "summary": "Figures over a period: totals, by day, service, counter, officer (and office), by hour",
         "description": who, "parameters": [office, *dates],
-        "responses": {"200": {"description": "The report (docs/reports.md)"}, **_ERRORS}}}
+        "responses": {"200": {"description": "The report (docs/reports.md)"}, **ERRORS}}}
     paths["/offices/{office}/report.csv"] = {"get": {
         "summary": "One grouping of the report as CSV (UTF-8 with BOM, headers in the request's language)",
         "description": who, "parameters": [office, *dates, {"name": "group", "in": "query", "schema": {
             "enum": ["day", "service", "counter", "officer", "office"]}}],
-        "responses": {"200": {"description": "text/csv"}, **_ERRORS}}}
+        "responses": {"200": {"description": "text/csv"}, **ERRORS}}}
     paths["/offices/{office}/report.xlsx"] = {"get": {
         "summary": "The report as an Excel workbook, one sheet per grouping", "description": who,
-        "parameters": [office, *dates], "responses": {"200": {"description": "an .xlsx file"}, **_ERRORS}}}
+        "parameters": [office, *dates], "responses": {"200": {"description": "an .xlsx file"}, **ERRORS}}}
 
 
 def _absent_paths(paths: dict) -> None:
     """Absent citizens (server/web/api/absence.py): undo "absent", and who may still come back."""
     paths["/counters/{id}/undo-no-show"] = {"post": {
         "summary": "Undo \"absent\" at this counter within 30 seconds: the ticket is called here again",
-        "description": f"Needs an {_STAFF}. Without ticket, the last ticket marked absent at the counter. "
+        "description": f"Needs an {STAFF}. Without ticket, the last ticket marked absent at the counter. "
                        "The counter must have no ticket at it. 409 undo_too_late, undo_other_counter "
                        "(only the counter that marked it), undo_nothing, counter_busy.",
-        "parameters": [_ID],
-        "requestBody": _json_body({"type": "object", "additionalProperties": False,
+        "parameters": [ID],
+        "requestBody": json_body({"type": "object", "additionalProperties": False,
                                    "properties": {"ticket": {"type": "integer", "minimum": 1,
                                                              "maximum": 2147483647}}}),
-        "responses": {"200": _ticket_reply("The ticket, called again"), **_ERRORS}}}
+        "responses": {"200": ticket_reply("The ticket, called again"), **ERRORS}}}
     paths["/offices/{office}/absent"] = {"get": {
         "summary": "Today's tickets marked absent that may still come back (the office's no-show window)",
-        "description": f"Needs an {_STAFF}. Newest first; numbers only. Such a ticket is called by "
+        "description": f"Needs an {STAFF}. Newest first; numbers only. Such a ticket is called by "
                        "number (POST /counters/{id}/call) or put back in the queue (requeue).",
-        "parameters": [_OFFICE],
+        "parameters": [OFFICE],
         "responses": {"200": {"description": "The absent tickets", "content": {"application/json": {
             "schema": {"type": "object", "required": ["window_s", "undo_s", "tickets"], "properties": {
                 "window_s": {"type": "integer"}, "undo_s": {"type": "integer"},
@@ -608,4 +565,4 @@ def _absent_paths(paths: dict) -> None:
                     "until": {"type": "string", "format": "date-time"},
                     "seconds_left": {"type": "integer"},
                     "undo_until": {"type": ["string", "null"], "format": "date-time"}}}}}}}}},
-            **_ERRORS}}}
+            **ERRORS}}}

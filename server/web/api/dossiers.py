@@ -1,0 +1,204 @@
+"""Dossiers (hồ sơ) under /api/v1: the one-stop system's feed, staff moves and the post
+hand-over, the public look-up by receipt code, and the citizen's private page
+(server/engine/dossiers.py, server/read/dossiers.py)."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, jsonify, request
+
+from server.db.models import Role
+from server.engine import dossiers, hours, lookups
+from server.engine.errors import BadRequest, NotFound
+from server.infra.i18n import request_language
+from server.read import dossiers as shown
+from server.read import exports
+from server.web import motcua
+from server.web.api.base import STAFF, Text, allow, body, bp, office_code, own_office
+
+FEEDERS = (Role.ADMIN.value, Role.INTEGRATION.value)
+# The post office records delivery through staff or through the one-stop system's feed.
+MOVERS = (*STAFF, Role.INTEGRATION.value)
+MOVES = ("processing", "ready", "returned", "posted", "delivered", "withdrawn")
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _today(office) -> date:
+    return hours.service_day(motcua().clock.now(), office.timezone)
+
+
+def _staff_reply(s, outcome):
+    office = lookups.office_info(s, outcome.dossier.office_id)
+    return {**shown.staff(outcome.dossier, office, _today(office), request_language()),
+            "created": outcome.created, "changed": outcome.changed}
+
+
+@bp.put("/offices/<code>/dossiers/<dossier>")
+@allow(*FEEDERS)
+def put_dossier(code, dossier):
+    """Create or update a dossier as the one-stop system says (idempotent): 201 when
+    created, 200 otherwise, with the fields that changed (none for a repeat)."""
+    principal = own_office(code)
+    data = body(status=Text(16), due_on=Text(10), procedure=Text(32), phone=Text(30), received_at=Text(40),
+                items=int)
+    reply = motcua().perform(dossiers.put, principal.office_id, dossier, data, actor=principal.actor,
+                             source="api", render=_staff_reply)
+    return jsonify(reply), 201 if reply["created"] else 200
+
+
+@bp.get("/offices/<code>/dossiers")
+@allow(*STAFF)
+def list_dossiers(code):
+    """Staff list: ?status= (a status, due, to_post), ?q= (part of a receipt code),
+    ?from= ?to= (received, YYYY-MM-DD), ?page=. Phones masked."""
+    office_id = own_office(code).office_id
+    args = request.args
+    page = args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= 10_000:
+        raise BadRequest("invalid_field", field="page", reason="1-10000")
+    search = (args.get("q") or "").strip()[:64] or None
+    with motcua().db.read() as s:
+        office = lookups.office_info(s, office_id)
+        today = _today(office)
+        found = shown.listing(s, office, today, status=args.get("status") or None, search=search,
+                              day_from=_day_arg("from"), day_to=_day_arg("to"), page=int(page),
+                              lang=request_language())
+        return jsonify({**found, "counts": shown.counts(s, office, today)})
+
+
+def _day_arg(name: str) -> date | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise BadRequest("invalid_field", field=name, reason="YYYY-MM-DD") from None
+
+
+@bp.get("/offices/<code>/dossiers/<dossier>")
+@allow(*MOVERS)
+def get_dossier(code, dossier):
+    """One dossier with its history (staff or the feed)."""
+    office_id = own_office(code).office_id
+    with motcua().db.read() as s:
+        office = lookups.office_info(s, office_id)
+        found = dossiers.find(s, office_id, dossiers.receipt_code(dossier))
+        if found is None:
+            raise NotFound("dossier_not_found", receipt=dossier[:64])
+        return jsonify({**shown.staff(found, office, _today(office), request_language()),
+                        "history": shown.history(s, found)})
+
+
+@bp.post(f"/offices/<code>/dossiers/<dossier>/<any({', '.join(MOVES)}):action>")
+@allow(*MOVERS)
+def move_dossier(code, dossier, action):
+    """Mark a dossier (staff): ready, returned, posted, delivered, withdrawn, processing;
+    only the moves `dossiers.NEXT` allows (409 otherwise)."""
+    principal = own_office(code)
+    body()
+    return jsonify(motcua().perform(dossiers.mark, principal.office_id, dossier, action, actor=principal.actor,
+                                    render=_staff_reply))
+
+
+# ---------------------------------------------------------------- the post hand-over
+
+def _hand_over_reply(s, outcome):
+    office = lookups.office_info(s, outcome.rows[0].office_id) if outcome.rows else None
+    return {"posted": len(outcome.rows),
+            "rows": shown.hand_over_rows(outcome.rows, office) if office else []}
+
+
+@bp.post("/offices/<code>/dossiers/hand-over")
+@allow(*STAFF)
+def hand_over(code):
+    """Mark every result waiting for the post as posted; the reply lists them (the same
+    list as GET .../hand-over.csv|.xlsx?day= for the day)."""
+    principal = own_office(code)
+    body()
+    return jsonify(motcua().perform(dossiers.hand_over, principal.office_id, actor=principal.actor,
+                                    render=_hand_over_reply))
+
+
+@bp.get("/offices/<code>/dossiers/hand-over.<any(csv, xlsx):fmt>")
+@allow(*STAFF)
+def hand_over_list(code, fmt):
+    """The post office's list of a day's hand-over (?day=, default today): Vietnamese
+    headers, one row per dossier. Contains phones and addresses: staff only."""
+    office_id = own_office(code).office_id
+    with motcua().db.read() as s:
+        office = lookups.office_info(s, office_id)
+        day = _day_arg("day") or _today(office)
+        rows = shown.hand_over_rows(dossiers.posted_on(s, office, day), office)
+    columns = shown.HAND_OVER_COLUMNS
+    name = f"buu-dien-{office.code}-{day.isoformat()}.{fmt}"
+    if fmt == "csv":
+        data, mimetype = exports.table_csv(columns, rows), "text/csv; charset=utf-8"
+    else:
+        data = exports.table_xlsx(columns, rows, f"Danh sách giao bưu điện {day:%d/%m/%Y}")
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                                      **NO_STORE})
+
+
+# ---------------------------------------------------------------- citizens
+
+@bp.get("/public/offices/<code>/dossiers/<dossier>")
+def look_up(code, dossier):
+    """Look-up by receipt code (the /tra-cuu page, the kiosk): status, dates and the next
+    step, nothing personal. Misses count against the client's look-up limit; a kiosk of
+    the office (its token) is not limited."""
+    client = None if _from_own_kiosk(code) else (request.remote_addr or "-")
+    if client is not None:
+        motcua().lookup_limit.refuse_if_spent(client)
+    try:
+        receipt = dossiers.receipt_code(dossier)
+    except BadRequest:
+        receipt = None
+    with motcua().db.read() as s:
+        office = lookups.office_info(s, office_code(code))
+        found = dossiers.find(s, office.id, receipt) if receipt else None
+        if found is not None:
+            reply = shown.public(found, office, shown.booking_of(s, found), _today(office), request_language())
+    if found is None:
+        if client is not None:
+            motcua().lookup_limit.check(client)
+        raise NotFound("dossier_not_found", receipt=dossier[:64])
+    return jsonify(reply), 200, NO_STORE
+
+
+def _from_own_kiosk(code: str) -> bool:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return False
+    principal = motcua().principal(header[7:].strip())
+    return principal is not None and principal.role == Role.KIOSK.value and principal.office_code == code
+
+
+def _private_reply(s, d):
+    office = lookups.office_info(s, d.office_id)
+    return shown.private(d, office, shown.booking_of(s, d), _today(office), request_language())
+
+
+@bp.get("/public/dossiers/<token>")
+def private_dossier(token):
+    """The citizen's own page (the link in "your result is ready")."""
+    with motcua().db.read() as s:
+        found = dossiers.by_token(s, token)
+        if found is None:
+            raise NotFound("not_found")
+        return jsonify(_private_reply(s, found)), 200, NO_STORE
+
+
+@bp.post("/public/dossiers/<token>/return")
+def choose_return(token):
+    """Counter or post: {"method": "post", "recipient", "phone", "address"} or {"method": "counter"}."""
+    motcua().booking_limit.check(request.remote_addr or "-")
+    data = body(method=Text(8), recipient=Text(dossiers.RECIPIENT[1]), phone=Text(30),
+                address=Text(dossiers.ADDRESS[1]))
+    if "method" not in data:
+        raise BadRequest("missing_field", field="method")
+    reply = motcua().perform(dossiers.choose_return, token, data["method"], recipient=data.get("recipient"),
+                             phone=data.get("phone"), address=data.get("address"),
+                             render=lambda s, outcome: _private_reply(s, outcome.dossier))
+    return jsonify(reply), 200, NO_STORE
