@@ -70,7 +70,7 @@ def create_token(s: Session, office_code: str, role: str, name: str | None, now:
             s.add(device)
             s.flush()
         device_id = device.id
-    elif name:
+    elif name and role in PERSON_ROLES:  # an integration token's name is only its label
         user = s.scalar(select(User).where(User.office_id == office.id, User.username == name))
         if user is None:
             raise NotFound("user_not_found", user=name, office=office_code)
