@@ -3,7 +3,8 @@
    While a ticket is at the counter the panel offers six outcomes on the keys 1–6 (pressed
    again: none), the procedure (the service's first, then the office's others, to correct
    what the kiosk was told), the dossier's receipt code and, for `incomplete`, the missing
-   documents. "Complete" (C) and "Complete & call next" (Shift+Enter) send whatever is
+   documents; for `received`, the citizen's phone for "your result is ready" (optional: it
+   goes to the dossier register, never on the ticket). "Complete" (C) and "Complete & call next" (Shift+Enter) send whatever is
    chosen; nothing chosen completes as before, in one keystroke.
 
    A keyboard-wedge barcode scanner types the receipt code fast and ends with Enter, maybe
@@ -59,6 +60,7 @@ export function outcomePanel({ W, api, office, shortcut }) {
     for (const [name, b] of buttons) b.setAttribute("aria-pressed", String(name === chosen));
     box.dataset.outcome = chosen || "";
     $("missing-box").hidden = chosen !== "incomplete";
+    $("notice-phone-box").hidden = chosen !== "received";  // for "your result is ready"
     if (chosen === "incomplete") fillMissing();
     drawFlag();
   }
@@ -219,9 +221,9 @@ export function outcomePanel({ W, api, office, shortcut }) {
   });
   $("dossier-input").addEventListener("change", lookUp);
   $("outcome-procedure").addEventListener("change", () => { if (chosen === "incomplete") fillMissing(); });
-  for (const id of ["outcome-procedure", "missing-other"]) {
+  for (const id of ["outcome-procedure", "missing-other", "notice-phone"]) {
     $(id).addEventListener("keydown", (e) => {
-      if (e.key === "Escape" || (e.key === "Enter" && id === "missing-other")) {
+      if (e.key === "Escape" || (e.key === "Enter" && id !== "outcome-procedure")) {
         e.preventDefault();
         e.stopPropagation();
         $(id).blur();
@@ -242,6 +244,7 @@ export function outcomePanel({ W, api, office, shortcut }) {
     burst = [];
     $("dossier-input").value = cur && cur.dossier ? cur.dossier : "";
     $("missing-other").value = "";
+    $("notice-phone").value = "";
     $("missing-list").textContent = "";
     $("outcome-procedure").value = "";
     if (cur) {
@@ -268,6 +271,8 @@ export function outcomePanel({ W, api, office, shortcut }) {
       if (procedure && procedure !== (ticket.procedure ? ticket.procedure.code : "")) body.procedure = procedure;
       const dossier = $("dossier-input").value.trim();
       if (dossier) body.dossier = dossier;
+      const phone = $("notice-phone").value.trim();
+      if (chosen === "received" && dossier && phone) body.phone = phone;
       if (chosen === "incomplete") {
         const docs = missing();
         if (docs.length) body.missing = docs;

@@ -419,7 +419,8 @@ def from_visit(s: Session, office: OfficeInfo, visit: visits.Visit, *, now: date
         return
     procedure = visit.procedure.code if visit.procedure else None
     if visit.outcome == RECEIVED:
-        _put(s, office, visit.dossier, Fields(procedure=procedure), now=now, actor=actor, source="counter")
+        _put(s, office, visit.dossier, Fields(procedure=procedure, phone=visit.phone), now=now, actor=actor,
+             source="counter")
         return
     d = find(s, office.id, visit.dossier, lock=True)
     if d is None or d.status not in OPEN:

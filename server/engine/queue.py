@@ -293,11 +293,11 @@ def start(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: i
 
 def complete(s: Session, ticket_id: int, *, actor: str, now: datetime, office_id: int | None = None,
              outcome: str | None = None, procedure: str | None = None, dossier: str | None = None,
-             missing: list | None = None) -> Outcome:
+             missing: list | None = None, phone: str | None = None) -> Outcome:
     """Complete a called or serving ticket, recording what the visit achieved (all optional:
     engine/visits.py). A receipt code seen on an earlier ticket makes this a repeat visit."""
     ticket, office = _ticket(s, ticket_id, office_id, "complete", allowed=ACTIVE_AT_COUNTER)
-    visit = visits.visit_of(office, outcome, procedure, dossier, missing)
+    visit = visits.visit_of(office, outcome, procedure, dossier, missing, phone)
     done = Outcome()
     done.ticket = _finish(s, ticket, DONE, now, actor, office, done, visit)
     return done

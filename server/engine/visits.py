@@ -21,6 +21,7 @@ from server.db.models import Ticket
 from server.engine import hours
 from server.engine.directory import OfficeInfo, ProcedureInfo
 from server.engine.errors import BadRequest
+from server.engine.phones import normalise_phone
 from server.infra.text import NotText, clean_text
 
 OUTCOMES = ("received", "returned", "online", "advice", "incomplete", "referred")
@@ -40,6 +41,9 @@ class Visit:
     procedure: ProcedureInfo | None = None
     dossier: str | None = None
     missing: tuple[str, ...] = ()
+    # With `received`: the citizen's phone for "your result is ready". It goes to the
+    # dossier register only, never on the ticket or into its log.
+    phone: str | None = None
 
     def columns(self) -> dict:
         """The ticket's columns this visit sets: only what was given."""
@@ -54,11 +58,15 @@ class Visit:
         return {key: value for key, value in data.items() if value is not None}
 
 
-def visit_of(office: OfficeInfo, outcome=None, procedure=None, dossier=None, missing=None) -> Visit:
-    """The visit an officer describes, checked: an unknown outcome or procedure is a 400."""
+def visit_of(office: OfficeInfo, outcome=None, procedure=None, dossier=None, missing=None, phone=None) -> Visit:
+    """The visit an officer describes, checked: an unknown outcome or procedure is a 400;
+    a phone only with a dossier received (it is for that dossier's result)."""
     if outcome is not None and outcome not in OUTCOMES:
         raise BadRequest("invalid_field", field="outcome", reason="|".join(OUTCOMES))
-    return Visit(outcome, procedure_named(office, procedure), dossier_code(dossier), _missing(outcome, missing))
+    if phone not in (None, "") and (outcome != "received" or dossier is None):
+        raise BadRequest("phone_needs_received")
+    return Visit(outcome, procedure_named(office, procedure), dossier_code(dossier), _missing(outcome, missing),
+                 normalise_phone(phone) if phone not in (None, "") else None)
 
 
 def procedure_named(office: OfficeInfo, code, service_id: int | None = None) -> ProcedureInfo | None:

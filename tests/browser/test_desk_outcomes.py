@@ -142,8 +142,16 @@ def test_a_scanned_receipt_code_of_a_dossier_sent_back_once_is_flagged(desk_serv
     page.keyboard.press("5")
     page.wait_for_selector("#dossier-flag:has-text('không yêu cầu bổ sung hồ sơ quá một lần')")
     screenshot(page, "desk-outcome-flag")
-    page.keyboard.press("1")  # received this time
+    page.keyboard.press("1")  # received this time, with the citizen's phone for "result ready"
+    page.wait_for_selector("#notice-phone-box:not([hidden])")
+    page.fill("#notice-phone", "0912 345 678")
+    page.keyboard.press("Enter")  # leaves the field
+    screenshot(page, "desk-outcome-received-phone")
     page.keyboard.press("c")
     idle(page)
     done = ticket(server, admin, second["id"])
     assert (done["outcome"], done["dossier"]) == ("received", code)
+    registered = requests.get(f"{server.url}/api/v1/offices/demo/dossiers/{code}",
+                              headers={"Authorization": f"Bearer {admin}"}, timeout=5).json()
+    assert (registered["status"], registered["phone"], registered["source"]) == ("received", "0912***678", "counter")
+    assert "0912345678" not in str(events(server, admin, second["id"]))

@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from server.db.models import Dossier, DossierEvent
+from server.db.models import Dossier, DossierEvent, TicketEvent
 from server.engine import booking, dossiers
 from server.infra.notify import Notifier
 from tests.conftest import Api, counter_id, make_app, new_token
@@ -331,3 +331,24 @@ def test_contacts_are_erased_after_the_retention_period_and_the_history_stays(of
         row = s.scalar(select(Dossier))
         assert (row.phone, row.recipient, row.address, row.status) == (None, None, None, "returned")
         assert [e.action for e in s.scalars(select(DossierEvent))] == ["created", "return_chosen", "returned"]
+
+
+def test_the_officer_may_take_the_phone_for_the_notice_and_it_stays_off_the_ticket(office):
+    done = serve_and_complete(office, outcome="received", procedure="1.004873", dossier=CODE,
+                              phone="0912 345 678")
+    assert "0912" not in str(done)
+    assert dossier(office["officer"])["phone"] == "0912***678"
+    with office["state"].db.read() as s:
+        logged = [str(e.data) for e in s.scalars(select(TicketEvent))]
+    assert logged and not any("0912345678" in e for e in logged)
+    api, state = office["admin"], office["state"]
+    cid = counter_id(state, "Quầy 1")
+    api.post(f"/counters/{cid}/open")
+    ticket = api.issue()
+    api.post(f"/counters/{cid}/call-next")
+    for visit in ({"outcome": "advice", "dossier": "HS-2", "phone": "0912345678"},
+                  {"outcome": "received", "phone": "0912345678"}):
+        r = api.post(f"/tickets/{ticket['id']}/complete", visit)
+        assert (r.status_code, r.get_json()["error"]) == (400, "phone_needs_received")
+    r = api.post(f"/tickets/{ticket['id']}/complete", {"outcome": "received", "dossier": "HS-2", "phone": "12"})
+    assert (r.status_code, r.get_json()["error"]) == (400, "invalid_phone")

@@ -61,7 +61,7 @@ class Label:
 
 
 # What completing a ticket may record of the visit (engine/visits.py checks the values).
-VISIT = {"outcome": Text(16), "procedure": Text(32), "dossier": Text(40), "missing": [Text(160)]}
+VISIT = {"outcome": Text(16), "procedure": Text(32), "dossier": Text(40), "missing": [Text(160)], "phone": Text(30)}
 
 
 def allow(*roles: str):

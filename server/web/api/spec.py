@@ -57,6 +57,8 @@ VISIT = {
     "procedure": {"type": "string", "maxLength": 32, "description": "A procedure code of the office's catalogue"},
     "dossier": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9.-]{0,39}$",
                 "description": "The dossier's receipt code (a later visit with it is a repeat)"},
+    "phone": {**PHONE, "description": "With outcome received and a dossier: the citizen's phone for "
+                                      "\"your result is ready\" (kept in the dossier register only)"},
     "missing": {"type": "array", "maxItems": 20, "items": {"type": "string", "minLength": 1, "maxLength": 160},
                 "description": "With outcome incomplete: the documents missing"},
 }
