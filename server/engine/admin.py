@@ -60,7 +60,8 @@ ITEM_KEYS = {
 }
 OFFICE_KEYS = ("name", "name_en", "timezone", "notice", "priority_cap", "no_show_window_minutes",
                "min_call_to_no_show_seconds",
-               "default_service_minutes", "target_wait_minutes", "hours", "closed_dates", "announce", "booking")
+               "default_service_minutes", "target_wait_minutes", "hours", "closed_dates", "announce", "booking",
+               "results")
 # A new office opens on weekdays at the usual hours of a Vietnamese public office.
 NEW_OFFICE_HOURS = {day: ["07:30-11:30", "13:30-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
 PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud or copied by hand
@@ -243,6 +244,9 @@ def _before_delete(s: Session, office: Office, section: str, old: dict, after: d
             counter["services"] = [code for code in counter["services"] if code != old["code"]]
         # Its procedures go with it (tickets keep naming them: they are deactivated, not deleted).
         after["procedures"] = [p for p in after.get("procedures", []) if p["service"] != old["code"]]
+        results = after.get("results") or {}
+        if results.get("return_service") == old["code"]:  # results are no longer collected through it
+            del results["return_service"]
     elif section == "counters":
         counter = s.scalar(select(Counter).where(Counter.office_id == office.id, Counter.active.is_(True),
                                                  Counter.number == old["number"]))

@@ -120,6 +120,12 @@ def test_a_service_someone_waits_for_is_not_deleted(admin, state):
     assert r.status_code == 200
     counters = {c["label"]: c["services"] for c in r.get_json()["counters"]}
     assert counters["Quầy 6"] == ["HT", "CT"]  # it no longer serves TK
+    assert "return_service" not in r.get_json()["office"]["results"]  # results are no longer collected in it
+    r = send(admin, "PUT", "/offices/demo/config/office", {"results": {"return_service": "CT", "postal_fee": 25000}})
+    assert r.status_code == 200 and r.get_json()["office"]["results"] == {
+        "postal_fee": 25000, "postal_target_percent": 25, "return_service": "CT"}
+    r = send(admin, "PUT", "/offices/demo/config/office", {"results": {"return_service": "TK"}})
+    assert r.status_code == 400 and "TK" in str(r.get_json())
 
 
 def test_a_change_is_announced_to_the_office_room(app, state, admin):
@@ -256,7 +262,7 @@ TARGETS = [("POST", "/offices/demo/config/services", ("code", "name", "numbers",
                                                        "handling_minutes", "walk_in_share", "bookable")),
            ("PUT", "/offices/demo/config/counters/1", ("label", "number", "services", "x", "y")),
            ("PUT", "/offices/demo/config/office", ("name", "hours", "closed_dates", "booking", "announce", "notice",
-                                                   "priority_cap", "target_wait_minutes")),
+                                                   "priority_cap", "target_wait_minutes", "results")),
            ("POST", "/offices/demo/config/areas", ("code", "name", "rows", "seats", "max_share", "out_of_service")),
            ("POST", "/offices/demo/config/officers", ("username", "name", "role", "counters", "active", "password")),
            ("POST", "/offices/demo/devices", ("kind", "name", "printer", "paper_mm"))]

@@ -16,7 +16,7 @@ from werkzeug.routing import AnyConverter
 
 from server.app import IdConverter
 from server.db.models import Booking, Office, Service, User
-from server.engine import admin, booking, hours, offices
+from server.engine import admin, booking, hours, officesettings
 from server.engine.offices import OfficeFileError, import_office
 from server.infra.text import NotText, clean_text
 from tests.browser.test_reports_pages import sign_in
@@ -91,7 +91,7 @@ def _called(name: str) -> list[ast.Call]:
 def body_fields() -> set[str]:
     fields = {k.arg for call in _called("body") for k in call.keywords if k.arg}
     fields |= {key for keys in admin.ITEM_KEYS.values() for key in keys} | set(admin.OFFICE_KEYS)
-    return fields | {key for key, *_ in offices.BOOKING}
+    return fields | {key for key, *_ in officesettings.BOOKING + officesettings.RESULTS} | {"return_service"}
 
 
 def int_params() -> set[str]:

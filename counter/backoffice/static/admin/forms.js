@@ -359,7 +359,8 @@ const SUBFIELDS = {"booking.horizon_days": "office.horizon_days", "booking.slot_
   "booking.per_phone_per_day": "office.per_phone_per_day", "booking.check_in_before_minutes": "office.check_in_before",
   "booking.check_in_after_minutes": "office.check_in_after", "booking.reminder_minutes": "office.reminder_minutes",
   "booking.near_places": "office.near_places", "announce.english": "office.announce_english",
-  "announce.digits": "office.announce_digits"};
+  "announce.digits": "office.announce_digits", "results.return_service": "office.return_service",
+  "results.postal_fee": "office.postal_fee", "results.postal_target_percent": "office.postal_target"};
 export function fieldName(k) {
   if (has("field." + k)) return t("field." + k);
   if (SUBFIELDS[k]) return t(SUBFIELDS[k]);

@@ -6,7 +6,7 @@ import { buildForm } from "./forms.js";
 // ------------------------------------------------------------ the office
 function officeFields() {
   var general = t("office.group_general"), calls = t("office.group_calls"), hours = t("office.group_hours"),
-      booking = t("office.group_booking");
+      booking = t("office.group_booking"), results = t("office.group_results");
   return [
     {name: "code", label: t("office.code"), readonly: true, group: general, local: true},
     {name: "name", label: t("office.name"), required: true, maxlength: 200, group: general},
@@ -34,7 +34,14 @@ function officeFields() {
     {name: "booking.check_in_before_minutes", label: t("office.check_in_before"), type: "number", unit: t("unit.minutes"), group: booking},
     {name: "booking.check_in_after_minutes", label: t("office.check_in_after"), type: "number", unit: t("unit.minutes"), group: booking},
     {name: "booking.reminder_minutes", label: t("office.reminder_minutes"), type: "number", unit: t("unit.minutes"), group: booking},
-    {name: "booking.near_places", label: t("office.near_places"), type: "number", help: t("office.near_places_help"), group: booking}
+    {name: "booking.near_places", label: t("office.near_places"), type: "number", help: t("office.near_places_help"), group: booking},
+    {name: "results.return_service", label: t("office.return_service"), type: "select", nullable: true,
+     help: t("office.return_service_help"), group: results,
+     options: [["", t("office.return_service_none")]].concat(store.doc.services.filter(function (s) { return s.active !== false; })
+       .map(function (s) { return [s.code, s.code + " — " + localName(s)]; }))},
+    {name: "results.postal_fee", label: t("office.postal_fee"), type: "number", unit: "đ", help: t("office.postal_fee_help"), group: results},
+    {name: "results.postal_target_percent", label: t("office.postal_target"), type: "number", unit: "%",
+     help: t("office.postal_target_help"), group: results}
   ];
 }
 
