@@ -6,6 +6,7 @@ kiosk; officers are created, reset and disabled; officers are refused the page."
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -630,4 +631,25 @@ def test_the_procedures_tab_adds_edits_and_deletes_with_errors_by_field(office, 
     page.click("#confirm-yes")
     page.wait_for_selector("#list-procedures tr[data-key='2.000908']", state="detached")
     assert len(config(base, tokens["admin"])["procedures"]) == before
+    assert watch.errors == []
+
+
+def test_the_office_tab_sets_how_results_are_returned(office, page_factory):
+    server, tokens = office
+    page, watch = admin_page(page_factory, server.url)
+    page.get_by_label("Lĩnh vực lấy số trả kết quả").select_option("CT")
+    page.get_by_label("Cước gửi kết quả qua bưu điện").fill("25000")
+    page.get_by_label("Chỉ tiêu trả kết quả qua bưu điện").fill("30")
+    page.locator("#form-office fieldset:has-text('Trả kết quả')").scroll_into_view_if_needed()
+    screenshot(page, "admin-office-results")
+    page.click("#form-office button[type=submit]")
+    page.wait_for_selector("#toast.show")
+    assert config(server.url, tokens["admin"])["office"]["results"] == {
+        "postal_fee": 25000, "postal_target_percent": 30, "return_service": "CT"}
+    page.get_by_label("Lĩnh vực lấy số trả kết quả").select_option("")
+    page.click("#form-office button[type=submit]")
+    deadline = time.monotonic() + 5
+    while "return_service" in config(server.url, tokens["admin"])["office"]["results"]:
+        assert time.monotonic() < deadline, "no return service was not saved"
+        time.sleep(0.1)
     assert watch.errors == []
