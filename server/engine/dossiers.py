@@ -10,7 +10,8 @@ appointed date from the procedure's processing days, in working days), one compl
 that "your result is ready" links to (`choose_return`).
 
 A result is on time when it is returned at the counter, or handed to the post office,
-on or before the appointed date (ngày hẹn trả): `late` is set then, once.
+on or before the appointed date (ngày hẹn trả): `late` is set then, once (for a dossier
+the feed reports delivered without a posting day: when it says so).
 
 Each use case runs in the caller's write transaction (`Motcua.perform`) and writes the
 dossier's own event log; messages go out after commit (`send_messages`).
@@ -207,7 +208,9 @@ def _move(d: Dossier, office: OfficeInfo, status: str, now: datetime, out: Dossi
         d.return_method = POST
     if status == RETURNED:  # handed over at the counter, whatever was chosen before
         d.return_method = COUNTER
-    if status in (RETURNED, POSTED) and d.late is None and d.due_on is not None:
+    # Settled once, when the result leaves: handed over, posted, or (fed straight to
+    # delivered, the posting day unknown) delivered.
+    if status in (RETURNED, POSTED, DELIVERED) and d.late is None and d.due_on is not None:
         d.late = _local_day(now, office) > d.due_on
     d.finished_at = now if status in FINISHED else None
 

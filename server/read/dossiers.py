@@ -39,7 +39,7 @@ def timeliness(d: Dossier, today: date) -> str | None:
     judged against today (an open dossier past its date is late already)."""
     if d.late is not None:
         return "late" if d.late else "on_time"
-    if d.due_on is None or d.status == dossiers.WITHDRAWN:
+    if d.due_on is None or d.status not in dossiers.OPEN:
         return None
     return "late" if today > d.due_on else "on_time"
 

@@ -130,6 +130,9 @@ def test_the_feed_is_the_source_of_truth_and_may_set_any_status(office):
     r = put(office["feed"], "HS-9", status="delivered", due_on="2026-11-20")
     assert r.status_code == 201
     assert (r.get_json()["status"], r.get_json()["finished_at"]) == ("delivered", "2026-11-23T02:00:00Z")
+    assert r.get_json()["timeliness"] == "late"  # settled when the feed said so: after the 20th
+    withdrawn = put(office["feed"], "HS-10", status="withdrawn", due_on="2026-11-20").get_json()
+    assert withdrawn["timeliness"] is None  # no result, neither on time nor late
 
 
 def test_receipt_codes_are_one_dossier_whatever_their_case(office):
