@@ -17,6 +17,7 @@ from server.engine import booking, counterdesk, lookups, queue
 from server.engine.errors import BadRequest, Conflict
 from server.infra.notify import Notifier
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
+from tests.support.sms import SmsRecorder
 
 ACTOR = "test:booking"
 HANOI = timezone(timedelta(hours=7))
@@ -38,21 +39,11 @@ def bookable_office(**booking_rules) -> dict:
     return data
 
 
-class Recorder:
-    """Stands in for the SMS gateway (outside the building): records what would be sent."""
-
-    def __init__(self):
-        self.sent: list[tuple[str, str, str]] = []
-
-    def send(self, phone, text, kind):
-        self.sent.append((phone, kind, text))
-
-
 @pytest.fixture
 def app(db_url, clock, tmp_path):
     app = make_app(db_url, clock, tmp_path, bookable_office())
     state = app.extensions["motcua"]
-    state.notifier = Notifier(Recorder(), retry_delays=(0, 0))
+    state.notifier = Notifier(SmsRecorder(), retry_delays=(0, 0))
     yield app
     state.notifier.close()
     state.db.dispose()
@@ -299,7 +290,7 @@ def test_sweep_marks_no_shows_sends_one_reminder_and_forgets_old_bookings(state,
 
 
 def test_messages_confirm_a_booking_and_say_when_the_number_is_near(client, state, clock):
-    recorder = Recorder()
+    recorder = SmsRecorder()
     state.notifier = Notifier(recorder, retry_delays=(0, 0))
     r = client.post("/api/v1/offices/demo/bookings", json={
         "service": "HT", "start": "2026-11-23T03:00:00Z", "name": "Trần Thị Bình", "phone": "0912 345 678"})

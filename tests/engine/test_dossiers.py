@@ -18,26 +18,17 @@ from server.db.models import Dossier, DossierEvent, TicketEvent
 from server.engine import booking, dossiers
 from server.infra.notify import Notifier
 from tests.conftest import Api, counter_id, make_app, new_token
+from tests.support.sms import SmsRecorder
 
 CODE = "000.00.19.H26-231126-0001"
 INTEGRATION = "motcua-dvc"
-
-
-class Recorder:
-    """Stands in for the SMS gateway (outside the building): records what would be sent."""
-
-    def __init__(self):
-        self.sent: list[tuple[str, str, str]] = []
-
-    def send(self, phone, text, kind):
-        self.sent.append((phone, kind, text))
 
 
 @pytest.fixture
 def office(db_url, clock, tmp_path):
     app = make_app(db_url, clock, tmp_path)
     state = app.extensions["motcua"]
-    recorder = Recorder()
+    recorder = SmsRecorder()
     state.notifier = Notifier(recorder, retry_delays=(0, 0))
     client = app.test_client()
     office = {"state": state, "recorder": recorder, "client": client,
