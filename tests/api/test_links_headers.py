@@ -27,7 +27,8 @@ from server.web.headers import CSP
 from tests.api.test_sessions import set_password
 from tests.browser.test_supervisor import _log_in, _passwords
 from tests.conftest import Api, free_port, new_token, screenshot, seed
-from tests.engine.test_booking import Recorder, bookable_office
+from tests.engine.test_booking import bookable_office
+from tests.support.sms import SmsRecorder
 from tests.unit.test_notify import FakeGateway
 
 EVIL = "evil.example"
@@ -50,7 +51,7 @@ def make(sqlite_url, clock, tmp_path):
     def build(**kw):
         app = app_with(sqlite_url, clock, tmp_path, **kw)
         state = app.extensions["motcua"]
-        state.notifier = Notifier(Recorder(), retry_delays=(0, 0))
+        state.notifier = Notifier(SmsRecorder(), retry_delays=(0, 0))
         made.append(state)
         return app, state
     yield build

@@ -22,7 +22,7 @@ from tests.api.test_links_headers import EVIL, app_with, book_on, sms_after_book
 from tests.api.test_sessions import set_password
 from tests.browser.test_supervisor import _log_in, _passwords
 from tests.conftest import Api, demo_data, free_port, new_token, screenshot, seed
-from tests.engine.test_booking import Recorder
+from tests.support.sms import SmsRecorder
 
 PAGES = ("/", "/kiosk/demo", "/display/demo", "/counter/", "/counter/supervisor", "/counter/admin",
          "/counter/reports", "/book/demo", "/counter/1/rating")
@@ -36,7 +36,7 @@ def make(sqlite_url, clock, tmp_path):
     def build(**kw):
         app = app_with(sqlite_url, clock, tmp_path, **kw)
         state = app.extensions["motcua"]
-        state.notifier = Notifier(Recorder(), retry_delays=(0, 0))
+        state.notifier = Notifier(SmsRecorder(), retry_delays=(0, 0))
         made.append(state)
         return app, state
     yield build
