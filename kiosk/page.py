@@ -31,7 +31,8 @@ def page(office: str):
     with motcua().db.read() as s:
         info = lookups.office_info(s, g.principal.office_id)
         names = {"vi": info.name, "en": info.name_en or info.name}
-    words = {**strings("kiosk."), **strings("waits.")}
+    words = {**strings("kiosk."), **strings("waits."),
+             **{f"lookup.{key}": text for key, text in strings("kiosk_lookup.").items()}}
     config = {"office": office, "token": token, "names": names, "timezone": info.timezone,
               "strings": words}
     # The page starts in Vietnamese whatever the PC or a cookie prefers; its script switches.

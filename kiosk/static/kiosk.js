@@ -1,13 +1,16 @@
 /* Máy lấy số: the kiosk page's behaviour. No framework, nothing from the internet.
  *
  * Screens: start (services + priority choice), procedures and online (procedures.js: a
- * service with a catalogue), check-in (booking code keyboard), ticket, message. One tap issues one ticket: every button is disabled while a request is in
+ * service with a catalogue), check-in (booking code keyboard), lookup (lookup.js: a
+ * dossier by its receipt code), ticket, message. One tap issues one ticket: every button is disabled while a request is in
  * flight, taps within TAP_GUARD_MS of the last are ignored, and each tap carries its own
  * Idempotency-Key.
  *
  * Booked citizens check in with their code (docs/booking.md): typed on the on-screen
  * keyboard, or scanned from its QR code by a USB barcode scanner, which "types" the code
- * and Enter as a burst of fast keystrokes. Such a burst is taken on any screen.
+ * and Enter as a burst of fast keystrokes. Such a burst is taken on any screen. A
+ * receipt's code (or its QR code, the look-up page's address) checks in the return slot
+ * booked for that dossier; a receipt without one opens its look-up answer.
  *
  * The waiting counts and free seats follow the office's events in order through the live
  * client (/static/js/live.js): an event that skips a seq makes it read the board again.
@@ -17,6 +20,7 @@ import { parts } from "/static/js/clock.js";
 import { $, readJson } from "/static/js/dom.js";
 import { connect } from "/static/js/live.js";
 import { words } from "/static/js/words.js";
+import { isLookupAddress, lookupScreen, receiptOf } from "./lookup.js";
 import { procedureStep } from "./procedures.js";
 
 var cfg = readJson("kiosk-config");
@@ -80,6 +84,17 @@ var procs = procedureStep({
   guard: function () { state.lastTap = Date.now() - TAP_GUARD_MS + SCREEN_GUARD_MS; }
 });
 
+var look = lookupScreen({
+  t: t, api: api, office: cfg.office, show: show, issue: issue, checkIn: checkIn, toStart: toStart, failed: failed,
+  renderHint: renderHint,
+  lang: function () { return state.lang; },
+  screen: function () { return state.screen; },
+  busy: function () { return state.busy; },
+  busyOn: startBusy,
+  busyOff: endBusy,
+  guard: function () { state.lastTap = Date.now() - TAP_GUARD_MS + SCREEN_GUARD_MS; }
+});
+
 function canTap(screen) {
   return !state.busy && state.screen === screen && Date.now() - state.lastTap >= TAP_GUARD_MS;
 }
@@ -99,10 +114,12 @@ function applyWords() {
   renderHint();
   if (state.screen === "ticket" && state.ticket) renderTicket();
   if (state.screen === "procedures") procs.render();
+  if (state.screen === "lookup") look.relang();
 }
 
 function renderHint() {
   $("hint").textContent = state.screen === "checkin" ? t("checkin.hint") :
+    state.screen === "lookup" ? look.hint() :
     state.screen === "procedures" ? t("procedure.hint") : t("hint");
 }
 
@@ -211,15 +228,15 @@ function renderClosed() {
 }
 
 function setDisabled(disabled) {
-  document.querySelectorAll(".svc, #priority, #checkin-open, #message-walkin, .proc, #online-take").forEach(function (b) {
-    b.disabled = disabled;
-  });
+  document.querySelectorAll(".svc, #priority, #checkin-open, #lookup-open, #message-walkin, .proc, #online-take, .look-take")
+    .forEach(function (b) { b.disabled = disabled; });
   renderCode();
+  if (state.screen === "lookup") look.render();
 }
 
 // ------------------------------------------------------------------ screens
 
-var SCREENS = ["start", "procedures", "online", "ticket", "message", "checkin"];
+var SCREENS = ["start", "procedures", "online", "ticket", "message", "checkin", "lookup"];
 
 function show(screen) {
   state.screen = screen;
@@ -403,15 +420,26 @@ function serviceNameOf(code) {
   return code;
 }
 
-// `source`: "keys" for the on-screen keyboard, "scan" for a scanner's burst.
-function checkIn(raw, source) {
+// A booking's code as typed or scanned, or "" when `raw` is none.
+function bookingCode(raw) {
   var code = normaliseCode(raw);
+  return code.length === CODE_LENGTH && code.split("").every(function (ch) { return CODE_KEYS.indexOf(ch) >= 0; })
+    ? code : "";
+}
+
+// `source`: "keys" for the on-screen keyboard, "scan" for a scanner's burst, "lookup" for
+// the look-up screen's "confirm my appointment". The code is a booking's, or a receipt's
+// (its dossier's booked return slot: server/engine/booking.py check_in).
+function checkIn(raw, source) {
+  var receipt = bookingCode(raw) ? "" : receiptOf(raw);
+  var code = receipt || normaliseCode(raw);
   var now = Date.now();
   if (!code || state.busy) return;
-  if (source === "keys" && now - state.lastTap < TAP_GUARD_MS) return;
+  if (source !== "scan" && now - state.lastTap < TAP_GUARD_MS) return;
   state.lastTap = now;
   clearInterval(backTimer);
   state.code = code.slice(0, CODE_LENGTH);
+  var instead = "";
   startBusy("checkin.busy");
   api("POST", "/offices/" + encodeURIComponent(cfg.office) + "/bookings/" + encodeURIComponent(code) + "/check-in",
       {}, { "Idempotency-Key": uuid() })
@@ -432,6 +460,8 @@ function checkIn(raw, source) {
         var again = serviceCodeOf(d.service);
         showMessage(d.message || t("checkin.cancelled", { code: code }), t("checkin.cancelled_title"),
                     { ms: CHECKIN_MESSAGE_MS, walkIn: again });
+      } else if ((r.status === 404 || r.status === 400) && receipt && source !== "lookup") {
+        instead = receipt;  // a receipt without a booked slot: what its dossier says, once not busy
       } else if (r.status === 404 || r.status === 400) {
         showMessage(t("checkin.not_found", { code: code }), t("checkin.not_found_title"),
                     { ms: CHECKIN_MESSAGE_MS });
@@ -440,7 +470,8 @@ function checkIn(raw, source) {
       }
     })
     .catch(function () { showMessage(t("error.network")); })
-    .finally(endBusy);
+    .finally(endBusy)
+    .then(function () { if (instead) look.open(instead); });
 }
 
 // Scanned or typed again: the ticket it already gave, from the reply or read by its id.
@@ -470,10 +501,16 @@ function onKey(e) {
   var now = performance.now();
   if (e.key === "Enter") {
     e.preventDefault();  // never "click" the button that happens to have focus
-    var burst = now - scan.last <= SCAN_GAP_MS && scan.buf.length >= SCAN_MIN ? normaliseCode(scan.buf) : "";
+    var burst = now - scan.last <= SCAN_GAP_MS && scan.buf.length >= SCAN_MIN ? scan.buf : "";
     scan.buf = "";
-    if (burst.length >= SCAN_MIN && burst.length <= 64) checkIn(burst, "scan");
+    if (burst.length >= SCAN_MIN && burst.length <= 300) scanned(burst);
     else if (state.screen === "checkin" && state.code.length === CODE_LENGTH) checkIn(state.code, "keys");
+    else if (state.screen === "lookup") look.enter();
+    return;
+  }
+  if (state.screen === "lookup" && (e.key === "Backspace" || e.key === "Escape")) {
+    e.preventDefault();
+    look.key(e);
     return;
   }
   if (state.screen === "procedures" && (e.key === "Backspace" || e.key === "Escape")) {
@@ -493,6 +530,15 @@ function onKey(e) {
   scan.last = now;
   if (state.screen === "checkin") typeChar(e.key);
   else if (state.screen === "procedures") procs.key(e);
+  else if (state.screen === "lookup") look.key(e);
+}
+
+// A scanner's burst: on the look-up screen a receipt to look up; anywhere else a code to
+// check in (a booking's, or a receipt's whose return slot was booked).
+function scanned(raw) {
+  if (state.screen === "lookup") return look.scan(raw);
+  var code = isLookupAddress(raw) ? receiptOf(raw) : normaliseCode(raw).length >= SCAN_MIN ? raw : "";
+  if (code) checkIn(code, "scan");
 }
 
 function publicToken(url) {
@@ -775,6 +821,9 @@ $("message-walkin").addEventListener("click", function () {
   if (state.walkIn) issue(state.walkIn, "message");
 });
 $("checkin-open").addEventListener("click", openCheckin);
+$("lookup-open").addEventListener("click", function () {
+  if (!state.busy && state.screen === "start") look.open("");
+});
 $("checkin-back").addEventListener("click", function () { if (!state.busy) toStart(); });
 $("checkin-delete").addEventListener("click", function () {
   if (state.busy) return;

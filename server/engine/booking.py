@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.db.models import Booking, BookingSlot, BookingStatus, Ticket
-from server.engine import hours, lookups, outcomes, queue
+from server.engine import dossiers, hours, lookups, outcomes, queue
 from server.engine.directory import OfficeInfo, ServiceInfo, of_database
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
 from server.engine.holidays import is_public_holiday
@@ -262,6 +262,21 @@ def _locked(s: Session, office_id: int, code: str) -> Booking:
     return booking
 
 
+def _to_check_in(s: Session, office_id: int, code: str) -> Booking:
+    """The booking a code at the kiosk names: a booking code first, else a receipt code
+    whose dossier has a return slot booked (server/engine/dossiers.py `booking_of`)."""
+    booking = s.scalar(select(Booking).where(Booking.office_id == office_id, Booking.code == clean_code(code))
+                       .with_for_update())
+    if booking is None:
+        booking_id = dossiers.booking_of(s, office_id, code)
+        booking = s.scalar(select(Booking).where(Booking.id == booking_id, Booking.office_id == office_id)
+                           .with_for_update()) if booking_id else None
+    if booking is None:
+        shown = clean_code(code) if len(clean_code(code)) == CODE_LENGTH else str(code or "").strip().upper()[:40]
+        raise NotFound("booking_not_found", booking=shown)
+    return booking
+
+
 def _by_token(s: Session, office_id: int, code: str, token: str | None) -> Booking:
     booking = _locked(s, office_id, code)
     if not token or not secrets.compare_digest(booking.manage_token, token):
@@ -309,11 +324,12 @@ def move(s: Session, office_code: str, code: str, token: str | None, start: date
 def check_in(s: Session, office_code: str, code: str, *, now: datetime, actor: str, office_id: int | None = None,
              device_id: int | None = None) -> BookingOutcome:
     """At the kiosk, within the window around the slot's start: a ticket called before
-    walk-in tickets of the service once the slot has begun."""
+    walk-in tickets of the service once the slot has begun. `code` is the booking's code,
+    or the receipt code of a dossier whose return slot was booked (`_to_check_in`)."""
     office = lookups.office_info(s, office_code)
     if office_id is not None and office.id != office_id:
         raise Forbidden("other_office")
-    booking = _locked(s, office.id, code)
+    booking = _to_check_in(s, office.id, code)
     service = office.services[booking.service_id]
     rules = office.booking
     opens = booking.start - timedelta(seconds=rules.check_in_before_s)

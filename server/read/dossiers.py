@@ -78,7 +78,20 @@ def public(d: Dossier, office: OfficeInfo, booking: Booking | None, today: date,
         "return_method": d.return_method,
         "return_slot": _local(booking.start, office) if booking is not None and booking.status == "booked" else None,
         "next_step": next_step(d, office, booking, lang),
+        # The kiosk's "take a number to collect it": a service code, nothing personal.
+        "return_service": office.results.return_service,
     }
+
+
+def look_up(s: Session, office: OfficeInfo, code, today: date, lang: str = "vi") -> dict | None:
+    """The public view of the dossier a receipt code names (any case, as typed or
+    scanned), or None: no such dossier, or not a receipt code at all."""
+    try:
+        receipt = dossiers.receipt_code(code)
+    except BadRequest:
+        return None
+    found = dossiers.find(s, office.id, receipt)
+    return None if found is None else public(found, office, booking_of(s, found), today, lang)
 
 
 def private(d: Dossier, office: OfficeInfo, booking: Booking | None, today: date, lang: str = "vi") -> dict:

@@ -143,7 +143,8 @@ def list_bookings(code):
 @bp.post("/offices/<code>/bookings/<booking_code>/check-in")
 @allow(*ISSUERS)
 def check_in(code, booking_code):
-    """At the kiosk: the booking's ticket, or a 409 that says why not (too early, too late...)."""
+    """At the kiosk: the booking's ticket, or a 409 that says why not (too early, too late...).
+    The code is the booking's, or the receipt code of a dossier with a booked return slot."""
     principal = own_office(code)
     body()
 
@@ -152,7 +153,7 @@ def check_in(code, booking_code):
                 "print": {"job": outcome.print_job, "status": "queued" if outcome.print_job else "none",
                           "message": None}}
 
-    ticket = motcua().perform(booking.check_in, code, booking_code[:16], actor=principal.actor,
+    ticket = motcua().perform(booking.check_in, code, booking_code[:64], actor=principal.actor,
                              office_id=principal.office_id,
                              device_id=principal.device_id if principal.role == Role.KIOSK.value else None,
                              render=render)

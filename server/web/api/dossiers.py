@@ -149,22 +149,24 @@ def look_up(code, dossier):
     step, nothing personal. Misses count against the client's look-up limit; a kiosk of
     the office (its token) is not limited."""
     client = None if _from_own_kiosk(code) else (request.remote_addr or "-")
+    return jsonify(public_answer(code, dossier, client, request_language())), 200, NO_STORE
+
+
+def public_answer(code: str, dossier: str, client: str | None, lang: str) -> dict:
+    """The one look-up by receipt code, for the API and the /tra-cuu page
+    (server/web/pages/lookup.py): the public view, or NotFound for an unknown code
+    (counted as a miss of `client`), or TooManyRequests once the client's misses are spent.
+    `client` None: not limited (the office's own kiosk)."""
     if client is not None:
         motcua().lookup_limit.refuse_if_spent(client)
-    try:
-        receipt = dossiers.receipt_code(dossier)
-    except BadRequest:
-        receipt = None
     with motcua().db.read() as s:
         office = lookups.office_info(s, office_code(code))
-        found = dossiers.find(s, office.id, receipt) if receipt else None
-        if found is not None:
-            reply = shown.public(found, office, shown.booking_of(s, found), _today(office), request_language())
-    if found is None:
+        reply = shown.look_up(s, office, dossier, _today(office), lang)
+    if reply is None:
         if client is not None:
             motcua().lookup_limit.check(client)
         raise NotFound("dossier_not_found", receipt=dossier[:64])
-    return jsonify(reply), 200, NO_STORE
+    return reply
 
 
 def _from_own_kiosk(code: str) -> bool:

@@ -332,7 +332,8 @@ def document() -> dict:
                                  **RATE_LIMITED}}}
     paths["/offices/{office}/bookings/{code}/check-in"] = {"post": {
         "summary": "Check in at the kiosk (kiosk or admin token): the booking's ticket",
-        "description": "409 too_early (check_in_from in the body), too_late (service in the body: offer a "
+        "description": "{code}: the booking's code, or the receipt code of a dossier whose return slot was "
+                       "booked. 409 too_early (check_in_from in the body), too_late (service in the body: offer a "
                        "walk-in ticket), booking_cancelled, already_checked_in (ticket_id, number).",
         "parameters": [OFFICE, code_param], "requestBody": EMPTY,
         "responses": {"201": ticket_reply("The booked citizen's ticket"), **ERRORS}}}

@@ -82,8 +82,11 @@ def dossier_paths(paths: dict) -> None:
 def _citizen_paths(paths: dict) -> None:
     paths["/public/offices/{office}/dossiers/{dossier}"] = {"get": {
         "summary": "Look a dossier up by its receipt code (no token)",
-        "description": "Status, appointed date, on time or late, the next step; nothing personal. Unknown "
-                       "codes count against the address's look-up limit (BOOKING_RATE_LIMIT).",
+        "description": "Status, appointed date, on time or late, the next step, the booked return slot and "
+                       "the office's return service (return_service: the kiosk's \"take a number\"); nothing "
+                       "personal. Unknown codes count against the address's look-up limit (BOOKING_RATE_LIMIT); "
+                       "the office's own kiosk token is not limited. The page /tra-cuu/{office}?code= shows the "
+                       "same answer.",
         "security": PUBLIC, "parameters": [OFFICE, _RECEIPT],
         "responses": {"200": _json("The dossier", ["code", "status", "due_on", "timeliness", "next_step"]),
                       **ERRORS, **RATE_LIMITED}}}
