@@ -18,7 +18,7 @@ from server.web.api.base import ISSUERS, STAFF, Text, allow, body, bp, office_co
 BOOKING_TOKEN = "X-Booking-Token"
 
 
-def _when(value, field: str):
+def when_of(value, field: str):
     """An ISO 8601 time with its offset (as /slots gives it), as aware UTC."""
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
@@ -81,7 +81,7 @@ def create_booking(code):
     for field in ("service", "start", "name", "phone"):
         if field not in data:
             raise BadRequest("missing_field", field=field)
-    shown = motcua().perform(booking.create, office_code(code), data["service"], _when(data["start"], "start"),
+    shown = motcua().perform(booking.create, office_code(code), data["service"], when_of(data["start"], "start"),
                             data["name"], data["phone"], data.get("id_number"), render=_booking_reply)
     return jsonify(shown), 201
 
@@ -94,7 +94,7 @@ def move_booking(code, booking_code):
     if "start" not in data:
         raise BadRequest("missing_field", field="start")
     return jsonify(motcua().perform(booking.move, office_code(code), booking_code, request.headers.get(BOOKING_TOKEN),
-                                   _when(data["start"], "start"), render=_booking_reply))
+                                   when_of(data["start"], "start"), render=_booking_reply))
 
 
 @bp.delete("/offices/<code>/bookings/<booking_code>")
