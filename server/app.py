@@ -34,6 +34,7 @@ from server.web import api, errorpages, headers
 from server.web.inputs import MAX_ID
 from server.web.pages import booking as bookingpages
 from server.web.pages import portal
+from server.web.pages import result as resultpage
 
 log = logging.getLogger("motcua")
 ATTEMPTS = 4
@@ -204,6 +205,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(bookingpages.bp)
+    app.register_blueprint(resultpage.bp)
 
     for pages in (kiosk_page, counter_pages, backoffice_pages, display_pages):
         app.register_blueprint(pages)

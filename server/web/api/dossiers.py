@@ -176,7 +176,7 @@ def _from_own_kiosk(code: str) -> bool:
     return principal is not None and principal.role == Role.KIOSK.value and principal.office_code == code
 
 
-def _private_reply(s, d):
+def private_reply(s, d):
     """The private page's data; while the citizen may still choose and the office names a
     return service, the days a return slot can be booked on."""
     office = lookups.office_info(s, d.office_id)
@@ -193,7 +193,7 @@ def private_dossier(token):
         found = dossiers.by_token(s, token)
         if found is None:
             raise NotFound("not_found")
-        return jsonify(_private_reply(s, found)), 200, NO_STORE
+        return jsonify(private_reply(s, found)), 200, NO_STORE
 
 
 @bp.post("/public/dossiers/<token>/return")
@@ -206,7 +206,7 @@ def choose_return(token):
         raise BadRequest("missing_field", field="method")
     reply = motcua().perform(dossiers.choose_return, token, data["method"], recipient=data.get("recipient"),
                              phone=data.get("phone"), address=data.get("address"),
-                             render=lambda s, outcome: _private_reply(s, outcome.dossier))
+                             render=lambda s, outcome: private_reply(s, outcome.dossier))
     return jsonify(reply), 200, NO_STORE
 
 
@@ -241,7 +241,7 @@ def book_return(token):
     def render(s, outcome):
         d = dossiers.by_token(s, token)
         office = lookups.office_info(s, d.office_id)
-        return {"dossier": _private_reply(s, d),
+        return {"dossier": private_reply(s, d),
                 "booking": shapes.booking(outcome.booking, office, base_url, request_language())}
 
     reply = motcua().perform(returns.book, token, when_of(data["start"], "start"), data["name"], data["phone"],
