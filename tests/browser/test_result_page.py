@@ -122,7 +122,7 @@ def test_from_the_message_to_the_post_then_on_its_way(site, page_factory):
     assert gateway.sent[0][0] == "0912345678" and "HS-2026.0042" in gateway.sent[0][1]
     assert link.startswith(f"{server.url}/ket-qua/")
 
-    page = page_factory(**PHONE_SIZE)
+    page = page_factory(**PHONE_SIZE, bypass_csp=False)
     watch = Watch(page)
     response = page.goto(link, timeout=TIMEOUT * 1000)
     assert response.status == 200 and "no-store" in response.headers["cache-control"]
@@ -192,7 +192,7 @@ def test_from_the_message_to_the_post_then_on_its_way(site, page_factory):
 def test_counter_just_come_then_a_booked_return_slot_linked_to_the_dossier(site, page_factory, sqlite_url):
     server, tokens, _other, gateway = site
     ready(server, tokens, "HS-2026.0077", phone="0911222333")
-    page = page_factory(**PHONE_SIZE)
+    page = page_factory(**PHONE_SIZE, bypass_csp=False)
     watch = Watch(page)
     page.goto(gateway.link_for("HS-2026.0077"), timeout=TIMEOUT * 1000)
 
@@ -264,7 +264,7 @@ def test_no_phone_no_fee_and_a_link_that_names_nothing(site, page_factory, sqlit
             token = s.scalar(select(Dossier.private_token).where(Dossier.code_key == "XA-0001"))
     finally:
         db.dispose()
-    page = page_factory(**PHONE_SIZE)
+    page = page_factory(**PHONE_SIZE, bypass_csp=False)
     watch = Watch(page)
     page.goto(f"{server.url}/ket-qua/{token}", timeout=TIMEOUT * 1000)
     expect(page.locator(".office-name")).to_have_text("UBND xã Thử Nghiệm")
