@@ -55,9 +55,28 @@ def book(s: Session, token: str, start: datetime, name: str, phone: str, *, now:
     office = lookups.office_info(s, d.office_id)
     service = return_service(office)
     dossiers.choose_return(s, token, dossiers.COUNTER, now=now)
-    previous = s.get(Booking, d.booking_id) if d.booking_id else None
-    if previous is not None and previous.status == booking.BOOKED:
-        booking.cancel(s, office.code, previous.code, previous.manage_token, now=now)
+    _let_go(s, d, office, now)
     out = booking.create(s, office.code, service.code, start, name, phone, now=now, for_return=True)
     dossiers.link_booking(s, token, out.booking.id, now=now)
     return out
+
+
+def choose(s: Session, token: str, method: str, *, now: datetime, recipient=None, phone=None,
+           address=None) -> dossiers.DossierOutcome:
+    """The citizen's choice without a slot (server/engine/dossiers.py's `choose_return`): by
+    post, or "I will just come". A return slot booked before is let go (its place back to
+    the slot): the citizen said they will not use it."""
+    out = dossiers.choose_return(s, token, method, now=now, recipient=recipient, phone=phone, address=address)
+    if _let_go(s, out.dossier, lookups.office_info(s, out.dossier.office_id), now):
+        out.changed.append("booking")
+    return out
+
+
+def _let_go(s: Session, d: Dossier, office: OfficeInfo, now: datetime) -> bool:
+    """Cancel the dossier's return slot if it is still booked, and unlink it."""
+    previous = s.get(Booking, d.booking_id) if d.booking_id else None
+    if previous is None or previous.status != booking.BOOKED:
+        return False
+    booking.cancel(s, office.code, previous.code, previous.manage_token, now=now)
+    d.booking_id = None
+    return True

@@ -195,7 +195,23 @@ def test_a_return_slot_is_booked_and_linked_in_one_go(state, client, feed):
         first = s.scalar(select(Booking).where(Booking.code == made["code"]))
         assert first.status == booking.CANCELLED
         d = s.scalar(select(Dossier).where(Dossier.code_key == "HS-2026.0042"))
-        assert s.get(Booking, d.booking_id).start.isoformat().startswith(later[:16])
+        second = s.get(Booking, d.booking_id)
+        assert second.start.isoformat().startswith(later[:16])
+
+    # Its manage link moves it like any booking (the return service's slots are public).
+    slots = client.get(f"{API}/offices/demo/services/TK/slots?date=2026-11-23").get_json()["slots"]
+    third = next(x["start"] for x in slots if x["available"] > 0 and x["start"] > later)
+    r = client.put(f"{API}/offices/demo/bookings/{second.code}", json={"start": third},
+                   headers={"X-Booking-Token": second.manage_token})
+    assert r.status_code == 200 and r.get_json()["start"] == third, r.get_json()
+    assert private(client, token)["return_booking"]["start"] == third
+
+    # Then the post after all: the slot is let go.
+    r = choose(client, token, method="post", recipient="Nguyễn Văn An", address="Số 12 ngõ 34 phố Hàng Bạc, Hoàn Kiếm")
+    assert r.status_code == 200 and r.get_json()["return_booking"] is None
+    with state.db.read() as s:
+        assert s.get(Booking, second.id).status == booking.CANCELLED
+        assert s.scalar(select(Dossier.booking_id).where(Dossier.code_key == "HS-2026.0042")) is None
 
 
 @pytest.mark.parametrize("data, code", [

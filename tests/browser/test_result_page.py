@@ -186,6 +186,7 @@ def test_from_the_message_to_the_post_then_on_its_way(site, page_factory):
     page.get_by_role("link", name="English").click()
     expect(page.locator("h1")).to_have_text("Your result")
     expect(page.locator("#finished-title")).to_have_text("Your result is on its way")
+    shot(page, "result-posted-en")
     watch.check()
 
 
@@ -252,6 +253,19 @@ def test_counter_just_come_then_a_booked_return_slot_linked_to_the_dossier(site,
     assert [d["return_method"] for d in staff_list(server, tokens, "ready")] == ["counter"]
     manage.click()
     expect(page.locator("#code")).to_have_text(made["code"])
+    page.get_by_role("button", name="Đổi giờ hẹn").click()  # the return service's slots, to move it
+    expect(page.locator(f'#slots button[data-start="{start}"]')).to_contain_text("Giờ hẹn hiện tại")
+    shot(page, "result-booking-manage")
+
+    # Back on the result page, "just come" after all: the slot is let go.
+    page.go_back()
+    page.reload()
+    page.get_by_role("button", name="Chọn cách nhận khác").click()
+    page.get_by_role("button", name=re.compile("^Nhận tại bộ phận một cửa")).click()
+    page.get_by_role("button", name=re.compile("^Đến trực tiếp")).click()
+    expect(page.locator("#chosen-title")).to_have_text("✓ Quý khách sẽ nhận tại bộ phận một cửa")
+    r = requests.get(f"{server.url}{API}/public/bookings/{made['manage_url'].rsplit('/', 1)[1]}", timeout=TIMEOUT)
+    assert r.json()["status"] == "cancelled"
     watch.check()
 
 

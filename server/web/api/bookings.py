@@ -57,7 +57,8 @@ def booking_slots(code, service):
     now = motcua().clock.now()
     with motcua().db.read() as s:
         office = lookups.office_info(s, office_code(code))
-        sv = booking.service_for_booking(office, service[:32])
+        # The return service too: its bookings (made from the result page) move on /booking/<token>.
+        sv = booking.service_for_booking(office, service[:32], for_return=True)
         closed = booking.day_closed(office, day, hours.service_day(now, office.timezone))
         shown = [] if closed else booking.slots(s, office, sv, day, now)
     reply = {"date": day.isoformat(), "service": sv.code,

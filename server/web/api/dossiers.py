@@ -198,13 +198,14 @@ def private_dossier(token):
 
 @bp.post("/public/dossiers/<token>/return")
 def choose_return(token):
-    """Counter or post: {"method": "post", "recipient", "phone", "address"} or {"method": "counter"}."""
+    """Counter or post: {"method": "post", "recipient", "phone", "address"} or {"method": "counter"}
+    (just come); a return slot booked before is let go (server/engine/returns.py)."""
     motcua().booking_limit.check(request.remote_addr or "-")
     data = body(method=Text(8), recipient=Text(dossiers.RECIPIENT[1]), phone=Text(30),
                 address=Text(dossiers.ADDRESS[1]))
     if "method" not in data:
         raise BadRequest("missing_field", field="method")
-    reply = motcua().perform(dossiers.choose_return, token, data["method"], recipient=data.get("recipient"),
+    reply = motcua().perform(returns.choose, token, data["method"], recipient=data.get("recipient"),
                              phone=data.get("phone"), address=data.get("address"),
                              render=lambda s, outcome: private_reply(s, outcome.dossier))
     return jsonify(reply), 200, NO_STORE
