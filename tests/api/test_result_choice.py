@@ -6,6 +6,7 @@ in one go, choices closed once posted (409), the rate limit and no-store.
 The clock is injected: Monday 23 November 2026, 09:00 in Hanoi."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -246,3 +247,23 @@ def test_choices_are_rate_limited(state, client, feed):
     assert answers == [200, 200, 200, 429]
     r = client.post(f"{API}/public/dossiers/{token}/booking", json={})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+
+
+def test_the_page_carries_the_dossier_in_the_page_language(state, client, feed):
+    feed("HS-EARLY", status="processing", procedure="1.001193", phone=PHONE)
+    with state.db.read() as s:
+        token = dossiers.find(s, 1, "HS-EARLY").private_token
+    r = client.get(f"/ket-qua/{token}")
+    assert r.status_code == 200
+    assert r.headers["Cache-Control"] == "private, no-store" and r.headers["X-Robots-Tag"] == "noindex"
+    html = r.get_data(as_text=True)
+    for words in ("Kết quả hồ sơ", "HS-EARLY", "Đang giải quyết", "Đăng ký khai sinh", "Việc cần làm",
+                  "Hồ sơ đang được giải quyết. Ngày hẹn trả kết quả:", "Nhận tại bộ phận một cửa",
+                  "Gửi qua bưu điện", "result.js", PHONE):
+        assert words in html, words
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from the internet
+    missing = client.get("/ket-qua/" + "x" * 32)
+    assert missing.status_code == 404 and "Đường dẫn không hợp lệ" in missing.get_data(as_text=True)
+    english = client.get(f"/ket-qua/{token}?lang=en").get_data(as_text=True)  # remembered by a cookie
+    assert "Your result" in english and "Being processed" in english and 'data-lang="en"' in english
+    assert "This link is not valid" in client.get("/ket-qua/nope").get_data(as_text=True)
