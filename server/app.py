@@ -35,6 +35,7 @@ from server.web.inputs import MAX_ID
 from server.web.pages import booking as bookingpages
 from server.web.pages import lookup as lookuppages
 from server.web.pages import portal
+from server.web.pages import result as resultpage
 
 log = logging.getLogger("motcua")
 ATTEMPTS = 4
@@ -206,6 +207,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(portal.bp)
     app.register_blueprint(bookingpages.bp)
     app.register_blueprint(lookuppages.bp)
+    app.register_blueprint(resultpage.bp)
 
     for pages in (kiosk_page, counter_pages, backoffice_pages, display_pages):
         app.register_blueprint(pages)

@@ -153,9 +153,13 @@ def slots(s: Session, office: OfficeInfo, service: ServiceInfo, day: date, now: 
     return [Slot(a, b, places, max(0, places - taken.get(a, 0))) for a, b in starts]
 
 
-def service_for_booking(office: OfficeInfo, code: str) -> ServiceInfo:
+def service_for_booking(office: OfficeInfo, code: str, *, for_return: bool = False) -> ServiceInfo:
+    """A service open to booking; `for_return`: also the office's return service (trả kết
+    quả) when it is not listed for booking, as a return slot is booked only from the
+    citizen's private result page (server/engine/returns.py)."""
     service = office.service(code)
-    if service is None or not service.bookable:
+    returning = for_return and service is not None and service.code == office.results.return_service
+    if service is None or not (service.bookable or returning):
         raise NotFound("service_not_found", service=code[:32])
     return service
 
@@ -215,9 +219,10 @@ def phone_lock_key(office_id: int, phone: str) -> int:
 
 
 def create(s: Session, office_code: str, service_code: str, start: datetime, name: str, phone: str,
-           id_number: str | None = None, *, now: datetime, actor: str = "citizen") -> BookingOutcome:
+           id_number: str | None = None, *, now: datetime, actor: str = "citizen",
+           for_return: bool = False) -> BookingOutcome:
     office = lookups.office_info(s, office_code)
-    service = service_for_booking(office, service_code)
+    service = service_for_booking(office, service_code, for_return=for_return)
     try:
         name = clean_text(name, max_len=NAME_MAX)
     except NotText:

@@ -162,8 +162,10 @@ class OfficeInfo:
 
     @property
     def has_bookings(self) -> bool:
-        """Whether any service can be booked (call-next then looks for booked tickets first)."""
-        return any(sv.bookable and sv.active for sv in self.services.values())
+        """Whether any service can be booked (call-next then looks for booked tickets first);
+        the return service can be, from the private result page."""
+        return any((sv.bookable or sv.code == self.results.return_service) and sv.active
+                   for sv in self.services.values())
 
     def area_of(self, service_id: int) -> AreaInfo | None:
         area_id = self.services[service_id].area_id

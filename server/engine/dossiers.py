@@ -363,7 +363,7 @@ def choose_return(s: Session, token: str, method: str, *, now: datetime, recipie
     if d is None:
         raise NotFound("dossier_not_found", receipt="")
     if d.status not in OPEN:
-        raise Conflict("dossier_choice_closed", status=d.status)
+        raise Conflict("dossier_choice_closed", status_key=f"dossier.status.{d.status}")
     if method not in RETURN_METHODS:
         raise BadRequest("invalid_field", field="method", reason="|".join(RETURN_METHODS))
     before = _snapshot(d)

@@ -95,12 +95,27 @@ def look_up(s: Session, office: OfficeInfo, code, today: date, lang: str = "vi")
 
 
 def private(d: Dossier, office: OfficeInfo, booking: Booking | None, today: date, lang: str = "vi") -> dict:
-    """The citizen's own page: the public view, their own contact, and what they may choose."""
+    """The citizen's own page: the public view, their own contact, and what they may choose
+    (with the return slot booked from it, and its manage link, while it is booked)."""
+    service = office.service(office.results.return_service) if office.results.return_service else None
     return {**public(d, office, booking, today, lang),
             "phone": d.phone, "recipient": d.recipient, "address": d.address,
             "postal_fee": office.results.postal_fee or None,
             "may_choose": d.status in dossiers.OPEN,
-            "return_service": office.results.return_service}
+            "return_service": office.results.return_service,
+            "return_service_name": name_in(service, lang) if service else None,
+            "ready_on": _day(hours.service_day(d.ready_at, office.timezone)) if d.ready_at else None,
+            "posted_on": _day(hours.service_day(d.posted_at, office.timezone)) if d.posted_at else None,
+            "finished_on": _day(hours.service_day(d.finished_at, office.timezone)) if d.finished_at else None,
+            "return_booking": _return_booking(booking, office)}
+
+
+def _return_booking(b: Booking | None, office: OfficeInfo) -> dict | None:
+    """The return slot booked from the private page, while it stands (booked or checked in)."""
+    if b is None or b.status not in ("booked", "checked_in"):
+        return None
+    return {"code": b.code, "status": b.status, "start": iso(b.start), "end": iso(b.end),
+            "start_local": _local(b.start, office), "manage_path": f"/booking/{b.manage_token}"}
 
 
 def staff(d: Dossier, office: OfficeInfo, today: date, lang: str = "vi") -> dict:

@@ -18,7 +18,7 @@ from server.web.api.base import ISSUERS, STAFF, Text, allow, body, bp, office_co
 BOOKING_TOKEN = "X-Booking-Token"
 
 
-def _when(value, field: str):
+def when_of(value, field: str):
     """An ISO 8601 time with its offset (as /slots gives it), as aware UTC."""
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
@@ -57,7 +57,8 @@ def booking_slots(code, service):
     now = motcua().clock.now()
     with motcua().db.read() as s:
         office = lookups.office_info(s, office_code(code))
-        sv = booking.service_for_booking(office, service[:32])
+        # The return service too: its bookings (made from the result page) move on /booking/<token>.
+        sv = booking.service_for_booking(office, service[:32], for_return=True)
         closed = booking.day_closed(office, day, hours.service_day(now, office.timezone))
         shown = [] if closed else booking.slots(s, office, sv, day, now)
     reply = {"date": day.isoformat(), "service": sv.code,
@@ -81,7 +82,7 @@ def create_booking(code):
     for field in ("service", "start", "name", "phone"):
         if field not in data:
             raise BadRequest("missing_field", field=field)
-    shown = motcua().perform(booking.create, office_code(code), data["service"], _when(data["start"], "start"),
+    shown = motcua().perform(booking.create, office_code(code), data["service"], when_of(data["start"], "start"),
                             data["name"], data["phone"], data.get("id_number"), render=_booking_reply)
     return jsonify(shown), 201
 
@@ -94,7 +95,7 @@ def move_booking(code, booking_code):
     if "start" not in data:
         raise BadRequest("missing_field", field="start")
     return jsonify(motcua().perform(booking.move, office_code(code), booking_code, request.headers.get(BOOKING_TOKEN),
-                                   _when(data["start"], "start"), render=_booking_reply))
+                                   when_of(data["start"], "start"), render=_booking_reply))
 
 
 @bp.delete("/offices/<code>/bookings/<booking_code>")

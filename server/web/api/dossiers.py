@@ -8,13 +8,14 @@ from datetime import date
 from flask import Response, jsonify, request
 
 from server.db.models import Role
-from server.engine import dossiers, hours, lookups
+from server.engine import booking, dossiers, hours, lookups, returns
 from server.engine.errors import BadRequest, NotFound
 from server.infra.i18n import request_language
 from server.read import dossiers as shown
-from server.read import exports
+from server.read import exports, shapes
 from server.web import motcua
 from server.web.api.base import STAFF, Text, allow, body, bp, office_code, own_office
+from server.web.api.bookings import when_of
 
 FEEDERS = (Role.ADMIN.value, Role.INTEGRATION.value)
 # The post office records delivery through staff or through the one-stop system's feed.
@@ -177,9 +178,14 @@ def _from_own_kiosk(code: str) -> bool:
     return principal is not None and principal.role == Role.KIOSK.value and principal.office_code == code
 
 
-def _private_reply(s, d):
+def private_reply(s, d):
+    """The private page's data; while the citizen may still choose and the office names a
+    return service, the days a return slot can be booked on."""
     office = lookups.office_info(s, d.office_id)
-    return shown.private(d, office, shown.booking_of(s, d), _today(office), request_language())
+    reply = shown.private(d, office, shown.booking_of(s, d), _today(office), request_language())
+    reply["return_days"] = ([day.isoformat() for day in booking.bookable_days(office, motcua().clock.now())]
+                            if reply["may_choose"] and reply["return_service_name"] else [])
+    return reply
 
 
 @bp.get("/public/dossiers/<token>")
@@ -189,18 +195,58 @@ def private_dossier(token):
         found = dossiers.by_token(s, token)
         if found is None:
             raise NotFound("not_found")
-        return jsonify(_private_reply(s, found)), 200, NO_STORE
+        return jsonify(private_reply(s, found)), 200, NO_STORE
 
 
 @bp.post("/public/dossiers/<token>/return")
 def choose_return(token):
-    """Counter or post: {"method": "post", "recipient", "phone", "address"} or {"method": "counter"}."""
+    """Counter or post: {"method": "post", "recipient", "phone", "address"} or {"method": "counter"}
+    (just come); a return slot booked before is let go (server/engine/returns.py)."""
     motcua().booking_limit.check(request.remote_addr or "-")
     data = body(method=Text(8), recipient=Text(dossiers.RECIPIENT[1]), phone=Text(30),
                 address=Text(dossiers.ADDRESS[1]))
     if "method" not in data:
         raise BadRequest("missing_field", field="method")
-    reply = motcua().perform(dossiers.choose_return, token, data["method"], recipient=data.get("recipient"),
+    reply = motcua().perform(returns.choose, token, data["method"], recipient=data.get("recipient"),
                              phone=data.get("phone"), address=data.get("address"),
-                             render=lambda s, outcome: _private_reply(s, outcome.dossier))
+                             render=lambda s, outcome: private_reply(s, outcome.dossier))
     return jsonify(reply), 200, NO_STORE
+
+
+@bp.get("/public/dossiers/<token>/slots")
+def return_slots(token):
+    """A day's slots of the office's return service (?date=YYYY-MM-DD), for the private page."""
+    try:
+        day = date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        raise BadRequest("invalid_field", field="date", reason="YYYY-MM-DD") from None
+    with motcua().db.read() as s:
+        service, closed, found = returns.slots(s, token, day, motcua().clock.now())
+    reply = {"date": day.isoformat(), "service": service.code,
+             "slots": [{"start": shapes.iso(x.start), "end": shapes.iso(x.end), "capacity": x.capacity,
+                        "available": x.available} for x in found]}
+    if closed:
+        reply["closed_reason"] = closed
+    return jsonify(reply), 200, NO_STORE
+
+
+@bp.post("/public/dossiers/<token>/booking")
+def book_return(token):
+    """Book a slot to collect the result at the counter, linked to the dossier (one
+    transaction): {"start", "name", "phone"}. 201 with the dossier and the booking."""
+    motcua().booking_limit.check(request.remote_addr or "-")
+    data = body(start=Text(40), name=Text(120), phone=Text(30))
+    for field in ("start", "name", "phone"):
+        if field not in data:
+            raise BadRequest("missing_field", field=field)
+    base_url = motcua().base_url()
+
+    def render(s, outcome):
+        d = dossiers.by_token(s, token)
+        office = lookups.office_info(s, d.office_id)
+        return {"dossier": private_reply(s, d),
+                "booking": shapes.booking(outcome.booking, office, base_url, request_language())}
+
+    reply = motcua().perform(returns.book, token, when_of(data["start"], "start"), data["name"], data["phone"],
+                             render=render)
+    return jsonify(reply), 201, NO_STORE

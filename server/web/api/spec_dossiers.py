@@ -1,7 +1,18 @@
 """The OpenAPI part for dossiers (server/web/api/dossiers.py)."""
 from __future__ import annotations
 
-from server.web.api.spec import EMPTY, ERRORS, OFFICE, PHONE, PUBLIC, RATE_LIMITED, STAFF, VISIT, json_body
+from server.web.api.spec import (
+    BOOKING_NAME,
+    EMPTY,
+    ERRORS,
+    OFFICE,
+    PHONE,
+    PUBLIC,
+    RATE_LIMITED,
+    STAFF,
+    VISIT,
+    json_body,
+)
 
 _STATUSES = ["received", "processing", "ready", "returned", "posted", "delivered", "withdrawn"]
 _MOVES = ["processing", "ready", "returned", "posted", "delivered", "withdrawn"]
@@ -23,6 +34,11 @@ _CHOICE = {"type": "object", "additionalProperties": False, "required": ["method
     "recipient": {"type": "string", "minLength": 2, "maxLength": 120},
     "phone": PHONE,
     "address": {"type": "string", "minLength": 10, "maxLength": 300}}}
+
+_RETURN_SLOT = {"type": "object", "additionalProperties": False, "required": ["start", "name", "phone"],
+                "properties": {"start": {"type": "string", "format": "date-time", "maxLength": 40,
+                                         "description": "A slot start from .../slots"},
+                               "name": BOOKING_NAME, "phone": PHONE}}
 
 
 def _json(description: str, required: list[str] | None = None) -> dict:
@@ -100,3 +116,16 @@ def _citizen_paths(paths: dict) -> None:
         "description": "By post: recipient, phone and address. Possible until the result is posted or returned.",
         "security": PUBLIC, "parameters": [_PRIVATE], "requestBody": json_body(_CHOICE, required=True),
         "responses": {"200": _json("The dossier", ["code", "return_method"]), **ERRORS, **RATE_LIMITED}}}
+    paths["/public/dossiers/{token}/slots"] = {"get": {
+        "summary": "A day's slots to collect the result at the counter (the office's return service)",
+        "security": PUBLIC, "parameters": [_PRIVATE, {"name": "date", "in": "query", "required": True,
+                                                     "schema": _DAY}],
+        "responses": {"200": _json("The slots, with places left; closed_reason when the day is closed",
+                                   ["date", "service", "slots"]), **ERRORS}}}
+    paths["/public/dossiers/{token}/booking"] = {"post": {
+        "summary": "Book a slot to collect the result, linked to the dossier",
+        "description": "One transaction: the return method becomes counter, a return slot booked before for the "
+                       "dossier is let go, and the kiosk checks the booking in by receipt code too.",
+        "security": PUBLIC, "parameters": [_PRIVATE], "requestBody": json_body(_RETURN_SLOT, required=True),
+        "responses": {"201": _json("The dossier and the booking", ["dossier", "booking"]), **ERRORS,
+                      **RATE_LIMITED}}}
