@@ -16,7 +16,7 @@ from server.db.models import Booking, Dossier
 from server.engine import booking, dossiers
 from server.infra.notify import Notifier
 from tests.conftest import make_app, new_token, office_data
-from tests.engine.test_booking import Recorder
+from tests.support.sms import SmsRecorder
 
 API = "/api/v1"
 PHONE = "0912345678"
@@ -26,7 +26,7 @@ PHONE = "0912345678"
 def app(db_url, clock, tmp_path):
     app = make_app(db_url, clock, tmp_path, office_data())
     state = app.extensions["motcua"]
-    state.recorder = Recorder()
+    state.recorder = SmsRecorder()
     state.notifier = Notifier(state.recorder, retry_delays=(0, 0))
     yield app
     state.notifier.close()
