@@ -22,6 +22,7 @@ import { connect } from "/static/js/live.js";
 import { words } from "/static/js/words.js";
 import { isLookupAddress, lookupScreen, receiptOf } from "./lookup.js";
 import { procedureStep } from "./procedures.js";
+import { drawPlace, drawPrint, drawTicket } from "./ticketscreen.js";
 
 var cfg = readJson("kiosk-config");
 var TAP_GUARD_MS = 1500;
@@ -566,78 +567,15 @@ function showTicket(ticket, booking) {
             documents ? TICKET_DOCUMENTS_MS : TICKET_MS);
 }
 
-function serviceName(ticket) {
-  var services = (state.office && state.office.services) || [];
-  for (var i = 0; i < services.length; i++) {
-    if (services[i].code === ticket.service) return services[i].name;
-  }
-  return ticket.service_name || ticket.service;
+// The ticket screen's drawing lives in ticketscreen.js; it reads what it needs from here.
+function screenContext() {
+  return { t: t, lang: state.lang, office: state.office, areas: state.areas, booking: state.ticketBooking,
+           bookingTime: function (tk, b) { return localTime(bookingStart(tk, b)); } };
 }
 
-function renderTicket() {
-  var tk = state.ticket;
-  $("ticket-number").textContent = tk.number;
-  $("ticket-service").textContent = serviceName(tk);
-  $("ticket-priority").hidden = !tk.priority;
-  renderBooking();
-  var ahead = typeof tk.position === "number" ? tk.position : null;
-  $("ticket-ahead").textContent = ahead === null ? "" :
-    ahead === 0 ? t("ticket.next") : ahead === 1 ? t("ticket.ahead_one") : t("ticket.ahead", { n: ahead });
-  // The estimate as the paper prints it (server/read/waits.py): minutes, or why there are none.
-  var minutes = tk.wait_minutes;
-  $("ticket-wait").hidden = !(tk.no_open_counter || (ahead && minutes > 0));
-  $("ticket-wait").classList.toggle("is-unserved", !!tk.no_open_counter);
-  $("ticket-wait").textContent = tk.no_open_counter ? t("no_open_counter") :
-    minutes > 0 ? t("ticket.wait", { m: minutes }) : "";
-  renderPlace();
-  renderDocuments();
-  renderPrint();
-}
-
-// The chosen procedure and what to bring, to check while waiting (also on paper and the status page).
-function renderDocuments() {
-  var p = state.ticket.procedure;
-  var documents = (p && p.documents) || [];
-  $("ticket-docs").hidden = !p;
-  document.querySelector(".ticket").classList.toggle("has-documents", !!p);
-  if (!p) return;
-  $("ticket-procedure").textContent = p.name;
-  $("ticket-docs-list").textContent = "";
-  documents.forEach(function (d) {
-    var li = document.createElement("li");
-    li.textContent = d;
-    $("ticket-docs-list").appendChild(li);
-  });
-  document.querySelectorAll("#ticket-docs .ticket-docs-title, #ticket-docs .ticket-docs-check").forEach(function (el) {
-    el.hidden = !documents.length;
-  });
-}
-
-function renderBooking() {
-  var tk = state.ticket;
-  var b = state.ticketBooking;
-  var line = $("ticket-booking");
-  line.hidden = !b;
-  $("ticket-booking-note").hidden = !(b && b.already);
-  if (!b) return;
-  var time = localTime(bookingStart(tk, b));
-  line.textContent = time ? t("checkin.booking", { code: b.code, time: time }) : t("checkin.booking_code", { code: b.code });
-}
-
-// Where to wait: the seat, or outside. Offices without areas (no seat, inside) show neither.
-function renderPlace() {
-  var tk = state.ticket;
-  var outside = tk.location === "outside";
-  var area = tk.area && state.areas[tk.area];
-  var box = document.querySelector(".ticket");
-  box.classList.toggle("is-outside", outside);
-  box.classList.toggle("has-place", outside || !!tk.seat);
-  $("ticket-outside").hidden = !outside;
-  $("ticket-seat").hidden = outside || !tk.seat;
-  $("ticket-seat-number").textContent = tk.seat ? t("ticket.seat", { seat: tk.seat }) : "";
-  $("ticket-area").textContent = area ? (state.lang === "en" && area.name_en) || area.name || "" : "";
-  $("ticket-area").hidden = !$("ticket-area").textContent;
-}
+function renderTicket() { drawTicket(state.ticket, screenContext()); }
+function renderPlace() { drawPlace(state.ticket, screenContext()); }
+function renderPrint() { drawPrint(state.ticket, t); }
 
 // A citizen can be seated, moved or sent out while their ticket is still on screen.
 function onSeated(ev) {
@@ -647,27 +585,6 @@ function onSeated(ev) {
   tk.location = ev.location || tk.location;
   tk.area = ev.area || tk.area;
   renderPlace();
-}
-
-function renderPrint() {
-  var line = $("ticket-print");
-  var p = state.ticket && state.ticket.print;
-  line.className = "ticket-print";
-  $("ticket-reprint").hidden = !(p && p.status === "failed");
-  document.querySelector(".ticket").classList.toggle("print-failed", !!(p && p.status === "failed"));
-  if (!p || !p.status) { line.hidden = true; return; }
-  line.hidden = false;
-  if (p.status === "printed") {
-    line.textContent = t("print.printed");
-    line.classList.add("is-printed");
-  } else if (p.status === "queued") {
-    line.textContent = t("print.queued");
-  } else if (p.status === "failed") {
-    line.textContent = p.message || t("print.failed");
-    line.classList.add("is-failed");
-  } else {
-    line.textContent = p.message || t("print.none");
-  }
 }
 
 // A print result can beat the ticket's own reply to the screen: keep the latest few.
