@@ -263,6 +263,27 @@ def _put(s: Session, office: OfficeInfo, code: str, given: Fields, *, now: datet
     return out
 
 
+def put_fields(s: Session, office: OfficeInfo, code: str, given: Fields, *, now: datetime, actor: str,
+               source: str) -> DossierOutcome:
+    """`put` of values already checked (`receipt_code`, `fields_of`): the CSV import
+    (server/engine/dossierimport.py) checks a whole file first, then writes each row."""
+    return _put(s, office, code, given, now=now, actor=actor, source=source)
+
+
+def record(s: Session, office_id: int, code: str, data: dict, *, now: datetime, actor: str) -> DossierOutcome:
+    """Staff record a dossier by hand (an office without a feed): received now, its procedure,
+    the citizen's phone; the appointed date given or from the procedure. A code already in
+    the register is a 409 (a typo must not overwrite another dossier)."""
+    office = lookups.office_info(s, office_id)
+    code = receipt_code(code)
+    given = fields_of(office, {k: v for k, v in data.items() if k != "status"})
+    if "status" in data:
+        raise BadRequest("unknown_field", field="status")
+    if find(s, office.id, code) is not None:
+        raise Conflict("dossier_exists", receipt=code)
+    return _put(s, office, code, given, now=now, actor=actor, source="staff")
+
+
 def _procedure_code(office: OfficeInfo, d: Dossier) -> str | None:
     return office.procedures[d.procedure_id].code if d.procedure_id in office.procedures else None
 
