@@ -3,7 +3,7 @@ checked whole, every bad row named, nothing written when one is bad, idempotent,
 headers and status words, dd/mm/yyyy, semicolons, a byte-order mark; and the command line."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -70,12 +70,22 @@ def test_a_good_file_is_imported_and_twice_changes_nothing(state):
                                    "ignored_columns": []}
 
 
+def test_ready_with_a_phone_sends_result_ready_once(state):
+    data = b"code,status,phone\nR-1,ready,0912345678\nR-2,ready,\nR-3,processing,0912000111\n"
+    with state.db.write() as s:
+        out = dossierimport.import_csv(s, 1, data, now=state.clock.now(), actor=ACTOR)
+    assert [m.kind for m in out.messages] == ["ready"]
+    with state.db.write() as s:  # again: already told
+        assert dossierimport.import_csv(s, 1, data, now=state.clock.now(), actor=ACTOR).messages == []
+
+
 def test_vietnamese_headers_semicolons_bom_and_day_month_year(state):
     result = run(state, VIETNAMESE)
     assert result["created"] == 3 and result["ignored_columns"] == ["STT", "Họ tên người nộp"]
     a = dossier(state, "000.00.12.H26-261120-0001")
     assert (a.status, a.due_on, a.phone) == ("processing", date(2026, 11, 27), "0912345678")  # its 0 put back
-    assert a.received_at.replace(tzinfo=None) == a.received_at.replace(tzinfo=None)
+    at = a.received_at if a.received_at.tzinfo else a.received_at.replace(tzinfo=UTC)
+    assert at == datetime(2026, 11, 20, 1, 30, tzinfo=UTC)  # 08:30 in Hanoi
     assert dossier(state, "000.00.12.h26-261120-0002").due_on == date(2026, 12, 1)
     assert dossier(state, "000.00.12.H26-261120-0003").status == "returned"
     with state.db.read() as s:  # nobody's name was read from the file
@@ -138,6 +148,7 @@ def test_status_words_and_dates_as_the_one_stop_systems_write_them():
         dossierimport.moment_of("20/11/2026 25:00", "x")
 
 
+@pytest.mark.slow  # runs the CLI
 def test_the_command_line_imports_and_names_bad_rows(app, db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("MOTCUA_INSTANCE_PATH", str(tmp_path))

@@ -11,6 +11,7 @@ from server.db.models import Role
 from server.engine import dossierimport, dossiers, hours, lookups
 from server.engine.errors import BadRequest, NotFound
 from server.infra.i18n import request_language
+from server.infra.offload import off_loop
 from server.read import dossiers as shown
 from server.read import exports
 from server.web import motcua
@@ -74,8 +75,9 @@ def import_dossiers(code):
     data = request.get_data(cache=False)
     if not data.strip():
         raise BadRequest("missing_field", field="file")
-    return jsonify(motcua().perform(dossierimport.import_csv, principal.office_id, data, actor=principal.actor,
-                                    lang=request_language(), render=lambda s, outcome: outcome.result))
+    # Thousands of rows are seconds of Python: off the event loop, so the office's screens go on.
+    return jsonify(off_loop(motcua().perform, dossierimport.import_csv, principal.office_id, data,
+                            actor=principal.actor, lang=request_language(), render=lambda s, outcome: outcome.result))
 
 
 @bp.get("/offices/<code>/dossiers")
