@@ -169,11 +169,17 @@ def test_admin_imports_a_csv_from_the_page(servers, sqlite_url, page_factory, tm
     seed(sqlite_url)
     _prepare(sqlite_url)
     base = servers(sqlite_url).url
-    page = page_factory(1366, 768, locale="vi-VN")
+    page = page_factory(1366, 768, locale="vi-VN", bypass_csp=False)  # the page keeps to its CSP
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load" not in m.text
+            else None)  # the refused import is a 400, as meant
+    page.on("pageerror", lambda e: errors.append(str(e)))
     _log_in(page, base, "admin", "admin-secret-1")
     page.goto(f"{base}/counter/dossiers?lang=en")
     page.wait_for_selector("#rows")
     assert page.inner_text("h1") == "Dossiers"
+    page.wait_for_selector("#rows tr[data-code]")
+    _shot(page, "dossier-page-en")
     page.goto(f"{base}/counter/dossiers?lang=vi")
     page.click("#open-import")
     bad = tmp_path / "bad.csv"
@@ -196,3 +202,6 @@ def test_admin_imports_a_csv_from_the_page(servers, sqlite_url, page_factory, tm
     assert page.inner_text("#import-result .good") == "Đã nhập 2 hồ sơ: 2 mới, 0 cập nhật, 0 không đổi."
     assert page.inner_text("#import-result .hint") == "Các cột bỏ qua: Họ tên"
     _shot(page, "dossier-import-done")
+    page.goto(f"{base}/counter/dossiers/hand-over")
+    page.wait_for_selector(".signatures")
+    assert not errors, errors
