@@ -1,7 +1,8 @@
 // Hồ sơ: the dossier register for staff (counter/backoffice/dossiers.py). Tabs by status with
 // counts, a receipt-code search (a barcode scanner types the code and Enter), a received-date
 // range, paging; each row's allowed moves and its history; recording a dossier by hand; the
-// day's post hand-over with its CSV, XLSX and print view; for admins, the CSV import.
+// day's post hand-over with its CSV, XLSX and print view; for admins, the CSV import. Read
+// again after every change and once a minute.
 import { client } from "/static/js/api.js";
 import { $, button, el, readJson } from "/static/js/dom.js";
 import { words } from "/static/js/words.js";
@@ -233,10 +234,11 @@ function handOver() {
   b.disabled = true;
   api.call("POST", cfg.api + "/hand-over").then(function (json) {
     say("");
-    $("handed-text").textContent = json.posted ? t("handed", {n: json.posted}) : t("handed_none");
-    dayLinks("dl", cfg.today);
-    $("handed").hidden = false;
-    return Promise.all([load(), loadPost()]);
+    return Promise.all([load(), loadPost()]).then(function () {
+      $("handed-text").textContent = json.posted ? t("handed", {n: json.posted}) : t("handed_none");
+      dayLinks("dl", cfg.today);
+      $("handed").hidden = false;
+    });
   }).catch(function (e) { say(e.message); b.disabled = false; });
 }
 
@@ -334,6 +336,14 @@ function wire() {
   dayLinks("past", $("past-day").value || cfg.today);
 }
 
+// Others (the counter, the feed, a colleague) change the register too: read it again every
+// minute, unless a withdrawal is being confirmed or a history is open.
+var REFRESH_MS = 60000;
+function refresh() {
+  if (!document.querySelector("#rows .confirm") && !$("history").open) { load(); loadPost(); }
+}
+
 wire();
 load();
 loadPost();
+setInterval(refresh, REFRESH_MS);
