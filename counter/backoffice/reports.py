@@ -324,6 +324,7 @@ def _links(here: str) -> list[tuple[str, str]]:
     links = [("reports", url_for("backoffice.reports_page"), "reports.reports_link"),
              ("dashboard", url_for("backoffice.dashboard"), "reports.dashboard_link"),
              ("supervisor", url_for("backoffice.supervisor"), "reports.supervisor_link"),
+             ("dossiers", url_for("backoffice.dossiers_page"), "dossier_page.link"),
              ("home", url_for("counter.home") + "?pick=1", "reports.back")]
     return [(href, key) for name, href, key in links if name != here]
 

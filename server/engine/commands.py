@@ -1,5 +1,5 @@
 """What the command line changes, as use cases: `motcua office import`, `token create`,
-`token revoke`, `user add` and `kiosk printer`. The CLI parses and checks its arguments,
+`token revoke`, `user add`, `kiosk printer` and `dossier import`. The CLI parses and checks its arguments,
 then runs one of these through `app.transaction` (one transaction, like the web's
 `perform`), so each change leaves its audit-log entry naming the operating-system account
 that ran the command (`audit.cli_actor`). They take `principal=None`: nobody logged in.
@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import Counter, Device, Office, User
-from server.engine import accounts, auth, offices
+from server.engine import accounts, auth, dossierimport, offices
 from server.engine.admin import Done
-from server.engine.audit import Change, configuration, diff
+from server.engine.audit import Change, cli_actor, configuration, diff
 from server.engine.errors import BadRequest, NotFound
 
 
@@ -107,3 +107,10 @@ def set_printer(s: Session, office_code: str, name: str, url: str, paper_mm: int
     new = {"printer": device.printer, "paper_mm": device.paper_mm}
     return Done(audit=[Change(office.id, "device.create" if old is None else "device.update", f"kiosk:{name}",
                               diff(old, new))])
+
+
+def import_dossiers(s: Session, office_code: str, data: bytes, *, now: datetime, lang: str,
+                    principal=None) -> dossierimport.ImportOutcome:
+    """The one-stop system's CSV export into the dossier register (checked whole first);
+    each dossier's own log names the OS account (no audit entry: not the office's set-up)."""
+    return dossierimport.import_csv(s, _office(s, office_code).id, data, now=now, actor=cli_actor(), lang=lang)

@@ -215,9 +215,15 @@ def _move(d: Dossier, office: OfficeInfo, status: str, now: datetime, out: Dossi
     d.finished_at = now if status in FINISHED else None
 
 
+def blank(office_id: int, code: str, received_at: datetime, source: str, now: datetime) -> Dossier:
+    """A new dossier, just received, not yet in the session (the import adds many at once)."""
+    return Dossier(office_id=office_id, code=code, code_key=code_key(code), status=RECEIVED,
+                   received_at=received_at, private_token=secrets.token_urlsafe(24), updated_at=now, source=source,
+                   items=1)
+
+
 def _new(s: Session, office: OfficeInfo, code: str, received_at: datetime, source: str, now: datetime) -> Dossier:
-    d = Dossier(office_id=office.id, code=code, code_key=code_key(code), status=RECEIVED, received_at=received_at,
-                private_token=secrets.token_urlsafe(24), updated_at=now, source=source, items=1)
+    d = blank(office.id, code, received_at, source, now)
     s.add(d)
     s.flush()
     return d
@@ -235,10 +241,13 @@ def put(s: Session, office_id: int, code: str, data: dict, *, now: datetime, act
     return _put(s, office, code, given, now=now, actor=actor, source=source)
 
 
+_LOOK_UP = object()
+
+
 def _put(s: Session, office: OfficeInfo, code: str, given: Fields, *, now: datetime, actor: str,
-         source: str) -> DossierOutcome:
-    out = DossierOutcome()
-    d = find(s, office.id, code, lock=True)
+         source: str, found=_LOOK_UP, created: bool = False) -> DossierOutcome:
+    out = DossierOutcome(created=created)
+    d = find(s, office.id, code, lock=True) if found is _LOOK_UP else found
     if d is None:
         d = _new(s, office, code, given.received_at or now, source, now)
         out.created = True
@@ -264,6 +273,29 @@ def _put(s: Session, office: OfficeInfo, code: str, given: Fields, *, now: datet
         _log(s, d, now, actor, "created" if out.created else "updated", source=source,
              **_logged(before, _snapshot(d), out.created))
     return out
+
+
+def put_fields(s: Session, office: OfficeInfo, code: str, given: Fields, *, now: datetime, actor: str,
+               source: str, found: Dossier, created: bool) -> DossierOutcome:
+    """`put` of values already checked (`receipt_code`, `fields_of`) on a dossier already
+    looked up and locked, or just made (`blank`, flushed; `created`): the CSV import
+    (server/engine/dossierimport.py) checks a whole file, reads and makes its dossiers in a
+    few queries, then writes each row."""
+    return _put(s, office, code, given, now=now, actor=actor, source=source, found=found, created=created)
+
+
+def record(s: Session, office_id: int, code: str, data: dict, *, now: datetime, actor: str) -> DossierOutcome:
+    """Staff record a dossier by hand (an office without a feed): received now, its procedure,
+    the citizen's phone; the appointed date given or from the procedure. A code already in
+    the register is a 409 (a typo must not overwrite another dossier)."""
+    office = lookups.office_info(s, office_id)
+    code = receipt_code(code)
+    given = fields_of(office, {k: v for k, v in data.items() if k != "status"})
+    if "status" in data:
+        raise BadRequest("unknown_field", field="status")
+    if find(s, office.id, code) is not None:
+        raise Conflict("dossier_exists", receipt=code)
+    return _put(s, office, code, given, now=now, actor=actor, source="staff")
 
 
 def _procedure_code(office: OfficeInfo, d: Dossier) -> str | None:
@@ -307,7 +339,8 @@ def mark(s: Session, office_id: int, code: str, status: str, *, now: datetime, a
     if d is None:
         raise NotFound("dossier_not_found", receipt=str(code)[:64])
     if status not in NEXT[d.status]:
-        raise Conflict("dossier_move", status=d.status, to=status)
+        # In words ("đã có kết quả"): the message reads the *_key parameters as message keys.
+        raise Conflict("dossier_move", status_key=f"dossier.status.{d.status}", to_key=f"dossier.status.{status}")
     if status == POSTED and not (d.return_method == POST and d.address):
         raise Conflict("dossier_no_address")
     out = DossierOutcome(dossier=d)

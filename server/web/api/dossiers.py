@@ -8,9 +8,10 @@ from datetime import date
 from flask import Response, jsonify, request
 
 from server.db.models import Role
-from server.engine import booking, dossiers, hours, lookups, returns
+from server.engine import booking, dossierimport, dossiers, hours, lookups, returns
 from server.engine.errors import BadRequest, NotFound
 from server.infra.i18n import request_language
+from server.infra.offload import off_loop
 from server.read import dossiers as shown
 from server.read import exports, shapes
 from server.web import motcua
@@ -45,6 +46,39 @@ def put_dossier(code, dossier):
     reply = motcua().perform(dossiers.put, principal.office_id, dossier, data, actor=principal.actor,
                              source="api", render=_staff_reply)
     return jsonify(reply), 201 if reply["created"] else 200
+
+
+@bp.post("/offices/<code>/dossiers")
+@allow(*STAFF)
+def record_dossier(code):
+    """Staff record a dossier by hand (offices without a feed): {"code", "procedure",
+    "phone", "due_on", "received_at", "items"}; the appointed date from the procedure when
+    not given. 201; 409 when the code is already in the register."""
+    principal = own_office(code)
+    data = body(code=Text(40), procedure=Text(32), phone=Text(30), due_on=Text(10), received_at=Text(40),
+                items=int)
+    if "code" not in data:
+        raise BadRequest("missing_field", field="code")
+    receipt = data.pop("code")
+    return jsonify(motcua().perform(dossiers.record, principal.office_id, receipt, data, actor=principal.actor,
+                                    render=_staff_reply)), 201
+
+
+@bp.post("/offices/<code>/dossiers/import")
+@allow(*FEEDERS)
+def import_dossiers(code):
+    """The one-stop system's CSV export (the request's body, UTF-8, at most 2 MiB: more
+    than the app's 64 KiB for this route only), checked whole: 400 `dossier_import` with
+    every bad row (`problems`: line, column, reason) and nothing written, or 200 with
+    the counts (created, updated, unchanged) and the columns ignored."""
+    principal = own_office(code)
+    request.max_content_length = dossierimport.MAX_BYTES
+    data = request.get_data(cache=False)
+    if not data.strip():
+        raise BadRequest("missing_field", field="file")
+    # Thousands of rows are seconds of Python: off the event loop, so the office's screens go on.
+    return jsonify(off_loop(motcua().perform, dossierimport.import_csv, principal.office_id, data,
+                            actor=principal.actor, lang=request_language(), render=lambda s, outcome: outcome.result))
 
 
 @bp.get("/offices/<code>/dossiers")

@@ -29,6 +29,9 @@ _FEED = {"type": "object", "additionalProperties": False, "properties": {
     "received_at": {"type": "string", "maxLength": 40, "format": "date-time",
                     "description": "ISO 8601; without an offset, the office's local time"},
     "items": {"type": "integer", "minimum": 1, "maximum": 99}}}
+_RECORD = {"type": "object", "additionalProperties": False, "required": ["code"], "properties": {
+    "code": {**VISIT["dossier"], "description": "The receipt code (letters, digits, dots, dashes)"},
+    **{k: v for k, v in _FEED["properties"].items() if k != "status"}}}
 _CHOICE = {"type": "object", "additionalProperties": False, "required": ["method"], "properties": {
     "method": {"enum": ["counter", "post"]},
     "recipient": {"type": "string", "minLength": 2, "maxLength": 120},
@@ -59,7 +62,25 @@ def dossier_paths(paths: dict) -> None:
             {"name": name, "in": "query", "required": False, "schema": schema} for name, schema in (
                 ("status", {"enum": [*_STATUSES, "due", "to_post"]}), ("q", {"type": "string", "maxLength": 64}),
                 ("from", _DAY), ("to", _DAY), ("page", {"type": "string", "pattern": "^[0-9]{1,5}$"}))],
-        "responses": {"200": _json("A page of dossiers", ["dossiers", "counts", "more"]), **ERRORS}}}
+        "responses": {"200": _json("A page of dossiers", ["dossiers", "counts", "more"]), **ERRORS}},
+        "post": {
+            "summary": "Record a dossier by hand (staff, for offices without a feed)",
+            "description": f"Needs an {STAFF}. Received now (or at `received_at`); the appointed date "
+                           "from the procedure's processing days in working days when `due_on` is not given. "
+                           "409 dossier_exists when the receipt code is already in the register.",
+            "parameters": [OFFICE], "requestBody": json_body(_RECORD, required=True),
+            "responses": {"201": _json("Recorded", staff_reply), **ERRORS}}}
+    paths["/offices/{office}/dossiers/import"] = {"post": {
+        "summary": "Import the one-stop system's CSV export (checked whole; idempotent)",
+        "description": "Needs an admin or integration token. The body is the CSV file (UTF-8 with or without "
+                       "a byte-order mark; comma, semicolon or tab separated; headers in docs/dossiers.md), "
+                       "at most 2 MiB (more than the app's 64 KiB for this route only: 413 beyond). Any bad row: "
+                       "400 dossier_import with `problems` (line, column, reason, message) and nothing written. "
+                       "Otherwise each row is created or updated as by PUT, in one transaction.",
+        "parameters": [OFFICE],
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
+        "responses": {"200": _json("What the import did", ["rows", "created", "updated", "unchanged",
+                                                           "ignored_columns"]), **ERRORS}}}
     paths["/offices/{office}/dossiers/{dossier}"] = {
         "put": {"summary": "Create or update a dossier (the one-stop system's feed; idempotent)",
                 "description": "Needs an admin or integration token. 201 when created; 200 with `changed` "
