@@ -23,18 +23,21 @@ or late, counter or post), `ready_to_return` (days, read row by row: local calen
 """
 from __future__ import annotations
 
+import bisect
+import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, literal, null, select
+from sqlalchemy import Date, Integer, case, cast, func, literal, null, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Dossier, Office, UTCDateTime
 from server.engine import dossiers
 from server.infra.i18n import t
-from server.read.reports import TARGETS, nearest_rank
+from server.read.reports import TARGETS
 
 HANDED_BACK = (dossiers.RETURNED, dossiers.POSTED, dossiers.DELIVERED)
 # When a result was handed back: at the counter, or to the post office.
@@ -60,7 +63,7 @@ class Row:
     post: int = 0
     target_pct_sum: int = 0  # Σ the office's postal target (%) × its results handed back
     messages: int = 0
-    days: list[int] = field(default_factory=list)  # calendar days from ready to handed back
+    days: dict[int, int] = field(default_factory=dict)  # calendar days from ready to handed back: how many
     open: int | None = None  # at the end of the period (per office, not per week)
     overdue: int | None = None
     due_today: int | None = None
@@ -69,7 +72,8 @@ class Row:
         for f in fields(self):
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
             if f.name == "days":
-                mine.extend(theirs)
+                for days, n in theirs.items():
+                    mine[days] = mine.get(days, 0) + n
             elif theirs is not None:
                 setattr(self, f.name, (mine or 0) + theirs)
 
@@ -77,6 +81,7 @@ class Row:
         """The row as the report gives it; `fallback_pct`: the postal target when nothing
         was handed back (the office's, or the mean of the offices')."""
         decided, handed = self.on_time + self.late, self.counter + self.post
+        measured = sum(self.days.values())
         return {
             "received": self.received, "ready": self.ready, "handed_back": handed,
             "on_time": self.on_time, "late": self.late, "undated": self.undated,
@@ -85,8 +90,8 @@ class Row:
             "post_share": self.post / handed if handed else None,
             "counter_share": self.counter / handed if handed else None,
             "post_target": (self.target_pct_sum / handed if handed else fallback_pct) / 100,
-            "days_measured": len(self.days), "days_median": nearest_rank(self.days, 0.5),
-            "days_mean": sum(self.days) / len(self.days) if self.days else None,
+            "days_measured": measured, "days_median": median(self.days),
+            "days_mean": sum(d * n for d, n in self.days.items()) / measured if measured else None,
             "messages": self.messages,
             "open": self.open, "overdue": self.overdue, "due_today": self.due_today,
         }
@@ -96,60 +101,54 @@ class Row:
 
 @dataclass(frozen=True)
 class Span:
-    """A report's period for the offices of one time zone: its weeks' bounds (local midnights,
-    Monday to Sunday, the first and last cut to the period), and the moment the open
+    """A report's period for the offices of one time zone: its bounds (local midnights), the
+    local day of a stored moment as the database works it out (`day`), and the moment the open
     dossiers are judged at (`at`, on the local day `judged`): the end of the period, or now
     when the period has not ended."""
 
     ids: tuple[int, ...]
-    bounds: tuple[datetime, ...]  # the start of each week, then the end of the period
+    start: datetime
+    end: datetime
     at: datetime
     judged: date
     live: bool  # the period has not ended: `at` is now, `judged` today
-
-    @property
-    def start(self) -> datetime:
-        return self.bounds[0]
-
-    @property
-    def end(self) -> datetime:
-        return self.bounds[-1]
-
-    def week(self, moment):
-        """The index of the week holding `moment` (an SQL expression), for rows in the period."""
-        inner = self.bounds[1:-1]
-        if not inner:  # a period within one week
-            return literal(0)
-        return case(*((moment < _at(b), i) for i, b in enumerate(inner)), else_=len(inner))
-
-    def week_of(self, moment: datetime) -> int:
-        return next((i for i, b in enumerate(self.bounds[1:-1]) if moment < b), len(self.bounds) - 2)
+    day: Callable  # SQL: a moment column -> its local date
 
 
-def week_starts(start: date, end: date) -> list[date]:
-    """The first day of each week of the period (its first day, then every Monday)."""
-    days = [start]
-    monday = start + timedelta(days=7 - start.weekday())
-    while monday <= end:
-        days.append(monday)
-        monday += timedelta(days=7)
-    return days
-
-
-def spans(office_list: list[Office], start: date, end: date, now: datetime) -> list[Span]:
+def spans(s: Session, office_list: list[Office], start: date, end: date, now: datetime) -> list[Span]:
     by_zone: dict[str, list[int]] = defaultdict(list)
     for o in office_list:
         by_zone[o.timezone].append(o.id)
     out = []
     for zone_name, ids in by_zone.items():
         zone = ZoneInfo(zone_name)
-        bounds = tuple(datetime.combine(d, time.min, zone)
-                       for d in (*week_starts(start, end), end + timedelta(days=1)))
-        live = now < bounds[-1]
-        at = now if live else bounds[-1]
-        out.append(Span(tuple(ids), bounds, at, at.astimezone(zone).date() if live else end + timedelta(days=1),
-                        live))
+        first, after = (datetime.combine(d, time.min, zone) for d in (start, end + timedelta(days=1)))
+        live = now < after
+        at = now if live else after
+        out.append(Span(tuple(ids), first, after, at, at.astimezone(zone).date() if live else end + timedelta(days=1),
+                        live, local_day(s, zone_name)))
     return out
+
+
+def local_day(s: Session, zone: str) -> Callable:
+    """The local date of a stored (UTC) moment in `zone`, computed by the database, so figures
+    per day and per week are counted there: PostgreSQL converts time zones itself; SQLite (one
+    office's own file) is lent the conversion (zoneinfo) as a function of its connection."""
+    if s.bind.dialect.name == "postgresql":
+        return lambda moment: cast(func.timezone(zone, func.timezone("UTC", moment)), Date)
+    s.connection().connection.driver_connection.create_function("motcua_local_day", 2, _sqlite_local_day,
+                                                                deterministic=True)
+    return lambda moment: func.motcua_local_day(moment, zone)
+
+
+def _sqlite_local_day(stored: str | None, zone: str) -> str | None:
+    if stored is None:
+        return None
+    return datetime.fromisoformat(stored).replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date().isoformat()
+
+
+def _date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _at(moment: datetime):
@@ -163,16 +162,21 @@ def _in(moment, span: Span):
 
 # ---------------------------------------------------------------- one query per figure group
 
-Cells = dict[tuple[int, int | None], Row]  # (office id, week index; None: the whole period) -> figures
+Cells = dict[tuple[int, date | None], Row]  # (office id, local day; None: the whole period) -> figures
 
 
-def _counted(s: Session, span: Span, moment, cells: Cells, name: str, *where) -> None:
-    """Add to `name` of each (office, week) the dossiers whose `moment` is in the period."""
-    rows = select(Dossier.office_id.label("office_id"), span.week(moment).label("week")).where(
+def _per_day(s: Session, span: Span, moment, *where, also: tuple = ()):
+    """(office id, local day of `moment`, *also, count) of the dossiers whose `moment` is in the
+    period (the database groups them: in a subquery, so the day's expression is written once)."""
+    rows = select(Dossier.office_id.label("office_id"), span.day(moment).label("day"), *also).where(
         Dossier.office_id.in_(span.ids), _in(moment, span), *where).subquery()
-    for office_id, week, n in s.execute(select(rows.c.office_id, rows.c.week, func.count())
-                                        .group_by(rows.c.office_id, rows.c.week)):
-        row = cells[office_id, week]
+    keys = list(rows.c)
+    return s.execute(select(*keys, func.count()).group_by(*keys)).all()
+
+
+def _counted(s: Session, span: Span, moment, cells: Cells, name: str) -> None:
+    for office_id, day, n in _per_day(s, span, moment):
+        row = cells[office_id, _date(day)]
         setattr(row, name, getattr(row, name) + n)
 
 
@@ -191,16 +195,18 @@ def messages(s: Session, span: Span, cells: Cells) -> None:
     _counted(s, span, Dossier.notified_at, cells, "messages")
 
 
+def _handed_in(span: Span) -> tuple:
+    """Handed back (`_per_day` adds: `HANDED_AT` in the period); either moment in the period
+    first, which their indexes find (the exact rule holds only then)."""
+    return Dossier.status.in_(HANDED_BACK), _in(Dossier.finished_at, span) | _in(Dossier.posted_at, span)
+
+
 def handed_back(s: Session, span: Span, cells: Cells, targets: dict[int, int]) -> None:
     """Results handed back in the period (`HANDED_AT`): at the counter or by post, on time,
     late or without an appointed date (`late`, as the engine set it)."""
-    rows = select(Dossier.office_id.label("office_id"), span.week(HANDED_AT).label("week"),
-                  BY_POST.label("post"), Dossier.late.label("late")).where(
-        Dossier.office_id.in_(span.ids), Dossier.status.in_(HANDED_BACK), _in(HANDED_AT, span)).subquery()
-    for office_id, week, post, late, n in s.execute(
-            select(rows.c.office_id, rows.c.week, rows.c.post, rows.c.late, func.count())
-            .group_by(rows.c.office_id, rows.c.week, rows.c.post, rows.c.late)):
-        row = cells[office_id, week]
+    for office_id, day, post, late, n in _per_day(s, span, HANDED_AT, *_handed_in(span),
+                                                  also=(BY_POST.label("post"), Dossier.late.label("late"))):
+        row = cells[office_id, _date(day)]
         if post:
             row.post += n
         else:
@@ -214,16 +220,19 @@ def handed_back(s: Session, span: Span, cells: Cells, targets: dict[int, int]) -
             row.on_time += n
 
 
-def ready_to_return(s: Session, span: Span, cells: Cells, zone: ZoneInfo) -> None:
+def ready_to_return(s: Session, span: Span, cells: Cells) -> None:
     """Calendar days from ready to handed back (the local dates' difference: ready on Friday,
-    returned on Monday is 3), of the results handed back in the period that were marked ready
-    before."""
-    for office_id, ready_at, handed_at in s.execute(
-            select(Dossier.office_id, Dossier.ready_at, HANDED_AT.label("handed_at")).where(
-                Dossier.office_id.in_(span.ids), Dossier.status.in_(HANDED_BACK), _in(HANDED_AT, span),
-                Dossier.ready_at.is_not(None), Dossier.ready_at <= HANDED_AT)):
-        days = (handed_at.astimezone(zone).date() - ready_at.astimezone(zone).date()).days
-        cells[office_id, span.week_of(handed_at)].days.append(days)
+    returned on Monday is 3), of the results handed back in the period that were ready before."""
+    ready_day = span.day(Dossier.ready_at)
+    if s.bind.dialect.name == "postgresql":
+        days = span.day(HANDED_AT) - ready_day
+    else:
+        days = cast(func.julianday(span.day(HANDED_AT)) - func.julianday(ready_day), Integer)
+    for office_id, day, n_days, n in _per_day(s, span, HANDED_AT, *_handed_in(span),
+                                              Dossier.ready_at.is_not(None), Dossier.ready_at <= HANDED_AT,
+                                              also=(days.label("days"),)):
+        found = cells[office_id, _date(day)].days
+        found[int(n_days)] = found.get(int(n_days), 0) + n
 
 
 def open_at_end(s: Session, span: Span, cells: Cells) -> None:
@@ -231,7 +240,10 @@ def open_at_end(s: Session, span: Span, cells: Cells) -> None:
     before it and neither handed back nor withdrawn before it; `overdue` among them: past their
     appointed date on the day they are judged (`span.judged`); `due_today`: due that day, when
     the period runs to today."""
-    opened = (Dossier.received_at < _at(span.at)) & (CLOSED_AT.is_(None) | (_at(span.at) <= CLOSED_AT))
+    at = _at(span.at)
+    # Open now, or closed since: by the status's index, or the moments' (then the exact rule).
+    candidates = Dossier.status.in_(dossiers.OPEN) | (Dossier.finished_at >= at) | (Dossier.posted_at >= at)
+    opened = (Dossier.received_at < at) & candidates & (CLOSED_AT.is_(None) | (at <= CLOSED_AT))
     counted = s.execute(select(
         Dossier.office_id, func.count(),
         func.count(case((Dossier.due_on < span.judged, 1))),
@@ -252,23 +264,18 @@ def block(s: Session, office_list: list[Office], start: date, end: date, *, now:
     office's own, or the city's as formed in docs/reports.md)."""
     targets = {o.id: o.postal_target_pct for o in office_list}
     cells: Cells = defaultdict(Row)
-    found = spans(office_list, start, end, now)
+    found = spans(s, office_list, start, end, now)
     for span in found:
-        zone = ZoneInfo(next(o.timezone for o in office_list if o.id == span.ids[0]))
-        received(s, span, cells)
-        ready(s, span, cells)
-        handed_back(s, span, cells, targets)
-        ready_to_return(s, span, cells, zone)
-        messages(s, span, cells)
-        open_at_end(s, span, cells)
+        for figure in (received, ready, handed_back, ready_to_return, messages, open_at_end):
+            figure(s, span, cells, **({"targets": targets} if figure is handed_back else {}))
     fallback = sum(targets.values()) / len(targets) if targets else 0
+    starts = week_starts(start, end)
     total, weeks, offices = Row(), defaultdict(Row), defaultdict(Row)
-    for (office_id, week), row in cells.items():
+    for (office_id, day), row in cells.items():
         total.add(row)
         offices[office_id].add(row)
-        if week is not None:
-            weeks[week].add(row)
-    starts = week_starts(start, end)
+        if day is not None:
+            weeks[bisect.bisect_right(starts, day) - 1].add(row)
     totals = total.shape(fallback)
     result = {
         "at": (found[0].at if found else now).astimezone(UTC).isoformat(),
@@ -286,6 +293,30 @@ def block(s: Session, office_list: list[Office], start: date, end: date, *, now:
         result["offices_post_target"] = {"met": sum(r["post_share"] >= r["post_target"] for r in measured),
                                          "of": len(measured)}
     return result
+
+
+def week_starts(start: date, end: date) -> list[date]:
+    """The first day of each week of the period (its first day, then every Monday)."""
+    days = [start]
+    monday = start + timedelta(days=7 - start.weekday())
+    while monday <= end:
+        days.append(monday)
+        monday += timedelta(days=7)
+    return days
+
+
+def median(counted: dict[int, int]) -> int | None:
+    """The nearest-rank median (as the waits', server/read/reports.py) of values counted
+    {value: how many}: the smallest value with at least half of them at or below it."""
+    total = sum(counted.values())
+    if not total:
+        return None
+    rank, seen = math.ceil(total / 2), 0
+    for value in sorted(counted):
+        seen += counted[value]
+        if seen >= rank:
+            return value
+    return None
 
 
 def _sunday(day: date) -> date:

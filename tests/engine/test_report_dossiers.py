@@ -103,17 +103,18 @@ def work_the_week(state, clock) -> Desk:
     | HS-0  | Mon 23/11 desk  | Fri 27/11 (*) | Wed 25/11 (msg)  | returned at the counter Thu 26/11: on time  |
     | HS-1  | Wed 25/11 desk  | Mon 30/11     | Fri 27/11        | returned (staff) Mon 30/11: on time         |
     | HS-2  | Wed 25/11 feed  | Thu 26/11     | Thu 26/11 (msg)  | returned (staff) Fri 27/11: late            |
-    | HS-3  | Thu 26/11 feed  | Mon 30/11     | Fri 27/11 (msg)  | post chosen, posted Fri 27/11: on time      |
+    | HS-3  | Thu 26/11 feed  | Mon 30/11     | Fri 27/11 06:30  | post chosen, posted Fri 27/11: on time      |
     | HS-4  | Thu 26/11 feed  | Fri 27/11     | Fri 27/11 (msg)  | post chosen Sat, posted Mon 30/11: late;    |
     |       |                 |               |                  | delivered Tue 01/12                         |
     | HS-10 | Thu 26/11 feed  | none          | -                | returned (staff) Thu 26/11: no date         |
     | HS-5  | Fri 27/11 feed  | Wed 02/12     | -                | withdrawn Mon 30/11                         |
     | HS-6  | Fri 27/11 feed  | Mon 30/11     | -                | open; returned Wed 02/12, after the period  |
-    | HS-7  | Mon 30/11 feed  | Tue 01/12     | -                | processing: due on the period's last day    |
+    | HS-7  | Mon 30/11 00:30 | Tue 01/12     | -                | processing: due on the period's last day    |
     | HS-8  | Tue 01/12 feed  | Thu 03/12     | Tue 01/12 (msg)  | ready, waiting                              |
     | HS-11 | Wed 02/12 feed  | -             | -                | after the period                            |
 
-    (*) received Monday 23/11; Tuesday 24/11 is a public holiday, so 3 working days are
+    Moments are Hanoi's (UTC+7): HS-7 arrives on Sunday and HS-3 is ready on Thursday in UTC, and
+    count for Monday and Friday, the office's days. (*) received Monday 23/11; Tuesday 24/11 is a public holiday, so 3 working days are
     Wednesday, Thursday, Friday. "desk": a visit completed as `received` at Quầy 2 with the
     procedure (the engine sets the date); HS-1: Wed 25 + 3 working days = Thu 26, Fri 27, Mon 30.
     Only the period's moves happen here; `after_the_period` does Wednesday 02/12's.
@@ -137,8 +138,8 @@ def work_the_week(state, clock) -> Desk:
     desk.mark(at(26, 15), "HS-10", "returned")
     desk.feed(at(26, 16), "HS-2", status="ready")
     # Friday 27/11
+    desk.feed(at(27, 6, 30), "HS-3", status="ready")  # 23:30 on Thursday in UTC: still Friday here
     desk.mark(at(27, 9), "HS-2", "returned")
-    desk.feed(at(27, 9, 0), "HS-3", status="ready")
     desk.feed(at(27, 9, 0), "HS-5", due_on="2026-12-02")
     desk.post(at(27, 9, 30), "HS-3")
     desk.feed(at(27, 10), "HS-4", status="ready")
@@ -148,9 +149,9 @@ def work_the_week(state, clock) -> Desk:
     # Saturday 28/11: the citizen chooses post from home
     desk.post(at(28, 20), "HS-4")
     # Monday 30/11
+    desk.feed(at(30, 0, 30), "HS-7", due_on="2026-12-01", status="processing")  # Sunday in UTC: Monday here
     desk.mark(at(30, 8, 30), "HS-1", "returned")
     desk.mark(at(30, 9), "HS-5", "withdrawn")
-    desk.feed(at(30, 9), "HS-7", due_on="2026-12-01", status="processing")
     assert desk.hand_over(at(30, 14)) == ["HS-4"]
     # Tuesday 01/12
     desk.feed(at(1, 10, month=12), "HS-8", due_on="2026-12-03", phone=PHONE)
