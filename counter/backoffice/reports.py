@@ -94,8 +94,6 @@ def columns_for(group: str, dashboard: bool = False) -> tuple:
 
 # The city's targets beside the figures they measure: the column (a ROW's field), the
 # report's target, and whether a figure must reach it ("min") or stay within it ("max").
-# A row that carries a target itself (a dossier row's `post_target`: each office its own) is
-# judged against its own.
 GOALS = {"online_share": ("online_share", "min", "percent"), "ratings": ("satisfaction", "min", "percent"),
          "repeat_incomplete": ("repeat_incomplete", "max", "int"),
          "on_time_rate": ("dossiers_on_time", "min", "percent"), "post_share": ("post_target", "min", "percent")}
@@ -120,10 +118,14 @@ def goal_state(row: dict, f: str, targets: dict) -> str:
     return "met" if (value >= target if direction == "min" else value <= target) else "missed"
 
 
+# Figures a row carries its own target for (a dossier row's `post_target`: each office its own).
+OWN_TARGET = ("post_share",)
+
+
 def goal_target(row: dict, f: str, targets: dict):
     """The target a row's figure `f` is held to: the row's own, or the report's."""
     name = GOALS[f][0]
-    return row[name] if row and name in row else targets.get(name)
+    return row[name] if f in OWN_TARGET and row and name in row else targets.get(name)
 
 
 THROTTLE_MS = 2000  # the dashboard re-reads the report at most this often on events
