@@ -24,7 +24,9 @@ COLUMNS = (
     ("messages", "int", "report_dossiers.th.messages"),
 )
 # Per office (a city's report): each its own postal target, and its open dossiers past their date.
-OFFICE_COLUMNS = (*COLUMNS, ("post_target", "percent", "report_dossiers.th.post_target"),
+OFFICE_COLUMNS = (*(("post_share", "percent", "report_dossiers.th.post_share_own") if c[0] == "post_share" else c
+                    for c in COLUMNS),
+                  ("post_target", "percent", "report_dossiers.th.post_target"),
                   ("overdue", "int", "report_dossiers.th.overdue"))
 
 

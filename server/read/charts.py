@@ -454,7 +454,8 @@ METHODS = (("post", "solid"), ("counter", "hatch"))
 def return_methods(rows: list[dict], target: float | None, lang: str) -> str:
     """Per row (a week, or an office), the results handed back as one 100 % bar: by post
     (solid, at the left) and at the counter (hatched), with the postal target share as a
-    dashed line. `rows`: {"key", "label", "post", "counter"}."""
+    dashed line; without one (a city's offices), each row's own `post_target` on its bar.
+    `rows`: {"key", "label", "post", "counter", "post_target"}."""
     uid, title = "ch-methods", t("report_dossiers.chart.methods", lang)
     rows = [r for r in rows or [] if (r.get("post") or 0) + (r.get("counter") or 0)]
     if not rows:
@@ -490,7 +491,17 @@ def return_methods(rows: list[dict], target: float | None, lang: str) -> str:
                 body.append(_label_on(x + w / 2, y + 19, share, fill="#fff" if dark else INK,
                                       halo=INK if dark else "#fff"))
             x += w
+        own = row.get("post_target") if target is None else None  # an office's own target, on its bar
+        if own is not None:
+            x = left + (right - left) * own
+            body.append(f'<line class="own-target" data-value="{own:g}" x1="{x:.1f}" x2="{x:.1f}" y1="{y - 1}" '
+                        f'y2="{y + row_h - 3}" stroke="{TARGET_INK}" stroke-width="2.5" stroke-dasharray="4 2"/>')
         body.append(f'<text class="count" x="{right + 8}" y="{y + 16}" font-weight="600">'
                     f'{esc(t("report_dossiers.chart.count", lang, n=number(handed, lang)))}</text></g>')
     body += _share_target(target, left, right, top, axis_y, lang)
-    return _svg(uid, "methods", axis_y + 28, title, body)
+    height = axis_y + 28
+    if target is None and any(r.get("post_target") is not None for r in rows):
+        body.append(f'<text class="note" x="{left}" y="{height + 2}" font-size="11" fill="#8a1c14">'
+                    f'{esc(t("report_dossiers.chart.own_target", lang))}</text>')
+        height += 16
+    return _svg(uid, "methods", height, title, body)

@@ -12,10 +12,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from server.db.models import Office, User
 from tests.browser.test_reports_pages import SVG, sign_in, tables, text
 from tests.conftest import ARTIFACTS, Api, make_app, new_token, office_data, without_areas
-from tests.engine.test_report_dossiers import MARITAL, at, work_the_week
+from tests.engine.test_report_dossiers import MARITAL, at, work_another_office, work_the_week
 
 PAGE = "/counter/reports?from=25/11/2026&to=01/12/2026"
 QUERY = "from=2026-11-25&to=2026-12-01"
@@ -158,3 +160,43 @@ def test_the_dashboard_shows_overdue_and_due_today(worked, page_factory):
     assert overdue.locator("[data-field=overdue]").inner_text() == "0"
     assert "alert" not in overdue.get_attribute("class").split()
     assert block.locator("[data-tile=dossier-on_time] .state").inner_text() == "Đạt"
+
+
+def test_a_city_sees_each_office_against_its_own_postal_target(app, clock, page_factory):
+    """Two offices (tests/engine/test_report_dossiers.py): the demo (25 %) posts 2 of 7, above its
+    target; "other" (40 %) 1 of 3, below; the city 3 of 10 against 29,5 %."""
+    state = app.extensions["motcua"]
+    work_the_week(state, clock)
+    work_another_office(state, clock)
+    clock.at = at(1, 16, month=12)
+    with state.db.write() as s:
+        s.scalar(select(User).join(Office, Office.id == User.office_id)
+                 .where(Office.code == "demo", User.username == "admin")).city_wide = True
+    client = app.test_client()
+    sign_in(client, app, "admin")
+    html = client.get(PAGE + "&office=all").get_data(as_text=True)
+    words = text(html)
+    assert "Trả qua bưu điện 30 % Đạt Chỉ tiêu chung: ít nhất 29,5 % (theo chỉ tiêu từng đơn vị)" in words
+    assert "Số đơn vị đạt chỉ tiêu của mình: 1/2." in words
+    offices = tables(html)["table-dossier_office"]
+    assert offices[0][0] == "Đơn vị" and offices[0][-2:] == ["Chỉ tiêu bưu điện của đơn vị", "Quá hạn chưa trả"]
+    demo, other = offices[2], offices[3]  # by name; the share by post is the 9th figure
+    assert (demo[0], demo[9], demo[-2], demo[-1]) == ("Bộ phận Một cửa – UBND phường Hoàn Kiếm", "28,6 %", "25 %", "2")
+    assert (other[0], other[9], other[-2], other[-1]) == ("UBND phường Khác", "33,3 %", "40 %", "1")
+    assert offices[4][0] == "Tổng cộng" and (offices[4][9], offices[4][-2]) == ("30 %", "29,5 %")
+    # each row's share by post against its own target: only "other" misses it
+    office_rows = html[html.index('id="table-dossier_office"'):]
+    assert office_rows.count('class="n missed" data-field="post_share"') == 1
+    assert office_rows.count('class="n met" data-field="post_share"') == 2  # the demo, and the city's total
+    assert f"report.csv?{QUERY.replace('&', '&amp;')}&amp;group=dossiers_office" in html
+    methods = _svg(html, "chart-methods")  # per office, each with its own target on its bar
+    assert [g.get("data-key") for g in methods.iter(f"{SVG}g") if g.get("class") == "row"] == ["demo", "other"]
+    assert [ln.get("data-value") for ln in methods.iter(f"{SVG}line") if ln.get("class") == "own-target"] == [
+        "0.25", "0.4"]
+    page = page_factory(1366, 768)
+    _serve(page, client)
+    page.goto(f"http://motcua.test{PAGE}&office=all")
+    page.locator("#dossiers").scroll_into_view_if_needed()
+    page.locator("#dossiers").screenshot(path=str(ARTIFACTS / "report-dossiers-city-tiles.png"))
+    page.locator("#chart-methods").screenshot(path=str(ARTIFACTS / "report-dossiers-city-methods.png"))
+    page.locator("section[data-group=dossier_office]").screenshot(path=str(ARTIFACTS / "report-dossiers-city-offices.png"))
