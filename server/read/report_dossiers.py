@@ -4,13 +4,13 @@ Read from the dossier register itself (`dossiers`, one row per dossier; server/e
 keeps it), never from roll-ups: a dossier received on one day is ready, returned or posted
 days later, so a closed day's roll-up of dossiers would be final only for what happened that
 day, and the open dossiers at the end of a period are a state no day's roll-up holds. Each
-figure is a count of the rows whose moment of that kind falls in the period; the database
-counts, per office and per week, and the moments' bounds are the offices' local midnights
-(worked out here, so any time zone and any database reads the same).
+figure is a count of the rows whose moment of that kind falls in the period (its bounds: the
+offices' local midnights, worked out here); the database counts them per office and local day
+(`local_day`), and the days are added up here into weeks, offices and the total.
 
 One function per figure group, each one query: `received`, `ready`, `handed_back` (on time
-or late, counter or post), `ready_to_return` (days, read row by row: local calendar days),
-`messages`, `open_at_end` (overdue, due today). One place for each rule:
+or late, counter or post), `ready_to_return` (calendar days between local dates, counted per
+number of days), `messages`, `open_at_end` (open, overdue, due today). One place for each rule:
 
 - a result is *handed back* when returned at the counter (status `returned`, at
   `finished_at`) or handed to the post office (`posted`, and `delivered` after it, at
