@@ -189,6 +189,16 @@ def test_a_city_sees_each_office_against_its_own_postal_target(app, clock, page_
     assert office_rows.count('class="n missed" data-field="post_share"') == 1
     assert office_rows.count('class="n met" data-field="post_share"') == 2  # the demo, and the city's total
     assert f"report.csv?{QUERY.replace('&', '&amp;')}&amp;group=dossiers_office" in html
+    city = Api(app.test_client(), new_token(state, "admin", "admin"))  # the city-wide admin
+    rows = list(csv.reader(io.StringIO(city.get(f"/offices/all/report.csv?{QUERY}&group=dossiers_office")
+                                       .data.decode("utf-8").lstrip("\ufeff"))))
+    assert [r[0] for r in rows] == ["Đơn vị", "Bộ phận Một cửa – UBND phường Hoàn Kiếm", "UBND phường Khác", "Tổng cộng"]
+    target = rows[0].index("Chỉ tiêu trả qua bưu điện")
+    assert [r[target] for r in rows[1:]] == ["0.25", "0.4", "0.295"]
+    sheet = load_workbook(io.BytesIO(city.get(f"/offices/all/report.xlsx?{QUERY}").data))["Hồ sơ"]
+    firsts = [sheet.cell(row=i, column=1).value for i in range(3, sheet.max_row + 1)]
+    assert firsts == ["Tuần", "25/11 – 29/11/2026", "30/11 – 01/12/2026", "Tổng cộng", None,
+                      "Đơn vị", "Bộ phận Một cửa – UBND phường Hoàn Kiếm", "UBND phường Khác", "Tổng cộng"]
     methods = _svg(html, "chart-methods")  # per office, each with its own target on its bar
     assert [g.get("data-key") for g in methods.iter(f"{SVG}g") if g.get("class") == "row"] == ["demo", "other"]
     assert [ln.get("data-value") for ln in methods.iter(f"{SVG}line") if ln.get("class") == "own-target"] == [
