@@ -23,6 +23,7 @@ from flask import current_app, g, render_template, request, url_for
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from counter.backoffice import report_dossiers
 from counter.backoffice.blueprint import bp
 from counter.backoffice.supervisor import ROLES, strings
 from server.db.models import Office
@@ -94,7 +95,8 @@ def columns_for(group: str, dashboard: bool = False) -> tuple:
 # The city's targets beside the figures they measure: the column (a ROW's field), the
 # report's target, and whether a figure must reach it ("min") or stay within it ("max").
 GOALS = {"online_share": ("online_share", "min", "percent"), "ratings": ("satisfaction", "min", "percent"),
-         "repeat_incomplete": ("repeat_incomplete", "max", "int")}
+         "repeat_incomplete": ("repeat_incomplete", "max", "int"),
+         "on_time_rate": ("dossiers_on_time", "min", "percent"), "post_share": ("post_target", "min", "percent")}
 
 
 def goal_texts(targets: dict, lang: str) -> dict[str, str]:
@@ -107,13 +109,25 @@ def goal_state(row: dict, f: str, targets: dict) -> str:
     """"met" or "missed" for a target column of a row; "" for other columns or nothing measured."""
     if f not in GOALS or not row or (f == "online_share" and row.get("online") == "none"):
         return ""  # a procedure that cannot be filed online is not held to the online target
-    name, direction, _ = GOALS[f]
-    value, target = field(row, f), targets.get(name)
+    direction = GOALS[f][1]
+    value, target = field(row, f), goal_target(row, f, targets)
     if isinstance(value, dict):  # a ROW's "ratings"
         value = value.get("share")
     if value is None or target is None:
         return ""
     return "met" if (value >= target if direction == "min" else value <= target) else "missed"
+
+
+# Figures a row carries its own target for (a dossier row's `post_target`: each office its own).
+OWN_TARGET = ("post_share",)
+
+
+def goal_target(row: dict, f: str, targets: dict):
+    """The target a row's figure `f` is held to: the row's own, or the report's."""
+    name = GOALS[f][0]
+    return row[name] if f in OWN_TARGET and row and name in row else targets.get(name)
+
+
 THROTTLE_MS = 2000  # the dashboard re-reads the report at most this often on events
 POLL_MS = 30000     # and this often anyway, should the socket be quiet or down
 
@@ -154,6 +168,8 @@ def formatter(lang: str):
             return f"{charts.percent(value.get('share'), lang)} ({charts.number(value['count'], lang)})"
         if kind == "date":
             return value.strftime("%d/%m/%Y")
+        if kind == "days":  # calendar days, one decimal at most
+            return charts.number(value, lang, 1)
         return "" if value is None else str(value)
     return fmt
 
@@ -352,7 +368,7 @@ def reports_page():
     query = {"from": period.start.isoformat(), "to": period.end.isoformat()}
     api = f"/api/v1/offices/{code}"
     groups = (("office",) if code == ALL else ()) + GROUPS
-    targets = data.get("targets") or {}
+    targets = report_dossiers.targets_with(data.get("targets") or {}, data)
 
     def quick_href(p: Period) -> str:
         return "?" + urlencode({**({"office": code} if report.choices else {}),
@@ -363,12 +379,15 @@ def reports_page():
         wait_columns=WAIT_COLUMNS,
         tables=[(group, data.get(f"by_{group}") or [], columns_for(group)) for group in groups]
         + [("outcomes", data.get("by_service") or [], columns_for("outcomes"))],
-        targets=targets, goals=goal_texts(targets, lang), goal_state=goal_state,
+        targets=targets, goals=goal_texts(targets, lang), goal_state=goal_state, goal_target=goal_target,
+        **report_dossiers.page_parts(data, lang),
         target=target, error=report.error, code=code, choices=report.choices, period=period,
         period_text=period_words(period, lang), generated=_generated(report, lang),
         office_label=_office_label(data.get("office"), lang),
         quick=[(key, p, quick_href(p)) for key, p in quick_periods(report.today)],
         csv=[(group, f"{api}/report.csv?" + urlencode({**query, "group": group})) for group in groups],
+        dossier_csv=[(group, f"{api}/report.csv?" + urlencode({**query, "group": group}))
+                     for group in report_dossiers.csv_groups(data)],
         xlsx=f"{api}/report.xlsx?" + urlencode(query),
         charts_svg={
             "hourly": charts.hourly_bars(data.get("by_hour") or [], lang),
@@ -415,10 +434,10 @@ def dashboard():
         "poll_ms": POLL_MS,
         "t": strings(lang, ("reports.dashboard.", "reports.goal.", "charts.wd.")),
     }
-    targets = data.get("targets") or {}
+    targets = report_dossiers.targets_with(data.get("targets") or {}, data)
     response = current_app.make_response(render_template(
         "backoffice/dashboard.html", config=config, data=data, fmt=formatter(lang), field=field,
-        targets=targets, goals=goal_texts(targets, lang), goal_state=goal_state,
+        targets=targets, goals=goal_texts(targets, lang), goal_state=goal_state, goal_target=goal_target,
         rich=rich(lang), label_for=labeller(lang),
         columns={group: columns_for(group, dashboard=True) for group in ("service", "counter")},
         wait_columns=WAIT_COLUMNS,

@@ -602,6 +602,11 @@ class Dossier(Base):
         UniqueConstraint("office_id", "code_key"),
         Index("ix_dossiers_status", "office_id", "status", "due_on"),
         Index("ix_dossiers_received", "office_id", "received_at"),
+        # The reports count dossiers by each of these moments (server/read/report_dossiers.py).
+        Index("ix_dossiers_ready_at", "office_id", "ready_at"),
+        Index("ix_dossiers_notified_at", "office_id", "notified_at"),
+        Index("ix_dossiers_finished_at", "office_id", "finished_at"),
+        Index("ix_dossiers_posted_at", "office_id", "posted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

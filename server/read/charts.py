@@ -419,3 +419,89 @@ def online_by_procedure(rows: list[dict], target: float | None, lang: str) -> st
                     f'fill="{MUTED}">{esc(t("charts.online.offline", lang))}</text>')
         height += 16
     return _svg(uid, "online", height, title, body)
+
+
+# ---------------------------------------------------------------- dossiers (server/read/report_dossiers.py)
+
+def returns_by_week(rows: list[dict], lang: str) -> str:
+    """Results handed back per week of the period: on time (solid green) and late (cross-hatched
+    red) side by side. `rows`: the dossier block's `by_week` ({"label", "on_time", "late"})."""
+    uid, title = "ch-returns", t("report_dossiers.chart.returns", lang)
+    rows = list(rows or [])
+    if not any(r.get("on_time") or r.get("late") for r in rows):
+        return _empty(uid, "returns", title, lang)
+    top, bottom, left, right, height = 44, 240, 46, WIDTH - 10, 278
+    ymax, step = _nice_max(max(max(r.get("on_time") or 0, r.get("late") or 0) for r in rows) * 1.1)
+    on_w, late_w = t("report_dossiers.chart.on_time", lang), t("report_dossiers.chart.late", lang)
+    groups = []
+    for r in rows:
+        label = str(r.get("label") or r.get("key") or "")
+        groups.append((label, [
+            ("on_time", "green", r.get("on_time") or 0, number(r.get("on_time") or 0, lang),
+             f"{label}: {on_w} {number(r.get('on_time') or 0, lang)}"),
+            ("late", "cross", r.get("late") or 0, number(r.get("late") or 0, lang),
+             f"{label}: {late_w} {number(r.get('late') or 0, lang)}")]))
+    every = max(1, math.ceil(len(groups) * 150 / (right - left)))  # "23/11 – 29/11/2026" needs ~150 units
+    body = _legend(uid, [("green", on_w), ("cross", late_w)], 16, left)
+    body += _y_axis(top, bottom, left, right, ymax, step, lang, t("report_dossiers.chart.axis", lang))
+    body += _grouped(uid, groups, ymax, top, bottom, left, right, label_every=every)
+    return _svg(uid, "returns", height, title, body)
+
+
+METHODS = (("post", "solid"), ("counter", "hatch"))
+
+
+def return_methods(rows: list[dict], target: float | None, lang: str) -> str:
+    """Per row (a week, or an office), the results handed back as one 100 % bar: by post
+    (solid, at the left) and at the counter (hatched), with the postal target share as a
+    dashed line; without one (a city's offices), each row's own `post_target` on its bar.
+    `rows`: {"key", "label", "post", "counter", "post_target"}."""
+    uid, title = "ch-methods", t("report_dossiers.chart.methods", lang)
+    rows = [r for r in rows or [] if (r.get("post") or 0) + (r.get("counter") or 0)]
+    if not rows:
+        return _empty(uid, "methods", title, lang)
+    left, right, top, row_h = 190, WIDTH - 92, 58, 32
+    axis_y = top + row_h * len(rows)
+    body = _legend(uid, [(kind, t(f"report_dossiers.chart.{name}", lang)) for name, kind in METHODS], 16, 0)
+    for tick in (0, 0.25, 0.5, 0.75, 1):
+        x = left + (right - left) * tick
+        body.append(f'<line x1="{x:g}" x2="{x:g}" y1="{top - 2}" y2="{axis_y - 2}" stroke="{GRID}" '
+                    f'stroke-dasharray="2 3"/><text x="{x:g}" y="{axis_y + 12}" text-anchor="middle" '
+                    f'font-size="11" fill="{MUTED}">{esc(percent(tick, lang))}</text>')
+    for i, row in enumerate(rows):
+        y = top + i * row_h
+        handed = row["post"] + row["counter"]
+        label = str(row.get("label") or row.get("key") or "")
+        body.append(f'<g class="row" data-key="{esc(row.get("key", ""))}" data-count="{handed}">'
+                    f'<text class="label" x="{left - 8}" y="{y + 16}" text-anchor="end"><title>{esc(label)}</title>'
+                    f'{esc(_short(label, 26))}</text>')
+        x = float(left)
+        for name, kind in METHODS:
+            n = row[name]
+            if not n:
+                continue
+            w = (right - left) * n / handed
+            share = percent(n / handed, lang)
+            body.append(f'<rect class="seg {name}" data-value="{n}" x="{x:.1f}" y="{y + 2}" width="{w:.1f}" '
+                        f'height="{row_h - 8}" fill="{_fill(uid, kind)}" stroke="#fff" stroke-width="1">'
+                        f'<title>{esc(label)} – {esc(t(f"report_dossiers.chart.{name}", lang))}: {n} ({share})'
+                        '</title></rect>')
+            if _fits(share, w - 4):
+                dark = kind == "solid"
+                body.append(_label_on(x + w / 2, y + 19, share, fill="#fff" if dark else INK,
+                                      halo=INK if dark else "#fff"))
+            x += w
+        own = row.get("post_target") if target is None else None  # an office's own target, on its bar
+        if own is not None:
+            x = left + (right - left) * own
+            body.append(f'<line class="own-target" data-value="{own:g}" x1="{x:.1f}" x2="{x:.1f}" y1="{y - 1}" '
+                        f'y2="{y + row_h - 3}" stroke="{TARGET_INK}" stroke-width="2.5" stroke-dasharray="4 2"/>')
+        body.append(f'<text class="count" x="{right + 8}" y="{y + 16}" font-weight="600">'
+                    f'{esc(t("report_dossiers.chart.count", lang, n=number(handed, lang)))}</text></g>')
+    body += _share_target(target, left, right, top, axis_y, lang)
+    height = axis_y + 28
+    if target is None and any(r.get("post_target") is not None for r in rows):
+        body.append(f'<text class="note" x="{left}" y="{height + 2}" font-size="11" fill="#8a1c14">'
+                    f'{esc(t("report_dossiers.chart.own_target", lang))}</text>')
+        height += 16
+    return _svg(uid, "methods", height, title, body)

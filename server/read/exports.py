@@ -82,13 +82,19 @@ def table(report: dict, group: str, lang: str) -> list[list]:
 
 
 def to_csv(report: dict, group: str, lang: str) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel opens the Vietnamese headers right."""
-    if group not in _groups(report):
-        raise BadRequest("invalid_field", field="group", reason="|".join(_groups(report)))
+    """UTF-8 with a byte-order mark, so Excel opens the Vietnamese headers right. The
+    groupings of tickets, and the dossiers' (`DOSSIER_GROUPS`)."""
+    dossier_groups = _dossier_groups(report)
+    if group not in _groups(report) and group not in dossier_groups:
+        raise BadRequest("invalid_field", field="group", reason="|".join(_groups(report) + dossier_groups))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([cell(v) for v in headers(group, lang)])
-    for row in table(report, group, lang):
+    if group in dossier_groups:
+        head, rows = dossier_headers(group, lang), dossier_table(report, group, lang)
+    else:
+        head, rows = headers(group, lang), table(report, group, lang)
+    writer.writerow([cell(v) for v in head])
+    for row in rows:
         writer.writerow(["" if v is None else round(v, 4) if isinstance(v, float) else v for v in map(cell, row)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -112,6 +118,8 @@ def to_xlsx(report: dict, lang: str) -> bytes:
         sheet[1][0].font = Font(bold=True, size=13)
         sheet.column_dimensions["A"].width = 32
         sheet.freeze_panes = "B4"
+    if "dossiers" in report:
+        _dossier_sheet(book.create_sheet(t("report_dossiers.sheet", lang)[:31]), report, title, period_text, lang)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -125,6 +133,61 @@ def _append(sheet, values: list) -> tuple:
         if isinstance(c.value, str):
             c.data_type = "s"
     return row
+
+
+# ---------------------------------------------------------------- dossier figures (server/read/report_dossiers.py)
+
+# (header key under report_dossiers.col, the row's field, number format in Excel)
+DOSSIER_COLUMNS = (
+    ("received", "0"), ("ready", "0"), ("handed_back", "0"), ("on_time", "0"), ("late", "0"),
+    ("undated", "0"), ("on_time_rate", "0.0%"), ("counter", "0"), ("post", "0"), ("post_share", "0.0%"),
+    ("post_target", "0.0%"), ("days_median", "0"), ("days_mean", "0.0"), ("days_measured", "0"),
+    ("messages", "0"), ("open", "0"), ("overdue", "0"), ("due_today", "0"),
+)
+# CSV groupings: the weeks of the period (every report), the offices (a city's).
+DOSSIER_GROUPS = {"dossiers": "by_week", "dossiers_office": "by_office"}
+
+
+def _dossier_groups(report: dict) -> list[str]:
+    return [g for g, rows in DOSSIER_GROUPS.items() if rows in report.get("dossiers", {})]
+
+
+def dossier_headers(group: str, lang: str) -> list[str]:
+    return [t(f"report_dossiers.group.{group}", lang)] + [
+        t(f"report_dossiers.col.{key}", lang) for key, _ in DOSSIER_COLUMNS]
+
+
+def dossier_table(report: dict, group: str, lang: str) -> list[list]:
+    """The rows of the weeks (or the offices) and a last row of totals, as plain values; a
+    figure of the period's end only (open, overdue) is empty in a week's row."""
+    figures = report["dossiers"]
+    rows = [[row["label"], *(_dossier_value(row, key) for key, _ in DOSSIER_COLUMNS)]
+            for row in figures[DOSSIER_GROUPS[group]]]
+    rows.append([t("report_export.total", lang), *(_dossier_value(figures["totals"], key)
+                                                   for key, _ in DOSSIER_COLUMNS)])
+    return rows
+
+
+def _dossier_value(row: dict, key: str):
+    value = row.get(key)
+    return round(value, 2) if key == "days_mean" and value is not None else value
+
+
+def _dossier_sheet(sheet, report: dict, title: str, period_text: str, lang: str) -> None:
+    """The "Hồ sơ" sheet: the weeks' table, then (a city's) the offices'."""
+    _append(sheet, [title])
+    _append(sheet, [period_text])
+    for group in _dossier_groups(report):
+        if sheet.max_row > 2:
+            _append(sheet, [])
+        for c in _append(sheet, dossier_headers(group, lang)):
+            c.font = Font(bold=True)
+        for values in dossier_table(report, group, lang):
+            for c, (_, fmt) in zip(_append(sheet, values)[1:], DOSSIER_COLUMNS, strict=True):
+                c.number_format = fmt
+    sheet[1][0].font = Font(bold=True, size=13)
+    sheet.column_dimensions["A"].width = 32
+    sheet.freeze_panes = "B4"
 
 
 # ---------------------------------------------------------------- plain lists (the post hand-over)

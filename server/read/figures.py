@@ -1,6 +1,7 @@
 """A report of a period as the pages and the API get it: closed days from their roll-ups
 (server/read/rollups.py), the rest from the event log, then labelled and shaped
-(server/read/reports.py `assemble`). Above both, as it uses both."""
+(server/read/reports.py `assemble`); the dossier figures read from the dossier register
+(server/read/report_dossiers.py). Above them all, as it uses them all."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import Office
-from server.read import reports, rollups
+from server.read import report_dossiers, reports, rollups
 
 
 def compute(s: Session, office_list: list[Office], start: date, end: date, *, now: datetime, lang: str,
@@ -23,7 +24,9 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
         groups, total, hourly = reports.walk_events(s, ctx, start, end)
     else:
         groups, total, hourly = rollups.figures(s, ctx, start, end, now=now)
-    return reports.assemble(ctx, office_list, groups, total, hourly, start, end, now=now, lang=lang)
+    result = reports.assemble(ctx, office_list, groups, total, hourly, start, end, now=now, lang=lang)
+    result["dossiers"] = report_dossiers.block(s, office_list, start, end, now=now, lang=lang)
+    return result
 
 
 def made(db, ids: list[int], start: date, end: date, *, now: datetime, lang: str, keep: bool = False) -> dict:

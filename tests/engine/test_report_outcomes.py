@@ -140,7 +140,8 @@ ZERO = dict.fromkeys(("received", "returned", "online", "advice", "incomplete", 
 
 
 def check_by_hand(report: dict) -> None:
-    assert report["targets"] == {"online_share": 0.6, "satisfaction": 0.9, "repeat_incomplete": 0}
+    assert report["targets"] == {"online_share": 0.6, "satisfaction": 0.9, "repeat_incomplete": 0,
+                                 "dossiers_on_time": 1.0}
     total = report["totals"]
     assert total["served"] == 8
     assert total["outcomes"] == {**ZERO, "received": 3, "online": 1, "incomplete": 2, "advice": 1}

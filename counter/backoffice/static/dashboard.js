@@ -32,12 +32,18 @@ function duration(seconds) {
   return h ? h + ":" + pad(m) + ":" + pad(s) : m + ":" + pad(s);
 }
 function rating(r) { return r && r.count ? percent(r.share) + " (" + int(r.count) + ")" : "—"; }
+function days(n) {  // one decimal at most, as charts.number(value, lang, 1)
+  if (n == null) return "—";
+  var v = (Math.round(n * 10) / 10).toFixed(1).replace(/\.0$/, "");
+  return vi ? v.replace(".", ",") : v;
+}
 function fmt(value, kind) {
   switch (kind) {
     case "int": return int(value);
     case "duration": return duration(value);
     case "percent": return percent(value);
     case "rating": return rating(value);
+    case "days": return days(value);
     default: return value == null ? "" : String(value);
   }
 }
@@ -96,9 +102,11 @@ function fillTable(group, rows, totals) {
   }
   fillRow(foot.rows[0], totals, columns, formats);
 }
-// A city target's state, as the server wrote it (counter/backoffice/reports.py goal_state).
+// A target's state, as the server wrote it (counter/backoffice/reports.py goal_state): against
+// the row's own target when it carries one (a dossier row's post_target), else the page's.
 function goal(node, totals) {
-  var value = get(totals, node.dataset.goal), target = Number(node.dataset.target);
+  var own = node.dataset.goal === "post_share" ? get(totals, "post_target") : null;
+  var value = get(totals, node.dataset.goal), target = own != null ? own : Number(node.dataset.target);
   var state = value == null ? "" : (node.dataset.direction === "min" ? value >= target : value <= target) ? "met" : "missed";
   node.textContent = t("reports.goal." + (state || "none"));
   var tile = node.closest(".tile");
@@ -110,6 +118,15 @@ function render(report) {
     node.textContent = fmt(get(report.totals, node.dataset.field), node.dataset.format);
   });
   document.querySelectorAll("#goals [data-goal]").forEach(function (node) { goal(node, report.totals); });
+  var dossiers = report.dossiers && report.dossiers.totals;  // dossiers today (server/read/report_dossiers.py)
+  if (dossiers) {
+    document.querySelectorAll("#dossiers [data-field]").forEach(function (node) {
+      node.textContent = fmt(get(dossiers, node.dataset.field), node.dataset.format);
+    });
+    document.querySelectorAll("#dossiers [data-goal]").forEach(function (node) { goal(node, dossiers); });
+    var overdue = document.querySelector("#dossiers [data-tile=dossier-overdue]");
+    if (overdue) overdue.classList.toggle("alert", dossiers.overdue > 0);
+  }
   fillTable("service", report.by_service, report.totals);
   fillTable("counter", report.by_counter, report.totals);
   document.getElementById("updated").textContent = t("reports.dashboard.updated", {time: clock(report.generated_at)});
