@@ -3,7 +3,9 @@
 The generator writes offices (R001..), their services, counters and officers, then for
 every working day (Monday to Friday) and office a day of tickets with the events the
 engine writes (issued, called, recalled, transferred, no-show and comeback, requeued,
-undone, cancelled, completed, rated, expired), their ratings, and bookings. Times have
+undone, cancelled, completed, rated, expired), their ratings, bookings, and the dossiers
+received that day with what became of them (ready, returned or posted and delivered, on
+time or a few late, withdrawn, or still open when recent). Times have
 microseconds, as a real clock gives. Rows go in by COPY on PostgreSQL (executemany on
 SQLite, for tests). Nothing is random between runs: the same seed gives the same city.
 
@@ -87,9 +89,9 @@ def make_offices(db: Database, offices: int, now: datetime) -> list[_Place]:
 class _Rows:
     """The rows of one batch, ids given here (the tables' sequences are set after)."""
 
-    def __init__(self, ticket_id: int, event_id: int, booking_id: int):
-        self.ticket_id, self.event_id, self.booking_id = ticket_id, event_id, booking_id
-        self.tickets, self.events, self.ratings, self.bookings = [], [], [], []
+    def __init__(self, ticket_id: int, event_id: int, booking_id: int, dossier_id: int):
+        self.ticket_id, self.event_id, self.booking_id, self.dossier_id = ticket_id, event_id, booking_id, dossier_id
+        self.tickets, self.events, self.ratings, self.bookings, self.dossiers = [], [], [], [], []
 
     def event(self, ticket: int, office: int, at: datetime, action: str, **data) -> None:
         self.event_id += 1
@@ -104,7 +106,7 @@ def _jitter(rng: random.Random, minutes: float) -> timedelta:
     return timedelta(microseconds=rng.randrange(int(minutes * 60_000_000) + 1))
 
 
-def one_day(rng: random.Random, rows: _Rows, place: _Place, day: date, tickets: int) -> None:
+def one_day(rng: random.Random, rows: _Rows, place: _Place, day: date, tickets: int, now: datetime) -> None:
     """A day of one office: `tickets` tickets, each with a story drawn at random."""
     opens = datetime(day.year, day.month, day.day, 7, 30, tzinfo=HANOI)
     numbers = dict.fromkeys(SERVICES, 0)
@@ -128,6 +130,39 @@ def one_day(rng: random.Random, rows: _Rows, place: _Place, day: date, tickets: 
         rows.booking_id += 1
         rows.bookings.append(_booking(rows.booking_id, place, place.services[rng.choice(SERVICES)], day,
                                       opens + _jitter(rng, 480), rng.choice(("no_show", "cancelled")), None))
+    for _ in range(tickets // 4):  # a quarter of the visits leave a dossier
+        rows.dossier_id += 1
+        rows.dossiers.append(_dossier(rng, rows.dossier_id, place, opens + _jitter(rng, 540), now))
+
+
+def _dossier(rng: random.Random, did: int, place: _Place, received: datetime, now: datetime) -> tuple:
+    """One dossier's row: due in 1-15 days; ready a day or more before; 1 % late; 60 % of
+    results at the counter, 30 % posted (most delivered), 3 % withdrawn; those whose next
+    step lies after `now` still open."""
+    due = received.date() + timedelta(days=rng.randint(1, 15))
+    ready = received + timedelta(days=max(0, (due - received.date()).days - rng.randint(1, 3)), hours=rng.randint(0, 6))
+    late = rng.random() < 0.01
+    handed = (datetime.combine(due, datetime.min.time(), HANOI) + timedelta(days=rng.randint(1, 3), hours=9)
+              if late else max(ready, min(ready + _jitter(rng, 60 * 24 * 2),
+                                          datetime.combine(due, datetime.min.time(), HANOI) + timedelta(hours=16))))
+    fate = rng.random()
+    status, method, posted, finished = "ready", None, None, None
+    if fate < 0.03:
+        status, finished, handed = "withdrawn", ready, ready
+    elif fate < 0.33:
+        status, method, posted = "posted", "post", handed
+        if handed + timedelta(days=2) <= now:
+            status, finished = "delivered", handed + timedelta(days=2)
+    else:
+        status, method, finished = "returned", "counter", handed
+    if handed > now:
+        status, method, posted, finished, late = ("ready" if ready <= now else "processing"), None, None, None, None
+    elif status == "withdrawn":
+        late = None
+    code = f"{place.code}-{did:08d}"
+    return (did, place.id, code, code, status, _naive(received), due, _naive(ready) if ready <= now else None,
+            posted and _naive(posted), finished and _naive(finished), late, method, 1, f"d{did:039d}",
+            _naive(ready) if ready <= now and rng.random() < 0.7 else None, _naive(min(now, handed)), "api")
 
 
 def _story(rng: random.Random, rows: _Rows, place: _Place, tid: int, issued: datetime, code: str):
@@ -196,12 +231,16 @@ EVENT_COLS = ("id", "ticket_id", "office_id", "at", "actor", "action", "data")
 RATING_COLS = ("ticket_id", "office_id", "counter_id", "officer_id", "service_id", "level", "at")
 BOOKING_COLS = ("id", "office_id", "service_id", "code", "day", "start", "end", "name", "phone", "status",
                 "manage_token", "created_at", "ticket_id")
+DOSSIER_COLS = ("id", "office_id", "code", "code_key", "status", "received_at", "due_on", "ready_at", "posted_at",
+                "finished_at", "late", "return_method", "items", "private_token", "notified_at", "updated_at",
+                "source")
 
 
 def write(db: Database, rows: _Rows) -> None:
     """One batch, by COPY on PostgreSQL."""
     tables = (("tickets", TICKET_COLS, rows.tickets), ("ticket_events", EVENT_COLS, rows.events),
-              ("ratings", RATING_COLS, rows.ratings), ("bookings", BOOKING_COLS, rows.bookings))
+              ("ratings", RATING_COLS, rows.ratings), ("bookings", BOOKING_COLS, rows.bookings),
+              ("dossiers", DOSSIER_COLS, rows.dossiers))
     with db.write() as s:
         if db.is_sqlite:
             conn = s.connection()
@@ -240,18 +279,19 @@ def generate(db: Database, offices: int, days: list[date], tickets: int, *, seed
     rng = random.Random(seed)
     with db.read() as s:
         start = [s.scalar(select(func.coalesce(func.max(c), 0)).select_from(text(t)))
-                 for t, c in (("tickets", text("id")), ("ticket_events", text("id")), ("bookings", text("id")))]
+                 for t, c in (("tickets", text("id")), ("ticket_events", text("id")), ("bookings", text("id")),
+                              ("dossiers", text("id")))]
     rows = _Rows(*start)
     for n, day in enumerate(days, start=1):
         for place in places:
-            one_day(rng, rows, place, day, tickets)
+            one_day(rng, rows, place, day, tickets, now)
         if len(rows.events) > 200_000 or n == len(days):
             write(db, rows)
-            rows = _Rows(rows.ticket_id, rows.event_id, rows.booking_id)
+            rows = _Rows(rows.ticket_id, rows.event_id, rows.booking_id, rows.dossier_id)
             echo(f"  {n}/{len(days)} ngày / days")
     if not db.is_sqlite:
         with db.write() as s:
-            for table in ("tickets", "ticket_events", "bookings", "ratings"):
+            for table in ("tickets", "ticket_events", "bookings", "ratings", "dossiers"):
                 s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                f"(SELECT coalesce(max(id), 1) FROM {table}))"))
             s.execute(text("ANALYZE"))

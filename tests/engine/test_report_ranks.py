@@ -36,7 +36,7 @@ def _waits(day_index: int, office_index: int) -> list[int]:
 def _city(db) -> None:
     """Two offices, five days; waits as above, service times their mirror image."""
     places = benchreports.make_offices(db, 2, datetime(2026, 11, 1, tzinfo=UTC))
-    rows = benchreports._Rows(0, 0, 0)
+    rows = benchreports._Rows(0, 0, 0, 0)
     for d, day in enumerate(DAYS):
         opens = datetime(day.year, day.month, day.day, 7, 30, tzinfo=benchreports.HANOI)
         for o, place in enumerate(places):
