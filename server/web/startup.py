@@ -93,7 +93,9 @@ def page_links(base: str, office: str, counter: int) -> list[tuple[str, str]]:
             ("supervisor", f"{base}/counter/supervisor"),
             ("admin", f"{base}/counter/admin"),
             ("reports", f"{base}/counter/reports"),
+            ("dossiers", f"{base}/counter/dossiers"),
             ("booking", f"{base}/book/{office}"),
+            ("lookup", f"{base}/tra-cuu/{office}"),
             ("rating", f"{base}/counter/{counter}/rating")]
 
 
