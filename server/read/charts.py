@@ -310,12 +310,7 @@ def satisfaction_by_service(rows: list[dict], lang: str, target: float | None = 
     axis_y = top + row_h * len(rows)
     body = _legend(uid, [(kind, t(f"rating.level.{level}", lang)) for level, kind in LEVELS], 16, 0)
     body.append('<g class="axis x">')  # under the bars
-    for tick in (0, 0.25, 0.5, 0.75, 1):
-        x = left + (right - left) * tick
-        body.append(f'<line x1="{x:g}" x2="{x:g}" y1="{top - 2}" y2="{axis_y - 2}" stroke="{GRID}" '
-                    'stroke-dasharray="2 3"/>')
-        body.append(f'<text x="{x:g}" y="{axis_y + 12}" text-anchor="middle" font-size="11" fill="{MUTED}">'
-                    f'{esc(percent(tick, lang))}</text>')
+    body += _percent_axis(left, right, top, axis_y, lang)
     body.append("</g>")
     for i, row in enumerate(rows):
         y = top + i * row_h
@@ -367,6 +362,17 @@ def _share_target(target: float | None, left: float, right: float, top: float, b
             + _label_on(x, top - 9, words, 11, "middle", "#8a1c14", "target-label") + "</g>"]
 
 
+def _percent_axis(left: float, right: float, top: float, axis_y: float, lang: str) -> list[str]:
+    """The dashed gridlines and labels 0-100 % under a chart of 100 % bars."""
+    out = []
+    for tick in (0, 0.25, 0.5, 0.75, 1):
+        x = left + (right - left) * tick
+        out.append(f'<line x1="{x:g}" x2="{x:g}" y1="{top - 2}" y2="{axis_y - 2}" stroke="{GRID}" '
+                   f'stroke-dasharray="2 3"/><text x="{x:g}" y="{axis_y + 12}" text-anchor="middle" '
+                   f'font-size="11" fill="{MUTED}">{esc(percent(tick, lang))}</text>')
+    return out
+
+
 ONLINE = (("online", "green"), ("received", "hatch"))
 
 
@@ -382,11 +388,7 @@ def online_by_procedure(rows: list[dict], target: float | None, lang: str) -> st
     left, right, top, row_h = 230, WIDTH - 92, 58, 32
     axis_y = top + row_h * len(rows)
     body = _legend(uid, [(kind, t(f"charts.online.{name}", lang)) for name, kind in ONLINE], 16, 0)
-    for tick in (0, 0.25, 0.5, 0.75, 1):
-        x = left + (right - left) * tick
-        body.append(f'<line x1="{x:g}" x2="{x:g}" y1="{top - 2}" y2="{axis_y - 2}" stroke="{GRID}" '
-                    f'stroke-dasharray="2 3"/><text x="{x:g}" y="{axis_y + 12}" text-anchor="middle" '
-                    f'font-size="11" fill="{MUTED}">{esc(percent(tick, lang))}</text>')
+    body += _percent_axis(left, right, top, axis_y, lang)
     for i, row in enumerate(rows):
         y = top + i * row_h
         filed = row["outcomes"]["online"] + row["outcomes"]["received"]
@@ -463,11 +465,7 @@ def return_methods(rows: list[dict], target: float | None, lang: str) -> str:
     left, right, top, row_h = 190, WIDTH - 92, 58, 32
     axis_y = top + row_h * len(rows)
     body = _legend(uid, [(kind, t(f"report_dossiers.chart.{name}", lang)) for name, kind in METHODS], 16, 0)
-    for tick in (0, 0.25, 0.5, 0.75, 1):
-        x = left + (right - left) * tick
-        body.append(f'<line x1="{x:g}" x2="{x:g}" y1="{top - 2}" y2="{axis_y - 2}" stroke="{GRID}" '
-                    f'stroke-dasharray="2 3"/><text x="{x:g}" y="{axis_y + 12}" text-anchor="middle" '
-                    f'font-size="11" fill="{MUTED}">{esc(percent(tick, lang))}</text>')
+    body += _percent_axis(left, right, top, axis_y, lang)
     for i, row in enumerate(rows):
         y = top + i * row_h
         handed = row["post"] + row["counter"]

@@ -74,8 +74,7 @@ def allow(*roles: str):
         def inner(*args, **kwargs):
             header = request.headers.get("Authorization")
             if header is not None:
-                m = TOKEN.match(header.strip())
-                principal = motcua().principal(m[1]) if m else None
+                principal = bearer()
             else:
                 principal = sessions.principal(motcua().clock.now())
                 if principal is not None and request.method not in ("GET", "HEAD"):
@@ -88,6 +87,12 @@ def allow(*roles: str):
             return view(*args, **kwargs)
         return inner
     return wrap
+
+
+def bearer() -> Principal | None:
+    """Who the request's bearer token names, or None (no header, a malformed or unknown token)."""
+    m = TOKEN.match(request.headers.get("Authorization", "").strip())
+    return motcua().principal(m[1]) if m else None
 
 
 def body(**fields: type) -> dict:

@@ -15,7 +15,7 @@ from server.infra.offload import off_loop
 from server.read import dossiers as shown
 from server.read import exports, shapes
 from server.web import motcua
-from server.web.api.base import STAFF, Text, allow, body, bp, office_code, own_office
+from server.web.api.base import STAFF, Text, allow, bearer, body, bp, office_code, own_office
 from server.web.api.bookings import when_of
 
 FEEDERS = (Role.ADMIN.value, Role.INTEGRATION.value)
@@ -205,10 +205,7 @@ def public_answer(code: str, dossier: str, client: str | None, lang: str) -> dic
 
 
 def _from_own_kiosk(code: str) -> bool:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return False
-    principal = motcua().principal(header[7:].strip())
+    principal = bearer()
     return principal is not None and principal.role == Role.KIOSK.value and principal.office_code == code
 
 
