@@ -25,7 +25,7 @@ from tests.conftest import Api, demo_data, free_port, new_token, screenshot, see
 from tests.support.sms import SmsRecorder
 
 PAGES = ("/", "/kiosk/demo", "/display/demo", "/counter/", "/counter/supervisor", "/counter/admin",
-         "/counter/reports", "/book/demo", "/counter/1/rating")
+         "/counter/reports", "/counter/dossiers", "/book/demo", "/tra-cuu/demo", "/counter/1/rating")
 
 
 @pytest.fixture
