@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import tomllib
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import redis
 import requests
 from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import OperationalError
 
 from server.app import create_app
 from server.db.database import Database
@@ -177,13 +179,34 @@ def pg_migrated() -> str:
 
 
 def _truncate_pg(url: str) -> None:
+    """Empty every table. TRUNCATE takes each table's strongest lock in turn, so anything else
+    reading two tables at that moment (PostgreSQL's own autovacuum and autoanalyze do, after
+    the bulk tests) can meet it in a deadlock, which PostgreSQL breaks by failing one side: try
+    again, and say who else was there, so a leftover connection of a test would show."""
     engine = create_engine(url)
-    with engine.begin() as conn:
-        tables = conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename<>'alembic_version'"
-        )).scalars().all()
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    try:
+        for attempt in range(5):
+            try:
+                with engine.begin() as conn:
+                    tables = conn.execute(text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename<>'alembic_version'"
+                    )).scalars().all()
+                    conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                return
+            except OperationalError as e:
+                if attempt == 4 or "deadlock" not in str(e):
+                    raise
+                warnings.warn(f"TRUNCATE met a deadlock; others then: {_others(engine)}", stacklevel=2)
+                time.sleep(0.2 * (attempt + 1))
+    finally:
+        engine.dispose()
+
+
+def _others(engine) -> list:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT pid, backend_type, state, left(query, 120) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))]
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     UniqueConstraint,
@@ -77,6 +78,9 @@ class Role(str, enum.Enum):
     OFFICER = "officer"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # Staff or a volunteer at the entrance (cán bộ phân luồng): issues numbers for citizens,
+    # checks bookings in, answers kiosks' help requests; never calls or changes the office.
+    GUIDE = "guide"
     # The one-stop electronic system feeding dossier states (PUT .../dossiers/{code}); no person.
     INTEGRATION = "integration"
 
@@ -123,6 +127,14 @@ class Office(Base):
     postal_fee: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     postal_target_pct: Mapped[int] = mapped_column(Integer, default=25, server_default="25")
     return_service: Mapped[str | None] = mapped_column(String(16))
+    # Citizens at the kiosk (server/engine/citizens.py): whether a walk-in scans the chip ID
+    # card ("off", "offered", "required"), how many numbers one citizen may take a day (0: no
+    # cap), the age that grants priority by the card (0: none), and the priority groups
+    # (server/engine/priority.py; None: the five groups of the law, in arrival order).
+    id_card_scan: Mapped[str] = mapped_column(String(8), default="off", server_default="off")
+    per_citizen_per_day: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    priority_age: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    priority_groups: Mapped[list | None] = mapped_column(JSON)
 
     services: Mapped[list[Service]] = relationship(
         back_populates="office", order_by="Service.position")
@@ -337,6 +349,21 @@ class Device(Base):
     printer_since: Mapped[datetime | None]
 
 
+class HelpRequest(Base):
+    """A citizen at a kiosk pressed "Cần hỗ trợ": the guides see it until one answers."""
+
+    __tablename__ = "help_requests"
+    __table_args__ = (Index("ix_help_requests_open", "office_id", "answered_at", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
+    place: Mapped[str] = mapped_column(String(100))  # the kiosk's name, kept if the kiosk goes
+    asked_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(120))
+
+
 class PrintJob(Base):
     """One ticket to print on one kiosk's printer; kept until printed, retried on request."""
 
@@ -400,6 +427,7 @@ class Ticket(Base):
         Index("ix_tickets_called", "office_id", "called_at"),
         UniqueConstraint("office_id", "request_key", name="uq_tickets_request_key"),
         Index("ix_tickets_dossier", "office_id", "dossier"),
+        Index("ix_tickets_citizen", "office_id", "day", "citizen_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -439,6 +467,16 @@ class Ticket(Base):
     procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id"))
     outcome: Mapped[str | None] = mapped_column(String(16))
     dossier: Mapped[str | None] = mapped_column(String(64))
+    # A priority ticket's group (server/engine/priority.py) and its place among the groups in
+    # the calling order, fixed when issued (0: normal tickets, and groups without a place).
+    priority_group: Mapped[str | None] = mapped_column(String(16))
+    priority_rank: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # What a guide at the entrance tells the officer (shown when the ticket is called).
+    note: Mapped[str | None] = mapped_column(String(200))
+    # The keyed hash of the ID number scanned from the chip ID card (never the number): the
+    # daily cap counts by it. The birth year is kept only when it granted priority.
+    citizen_key: Mapped[str | None] = mapped_column(String(64))
+    birth_year: Mapped[int | None] = mapped_column(SmallInteger)
 
     service: Mapped[Service] = relationship(lazy="joined")
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id], lazy="joined")
@@ -492,6 +530,7 @@ class Booking(Base):
         UniqueConstraint("office_id", "code"),
         Index("ix_bookings_phone", "office_id", "day", "phone"),
         Index("ix_bookings_due", "status", "start"),
+        Index("ix_bookings_id_key", "office_id", "day", "id_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -503,7 +542,9 @@ class Booking(Base):
     end: Mapped[datetime]
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(20))
-    id_number: Mapped[str | None] = mapped_column(String(20))
+    # The keyed hash of the ID number given online (server/engine/citizens.py), never the
+    # number: the kiosk checks the booking in when the same card is scanned.
+    id_key: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=BookingStatus.BOOKED.value)
     # The private link's secret: whoever holds it may see, move or cancel the booking.
     manage_token: Mapped[str] = mapped_column(String(40), unique=True)
@@ -549,7 +590,7 @@ class AuditEntry(Base):
 
 COUNT_COLUMNS = (
     "issued", "transferred_in", "transferred_out", "served", "no_show", "cancelled", "unserved", "calls",
-    "priority", "ch_kiosk", "ch_booking", "ch_counter", "ch_api", "lv1", "lv2", "lv3", "lv4",
+    "priority", "ch_kiosk", "ch_booking", "ch_counter", "ch_api", "ch_guide", "lv1", "lv2", "lv3", "lv4",
     # visits by outcome (engine/visits.py), and the counts of the city's targets (0017_report_outcomes)
     "oc_received", "oc_returned", "oc_online", "oc_advice", "oc_incomplete", "oc_referred",
     "online_possible", "counter_online_possible", "repeat_incomplete",

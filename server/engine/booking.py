@@ -47,7 +47,6 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 NAME_MAX = 120
 NAME_MIN_LETTERS = 2  # "Lê Ư" is a name; "A" is not
-ID_NUMBER = re.compile(r"^[0-9A-Za-z]{6,20}\Z")
 
 
 class Notice(NamedTuple):
@@ -219,7 +218,7 @@ def phone_lock_key(office_id: int, phone: str) -> int:
 
 
 def create(s: Session, office_code: str, service_code: str, start: datetime, name: str, phone: str,
-           id_number: str | None = None, *, now: datetime, actor: str = "citizen",
+           id_key: str | None = None, *, now: datetime, actor: str = "citizen",
            for_return: bool = False) -> BookingOutcome:
     office = lookups.office_info(s, office_code)
     service = service_for_booking(office, service_code, for_return=for_return)
@@ -232,15 +231,12 @@ def create(s: Session, office_code: str, service_code: str, start: datetime, nam
     phone = normalise_phone(phone)
     if sum(c.isalpha() for c in name) < NAME_MIN_LETTERS:
         raise BadRequest("name_too_short")
-    id_number = (id_number or "").strip() or None
-    if id_number is not None and not ID_NUMBER.match(id_number):
-        raise BadRequest("invalid_field", field="id_number", reason="6-20 A-Z 0-9")
     day = hours.service_day(start, office.timezone)
     _phone_guard(s, office, phone, service, start)
     _claim(s, office, service, start, now)
     booking = Booking(office_id=office.id, service_id=service.id, code=_new_code(s, office.id), day=day,
                       start=start, end=start + timedelta(minutes=office.booking.slot_minutes), name=name,
-                      phone=phone, id_number=id_number, status=BOOKED, manage_token=secrets.token_urlsafe(24),
+                      phone=phone, id_key=id_key, status=BOOKED, manage_token=secrets.token_urlsafe(24),
                       created_at=now)
     s.add(booking)
     s.flush()

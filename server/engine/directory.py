@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Counter, Office, Procedure, Seat, Service, Ticket, WaitingArea, counter_services
 from server.engine import hours, seating
+from server.engine.priority import DEFAULT_GROUPS, Group, groups_of
 
 TTL = 2.0
 SERVICE_TIME_TTL = 15.0
@@ -124,6 +125,18 @@ class ResultRules:
 
 
 @dataclass(frozen=True)
+class CitizenRules:
+    """What the office asks of walk-in citizens (server/engine/citizens.py): scanning the chip
+    ID card ("off", "offered", "required"), numbers per citizen a day (0: no cap), the age that
+    grants priority by the card (0: none), and its priority groups (server/engine/priority.py)."""
+
+    id_card_scan: str = "off"
+    per_citizen_per_day: int = 0
+    priority_age: int = 0
+    groups: tuple[Group, ...] = DEFAULT_GROUPS
+
+
+@dataclass(frozen=True)
 class OfficeInfo:
     id: int
     code: str
@@ -146,6 +159,7 @@ class OfficeInfo:
     config_rev: int = 0  # offices.config_rev when read
     procedures: dict[int, ProcedureInfo] = field(default_factory=dict)  # also deactivated ones old tickets name
     results: ResultRules = field(default_factory=lambda: ResultRules())
+    citizens: CitizenRules = field(default_factory=lambda: CitizenRules())
 
     def service(self, code: str) -> ServiceInfo | None:
         return next((sv for sv in self.services.values() if sv.code == code and sv.active), None)
@@ -359,7 +373,9 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
                                    office.near_places),
                       min_no_show_s=office.min_no_show_s, config_rev=office.config_rev,
                       procedures=_procedures(s, office.id),
-                      results=ResultRules(office.postal_fee, office.postal_target_pct, office.return_service))
+                      results=ResultRules(office.postal_fee, office.postal_target_pct, office.return_service),
+                      citizens=CitizenRules(office.id_card_scan, office.per_citizen_per_day, office.priority_age,
+                                            groups_of(office.priority_groups)))
 
 
 def _procedures(s: Session, office_id: int) -> dict[int, ProcedureInfo]:

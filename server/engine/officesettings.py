@@ -1,5 +1,5 @@
-"""The office file's own settings (its top-level keys and the [hours], [announce],
-[booking] and [results] tables): checked, stored on the office's row and written back
+"""The office file's own settings (its top-level keys, the [hours], [announce], [booking],
+[results] and [citizens] tables and the [[priority_groups]] list): checked, stored on the office's row and written back
 out. One section of the file (server/engine/offices.py puts the sections together)."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from server.db.models import Office
-from server.engine import hours
+from server.engine import citizens, hours, priority
 from server.engine.officefile import CODE, Checker
 
 # [booking] in the file: (key there, column, default, low, high, scale to the column's unit)
@@ -23,10 +23,11 @@ BOOKING_KEYS = tuple(column for _, column, *_ in BOOKING)
 RESULTS = (("postal_fee", "postal_fee", 0, 0, 10_000_000, 1),
            ("postal_target_percent", "postal_target_pct", 25, 0, 100, 1))
 RESULTS_KEYS = (*(column for _, column, *_ in RESULTS), "return_service")
+CITIZEN_KEYS = ("id_card_scan", "per_citizen_per_day", "priority_age")  # [citizens]
 
 SETTINGS_KEYS = ("name", "name_en", "timezone", "hours", "closed_dates", "priority_cap", "no_show_window_s",
                  "min_no_show_s", "default_service_s", "target_wait_s", "notice", "announce_english",
-                 "announce_digits", *BOOKING_KEYS, *RESULTS_KEYS)
+                 "announce_digits", *BOOKING_KEYS, *RESULTS_KEYS, *CITIZEN_KEYS, "priority_groups")
 
 
 def check_settings(c: Checker, data: dict, spec: dict) -> dict:
@@ -54,6 +55,8 @@ def check_settings(c: Checker, data: dict, spec: dict) -> dict:
     item.update(_check_booking(c, data.get("booking", {})))
     item.update(_check_results(c, data.get("results", {}), data.get("services")))
     item["closed_dates"] = _check_closed_dates(c, data.get("closed_dates", []))
+    item.update(citizens.check_citizens(c, data.get("citizens")))
+    item["priority_groups"] = priority.check_groups(c, data.get("priority_groups"))
     return item
 
 
@@ -146,6 +149,9 @@ def export_settings(s: Session, office: Office) -> dict:
                   "results": {key: getattr(office, column) // scale for key, column, _, _, _, scale in RESULTS}}
     if office.return_service:
         data["results"]["return_service"] = office.return_service
+    data["citizens"] = citizens.export_citizens(office)
+    if office.priority_groups:
+        data["priority_groups"] = priority.export_groups(office.priority_groups)
     if office.notice:
         data["notice"] = office.notice
     return data

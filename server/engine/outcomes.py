@@ -19,7 +19,7 @@ CANCELLED = TicketStatus.CANCELLED.value
 EXPIRED = TicketStatus.EXPIRED.value
 INSIDE = Location.INSIDE.value
 OUTSIDE = Location.OUTSIDE.value
-CHANNELS = ("kiosk", "counter", "booking", "api")
+CHANNELS = ("kiosk", "counter", "booking", "api", "guide")
 
 
 @dataclass
@@ -51,6 +51,10 @@ class TicketState:
     procedure_id: int | None = None  # the procedure the visit was for (engine/visits.py)
     outcome: str | None = None  # what the visit achieved, recorded at completion
     dossier: str | None = None  # the receipt code of the dossier it concerned
+    priority_group: str | None = None  # a priority ticket's group (engine/priority.py)
+    priority_rank: int = 0  # its group's place in the calling order (0: normal)
+    note: str | None = None  # a guide's words for the officer
+    birth_year: int | None = None  # kept only when the ID card's age granted priority
 
 
 @dataclass

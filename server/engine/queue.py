@@ -15,8 +15,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from server.db.models import ACTIVE_AT_COUNTER, CounterStatus
-from server.engine import dossiers, hours, visits
+from server.engine import citizens, dossiers, hours, visits
 from server.engine.broadcasts import _called, _changed, _moved, _queue_changed
+from server.engine.citizens import NOBODY, Citizen
 from server.engine.directory import OfficeInfo, ServiceInfo, directory
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.engine.lookups import office_info
@@ -79,9 +80,10 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
           channel: str = "api", actor: str, now: datetime, office_id: int | None = None,
           check_hours: bool = True, device_id: int | None = None,
           request_key: str | None = None, booked_for: datetime | None = None,
-          procedure: str | None = None) -> Outcome:
+          procedure: str | None = None, citizen: Citizen = NOBODY) -> Outcome:
     """Issue a ticket. From a kiosk (`device_id`) with a printer, also a print job.
-    `procedure`: the code of one of the service's procedures the citizen chose.
+    `procedure`: the code of one of the service's procedures the citizen chose; `citizen`:
+    the priority group, a guide's note, the scanned ID card's key (engine/citizens.py).
 
     A `request_key` makes a retried or doubled tap safe: the same key gives back the
     ticket it gave the first time, and nothing new is issued or printed.
@@ -106,10 +108,12 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
     chosen = visits.procedure_named(office, procedure, service.id)
     if channel not in CHANNELS:
         raise BadRequest("invalid_field", field="channel", reason="|".join(CHANNELS))
+    who = citizens.ticket_values(office, priority, citizen)
+    priority = who["priority"]
     dialect = s.get_bind().dialect.name
     day = hours.service_day(now, office.timezone)
     office, place = _take_seat(s, office, service.id, day)
-    values = {"office_id": office.id, "service_id": service.id, "day": day, "priority": priority,
+    values = {"office_id": office.id, "service_id": service.id, "day": day, **who,
               "channel": channel, "status": WAITING, "counter_id": None, "assigned_counter_id": None,
               "issued_at": now, "queued_at": now, "called_at": None, "started_at": None,
               "finished_at": None, "recalls": 0, "officer_id": None, "called_in_at": None,
@@ -123,10 +127,12 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
             break
         # Only after a same-day re-import gave this range to another service: the number
         # is already printed on someone's ticket, so take the next one.
-    del values["request_key"]
+    del values["request_key"], values["citizen_key"]
     ticket = TicketState(id=ticket_id, **values)
     _log(conn, ticket, now, actor, "issued", priority=priority, channel=channel, service=service.code,
-         **({"procedure": chosen.code} if chosen else {}), **_where(office, ticket))
+         **({"procedure": chosen.code} if chosen else {}), **_where(office, ticket),
+         **({"group": ticket.priority_group} if ticket.priority_group else {}),
+         **({"note": True} if ticket.note else {}), **({"id_card": True} if citizen.key else {}))
     outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office, now)])
     _joined(s, outcome, office, ticket, now)
     if priority or office.area_of(service.id) is not None:  # may go before someone already waiting

@@ -34,7 +34,8 @@ _C = Counter.__table__
 
 
 # A ticket as TicketState holds it (the request key stays inside the engine).
-_TICKET = select(*[c for c in _T.c if c.name != "request_key"])
+# Never the citizen's key: nothing but the daily cap reads it (engine/citizens.py).
+_TICKET = select(*[c for c in _T.c if c.name not in ("request_key", "citizen_key")])
 _BY_ID = _TICKET.where(_T.c.id == bindparam("id"))
 _LOCK_BY_ID = _BY_ID.with_for_update()
 _AT_COUNTER = _TICKET.where(_T.c.counter_id == bindparam("counter_id"),

@@ -404,6 +404,6 @@ def booking(b, office: OfficeInfo, base_url: str | None, lang: str = "vi", priva
     }
     if private and base_url is not None:
         base = base_url.rstrip("/")
-        shown.update(id_number=b.id_number, manage_url=f"{base}/booking/{b.manage_token}",
+        shown.update(id_given=b.id_key is not None, manage_url=f"{base}/booking/{b.manage_token}",
                      qr_svg_url=f"{base}/booking/{b.manage_token}/qr.svg")
     return shown

@@ -306,9 +306,18 @@ LATER_COLUMNS = {  # columns later migrations add, which the model of today writ
     ("offices", "postal_fee"): "INTEGER NOT NULL DEFAULT 0",  # 0018_dossiers
     ("offices", "postal_target_pct"): "INTEGER NOT NULL DEFAULT 25",
     ("offices", "return_service"): "VARCHAR(16)",
+    ("offices", "id_card_scan"): "VARCHAR(8) NOT NULL DEFAULT 'off'",  # 0020_citizens
+    ("offices", "per_citizen_per_day"): "INTEGER NOT NULL DEFAULT 0",
+    ("offices", "priority_age"): "INTEGER NOT NULL DEFAULT 0",
+    ("offices", "priority_groups"): "JSON",
     ("tickets", "procedure_id"): "INTEGER",  # 0016_procedures
     ("tickets", "outcome"): "VARCHAR(16)",
     ("tickets", "dossier"): "VARCHAR(64)",
+    ("tickets", "priority_group"): "VARCHAR(16)",  # 0020_citizens
+    ("tickets", "priority_rank"): "SMALLINT NOT NULL DEFAULT 0",
+    ("tickets", "note"): "VARCHAR(200)",
+    ("tickets", "citizen_key"): "VARCHAR(64)",
+    ("tickets", "birth_year"): "SMALLINT",
     ("waiting_areas", "count_day"): "DATE",  # 0014_seat_counts
     ("waiting_areas", "seats_used"): "INTEGER NOT NULL DEFAULT 0",
     ("waiting_areas", "waiting_outside"): "INTEGER NOT NULL DEFAULT 0",
