@@ -65,7 +65,10 @@ LAYOUT = """() => {
   const all = roots.flatMap(r => [r, ...r.querySelectorAll('*')]).filter(seen);
   const scroller = (el) => { for (let p = el.parentElement; p; p = p.parentElement) {
       const o = getComputedStyle(p).overflowY; if (o === 'auto' || o === 'scroll') return p; } return null; };
-  const problems = {cut: [], overflow: [], overlap: [], scroll: document.documentElement.scrollHeight - innerHeight};
+  // The page never scrolls, nor does the screen shown (only a long list inside it may).
+  const problems = {cut: [], overflow: [], overlap: [],
+                    scroll: Math.max(document.documentElement.scrollHeight - innerHeight,
+                                     screen.scrollHeight - screen.clientHeight)};
   for (const el of all) {
     const r = el.getBoundingClientRect();
     if (r.width < 2 || r.height < 2) continue;  // nothing, or kept for screen readers only
