@@ -18,7 +18,6 @@ from kiosk.page import bp
 from server.db.models import Role
 from server.engine import hours, lookups
 from server.engine.errors import BadRequest, Forbidden, MotcuaError, NotFound, Unauthorized
-from server.engine import hours
 from server.infra.i18n import LANGUAGES
 from server.infra.speech import Announcer, SpeechUnavailable
 from server.read import shapes

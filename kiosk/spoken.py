@@ -130,6 +130,7 @@ _PAUSES = re.compile(r"\s*[/–—|•›‹→]\s*")
 _DROPPED = re.compile(r"[“”\"«»()\[\]{}<>*_#~^\\]")
 _SPACES = re.compile(r"\s+")
 _DOUBLE_STOP = re.compile(r"([.:;!?])\s*\.")
+_SHOUTED = re.compile(r"\b[^\W\d_]{2,}\b")  # "ƯU TIÊN" on screen: eSpeak says it better as "ưu tiên"
 
 
 def plain(text: str, lang: str) -> str:
@@ -138,6 +139,7 @@ def plain(text: str, lang: str) -> str:
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = _DROPPED.sub("", _PAUSES.sub(", ", text)).replace("…", ".")
     text = _DOUBLE_STOP.sub(r"\1", _SPACES.sub(" ", text)).strip()
+    text = _SHOUTED.sub(lambda m: m[0].lower() if m[0].isupper() else m[0], text)
     if lang == "vi":
         text = numbers_in_words(text)
     if len(text) > MAX_CHARS:
