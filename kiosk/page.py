@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
 
+from kiosk import readaloud
 from server.db.models import Role
 from server.engine import lookups
 from server.web import motcua
@@ -40,7 +41,4 @@ def page(office: str):
     return private(render_template("kiosk/kiosk.html", config=config, names=names,
                                    vi=lambda key: words.get(key, {}).get("vi", key)))
 
-
-from kiosk import readaloud  # noqa: E402 - adds GET /kiosk/<office>/speech.wav to bp
-
-PAGES = (readaloud,)
+readaloud.register(bp)  # GET /kiosk/<office>/speech.wav

@@ -14,7 +14,6 @@ from urllib.parse import quote
 from flask import Response, current_app, jsonify, request
 
 from kiosk import spoken
-from kiosk.page import bp
 from server.db.models import Role
 from server.engine import hours, lookups
 from server.engine.errors import BadRequest, Forbidden, MotcuaError, NotFound, Unauthorized
@@ -30,7 +29,11 @@ CODE = re.compile(r"^[A-Za-z0-9._-]{1,32}\Z")
 TICKET_ID = re.compile(r"^[0-9]{1,12}\Z")
 
 
-@bp.get("/<office>/speech.wav")
+def register(bp) -> None:
+    """Adds the route to the kiosk's blueprint (kiosk/page.py)."""
+    bp.add_url_rule("/<office>/speech.wav", view_func=speech, methods=["GET"])
+
+
 def speech(office: str):
     """?token=KIOSK&lang=vi|en&screen=start|procedures|online|checkin|lookup|ticket|message,
     with &priority=1 (start), &service= (procedures), &procedure= (online), &ticket=ID
