@@ -27,6 +27,7 @@ function setLarge(on) {
   mode.large = on;
   document.body.classList.toggle("access-large", on);
   $("access-large").setAttribute("aria-pressed", String(on));
+  fitServices();
 }
 
 function setReading(on) {
@@ -36,6 +37,31 @@ function setReading(on) {
   b.querySelector(".access-label").dataset.t = on ? "access.stop" : "access.read";
   b.querySelector(".access-label").textContent = kiosk.t(on ? "access.stop" : "access.read");
   if (!on) stop();
+}
+
+// ------------------------------------------------------------------ fitting
+
+// In large text a long service name ("Labour, war invalids and social affairs") may not fit
+// its button: its letters shrink, step by step, to 60 % at most, until all of it shows.
+var fitting = 0;
+
+function fitServices() {
+  fitting = 0;
+  document.querySelectorAll("#services .svc").forEach(function (b) {
+    var name = b.querySelector(".svc-name");
+    if (!name) return;
+    name.style.fontSize = "";
+    if (!mode.large || !b.offsetParent) return;
+    var px = parseFloat(getComputedStyle(name).fontSize), least = px * 0.6;
+    while (b.scrollHeight > b.clientHeight + 1 && px > least) {
+      px *= 0.92;
+      name.style.fontSize = px + "px";
+    }
+  });
+}
+
+function fitSoon() {
+  if (!fitting) fitting = requestAnimationFrame(fitServices);
 }
 
 // ------------------------------------------------------------------ what the screen is
@@ -129,6 +155,11 @@ function wire() {
   });
   new MutationObserver(changed).observe(document.body, { attributes: true, attributeFilter: ["data-screen"] });
   new MutationObserver(changed).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+  // The services are drawn again (another language, the office changed) and their counts change.
+  new MutationObserver(fitSoon).observe($("services"), { childList: true, subtree: true, characterData: true });
+  new MutationObserver(fitSoon).observe(document.body, { attributes: true, attributeFilter: ["data-screen", "class"] });
+  window.addEventListener("resize", fitSoon);
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(fitSoon);
 }
 
 /* Wires the buttons into the kiosk. `k`: { state (kiosk.js's own), t, office, token,

@@ -17,6 +17,7 @@ import pytest
 from tests.browser.test_kiosk_page import ALL_DAY
 from tests.conftest import office_data, seed
 from tests.support.fakeprinter import STATUS_PAPER_OUT, FakePrinter
+from tests.support.sockets import Http
 
 SHOTS = Path("/tmp/shots-access")
 SIZES = [(1080, 1920), (1920, 1080), (1366, 768)]
@@ -189,6 +190,16 @@ def test_large_text_fits_every_screen_and_reads_at_7_to_1(kiosk, page_factory, s
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.locator("#access-large").inner_text().strip() == "Large text"
     check(page, f"{tag}-7-lookup-en", found)
+
+    # Lan sits down at Quầy 1 (Hộ tịch, Chứng thực): those buttons show the queue and the seats.
+    officer = Http(server.url, tokens["officer"])
+    q1 = officer.counters()["Quầy 1"]
+    officer.request("POST", f"/counters/{q1}/take")
+    officer.open_counter(q1)
+    tap(page, "#look-back")
+    page.wait_for_selector(START)
+    page.wait_for_selector(".svc[data-code=CT]:not(.is-unserved) .svc-seats:not(:empty)")
+    check(page, f"{tag}-8-start-served-en", found)
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
 
 
