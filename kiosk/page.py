@@ -41,4 +41,5 @@ def page(office: str):
     return private(render_template("kiosk/kiosk.html", config=config, names=names,
                                    vi=lambda key: words.get(key, {}).get("vi", key)))
 
+
 readaloud.register(bp)  # GET /kiosk/<office>/speech.wav

@@ -296,7 +296,8 @@ def test_read_aloud_says_each_screen_and_the_ticket(kiosk, page_factory):
     assert "Giấy tờ cần mang: Tờ khai đăng ký khai tử" in said
     assert said.endswith("Xin nhắc lại, số của bạn là: một nghìn không trăm linh một.")
     seconds, _ = wav_seconds(heard.replies[5].body())
-    # The ticket stays until the words end (its own countdown is 20 s with documents).
+    assert seconds > 20  # longer than the ticket's own countdown (20 s with documents)...
+    # ...so the ticket stays until the words end.
     page.wait_for_function("s => motcuaKiosk.state.backAt - Date.now() > s * 1000", arg=seconds, timeout=10000)
     tap(page, "#ticket-done")
     page.wait_for_selector(START)
