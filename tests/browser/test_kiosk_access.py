@@ -129,6 +129,8 @@ def check(page, name: str, found: dict) -> None:
     so one run shows every screen's problems)."""
     shoot(page, name)
     problems = {k: v for k, v in page.evaluate(LAYOUT).items() if v}
+    if not (page.locator("#access-large").is_visible() and page.locator("#access-read").is_visible()):
+        problems["buttons"] = "not on this screen"
     texts = page.evaluate(CONTRAST)
     low = [t for t in texts if t["ratio"] < 7]
     if low or not texts:
@@ -253,6 +255,8 @@ def test_read_aloud_says_each_screen_and_the_ticket(kiosk, page_factory):
     server, tokens = kiosk
     page = open_kiosk(page_factory, server, tokens, (1080, 1920), banner=False)
     heard = Heard(page)
+    hosts: set = set()
+    page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname))
     page.click("#access-read")
     wait_heard(page, heard, 1)
     assert heard.asked[0] == {"token": tokens["kiosk"], "lang": "vi", "screen": "start"}
@@ -304,3 +308,4 @@ def test_read_aloud_says_each_screen_and_the_ticket(kiosk, page_factory):
     assert page.locator("#access-read").get_attribute("aria-pressed") == "false"
     page.wait_for_timeout(600)
     assert len(heard.asked) == 6  # the start screen is not read to the next citizen
+    assert hosts == {"127.0.0.1"}  # the voice is made on our own server, offline
