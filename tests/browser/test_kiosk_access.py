@@ -309,3 +309,27 @@ def test_read_aloud_says_each_screen_and_the_ticket(kiosk, page_factory):
     page.wait_for_timeout(600)
     assert len(heard.asked) == 6  # the start screen is not read to the next citizen
     assert hosts == {"127.0.0.1"}  # the voice is made on our own server, offline
+
+
+def test_read_aloud_on_the_check_in_screen_and_its_message(kiosk, page_factory):
+    server, tokens = kiosk
+    page = open_kiosk(page_factory, server, tokens, (1920, 1080), banner=False)
+    heard = Heard(page)
+    page.click("#access-read")
+    wait_heard(page, heard, 1)
+    tap(page, "#checkin-open")
+    page.wait_for_selector("#screen-checkin:not([hidden])")
+    wait_heard(page, heard, 2)
+    assert heard.asked[1]["screen"] == "checkin" and heard.words(1).startswith("Nhập mã lịch hẹn.")
+    for ch in "ZZZZ22":  # no booking has this code
+        page.click(f".key[data-key='{ch}']")
+    page.click("#checkin-submit")
+    page.wait_for_selector("#screen-message:not([hidden])")
+    wait_heard(page, heard, 3)
+    assert heard.asked[2]["screen"] == "message" and heard.asked[2]["title"] == "checkin.not_found_title"
+    assert heard.words(2).startswith("Không tìm thấy mã lịch hẹn. Xin đọc thông báo trên màn hình")
+    # Back at the start after the message, still the same citizen: the start screen is read again.
+    tap(page, "#message-done")
+    page.wait_for_selector(START)
+    wait_heard(page, heard, 4)
+    assert heard.asked[3]["screen"] == "start"
