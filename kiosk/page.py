@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
 
+from kiosk import readaloud
 from server.db.models import Role
 from server.engine import lookups
 from server.web import motcua
@@ -32,9 +33,13 @@ def page(office: str):
         info = lookups.office_info(s, g.principal.office_id)
         names = {"vi": info.name, "en": info.name_en or info.name}
     words = {**strings("kiosk."), **strings("waits."),
-             **{f"lookup.{key}": text for key, text in strings("kiosk_lookup.").items()}}
+             **{f"lookup.{key}": text for key, text in strings("kiosk_lookup.").items()},
+             **{f"access.{key}": text for key, text in strings("kiosk_access.").items() if "." not in key}}
     config = {"office": office, "token": token, "names": names, "timezone": info.timezone,
               "strings": words}
     # The page starts in Vietnamese whatever the PC or a cookie prefers; its script switches.
     return private(render_template("kiosk/kiosk.html", config=config, names=names,
                                    vi=lambda key: words.get(key, {}).get("vi", key)))
+
+
+readaloud.register(bp)  # GET /kiosk/<office>/speech.wav

@@ -5,7 +5,8 @@
    a gap asks for the snapshot again. Every call and recall is announced, even one that
    reveals a gap: one <audio> element, a queue, one clip at a time.
    An office with waiting areas also shows each area's seats in use and the numbers called
-   in from outside to a seat (docs/seating.md); an office without areas shows neither. */
+   in from outside to a seat (docs/seating.md), each announced like a call, in the same queue;
+   an office without areas shows neither. */
 import { client } from "/static/js/api.js";
 import { parts } from "/static/js/clock.js";
 import { $, el, readJson, restart } from "/static/js/dom.js";
@@ -324,9 +325,18 @@ function announcementUrl(ev) {
   return ev.recall ? url + "&recall=1" : url;
 }
 
-function announce(ev) {
+// A citizen called in from outside to a freed seat: said like a call, in the same queue.
+var SEAT_SPOKEN = /^[A-Z]{0,3}[0-9]{1,4}$/;  // server/infra/speech.py SEAT: other labels are shown, not said
+
+function calledInUrl(t) {
+  var url = "/display/" + encodeURIComponent(cfg.office) + "/announcement.wav?token=" + encodeURIComponent(cfg.token) +
+    "&number=" + encodeURIComponent(t.number) + "&called_in=1";
+  return SEAT_SPOKEN.test(t.seat || "") ? url + "&seat=" + encodeURIComponent(t.seat) : url;
+}
+
+function announce(url) {
   if (compact || !audio) return;  // the lobby TV speaks; a counter's small screen does not
-  voice.queue.push(announcementUrl(ev));
+  voice.queue.push(url);
   pump();
 }
 
@@ -380,7 +390,11 @@ const live = connect({
   live.on(name, function (ev) { onEvent(name, ev); });
 });
 // A new call is announced at once, even when it also reveals a gap.
-live.peek("ticket_called", function (ev, fresh) { if (fresh) announce(ev); });
+live.peek("ticket_called", function (ev, fresh) { if (fresh) announce(announcementUrl(ev)); });
+live.peek("area_changed", function (ev, fresh) {
+  if (!fresh) return;
+  (ev.seated || []).forEach(function (t) { if (t.reason === "called_in" && t.number) announce(calledInUrl(t)); });
+});
 // An admin changed the office (counters, services, the notice): read it and the board again.
 var officeTimer = null;
 live.on("office_changed", function () {

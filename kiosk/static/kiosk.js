@@ -20,6 +20,7 @@ import { parts } from "/static/js/clock.js";
 import { $, readJson } from "/static/js/dom.js";
 import { connect } from "/static/js/live.js";
 import { words } from "/static/js/words.js";
+import { accessTools } from "./access.js";
 import { isLookupAddress, lookupScreen, receiptOf } from "./lookup.js";
 import { procedureStep } from "./procedures.js";
 import { drawPlace, drawPrint, drawTicket } from "./ticketscreen.js";
@@ -94,6 +95,12 @@ var look = lookupScreen({
   busyOn: startBusy,
   busyOff: endBusy,
   guard: function () { state.lastTap = Date.now() - TAP_GUARD_MS + SCREEN_GUARD_MS; }
+});
+
+// Large text and read aloud (access.js): both end when the citizen leaves.
+var access = accessTools({
+  state: state, t: t, office: cfg.office, token: cfg.token,
+  keep: function (ms) { if (state.screen === "ticket") backAfter(Math.max(ms, state.backAt - Date.now())); }
 });
 
 function canTap(screen) {
@@ -266,6 +273,7 @@ function tickBack() {
 
 function toStart() {
   clearInterval(backTimer);
+  if (state.screen === "ticket") access.reset();  // the citizen has their number and goes
   state.ticket = null;
   state.priority = false;
   state.code = "";
@@ -281,6 +289,7 @@ function toStart() {
 function reset() {
   var relang = state.lang !== "vi";
   state.lang = "vi";
+  access.reset();
   toStart();
   applyWords();
   if (relang) loadOffice();
@@ -771,7 +780,7 @@ document.addEventListener("contextmenu", function (e) { e.preventDefault(); });
 setInterval(function () {
   renderClock();
   var idle = Date.now() - state.lastTouch >= IDLE_MS;
-  if (idle && !state.busy && (state.lang !== "vi" || state.priority || state.screen !== "start")) reset();
+  if (idle && !state.busy && (state.lang !== "vi" || state.priority || state.screen !== "start" || access.on())) reset();
 }, 1000);
 setInterval(loadOffice, REFRESH_MS);
 setInterval(loadBooking, REFRESH_MS);

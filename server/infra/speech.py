@@ -84,19 +84,61 @@ def number_spoken(value: str, digits: bool = False) -> str:
     return number_words(int(value))
 
 
-def announcement_text(number: str, counter: int, lang: str = "vi", digits: bool = False) -> str:
-    """The sentence for one call. `number` is as printed (1023, A005), `counter` as read aloud."""
+def ticket_spoken(number: str, lang: str = "vi", digits: bool = False) -> str:
+    """A ticket number (1023, A005) as read aloud: its letters as a Vietnamese reader says
+    them, then `number_spoken`; in English letter by letter and digit by digit."""
     m = NUMBER.match(number)
-    if m is None or not 0 < counter < 10000:
-        raise ValueError("not a ticket number and counter")
+    if m is None:
+        raise ValueError("not a ticket number")
     prefix, value = m.groups()
     if lang == "en":
-        spoken = " ".join(prefix) + (" " if prefix else "") + " ".join(value)
-        return f"Ticket number {spoken}, please go to counter {counter}"
+        return " ".join(prefix) + (" " if prefix else "") + " ".join(value)
     spoken = number_spoken(value, digits)
-    if prefix:
-        spoken = " ".join(LETTERS[c] for c in prefix) + " " + spoken
+    return " ".join(LETTERS[c] for c in prefix) + " " + spoken if prefix else spoken
+
+
+def announcement_text(number: str, counter: int, lang: str = "vi", digits: bool = False) -> str:
+    """The sentence for one call. `number` is as printed (1023, A005), `counter` as read aloud."""
+    if NUMBER.match(number) is None or not 0 < counter < 10000:
+        raise ValueError("not a ticket number and counter")
+    spoken = ticket_spoken(number, lang, digits)
+    if lang == "en":
+        return f"Ticket number {spoken}, please go to counter {counter}"
     return f"Mời công dân có số thứ tự {spoken} đến quầy số {number_words(counter)}"
+
+
+# A seat's label as the seat map names it (1, 12, A3): read aloud only in this form.
+SEAT = re.compile(r"^([A-Z]{0,3})([0-9]{1,4})\Z")
+
+
+def seat_spoken(label: str, lang: str = "vi") -> str:
+    m = SEAT.match(label)
+    if m is None:
+        raise ValueError("not a seat label")
+    prefix, value = m.groups()
+    if lang == "en":
+        return " ".join(prefix) + (" " if prefix else "") + str(int(value))
+    letters = " ".join(LETTERS[c] for c in prefix)
+    return (letters + " " if letters else "") + number_words(int(value))
+
+
+def called_in_text(number: str, seat: str | None = None, lang: str = "vi", digits: bool = False) -> str:
+    """The sentence for a citizen called in from outside to a freed seat (docs/seating.md)."""
+    spoken = ticket_spoken(number, lang, digits)
+    if lang == "en":
+        where = f", seat {seat_spoken(seat, 'en')}" if seat else ""
+        return f"Ticket number {spoken}, please come into the waiting area{where}"
+    where = f", ghế số {seat_spoken(seat)}" if seat else ""
+    return f"Mời công dân có số thứ tự {spoken} vào khu vực chờ{where}"
+
+
+_NUMERAL = re.compile(r"(?<![\w.,])[0-9]{1,6}(?!\w|[.,][0-9])")
+
+
+def numbers_in_words(text: str) -> str:
+    """Every plain number in a Vietnamese sentence in words ("dưới 6 tuổi": "dưới sáu tuổi"),
+    so eSpeak reads them by our rules, not its own."""
+    return _NUMERAL.sub(lambda m: number_words(int(m[0])), text)
 
 
 def chime(seconds: float = 0.9) -> array:
@@ -148,11 +190,24 @@ class Announcer:
         phrases = [("vi", announcement_text(number, counter, "vi", digits))]
         if english:
             phrases.append(("en", announcement_text(number, counter, "en")))
-        key = hashlib.sha256(repr(phrases).encode()).hexdigest()[:32]
+        return self.speak(phrases)
+
+    def called_in_wav(self, number: str, seat: str | None, *, english: bool = False,
+                      digits: bool = False) -> bytes:
+        """A citizen called in from outside: the chime, then the sentence, as a call sounds."""
+        phrases = [("vi", called_in_text(number, seat, "vi", digits))]
+        if english:
+            phrases.append(("en", called_in_text(number, seat, "en")))
+        return self.speak(phrases)
+
+    def speak(self, phrases: list[tuple[str, str]], *, ring: bool = True) -> bytes:
+        """`phrases` ((language, text), ...) one after another, after the chime when `ring`;
+        made once, then read from the cache."""
+        key = hashlib.sha256(repr(phrases if ring else ("quiet", phrases)).encode()).hexdigest()[:32]
         path = self.cache_dir / f"{key}.wav"
         if path.exists():
             return path.read_bytes()
-        samples = chime()
+        samples = chime() if ring else array("h")
         for lang, text in phrases:
             samples.extend(self._speak(lang, text))
             samples.extend([0] * int(RATE * 0.4))
@@ -167,8 +222,9 @@ class Announcer:
         program = espeak_path(self.program) if self.available() else None
         if program is None:
             raise SpeechUnavailable(MISSING)
-        out = subprocess.run([program, "-v", ESPEAK_VOICE[lang], "-s", "140", "--stdout", text],
-                             capture_output=True, timeout=20, check=True).stdout
+        # The words go in on standard input: a phrase is never taken for an option.
+        out = subprocess.run([program, "-v", ESPEAK_VOICE[lang], "-s", "140", "--stdout", "--stdin"],
+                             input=text.encode(), capture_output=True, timeout=20, check=True).stdout
         with wave.open(io.BytesIO(out)) as w:
             if (w.getnchannels(), w.getsampwidth(), w.getframerate()) != (1, 2, RATE):
                 raise SpeechUnavailable(f"unexpected espeak-ng output format {w.getparams()}")
