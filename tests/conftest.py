@@ -29,7 +29,7 @@ import pytest
 import redis
 import requests
 from playwright.sync_api import sync_playwright
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.exc import OperationalError
 
 from server.app import create_app
@@ -163,8 +163,8 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_migrated() -> str:
-    url = normalise_database_url(PG_URL)
     try:
+        url = _own_database(normalise_database_url(PG_URL))
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -176,6 +176,37 @@ def pg_migrated() -> str:
     db.migrate()
     db.dispose()
     return url
+
+
+def _own_database(url: str) -> str:
+    """The test run's own PostgreSQL database. Anything else on the machine that uses the
+    shared `test` database at the same time (another test run, a benchmark) would empty its
+    tables under this run's feet, or take its day's tickets for its own: so, unless
+    MOTCUA_TEST_PG names one, each run (each xdist worker) makes a database of its own next
+    to `test`, and drops it when it ends."""
+    if os.environ.get("MOTCUA_TEST_PG"):
+        return url
+    own = make_url(url).set(database=f"motcua_test_{os.getpid()}")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        admin.dispose()
+    atexit.register(_drop_database, url, own.database)
+    return own.render_as_string(hide_password=False)
+
+
+def _drop_database(url: str, name: str) -> None:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except OperationalError:
+        pass  # the server went away first: nothing left to tidy
+    finally:
+        admin.dispose()
 
 
 def _truncate_pg(url: str) -> None:

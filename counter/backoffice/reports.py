@@ -37,7 +37,7 @@ from server.web.errorpages import message
 from server.web.guard import staff_page
 
 ALL = "all"
-GROUPS = ("day", "service", "procedure", "counter", "officer")
+GROUPS = ("day", "service", "procedure", "priority_group", "counter", "officer")
 # The columns of every table: (field of a ROW, format, message key of its header).
 COLUMNS = (
     ("issued", "int", "reports.col.issued"),

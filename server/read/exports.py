@@ -66,8 +66,13 @@ def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 1)
 
 
+# The groupings a report can be exported by: the roll-ups' and the priority groups'
+# (server/read/report_groups.py).
+EXPORTED = (*GROUPS, "priority_group")
+
+
 def _groups(report: dict) -> list[str]:
-    return [g for g in GROUPS if f"by_{g}" in report]
+    return [g for g in EXPORTED if f"by_{g}" in report]
 
 
 def headers(group: str, lang: str) -> list[str]:

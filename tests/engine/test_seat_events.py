@@ -62,7 +62,8 @@ def recount(state, day) -> dict[str, dict]:
                           and t.seat_id is None and t.service_id in services)
             found[area.code] = {"capacity": capacity, "used": len(occupied), "free": max(0, capacity - len(occupied)),
                                 "outside": outside, "occupied": occupied,
-                                "kept": dict(zip(("used", "outside"), kept_counts(area, day), strict=True))}
+                                "kept": dict(zip(("used", "outside"), kept_counts(area, day), strict=True)),
+                                "kept_day": area.count_day}
         return found
 
 
@@ -77,9 +78,10 @@ def counts(data: dict) -> dict:
 
 def assert_kept_and_told(state, outcome) -> None:
     """The counts kept in the rows, and those the outcome's events told, are a recount's."""
-    found = recount(state, today(state))
+    day = today(state)
+    found = recount(state, day)
     for code, area in found.items():
-        assert area["kept"] == {"used": area["used"], "outside": area["outside"]}, code
+        assert area["kept"] == {"used": area["used"], "outside": area["outside"]}, (code, area["kept_day"], day)
     for event in area_events(outcome):
         assert counts(event.data) == counts(found[event.data["code"]]), event.data
 
@@ -117,7 +119,7 @@ class SeatMap:
 def assert_shows_a_recount(seat_map: SeatMap, found: dict) -> None:
     shown = seat_map.shows()
     for code, area in found.items():
-        assert shown[code] == {k: v for k, v in area.items() if k != "kept"}, code
+        assert shown[code] == {k: v for k, v in area.items() if k not in ("kept", "kept_day")}, code
 
 
 def test_a_call_in_is_one_lobby_event_with_the_seat_the_ticket_and_the_counts(state, clock):
