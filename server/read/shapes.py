@@ -272,7 +272,7 @@ def _live_counters(s: Session, office: OfficeInfo, today, counters, served: dict
     """Each counter: who, its state, the ticket at it, idle since when, its last visit done."""
     current = {t.counter_id: t for t in s.execute(
         select(Ticket.counter_id, Ticket.number, Ticket.service_id, Ticket.status, Ticket.called_at,
-               Ticket.started_at)
+               Ticket.started_at, Ticket.priority_group)
         .where(Ticket.office_id == office.id, Ticket.status.in_(ACTIVE_AT_COUNTER)))}
     last = _last_done(s, office, today)
     position = {sid: i for i, sid in enumerate(office.services)}
@@ -290,7 +290,8 @@ def _live_counters(s: Session, office: OfficeInfo, today, counters, served: dict
             "held_since": iso(c.held_since),
             "current": None if t is None else {
                 "number": t.number, "service": office.services[t.service_id].code, "status": t.status,
-                "since": iso(t.started_at or t.called_at)},
+                "since": iso(t.started_at or t.called_at), "priority_group": t.priority_group,
+                "priority_group_name": group_name(office, t.priority_group, lang)},
             "idle_since": iso(idle_since),
             "last_done": None if done is None else _done(done, office, lang),
             "services": [office.services[sid].code

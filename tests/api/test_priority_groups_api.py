@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api, make_app, new_token
+from tests.conftest import Api, counter_id, make_app, new_token
 
 
 @pytest.fixture
@@ -47,3 +47,18 @@ def test_the_office_lists_its_groups_and_the_status_page_keeps_the_group_private
     t = kiosk.post("/offices/demo/tickets", {"service": "HT", "priority_group": "pregnant"}).get_json()
     page = app.test_client().get(t["status_url"].removeprefix("http://motcua.test")).get_data(as_text=True)
     assert "pregnant" not in page and "Phụ nữ có thai" not in page
+
+
+def test_the_supervisor_wall_and_the_desk_name_the_group(app, kiosk):
+    state = app.extensions["motcua"]
+    staff = Api(app.test_client(), new_token(state, "admin", "admin"))
+    cid = counter_id(state, "Quầy 2")  # serves HT only
+    assert staff.post(f"/counters/{cid}/open").status_code == 200
+    kiosk.post("/offices/demo/tickets", {"service": "HT", "priority_group": "merit"})
+    kiosk.post("/offices/demo/tickets", {"service": "HT", "priority_group": "elderly"})
+    desk = staff.get(f"/counters/{cid}").get_json()
+    assert [n["group"] for n in desk["queues"]["HT"]["next"]] == ["Người có công với cách mạng", "Người cao tuổi"]
+    assert staff.post(f"/counters/{cid}/call-next").status_code == 200
+    live = staff.get("/offices/demo/live").get_json()
+    current = next(c for c in live["counters"] if c["id"] == cid)["current"]
+    assert (current["priority_group"], current["priority_group_name"]) == ("merit", "Người có công với cách mạng")
