@@ -92,6 +92,19 @@ def test_the_cap_still_bounds_a_run_of_priority_tickets(state, clock):
     assert got == [d[0], d[1], n[0], d[2], m[0], n[1], m[1]]
 
 
+def test_a_booked_citizen_goes_first_within_their_group_not_before_an_earlier_group(state, clock):
+    cid = open_counter(state)
+    walk_in = issue(state, "elderly")
+    clock.advance(seconds=10)
+    merit = issue(state, "merit")
+    booked = state.perform(queue.issue, "demo", "HT", channel="booking", actor=ACTOR, booked_for=clock.now(),
+                           citizen=Citizen(priority_group="elderly")).ticket
+    clock.advance(seconds=10)
+    disabled = issue(state, "disabled")
+    got = [call(state, cid) for _ in range(4)]
+    assert got == [disabled.number, booked.number, walk_in.number, merit.number]
+
+
 def test_an_unknown_group_is_refused_naming_the_office_groups(state):
     with pytest.raises(BadRequest) as e:
         issue(state, "veteran")
