@@ -22,7 +22,6 @@ TITLES = {"error.title": "kiosk.error.title", "checkin.early_title": "kiosk.chec
           "checkin.not_found_title": "kiosk.checkin.not_found_title",
           "checkin.cancelled_title": "kiosk.checkin.cancelled_title",
           "lookup.not_found_title": "kiosk_lookup.not_found_title"}
-PRIORITY_GROUPS = ("elderly", "disabled", "pregnant", "young_child", "merit")
 MAX_LISTED = 12  # procedures named one by one; more are left to the search line
 MAX_CHARS = 1200
 SAY = "kiosk_access.say."
@@ -46,7 +45,7 @@ def start(office: OfficeInfo, lang: str, *, priority: bool, closed: bool) -> str
     if priority:
         parts.append(_say("priority_on", lang))
     else:
-        groups = ", ".join(t(f"kiosk.priority.{g}", lang) for g in PRIORITY_GROUPS)
+        groups = ", ".join(name_in(g, lang) for g in office.citizens.groups)  # the office's own
         parts.append(_say("priority", lang, groups=groups))
     if office.has_bookings:
         parts.append(_say("booking", lang))

@@ -150,6 +150,8 @@ function render() {
   $("current-service").textContent = cur ? cur.service_name : "";
   $("current-state").textContent = cur ? (cur.status === "serving" ? W.serving : W.called) : W.idle;
   $("current-priority").hidden = !(cur && cur.priority);
+  // the priority group's name (issue 19), when the ticket names one
+  $("current-priority").textContent = cur && cur.priority_group_name ? W.priority + ": " + cur.priority_group_name : W.priority;
   $("current-recalls").textContent = cur && cur.recalls ? fmt(W.recalls, { n: cur.recalls }) : "";
   $("timer-box").hidden = !cur;
   $("hint").textContent = cur ? "" : W["hint_" + counter.status] || "";
@@ -204,7 +206,13 @@ function renderQueues() {
       const c = document.createElement("span");
       c.className = "chip" + (t.priority ? " prio" : "");
       c.textContent = t.number;
-      if (t.priority) c.title = W.priority;
+      if (t.priority) c.title = t.group ? W.priority + ": " + t.group : W.priority;
+      if (t.group) {
+        const gname = document.createElement("small");
+        gname.className = "chip-group";
+        gname.textContent = t.group;
+        c.append(gname);
+      }
       chips.append(c);
     }
     li.append(chips);

@@ -21,6 +21,7 @@ import { $, readJson } from "/static/js/dom.js";
 import { connect } from "/static/js/live.js";
 import { words } from "/static/js/words.js";
 import { accessTools } from "./access.js";
+import { askGroup, closeGroups } from "./groups.js";
 import { isLookupAddress, lookupScreen, receiptOf } from "./lookup.js";
 import { procedureStep } from "./procedures.js";
 import { drawPlace, drawPrint, drawTicket } from "./ticketscreen.js";
@@ -46,6 +47,7 @@ var CHECKIN_MESSAGE_MS = 15000;  // "come back at 09:45" takes a while to read
 var state = {
   lang: "vi",
   priority: false,
+  group: null,           // the priority group chosen (groups.js)
   office: null,          // GET /api/v1/offices/{office} in the current language
   waiting: {},
   areas: {},             // waiting areas by code, from the board and area_changed
@@ -276,6 +278,8 @@ function toStart() {
   if (state.screen === "ticket") access.reset();  // the citizen has their number and goes
   state.ticket = null;
   state.priority = false;
+  state.group = null;
+  closeGroups();
   state.code = "";
   state.walkIn = null;
   $("message-walkin").hidden = true;
@@ -352,6 +356,7 @@ function issue(code, from, procedure) {
   startBusy();
   var wanted = { service: code, priority: from === "message" ? false : state.priority };
   if (procedure) wanted.procedure = procedure;
+  if (wanted.priority && state.group) wanted.priority_group = state.group;
   api("POST", "/offices/" + encodeURIComponent(cfg.office) + "/tickets", wanted, { "Idempotency-Key": uuid() })
     .then(function (r) {
       if (r.status === 201 && r.data && r.data.number) showTicket(r.data);
@@ -721,8 +726,14 @@ function officeChanged() {
 
 $("priority").addEventListener("click", function () {
   if (state.busy || state.screen !== "start") return;
-  state.priority = !state.priority;
+  var groups = (state.office && state.office.priority_groups) || [];
+  var was = state.priority;
+  state.priority = !was && !groups.length;  // with groups: on once the citizen chooses one
+  state.group = null;
   renderPriority();
+  if (!was && groups.length) {
+    askGroup(groups, t, function (code) { state.group = code; state.priority = true; renderPriority(); }, function () {});
+  }
 });
 $("ticket-done").addEventListener("click", toStart);
 // After a printer fault the ticket stays valid; once the fault is cleared, print it again.
@@ -780,7 +791,7 @@ document.addEventListener("contextmenu", function (e) { e.preventDefault(); });
 setInterval(function () {
   renderClock();
   var idle = Date.now() - state.lastTouch >= IDLE_MS;
-  if (idle && !state.busy && (state.lang !== "vi" || state.priority || state.screen !== "start" || access.on())) reset();
+  if (idle && !state.busy && (state.lang !== "vi" || state.priority || !$("groups").hidden || state.screen !== "start" || access.on())) reset();
 }, 1000);
 setInterval(loadOffice, REFRESH_MS);
 setInterval(loadBooking, REFRESH_MS);

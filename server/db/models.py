@@ -414,10 +414,12 @@ class Ticket(Base):
         # Counting who is ahead in one service: inside before outside, then priority, then time.
         # With the day: the waiting counts read the index alone, not each ticket's row.
         Index("ix_tickets_queue", "office_id", "status", "day", "service_id", "location", "priority",
-              "queued_at"),
+              "priority_rank", "queued_at"),
         # Call-next walks one office's waiting tickets in calling order.
-        # Inside first: a counter calls someone waiting outside only when nobody inside waits.
-        Index("ix_tickets_head", "office_id", "status", "location", "priority", "queued_at", "id"),
+        # Inside first: a counter calls someone waiting outside only when nobody inside waits;
+        # among priority tickets a group with a lower order first (priority_rank).
+        Index("ix_tickets_head", "office_id", "status", "location", "priority", "priority_rank", "queued_at",
+              "id"),
         # A seat holds one waiting citizen at most (seat_id is cleared when they leave it).
         Index("uq_tickets_seat", "seat_id", unique=True),
         Index("ix_tickets_called_in", "office_id", "called_in_at"),

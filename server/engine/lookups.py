@@ -24,10 +24,17 @@ _EARLIER = or_(_T.c.queued_at < bindparam("queued_at"),
                and_(_T.c.queued_at == bindparam("queued_at"), _T.c.id < bindparam("id")))
 
 
+# Among priority tickets: a group with a lower order first (priority_rank), then queue order.
+_BEFORE_IN_GROUPS = or_(_T.c.priority_rank < bindparam("rank"),
+                        and_(_T.c.priority_rank == bindparam("rank"), _EARLIER))
+
+
 def _ahead(is_priority: bool, location: str):
     """Who is called before a waiting ticket: those inside before anyone outside, then
-    priority before normal, then queue order."""
-    in_class = and_(_T.c.priority.is_(True), _EARLIER) if is_priority else or_(_T.c.priority.is_(True), _EARLIER)
+    priority before normal, then the group's order among priority tickets, then queue order
+    (server/engine/queue.py call_next; the cap is not counted, nor a booking's slot)."""
+    in_class = (and_(_T.c.priority.is_(True), _BEFORE_IN_GROUPS) if is_priority
+                else or_(_T.c.priority.is_(True), _EARLIER))
     before = (and_(_T.c.location == INSIDE, in_class) if location == INSIDE
               else or_(_T.c.location == INSIDE, in_class))
     return select(func.count()).select_from(_T).where(
@@ -89,7 +96,7 @@ def ahead_count(ticket: TicketState):
     together with other counts in one statement (server/read/waits.py)."""
     return _AHEAD[ticket.priority, ticket.location], {
         "office_id": ticket.office_id, "service_id": ticket.service_id, "id": ticket.id, "queued_at": ticket.queued_at,
-        "day": ticket.day}
+        "day": ticket.day, "rank": ticket.priority_rank}
 
 
 def waiting_counts(s: Session, office: OfficeInfo, day: date) -> dict[str, int]:

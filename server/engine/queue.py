@@ -37,6 +37,7 @@ from server.engine.outcomes import (
     TicketState,
     counter_room,
 )
+from server.engine.priority import ORDER_MIN
 from server.engine.statements import (
     _AT_COUNTER,
     _BOOKED_HEAD,
@@ -45,6 +46,7 @@ from server.engine.statements import (
     _CALL,
     _FINISH,
     _HEAD,
+    _HEAD_BELOW_RANK,
     _INSERT_TICKET,
     _JOB_OF_TICKET,
     _LOCK_BY_ID,
@@ -160,8 +162,9 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
     achieved: outcome, procedure, dossier, missing; see `complete`).
 
     Priority tickets go first, but after `office.priority_cap` consecutive priority
-    calls while a normal ticket waits, the counter takes the normal one. Within a
-    class it is first come, first served across the services the counter serves.
+    calls while a normal ticket waits, the counter takes the normal one. Among priority
+    tickets a group with a lower order goes first (server/engine/priority.py); otherwise it
+    is first come, first served across the services the counter serves.
     """
     conn = _conn(s)
     counter = _lock_counter(conn, counter_id, office_id)
@@ -214,15 +217,20 @@ def call_next(s: Session, counter_id: int, *, actor: str, now: datetime,
 
 
 def _heads(conn: Connection, params: dict, now: datetime, bookings: bool):
-    """The first priority and the first normal ticket; within a class a booked citizen
-    whose slot has begun comes first."""
+    """The first priority and the first normal ticket; within a class (and among priority
+    tickets, within a group's place in the order) a booked citizen whose slot has begun
+    comes first."""
     if not bookings and conn.dialect.name == "sqlite":
         by_class = {row.priority: row for row in conn.execute(_BOTH_HEADS, params)}
         return [by_class.get(True), by_class.get(False)]
     heads = []
     for priority in (True, False):
         head = conn.execute(_BOOKED_HEAD, {**params, "priority": priority, "now": now}).first() if bookings else None
-        heads.append(head or conn.execute(_HEAD, {**params, "priority": priority}).first())
+        if head is None:
+            head = conn.execute(_HEAD, {**params, "priority": priority}).first()
+        elif priority and head.priority_rank > ORDER_MIN:  # a walk-in of an earlier group goes first
+            head = conn.execute(_HEAD_BELOW_RANK, {**params, "rank": head.priority_rank}).first() or head
+        heads.append(head)
     return heads
 
 

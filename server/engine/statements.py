@@ -77,7 +77,8 @@ _JOB_OF_TICKET = select(_J.c.id).where(_J.c.ticket_id == bindparam("ticket_id"))
 # Only today's tickets: one left waiting yesterday is long gone, and its number is today's too.
 def _head_of(priority) -> Select:
     """The first waiting ticket of one class (`priority`: a bind parameter or a constant)
-    at a counter, in calling order."""
+    at a counter, in calling order: a priority ticket's group order first (`priority_rank`,
+    0 for every normal ticket), then arrival (server/engine/priority.py)."""
     return _TICKET.where(
         _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
         _T.c.location == bindparam("location"), _T.c.priority == priority,
@@ -85,10 +86,13 @@ def _head_of(priority) -> Select:
         or_(_T.c.assigned_counter_id == bindparam("counter_id"),
             and_(_T.c.assigned_counter_id.is_(None),
                  _T.c.service_id.in_(bindparam("service_ids", expanding=True))))
-    ).order_by(_T.c.queued_at, _T.c.id).limit(1)
+    ).order_by(_T.c.priority_rank, _T.c.queued_at, _T.c.id).limit(1)
 
 
 _HEAD = _head_of(bindparam("priority")).with_for_update(skip_locked=True)
+# A walk-in priority ticket of a group called before the booked citizen's (rank: theirs).
+_HEAD_BELOW_RANK = (_head_of(true()).where(_T.c.priority_rank < bindparam("rank"))
+                    .with_for_update(skip_locked=True))
 
 
 # SQLite: both classes' heads in one statement. Its write transaction already keeps every
@@ -97,7 +101,8 @@ _HEAD = _head_of(bindparam("priority")).with_for_update(skip_locked=True)
 _BOTH_HEADS = union_all(*(select(_head_of(p).subquery()) for p in (true(), false())))
 
 
-# A booked citizen whose slot has begun goes before walk-in tickets of the same class.
+# A booked citizen whose slot has begun goes before walk-in tickets of the same class and,
+# among priority tickets, of the same or a later group (queue._heads).
 _BOOKED_HEAD = (
     _TICKET.where(
         _T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
@@ -106,7 +111,7 @@ _BOOKED_HEAD = (
         or_(_T.c.assigned_counter_id == bindparam("counter_id"),
             and_(_T.c.assigned_counter_id.is_(None),
                  _T.c.service_id.in_(bindparam("service_ids", expanding=True)))))
-    .order_by(_T.c.booked_for, _T.c.id).limit(1).with_for_update(skip_locked=True)
+    .order_by(_T.c.priority_rank, _T.c.booked_for, _T.c.id).limit(1).with_for_update(skip_locked=True)
 )
 _CALL = (update(_T).where(_T.c.id == bindparam("ticket_id"))
          .values(status=CALLED, counter_id=bindparam("counter_id"), called_at=bindparam("now"),

@@ -34,13 +34,14 @@ _SEAT_HOLDERS = select(_T.c.seat_id, _T.c.day).where(_T.c.seat_id.in_(bindparam(
 _LET_GO = update(_T).where(_T.c.seat_id.in_(bindparam("seat_ids", expanding=True))).values(seat_id=None)
 
 
-# The first citizen outside, in calling order; one another transaction is calling is skipped.
+# The first citizen outside, in calling order (a priority group's order, then arrival); one
+# another transaction is calling is skipped.
 _OUTSIDE_HEAD = (
     _TICKET.where(_T.c.office_id == bindparam("office_id"), _T.c.status == WAITING,
                   _T.c.location == OUTSIDE, _T.c.priority == bindparam("priority"),
                   _T.c.day == bindparam("day"),
                   _T.c.service_id.in_(bindparam("service_ids", expanding=True)))
-    .order_by(_T.c.queued_at, _T.c.id).limit(1).with_for_update(skip_locked=True)
+    .order_by(_T.c.priority_rank, _T.c.queued_at, _T.c.id).limit(1).with_for_update(skip_locked=True)
 )
 _SEAT_TICKET = (update(_T).where(_T.c.id == bindparam("ticket_id"))
                 .values(location=bindparam("location"), seat_id=bindparam("seat_id"))

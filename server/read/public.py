@@ -25,5 +25,6 @@ def public_ticket(db, public_token: str, base_url: str, lang: str) -> dict | Non
 
 def shown(s: Session, ticket: outcomes.TicketState, base_url: str, lang: str) -> dict:
     out = shapes.ticket(s, ticket, base_url, lang)
+    del out["priority_group"], out["priority_group_name"]  # which group is the citizen's own business
     out["office_name"] = shapes.name_in(lookups.office_info(s, ticket.office_id), lang)
     return out

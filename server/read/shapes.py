@@ -12,7 +12,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.db.models import ACTIVE_AT_COUNTER, Counter, Office, Rating, Ticket, User, counter_services
-from server.engine import absence, hours, lookups, outcomes, queue, seating, visits, waitingareas
+from server.engine import absence, hours, lookups, outcomes, priority, queue, seating, visits, waitingareas
 from server.engine.directory import OfficeInfo, ProcedureInfo
 from server.engine.errors import Forbidden, NotFound
 from server.infra.notify import mask_phone
@@ -46,6 +46,8 @@ def ticket(s: Session, t: outcomes.TicketState, base_url: str, lang: str = "vi",
         "service_name": name_in(service, lang),
         "status": t.status,
         "priority": t.priority,
+        "priority_group": t.priority_group,  # staff and the kiosk only: not on the status page
+        "priority_group_name": group_name(office, t.priority_group, lang),
         "channel": t.channel,
         "counter": counter.label if counter else None,
         "counter_number": counter.number if counter else None,
@@ -100,7 +102,21 @@ def office(o: Office, now: datetime, lang: str = "vi") -> dict:
              "services": [sv.code for sv in c.services if sv.active]}
             for c in o.counters if c.active
         ],
+        "priority_groups": groups(priority.groups_of(o.priority_groups), lang),
     }
+
+
+def groups(gs, lang: str = "vi") -> list[dict]:
+    """The office's priority groups as the kiosk offers them: in calling order, then as listed."""
+    return [{"code": g.code, "name": name_in(g, lang), "order": g.order} for g in sorted(gs, key=lambda g: g.order)]
+
+
+def group_name(office: OfficeInfo, code: str | None, lang: str = "vi") -> str | None:
+    """A priority group's name (None: no group; the code itself: a group the office dropped)."""
+    if code is None:
+        return None
+    group = priority.find(office.citizens.groups, code)
+    return name_in(group, lang) if group else code
 
 
 def board(s: Session, office: OfficeInfo, today) -> dict:
@@ -256,7 +272,7 @@ def _live_counters(s: Session, office: OfficeInfo, today, counters, served: dict
     """Each counter: who, its state, the ticket at it, idle since when, its last visit done."""
     current = {t.counter_id: t for t in s.execute(
         select(Ticket.counter_id, Ticket.number, Ticket.service_id, Ticket.status, Ticket.called_at,
-               Ticket.started_at)
+               Ticket.started_at, Ticket.priority_group)
         .where(Ticket.office_id == office.id, Ticket.status.in_(ACTIVE_AT_COUNTER)))}
     last = _last_done(s, office, today)
     position = {sid: i for i, sid in enumerate(office.services)}
@@ -274,7 +290,8 @@ def _live_counters(s: Session, office: OfficeInfo, today, counters, served: dict
             "held_since": iso(c.held_since),
             "current": None if t is None else {
                 "number": t.number, "service": office.services[t.service_id].code, "status": t.status,
-                "since": iso(t.started_at or t.called_at)},
+                "since": iso(t.started_at or t.called_at), "priority_group": t.priority_group,
+                "priority_group_name": group_name(office, t.priority_group, lang)},
             "idle_since": iso(idle_since),
             "last_done": None if done is None else _done(done, office, lang),
             "services": [office.services[sid].code
@@ -364,14 +381,16 @@ def counter_state(s: Session, counter_id: int, office_id: int, base_url: str, la
     queues = {}
     for sv in services:
         heads = s.execute(
-            select(Ticket.number, Ticket.priority)
+            select(Ticket.number, Ticket.priority, Ticket.priority_group)
             .where(Ticket.office_id == office_id, Ticket.status == outcomes.WAITING, Ticket.service_id == sv.id,
                    Ticket.day == today, or_(Ticket.assigned_counter_id.is_(None), Ticket.assigned_counter_id == c.id))
-            # as call_next takes them: inside before outside ('inside' < 'outside'), priority first
-            .order_by(Ticket.location, Ticket.priority.desc(), Ticket.queued_at, Ticket.id)
+            # as call_next takes them: inside before outside ('inside' < 'outside'), priority first,
+            # a priority group's order (the cap aside)
+            .order_by(Ticket.location, Ticket.priority.desc(), Ticket.priority_rank, Ticket.queued_at, Ticket.id)
             .limit(QUEUE_PREVIEW)).all()
         queues[sv.code] = {"name": name_in(sv, lang), "paused": sv.paused, "waiting": waiting.get(sv.code, 0),
-                           "next": [{"number": n, "priority": p} for n, p in heads]}
+                           "next": [{"number": n, "priority": p, "group": group_name(office, g, lang)}
+                                    for n, p, g in heads]}
     return {
         "id": c.id, "label": c.label, "number": c.number, "status": c.status,
         "absent": absence.absent_tickets(s, office, now, lang, counter_id=c.id),  # marked absent here

@@ -32,7 +32,7 @@ def test_the_start_screen_names_every_service_and_the_choices(client, tokens, es
     assert 15 < seconds < 60 and rms > 300
     said = words(r)
     assert said.startswith("Mời chọn lĩnh vực cần giải quyết. Các lĩnh vực: Hộ tịch; Chứng thực; Đất đai, Xây dựng;")
-    assert "Người đang nuôi con nhỏ dưới sáu tuổi" in said and "chạm nút Ưu tiên" in said
+    assert "Người nuôi con nhỏ dưới sáu tuổi" in said and "chạm nút Ưu tiên" in said  # the office's groups
     assert said.endswith("Chạm nút Tra cứu hồ sơ.")
     chosen = words(say(client, tokens["kiosk"], lang="vi", screen="start", priority="1"))
     assert chosen.startswith("Mời chọn lĩnh vực, bạn sẽ nhận số ưu tiên.") and "Quý khách đã chọn ưu tiên." in chosen

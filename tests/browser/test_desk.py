@@ -87,8 +87,8 @@ def test_counter_state_shows_status_officer_current_ticket_and_queues(lan, api, 
     assert c["services"] == ["HT", "CT"] and c["current"] is None
     assert c["queues"]["HT"]["waiting"] == 2 and c["queues"]["HT"]["name"] == "Hộ tịch"
     # calling order: priority first, then by time
-    assert c["queues"]["HT"]["next"] == [{"number": p["number"], "priority": True},
-                                         {"number": a["number"], "priority": False}]
+    assert c["queues"]["HT"]["next"] == [{"number": p["number"], "priority": True, "group": None},
+                                         {"number": a["number"], "priority": False, "group": None}]
     assert c["queues"]["CT"]["waiting"] == 1 and "DD" not in c["queues"]
 
     called = lan.post(f"/counters/{q1}/call-next").get_json()

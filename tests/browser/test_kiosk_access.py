@@ -163,7 +163,8 @@ def test_large_text_fits_every_screen_and_reads_at_7_to_1(kiosk, page_factory, s
     assert page.locator("#access-large").get_attribute("aria-pressed") == "true"
     check(page, f"{tag}-1-start", found)
 
-    page.click("#priority")  # the priority step
+    page.click("#priority")  # the priority step: which group (kiosk/static/groups.js)
+    page.click(".group-choice[data-group=elderly]")
     page.wait_for_selector("body.priority-on")
     check(page, f"{tag}-2-priority", found)
 

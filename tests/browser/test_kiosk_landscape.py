@@ -46,6 +46,7 @@ def test_a_full_ticket_fits_a_landscape_kiosk(sqlite_url, servers, page_factory,
         page.goto(f"{server.url}/kiosk/demo?token={tokens['kiosk']}")
         page.wait_for_selector(".svc .svc-wait:text('Đang chờ')")
         page.locator("#priority").click()
+        page.click(".group-choice[data-group=elderly]")
         page.get_by_role("button", name="Hộ tịch").click()
         page.wait_for_selector(TICKET)
         page.wait_for_selector("#ticket-print.is-failed")

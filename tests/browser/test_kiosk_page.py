@@ -152,12 +152,17 @@ def test_priority_ticket_then_back_to_normal(kiosk, page_factory):
     server, tokens = kiosk
     page, recorder, issued = open_kiosk(page_factory, server, tokens["demo"]["kiosk"], size=LANDSCAPE)
     priority = page.locator("#priority")
-    priority.click()
+    priority.click()  # which group?
+    page.click(".group-choice[data-group=elderly]")
     assert priority.get_attribute("aria-pressed") == "true"
     assert page.locator("#prompt").text_content() == "Mời chọn lĩnh vực — bạn sẽ nhận số ƯU TIÊN"
     priority.click()  # reversible
     assert priority.get_attribute("aria-pressed") == "false"
     priority.click()
+    page.click("#groups-back")  # no group chosen: no priority
+    assert priority.get_attribute("aria-pressed") == "false"
+    priority.click()
+    page.click(".group-choice[data-group=young_child]")
     screenshot(page, "kiosk-landscape-priority")
     with page.expect_response(lambda r: r.request.method == "POST") as reply:
         page.click(".svc[data-code=DD]")
@@ -167,7 +172,7 @@ def test_priority_ticket_then_back_to_normal(kiosk, page_factory):
                      headers={"Authorization": f"Bearer {tokens['demo']['admin']}"}, timeout=5)
     assert r.json()["priority"] is True and r.json()["number"] == "3001"
     assert page.locator("#ticket-priority").is_visible()
-    assert [r.post_data_json for r in issued] == [{"service": "DD", "priority": True}]
+    assert [r.post_data_json for r in issued] == [{"service": "DD", "priority": True, "priority_group": "young_child"}]
     assert board(server, tokens["demo"]["admin"])["DD"] == 1
     page.click("#ticket-done")
     assert priority.get_attribute("aria-pressed") == "false"  # the next citizen starts without it
@@ -205,6 +210,8 @@ def test_idle_reset_returns_to_vietnamese_without_priority(kiosk, page_factory):
     page.click(".lang[data-lang=en]")
     page.wait_for_selector(".svc .svc-name:text('Land and construction')")
     page.click("#priority")
+    assert page.locator(".group-choice[data-group=disabled]").text_content() == "People with disabilities"
+    page.click(".group-choice[data-group=disabled]")
     screenshot(page, "kiosk-portrait-english-priority")
     page.clock.run_for(30_000)
     assert page.locator("#priority").get_attribute("aria-pressed") == "true"  # not idle yet

@@ -160,12 +160,14 @@ def test_other_back_priority_and_english(sqlite_url, servers, page_factory):
     # Priority stays chosen through the step; a partly online procedure issues on its tap.
     page.wait_for_timeout(1600)
     page.click("#priority")
+    page.click(".group-choice[data-group=pregnant]")
     page.click(".svc[data-code=HT]")
     page.wait_for_selector(PROCEDURES)
     page.wait_for_timeout(700)
     page.click("#proc-list .proc[data-code='1.000894']")
     page.wait_for_selector(TICKET)
-    assert posts()[-1] == {"service": "HT", "priority": True, "procedure": "1.000894"}
+    assert posts()[-1] == {"service": "HT", "priority": True, "procedure": "1.000894",
+                            "priority_group": "pregnant"}
     assert page.locator("#ticket-priority").is_visible()
     assert page.locator("#ticket-docs-list li").count() == 4
     page.click("#ticket-done")

@@ -98,6 +98,7 @@ function cardInfo(c) {
     num.dataset.number = c.current.number;
     nowRow.appendChild(num);
     nowRow.appendChild(el("span", "svc", c.current.service));
+    if (c.current.priority_group_name) nowRow.appendChild(el("span", "group prio", "★ " + c.current.priority_group_name));
     timer.dataset.since = since(c.current.since);
     timer.dataset.kind = c.current.status === "serving" ? "serving" : "called";
   } else {

@@ -49,6 +49,12 @@ OFFICE = {"name": "office", "in": "path", "required": True,
 PUBLIC_TOKEN = {"name": "token", "in": "path", "required": True,
                  "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{10,40}$"}}
 EMPTY = json_body({"type": "object", "additionalProperties": False})
+# Issuing: the citizen's priority group (server/engine/priority.py) and a note for the officer.
+PRIORITY_GROUP = {"type": "string", "maxLength": 16,
+                  "description": "A code of the office's priority groups (GET /offices/{office}: "
+                                 "priority_groups); makes the ticket a priority one, called in its "
+                                 "group's order. Unknown: 400 naming the codes"}
+TICKET_NOTE = {"type": "string", "maxLength": 200, "description": "For the officer who calls the ticket"}
 
 
 # What completing may record of the visit (server/engine/visits.py).

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from server.db.models import Role, TicketEvent
 from server.engine import lookups, printing, queue, statements
+from server.engine.citizens import NOTE_MAX, Citizen
 from server.engine.errors import BadRequest, Forbidden, NotFound
 from server.infra.i18n import request_language
 from server.read import shapes
@@ -32,7 +33,7 @@ from server.web.api.base import (
 @allow(*ISSUERS)
 def issue_ticket(code):
     principal = own_office(code)
-    data = body(service=str, priority=bool, procedure=Text(32))
+    data = body(service=str, priority=bool, procedure=Text(32), priority_group=str, note=Text(NOTE_MAX))
     if "service" not in data:
         raise BadRequest("missing_field", field="service")
     key = request.headers.get("Idempotency-Key")
@@ -47,7 +48,8 @@ def issue_ticket(code):
         queue.issue, code, data["service"], priority=data.get("priority", False),
         channel=CHANNEL_OF[principal.role], actor=principal.actor, office_id=principal.office_id,
         device_id=principal.device_id if principal.role == Role.KIOSK.value else None,
-        request_key=key, procedure=data.get("procedure"), render=render)
+        request_key=key, procedure=data.get("procedure"), render=render,
+        citizen=Citizen(priority_group=data.get("priority_group"), note=data.get("note")))
     return jsonify(ticket), 201
 
 
