@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.models import Booking
+from server.engine import booking, citizens, hours, lookups, outcomes
+from server.engine.citizens import NOBODY, Card
+from server.engine.errors import BadRequest, Conflict, Forbidden
 
 MAX_LENGTH = 1000  # a card's QR is some 150 characters
 NUMBER = re.compile(r"^[0-9]+\Z")
@@ -108,6 +116,73 @@ def _born_in(number: str) -> int:
     return 1900 + int(number[3]) // 2 * 100 + int(number[4:6])
 
 
-def age_on(birth: date, day: date) -> int:
-    """Full years on `day` (someone born on 29 February turns a year older on 1 March)."""
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+def read_id_card(raw, secret: str, now: datetime) -> Card:
+    """The card in a kiosk's scanned text, keyed with the server's secret (`citizens.card_of`),
+    or a 400 saying why it is none (never echoing the text: it holds a name)."""
+    # "Born after today" is damage; a day's margin covers every time zone's today.
+    card = parse_id_card(raw, today=(now + timedelta(days=1)).date())
+    if isinstance(card, Unreadable):
+        raise BadRequest("id_card_unreadable", reason_key=f"idcard.unreadable.{card.error}",
+                         body={"reason": card.error})
+    return citizens.card_of(secret, card.number, card.old_number, card.birth)
+
+
+# ---------------------------------------------------------------- a scan at the kiosk
+
+@dataclass
+class Offer:
+    """What the kiosk offers a walk-in whose card found no booking to check in: priority
+    (`group`, "elderly" when the card's age grants it) and how many of the day's numbers
+    the card holds already (`limit`: the office's cap, None when there is none)."""
+
+    office_id: int
+    group: str | None
+    taken: int
+    limit: int | None
+    events: list = field(default_factory=list)
+
+
+OPEN_TICKET = (outcomes.WAITING, outcomes.CALLED, outcomes.SERVING)
+
+
+def scan(s: Session, office_code: str, card: Card, *, now: datetime, actor: str, office_id: int | None = None,
+         device_id: int | None = None) -> booking.BookingOutcome | Offer:
+    """A card scanned at the kiosk: today's booking made with its number is checked in
+    (`booking.check_in`: its ticket, or why not yet), else an `Offer` for a walk-in number,
+    or a 409 when the card's numbers for the day are used up."""
+    office = lookups.office_info(s, office_code)
+    if office_id is not None and office.id != office_id:
+        raise Forbidden("other_office")
+    if office.citizens.id_card_scan == "off":
+        raise Conflict("id_card_off")
+    day = hours.service_day(now, office.timezone)
+    found = _booking_for(s, office, card, day, now)
+    if found is not None:
+        return booking.check_in(s, office.code, found.code, now=now, actor=actor, office_id=office.id,
+                                device_id=device_id, card=card)
+    limit = office.citizens.per_citizen_per_day
+    taken = citizens.taken_on(s, office.id, card.key, day)
+    if limit and taken >= limit:
+        raise Conflict("citizen_cap_reached", limit=limit)
+    return Offer(office.id, citizens.with_card(office, NOBODY, card, day).priority_group, taken, limit or None)
+
+
+def _booking_for(s: Session, office, card: Card, day: date, now: datetime) -> Booking | None:
+    """Today's booking made with the card's number (or its old one) to check in: one whose
+    check-in window is open, else one whose window opens later (the check-in says when), else
+    one already checked in whose ticket is still open (the kiosk shows that number again).
+    Bookings past their window, cancelled or served leave the citizen a walk-in."""
+    rows = s.scalars(select(Booking).where(
+        Booking.office_id == office.id, Booking.day == day, Booking.id_key.in_(card.keys()),
+        Booking.status.in_(booking.ACTIVE)).order_by(Booking.start, Booking.id)).all()
+    rules = office.booking
+    booked = [b for b in rows if b.status == booking.BOOKED
+              and now <= b.start + timedelta(seconds=rules.check_in_after_s)]
+    now_open = [b for b in booked if now >= b.start - timedelta(seconds=rules.check_in_before_s)]
+    if now_open or booked:
+        return (now_open or booked)[0]
+    for b in rows:
+        ticket = lookups.get_ticket(s, b.ticket_id) if b.ticket_id else None
+        if ticket is not None and ticket.status in OPEN_TICKET:
+            return b
+    return None

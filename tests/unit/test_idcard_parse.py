@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from server.engine.idcard import IdCard, Unreadable, age_on, parse_id_card
+from server.engine.citizens import age_on
+from server.engine.idcard import IdCard, Unreadable, parse_id_card
 
 # A man born 1986 in Hà Nội (province 001; 0: male, 20th century; 86: the year).
 CARD = "001086012345|012345678|Nguyễn Văn An|15031986|Nam|Số 12 phố Hàng Bạc, Phường Hoàn Kiếm, Hà Nội|10082021"

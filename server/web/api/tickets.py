@@ -10,6 +10,7 @@ from server.engine.errors import BadRequest, Forbidden, NotFound
 from server.infra.i18n import request_language
 from server.read import shapes
 from server.web import motcua
+from server.web.api import idcard
 from server.web.api.base import (
     CHANNEL_OF,
     ISSUERS,
@@ -32,7 +33,7 @@ from server.web.api.base import (
 @allow(*ISSUERS)
 def issue_ticket(code):
     principal = own_office(code)
-    data = body(service=str, priority=bool, procedure=Text(32))
+    data = body(service=str, priority=bool, procedure=Text(32), id_card=idcard.ID_CARD)
     if "service" not in data:
         raise BadRequest("missing_field", field="service")
     key = request.headers.get("Idempotency-Key")
@@ -47,7 +48,8 @@ def issue_ticket(code):
         queue.issue, code, data["service"], priority=data.get("priority", False),
         channel=CHANNEL_OF[principal.role], actor=principal.actor, office_id=principal.office_id,
         device_id=principal.device_id if principal.role == Role.KIOSK.value else None,
-        request_key=key, procedure=data.get("procedure"), render=render)
+        request_key=key, procedure=data.get("procedure"), render=render,
+        card=idcard.card_of(data["id_card"]) if "id_card" in data else None)
     return jsonify(ticket), 201
 
 
