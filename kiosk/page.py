@@ -36,7 +36,7 @@ def page(office: str):
              **{f"lookup.{key}": text for key, text in strings("kiosk_lookup.").items()},
              **{f"access.{key}": text for key, text in strings("kiosk_access.").items() if "." not in key}}
     config = {"office": office, "token": token, "names": names, "timezone": info.timezone,
-              "strings": words}
+              "strings": words, "idCard": info.citizens.id_card_scan}  # kiosk/static/idcard.js
     # The page starts in Vietnamese whatever the PC or a cookie prefers; its script switches.
     return private(render_template("kiosk/kiosk.html", config=config, names=names,
                                    vi=lambda key: words.get(key, {}).get("vi", key)))

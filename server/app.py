@@ -20,7 +20,7 @@ from kiosk.dispatch import Dispatcher
 from kiosk.page import bp as kiosk_page
 from server.db.database import Database, unavailable
 from server.db.models import Office
-from server.engine import accounts, audit, auth, booking, broadcasts, dossiers, hours, lookups, queue
+from server.engine import accounts, audit, auth, booking, broadcasts, citizens, dossiers, hours, lookups, queue
 from server.engine.errors import Busy
 from server.infra import notify
 from server.infra.clock import Clock
@@ -84,6 +84,7 @@ class Motcua:
         # Guessing receipt codes on the public look-up: its misses count, like bookings.
         self.lookup_limit = booking.RateLimit(settings.booking_rate_limit, settings.redis_url, "dossier_lookup")
         self.login_throttle = accounts.LoginThrottle(settings.redis_url)
+        self.citizens_forgotten = None  # the sweep's `citizens.forget` has erased keys of days before this
         self.after_commit.append(lambda outcome, _base: booking.send_notices(self, getattr(outcome, "notices", [])))
         self.after_commit.append(lambda outcome, _base: booking.tell_the_near(self, outcome))
         self.after_commit.append(lambda outcome, _base: dossiers.send_messages(self, getattr(outcome, "messages", [])))
@@ -243,8 +244,9 @@ SWEEP_EVERY_S = 30
 def sweep(state: Motcua) -> None:
     """The periodic work of every process, each part in its own transactions: tickets left
     open on a service day that has ended are closed (per office), then booked slots past
-    their check-in window become no-shows, reminders go out, old bookings are deleted, and
-    finished dossiers' phones and addresses are erased after the same retention period.
+    their check-in window become no-shows, reminders go out, old bookings are deleted,
+    finished dossiers' phones and addresses are erased after the same retention period, and
+    tickets' ID-card keys and birth years a few days after their day (`citizens.forget`).
     Every process sweeps; the rows' locks keep them from doubling up."""
     with state.db.read() as s:
         due = queue.offices_to_close(s, state.clock.now())
@@ -257,6 +259,7 @@ def sweep(state: Motcua) -> None:
             log.exception("closing the day of office %s failed; trying again next sweep", office_id)
     outcome = state.perform(booking.sweep, retention_days=state.settings.booking_retention_days)
     state.perform(dossiers.forget, retention_days=state.settings.booking_retention_days)
+    state.citizens_forgotten = state.perform(citizens.forget, since=state.citizens_forgotten).upto
     booking.send_notices(state, outcome.notices)
     _roll_up_recent(state)
 

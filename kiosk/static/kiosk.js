@@ -22,6 +22,7 @@ import { connect } from "/static/js/live.js";
 import { words } from "/static/js/words.js";
 import { accessTools } from "./access.js";
 import { askGroup, closeGroups } from "./groups.js";
+import { idCardStep } from "./idcard.js";
 import { isLookupAddress, lookupScreen, receiptOf } from "./lookup.js";
 import { procedureStep } from "./procedures.js";
 import { drawPlace, drawPrint, drawTicket } from "./ticketscreen.js";
@@ -99,6 +100,15 @@ var look = lookupScreen({
   guard: function () { state.lastTap = Date.now() - TAP_GUARD_MS + SCREEN_GUARD_MS; }
 });
 
+// The chip ID card's QR (idcard.js): a scanned card is taken there first.
+var card = idCardStep({
+  t: t, api: api, office: cfg.office, mode: cfg.idCard || "off", state: state,
+  busy: function () { return state.busy; }, busyOn: startBusy, busyOff: endBusy, toStart: function () { toStart(); },
+  showTicket: function (tk, b) { showTicket(tk, b); }, showCheckedIn: function (d, c) { return showCheckedIn(d, c); },
+  showMessage: function (x, y, z) { showMessage(x, y, z); }, failed: function (r) { failed(r); },
+  renderPriority: function () { renderPriority(); }
+});
+
 // Large text and read aloud (access.js): both end when the citizen leaves.
 var access = accessTools({
   state: state, t: t, office: cfg.office, token: cfg.token,
@@ -122,6 +132,7 @@ function applyWords() {
   renderClosed();
   renderClock();
   renderHint();
+  card.render();
   if (state.screen === "ticket" && state.ticket) renderTicket();
   if (state.screen === "procedures") procs.render();
   if (state.screen === "lookup") look.relang();
@@ -282,6 +293,7 @@ function toStart() {
   closeGroups();
   state.code = "";
   state.walkIn = null;
+  card.clear();
   $("message-walkin").hidden = true;
   // A finger still on the screen must not land on a service the moment it appears.
   state.lastTap = Math.max(state.lastTap, Date.now() - TAP_GUARD_MS + 500);
@@ -357,6 +369,7 @@ function issue(code, from, procedure) {
   var wanted = { service: code, priority: from === "message" ? false : state.priority };
   if (procedure) wanted.procedure = procedure;
   if (wanted.priority && state.group) wanted.priority_group = state.group;
+  card.addTo(wanted);
   api("POST", "/offices/" + encodeURIComponent(cfg.office) + "/tickets", wanted, { "Idempotency-Key": uuid() })
     .then(function (r) {
       if (r.status === 201 && r.data && r.data.number) showTicket(r.data);
@@ -551,6 +564,7 @@ function onKey(e) {
 // A scanner's burst: on the look-up screen a receipt to look up; anywhere else a code to
 // check in (a booking's, or a receipt's whose return slot was booked).
 function scanned(raw) {
+  if (card.scan(raw)) return;
   if (state.screen === "lookup") return look.scan(raw);
   var code = isLookupAddress(raw) ? receiptOf(raw) : normaliseCode(raw).length >= SCAN_MIN ? raw : "";
   if (code) checkIn(code, "scan");

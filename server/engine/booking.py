@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Booking, BookingSlot, BookingStatus, Ticket
 from server.engine import dossiers, hours, lookups, outcomes, queue
+from server.engine.citizens import Card
 from server.engine.directory import OfficeInfo, ServiceInfo, of_database
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
 from server.engine.holidays import is_public_holiday
@@ -323,10 +324,11 @@ def move(s: Session, office_code: str, code: str, token: str | None, start: date
 
 
 def check_in(s: Session, office_code: str, code: str, *, now: datetime, actor: str, office_id: int | None = None,
-             device_id: int | None = None) -> BookingOutcome:
+             device_id: int | None = None, card: Card | None = None) -> BookingOutcome:
     """At the kiosk, within the window around the slot's start: a ticket called before
     walk-in tickets of the service once the slot has begun. `code` is the booking's code,
-    or the receipt code of a dossier whose return slot was booked (`_to_check_in`)."""
+    or the receipt code of a dossier whose return slot was booked (`_to_check_in`); `card`:
+    the ID card the booking was found by (server/engine/idcard.py), which the ticket records."""
     office = lookups.office_info(s, office_code)
     if office_id is not None and office.id != office_id:
         raise Forbidden("other_office")
@@ -350,7 +352,7 @@ def check_in(s: Session, office_code: str, code: str, *, now: datetime, actor: s
         raise Conflict("too_early", booking=booking.code, time=at.strftime("%H:%M"), date=at.strftime("%d/%m/%Y"),
                        body={"check_in_from": opens.isoformat().replace("+00:00", "Z"), "service": service.code})
     out = queue.issue(s, office.code, service.code, channel="booking", actor=actor, now=now, office_id=office.id,
-                      device_id=device_id, check_hours=False, booked_for=booking.start)
+                      device_id=device_id, check_hours=False, booked_for=booking.start, card=card)
     booking.status, booking.checked_in_at, booking.ticket_id = CHECKED_IN, now, out.ticket.id
     return BookingOutcome(booking, events=out.events, ticket=out.ticket, print_job=out.print_job)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from server.db.models import ACTIVE_AT_COUNTER, CounterStatus
 from server.engine import citizens, dossiers, hours, visits
 from server.engine.broadcasts import _called, _changed, _moved, _queue_changed
-from server.engine.citizens import NOBODY, Citizen
+from server.engine.citizens import NOBODY, Card, Citizen
 from server.engine.directory import OfficeInfo, ServiceInfo, directory
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.engine.lookups import office_info
@@ -82,10 +82,11 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
           channel: str = "api", actor: str, now: datetime, office_id: int | None = None,
           check_hours: bool = True, device_id: int | None = None,
           request_key: str | None = None, booked_for: datetime | None = None,
-          procedure: str | None = None, citizen: Citizen = NOBODY) -> Outcome:
+          procedure: str | None = None, citizen: Citizen = NOBODY, card: Card | None = None) -> Outcome:
     """Issue a ticket. From a kiosk (`device_id`) with a printer, also a print job.
     `procedure`: the code of one of the service's procedures the citizen chose; `citizen`:
-    the priority group, a guide's note, the scanned ID card's key (engine/citizens.py).
+    the priority group and a guide's note; `card`: the ID card scanned for it, whose key the
+    daily cap counts and whose age may grant priority (engine/citizens.py `check_issue`).
 
     A `request_key` makes a retried or doubled tap safe: the same key gives back the
     ticket it gave the first time, and nothing new is issued or printed.
@@ -110,10 +111,13 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
     chosen = visits.procedure_named(office, procedure, service.id)
     if channel not in CHANNELS:
         raise BadRequest("invalid_field", field="channel", reason="|".join(CHANNELS))
+    day = hours.service_day(now, office.timezone)
+    if card is not None:
+        citizen = citizens.with_card(office, citizen, card, day)
     who = citizens.ticket_values(office, priority, citizen)
+    citizens.check_issue(s, office, channel, citizen, day)
     priority = who["priority"]
     dialect = s.get_bind().dialect.name
-    day = hours.service_day(now, office.timezone)
     office, place = _take_seat(s, office, service.id, day)
     values = {"office_id": office.id, "service_id": service.id, "day": day, **who,
               "channel": channel, "status": WAITING, "counter_id": None, "assigned_counter_id": None,

@@ -25,6 +25,7 @@ from server.web.api.spec import (
     ticket_reply,
 )
 from server.web.api.spec_dossiers import dossier_paths
+from server.web.api.spec_idcard import ID_CARD, idcard_paths
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +50,8 @@ def document() -> dict:
                                                       "priority": {"type": "boolean"},
                                                       "procedure": VISIT["procedure"],
                                                       "priority_group": PRIORITY_GROUP,
-                                                      "note": TICKET_NOTE}}, True),
+                                                      "note": TICKET_NOTE,
+                                                      "id_card": ID_CARD}}, True),
             "responses": {"201": ticket_reply("The new ticket"), **ERRORS}}},
         "/tickets/{id}": {"get": {"summary": "A ticket",
                                   "description": "Any token of the ticket's office but a lobby "
@@ -369,6 +371,7 @@ def document() -> dict:
     _report_paths(paths)
     _absent_paths(paths)
     dossier_paths(paths)
+    idcard_paths(paths)
     for operations in paths.values():
         for operation in operations.values():
             operation["responses"].setdefault("503", UNAVAILABLE)

@@ -11,6 +11,7 @@ from server.engine.errors import BadRequest, Forbidden, NotFound
 from server.infra.i18n import request_language
 from server.read import shapes
 from server.web import motcua
+from server.web.api import idcard
 from server.web.api.base import (
     CHANNEL_OF,
     ISSUERS,
@@ -33,7 +34,8 @@ from server.web.api.base import (
 @allow(*ISSUERS)
 def issue_ticket(code):
     principal = own_office(code)
-    data = body(service=str, priority=bool, procedure=Text(32), priority_group=str, note=Text(NOTE_MAX))
+    data = body(service=str, priority=bool, procedure=Text(32), priority_group=str, note=Text(NOTE_MAX),
+                id_card=idcard.ID_CARD)
     if "service" not in data:
         raise BadRequest("missing_field", field="service")
     key = request.headers.get("Idempotency-Key")
@@ -49,7 +51,8 @@ def issue_ticket(code):
         channel=CHANNEL_OF[principal.role], actor=principal.actor, office_id=principal.office_id,
         device_id=principal.device_id if principal.role == Role.KIOSK.value else None,
         request_key=key, procedure=data.get("procedure"), render=render,
-        citizen=Citizen(priority_group=data.get("priority_group"), note=data.get("note")))
+        citizen=Citizen(priority_group=data.get("priority_group"), note=data.get("note")),
+        card=idcard.card_of(data["id_card"]) if "id_card" in data else None)
     return jsonify(ticket), 201
 
 
