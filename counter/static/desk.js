@@ -151,6 +151,8 @@ function render() {
   $("current-state").textContent = cur ? (cur.status === "serving" ? W.serving : W.called) : W.idle;
   $("current-priority").hidden = !(cur && cur.priority);
   $("current-recalls").textContent = cur && cur.recalls ? fmt(W.recalls, { n: cur.recalls }) : "";
+  $("current-note").hidden = !(cur && cur.note);  // a guide's words at the entrance
+  $("current-note-text").textContent = cur && cur.note ? cur.note : "";
   $("timer-box").hidden = !cur;
   $("hint").textContent = cur ? "" : W["hint_" + counter.status] || "";
   outcome.render(cur);

@@ -23,6 +23,7 @@ from server.web.api.spec import (
     ticket_reply,
 )
 from server.web.api.spec_dossiers import dossier_paths
+from server.web.api.spec_guides import guide_paths
 
 
 @lru_cache(maxsize=1)
@@ -365,6 +366,7 @@ def document() -> dict:
     _report_paths(paths)
     _absent_paths(paths)
     dossier_paths(paths)
+    guide_paths(paths)
     for operations in paths.values():
         for operation in operations.values():
             operation["responses"].setdefault("503", UNAVAILABLE)
