@@ -2,10 +2,13 @@
 log's actor, help requests from kiosks, and what a guide may not do. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from server.engine import counterdesk
 from server.engine.errors import Forbidden
+from tests.browser.test_desk import PASSWORD, give_desk
 from tests.conftest import Api, counter_id, make_app, new_token
 
 
@@ -118,3 +121,23 @@ def test_the_engine_gives_a_guide_no_counter(state):
 def test_a_guide_may_check_a_booking_in(guide):
     r = guide.post("/offices/demo/bookings/NOPE/check-in")
     assert r.status_code == 404  # allowed to try: the code is unknown, not the role refused
+
+
+def test_a_guide_logs_in_to_the_guide_page_and_no_other(app, state):
+    give_desk(state, "an.lv", ())
+    web = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/counter/").get_data(as_text=True))[1]
+    r = web.post("/counter/login", data={"csrf_token": token, "office": "demo", "username": "an.lv",
+                                         "password": PASSWORD})
+    assert r.status_code == 302
+    r = web.get("/counter/")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/counter/guide")
+    page = web.get("/counter/guide").get_data(as_text=True)
+    assert "Phân luồng" in page and "Đã tiếp nhận" in page  # the help list's button, in the script's words
+    cid = counter_id(state, "Quầy 1")
+    for path in (f"/counter/desk/{cid}", "/counter/supervisor", "/counter/admin", "/counter/reports"):
+        assert web.get(path).status_code == 403, path
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    r = web.post(f"/counter/take/{cid}", data={"csrf_token": token})
+    assert r.status_code == 403  # the picker says why; the counter stays free
+    assert Api(web).get(f"/counters/{cid}").status_code == 403
