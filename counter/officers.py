@@ -9,7 +9,7 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from counter.blueprint import bp
-from server.db.models import Office
+from server.db.models import Office, Role
 from server.engine import accounts, counterdesk, lookups
 from server.engine.errors import MotcuaError, Unauthorized
 from server.infra.i18n import request_language
@@ -37,6 +37,8 @@ def home():
         return _login_page(message(e.code, e.params, request_language()), 401)
     if principal is None:
         return _login_page()
+    if principal.role == Role.GUIDE.value:  # at the entrance: no counter to pick
+        return redirect(url_for("counter.guide"))
     with motcua().db.read() as s:
         me = shapes.me(s, principal, request_language(), motcua().clock.now())
     if me["holding"] is not None and request.args.get("pick") is None:

@@ -34,7 +34,8 @@ def page(office: str):
         names = {"vi": info.name, "en": info.name_en or info.name}
     words = {**strings("kiosk."), **strings("waits."),
              **{f"lookup.{key}": text for key, text in strings("kiosk_lookup.").items()},
-             **{f"access.{key}": text for key, text in strings("kiosk_access.").items() if "." not in key}}
+             **{f"access.{key}": text for key, text in strings("kiosk_access.").items() if "." not in key},
+             **{f"help.{key}": text for key, text in strings("kiosk_help.").items()}}
     config = {"office": office, "token": token, "names": names, "timezone": info.timezone,
               "strings": words, "idCard": info.citizens.id_card_scan}  # kiosk/static/idcard.js
     # The page starts in Vietnamese whatever the PC or a cookie prefers; its script switches.

@@ -342,7 +342,7 @@ def user() -> None:
                           "add or update an officer; the password is prompted for, or read from stdin.")
 @click.option("--office", "office_code", required=True)
 @click.option("--username", required=True)
-@click.option("--role", required=True, type=click.Choice(["officer", "supervisor", "admin"]))
+@click.option("--role", required=True, type=click.Choice(["officer", "supervisor", "admin", "guide"]))
 @click.option("--name", default=None, help="Họ tên / full name (default: the username).")
 @click.option("--counters", default=None, help="Số các quầy được làm việc, ví dụ 1,2 / counter numbers, e.g. 1,2.")
 @click.option("--city-wide", is_flag=True, help="Quản trị mọi đơn vị và báo cáo toàn thành phố (chỉ với role admin) / "

@@ -153,6 +153,8 @@ function render() {
   // the priority group's name (issue 19), when the ticket names one
   $("current-priority").textContent = cur && cur.priority_group_name ? W.priority + ": " + cur.priority_group_name : W.priority;
   $("current-recalls").textContent = cur && cur.recalls ? fmt(W.recalls, { n: cur.recalls }) : "";
+  $("current-note").hidden = !(cur && cur.note);  // a guide's words at the entrance
+  $("current-note-text").textContent = cur && cur.note ? cur.note : "";
   $("timer-box").hidden = !cur;
   $("hint").textContent = cur ? "" : W["hint_" + counter.status] || "";
   outcome.render(cur);

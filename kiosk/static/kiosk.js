@@ -23,6 +23,7 @@ import { words } from "/static/js/words.js";
 import { accessTools } from "./access.js";
 import { askGroup, closeGroups } from "./groups.js";
 import { idCardStep } from "./idcard.js";
+import { helpButton } from "./help.js";
 import { isLookupAddress, lookupScreen, receiptOf } from "./lookup.js";
 import { procedureStep } from "./procedures.js";
 import { drawPlace, drawPrint, drawTicket } from "./ticketscreen.js";
@@ -712,6 +713,7 @@ var live = connect({
   onSnapshot: function (board) { applyWaiting(board); applyBoardAreas(board); },
   onStatus: function (online) { setOnline(online); }
 });
+helpButton({ t: t, api: api, office: cfg.office, live: live });  // "Cần hỗ trợ" (help.js)
 live.peek("area_changed", onAreaSeated);
 live.on("area_changed", onAreaChanged);
 live.on("queue_changed", applyWaiting);

@@ -310,10 +310,10 @@ def create_office(s: Session, code, name, name_en, *, principal: Principal, now:
 # ---------------------------------------------------------------- officers
 
 def _grantable(principal: Principal) -> list[str]:
-    """The roles one may give: a supervisor manages officers only."""
+    """The roles one may give: a supervisor manages officers and the entrance's guides only."""
     if principal.role == Role.ADMIN.value:
-        return [Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value]
-    return [Role.OFFICER.value]
+        return [Role.OFFICER.value, Role.GUIDE.value, Role.SUPERVISOR.value, Role.ADMIN.value]
+    return [Role.OFFICER.value, Role.GUIDE.value]
 
 
 def _may_manage(principal: Principal, old: dict | None, new: dict) -> None:

@@ -22,7 +22,7 @@ from server.db.models import ApiToken, Device, Office, Role, User
 from server.engine.errors import BadRequest, NotFound
 
 DEVICE_ROLES = (Role.KIOSK.value, Role.DISPLAY.value)
-PERSON_ROLES = (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)
+PERSON_ROLES = (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value, Role.GUIDE.value)
 # The one-stop electronic system's token: it may only create and update dossiers.
 TOKEN_ROLES = DEVICE_ROLES + PERSON_ROLES + (Role.INTEGRATION.value,)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from server.db.models import CounterStatus
+from server.db.models import CounterStatus, Role
 from server.engine.broadcasts import _counter_changed, _counter_moved, _moved
 from server.engine.directory import changed
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -55,13 +55,18 @@ def set_counter(s: Session, counter_id: int, action: str, *, actor: str, now: da
     return outcome
 
 
+COUNTER_ROLES = (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)
+
+
 def take_counter(s: Session, counter_id: int, *, user_id: int, role: str, actor: str, now: datetime,
                  office_id: int | None = None) -> Outcome:
     """An officer sits down at a counter: one officer per counter, one counter per officer.
 
-    Officers may take only counters assigned to them; supervisors and admins any.
-    A counter the officer held before is let go.
+    Officers may take only counters assigned to them; supervisors and admins any; a guide
+    (at the entrance) none. A counter the officer held before is let go.
     """
+    if role not in COUNTER_ROLES:
+        raise Forbidden("no_counter_work")
     conn = _conn(s)
     counter = _lock_counter(conn, counter_id, office_id)
     if counter.officer_id not in (None, user_id):

@@ -468,7 +468,7 @@ def _check_officer(c: Checker, node: dict, where: str, numbers: set[int]) -> dic
         item["active"] = True
     if item["username"] and not USERNAME.match(item["username"]):
         c.fail(f"{where}.username", "bad_username")
-    if item["role"] not in (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value):
+    if item["role"] not in (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value, Role.GUIDE.value):
         c.fail(f"{where}.role", "bad_role")
     unknown = ([n for n in item["counters"] if isinstance(n, bool) or not isinstance(n, int) or n not in numbers]
                if isinstance(item["counters"], list) else item["counters"])

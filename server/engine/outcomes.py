@@ -136,6 +136,11 @@ def staff_room(office_id: int) -> str:
     return f"staff:{office_id}"
 
 
+def guide_room(office_id: int) -> str:
+    """The guides' pages of an office (at the entrance): kiosks' help requests go there."""
+    return f"guide:{office_id}"
+
+
 def ticket_room(ticket_id: int) -> str:
     """One ticket's status page(s): `ticket_seated` goes there (and its lobby events too)."""
     return f"ticket:{ticket_id}"

@@ -399,7 +399,7 @@ def counter_state(s: Session, counter_id: int, office_id: int, base_url: str, la
         "officer": {"username": officer.username, "name": officer.full_name} if officer else None,
         "services": [sv.code for sv in services],
         "current": ({**ticket(s, current, base_url, lang), "started_at": iso(current.started_at),
-                     "recalls": current.recalls}
+                     "recalls": current.recalls, "note": current.note}
                     if current else None),
         "queues": queues,
     }

@@ -20,7 +20,16 @@ from server.db.database import unavailable
 from server.engine import health
 from server.engine.errors import MotcuaError
 from server.engine.lookups import held_counter, ticket_by_public_token
-from server.engine.outcomes import Event, counter_room, device_room, room, service_room, staff_room, ticket_room
+from server.engine.outcomes import (
+    Event,
+    counter_room,
+    device_room,
+    guide_room,
+    room,
+    service_room,
+    staff_room,
+    ticket_room,
+)
 from server.infra.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from server.read.public import PUBLIC_TOKEN, public_ticket
 from server.web import sessions
@@ -151,6 +160,8 @@ class Hub:
             join_room(device_room(principal.device_id))
         if principal.role in STAFF_ROLES:
             join_room(staff_room(principal.office_id))
+        if principal.role == "guide":  # kiosks' help requests (server/engine/guides.py)
+            join_room(guide_room(principal.office_id))
         if principal.session:  # an officer's page also hears its own counter's room
             with self.state.db.read() as s:
                 held = held_counter(s, principal.user_id)

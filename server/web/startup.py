@@ -90,6 +90,7 @@ def page_links(base: str, office: str, counter: int) -> list[tuple[str, str]]:
             ("kiosk", f"{base}/kiosk/{office}"),
             ("display", f"{base}/display/{office}"),
             ("desk", f"{base}/counter/"),
+            ("guide", f"{base}/counter/guide"),
             ("supervisor", f"{base}/counter/supervisor"),
             ("admin", f"{base}/counter/admin"),
             ("reports", f"{base}/counter/reports"),

@@ -1,12 +1,25 @@
 """The REST API under /api/v1: one blueprint (`base.bp`), its routes in a module per resource.
 
 Importing the package registers every route: offices, tickets, counters, bookings, dossiers,
-admin (office set-up, tokens, audit), absence, health, reports, the ID card at the kiosk.
+admin (office set-up, tokens, audit), absence, health, reports, the ID card at the kiosk, guides
+(at the entrance).
 """
-from server.web.api import absence, admin, bookings, counters, dossiers, health, idcard, offices, reports, tickets
+from server.web.api import (
+    absence,
+    admin,
+    bookings,
+    counters,
+    dossiers,
+    guides,
+    health,
+    idcard,
+    offices,
+    reports,
+    tickets,
+)
 from server.web.api.base import bp
 
 # Each adds its routes to bp.
-RESOURCES = (offices, tickets, counters, bookings, dossiers, admin, absence, health, reports, idcard)
+RESOURCES = (offices, tickets, counters, bookings, dossiers, admin, absence, health, reports, idcard, guides)
 
 __all__ = ["bp"]

@@ -21,10 +21,11 @@ from server.web.inputs import json_object
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 STAFF = (Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value)
+GUIDE = Role.GUIDE.value  # at the entrance: issues for citizens, checks in, answers kiosks; no counter work
 # Every device and person; the integration token (dossiers only) is named where it may act.
-ANY = (Role.KIOSK.value, Role.DISPLAY.value, *STAFF)
+ANY = (Role.KIOSK.value, Role.DISPLAY.value, *STAFF, GUIDE)
 # A lobby display sees numbers only; ticket details carry the citizen's status link.
-NOT_DISPLAY = (Role.KIOSK.value, *STAFF)
+NOT_DISPLAY = (Role.KIOSK.value, *STAFF, GUIDE)
 ISSUERS = (Role.KIOSK.value, Role.ADMIN.value)
 CHANNEL_OF = {Role.KIOSK.value: "kiosk", Role.ADMIN.value: "api"}
 TOKEN = re.compile(r"^Bearer ([A-Za-z0-9_\-]{16,200})\Z")

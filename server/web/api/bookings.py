@@ -13,7 +13,7 @@ from server.engine.errors import BadRequest, NotFound
 from server.infra.i18n import request_language
 from server.read import shapes
 from server.web import motcua
-from server.web.api.base import ISSUERS, STAFF, Text, allow, body, bp, office_code, own_office, render_ticket
+from server.web.api.base import GUIDE, ISSUERS, STAFF, Text, allow, body, bp, office_code, own_office, render_ticket
 
 BOOKING_TOKEN = "X-Booking-Token"
 
@@ -143,7 +143,7 @@ def list_bookings(code):
 
 
 @bp.post("/offices/<code>/bookings/<booking_code>/check-in")
-@allow(*ISSUERS)
+@allow(*ISSUERS, GUIDE)
 def check_in(code, booking_code):
     """At the kiosk: the booking's ticket, or a 409 that says why not (too early, too late...).
     The code is the booking's, or the receipt code of a dossier with a booked return slot."""

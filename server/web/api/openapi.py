@@ -25,6 +25,7 @@ from server.web.api.spec import (
     ticket_reply,
 )
 from server.web.api.spec_dossiers import dossier_paths
+from server.web.api.spec_guides import guide_paths
 from server.web.api.spec_idcard import ID_CARD, idcard_paths
 
 
@@ -372,6 +373,7 @@ def document() -> dict:
     _absent_paths(paths)
     dossier_paths(paths)
     idcard_paths(paths)
+    guide_paths(paths)
     for operations in paths.values():
         for operation in operations.values():
             operation["responses"].setdefault("503", UNAVAILABLE)
