@@ -54,7 +54,7 @@ export function idCardStep(ctx) {
       render();
       return null;
     }
-    if (r.status === 409 && d.error === "already_checked_in") return ctx.showCheckedIn(d, "");
+    if (r.status === 409 && d.error === "already_checked_in") return ctx.showCheckedIn(d, typeof d.booking === "string" ? d.booking : "");
     var titles = { citizen_cap_reached: "idcard.cap_title", id_card_unreadable: "idcard.unreadable_title",
                    id_card_off: "idcard.off_title", too_early: "checkin.early_title" };
     if (titles[d.error]) return ctx.showMessage(d.message || "", ctx.t(titles[d.error]), { ms: MESSAGE_MS });

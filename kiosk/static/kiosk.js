@@ -167,6 +167,25 @@ function renderPriority() {
   $("priority-state").textContent = on ? t("priority.cancel") : t("priority.choose");
   $("priority").querySelector(".priority-title").textContent = on ? t("priority.chosen") : t("priority.title");
   $("prompt").textContent = on ? t("choose_priority") : t("choose");
+  renderGroups();
+}
+
+// "Dành cho:" names the office's own priority groups, in its calling order and the kiosk's
+// language (an office may add or rename groups); the page's defaults until they are read.
+var renderedGroups = "";
+
+function renderGroups() {
+  var groups = state.office && state.office.priority_groups;
+  if (!groups || !groups.length) return;
+  var key = JSON.stringify(groups.map(function (g) { return g.name; }));
+  if (key === renderedGroups) return;
+  renderedGroups = key;
+  $("priority-groups").replaceChildren.apply($("priority-groups"), groups.map(function (g) {
+    var chip = document.createElement("span");
+    chip.className = "group";
+    chip.textContent = g.name;
+    return chip;
+  }));
 }
 
 var renderedServices = "";

@@ -343,7 +343,7 @@ def check_in(s: Session, office_code: str, code: str, *, now: datetime, actor: s
     if booking.status == CHECKED_IN:
         ticket = lookups.get_ticket(s, booking.ticket_id)
         raise Conflict("already_checked_in", booking=booking.code, number=ticket.number,
-                       body={"ticket_id": ticket.id, "number": ticket.number})
+                       body={"ticket_id": ticket.id, "number": ticket.number, "booking": booking.code})
     if booking.status == NO_SHOW or now > closes:
         raise Conflict("too_late", booking=booking.code, time=booking.start.astimezone(local).strftime("%H:%M"),
                        body={"service": service.code})

@@ -69,3 +69,31 @@ def test_the_kiosk_asks_the_group_and_the_desk_shows_it(office, page_factory):
     desk.wait_for_selector(f"#current-number:text('{number}')")
     assert desk.locator("#current-priority").text_content() == "Ưu tiên: Người khuyết tật"
     shoot(desk, "desk-groups-current")
+
+
+@pytest.fixture
+def own_groups(sqlite_url, servers):
+    data = without_procedures(without_areas(office_data(hours=ALL_DAY)))
+    data["priority_groups"] = [
+        {"code": "disabled", "name": "Người khuyết tật nặng", "name_en": "Severely disabled people", "order": 1},
+        {"code": "elderly", "name": "Người từ 75 tuổi", "name_en": "People aged 75 and over", "order": 2},
+        {"code": "veteran", "name": "Thương binh, bệnh binh", "name_en": "War invalids"}]
+    return servers(sqlite_url), seed(sqlite_url, data)
+
+
+def test_the_start_screen_names_the_offices_own_groups(own_groups, page_factory):
+    """'Dành cho:' on the priority button lists the groups the office file gives, in calling
+    order and in the kiosk's language, not the law's five."""
+    server, tokens = own_groups
+    kiosk = page_factory(*PORTRAIT)
+    kiosk.goto(f"{server.url}/kiosk/demo?token={tokens['kiosk']}")
+    chips = kiosk.locator("#priority-groups .group")
+    kiosk.wait_for_function("() => document.querySelector('#priority-groups').textContent.includes('75')")
+    assert chips.all_text_contents() == ["Người khuyết tật nặng", "Người từ 75 tuổi", "Thương binh, bệnh binh"]
+    shoot(kiosk, "kiosk-own-groups")
+    kiosk.click(".lang[data-lang=en]")
+    kiosk.wait_for_function("() => document.querySelector('#priority-groups').textContent.includes('War')")
+    assert chips.all_text_contents() == ["Severely disabled people", "People aged 75 and over", "War invalids"]
+    kiosk.click("#priority")
+    kiosk.wait_for_selector("#groups:not([hidden])")
+    assert kiosk.locator(".group-choice").all_text_contents() == chips.all_text_contents()

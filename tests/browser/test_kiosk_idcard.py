@@ -79,8 +79,17 @@ def test_a_card_with_todays_booking_checks_it_in(office, page_factory):
     page, _, failures = open_kiosk(page_factory, server, tokens["kiosk"])
     scan(page, CARD)
     page.wait_for_selector(TICKET)
-    assert r.json()["code"] in page.inner_text("#ticket-booking")
+    code = r.json()["code"]
+    assert code in page.inner_text("#ticket-booking")
     shot(page, "checked-in-by-card")
+    number = page.inner_text("#ticket-number")
+    page.click("#ticket-done")
+    page.wait_for_selector(START)
+    scan(page, CARD)  # the card again: the same number, and the booking named by its code
+    page.wait_for_selector(TICKET)
+    assert page.inner_text("#ticket-number") == number
+    assert code in page.inner_text("#ticket-booking") and page.is_visible("#ticket-booking-note")
+    shot(page, "scanned-again")
     assert failures == []
 
 

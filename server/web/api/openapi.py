@@ -338,10 +338,10 @@ def document() -> dict:
                    "responses": {"200": {"description": "The booking", "content": booking_ref}, **ERRORS,
                                  **RATE_LIMITED}}}
     paths["/offices/{office}/bookings/{code}/check-in"] = {"post": {
-        "summary": "Check in at the kiosk (kiosk or admin token): the booking's ticket",
+        "summary": "Check in at the kiosk or by the guide (kiosk, guide or admin token): the booking's ticket",
         "description": "{code}: the booking's code, or the receipt code of a dossier whose return slot was "
                        "booked. 409 too_early (check_in_from in the body), too_late (service in the body: offer a "
-                       "walk-in ticket), booking_cancelled, already_checked_in (ticket_id, number).",
+                       "walk-in ticket), booking_cancelled, already_checked_in (ticket_id, number, booking: its code).",
         "parameters": [OFFICE, code_param], "requestBody": EMPTY,
         "responses": {"201": ticket_reply("The booked citizen's ticket"), **ERRORS}}}
     paths["/public/bookings/{token}"] = {"get": {
