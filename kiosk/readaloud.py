@@ -101,7 +101,7 @@ def _words(s, office, screen: str, lang: str) -> str:
     if screen in ("checkin", "lookup"):
         return spoken.prompt(screen, lang)
     if screen == "message":
-        return spoken.message(_choice("title", spoken.TITLES), lang)
+        return spoken.message(office, _choice("title", spoken.TITLES), lang)
     ticket = lookups.get_ticket(s, int(_arg("ticket", TICKET_ID)))
     if ticket is None or ticket.office_id != office.id:  # another office's is none of its business
         raise NotFound("ticket_not_found", ticket=request.args["ticket"])

@@ -21,7 +21,9 @@ TITLES = {"error.title": "kiosk.error.title", "checkin.early_title": "kiosk.chec
           "checkin.late_title": "kiosk.checkin.late_title",
           "checkin.not_found_title": "kiosk.checkin.not_found_title",
           "checkin.cancelled_title": "kiosk.checkin.cancelled_title",
-          "lookup.not_found_title": "kiosk_lookup.not_found_title"}
+          "lookup.not_found_title": "kiosk_lookup.not_found_title",
+          "idcard.unreadable_title": "kiosk.idcard.unreadable_title", "idcard.cap_title": "kiosk.idcard.cap_title",
+          "idcard.off_title": "kiosk.idcard.off_title", "idcard.required_title": "kiosk.idcard.required_title"}
 MAX_LISTED = 12  # procedures named one by one; more are left to the search line
 MAX_CHARS = 1200
 SAY = "kiosk_access.say."
@@ -85,8 +87,22 @@ def prompt(screen: str, lang: str) -> str:
     return f"{t('kiosk_lookup.title', lang)}. {t('kiosk_lookup.help', lang)}"
 
 
-def message(title: str, lang: str) -> str:
-    return f"{t(TITLES[title], lang)}. {_say('read_screen', lang)} {_say('back', lang)}"
+def message(office: OfficeInfo, title: str, lang: str) -> str:
+    """A message screen: its title, then what to do. The ID card's answers are said whole (an
+    elderly citizen scanning a card may not read the screen); the others ask to read it."""
+    return f"{t(TITLES[title], lang)}. {_message_body(office, title, lang)} {_say('back', lang)}"
+
+
+def _message_body(office: OfficeInfo, title: str, lang: str) -> str:
+    if title == "idcard.cap_title" and office.citizens.per_citizen_per_day:
+        return t("error.citizen_cap_reached", lang, limit=office.citizens.per_citizen_per_day)
+    if title == "idcard.required_title":
+        return t("error.id_card_required", lang)
+    if title == "idcard.off_title":
+        return t("error.id_card_off", lang)
+    if title == "idcard.unreadable_title":
+        return _say("card_again", lang)
+    return _say("read_screen", lang)
 
 
 def ticket(shape: dict, lang: str, *, digits: bool) -> str:
@@ -125,10 +141,11 @@ def _wait(shape: dict, lang: str) -> list[str]:
 
 
 # Signs a reader would not say: list marks, quotes, arrows, slashes read as pauses.
-_PAUSES = re.compile(r"\s*[/–—|•›‹→]\s*")
-_DROPPED = re.compile(r"[“”\"«»()\[\]{}<>*_#~^\\]")
+_PAUSES = re.compile(r"\s*[/–—|•›‹→()]\s*")  # "(hold it to the scanner)": a pause each side
+_DROPPED = re.compile(r"[“”\"«»\[\]{}<>*_#~^\\]")
 _SPACES = re.compile(r"\s+")
 _DOUBLE_STOP = re.compile(r"([.:;!?])\s*\.")
+_PAUSE_BY_STOP = re.compile(r"\s*,\s*([.:;!?,]|$)|([.:;!?])\s*,")  # a pause next to a stop: the stop
 _SHOUTED = re.compile(r"\b[^\W\d_]{2,}\b")  # "ƯU TIÊN" on screen: eSpeak says it better as "ưu tiên"
 
 
@@ -137,7 +154,10 @@ def plain(text: str, lang: str) -> str:
     Vietnamese words, no control characters, at most MAX_CHARS (cut after a full stop)."""
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = _DROPPED.sub("", _PAUSES.sub(", ", text)).replace("…", ".")
-    text = _DOUBLE_STOP.sub(r"\1", _SPACES.sub(" ", text)).strip()
+    text = _SPACES.sub(" ", text).strip()
+    for _ in range(2):  # ") (" leaves a stop between two pauses
+        text = _PAUSE_BY_STOP.sub(lambda m: m[1] or m[2] or "", text)
+    text = _DOUBLE_STOP.sub(r"\1", text).strip(" ,")
     text = _SHOUTED.sub(lambda m: m[0].lower() if m[0].isupper() else m[0], text)
     if lang == "vi":
         text = numbers_in_words(text)

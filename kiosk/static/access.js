@@ -15,7 +15,8 @@ import { $ } from "/static/js/dom.js";
 var AFTER_WORDS_MS = 4000;  // the ticket stays this long after its words end
 var SETTLE_MS = 250;        // a screen that changes twice at once is read once
 var TITLES = ["error.title", "checkin.early_title", "checkin.late_title", "checkin.not_found_title",
-              "checkin.cancelled_title", "lookup.not_found_title"];  // kiosk/spoken.py TITLES
+              "checkin.cancelled_title", "lookup.not_found_title", "idcard.unreadable_title", "idcard.cap_title",
+              "idcard.off_title", "idcard.required_title"];  // kiosk/spoken.py TITLES
 
 var kiosk = null;  // what kiosk.js lends: see accessTools
 var mode = { large: false, reading: false };

@@ -365,9 +365,13 @@ function failed(r) {
     // A refused token (revoked, say): the server's words are for developers, these for citizens.
     showMessage(r.status === 401 ? t("error.token") : (r.data && r.data.message) || t("error.token"));
   } else {
-    showMessage((r.data && r.data.message) || t("error.other"));
+    var title = FAILURE_TITLES[r.data && r.data.error];
+    showMessage((r.data && r.data.message) || t("error.other"), title ? t(title) : null);
   }
 }
+
+// Refusals a citizen may meet when taking a number, titled in their words (not "error").
+var FAILURE_TITLES = { id_card_required: "idcard.required_title", citizen_cap_reached: "idcard.cap_title" };
 
 // ------------------------------------------------------------------ issuing
 

@@ -51,6 +51,11 @@ def test_each_screen_has_its_words(client, tokens, api, espeak):
     assert words(say(client, kiosk, lang="vi", screen="lookup")).startswith("Tra cứu hồ sơ. Nhập mã hồ sơ")
     message = words(say(client, kiosk, lang="vi", screen="message", title="checkin.early_title"))
     assert message.startswith("Chưa đến giờ nhận số. Xin đọc thông báo trên màn hình")
+    # The ID card's answers are said whole: a citizen who scanned a card may not read the screen.
+    damaged = words(say(client, kiosk, lang="vi", screen="message", title="idcard.unreadable_title"))
+    assert damaged.startswith("Không đọc được căn cước. Xin đưa mã qr trên căn cước vào máy quét lần nữa")  # capitals said as a word
+    required = words(say(client, kiosk, lang="en", screen="message", title="idcard.required_title"))
+    assert required.startswith("Please scan your id card. To take a number, please scan the qr code on your id card, hold it")
 
     ticket = api.issue("HT", priority=True)
     said = words(say(client, kiosk, lang="vi", screen="ticket", ticket=str(ticket["id"])))
@@ -68,6 +73,17 @@ def test_the_office_reading_numbers_digit_by_digit_is_followed(client, tokens, a
     ticket = api.issue("CT")
     said = words(say(client, tokens["kiosk"], lang="vi", screen="ticket", ticket=str(ticket["id"])))
     assert said.startswith("Số thứ tự của bạn là: hai không không một.")
+
+
+def test_the_daily_cap_is_said_with_the_offices_number(client, tokens, state, espeak):
+    with state.db.write() as s:
+        import_office(s, office_data(citizens={"id_card": "offered", "per_citizen_per_day": 0}))
+    without = words(say(client, tokens["kiosk"], lang="vi", screen="message", title="idcard.cap_title"))
+    assert without.startswith("Quý khách đã lấy đủ số hôm nay. Xin đọc thông báo")  # no cap: no number to say
+    with state.db.write() as s:
+        import_office(s, office_data(citizens={"id_card": "offered", "per_citizen_per_day": 3}))
+    said = words(say(client, tokens["kiosk"], lang="vi", screen="message", title="idcard.cap_title"))
+    assert said.startswith("Quý khách đã lấy đủ số hôm nay. Hôm nay quý khách đã lấy ba số thứ tự")
 
 
 def test_only_this_office_kiosk_may_ask(client, tokens, state):
@@ -120,7 +136,8 @@ def test_without_a_speech_engine_the_kiosk_is_told_in_json(client, tokens, monke
 # ---------------------------------------------------------------- the words, without a server
 
 def test_plain_words_for_espeak():
-    assert spoken.plain("Khác / không rõ – “dưới 6 tuổi”…  A023 (12)", "vi") == "Khác, không rõ, dưới sáu tuổi. A023 mười hai"
+    assert spoken.plain("Khác / không rõ – “dưới 6 tuổi”…  A023 (12)", "vi") == "Khác, không rõ, dưới sáu tuổi. A023, mười hai"
+    assert spoken.plain("the QR code (hold it to the scanner). (Or ask.)", "en") == "the qr code, hold it to the scanner. Or ask."
     assert spoken.plain("Under 6", "en") == "Under 6"
     assert spoken.plain("số ƯU TIÊN, mã QR, số A023, a PRIORITY number", "vi") == "số ưu tiên, mã qr, số A023, a priority number"
     assert spoken.plain("a\x00b\nc", "vi") == "a b c"

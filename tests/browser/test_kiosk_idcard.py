@@ -105,12 +105,15 @@ def test_the_daily_cap_is_a_kind_message(office, page_factory):
             "service": service, "id_card": CARD}, headers={"Authorization": f"Bearer {tokens['admin']}"})
         assert r.status_code == 201, r.text
     page, _, failures = open_kiosk(page_factory, server, tokens["kiosk"])
+    page.click("#access-read")  # read aloud: the answer is said too, for those who cannot read it
     scan(page, CARD)
     page.wait_for_selector(MESSAGE)
     assert page.inner_text("#message-title") == "Quý khách đã lấy đủ số hôm nay"
     assert "đã lấy 2 số thứ tự" in page.inner_text("#message-text")
     assert_fits(page)
     shot(page, "cap-reached")
+    page.wait_for_function("motcuaAccess.voice.log.some(v => v.screen === 'message')")
+    assert "title=idcard.cap_title" in page.evaluate("motcuaAccess.voice.log.at(-1).url")
     assert failures == []
 
 
