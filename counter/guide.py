@@ -35,7 +35,7 @@ def _office(s, office_id: int, lang: str) -> dict:
     kiosks = s.scalars(select(Device.name).where(Device.office_id == office_id, Device.kind == Role.KIOSK.value,
                                                  Device.printer != "none").order_by(Device.name)).all()
     return {"code": office.code, "name": name_in(office, lang), "services": services,
-            "procedures": procedures, "groups": groups, "kiosks": list(kiosks)}
+            "procedures": procedures, "groups": groups, "kiosks": list(kiosks), "timezone": office.timezone}
 
 
 @bp.get("/guide")

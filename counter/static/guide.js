@@ -7,11 +7,16 @@ import { client } from "/static/js/api.js";
 import { $, el, button, readJson } from "/static/js/dom.js";
 import { connect } from "/static/js/live.js";
 import { fill as fmt } from "/static/js/words.js";
+import { looksLikeCard } from "/static/js/idcard.js";
+import { cameraReady, readQr } from "./qrcamera.js";
 
 const data = readJson("guide-data");
 const W = data.words, O = data.office, CODE = encodeURIComponent(O.code);
 const http = client({ csrf: data.csrf, lang: data.lang });
 const requests = new Map(data.requests.map((r) => [r.id, r]));
+// The ID card scanned for a walk-in, until its number is issued or the guide drops it: sent
+// with the ticket so the server counts it against the day's cap (and grants the elderly group).
+let heldCard = null;
 
 function option(value, text) { const o = el("option", null, text); o.value = value; return o; }
 
@@ -35,6 +40,7 @@ async function issue(e) {
     const v = $(id).value.trim();
     if (v) body[key] = v;
   }
+  if (heldCard) body.id_card = heldCard;
   $("issue-btn").disabled = true;
   try {
     const t = await http.call("POST", "/offices/" + CODE + "/guide/tickets", body);
@@ -45,6 +51,8 @@ async function issue(e) {
     $("issued-qr").hidden = printed;
     if (!printed) $("issued-qr").src = t.status_url.replace(/^https?:\/\/[^/]+/, "") + "/qr.svg";
     $("note").value = "";
+    holdCard(null);
+    $("issued").scrollIntoView({ block: "nearest" });
   } catch (err) {
     $("issued").hidden = false;
     $("issued-number").textContent = "";
@@ -62,16 +70,68 @@ function where(t) {
   return fmt(W.where_other, { number: t.number, status });
 }
 
+// What the field holds: a booking's code or a dossier's receipt code (typed, or typed by a
+// scanner from the booking's QR), or an ID card's QR text (by the scanner or the camera).
 async function checkIn(e) {
-  e.preventDefault();
-  const code = $("booking-code").value.trim();
-  if (!code) return;
+  if (e) e.preventDefault();
+  const text = $("booking-code").value.trim();
+  if (!text) return;
+  const card = looksLikeCard(text);
+  if (card) $("booking-code").value = "";  // a card's text holds a name: never left on the screen
   try {
-    const t = await http.call("POST", "/offices/" + CODE + "/bookings/" + encodeURIComponent(code) + "/check-in", {});
-    $("checkin-answer").textContent = fmt(W.checked_in, { number: t.number }) + " " + where(t);
+    if (card) await scanCard(text);
+    else await checkInCode(text);
     $("booking-code").value = "";
   } catch (err) {
     $("checkin-answer").textContent = err.message;
+  }
+}
+
+async function checkInCode(code) {
+  const t = await http.call("POST", "/offices/" + CODE + "/bookings/" + encodeURIComponent(code) + "/check-in", {});
+  $("checkin-answer").textContent = fmt(W.checked_in, { number: t.number }) + " " + where(t);
+}
+
+// A card checks its booking in; with none, it is held for the walk-in number the guide issues.
+async function scanCard(text) {
+  const reply = await http.call("POST", "/offices/" + CODE + "/id-card", { id_card: text });
+  if (reply.result === "checked_in") {
+    $("checkin-answer").textContent = fmt(W.checked_in, { number: reply.number }) + " " + where(reply);
+    return;
+  }
+  const taken = reply.limit ? fmt(W.card_walk_in_limit, { taken: reply.taken_today, limit: reply.limit })
+    : fmt(W.card_walk_in, { taken: reply.taken_today });
+  $("checkin-answer").textContent = taken + (reply.priority ? " " + fmt(W.card_priority, { group: reply.priority_name }) : "");
+  if (reply.priority_group) $("group").value = reply.priority_group;
+  holdCard(text);
+}
+
+function holdCard(text) {
+  heldCard = text;
+  $("card-held").hidden = !text;
+  $("card-held-text").textContent = text ? W.card_held : "";
+}
+
+// The camera, where the page may use one: what it reads goes through the field's own path.
+let cameraStop = null;
+
+async function camera() {
+  if (cameraStop) return;
+  cameraStop = new AbortController();
+  $("camera-view").hidden = false;
+  $("camera-btn").hidden = true;
+  try {
+    const text = await readQr($("camera-video"), cameraStop.signal);
+    if (text) {
+      $("booking-code").value = text;
+      await checkIn();
+    }
+  } catch (err) {
+    $("checkin-answer").textContent = W.camera_refused;
+  } finally {
+    cameraStop = null;
+    $("camera-view").hidden = true;
+    $("camera-btn").hidden = false;
   }
 }
 
@@ -90,7 +150,7 @@ function renderHelp() {
   const open = [...requests.values()].filter((r) => r.state === "open");
   $("help-empty").hidden = open.length > 0;
   $("help-list").replaceChildren(...open.map((r) => {
-    const at = new Date(r.asked_at).toLocaleTimeString(data.lang === "vi" ? "vi-VN" : "en-GB", { hour: "2-digit", minute: "2-digit" });
+    const at = new Date(r.asked_at).toLocaleTimeString(data.lang === "vi" ? "vi-VN" : "en-GB", { hour: "2-digit", minute: "2-digit", timeZone: O.timezone });
     const li = el("li", "help-item");
     li.dataset.id = r.id;
     li.append(el("span", "help-kiosk", r.kiosk), el("span", "help-at", at),
@@ -123,6 +183,10 @@ $("service").addEventListener("change", fillProcedures);
 $("issue-form").addEventListener("submit", issue);
 $("checkin-form").addEventListener("submit", checkIn);
 $("find-form").addEventListener("submit", find);
+$("card-drop").addEventListener("click", () => holdCard(null));
+$("camera-btn").hidden = !cameraReady();
+$("camera-btn").addEventListener("click", camera);
+$("camera-stop").addEventListener("click", () => cameraStop && cameraStop.abort());
 const live = connect({ onStatus: (online) => { $("offline").hidden = online; }, onSnapshot: reloadHelp });
 live.on("help_requested", (r) => { requests.set(r.id, r); renderHelp(); });
 live.on("help_answered", (r) => { requests.set(r.id, r); renderHelp(); });

@@ -6,14 +6,9 @@
  * memory only until the number is issued or the citizen leaves, and sent with the ticket so
  * the server counts it and grants the priority itself. Nothing is kept in the page. */
 
-// A card's text starts with its number (an old card's 9 digits, a chip card's 12; a damaged
-// one perhaps more or fewer) and a "|": no booking code, receipt or address does.
-var CARD = /^\s*(?:\][A-Za-z][0-9])?[0-9]{6,15}\s*\|/;
-var MESSAGE_MS = 15000;
+import { looksLikeCard } from "/static/js/idcard.js";
 
-export function looksLikeCard(raw) {
-  return CARD.test(String(raw || ""));
-}
+var MESSAGE_MS = 15000;
 
 // ctx: t, api, office, mode ("off" | "offered" | "required"), state, busy(), busyOn(words),
 // busyOff(), toStart(), showTicket(ticket, booking), showCheckedIn(reply, code),

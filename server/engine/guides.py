@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Device, HelpRequest, Role
 from server.engine import hours, queue
-from server.engine.citizens import Citizen
+from server.engine.citizens import Card, Citizen
 from server.engine.errors import Forbidden, NotFound
 from server.engine.lookups import office_info
 from server.engine.outcomes import Event, Outcome, TicketState, device_room, guide_room
@@ -54,9 +54,10 @@ def _who(actor: str | None) -> str | None:
 
 def issue_for(s: Session, office_code: str, service_code: str, *, actor: str, now: datetime,
               office_id: int, procedure: str | None = None, priority_group: str | None = None,
-              note: str | None = None, kiosk: str | None = None) -> Outcome:
+              note: str | None = None, kiosk: str | None = None, card: Card | None = None) -> Outcome:
     """Issue a ticket for a citizen at the entrance; `kiosk`: the name of the office's kiosk
-    whose printer prints it (None: shown on the guide's tablet only)."""
+    whose printer prints it (None: shown on the guide's tablet only); `card`: the citizen's
+    ID card, scanned on the tablet (counted against the day's cap like the kiosk's)."""
     device_id = None
     if kiosk is not None:
         device = s.scalar(select(Device).where(Device.office_id == office_id, Device.kind == KIOSK,
@@ -66,7 +67,7 @@ def issue_for(s: Session, office_code: str, service_code: str, *, actor: str, no
         device_id = device.id
     return queue.issue(s, office_code, service_code, channel="guide", actor=actor, now=now, office_id=office_id,
                        device_id=device_id, procedure=procedure,
-                       citizen=Citizen(priority_group=priority_group, note=note))
+                       citizen=Citizen(priority_group=priority_group, note=note), card=card)
 
 
 def _open_of(s: Session, device_id: int, now: datetime) -> HelpRequest | None:

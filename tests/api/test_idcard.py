@@ -189,9 +189,33 @@ def _dump(state) -> str:
     return json.dumps(rows, ensure_ascii=False, default=str)
 
 
-def test_the_scan_endpoint_is_for_kiosks_and_admins(client, state):
+def test_the_guide_scans_a_card_too(client, state, clock):
+    """On the guide's tablet: the card checks its booking in, or is sent with the guide's
+    ticket, where it counts against the day's cap and its age grants the elderly group."""
+    guide = Api(client, new_token(state, "guide", "an.lv"))
+    client.post("/api/v1/offices/demo/bookings", json={
+        "service": "HT", "start": "2026-11-23T03:00:00Z", "name": NAME, "phone": "0912345678", "id_number": NUMBER})
+    clock.at = at(23, 9, 50)
+    checked = scan(guide, CARD)
+    assert checked.status_code == 201 and checked.get_json()["result"] == "checked_in"
+    again = scan(guide, CARD).get_json()
+    assert again["error"] == "already_checked_in" and again["booking"] == checked.get_json()["booking"]
+    assert scan(guide, ELDER).get_json()["priority_group"] == "elderly"
+    ticket = guide.post("/offices/demo/guide/tickets", {"service": "CT", "id_card": ELDER})
+    assert ticket.status_code == 201 and ticket.get_json()["priority_group"] == "elderly"
+    assert guide.post("/offices/demo/guide/tickets", {"service": "HT", "id_card": ELDER}).status_code == 201
+    capped = guide.post("/offices/demo/guide/tickets", {"service": "HT", "id_card": ELDER})
+    assert capped.status_code == 409 and capped.get_json()["error"] == "citizen_cap_reached"
+    damaged = guide.post("/offices/demo/guide/tickets", {"service": "HT", "id_card": "001149004321|x"})
+    assert damaged.status_code == 400 and damaged.get_json()["error"] == "id_card_unreadable"
+    assert "001149004321" not in _dump(state)
+
+
+def test_the_scan_endpoint_is_for_kiosks_guides_and_admins(client, state):
     display = Api(client, new_token(state, "display", "Màn hình sảnh"))
     assert scan(display, CARD).status_code == 403
+    officer = Api(client, new_token(state, "officer", "lan.nt"))
+    assert scan(officer, CARD).status_code == 403
     assert Api(client).post("/offices/demo/id-card", {"id_card": CARD}).status_code == 401
     kiosk = Api(client, new_token(state, "kiosk", "Kiosk sảnh"))
     assert kiosk.post("/offices/demo/id-card", {}).status_code == 400

@@ -11,6 +11,7 @@ from server.engine.errors import BadRequest, NotFound
 from server.infra.i18n import request_language
 from server.read import shapes
 from server.web import motcua
+from server.web.api import idcard
 from server.web.api.base import GUIDE, Text, allow, body, bp, own_office, render_ticket
 
 KIOSK = Role.KIOSK.value
@@ -20,9 +21,12 @@ NUMBER_MAX = 16
 @bp.post("/offices/<code>/guide/tickets")
 @allow(GUIDE)
 def guide_ticket(code):
-    """A ticket for the citizen in front of the guide; `kiosk`: print it on that kiosk."""
+    """A ticket for the citizen in front of the guide; `kiosk`: print it on that kiosk;
+    `id_card`: the card's QR text the guide scanned (the daily cap counts it, its age may
+    grant priority), read and dropped like the kiosk's."""
     principal = own_office(code)
-    data = body(service=str, procedure=Text(32), priority_group=Text(16), note=Text(NOTE_MAX), kiosk=Text(100))
+    data = body(service=str, procedure=Text(32), priority_group=Text(16), note=Text(NOTE_MAX), kiosk=Text(100),
+                id_card=idcard.ID_CARD)
     if "service" not in data:
         raise BadRequest("missing_field", field="service")
 
@@ -35,7 +39,8 @@ def guide_ticket(code):
     ticket = motcua().perform(
         guides.issue_for, code, data["service"], actor=principal.actor, office_id=principal.office_id,
         procedure=data.get("procedure"), priority_group=data.get("priority_group") or None,
-        note=data.get("note") or None, kiosk=data.get("kiosk") or None, render=render)
+        note=data.get("note") or None, kiosk=data.get("kiosk") or None,
+        card=idcard.card_of(data["id_card"]) if "id_card" in data else None, render=render)
     return jsonify(ticket), 201
 
 

@@ -12,7 +12,7 @@ from server.engine.errors import BadRequest
 from server.infra.i18n import request_language
 from server.read import shapes
 from server.web import motcua
-from server.web.api.base import ISSUERS, Text, allow, body, bp, own_office, render_ticket
+from server.web.api.base import GUIDE, ISSUERS, Text, allow, body, bp, own_office, render_ticket
 
 # The QR's text as typed: not cleaned (idcard.parse_id_card reads line ends and all).
 ID_CARD = Text(idcard.MAX_LENGTH, clean=False)
@@ -25,11 +25,12 @@ def card_of(raw: str):
 
 
 @bp.post("/offices/<code>/id-card")
-@allow(*ISSUERS)
+@allow(*ISSUERS, GUIDE)
 def scan_id_card(code):
-    """A card scanned at the kiosk: 201 and the ticket of today's booking made with its number,
-    200 and what to offer a walk-in (priority by age, numbers taken today), or a 4xx saying why
-    not (unreadable 400; 409 scanning off, the day's numbers used up, a booking too early)."""
+    """A card scanned at the kiosk (or on the guide's tablet): 201 and the ticket of today's
+    booking made with its number, 200 and what to offer a walk-in (priority by age, numbers
+    taken today), or a 4xx saying why not (unreadable 400; 409 scanning off, the day's numbers
+    used up, a booking too early)."""
     principal = own_office(code)
     data = body(id_card=ID_CARD)
     if "id_card" not in data:

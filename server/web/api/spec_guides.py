@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from server.web.api.spec import CODE, EMPTY, ERRORS, ID, OFFICE, VISIT, json_body, ticket_reply
+from server.web.api.spec_idcard import ID_CARD
 
 _HELP = {"type": "object", "properties": {
     "id": {"type": "integer"}, "kiosk": {"type": "string"}, "state": {"enum": ["open", "answered"]},
@@ -16,13 +17,16 @@ def guide_paths(paths: dict) -> None:
         "summary": "A guide issues a ticket for a citizen (channel guide; the guide is the event log's actor)",
         "description": f"{_GUIDE} `note` (at most 200 characters) is shown to the officer who calls it; "
                        "`priority_group` is a code of the office's priority groups; `kiosk` a kiosk's name "
-                       "whose printer prints it (otherwise the reply's status_url is shown as a QR code).",
+                       "whose printer prints it (otherwise the reply's status_url is shown as a QR code); "
+                       "`id_card` the QR text of the citizen's ID card if the guide scanned it (counted "
+                       "against the day's cap, its age may grant the elderly group; never kept).",
         "parameters": [OFFICE],
         "requestBody": json_body({"type": "object", "additionalProperties": False, "required": ["service"],
                                    "properties": {"service": CODE, "procedure": VISIT["procedure"],
                                                   "priority_group": {"type": "string", "maxLength": 16},
                                                   "note": {"type": "string", "maxLength": 200},
-                                                  "kiosk": {"type": "string", "maxLength": 100}}}, True),
+                                                  "kiosk": {"type": "string", "maxLength": 100},
+                                                  "id_card": ID_CARD}}, True),
         "responses": {"201": ticket_reply("The new ticket, with note, priority_group and print"), **ERRORS}}}
     paths["/offices/{office}/guide/tickets/{number}"] = {"get": {
         "summary": "Today's ticket with this number: status, people ahead, counter",

@@ -16,12 +16,12 @@ def idcard_paths(paths: dict) -> None:
         "priority_group": {"type": ["string", "null"]}, "priority_name": {"type": ["string", "null"]},
         "taken_today": {"type": "integer"}, "limit": {"type": ["integer", "null"]}}}
     paths["/offices/{office}/id-card"] = {"post": {
-        "summary": "An ID card scanned at the kiosk (kiosk or admin token)",
+        "summary": "An ID card scanned at the kiosk or on the guide's tablet (kiosk, guide or admin token)",
         "description": "201: today's booking made with the card's ID number, checked in (the ticket, with "
                        "result checked_in and the booking's code). 200: no booking to check in; what to offer "
                        "a walk-in: priority (group elderly from the office's priority_age) and the numbers the "
                        "card took today. Send the same id_card with the ticket. 409 id_card_off, "
-                       "citizen_cap_reached, too_early, already_checked_in (ticket_id).",
+                       "citizen_cap_reached, too_early, already_checked_in (ticket_id, number, booking).",
         "parameters": [OFFICE],
         "requestBody": json_body({"type": "object", "additionalProperties": False, "required": ["id_card"],
                                   "properties": {"id_card": ID_CARD}}, True),
