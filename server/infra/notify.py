@@ -172,7 +172,13 @@ class Backend(Protocol):
 
 
 class DeliveryError(Exception):
-    """The gateway refused or failed a message."""
+    """The gateway failed a message for now: worth trying again later (time-out, 5xx)."""
+
+
+class Refused(DeliveryError):
+    """The channel will never deliver this message (a phone that is not a Zalo user, a
+    rejected template, a used-up quota): no retry on it; another channel may take it
+    (Zalo falls back to SMS)."""
 
 
 class LogBackend:
