@@ -242,16 +242,16 @@ class ZnsBackend:
             answer = self._send(body, token)
             if answer.get("error") == EXPIRED:
                 raise DeliveryError("Zalo refused a newly renewed access token")
-        self._judge(answer, phone, kind)
+        self._judge(answer, phone, number, kind)
 
     # -- the answer
 
-    def _judge(self, answer: dict, phone: str, kind: str) -> None:
+    def _judge(self, answer: dict, phone: str, number: str, kind: str) -> None:
         code = answer.get("error")
         if code == 0:
             log.info("ZNS to %s [%s] sent", mask_phone(phone), kind)
             return
-        said = self._scrub(str(answer.get("message") or ""), phone)[:120]
+        said = self._scrub(str(answer.get("message") or ""), number)[:120]
         if not isinstance(code, int):
             raise DeliveryError(f"Zalo's answer has no error code: {said or '(empty)'}")
         if code in RETRY:
@@ -267,16 +267,14 @@ class ZnsBackend:
         log.info("ZNS to %s [%s] %s (%d: %s)", mask_phone(phone), kind, reason, code, said)
         raise Refused(f"{reason} ({code}: {said})")
 
-    def _scrub(self, text: str, phone: str | None = None) -> str:
-        """Zalo's words, with no secret and no phone number left in them."""
+    def _scrub(self, text: str, number: str | None = None) -> str:
+        """Zalo's words, with no secret and no phone number (`number`, ZNS's form) left in them."""
         for secret in (self._secret_key, self._seed_token, *self._known_tokens()):
             if secret:
                 text = text.replace(secret, "***")
-        if phone:
-            digits = _SEPARATORS.sub("", phone).lstrip("+")
-            for form in {digits, "84" + digits[1:] if digits.startswith("0") else digits}:
-                if len(form) >= 7:
-                    text = text.replace(form, mask_phone(form))
+        if number:
+            for form in (number, "0" + number[2:]):
+                text = text.replace(form, mask_phone(form))
         return text
 
     def _known_tokens(self) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from tests.support.zns import FakeZns
 
 TEMPLATES = {
     "result_ready": {"template_id": "301", "params": {"ma_ho_so": "code", "ngay_hen": "due", "co_quan": "office"}},
-    "number_near": {"template_id": "302", "params": {"so": "number", "con_lai": "ahead"}},
+    "near": {"template_id": "302", "params": {"so": "number", "con_lai": "ahead"}},
 }
 FIELDS = {"code": "HS-2026-0042", "due": "25/11/2026", "office": "UBND phường Bến Nghé", "extra": "x"}
 
@@ -112,7 +112,7 @@ def test_the_settings_want_all_three_secrets_and_never_show_them(tmp_path):
     settings = Settings.from_env(tmp_path, env)
     assert (settings.zalo_app_id, settings.zalo_api_url, settings.zalo_timeout) == ("42", "http://127.0.0.1:9", 3.0)
     assert "s3cret" not in repr(settings) and "r3fresh" not in repr(settings)
-    assert [t.kind for t in settings.zalo_templates] == ["result_ready", "number_near"]
+    assert [t.kind for t in settings.zalo_templates] == ["result_ready", "near"]
     with pytest.raises(ValueError, match="ZALO_SECRET_KEY and ZALO_REFRESH_TOKEN are needed"):
         Settings.from_env(tmp_path, {"ZALO_APP_ID": "42", "ZALO_SECRET_KEY": "s3cret"})
     with pytest.raises(ValueError, match="without ZALO_APP_ID"):
@@ -126,7 +126,7 @@ def test_the_factory_builds_a_backend_only_when_zalo_is_configured(tmp_path, clo
     env = {"ZALO_APP_ID": "42", "ZALO_SECRET_KEY": "s", "ZALO_REFRESH_TOKEN": "r"}
     assert make_zalo_backend(Settings.from_env(tmp_path, env), store, clock) is None  # no template mapped
     built = make_zalo_backend(Settings.from_env(tmp_path, {**env, "ZALO_TEMPLATES": json.dumps(TEMPLATES)}), store, clock)
-    assert built.handles("result_ready") and not built.handles("booking_reminder")
+    assert built.handles("result_ready") and not built.handles("reminder")
     assert "'s'" not in repr(built)
 
 
@@ -145,60 +145,60 @@ def test_a_message_is_sent_as_its_kind_s_template(fake, sqlite_store, clock):
     assert fake.sent == [{"phone": "84912345678", "template_id": "301", "tracking_id": "dossier:42:ready",
                           "template_data": {"ma_ho_so": "HS-2026-0042", "ngay_hen": "25/11/2026",
                                             "co_quan": "UBND phường Bến Nghé"}}]
-    zns.send("+84386123456", "number_near", {"number": 1023, "ahead": 0}, "…")
+    zns.send("+84386123456", "near", {"number": 1023, "ahead": 0}, "…")
     assert fake.sent[1]["template_data"] == {"so": "1023", "con_lai": "0"} and "tracking_id" not in fake.sent[1]
     assert fake.renewals == 1 and fake.problems == []
 
 
 def test_the_access_token_is_renewed_an_hour_before_it_expires(fake, store, clock):
     zns = backend(fake, store, clock)
-    zns.send("0912345678", "number_near", {"number": 1, "ahead": 2}, "…")
+    zns.send("0912345678", "near", {"number": 1, "ahead": 2}, "…")
     clock.advance(hours=24, minutes=10)  # 25 h tokens: still valid, but within the hour
-    zns.send("0912345678", "number_near", {"number": 1, "ahead": 1}, "…")
+    zns.send("0912345678", "near", {"number": 1, "ahead": 1}, "…")
     assert (fake.renewals, fake.expired_answers, len(fake.sent)) == (2, 0, 2)
     clock.advance(hours=1)
-    zns.send("0912345678", "number_near", {"number": 1, "ahead": 0}, "…")
+    zns.send("0912345678", "near", {"number": 1, "ahead": 0}, "…")
     assert (fake.renewals, fake.expired_answers) == (2, 0)  # the renewed one lasts another day
 
 
 def test_a_refused_access_token_is_renewed_and_the_message_sent_again(fake, store, clock):
     zns = backend(fake, store, clock)
-    zns.send("0912345678", "number_near", {"number": 1, "ahead": 2}, "…")
+    zns.send("0912345678", "near", {"number": 1, "ahead": 2}, "…")
     fake.expire_access_tokens()
-    zns.send("0912345678", "number_near", {"number": 1, "ahead": 1}, "…")
+    zns.send("0912345678", "near", {"number": 1, "ahead": 1}, "…")
     assert (fake.renewals, fake.expired_answers, len(fake.sent)) == (2, 1, 2)
 
 
 def test_a_token_refused_even_when_new_is_worth_another_try_later(clock, store):
     with FakeZns(clock, templates={"302": {"so", "con_lai"}}, lifetime=0) as fake:  # dead on arrival
         with pytest.raises(DeliveryError, match="newly renewed access token") as e:
-            backend(fake, store, clock).send("0912345678", "number_near", {"number": 1, "ahead": 1}, "…")
+            backend(fake, store, clock).send("0912345678", "near", {"number": 1, "ahead": 1}, "…")
         assert not isinstance(e.value, Refused)
         assert (fake.renewals, fake.expired_answers) == (2, 2)
 
 
 def test_the_refresh_token_s_chain_survives_a_restart(fake, store, clock):
-    backend(fake, store, clock).send("0912345678", "number_near", {"number": 1, "ahead": 2}, "…")
+    backend(fake, store, clock).send("0912345678", "near", {"number": 1, "ahead": 2}, "…")
     # A restart: a new backend, the settings' refresh token already used at Zalo.
     again = backend(fake, store, clock)
-    again.send("0912345678", "number_near", {"number": 1, "ahead": 1}, "…")
+    again.send("0912345678", "near", {"number": 1, "ahead": 1}, "…")
     assert fake.renewals == 1  # the stored access token is still good
     clock.advance(hours=25)
-    backend(fake, store, clock).send("0912345678", "number_near", {"number": 1, "ahead": 0}, "…")
+    backend(fake, store, clock).send("0912345678", "near", {"number": 1, "ahead": 0}, "…")
     assert (fake.renewals, len(fake.sent), fake.problems) == (2, 3, [])
     kept = store.read(fake.app_id)
     assert kept.refresh_token in fake.refresh_tokens and "refresh-0" not in fake.refresh_tokens
 
 
 def test_a_new_refresh_token_in_the_settings_begins_the_chain_anew(fake, store, clock):
-    backend(fake, store, clock).send("0912345678", "number_near", {"number": 1, "ahead": 2}, "…")
+    backend(fake, store, clock).send("0912345678", "near", {"number": 1, "ahead": 2}, "…")
     fake.refresh_tokens.clear()  # the chain lost (a renewal's answer never stored, say)
     fake.expire_access_tokens()
     with pytest.raises(Refused, match="did not renew the access token"):
-        backend(fake, store, clock).send("0912345678", "number_near", {"number": 1, "ahead": 1}, "…")
+        backend(fake, store, clock).send("0912345678", "near", {"number": 1, "ahead": 1}, "…")
     fake.refresh_tokens.add("refresh-new")  # the operator takes a new one from Zalo
     backend(fake, store, clock, refresh_token="refresh-new").send(
-        "0912345678", "number_near", {"number": 1, "ahead": 1}, "…")
+        "0912345678", "near", {"number": 1, "ahead": 1}, "…")
     assert len(fake.sent) == 2 and "refresh-new" not in fake.refresh_tokens
 
 
@@ -219,7 +219,7 @@ def test_two_processes_renew_once(fake, db_url, clock):
 
     def send(zns, ahead):
         try:
-            zns.send("0912345678", "number_near", {"number": 7, "ahead": ahead}, "…")
+            zns.send("0912345678", "near", {"number": 7, "ahead": ahead}, "…")
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
@@ -255,12 +255,12 @@ def test_a_lease_held_by_another_is_not_taken_until_it_runs_out(store, clock):
 # ---------------------------------------------------------------- what falls back to SMS
 
 @pytest.mark.parametrize(("arrange", "kind", "fields", "phone", "says"), [
-    (lambda f: f.not_zalo.add("84912345678"), "number_near", None, "0912345678", "not a Zalo user"),
-    (lambda f: f.rejected.add("302"), "number_near", None, "0912345678", "template refused"),
-    (lambda f: setattr(f, "quota", 0), "number_near", None, "0912345678", "quota used up"),
-    (None, "booking_reminder", None, "0912345678", "no ZNS template for booking_reminder"),
-    (None, "number_near", {"number": 7}, "0912345678", "no 'ahead' for 'con_lai'"),
-    (None, "number_near", None, "02438253535", "not a Vietnamese mobile"),
+    (lambda f: f.not_zalo.add("84912345678"), "near", None, "0912345678", "not a Zalo user"),
+    (lambda f: f.rejected.add("302"), "near", None, "0912345678", "template refused"),
+    (lambda f: setattr(f, "quota", 0), "near", None, "0912345678", "quota used up"),
+    (None, "reminder", None, "0912345678", "no ZNS template for reminder"),
+    (None, "near", {"number": 7}, "0912345678", "no 'ahead' for 'con_lai'"),
+    (None, "near", None, "02438253535", "not a Vietnamese mobile"),
 ])
 def test_what_zalo_will_never_deliver_is_refused_for_sms(fake, sqlite_store, clock, arrange, kind, fields, phone,
                                                          says):
@@ -276,10 +276,10 @@ def test_what_may_work_later_is_a_delivery_error(fake, sqlite_store, clock, stat
     zns = backend(fake, sqlite_store, clock)
     fake.fail_next = [status]
     with pytest.raises(DeliveryError) as e:
-        zns.send("0912345678", "number_near", {"number": 7, "ahead": 1}, "…")
+        zns.send("0912345678", "near", {"number": 7, "ahead": 1}, "…")
     assert not isinstance(e.value, Refused)
-    zns.send("0912345678", "number_near", {"number": 7, "ahead": 1}, "…")  # and it does
-    assert len(fake.sent) == 1
+    zns.send("0912345678", "near", {"number": 7, "ahead": 1}, "…")  # and it does
+    assert len(fake.sent) == 1 and fake.problems == []
 
 
 def test_zalo_out_of_reach_is_a_delivery_error(sqlite_store, clock):
@@ -288,7 +288,7 @@ def test_zalo_out_of_reach_is_a_delivery_error(sqlite_store, clock):
     zns = ZnsBackend("42", "s", "r", templates_from(json.dumps(TEMPLATES)), sqlite_store, clock,
                      api_url=url, oauth_url=url, timeout=2)
     with pytest.raises(DeliveryError, match="Zalo unreachable") as e:
-        zns.send("0912345678", "number_near", {"number": 7, "ahead": 1}, "…")
+        zns.send("0912345678", "near", {"number": 7, "ahead": 1}, "…")
     assert not isinstance(e.value, Refused)
 
 
@@ -296,21 +296,25 @@ def test_nothing_secret_reaches_the_log(fake, sqlite_store, clock, caplog):
     caplog.set_level(logging.DEBUG)
     zns = backend(fake, sqlite_store, clock)
     raised = []
-    zns.send("0912345678", "number_near", {"number": 7, "ahead": 1}, "…")
+    zns.send("0912345678", "near", {"number": 7, "ahead": 1}, "…")
     fake.expire_access_tokens()
     fake.not_zalo.add("84987654321")
+    fake.say = " ({phone}, {local}, access_token {token})"  # were Zalo ever to echo them
     for phone in ("0912345678", "0987654321"):
         try:
-            zns.send(phone, "number_near", {"number": 7, "ahead": 1}, "…")
+            zns.send(phone, "near", {"number": 7, "ahead": 1}, "…")
         except DeliveryError as e:
             raised.append(str(e))
     fake.refresh_tokens.clear()
     fake.expire_access_tokens()
     try:
-        zns.send("0912345678", "number_near", {"number": 7, "ahead": 1}, "…")
+        zns.send("0912345678", "near", {"number": 7, "ahead": 1}, "…")
     except DeliveryError as e:
         raised.append(str(e))
-    assert len(raised) == 2 and "Zalo" in caplog.text
+    assert [r.split(" (")[0] for r in raised] == ["not a Zalo user, or does not take ZNS",
+                                                  "Zalo did not renew the access token"]
+    assert "0987***321" in raised[0] and "8498***321" in raised[0] and "access_token ***" in raised[0]
+    assert fake.problems == []
     kept = sqlite_store.read(fake.app_id)
     secrets = {fake.secret_key, "refresh-0", kept.access_token, kept.refresh_token, "0912345678", "84912345678",
                "0987654321", "84987654321"}

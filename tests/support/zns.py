@@ -34,6 +34,7 @@ class FakeZns:
         self.not_zalo: set[str] = set()  # numbers (84…) with no Zalo account: -118
         self.rejected: set[str] = set()  # template ids not approved: -131
         self.quota: int | None = None  # messages left today; 0: -144
+        self.say = ""  # added to the not-a-Zalo-user answer: "{phone}", "{local}", "{token}" filled in
         self.fail_next: list[int] = []  # HTTP statuses for the next sends (e.g. 500)
         self.hold_renewal: threading.Event | None = None  # renewals wait for it
         self.renewing = threading.Event()  # set when a renewal arrived
@@ -107,7 +108,9 @@ class FakeZns:
                 self.problems.append(wrong)
                 return 400, {"error": -112, "message": wrong}
             if body["phone"] in self.not_zalo:
-                return 200, {"error": -118, "message": "Zalo account not existed"}
+                said = self.say.format(phone=body["phone"], local="0" + body["phone"][2:],
+                                       token=headers.get("access_token"))
+                return 200, {"error": -118, "message": "Zalo account not existed" + said}
             if body["template_id"] in self.rejected:
                 return 200, {"error": -131, "message": "Template not approved"}
             if self.quota is not None:
@@ -138,6 +141,19 @@ class FakeZns:
 def _handler(fake: FakeZns):
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
+            try:
+                status, answer = self.answer()
+            except Exception as e:  # noqa: BLE001 - a bug of the fake shows in the test, not as a lost line
+                fake.problems.append(f"the fake failed: {e!r}")
+                status, answer = 500, {"error": -100, "message": "fake failed"}
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def answer(self) -> tuple[int, dict]:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             path = urllib.parse.urlsplit(self.path).path
             if path == "/v4/oa/access_token":
@@ -155,12 +171,7 @@ def _handler(fake: FakeZns):
             else:
                 fake.problems.append(f"unknown path {path}")
                 status, answer = 404, {"error": -106, "message": "Method unsupported"}
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            return status, answer
 
         def log_message(self, *args):  # quiet
             pass
