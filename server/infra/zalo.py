@@ -314,7 +314,7 @@ class ZnsBackend:
                     return claim.tokens
                 if claim.granted:
                     break
-                if waited >= lease:
+                if waited > lease:
                     raise DeliveryError("another server process is renewing the Zalo access token")
                 self._sleep(POLL)
                 waited += POLL
