@@ -693,3 +693,21 @@ class DossierEvent(Base):
     actor: Mapped[str] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class ZaloToken(Base):
+    """The Zalo app's access and refresh tokens (server/infra/zalo.py), shared by every server
+    process and kept across restarts: a refresh token works once, so the newest lives here and
+    a lease says which process is renewing it (the others wait for its answer)."""
+
+    __tablename__ = "zalo_tokens"
+
+    app_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    access_token: Mapped[str | None] = mapped_column(String(1000))
+    expires_at: Mapped[datetime | None]
+    refresh_token: Mapped[str | None] = mapped_column(String(1000))
+    # SHA-256 of the ZALO_REFRESH_TOKEN setting that began this chain: a new setting starts anew.
+    seed: Mapped[str | None] = mapped_column(String(64))
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]

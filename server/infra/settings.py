@@ -5,8 +5,10 @@ import logging
 import os
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from server.infra import zalo
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,15 @@ class Settings:
     sms_token: str | None = None  # Authorization: Bearer
     sms_body: str | None = None  # POST body template; default: form fields to, message
     sms_ascii: bool = False  # strip Vietnamese diacritics (7-bit gateways)
+    # Zalo ZNS (server/infra/zalo.py): on when zalo_app_id is set (then the secret key and the
+    # first refresh token are needed too). Secrets stay out of the settings' repr.
+    zalo_app_id: str | None = None
+    zalo_secret_key: str | None = field(default=None, repr=False)
+    zalo_refresh_token: str | None = field(default=None, repr=False)
+    zalo_templates: tuple[zalo.ZnsTemplate, ...] = ()  # ZALO_TEMPLATES: one per message kind
+    zalo_api_url: str = zalo.API_URL
+    zalo_oauth_url: str = zalo.OAUTH_URL
+    zalo_timeout: float = 10.0  # seconds for one call to Zalo
     # Reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host are believed
     # (werkzeug's ProxyFix); 0: none, the client address is the connection's.
     trusted_proxies: int = 0
@@ -87,6 +98,7 @@ class Settings:
             sms_token=env.get("SMS_GATEWAY_TOKEN") or None,
             sms_body=env.get("SMS_GATEWAY_BODY") or None,
             sms_ascii=_flag(env.get("SMS_ASCII")),
+            **_zalo(env),
             trusted_proxies=_count(env.get("MOTCUA_TRUSTED_PROXIES"), "MOTCUA_TRUSTED_PROXIES"),
             https=_flag(env.get("MOTCUA_HTTPS")),
             log_level=_level(env.get("MOTCUA_LOG_LEVEL")),
@@ -157,6 +169,27 @@ def _cap(env, name: str, default: int) -> int:
     if not (value.isascii() and value.isdigit() and int(value) > 0):
         raise ValueError(f"{name}: a number of open sockets (1, 2 ...), not {value!r}")
     return int(value)
+
+
+def _zalo(env) -> dict:
+    """The ZALO_* settings; ValueError for a half-configured app or a malformed template map."""
+    app_id = (env.get("ZALO_APP_ID") or "").strip() or None
+    secret = (env.get("ZALO_SECRET_KEY") or "").strip() or None
+    refresh = (env.get("ZALO_REFRESH_TOKEN") or "").strip() or None
+    if app_id and not (secret and refresh):
+        raise ValueError("ZALO_APP_ID is set: ZALO_SECRET_KEY and ZALO_REFRESH_TOKEN are needed too")
+    if (secret or refresh) and not app_id:
+        raise ValueError("ZALO_SECRET_KEY or ZALO_REFRESH_TOKEN is set without ZALO_APP_ID")
+    urls = {}
+    for name, key, default in (("ZALO_API_URL", "zalo_api_url", zalo.API_URL),
+                               ("ZALO_OAUTH_URL", "zalo_oauth_url", zalo.OAUTH_URL)):
+        url = (env.get(name) or default).strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", url):
+            raise ValueError(f"{name}: an address such as {default}, not {url!r}")
+        urls[key] = url
+    return dict(zalo_app_id=app_id, zalo_secret_key=secret, zalo_refresh_token=refresh,
+                zalo_templates=zalo.templates_from(env.get("ZALO_TEMPLATES")),
+                zalo_timeout=_seconds(env.get("ZALO_TIMEOUT"), "ZALO_TIMEOUT", 10.0) or 10.0, **urls)
 
 
 def _kept_secret(instance_path: Path) -> str:
