@@ -131,8 +131,9 @@ class ResendOutcome:
     audit: list = field(default_factory=list)
 
 
-def resend(s: Session, office_id: int, message_id: int, *, now: datetime) -> ResendOutcome:
-    """An admin sends a dead message again: pending now, its attempts counted from zero."""
+def resend(s: Session, office_id: int, message_id: int, *, now: datetime, principal=None) -> ResendOutcome:
+    """An admin sends a dead message again: pending now, its attempts counted from zero
+    (`principal`, who asked, is the audit entry's)."""
     found = s.scalar(select(OutboxMessage).where(OutboxMessage.id == message_id,
                                                  OutboxMessage.office_id == office_id).with_for_update())
     if found is None:
