@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from datetime import timedelta
 
 from server.db.database import Database, unavailable
 from server.engine import outbox
@@ -54,6 +55,8 @@ class Sender:
         for message in claimed:
             if self._stop.is_set():
                 break  # the rest are claimed: their leases lapse and another round takes them
+            if self.clock.now() >= message.lease_until - timedelta(seconds=self.lease_s / 2):
+                continue  # slow sends ate the lease: left to lapse rather than sent twice
             self._send(message)
         return len(claimed)
 

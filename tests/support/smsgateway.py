@@ -17,6 +17,7 @@ class FakeGateway:
         self.hang = threading.Event()  # set: requests hang until `release` is set
         self.release = threading.Event()
         self.lock = threading.Lock()
+        self.held = 0  # requests being held now
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -32,7 +33,11 @@ class FakeGateway:
                     if fail:
                         gateway.fail_next -= 1
                 if gateway.hang.is_set():
-                    gateway.release.wait(10)
+                    with gateway.lock:
+                        gateway.held += 1
+                    gateway.release.wait(30)
+                    with gateway.lock:
+                        gateway.held -= 1
                 status = 503 if fail else 200
                 payload = b'{"error": "busy"}' if fail else b'{"status": "queued"}'
                 try:
@@ -58,6 +63,11 @@ class FakeGateway:
     def count(self) -> int:
         with self.lock:
             return len(self.requests)
+
+    def keys(self) -> list[str | None]:
+        """The Idempotency-Key of each request received, in order."""
+        with self.lock:
+            return [r["headers"].get("Idempotency-Key") for r in self.requests]
 
     def close(self):
         self.release.set()
