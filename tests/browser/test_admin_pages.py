@@ -20,6 +20,8 @@ from server.infra.i18n import catalogue
 from server.infra.settings import normalise_database_url
 from tests.browser.test_supervisor import _log_in, _passwords
 from tests.conftest import screenshot, seed
+from tests.support.sms import put_messages, statuses
+from tests.support.smsgateway import FakeGateway
 
 STATIC = Path(__file__).resolve().parents[2] / "counter" / "backoffice" / "static"
 DESK = (1366, 768)
@@ -40,7 +42,11 @@ def test_every_string_the_script_uses_is_in_both_languages():
     used |= {f"admin.day.{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     used |= {f"admin.role.{r}" for r in ("officer", "supervisor", "admin")}
     used |= {f"admin.areas.row.{k}" for k in ("first", "count", "x", "y", "dx", "dy", "prefix")}
-    tabs = ("office", "services", "procedures", "counters", "areas", "officers", "devices", "audit")
+    used |= {f"admin.messages.{k}" for k in ("status", "kind")}
+    used |= {f"admin.messages.status_is.{k}" for k in ("pending", "sending", "sent", "dead")}
+    used |= {f"admin.messages.kind_is.{k}" for k in ("confirmation", "reminder", "near", "result_ready")}
+    used |= {f"admin.messages.via_is.{k}" for k in ("sms", "log", "zalo")}
+    tabs = ("office", "services", "procedures", "counters", "areas", "officers", "devices", "messages", "audit")
     used |= {f"admin.tab.{k}" for k in tabs}
     used |= {f"admin.help.{k}" for k in tabs}
     words = catalogue()
@@ -48,8 +54,8 @@ def test_every_string_the_script_uses_is_in_both_languages():
     assert not missing
     # Every audit action the server writes has words.
     server = Path(__file__).resolve().parents[2] / "server" / "engine"
-    actions = {a for name in ("admin.py", "commands.py") for a in re.findall(
-        r'"((?:office|service|counter|area|officer|device|token)\.[a-z]+)"', (server / name).read_text())}
+    actions = {a for name in ("admin.py", "commands.py", "outbox.py") for a in re.findall(
+        r'"((?:office|service|counter|area|officer|device|token|message)\.[a-z]+)"', (server / name).read_text())}
     actions |= {f"{s}.{a}" for s in ("service", "counter", "area", "officer") for a in ("create", "update", "delete")}
     actions -= {"officer.delete"}  # officers are disabled, never deleted
     assert sorted(a for a in actions if f"admin.action.{a}" not in words) == []
@@ -653,3 +659,35 @@ def test_the_office_tab_sets_how_results_are_returned(office, page_factory):
         assert time.monotonic() < deadline, "no return service was not saved"
         time.sleep(0.1)
     assert watch.errors == []
+
+
+def test_the_messages_tab_shows_a_failed_message_masked_and_sends_it_again(servers, sqlite_url, page_factory):
+    seed(sqlite_url)
+    _passwords(sqlite_url, **PASSWORDS)
+    gateway = FakeGateway()
+    gateway.fail_next = 1
+    try:
+        server = servers(sqlite_url, env={"SMS_GATEWAY_URL": gateway.url + "/send", "OUTBOX_MAX_ATTEMPTS": "1",
+                                          "OUTBOX_POLL_S": "0.2"})
+        put_messages(sqlite_url, 1)
+        deadline = time.monotonic() + 30
+        while statuses(sqlite_url) != {"dead": 1} and time.monotonic() < deadline:
+            time.sleep(0.1)
+        page, watch = admin_page(page_factory, server.url, tab="messages")
+        row = page.locator("#list-messages tbody tr")
+        row.wait_for()
+        text = row.inner_text()
+        assert "0912***600" in text and "0912345600" not in text
+        assert "Hỏng" in text and "HTTP 503" in text and "Nhắc lịch hẹn" in text
+        screenshot(page, "admin-messages")
+        row.locator("button", has_text="Gửi lại").click()
+        page.wait_for_selector("#toast.show")
+        deadline = time.monotonic() + 30
+        while statuses(sqlite_url) != {"sent": 1} and time.monotonic() < deadline:
+            time.sleep(0.1)
+        page.select_option("#messages-status", "sent")
+        page.wait_for_selector("#list-messages tbody tr:has-text('Đã gửi')")
+        assert "SMS" in page.inner_text("#list-messages tbody tr")
+        assert not watch.errors, watch.errors
+    finally:
+        gateway.close()

@@ -8,17 +8,12 @@ import os
 import signal
 import time
 from collections import Counter
-from datetime import UTC, datetime
 
 import requests
-from sqlalchemy import func, select
 
-from server.db.database import Database
-from server.db.models import Office, OutboxMessage
-from server.engine import outbox
-from server.infra.settings import normalise_database_url
 from tests.api.test_links_headers import book_on
 from tests.conftest import seed
+from tests.support.sms import put_messages, statuses
 from tests.support.smsgateway import FakeGateway
 
 QUICK = {"OUTBOX_POLL_S": "0.2", "OUTBOX_LEASE_S": "3", "OUTBOX_BACKOFF_S": "0.5"}
@@ -32,31 +27,6 @@ def wait_for(check, timeout: float = 60.0):
             return found
         time.sleep(0.1)
     return check()
-
-
-def put_messages(url: str, n: int) -> list[str]:
-    """n messages of the demo office, written as a use case would; their dedup keys."""
-    db = Database(normalise_database_url(url))
-    try:
-        with db.write() as s:
-            office_id = s.scalar(select(Office.id).where(Office.code == "demo"))
-            keys = [f"test:{i}" for i in range(n)]
-            for i, key in enumerate(keys):
-                outbox.enqueue(s, office_id=office_id, channel=outbox.MESSAGE, kind="reminder",
-                               recipient=f"09123456{i:02d}", payload={"text": f"tin {i}"}, dedup_key=key,
-                               now=datetime.now(UTC))
-        return [f"motcua-{office_id}-{k}" for k in keys]
-    finally:
-        db.dispose()
-
-
-def statuses(url: str) -> dict[str, int]:
-    db = Database(normalise_database_url(url))
-    try:
-        with db.read() as s:
-            return dict(s.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
-    finally:
-        db.dispose()
 
 
 def test_a_server_killed_mid_send_loses_nothing(servers, sqlite_url):

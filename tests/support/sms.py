@@ -5,7 +5,15 @@ would be sent, as (phone, kind, text), and the dedup keys it was given.
 then sends what the outbox holds (a test app runs no sender of its own)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from server.db.database import Database
+from server.db.models import Office, OutboxMessage
+from server.engine import outbox
 from server.infra.notify import Refused, Router
+from server.infra.settings import normalise_database_url
 
 
 class SmsRecorder:
@@ -27,4 +35,31 @@ def record_sms(state) -> SmsRecorder:
     return recorder
 
 
-__all__ = ["Refused", "SmsRecorder", "record_sms"]
+# ---------------------------------------------------------------- the outbox of a real server's database
+
+def put_messages(url: str, n: int) -> list[str]:
+    """n messages of the demo office, written as a use case would; their dedup keys."""
+    db = Database(normalise_database_url(url))
+    try:
+        with db.write() as s:
+            office_id = s.scalar(select(Office.id).where(Office.code == "demo"))
+            keys = [f"test:{i}" for i in range(n)]
+            for i, key in enumerate(keys):
+                outbox.enqueue(s, office_id=office_id, channel=outbox.MESSAGE, kind="reminder",
+                               recipient=f"09123456{i:02d}", payload={"text": f"tin {i}"}, dedup_key=key,
+                               now=datetime.now(UTC))
+        return [f"motcua-{office_id}-{k}" for k in keys]
+    finally:
+        db.dispose()
+
+
+def statuses(url: str) -> dict[str, int]:
+    db = Database(normalise_database_url(url))
+    try:
+        with db.read() as s:
+            return dict(s.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    finally:
+        db.dispose()
+
+
+__all__ = ["Refused", "SmsRecorder", "put_messages", "record_sms", "statuses"]
