@@ -2,12 +2,14 @@
 and no text (it may hold a private link); and the figures a report counts."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import OutboxMessage
+from server.infra.i18n import t
 from server.infra.notify import mask_phone
 from server.read.shapes import iso
 
@@ -43,19 +45,38 @@ def messages(s: Session, office_id: int, *, status: str | None = None, kind: str
             "counts": {k: counts.get(k, 0) for k in ("pending", "sending", "sent", "dead")}}
 
 
-def figures(s: Session, office_ids: list[int], start: datetime, end: datetime) -> list[dict]:
-    """Messages sent in [start, end) by kind and how they went (`delivered_via`), and those
-    that died (by the time they were written, as a dead message has no sending time)."""
+def block(s: Session, office_list: list, start: date, end: date, lang: str) -> dict:
+    """The report's `messages` block (docs/reports.md): messages sent in the period by kind
+    and how they went (`delivered_via`), and those that died, by when they were written (a
+    dead message has no sending time). The period is the offices' local days, both included."""
     m = OutboxMessage
-    sent = s.execute(select(m.kind, m.delivered_via, func.count()).where(
-        m.office_id.in_(office_ids), m.status == "sent", m.sent_at >= start, m.sent_at < end)
-        .group_by(m.kind, m.delivered_via)).all()
-    dead = s.execute(select(m.kind, func.count()).where(
-        m.office_id.in_(office_ids), m.status == "dead", m.created_at >= start, m.created_at < end)
-        .group_by(m.kind)).all()
     rows: dict[tuple, dict] = {}
-    for kind, via, n in sent:
-        rows.setdefault((kind, via), {"kind": kind, "delivered_via": via, "sent": 0, "dead": 0})["sent"] += n
-    for kind, n in dead:
-        rows.setdefault((kind, None), {"kind": kind, "delivered_via": None, "sent": 0, "dead": 0})["dead"] += n
-    return sorted(rows.values(), key=lambda r: (r["kind"], r["delivered_via"] or ""))
+
+    def row(kind: str, via: str | None) -> dict:
+        return rows.setdefault((kind, via), {
+            "kind": kind, "label": _word("admin.messages.kind_is", kind, lang), "delivered_via": via,
+            "via": _word("admin.messages.via_is", via, lang) if via else None, "sent": 0, "dead": 0})
+    for zone, ids in _by_zone(office_list).items():
+        first, after = (datetime.combine(d, time.min, ZoneInfo(zone)) for d in (start, end + timedelta(days=1)))
+        for kind, via, n in s.execute(select(m.kind, m.delivered_via, func.count()).where(
+                m.office_id.in_(ids), m.status == "sent", m.sent_at >= first, m.sent_at < after)
+                .group_by(m.kind, m.delivered_via)):
+            row(kind, via)["sent"] += n
+        for kind, n in s.execute(select(m.kind, func.count()).where(
+                m.office_id.in_(ids), m.status == "dead", m.created_at >= first, m.created_at < after)
+                .group_by(m.kind)):
+            row(kind, None)["dead"] += n
+    found = sorted(rows.values(), key=lambda r: (r["kind"], r["delivered_via"] or ""))
+    return {"by_kind": found, "totals": {"sent": sum(r["sent"] for r in found), "dead": sum(r["dead"] for r in found)}}
+
+
+def _by_zone(office_list: list) -> dict[str, list[int]]:
+    zones: dict[str, list[int]] = {}
+    for o in office_list:
+        zones.setdefault(o.timezone, []).append(o.id)
+    return zones
+
+
+def _word(group: str, key: str, lang: str) -> str:
+    found = t(f"{group}.{key}", lang)
+    return key if found == f"{group}.{key}" else found

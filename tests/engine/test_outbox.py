@@ -206,3 +206,28 @@ def test_two_senders_never_take_the_same_message(state):
     assert len(keys) == len(set(keys)) == 30 and first.sent and second.sent
     with state.db.read() as s:
         assert s.scalar(select(func.count()).where(OutboxMessage.status == "sent")) == 30
+
+
+def test_the_report_counts_messages_sent_and_dead_by_kind_and_channel(state, clock):
+    put(state, "a", kind="confirmation")
+    put(state, "b", kind="confirmation")
+    put(state, "c", kind="near")
+    recorder = SmsRecorder()
+    recorder.failures = [Refused("blocked")]
+    sender(state, recorder).drain()  # "a" dead, "b" and "c" sent
+    put(state, "d", kind="reminder", due_at=clock.now() + timedelta(days=2))  # pending: not counted
+    api = Api(state.app.test_client(), new_token(state, "admin"))
+    r = api.get("/offices/demo/report")
+    assert r.status_code == 200, r.get_json()
+    block = r.get_json()["messages"]
+    assert block["totals"] == {"sent": 2, "dead": 1}
+    assert [(x["kind"], x["delivered_via"], x["sent"], x["dead"]) for x in block["by_kind"]] == [
+        ("confirmation", None, 0, 1), ("confirmation", "sms", 1, 0), ("near", "sms", 1, 0)]
+    assert block["by_kind"][0]["label"] == "Xác nhận đặt lịch"
+    yesterday = (clock.now() - timedelta(days=1)).date().isoformat()
+    assert api.get(f"/offices/demo/report?from={yesterday}&to={yesterday}").get_json()["messages"]["totals"] == {
+        "sent": 0, "dead": 0}
+    csv = api.get("/offices/demo/report.csv?group=messages").get_data(as_text=True)
+    assert csv.splitlines()[0] == "\ufeffLoại tin nhắn,Gửi qua,Đã gửi,Hỏng (không gửi được)"
+    assert csv.splitlines()[-1].endswith(",,2,1")
+    assert api.get("/offices/demo/report.xlsx").status_code == 200
