@@ -62,7 +62,8 @@ SOURCES = ("counter", "api", "import", "staff")
 
 
 class Message(NamedTuple):
-    """A message about a dossier, sent after commit; `key` keeps it from going out twice."""
+    """A message about a dossier, written to the outbox in the use case's transaction
+    (`write_messages`); `key`, its dedup key, keeps it from going out twice."""
 
     dossier_id: int
     kind: str  # ready
