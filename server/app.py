@@ -20,9 +20,11 @@ from kiosk.dispatch import Dispatcher
 from kiosk.page import bp as kiosk_page
 from server.db.database import Database, unavailable
 from server.db.models import Office
+from server.db.zalotokens import ZaloTokenStore
 from server.engine import accounts, audit, auth, booking, broadcasts, citizens, dossiers, hours, lookups, queue
 from server.engine.errors import Busy
-from server.infra import notify
+from server.engine.sender import Sender
+from server.infra import notify, zalo
 from server.infra.clock import Clock
 from server.infra.i18n import LANG_COOKIE, LANGUAGES, request_language, t
 from server.infra.offload import off_loop
@@ -79,21 +81,23 @@ class Motcua:
         # Work to do once a use case has committed, e.g. sending a print job to its printer:
         # hook(outcome, base_url). The kiosk package adds its own.
         self.after_commit: list = []
-        self.notifier = notify.make_notifier(settings)
+        # The outbox sender (server/engine/sender.py): started with the app's background work,
+        # woken when a committed transaction wrote a message.
+        self.outbox = Sender.from_settings(self.db, _router(settings, self.db, clock), clock, settings)
+        self.db.on_outbox.append(self.outbox.wake)
         self.booking_limit = booking.RateLimit(settings.booking_rate_limit, settings.redis_url)
         # Guessing receipt codes on the public look-up: its misses count, like bookings.
         self.lookup_limit = booking.RateLimit(settings.booking_rate_limit, settings.redis_url, "dossier_lookup")
         self.login_throttle = accounts.LoginThrottle(settings.redis_url)
         self.citizens_forgotten = None  # the sweep's `citizens.forget` has erased keys of days before this
-        self.after_commit.append(lambda outcome, _base: booking.send_notices(self, getattr(outcome, "notices", [])))
         self.after_commit.append(lambda outcome, _base: booking.tell_the_near(self, outcome))
-        self.after_commit.append(lambda outcome, _base: dossiers.send_messages(self, getattr(outcome, "messages", [])))
 
     def perform(self, use_case, *args, render=None, **kwargs):
         """Run one engine use case in its own transaction (`transaction`), then publish its
         events and run the after-commit hooks. `render(session, outcome)` builds the reply
         inside the same transaction."""
-        outcome, result = transaction(self.db, self.clock, use_case, *args, render=render, **kwargs)
+        outcome, result = transaction(self.db, self.clock, use_case, *args, render=render,
+                                      public_url=self.public_url, **kwargs)
         self.hub.publish(outcome.events)
         if self.after_commit:
             base_url = self.base_url()
@@ -148,10 +152,22 @@ class Motcua:
         return request.host_url if has_request_context() else "http://127.0.0.1:8080/"
 
 
-def transaction(db: Database, clock: Clock, use_case, *args, render=None, **kwargs):
+def _router(settings: Settings, db: Database, clock: Clock) -> notify.Router:
+    """SMS (or the log), with Zalo ZNS first for the kinds it has a template for when the
+    office's Zalo app is configured; what Zalo refuses falls through to SMS."""
+    router = notify.make_router(settings)
+    zns = zalo.make_zalo_backend(settings, ZaloTokenStore(db), clock)
+    if zns is not None:
+        router.add("zalo", lambda m: zns.send(m.recipient, m.kind, m.fields, m.text, key=m.key),
+                   takes=lambda m: zns.handles(m.kind))
+    return router
+
+
+def transaction(db: Database, clock: Clock, use_case, *args, render=None, public_url: str | None = None, **kwargs):
     """Run one use case in one write transaction: its events take their sequence numbers,
     a configuration change writes its audit entries (who: the `principal=` it was given,
-    or the command line without one), and `render` builds the reply, all or nothing.
+    or the command line without one), the messages it causes go to the outbox (their links
+    start with `public_url`), and `render` builds the reply, all or nothing.
     Lock time-outs and serialization failures are retried. Returns (outcome, reply).
     `Motcua.perform` uses it, and so does the command line (which publishes no events)."""
     for attempt in range(ATTEMPTS):
@@ -161,6 +177,8 @@ def transaction(db: Database, clock: Clock, use_case, *args, render=None, **kwar
                 outcome = use_case(s, *args, now=now, **kwargs)
                 broadcasts.stamp(s, outcome.events)
                 audit.record(s, use_case, outcome, kwargs.get("principal"), now)
+                booking.write_notices(s, getattr(outcome, "notices", []), now=now, public_url=public_url)
+                dossiers.write_messages(s, getattr(outcome, "messages", []), now=now, public_url=public_url)
                 return outcome, render(s, outcome) if render else outcome
         except (OperationalError, IntegrityError) as e:
             # IntegrityError: two requests with one kiosk request key raced on PostgreSQL;
@@ -235,6 +253,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         state.hub.socketio.start_background_task(_sweep_forever, state)
         state.printing.watch()
         state.hub.start_heartbeat()
+        state.hub.socketio.start_background_task(state.outbox.run_forever)
     return app
 
 
@@ -257,10 +276,9 @@ def sweep(state: Motcua) -> None:
             if unavailable(e):
                 raise
             log.exception("closing the day of office %s failed; trying again next sweep", office_id)
-    outcome = state.perform(booking.sweep, retention_days=state.settings.booking_retention_days)
+    state.perform(booking.sweep, retention_days=state.settings.booking_retention_days)
     state.perform(dossiers.forget, retention_days=state.settings.booking_retention_days)
     state.citizens_forgotten = state.perform(citizens.forget, since=state.citizens_forgotten).upto
-    booking.send_notices(state, outcome.notices)
     _roll_up_recent(state)
 
 

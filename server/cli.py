@@ -7,7 +7,6 @@ import signal
 import sys
 import tomllib
 from pathlib import Path
-from types import SimpleNamespace
 
 import click
 import tomli_w
@@ -23,10 +22,9 @@ from server.bench.load import run as run_bench
 from server.bench.sockets import run_sockets
 from server.db.database import Database
 from server.db.models import ApiToken, Office
-from server.engine import accounts, auth, commands, dossiers
+from server.engine import accounts, auth, commands
 from server.engine.errors import MotcuaError
 from server.engine.offices import OfficeFileError, export_office, load_file, printer_problem
-from server.infra import notify
 from server.infra.clock import Clock
 from server.infra.i18n import t
 from server.infra.serving import green_drivers, gunicorn_options, raise_open_files, run_gunicorn
@@ -262,28 +260,18 @@ def dossier_import(office_code: str, file: str) -> None:
     data = Path(file).read_bytes()
     db = open_database()
     try:
-        outcome = transaction(db, Clock(), commands.import_dossiers, office_code, data, lang=lang, principal=None)[0]
+        # "Your result is ready" for dossiers the import made ready goes to the outbox in the
+        # import's transaction; the server's outbox sender delivers it (when it next runs).
+        outcome = transaction(db, Clock(), commands.import_dossiers, office_code, data, lang=lang, principal=None,
+                              public_url=known_public_url(settings()))[0]
     except MotcuaError as e:
         problems = e.body.get("problems", []) if e.code == "dossier_import" else []
         fail("\n".join([message(e.code, e.params, lang), *(f"  - {p['message']}" for p in problems)]))
-    else:
-        _send_dossier_messages(db, outcome.messages)
     finally:
         db.dispose()
     click.echo(t("dossier_import.done", lang, **outcome.result))
     if outcome.result["ignored_columns"]:
         click.echo(t("dossier_import.ignored", lang, columns=", ".join(outcome.result["ignored_columns"])))
-
-
-def _send_dossier_messages(db: Database, messages: list) -> None:
-    """"Your result is ready" for dossiers the import made ready: the server that would send
-    them is another process, so the command sends them itself (and waits for them)."""
-    if not messages:
-        return
-    conf = settings()
-    sender = SimpleNamespace(db=db, notifier=notify.make_notifier(conf), public_url=known_public_url(conf))
-    dossiers.send_messages(sender, messages)
-    sender.notifier.close(timeout=30)
 
 
 @main.group(help="Mã truy cập / access tokens.")

@@ -3,9 +3,10 @@
 One page with a tab per kind of thing an office's IT person or head sets up: the office
 itself (names, opening hours, closed days, the lobby notice, target wait, booking),
 services, procedures (the catalogue: documents, online level), counters, waiting areas,
-officers, devices (kiosks and lobby displays with their tokens) and the audit log. The page
+officers, devices (kiosks and lobby displays with their tokens), messages (the outbox: what
+went out to citizens' phones, a dead one sent again) and the audit log. The page
 is ES modules (static/admin/, one per tab) over the admin API, GET/PUT/POST/DELETE
-/api/v1/offices/<office>/config..., /devices and /audit, with
+/api/v1/offices/<office>/config..., /devices, /messages and /audit, with
 the session cookie plus X-CSRF-Token; the server checks every value and every right.
 
 Admins open it for their own office, a city-wide admin for any office (?office=<code>).
@@ -26,7 +27,7 @@ from server.web import motcua, sessions
 from server.web.guard import staff_page
 from server.web.pages.devices import OFFICE_CODE
 
-TABS = ("office", "services", "procedures", "counters", "areas", "officers", "devices", "audit")
+TABS = ("office", "services", "procedures", "counters", "areas", "officers", "devices", "messages", "audit")
 ADMIN_ONLY_TABS = ("devices",)  # the devices API is for admins; supervisors manage officers
 
 

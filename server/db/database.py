@@ -114,6 +114,9 @@ class Database:
         # Called after a write transaction that changed `api_tokens` or `users` commits (the
         # token cache empties itself, and tells other processes: server/infra/tokencache.py).
         self.on_auth_change: list = []
+        # Called after a write transaction that wrote to the outbox commits (this process's
+        # outbox sender wakes: server/engine/sender.py).
+        self.on_outbox: list = []
         _watch_auth_writes(self.write_engine)
         info = {"caches": self.caches}
         self._write = sessionmaker(self.write_engine, expire_on_commit=False, info=info)
@@ -127,8 +130,12 @@ class Database:
                 yield session
                 session.flush()  # as the commit would: its statements are seen below
                 changed = session.connection().info.pop(AUTH_CHANGED, False)
+                wrote = session.info.pop(OUTBOX_WRITTEN, False)
             if changed:
                 for hook in self.on_auth_change:
+                    hook()
+            if wrote:
+                for hook in self.on_outbox:
                     hook()
         self._answered()
 
@@ -210,6 +217,7 @@ class Database:
 # Tables whose rows decide who a bearer token is (server/engine/auth.py `lookup`).
 AUTH_TABLES = frozenset({"api_tokens", "users"})
 AUTH_CHANGED = "motcua_auth_changed"
+OUTBOX_WRITTEN = "motcua_outbox_written"  # in a session's info: set by server/engine/outbox.py
 
 
 def _watch_auth_writes(engine: Engine) -> None:

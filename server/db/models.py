@@ -711,3 +711,36 @@ class ZaloToken(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(40))
     lease_until: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """One outgoing message, written in the transaction of the change that causes it and
+    sent later by the outbox sender (server/engine/outbox.py): retried with backoff, never
+    lost with a process. `recipient` is a phone (never shown unmasked) or, for webhooks, an
+    endpoint; `dedup_key` keeps a message from being written twice."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        UniqueConstraint("office_id", "dedup_key", name="uq_outbox_messages_dedup"),
+        # The sender's claim: due rows by status and time.
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_lease", "status", "lease_until"),
+        # The admin's list, the reports and the retention sweep.
+        Index("ix_outbox_messages_office", "office_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # message | webhook
+    kind: Mapped[str] = mapped_column(String(32))  # confirmation, reminder, near, result_ready ...
+    recipient: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)  # {"text": ..., "fields": {...}}
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))  # pending | sending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    delivered_via: Mapped[str | None] = mapped_column(String(16))  # sms | log | zalo
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

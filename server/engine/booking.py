@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.db.models import Booking, BookingSlot, BookingStatus, Ticket
-from server.engine import dossiers, hours, lookups, outcomes, queue
+from server.engine import dossiers, hours, lookups, outbox, outcomes, queue
 from server.engine.citizens import Card
 from server.engine.directory import OfficeInfo, ServiceInfo, of_database
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
@@ -51,7 +51,8 @@ NAME_MIN_LETTERS = 2  # "Lê Ư" is a name; "A" is not
 
 
 class Notice(NamedTuple):
-    """A message about a booking, sent after commit; `key` keeps it from going out twice."""
+    """A message about a booking, written to the outbox in the use case's transaction
+    (`write_notices`); `key`, its dedup key, keeps it from going out twice."""
 
     booking_id: int
     kind: str  # confirmation | reminder
@@ -67,7 +68,7 @@ class BookingOutcome:
     events: list = field(default_factory=list)
     ticket: outcomes.TicketState | None = None
     print_job: int | None = None
-    notices: list[Notice] = field(default_factory=list)  # messages to send once committed
+    notices: list[Notice] = field(default_factory=list)  # messages for the outbox (write_notices)
 
 
 @dataclass(frozen=True)
@@ -361,7 +362,8 @@ def check_in(s: Session, office_code: str, code: str, *, now: datetime, actor: s
 
 def sweep(s: Session, now: datetime, retention_days: int) -> BookingOutcome:
     """Run every minute or so: bookings past their check-in window become no-shows,
-    reminders go out, and bookings older than the retention period are deleted."""
+    reminders go out, and bookings older than the retention period are deleted, with the
+    outbox's messages of the same age."""
     outcome = BookingOutcome()
     for booking in s.scalars(select(Booking).where(Booking.status == BOOKED).with_for_update()):
         office = lookups.office_info(s, booking.office_id)
@@ -372,6 +374,7 @@ def sweep(s: Session, now: datetime, retention_days: int) -> BookingOutcome:
             outcome.notices.append(Notice(booking.id, "reminder", f"reminder:{booking.id}:{booking.start.isoformat()}"))
     old = select(Booking.id).where(Booking.end < now - timedelta(days=retention_days))
     s.execute(delete(Booking).where(Booking.id.in_(old.scalar_subquery())))
+    outbox.forget(s, now, retention_days)  # the messages about them go with them
     return outcome
 
 
@@ -390,33 +393,34 @@ def near_bookings(s: Session, office: OfficeInfo, service_id: int, now: datetime
                           .with_for_update()))
 
 
-# ---------------------------------------------------------------- after commit: messages
+# ---------------------------------------------------------------- messages, in the outbox
 
-def send_notices(st, notices: list[Notice]) -> None:
-    """Compose and hand the messages of committed use cases to the notifier (which
-    never blocks and never raises)."""
-    if not notices:
-        return
-    with st.db.read() as s:
-        for booking_id, kind, key in notices:
-            found = s.get(Booking, booking_id)
-            if found is None:
-                continue
-            office = lookups.office_info(s, found.office_id)
-            when = found.start.astimezone(ZoneInfo(office.timezone)).strftime("%H:%M %d/%m/%Y")
-            if kind == "confirmation":
-                # The address serve works on, never this request's Host (the booker chose it).
-                link = st.public_url and f"{st.public_url.rstrip('/')}/booking/{found.manage_token}"
-                text_ = notify.booking_confirmation(office.name, office.services[found.service_id].name, found.code,
-                                                    when, link)
-            else:
-                text_ = notify.booking_reminder(office.name, found.code, when)
-            st.notifier.send(found.phone, text_, kind, key)
+def write_notices(s: Session, notices: list[Notice], *, now: datetime, public_url: str | None) -> None:
+    """The messages of a use case's notices, written to the outbox in its own transaction
+    (`app.transaction` calls this): a confirmation (made or moved) or a reminder."""
+    for booking_id, kind, key in notices:
+        found = s.get(Booking, booking_id)
+        if found is None:
+            continue
+        office = lookups.office_info(s, found.office_id)
+        when = found.start.astimezone(ZoneInfo(office.timezone)).strftime("%H:%M %d/%m/%Y")
+        fields = {"office": office.name, "code": found.code, "time": when}
+        if kind == "confirmation":
+            # The address serve works on, never this request's Host (the booker chose it).
+            link = public_url and f"{public_url.rstrip('/')}/booking/{found.manage_token}"
+            service = office.services[found.service_id].name
+            text_ = notify.booking_confirmation(office.name, service, found.code, when, link)
+            fields.update(service=service, link=link)
+        else:
+            text_ = notify.booking_reminder(office.name, found.code, when)
+        outbox.enqueue(s, office_id=office.id, channel=outbox.MESSAGE, kind=kind, recipient=found.phone,
+                       payload={"text": text_, "fields": fields}, dedup_key=key, now=now)
 
 
 def tell_the_near(st, outcome) -> None:
-    """After a call: booked citizens of that service now within `near_places` get a message,
-    once."""
+    """After a call: booked citizens of that service now within `near_places` get "your
+    number is near", once, written to the outbox in this write transaction (the call's own
+    has committed: a failure here never undoes a call)."""
     ticket = getattr(outcome, "ticket", None)
     if ticket is None or ticket.status != outcomes.CALLED:
         return
@@ -429,17 +433,16 @@ def tell_the_near(st, outcome) -> None:
             office = lookups.office_info(s, ticket.office_id)
             if not office.has_bookings:
                 return
-            messages = []
             for b in near_bookings(s, office, ticket.service_id, now):
                 b.near_notified_at = now
                 t = lookups.get_ticket(s, b.ticket_id)
-                ahead = lookups.people_ahead(s, t) if t.status == outcomes.WAITING else None
-                messages.append((b.phone, notify.number_near(office.name, t.number, ahead or 0), f"near:{b.id}"))
+                ahead = (lookups.people_ahead(s, t) if t.status == outcomes.WAITING else None) or 0
+                outbox.enqueue(s, office_id=office.id, channel=outbox.MESSAGE, kind="near", recipient=b.phone,
+                               payload={"text": notify.number_near(office.name, t.number, ahead),
+                                        "fields": {"office": office.name, "number": str(t.number), "ahead": ahead}},
+                               dedup_key=f"near:{b.id}", now=now)
     except Exception:
         log.exception("could not work out who to tell their number is near")
-        return
-    for phone, text_, key in messages:
-        st.notifier.send(phone, text_, "near", key)
 
 
 class RateLimit:

@@ -14,7 +14,7 @@ on or before the appointed date (ngày hẹn trả): `late` is set then, once (f
 the feed reports delivered without a posting day: when it says so).
 
 Each use case runs in the caller's write transaction (`Motcua.perform`) and writes the
-dossier's own event log; messages go out after commit (`send_messages`).
+dossier's own event log; messages go to the outbox in the same transaction (`write_messages`).
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.db.models import Dossier, DossierEvent
-from server.engine import hours, lookups, visits, workdays
+from server.engine import hours, lookups, outbox, visits, workdays
 from server.engine.directory import OfficeInfo
 from server.engine.errors import BadRequest, Conflict, NotFound
 from server.engine.phones import normalise_phone
@@ -62,7 +62,8 @@ SOURCES = ("counter", "api", "import", "staff")
 
 
 class Message(NamedTuple):
-    """A message about a dossier, sent after commit; `key` keeps it from going out twice."""
+    """A message about a dossier, written to the outbox in the use case's transaction
+    (`write_messages`); `key`, its dedup key, keeps it from going out twice."""
 
     dossier_id: int
     kind: str  # ready
@@ -480,17 +481,17 @@ def forget(s: Session, *, now: datetime, retention_days: int) -> DossierOutcome:
     return DossierOutcome()
 
 
-def send_messages(st, messages: list[Message]) -> None:
-    """Compose "your result is ready" for committed changes and hand it to the notifier
-    (which never blocks and never raises)."""
-    if not messages:
-        return
-    with st.db.read() as s:
-        for dossier_id, _kind, key in messages:
-            d = s.get(Dossier, dossier_id)
-            if d is None or d.phone is None:
-                continue
-            office = lookups.office_info(s, d.office_id)
-            link = st.public_url and f"{st.public_url.rstrip('/')}/ket-qua/{d.private_token}"
-            due = d.due_on.strftime("%d/%m/%Y") if d.due_on else None
-            st.notifier.send(d.phone, notify.result_ready(office.name, d.code, due, link), "result_ready", key)
+def write_messages(s: Session, messages: list[Message], *, now: datetime, public_url: str | None) -> None:
+    """"Your result is ready", written to the outbox in the use case's own transaction
+    (`app.transaction` calls this), with the private link to choose the counter or the post."""
+    for dossier_id, _kind, key in messages:
+        d = s.get(Dossier, dossier_id)
+        if d is None or d.phone is None:
+            continue
+        office = lookups.office_info(s, d.office_id)
+        link = public_url and f"{public_url.rstrip('/')}/ket-qua/{d.private_token}"
+        due = d.due_on.strftime("%d/%m/%Y") if d.due_on else None
+        fields = {"office": office.name, "code": d.code, "due": due, "link": link}
+        outbox.enqueue(s, office_id=office.id, channel=outbox.MESSAGE, kind="result_ready", recipient=d.phone,
+                       payload={"text": notify.result_ready(office.name, d.code, due, link), "fields": fields},
+                       dedup_key=key, now=now)

@@ -1,8 +1,9 @@
-"""SMS notifications: booking confirmations, reminders and "your number is near".
+"""Messages to citizens' phones: the texts (booking confirmations, reminders, "your number
+is near", "your result is ready"), the masks staff and logs see, and the backends.
 
-`Notifier.send()` never blocks and never raises: it puts the message on a bounded queue
-that one background thread delivers through a backend, retrying with backoff. A full
-queue drops the message with a log line; a failed delivery is logged, never raised.
+Messages are not sent from here directly: the engine writes them to the durable outbox
+(server/engine/outbox.py) and the outbox sender hands each to `Router.deliver`, which
+picks the backend and says which delivered it.
 
 Backends: `LogBackend` (the default: writes the SMS to the log) and `HttpSmsBackend`
 (any HTTP SMS gateway, configured by a URL template and credentials; see the settings
@@ -11,20 +12,14 @@ Backends: `LogBackend` (the default: writes the SMS to the log) and `HttpSmsBack
 from __future__ import annotations
 
 import base64
-import collections
-import contextlib
 import json
 import logging
-import os
-import queue
 import re
-import threading
-import time
 import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -167,8 +162,9 @@ def result_ready(office_name: str, code: str, due_local: str | None, private_url
 # ---------------------------------------------------------------- backends
 
 class Backend(Protocol):
-    def send(self, phone: str, text: str, kind: str) -> None:
-        """Deliver one SMS; raise on failure (the notifier retries and logs)."""
+    def send(self, phone: str, text: str, kind: str, key: str | None = None) -> None:
+        """Deliver one SMS; raise DeliveryError to be tried again later, Refused never to be.
+        `key`: the outbox's dedup key, for a gateway that drops duplicates."""
 
 
 class DeliveryError(Exception):
@@ -184,18 +180,20 @@ class Refused(DeliveryError):
 class LogBackend:
     """Writes each SMS to the log: the default, for offices without a gateway."""
 
-    def send(self, phone: str, text: str, kind: str) -> None:
+    def send(self, phone: str, text: str, kind: str, key: str | None = None) -> None:
         log.info("SMS to %s [%s]: %s", mask_phone(phone), kind, mask_links(text))
 
 
 class HttpSmsBackend:
     """Any HTTP SMS gateway.
 
-    `url_template` may hold `{phone}` and `{message}`, put in URL-encoded. A POST sends the
-    form fields `to` and `message`, unless `body` is given: a template with the same two
-    placeholders, sent as JSON (values JSON-escaped) when it starts with `{` or `[`, else as
-    a form (values URL-encoded). `username` gives basic auth, `token` a Bearer header.
-    Any 2xx answer is success.
+    `url_template` may hold `{phone}`, `{message}` and `{key}` (the outbox's dedup key), put
+    in URL-encoded. A POST sends the form fields `to` and `message`, unless `body` is given: a
+    template with the same placeholders, sent as JSON (values JSON-escaped) when it starts
+    with `{` or `[`, else as a form (values URL-encoded). `username` gives basic auth, `token`
+    a Bearer header; the dedup key also goes in an `Idempotency-Key` header, so a gateway
+    may drop a message sent twice (after a process was killed mid-send). Any 2xx answer is
+    success.
     """
 
     def __init__(self, url_template: str, method: str = "POST", username: str | None = None,
@@ -209,20 +207,22 @@ class HttpSmsBackend:
         self.timeout = timeout
         self.body = body
 
-    def request(self, phone: str, text: str) -> urllib.request.Request:
-        url = _fill(self.url_template, phone, text, lambda v: urllib.parse.quote(v, safe=""))
+    def request(self, phone: str, text: str, key: str | None = None) -> urllib.request.Request:
+        key = key or ""
+        url = _fill(self.url_template, phone, text, key, lambda v: urllib.parse.quote(v, safe=""))
         headers = {"User-Agent": "motcua-notify"}
+        if key:
+            headers["Idempotency-Key"] = key
         data = None
         if self.method not in ("GET", "HEAD", "DELETE"):
             if self.body is None:
                 data = urllib.parse.urlencode({"to": phone, "message": text}).encode()
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
             elif self.body.lstrip()[:1] in ("{", "["):
-                data = _fill(self.body, phone, text, lambda v: json.dumps(v)[1:-1]).encode()
+                data = _fill(self.body, phone, text, key, lambda v: json.dumps(v)[1:-1]).encode()
                 headers["Content-Type"] = "application/json"
             else:
-                data = _fill(self.body, phone, text,
-                             lambda v: urllib.parse.quote_plus(v)).encode()
+                data = _fill(self.body, phone, text, key, urllib.parse.quote_plus).encode()
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -231,9 +231,9 @@ class HttpSmsBackend:
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         return urllib.request.Request(url, data=data, headers=headers, method=self.method)
 
-    def send(self, phone: str, text: str, kind: str) -> None:
+    def send(self, phone: str, text: str, kind: str, key: str | None = None) -> None:
         try:
-            with urllib.request.urlopen(self.request(phone, text), timeout=self.timeout) as r:
+            with urllib.request.urlopen(self.request(phone, text, key), timeout=self.timeout) as r:
                 r.read(65536)
                 status = r.status
         except urllib.error.HTTPError as e:
@@ -246,183 +246,70 @@ class HttpSmsBackend:
             raise DeliveryError(f"HTTP {status}")
 
 
-def _fill(template: str, phone: str, text: str, quote: Callable[[str], str]) -> str:
-    # Plain replacement, not str.format: JSON bodies are full of braces.
-    return template.replace("{phone}", quote(phone)).replace("{message}", quote(text))
+def _fill(template: str, phone: str, text: str, key: str, quote: Callable[[str], str]) -> str:
+    # Plain replacement, not str.format: JSON bodies are full of braces. The message last:
+    # its text may hold "{key}" itself.
+    return (template.replace("{phone}", quote(phone)).replace("{key}", quote(key))
+            .replace("{message}", quote(text)))
 
 
-# ---------------------------------------------------------------- the notifier
+# ---------------------------------------------------------------- routing
 
 @dataclass(frozen=True)
-class _Message:
-    phone: str
-    text: str
+class Outgoing:
+    """One message the outbox sender hands to the router: `text` is the SMS as the builders
+    above make it, `fields` the named values a template channel (Zalo ZNS) fills in, `key`
+    the outbox's dedup key (the gateway may drop a second message with the same key)."""
+
     kind: str
-    key: str | None
+    recipient: str
+    text: str
+    fields: dict
+    key: str
 
 
-_STOP = object()
+class Channel(Protocol):
+    def __call__(self, message: Outgoing) -> None:
+        """Deliver one message; raise DeliveryError (try again later) or Refused (never on
+        this channel)."""
 
 
-class Notifier:
-    """Sends SMS on a background thread; `send()` returns at once and never raises.
+class Router:
+    """Picks the backend that delivers a message and says which one did (`deliver` returns
+    the outbox's `delivered_via`). Channels in `first` are tried in order before SMS: one
+    that raises Refused passes the message on to the next, and SMS is the last. A
+    DeliveryError stops the round (the outbox retries it later from the first channel).
 
-    retry_delays: the waits before the second, third, ... attempt (3 attempts by default).
-    keys: how many dedup keys are remembered (the oldest are forgotten first).
-    """
+    Zalo ZNS (server/infra/zalo.py) is added with `add` by the app when it is configured,
+    taking only the kinds it has a template for."""
 
-    def __init__(self, backend: Backend | None = None, *, ascii_only: bool = False,
-                 maxsize: int = 1000, retry_delays: Sequence[float] = (1.0, 4.0),
-                 keys: int = 10000):
-        self.backend = backend if backend is not None else LogBackend()
+    def __init__(self, sms: Backend, via: str, *, ascii_only: bool = False):
+        self.sms = sms
+        self.via = via  # "sms" (a gateway) or "log"
         self.ascii_only = ascii_only
-        self.retry_delays = tuple(retry_delays)
-        self._queue: queue.Queue = queue.Queue(maxsize=maxsize)
-        self._keys: collections.OrderedDict[str, None] = collections.OrderedDict()
-        self._max_keys = keys
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._pending = 0
-        self._closed = False
-        self._abort = threading.Event()  # set when close() runs out of time
-        # The worker starts with the first message, in the process that sends it: an app
-        # that never sends costs no thread, and a worker process forked from a server
-        # that made the notifier gets its own.
-        self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
+        self.first: list[tuple[str, Channel, Callable[[Outgoing], bool]]] = []
 
-    # -- the caller's side
+    def add(self, name: str, channel: Channel, takes: Callable[[Outgoing], bool] = lambda _m: True) -> None:
+        """A channel tried before SMS for the messages `takes` says it takes."""
+        self.first.append((name, channel, takes))
 
-    def send(self, phone: str, text: str, kind: str, key: str | None = None) -> None:
-        """Queue one SMS. A `key` already sent (or queued) in this process is skipped."""
-        try:
-            self._enqueue(phone, text, kind, key)
-        except Exception:  # never into the booking that asked for it
-            log.exception("SMS to %s [%s] not queued", mask_phone(phone), kind)
-
-    def _enqueue(self, phone: str, text: str, kind: str, key: str | None) -> None:
-        if self.ascii_only:
-            text = to_ascii(text)
-        with self._lock:
-            if self._closed:
-                log.warning("SMS to %s [%s] dropped: the notifier is closed",
-                            mask_phone(phone), kind)
-                return
-            if key is not None:
-                if key in self._keys:
-                    log.debug("SMS to %s [%s] already sent: %s", mask_phone(phone), kind, key)
-                    return
-                self._keys[key] = None
-                while len(self._keys) > self._max_keys:
-                    self._keys.popitem(last=False)
-            self._start_worker()
-            try:
-                self._queue.put_nowait(_Message(str(phone), text, kind, key))
-            except queue.Full:
-                if key is not None:
-                    self._keys.pop(key, None)  # not sent: a later call may try again
-                log.error("SMS to %s [%s] dropped: the queue is full (%d waiting)",
-                          mask_phone(phone), kind, self._queue.maxsize)
-                return
-            self._pending += 1
-
-    def _start_worker(self) -> None:  # with self._lock held
-        if os.getpid() != self._pid:  # forked: the parent's thread and queue are not ours
-            self._pid = os.getpid()
-            self._queue = queue.Queue(maxsize=self._queue.maxsize)
-            self._pending = 0
-            self._thread = None
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="motcua-notify", daemon=True)
-            self._thread.start()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait until every queued message is delivered or given up; False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Stop taking messages, deliver the queued ones for up to `timeout` seconds,
-        then stop the worker (what is still queued then is dropped, with a log line)."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            thread = self._thread
-        if thread is None or os.getpid() != self._pid:
-            return
-        deadline = time.monotonic() + timeout
-        with contextlib.suppress(queue.Full):
-            self._queue.put(_STOP, timeout=timeout)
-        thread.join(max(0.0, deadline - time.monotonic()))
-        if thread.is_alive():
-            self._abort.set()
-            thread.join(1.0)
-
-    # -- the worker's side
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            try:
-                if self._abort.is_set():
-                    log.warning("SMS to %s [%s] dropped: the notifier is closing",
-                                mask_phone(item.phone), item.kind)
-                else:
-                    self._deliver(item)
-            except Exception:
-                log.exception("SMS to %s [%s] failed", mask_phone(item.phone), item.kind)
-            finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
-            if self._abort.is_set() and self._closed:
-                self._drop_rest()
-                return
-
-    def _deliver(self, m: _Message) -> None:
-        attempts = len(self.retry_delays) + 1
-        for attempt in range(1, attempts + 1):
-            try:
-                self.backend.send(m.phone, m.text, m.kind)
-                if attempt > 1:
-                    log.info("SMS to %s [%s] sent on attempt %d",
-                             mask_phone(m.phone), m.kind, attempt)
-                return
-            except Exception as e:  # noqa: BLE001 - any failure is retried, then logged
-                reason = str(e) or type(e).__name__
-                if attempt == attempts:
-                    log.error("SMS to %s [%s] not sent after %d attempts: %s",
-                              mask_phone(m.phone), m.kind, attempts, reason)
-                    return
-                delay = self.retry_delays[attempt - 1]
-                log.warning("SMS to %s [%s] attempt %d of %d failed: %s; retrying in %gs",
-                            mask_phone(m.phone), m.kind, attempt, attempts, reason, delay)
-                if self._abort.wait(delay):
-                    log.error("SMS to %s [%s] not sent: the notifier closed while retrying",
-                              mask_phone(m.phone), m.kind)
-                    return
-
-    def _drop_rest(self) -> None:
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if item is _STOP:
+    def deliver(self, message: Outgoing) -> str:
+        for name, channel, takes in self.first:
+            if not takes(message):
                 continue
-            log.warning("SMS to %s [%s] dropped: the notifier is closing",
-                        mask_phone(item.phone), item.kind)
-            with self._idle:
-                self._pending -= 1
-                self._idle.notify_all()
+            try:
+                channel(message)
+                return name
+            except Refused as e:
+                log.info("%s refused the %s message to %s: %s; next channel", name, message.kind,
+                         mask_phone(message.recipient), e)
+        text = to_ascii(message.text) if self.ascii_only else message.text
+        self.sms.send(message.recipient, text, message.kind, key=message.key)
+        return self.via
 
 
-def make_notifier(settings) -> Notifier:
-    """The notifier the settings ask for: the HTTP gateway when `sms_url` is set,
-    else the log."""
+def make_router(settings) -> Router:
+    """The router the settings ask for: the HTTP gateway when `sms_url` is set, else the log."""
     url = getattr(settings, "sms_url", None)
     if url:
         backend: Backend = HttpSmsBackend(
@@ -432,6 +319,7 @@ def make_notifier(settings) -> Notifier:
             token=getattr(settings, "sms_token", None),
             body=getattr(settings, "sms_body", None),
         )
+        via = "sms"
     else:
-        backend = LogBackend()
-    return Notifier(backend, ascii_only=bool(getattr(settings, "sms_ascii", False)))
+        backend, via = LogBackend(), "log"
+    return Router(backend, via, ascii_only=bool(getattr(settings, "sms_ascii", False)))

@@ -40,6 +40,15 @@ class Settings:
     zalo_api_url: str = zalo.API_URL
     zalo_oauth_url: str = zalo.OAUTH_URL
     zalo_timeout: float = 10.0  # seconds for one call to Zalo
+    # The outbox sender (server/engine/sender.py): attempts before a message is dead, the
+    # backoff's first wait and its cap (full jitter: a random wait up to base * 2**n), how
+    # long a claimed message is held before another process may take it again (longer than
+    # a gateway's time-out), and how often each process looks for due messages.
+    outbox_max_attempts: int = 8
+    outbox_backoff_s: float = 10.0
+    outbox_backoff_max_s: float = 3600.0
+    outbox_lease_s: float = 60.0
+    outbox_poll_s: float = 2.0
     # Reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host are believed
     # (werkzeug's ProxyFix); 0: none, the client address is the connection's.
     trusted_proxies: int = 0
@@ -99,6 +108,11 @@ class Settings:
             sms_body=env.get("SMS_GATEWAY_BODY") or None,
             sms_ascii=_flag(env.get("SMS_ASCII")),
             **_zalo(env),
+            outbox_max_attempts=_cap(env, "OUTBOX_MAX_ATTEMPTS", 8, "attempts"),
+            outbox_backoff_s=_seconds(env.get("OUTBOX_BACKOFF_S"), "OUTBOX_BACKOFF_S", 10.0),
+            outbox_backoff_max_s=_seconds(env.get("OUTBOX_BACKOFF_MAX_S"), "OUTBOX_BACKOFF_MAX_S", 3600.0),
+            outbox_lease_s=_seconds(env.get("OUTBOX_LEASE_S"), "OUTBOX_LEASE_S", 60.0),
+            outbox_poll_s=_seconds(env.get("OUTBOX_POLL_S"), "OUTBOX_POLL_S", 2.0),
             trusted_proxies=_count(env.get("MOTCUA_TRUSTED_PROXIES"), "MOTCUA_TRUSTED_PROXIES"),
             https=_flag(env.get("MOTCUA_HTTPS")),
             log_level=_level(env.get("MOTCUA_LOG_LEVEL")),
@@ -162,12 +176,12 @@ def _seconds(value: str | None, name: str, default: float) -> float:
     return seconds
 
 
-def _cap(env, name: str, default: int) -> int:
+def _cap(env, name: str, default: int, what: str = "open sockets") -> int:
     value = (env.get(name) or "").strip()
     if not value:
         return default
     if not (value.isascii() and value.isdigit() and int(value) > 0):
-        raise ValueError(f"{name}: a number of open sockets (1, 2 ...), not {value!r}")
+        raise ValueError(f"{name}: a number of {what} (1, 2 ...), not {value!r}")
     return int(value)
 
 

@@ -89,12 +89,14 @@ def table(report: dict, group: str, lang: str) -> list[list]:
 def to_csv(report: dict, group: str, lang: str) -> bytes:
     """UTF-8 with a byte-order mark, so Excel opens the Vietnamese headers right. The
     groupings of tickets, and the dossiers' (`DOSSIER_GROUPS`)."""
-    dossier_groups = _dossier_groups(report)
+    dossier_groups = _dossier_groups(report) + (["messages"] if "messages" in report else [])
     if group not in _groups(report) and group not in dossier_groups:
         raise BadRequest("invalid_field", field="group", reason="|".join(_groups(report) + dossier_groups))
     out = io.StringIO()
     writer = csv.writer(out)
-    if group in dossier_groups:
+    if group == "messages":
+        head, rows = message_headers(lang), message_table(report, lang)
+    elif group in dossier_groups:
         head, rows = dossier_headers(group, lang), dossier_table(report, group, lang)
     else:
         head, rows = headers(group, lang), table(report, group, lang)
@@ -125,6 +127,11 @@ def to_xlsx(report: dict, lang: str) -> bytes:
         sheet.freeze_panes = "B4"
     if "dossiers" in report:
         _dossier_sheet(book.create_sheet(t("report_dossiers.sheet", lang)[:31]), report, title, period_text, lang)
+    if "messages" in report:
+        sheet = book.create_sheet(t("report_messages.sheet", lang)[:31])
+        for values in ([title], [period_text], message_headers(lang), *message_table(report, lang)):
+            _append(sheet, values)
+        sheet.column_dimensions["A"].width = 28
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -193,6 +200,23 @@ def _dossier_sheet(sheet, report: dict, title: str, period_text: str, lang: str)
     sheet[1][0].font = Font(bold=True, size=13)
     sheet.column_dimensions["A"].width = 32
     sheet.freeze_panes = "B4"
+
+
+# ---------------------------------------------------------------- messages (server/read/outbox.py)
+
+MESSAGE_COLUMNS = ("label", "via", "sent", "dead")
+
+
+def message_headers(lang: str) -> list[str]:
+    return [t(f"report_messages.col.{key}", lang) for key in MESSAGE_COLUMNS]
+
+
+def message_table(report: dict, lang: str) -> list[list]:
+    """A row per kind and channel, and the totals."""
+    block = report["messages"]
+    rows = [[row[k] for k in MESSAGE_COLUMNS] for row in block["by_kind"]]
+    rows.append([t("report_export.total", lang), None, block["totals"]["sent"], block["totals"]["dead"]])
+    return rows
 
 
 # ---------------------------------------------------------------- plain lists (the post hand-over)

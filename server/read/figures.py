@@ -2,7 +2,8 @@
 (server/read/rollups.py), the rest from the event log, then labelled and shaped
 (server/read/reports.py `assemble`); the priority groups' rows walked from the event log
 (server/read/report_groups.py) and the dossier figures read from the dossier register
-(server/read/report_dossiers.py). Above them all, as it uses them all."""
+(server/read/report_dossiers.py), and the messages sent and dead (server/read/outbox.py).
+Above them all, as it uses them all."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import Office
-from server.read import report_dossiers, report_groups, reports, rollups
+from server.read import outbox, report_dossiers, report_groups, reports, rollups
 
 
 def compute(s: Session, office_list: list[Office], start: date, end: date, *, now: datetime, lang: str,
@@ -28,6 +29,7 @@ def compute(s: Session, office_list: list[Office], start: date, end: date, *, no
     result = reports.assemble(ctx, office_list, groups, total, hourly, start, end, now=now, lang=lang)
     result["by_priority_group"] = report_groups.rows(s, ctx, office_list, start, end, lang)
     result["dossiers"] = report_dossiers.block(s, office_list, start, end, now=now, lang=lang)
+    result["messages"] = outbox.block(s, office_list, start, end, lang)
     return result
 
 

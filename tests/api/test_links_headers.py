@@ -21,7 +21,7 @@ from server.app import create_app
 from server.db.database import Database
 from server.db.models import Counter
 from server.engine.offices import import_office
-from server.infra.notify import Notifier, mask_links
+from server.infra.notify import Router, mask_links
 from server.infra.settings import Settings, normalise_database_url
 from server.web.headers import CSP
 from tests.api.test_sessions import set_password
@@ -29,7 +29,7 @@ from tests.browser.test_supervisor import _log_in, _passwords
 from tests.conftest import Api, free_port, new_token, screenshot, seed
 from tests.engine.test_booking import bookable_office
 from tests.support.sms import SmsRecorder
-from tests.unit.test_notify import FakeGateway
+from tests.support.smsgateway import FakeGateway
 
 EVIL = "evil.example"
 BOOKING = {"service": "HT", "start": "2026-11-23T03:00:00Z", "name": "Trần Thị Bình", "phone": "0912345678"}
@@ -51,20 +51,19 @@ def make(sqlite_url, clock, tmp_path):
     def build(**kw):
         app = app_with(sqlite_url, clock, tmp_path, **kw)
         state = app.extensions["motcua"]
-        state.notifier = Notifier(SmsRecorder(), retry_delays=(0, 0))
+        state.outbox.router = Router(SmsRecorder(), "sms")
         made.append(state)
         return app, state
     yield build
     for state in made:
-        state.notifier.close()
         state.db.dispose()
 
 
 def sms_after_booking(client, state, **headers) -> tuple[dict, list]:
     r = client.post("/api/v1/offices/demo/bookings", json=BOOKING, headers=headers)
     assert r.status_code == 201, r.get_json()
-    state.notifier.wait(5)
-    return r.get_json(), state.notifier.backend.sent
+    state.outbox.drain()
+    return r.get_json(), state.outbox.router.sms.sent
 
 
 # ---------------------------------------------------------------- links from configuration

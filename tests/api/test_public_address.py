@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from server.infra import lan
-from server.infra.notify import Notifier
+from server.infra.notify import Router
 from server.infra.settings import Settings
 from server.web import startup
 from tests.api.test_links_headers import EVIL, app_with, book_on, sms_after_booking, wait_for
@@ -36,12 +36,11 @@ def make(sqlite_url, clock, tmp_path):
     def build(**kw):
         app = app_with(sqlite_url, clock, tmp_path, **kw)
         state = app.extensions["motcua"]
-        state.notifier = Notifier(SmsRecorder(), retry_delays=(0, 0))
+        state.outbox.router = Router(SmsRecorder(), "sms")
         made.append(state)
         return app, state
     yield build
     for state in made:
-        state.notifier.close()
         state.db.dispose()
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from server.db.models import Booking, Dossier
 from server.engine import booking, dossiers
-from server.infra.notify import Notifier
+from server.infra.notify import Router
 from tests.conftest import make_app, new_token, office_data
 from tests.support.sms import SmsRecorder
 
@@ -27,9 +27,8 @@ def app(db_url, clock, tmp_path):
     app = make_app(db_url, clock, tmp_path, office_data())
     state = app.extensions["motcua"]
     state.recorder = SmsRecorder()
-    state.notifier = Notifier(state.recorder, retry_delays=(0, 0))
+    state.outbox.router = Router(state.recorder, "sms")
     yield app
-    state.notifier.close()
     state.db.dispose()
 
 
@@ -60,7 +59,7 @@ def ready_link(state, feed, code="HS-2026.0042", phone=PHONE, **more) -> str:
     """A dossier made ready with a phone; the private link from the message it caused."""
     feed(code, status="processing", procedure="1.001193", phone=phone, **more)
     feed(code, status="ready")
-    state.notifier.wait(5)
+    state.outbox.drain()
     texts = [text for p, kind, text in state.recorder.sent if kind == "result_ready" and code in text]
     assert len(texts) == 1, state.recorder.sent
     link = texts[0].rsplit(" ", 1)[1]
@@ -184,7 +183,7 @@ def test_a_return_slot_is_booked_and_linked_in_one_go(state, client, feed):
         linked = s.get(Booking, d.booking_id)
         assert linked.code == made["code"] and linked.status == booking.BOOKED
         assert dossiers.booking_of(s, d.office_id, "hs-2026.0042") == linked.id
-    state.notifier.wait(5)
+    state.outbox.drain()
     assert [k for _p, k, _t in state.recorder.sent] == ["result_ready", "confirmation"]
 
     # Another slot: the first one is let go, the dossier names the new booking.

@@ -40,7 +40,11 @@ def test_every_string_the_script_uses_is_in_both_languages():
     used |= {f"admin.day.{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     used |= {f"admin.role.{r}" for r in ("officer", "supervisor", "admin")}
     used |= {f"admin.areas.row.{k}" for k in ("first", "count", "x", "y", "dx", "dy", "prefix")}
-    tabs = ("office", "services", "procedures", "counters", "areas", "officers", "devices", "audit")
+    used |= {f"admin.messages.{k}" for k in ("status", "kind")}
+    used |= {f"admin.messages.status_is.{k}" for k in ("pending", "sending", "sent", "dead")}
+    used |= {f"admin.messages.kind_is.{k}" for k in ("confirmation", "reminder", "near", "result_ready")}
+    used |= {f"admin.messages.via_is.{k}" for k in ("sms", "log", "zalo")}
+    tabs = ("office", "services", "procedures", "counters", "areas", "officers", "devices", "messages", "audit")
     used |= {f"admin.tab.{k}" for k in tabs}
     used |= {f"admin.help.{k}" for k in tabs}
     words = catalogue()
@@ -48,8 +52,8 @@ def test_every_string_the_script_uses_is_in_both_languages():
     assert not missing
     # Every audit action the server writes has words.
     server = Path(__file__).resolve().parents[2] / "server" / "engine"
-    actions = {a for name in ("admin.py", "commands.py") for a in re.findall(
-        r'"((?:office|service|counter|area|officer|device|token)\.[a-z]+)"', (server / name).read_text())}
+    actions = {a for name in ("admin.py", "commands.py", "outbox.py") for a in re.findall(
+        r'"((?:office|service|counter|area|officer|device|token|message)\.[a-z]+)"', (server / name).read_text())}
     actions |= {f"{s}.{a}" for s in ("service", "counter", "area", "officer") for a in ("create", "update", "delete")}
     actions -= {"officer.delete"}  # officers are disabled, never deleted
     assert sorted(a for a in actions if f"admin.action.{a}" not in words) == []
@@ -653,3 +657,4 @@ def test_the_office_tab_sets_how_results_are_returned(office, page_factory):
         assert time.monotonic() < deadline, "no return service was not saved"
         time.sleep(0.1)
     assert watch.errors == []
+

@@ -97,7 +97,7 @@ def test_the_exports_carry_the_dossier_figures(app, worked):
     assert admin.get(f"/offices/demo/report.csv?{QUERY}&group=dossiers_office").status_code == 400  # one office
 
     book = load_workbook(io.BytesIO(admin.get(f"/offices/demo/report.xlsx?{QUERY}").data))
-    assert book.sheetnames[-1] == "Hồ sơ"
+    assert book.sheetnames[-2:] == ["Hồ sơ", "Tin nhắn"]
     sheet = book["Hồ sơ"]
     assert sheet["A3"].value == "Tuần" and sheet["B3"].value == "Hồ sơ tiếp nhận"
     heads = [c.value for c in sheet[3]]

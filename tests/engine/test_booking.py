@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from server.db.models import Booking, BookingSlot
 from server.engine import booking, counterdesk, lookups, queue
 from server.engine.errors import BadRequest, Conflict
-from server.infra.notify import Notifier
+from server.infra.notify import Router
 from tests.conftest import Api, counter_id, make_app, new_token, office_data, without_areas
 from tests.support.sms import SmsRecorder
 
@@ -43,9 +43,8 @@ def bookable_office(**booking_rules) -> dict:
 def app(db_url, clock, tmp_path):
     app = make_app(db_url, clock, tmp_path, bookable_office())
     state = app.extensions["motcua"]
-    state.notifier = Notifier(SmsRecorder(), retry_delays=(0, 0))
+    state.outbox.router = Router(SmsRecorder(), "sms")
     yield app
-    state.notifier.close()
     state.db.dispose()
 
 
@@ -291,13 +290,13 @@ def test_sweep_marks_no_shows_sends_one_reminder_and_forgets_old_bookings(state,
 
 def test_messages_confirm_a_booking_and_say_when_the_number_is_near(client, state, clock):
     recorder = SmsRecorder()
-    state.notifier = Notifier(recorder, retry_delays=(0, 0))
+    state.outbox.router = Router(recorder, "sms")
     r = client.post("/api/v1/offices/demo/bookings", json={
         "service": "HT", "start": "2026-11-23T03:00:00Z", "name": "Trần Thị Bình", "phone": "0912 345 678"})
     assert r.status_code == 201, r.get_json()
     shown = r.get_json()
     assert shown["phone"] == "0912345678" and shown["manage_url"].startswith("http://motcua.test/booking/")
-    state.notifier.wait(5)
+    state.outbox.drain()
     assert [(p, k) for p, k, _ in recorder.sent] == [("0912345678", "confirmation")]
     assert shown["code"] in recorder.sent[0][2] and shown["manage_url"] in recorder.sent[0][2]
 
@@ -308,11 +307,11 @@ def test_messages_confirm_a_booking_and_say_when_the_number_is_near(client, stat
     q2 = counter_id(state, "Quầy 2")
     state.perform(counterdesk.set_counter, q2, "open", actor=ACTOR)
     state.perform(queue.call_next, q2, actor=ACTOR)  # 4 walk-ins were ahead: 3 now, within near_places
-    state.notifier.wait(5)
+    state.outbox.drain()
     assert [k for _, k, _ in recorder.sent] == ["confirmation", "near"]
     assert booked.number in recorder.sent[-1][2]
     state.perform(queue.call_next, q2, actor=ACTOR, complete_current=True)
-    state.notifier.wait(5)
+    state.outbox.drain()
     assert [k for _, k, _ in recorder.sent] == ["confirmation", "near"]  # once
 
 

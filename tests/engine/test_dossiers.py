@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from server.db.models import Dossier, DossierEvent, TicketEvent
 from server.engine import booking, dossiers
-from server.infra.notify import Notifier
+from server.infra.notify import Router
 from tests.conftest import Api, counter_id, make_app, new_token
 from tests.support.sms import SmsRecorder
 
@@ -29,7 +29,7 @@ def office(db_url, clock, tmp_path):
     app = make_app(db_url, clock, tmp_path)
     state = app.extensions["motcua"]
     recorder = SmsRecorder()
-    state.notifier = Notifier(recorder, retry_delays=(0, 0))
+    state.outbox.router = Router(recorder, "sms")
     client = app.test_client()
     office = {"state": state, "recorder": recorder, "client": client,
               "admin": Api(client, new_token(state, "admin")),
@@ -37,7 +37,6 @@ def office(db_url, clock, tmp_path):
               "officer": Api(client, new_token(state, "supervisor", "mai.pt")),
               "public": Api(client)}
     yield office
-    state.notifier.close()
     state.db.dispose()
 
 
@@ -64,7 +63,7 @@ def serve_and_complete(office, **visit) -> dict:
 
 
 def sent(office) -> list[tuple[str, str, str]]:
-    office["state"].notifier.wait(5)
+    office["state"].outbox.drain()
     return office["recorder"].sent
 
 

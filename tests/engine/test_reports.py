@@ -241,7 +241,7 @@ def test_exports_carry_the_same_figures_with_vietnamese_headers(app, state, cloc
     assert r.status_code == 200 and "spreadsheetml" in r.mimetype
     book = load_workbook(io.BytesIO(r.data))
     assert book.sheetnames == ["Theo ngày", "Theo lĩnh vực", "Theo thủ tục", "Theo quầy", "Theo cán bộ",
-                               "Theo đối tượng ưu tiên", "Hồ sơ"]
+                               "Theo đối tượng ưu tiên", "Hồ sơ", "Tin nhắn"]
     sheet = book["Theo ngày"]
     assert sheet["A3"].value == "Ngày" and sheet["B3"].value == "Số phiếu phát"
     assert [sheet.cell(row=i, column=2).value for i in (4, 5, 6)] == [5, 1, 6]

@@ -2,7 +2,7 @@
 
 Importing the package registers every route: offices, tickets, counters, bookings, dossiers,
 admin (office set-up, tokens, audit), absence, health, reports, the ID card at the kiosk, guides
-(at the entrance).
+(at the entrance), messages (the outbox).
 """
 from server.web.api import (
     absence,
@@ -13,6 +13,7 @@ from server.web.api import (
     guides,
     health,
     idcard,
+    messages,
     offices,
     reports,
     tickets,
@@ -20,6 +21,6 @@ from server.web.api import (
 from server.web.api.base import bp
 
 # Each adds its routes to bp.
-RESOURCES = (offices, tickets, counters, bookings, dossiers, admin, absence, health, reports, idcard, guides)
+RESOURCES = (offices, tickets, counters, bookings, dossiers, admin, absence, health, reports, idcard, guides, messages)
 
 __all__ = ["bp"]

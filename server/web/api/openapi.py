@@ -27,6 +27,7 @@ from server.web.api.spec import (
 from server.web.api.spec_dossiers import dossier_paths
 from server.web.api.spec_guides import guide_paths
 from server.web.api.spec_idcard import ID_CARD, idcard_paths
+from server.web.api.spec_messages import message_paths
 
 
 @lru_cache(maxsize=1)
@@ -374,6 +375,7 @@ def document() -> dict:
     dossier_paths(paths)
     idcard_paths(paths)
     guide_paths(paths)
+    message_paths(paths)
     for operations in paths.values():
         for operation in operations.values():
             operation["responses"].setdefault("503", UNAVAILABLE)
@@ -540,14 +542,14 @@ def _report_paths(paths: dict) -> None:
     who = "Needs a supervisor or admin of the office; `all` a city-wide admin. Default period: today."
     paths["/offices/{office}/report"] = {"get": {
         "summary": "Figures over a period: totals, by day, service, procedure, counter, officer (and office), "
-                   "by hour; dossiers and results (`dossiers`)",
+                   "by hour; dossiers and results (`dossiers`); messages sent and dead (`messages`)",
         "description": who, "parameters": [office, *dates],
         "responses": {"200": {"description": "The report (docs/reports.md)"}, **ERRORS}}}
     paths["/offices/{office}/report.csv"] = {"get": {
         "summary": "One grouping of the report as CSV (UTF-8 with BOM, headers in the request's language)",
         "description": who, "parameters": [office, *dates, {"name": "group", "in": "query", "schema": {
             "enum": ["day", "service", "procedure", "counter", "officer", "office", "dossiers",
-                     "dossiers_office"]}}],
+                     "dossiers_office", "messages"]}}],
         "responses": {"200": {"description": "text/csv"}, **ERRORS}}}
     paths["/offices/{office}/report.xlsx"] = {"get": {
         "summary": "The report as an Excel workbook, one sheet per grouping", "description": who,

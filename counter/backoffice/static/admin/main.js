@@ -1,12 +1,13 @@
 // Quản trị: the admin page's entry module over the admin API (GET/PUT/POST/DELETE
 // /api/v1/offices/<office>/config..., /devices, /audit), with the session cookie and
 // X-CSRF-Token on every change. One module per tab (office, services, counters, areas,
-// officers, devices, audit) beside the shared forms, lists and dialogs; this one wires the
+// officers, devices, messages, audit) beside the shared forms, lists and dialogs; this one wires the
 // tabs and re-reads the office document when it hears `office_changed` (another admin,
 // another tab).
 import { $ } from "/static/js/dom.js";
 import { connect } from "/static/js/live.js";
 import { loadAudit } from "./audit.js";
+import { loadMessages } from "./messages.js";
 import { cfg, forms, loadConfig, store } from "./common.js";
 import { loadOffices } from "./office.js";
 import "./services.js";
@@ -24,6 +25,7 @@ function reloadSoon() {
     loadConfig();
     if (devicesLoaded()) loadDevices();
     if (store.tab === "audit") loadAudit(true);
+    if (store.tab === "messages") loadMessages(true);
   }, 300);
 }
 
@@ -41,6 +43,7 @@ function showTab(name, focus) {
   if (focus) $("tab-" + name).focus();
   if (name === "devices" && !devicesLoaded()) loadDevices();
   if (name === "audit") loadAudit(true);
+  if (name === "messages") loadMessages(true);
   if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
 }
 

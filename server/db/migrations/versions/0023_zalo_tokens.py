@@ -2,7 +2,7 @@
 kept across restarts, with the lease of the process renewing them.
 
 Revision ID: 0023_zalo_tokens
-Revises: 0021_priority_groups
+Revises: 0022_outbox
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 import server.db.models
 
 revision = "0023_zalo_tokens"
-down_revision = "0021_priority_groups"
+down_revision = "0022_outbox"
 branch_labels = None
 depends_on = None
 
