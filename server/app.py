@@ -20,7 +20,20 @@ from kiosk.dispatch import Dispatcher
 from kiosk.page import bp as kiosk_page
 from server.db.database import Database, unavailable
 from server.db.models import Office
-from server.engine import accounts, audit, auth, booking, broadcasts, citizens, dossiers, hours, lookups, queue
+from server.engine import (
+    accounts,
+    audit,
+    auth,
+    booking,
+    broadcasts,
+    citizens,
+    dossiers,
+    happenings,
+    hours,
+    lookups,
+    queue,
+    webhooks,
+)
 from server.engine.errors import Busy
 from server.infra import notify
 from server.infra.clock import Clock
@@ -155,11 +168,13 @@ def transaction(db: Database, clock: Clock, use_case, *args, render=None, **kwar
     Lock time-outs and serialization failures are retried. Returns (outcome, reply).
     `Motcua.perform` uses it, and so does the command line (which publishes no events)."""
     for attempt in range(ATTEMPTS):
+        noting = happenings.start()  # what the event logs note, for the office's webhooks
         try:
             with db.write() as s:
                 now = clock.now()
                 outcome = use_case(s, *args, now=now, **kwargs)
                 broadcasts.stamp(s, outcome.events)
+                webhooks.write(s, now)  # after stamp: the deliveries carry the office's seq
                 audit.record(s, use_case, outcome, kwargs.get("principal"), now)
                 return outcome, render(s, outcome) if render else outcome
         except (OperationalError, IntegrityError) as e:
@@ -170,6 +185,8 @@ def transaction(db: Database, clock: Clock, use_case, *args, render=None, **kwar
             if attempt == ATTEMPTS - 1:
                 raise Busy() from e
             log.warning("retrying %s after %s", use_case.__name__, e.orig)
+        finally:
+            happenings.stop(noting)
     raise AssertionError("unreachable")
 
 

@@ -2,7 +2,7 @@
 
 Importing the package registers every route: offices, tickets, counters, bookings, dossiers,
 admin (office set-up, tokens, audit), absence, health, reports, the ID card at the kiosk, guides
-(at the entrance).
+(at the entrance), webhooks.
 """
 from server.web.api import (
     absence,
@@ -16,10 +16,12 @@ from server.web.api import (
     offices,
     reports,
     tickets,
+    webhooks,
 )
 from server.web.api.base import bp
 
 # Each adds its routes to bp.
-RESOURCES = (offices, tickets, counters, bookings, dossiers, admin, absence, health, reports, idcard, guides)
+RESOURCES = (offices, tickets, counters, bookings, dossiers, admin, absence, health, reports, idcard, guides,
+             webhooks)
 
 __all__ = ["bp"]
