@@ -27,6 +27,7 @@ from server.web.api.spec import (
 from server.web.api.spec_dossiers import dossier_paths
 from server.web.api.spec_guides import guide_paths
 from server.web.api.spec_idcard import ID_CARD, idcard_paths
+from server.web.api.spec_webhooks import webhook_paths
 
 
 @lru_cache(maxsize=1)
@@ -374,6 +375,7 @@ def document() -> dict:
     dossier_paths(paths)
     idcard_paths(paths)
     guide_paths(paths)
+    webhook_paths(paths)
     for operations in paths.values():
         for operation in operations.values():
             operation["responses"].setdefault("503", UNAVAILABLE)
