@@ -1,7 +1,7 @@
 // Quản trị: the admin page's entry module over the admin API (GET/PUT/POST/DELETE
 // /api/v1/offices/<office>/config..., /devices, /audit), with the session cookie and
 // X-CSRF-Token on every change. One module per tab (office, services, counters, areas,
-// officers, devices, audit) beside the shared forms, lists and dialogs; this one wires the
+// officers, devices, webhooks, audit) beside the shared forms, lists and dialogs; this one wires the
 // tabs and re-reads the office document when it hears `office_changed` (another admin,
 // another tab).
 import { $ } from "/static/js/dom.js";
@@ -15,6 +15,7 @@ import "./counters.js";
 import "./areas.js";
 import "./officers.js";
 import { devicesLoaded, loadDevices } from "./devices.js";
+import { loadWebhooks, webhooksLoaded } from "./webhooks.js";
 
 let reloadTimer = null;
 
@@ -23,6 +24,7 @@ function reloadSoon() {
   reloadTimer = setTimeout(function () {
     loadConfig();
     if (devicesLoaded()) loadDevices();
+    if (webhooksLoaded()) loadWebhooks();
     if (store.tab === "audit") loadAudit(true);
   }, 300);
 }
@@ -40,6 +42,7 @@ function showTab(name, focus) {
   });
   if (focus) $("tab-" + name).focus();
   if (name === "devices" && !devicesLoaded()) loadDevices();
+  if (name === "webhooks") loadWebhooks();
   if (name === "audit") loadAudit(true);
   if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
 }
