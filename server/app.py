@@ -21,7 +21,20 @@ from kiosk.page import bp as kiosk_page
 from server.db.database import Database, unavailable
 from server.db.models import Office
 from server.db.zalotokens import ZaloTokenStore
-from server.engine import accounts, audit, auth, booking, broadcasts, citizens, dossiers, hours, lookups, queue
+from server.engine import (
+    accounts,
+    audit,
+    auth,
+    booking,
+    broadcasts,
+    citizens,
+    dossiers,
+    happenings,
+    hours,
+    lookups,
+    queue,
+    webhooks,
+)
 from server.engine.errors import Busy
 from server.engine.sender import Sender
 from server.infra import notify, zalo
@@ -171,11 +184,13 @@ def transaction(db: Database, clock: Clock, use_case, *args, render=None, public
     Lock time-outs and serialization failures are retried. Returns (outcome, reply).
     `Motcua.perform` uses it, and so does the command line (which publishes no events)."""
     for attempt in range(ATTEMPTS):
+        noting = happenings.start()  # what the event logs note, for the office's webhooks
         try:
             with db.write() as s:
                 now = clock.now()
                 outcome = use_case(s, *args, now=now, **kwargs)
                 broadcasts.stamp(s, outcome.events)
+                webhooks.write(s, now)  # after stamp: the deliveries carry the office's seq
                 audit.record(s, use_case, outcome, kwargs.get("principal"), now)
                 booking.write_notices(s, getattr(outcome, "notices", []), now=now, public_url=public_url)
                 dossiers.write_messages(s, getattr(outcome, "messages", []), now=now, public_url=public_url)
@@ -188,6 +203,8 @@ def transaction(db: Database, clock: Clock, use_case, *args, render=None, public
             if attempt == ATTEMPTS - 1:
                 raise Busy() from e
             log.warning("retrying %s after %s", use_case.__name__, e.orig)
+        finally:
+            happenings.stop(noting)
     raise AssertionError("unreachable")
 
 

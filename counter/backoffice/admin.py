@@ -27,8 +27,9 @@ from server.web import motcua, sessions
 from server.web.guard import staff_page
 from server.web.pages.devices import OFFICE_CODE
 
-TABS = ("office", "services", "procedures", "counters", "areas", "officers", "devices", "messages", "audit")
-ADMIN_ONLY_TABS = ("devices",)  # the devices API is for admins; supervisors manage officers
+TABS = ("office", "services", "procedures", "counters", "areas", "officers", "devices", "messages", "webhooks",
+        "audit")
+ADMIN_ONLY_TABS = ("devices", "webhooks")  # admins' APIs; supervisors manage officers
 
 
 @bp.get("/admin")

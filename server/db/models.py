@@ -744,3 +744,27 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class Webhook(Base):
+    """An endpoint of the office's other systems (the province's one-stop system, a
+    dashboard) told of what happens: the events it asked for, each a signed JSON POST sent
+    through the outbox. Rules: server/engine/webhooks.py."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    events: Mapped[list] = mapped_column(JSON, default=list)  # names from webhooks.EVENTS
+    # The key both sides hold: HMAC-SHA256 of the timestamp and body. Kept to sign with, shown
+    # to the admin once when made (or made anew).
+    secret: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    created_at: Mapped[datetime]
+    # The last delivery's answer, for the admin: HTTP status (None: no answer), a short
+    # start of the body or the error, and when.
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_response: Mapped[str | None] = mapped_column(String(300))
+    last_at: Mapped[datetime | None]

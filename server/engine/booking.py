@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.db.models import Booking, BookingSlot, BookingStatus, Ticket
-from server.engine import dossiers, hours, lookups, outbox, outcomes, queue
+from server.engine import dossiers, happenings, hours, lookups, outbox, outcomes, queue
 from server.engine.citizens import Card
 from server.engine.directory import OfficeInfo, ServiceInfo, of_database
 from server.engine.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
@@ -242,6 +242,7 @@ def create(s: Session, office_code: str, service_code: str, start: datetime, nam
                       created_at=now)
     s.add(booking)
     s.flush()
+    happenings.note_booking(booking, "booking.made")
     return BookingOutcome(booking, notices=[Notice(booking.id, "confirmation", f"confirmation:{booking.id}")])
 
 
@@ -301,6 +302,7 @@ def cancel(s: Session, office_code: str, code: str, token: str | None, *, now: d
         raise Conflict("booking_state", booking=booking.code, status_key=f"booking.status.{booking.status}")
     s.execute(_RELEASE, {"b_service": booking.service_id, "b_start": booking.start})
     booking.status, booking.cancelled_at = CANCELLED, now
+    happenings.note_booking(booking, "booking.cancelled")
     return BookingOutcome(booking)
 
 

@@ -17,7 +17,7 @@ from functools import cached_property
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from server.db.models import Counter, Office, Procedure, Seat, Service, Ticket, WaitingArea, counter_services
+from server.db.models import Counter, Office, Procedure, Seat, Service, Ticket, WaitingArea, Webhook, counter_services
 from server.engine import hours, seating
 from server.engine.priority import DEFAULT_GROUPS, Group, groups_of
 
@@ -125,6 +125,14 @@ class ResultRules:
 
 
 @dataclass(frozen=True)
+class HookInfo:
+    """An active webhook: which events it wants (server/engine/webhooks.py)."""
+
+    id: int
+    events: frozenset[str]
+
+
+@dataclass(frozen=True)
 class CitizenRules:
     """What the office asks of walk-in citizens (server/engine/citizens.py): scanning the chip
     ID card ("off", "offered", "required"), numbers per citizen a day (0: no cap), the age that
@@ -160,6 +168,7 @@ class OfficeInfo:
     procedures: dict[int, ProcedureInfo] = field(default_factory=dict)  # also deactivated ones old tickets name
     results: ResultRules = field(default_factory=lambda: ResultRules())
     citizens: CitizenRules = field(default_factory=lambda: CitizenRules())
+    webhooks: tuple[HookInfo, ...] = ()  # the active ones
 
     def service(self, code: str) -> ServiceInfo | None:
         return next((sv for sv in self.services.values() if sv.code == code and sv.active), None)
@@ -375,7 +384,10 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
                       procedures=_procedures(s, office.id),
                       results=ResultRules(office.postal_fee, office.postal_target_pct, office.return_service),
                       citizens=CitizenRules(office.id_card_scan, office.per_citizen_per_day, office.priority_age,
-                                            groups_of(office.priority_groups)))
+                                            groups_of(office.priority_groups)),
+                      webhooks=tuple(HookInfo(h.id, frozenset(h.events)) for h in s.scalars(
+                          select(Webhook).where(Webhook.office_id == office.id, Webhook.active.is_(True))
+                          .order_by(Webhook.id), execution_options=FRESH)))
 
 
 def _procedures(s: Session, office_id: int) -> dict[int, ProcedureInfo]:

@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.db.models import Dossier, DossierEvent
-from server.engine import hours, lookups, outbox, visits, workdays
+from server.engine import happenings, hours, lookups, outbox, visits, workdays
 from server.engine.directory import OfficeInfo
 from server.engine.errors import BadRequest, Conflict, NotFound
 from server.engine.phones import normalise_phone
@@ -179,6 +179,7 @@ def by_token(s: Session, token: str, *, lock: bool = False) -> Dossier | None:
 def _log(s: Session, d: Dossier, now: datetime, actor: str, action: str, **data) -> None:
     s.add(DossierEvent(dossier_id=d.id, office_id=d.office_id, at=now, actor=actor[:120], action=action,
                        data={k: v for k, v in data.items() if v is not None}))
+    happenings.note_dossier(d, action, data, STATUSES)  # the office's webhooks may want it
 
 
 def appointed_date(office: OfficeInfo, procedure_code: str | None, received_at: datetime) -> date | None:

@@ -16,7 +16,8 @@ import threading
 from datetime import timedelta
 
 from server.db.database import Database, unavailable
-from server.engine import outbox
+from server.engine import outbox, webhooks
+from server.infra import webhooksign
 from server.infra.clock import Clock
 from server.infra.notify import DeliveryError, Outgoing, Refused, Router, mask_phone
 
@@ -71,6 +72,9 @@ class Sender:
         return total
 
     def _send(self, message: outbox.Claimed) -> None:
+        if message.channel == outbox.WEBHOOK:
+            self._post(message)
+            return
         payload = message.payload or {}
         out = Outgoing(message.kind, message.recipient, payload.get("text", ""), payload.get("fields", {}),
                        f"motcua-{message.office_id}-{message.dedup_key}")
@@ -89,6 +93,33 @@ class Sender:
             return
         with self.db.write() as s:
             outbox.mark_sent(s, message, via, self.clock.now())
+
+    def _post(self, message: outbox.Claimed) -> None:
+        """A webhook delivery: signed now and posted; the webhook keeps the answer for the admin."""
+        hook_id = int(message.recipient)
+        with self.db.read() as s:
+            to = webhooks.target(s, hook_id)
+        if to is None:  # removed since: nobody to sign for or to tell
+            with self.db.write() as s:
+                outbox.mark_failed(s, message, "the webhook was removed", self.clock.now(), self.backoff,
+                                   permanent=True)
+            return
+        payload = message.payload or {}
+        try:
+            answer = webhooksign.post(to.url, payload.get("body", "").encode(), to.secret,
+                                      timestamp=int(self.clock.now().timestamp()), event=message.kind,
+                                      event_id=payload.get("event_id", message.dedup_key))
+        except webhooksign.WebhookFailed as e:
+            error = f"HTTP {e.answer.status}: {e.answer.text}" if e.answer.status else e.answer.text
+            with self.db.write() as s:
+                webhooks.answered(s, hook_id, e.answer.status, e.answer.text, now=self.clock.now())
+                status = outbox.mark_failed(s, message, error, self.clock.now(), self.backoff)
+            log.warning("webhook #%s, %s #%s: attempt %d failed (%s); now %s", hook_id, message.kind, message.id,
+                        message.attempts, error[:120], status)
+            return
+        with self.db.write() as s:
+            webhooks.answered(s, hook_id, answer.status, answer.text, now=self.clock.now())
+            outbox.mark_sent(s, message, "webhook", self.clock.now())
 
     # -- in the background
 

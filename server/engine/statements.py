@@ -25,6 +25,7 @@ from server.db.models import (
     counter_services,
     user_counters,
 )
+from server.engine import happenings
 from server.engine.directory import CounterInfo, OfficeInfo
 from server.engine.errors import Forbidden, NotFound
 from server.engine.outcomes import CALLED, WAITING, TicketState
@@ -165,3 +166,4 @@ def _update(s: Session, ticket: TicketState, **changes) -> TicketState:
 def _log(conn: Connection, ticket: TicketState, now: datetime, actor: str, action: str, **data) -> None:
     conn.execute(_LOG, {"ticket_id": ticket.id, "office_id": ticket.office_id, "at": now,
                         "actor": actor[:120], "action": action, "data": data})
+    happenings.note_ticket(ticket, action, data)  # the office's webhooks may want it

@@ -17,7 +17,7 @@ from server.read.shapes import iso
 def shape(m: OutboxMessage) -> dict:
     return {
         "id": m.id, "channel": m.channel, "kind": m.kind,
-        "recipient": mask_phone(m.recipient) if m.channel == "message" else m.recipient,
+        "recipient": mask_phone(m.recipient) if m.channel == "message" else f"webhook #{m.recipient}",
         "status": m.status, "attempts": m.attempts, "last_error": m.last_error,
         "delivered_via": m.delivered_via, "created_at": iso(m.created_at),
         "next_attempt_at": iso(m.next_attempt_at) if m.status == "pending" else None,

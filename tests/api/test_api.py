@@ -49,6 +49,7 @@ def test_openapi_document_lists_every_route(client, app):
         path = path.replace("<dossier>", "{dossier}").replace("<procedure>", "{procedure}")
         path = path.replace("<key>", "{key}").replace("<username>", "{username}").replace("<id:device_id>", "{id}")
         path = path.replace("<id:help_id>", "{id}").replace("<number>", "{number}").replace("<id:message_id>", "{id}")
+        path = path.replace("<id:webhook_id>", "{id}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if "<any(" in path:  # documented as {name}, or each choice as its own path
                 head, tail = path.split("<any(")

@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from server.db.database import Database
 from server.db.models import User
+from server.engine.webhooks import EVENTS
 from server.infra.i18n import catalogue
 from server.infra.settings import normalise_database_url
 from tests.browser.test_supervisor import _log_in, _passwords
@@ -44,7 +45,8 @@ def test_every_string_the_script_uses_is_in_both_languages():
     used |= {f"admin.messages.status_is.{k}" for k in ("pending", "sending", "sent", "dead")}
     used |= {f"admin.messages.kind_is.{k}" for k in ("confirmation", "reminder", "near", "result_ready")}
     used |= {f"admin.messages.via_is.{k}" for k in ("sms", "log", "zalo")}
-    tabs = ("office", "services", "procedures", "counters", "areas", "officers", "devices", "messages", "audit")
+    tabs = ("office", "services", "procedures", "counters", "areas", "officers", "devices", "messages", "webhooks", "audit")
+    used |= {f"admin.webhooks.event.{e.replace('.', '_')}" for e in EVENTS}
     used |= {f"admin.tab.{k}" for k in tabs}
     used |= {f"admin.help.{k}" for k in tabs}
     words = catalogue()
@@ -56,6 +58,7 @@ def test_every_string_the_script_uses_is_in_both_languages():
         r'"((?:office|service|counter|area|officer|device|token|message)\.[a-z]+)"', (server / name).read_text())}
     actions |= {f"{s}.{a}" for s in ("service", "counter", "area", "officer") for a in ("create", "update", "delete")}
     actions -= {"officer.delete"}  # officers are disabled, never deleted
+    actions |= {f"webhook.{a}" for a in ("create", "update", "delete")}
     assert sorted(a for a in actions if f"admin.action.{a}" not in words) == []
 
 
@@ -658,3 +661,30 @@ def test_the_office_tab_sets_how_results_are_returned(office, page_factory):
         time.sleep(0.1)
     assert watch.errors == []
 
+
+def test_an_admin_adds_a_webhook_sees_its_secret_once_and_a_supervisor_sees_no_tab(office, page_factory):
+    server, tokens = office
+    page, watch = admin_page(page_factory, server.url, tab="webhooks")
+    page.wait_for_selector("#actions-webhooks button.add")
+    page.click("#actions-webhooks button.add")
+    form = page.locator("#form-webhooks form")
+    form.get_by_label("Địa chỉ nhận").fill("http://mot-cua.hanoi.gov.vn/hook")  # outside the LAN in clear: refused
+    form.get_by_label("Gọi số").check()
+    form.get_by_label("Hoàn thành (kèm kết quả)").check()
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#form-webhooks .form-errors:not([hidden])")
+    assert "mạng nội bộ" in page.inner_text("#form-webhooks .form-errors")
+    form.get_by_label("Địa chỉ nhận").fill("https://mot-cua.hanoi.gov.vn/motcua-hook")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#secret[open]")
+    secret = page.locator("#secret").get_by_role("textbox", name="Khoá bí mật").input_value()
+    assert len(secret) == 64
+    screenshot(page, "admin-webhook-secret")
+    page.click("#secret-close")
+    row = page.locator("#list-webhooks tbody tr", has_text="mot-cua.hanoi.gov.vn")
+    assert "Gọi số, Hoàn thành (kèm kết quả)" in row.inner_text() and "Chưa gửi lần nào" in row.inner_text()
+    assert secret not in page.content()
+    screenshot(page, "admin-webhooks")
+    assert watch.errors == []
+    supervisor, _ = admin_page(page_factory, server.url, user="mai.pt", tab="webhooks")
+    assert supervisor.locator("#tab-webhooks").count() == 0

@@ -111,7 +111,7 @@ def world(app, state, api, tokens):
             "code": "demo", "office": "demo", "service": "HT", "area": "A", "username": "lan.nt",
             "booking_code": made["code"], "public_token": ticket["status_url"].rsplit("/", 1)[1],
             "token": made["manage_url"].rsplit("/", 1)[1], "help_id": 1, "number": ticket["number"],
-            "message_id": 1}
+            "message_id": 1, "webhook_id": 1}
 
 
 KEYS = {"services": "HT", "counters": "1", "areas": "A", "officers": "lan.nt", "procedures": "1.001193"}

@@ -2,7 +2,7 @@
 
 Importing the package registers every route: offices, tickets, counters, bookings, dossiers,
 admin (office set-up, tokens, audit), absence, health, reports, the ID card at the kiosk, guides
-(at the entrance), messages (the outbox).
+(at the entrance), messages (the outbox), webhooks.
 """
 from server.web.api import (
     absence,
@@ -17,10 +17,12 @@ from server.web.api import (
     offices,
     reports,
     tickets,
+    webhooks,
 )
 from server.web.api.base import bp
 
 # Each adds its routes to bp.
-RESOURCES = (offices, tickets, counters, bookings, dossiers, admin, absence, health, reports, idcard, guides, messages)
+RESOURCES = (offices, tickets, counters, bookings, dossiers, admin, absence, health, reports, idcard, guides, messages,
+             webhooks)
 
 __all__ = ["bp"]

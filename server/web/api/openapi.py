@@ -28,6 +28,7 @@ from server.web.api.spec_dossiers import dossier_paths
 from server.web.api.spec_guides import guide_paths
 from server.web.api.spec_idcard import ID_CARD, idcard_paths
 from server.web.api.spec_messages import message_paths
+from server.web.api.spec_webhooks import webhook_paths
 
 
 @lru_cache(maxsize=1)
@@ -376,6 +377,7 @@ def document() -> dict:
     idcard_paths(paths)
     guide_paths(paths)
     message_paths(paths)
+    webhook_paths(paths)
     for operations in paths.values():
         for operation in operations.values():
             operation["responses"].setdefault("503", UNAVAILABLE)

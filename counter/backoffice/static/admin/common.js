@@ -12,7 +12,7 @@ export const SECTIONS = {};      // list tab -> {items, key, label, columns, act
 export const views = [];         // drawn again, in order, with each new office document
 export const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 export const forms = {};          // tab -> the open form (create or edit), kept across redraws
-export const TABS_WITH_CANCEL = ["services", "procedures", "counters", "areas", "officers", "devices"];
+export const TABS_WITH_CANCEL = ["services", "procedures", "counters", "areas", "officers", "devices", "webhooks"];
 // ------------------------------------------------------------ small helpers
 export const t = words(cfg.t, {prefix: "admin."});
 export const has = t.has;

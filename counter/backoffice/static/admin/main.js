@@ -1,7 +1,7 @@
 // Quản trị: the admin page's entry module over the admin API (GET/PUT/POST/DELETE
 // /api/v1/offices/<office>/config..., /devices, /audit), with the session cookie and
 // X-CSRF-Token on every change. One module per tab (office, services, counters, areas,
-// officers, devices, messages, audit) beside the shared forms, lists and dialogs; this one wires the
+// officers, devices, messages, webhooks, audit) beside the shared forms, lists and dialogs; this one wires the
 // tabs and re-reads the office document when it hears `office_changed` (another admin,
 // another tab).
 import { $ } from "/static/js/dom.js";
@@ -16,6 +16,7 @@ import "./counters.js";
 import "./areas.js";
 import "./officers.js";
 import { devicesLoaded, loadDevices } from "./devices.js";
+import { loadWebhooks, webhooksLoaded } from "./webhooks.js";
 
 let reloadTimer = null;
 
@@ -24,6 +25,7 @@ function reloadSoon() {
   reloadTimer = setTimeout(function () {
     loadConfig();
     if (devicesLoaded()) loadDevices();
+    if (webhooksLoaded()) loadWebhooks();
     if (store.tab === "audit") loadAudit(true);
     if (store.tab === "messages") loadMessages(true);
   }, 300);
@@ -42,6 +44,7 @@ function showTab(name, focus) {
   });
   if (focus) $("tab-" + name).focus();
   if (name === "devices" && !devicesLoaded()) loadDevices();
+  if (name === "webhooks") loadWebhooks();
   if (name === "audit") loadAudit(true);
   if (name === "messages") loadMessages(true);
   if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
