@@ -20,7 +20,19 @@ from kiosk.dispatch import Dispatcher
 from kiosk.page import bp as kiosk_page
 from server.db.database import Database, unavailable
 from server.db.models import Office
-from server.engine import accounts, audit, auth, booking, broadcasts, citizens, dossiers, hours, lookups, queue
+from server.engine import (
+    accounts,
+    audit,
+    auth,
+    booking,
+    broadcasts,
+    citizens,
+    dossiers,
+    hours,
+    lookups,
+    queue,
+    ticketphones,
+)
 from server.engine.errors import Busy
 from server.infra import notify
 from server.infra.clock import Clock
@@ -88,6 +100,8 @@ class Motcua:
         self.after_commit.append(lambda outcome, _base: booking.send_notices(self, getattr(outcome, "notices", [])))
         self.after_commit.append(lambda outcome, _base: booking.tell_the_near(self, outcome))
         self.after_commit.append(lambda outcome, _base: dossiers.send_messages(self, getattr(outcome, "messages", [])))
+        # Walk-ins' and remote numbers' phones: "near", "please come in", one-time codes.
+        self.after_commit.append(lambda outcome, _base: ticketphones.tell(self, outcome))
 
     def perform(self, use_case, *args, render=None, **kwargs):
         """Run one engine use case in its own transaction (`transaction`), then publish its
@@ -246,7 +260,8 @@ def sweep(state: Motcua) -> None:
     open on a service day that has ended are closed (per office), then booked slots past
     their check-in window become no-shows, reminders go out, old bookings are deleted,
     finished dossiers' phones and addresses are erased after the same retention period, and
-    tickets' ID-card keys and birth years a few days after their day (`citizens.forget`).
+    tickets' ID-card keys and birth years a few days after their day (`citizens.forget`), and
+    phones left on tickets that have ended (`ticketphones.sweep`).
     Every process sweeps; the rows' locks keep them from doubling up."""
     with state.db.read() as s:
         due = queue.offices_to_close(s, state.clock.now())
@@ -260,6 +275,7 @@ def sweep(state: Motcua) -> None:
     outcome = state.perform(booking.sweep, retention_days=state.settings.booking_retention_days)
     state.perform(dossiers.forget, retention_days=state.settings.booking_retention_days)
     state.citizens_forgotten = state.perform(citizens.forget, since=state.citizens_forgotten).upto
+    state.perform(ticketphones.sweep)
     booking.send_notices(state, outcome.notices)
     _roll_up_recent(state)
 

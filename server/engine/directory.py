@@ -137,6 +137,25 @@ class CitizenRules:
 
 
 @dataclass(frozen=True)
+class RemoteRules:
+    """Numbers taken from a phone and walk-ins' phones ([remote] in the office file,
+    server/engine/remote.py): whether /lay-so/<office> issues numbers, how many a phone may
+    take a day, how many remote tickets may wait at once (0: no cap), whether a one-time code
+    by SMS is asked first (only when a gateway is configured), and within how many places a
+    citizen who left a phone is told their number is near."""
+
+    enabled: bool = True
+    per_phone_per_day: int = 2
+    max_waiting: int = 0
+    otp: bool = False
+    near_places: int = 3
+
+    @classmethod
+    def of(cls, stored: dict | None) -> RemoteRules:
+        return cls(**{k: v for k, v in (stored or {}).items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
 class OfficeInfo:
     id: int
     code: str
@@ -160,6 +179,7 @@ class OfficeInfo:
     procedures: dict[int, ProcedureInfo] = field(default_factory=dict)  # also deactivated ones old tickets name
     results: ResultRules = field(default_factory=lambda: ResultRules())
     citizens: CitizenRules = field(default_factory=lambda: CitizenRules())
+    remote: RemoteRules = field(default_factory=lambda: RemoteRules())
 
     def service(self, code: str) -> ServiceInfo | None:
         return next((sv for sv in self.services.values() if sv.code == code and sv.active), None)
@@ -375,7 +395,8 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
                       procedures=_procedures(s, office.id),
                       results=ResultRules(office.postal_fee, office.postal_target_pct, office.return_service),
                       citizens=CitizenRules(office.id_card_scan, office.per_citizen_per_day, office.priority_age,
-                                            groups_of(office.priority_groups)))
+                                            groups_of(office.priority_groups)),
+                      remote=RemoteRules.of(office.remote))
 
 
 def _procedures(s: Session, office_id: int) -> dict[int, ProcedureInfo]:

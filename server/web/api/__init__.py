@@ -2,7 +2,7 @@
 
 Importing the package registers every route: offices, tickets, counters, bookings, dossiers,
 admin (office set-up, tokens, audit), absence, health, reports, the ID card at the kiosk, guides
-(at the entrance).
+(at the entrance), numbers taken from a phone and phones left on tickets (remote).
 """
 from server.web.api import (
     absence,
@@ -14,12 +14,14 @@ from server.web.api import (
     health,
     idcard,
     offices,
+    remote,
     reports,
     tickets,
 )
 from server.web.api.base import bp
 
 # Each adds its routes to bp.
-RESOURCES = (offices, tickets, counters, bookings, dossiers, admin, absence, health, reports, idcard, guides)
+RESOURCES = (offices, tickets, counters, bookings, dossiers, admin, absence, health, reports, idcard, guides,
+             remote)
 
 __all__ = ["bp"]
