@@ -47,6 +47,7 @@ from server.web.inputs import MAX_ID
 from server.web.pages import booking as bookingpages
 from server.web.pages import lookup as lookuppages
 from server.web.pages import portal
+from server.web.pages import remote as remotepages
 from server.web.pages import result as resultpage
 
 log = logging.getLogger("motcua")
@@ -223,6 +224,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(bookingpages.bp)
     app.register_blueprint(lookuppages.bp)
     app.register_blueprint(resultpage.bp)
+    app.register_blueprint(remotepages.bp)
 
     for pages in (kiosk_page, counter_pages, backoffice_pages, display_pages):
         app.register_blueprint(pages)
