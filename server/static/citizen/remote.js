@@ -62,6 +62,7 @@ function toPhone() {
 }
 
 $("change").addEventListener("click", function () { step("service"); });
+$("phone").addEventListener("input", function () { show($("error"), false); });
 
 $("send-code").addEventListener("click", function () {
   show($("error"), false);
