@@ -33,6 +33,7 @@ from server.engine import (
     hours,
     lookups,
     queue,
+    ticketphones,
     webhooks,
 )
 from server.engine.errors import Busy
@@ -50,6 +51,7 @@ from server.web.inputs import MAX_ID
 from server.web.pages import booking as bookingpages
 from server.web.pages import lookup as lookuppages
 from server.web.pages import portal
+from server.web.pages import remote as remotepages
 from server.web.pages import result as resultpage
 
 log = logging.getLogger("motcua")
@@ -104,6 +106,8 @@ class Motcua:
         self.login_throttle = accounts.LoginThrottle(settings.redis_url)
         self.citizens_forgotten = None  # the sweep's `citizens.forget` has erased keys of days before this
         self.after_commit.append(lambda outcome, _base: booking.tell_the_near(self, outcome))
+        # Walk-ins' and remote numbers' phones: "near" and "please come in" (into the outbox).
+        self.after_commit.append(lambda outcome, _base: ticketphones.tell(self, outcome))
 
     def perform(self, use_case, *args, render=None, **kwargs):
         """Run one engine use case in its own transaction (`transaction`), then publish its
@@ -244,6 +248,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(bookingpages.bp)
     app.register_blueprint(lookuppages.bp)
     app.register_blueprint(resultpage.bp)
+    app.register_blueprint(remotepages.bp)
 
     for pages in (kiosk_page, counter_pages, backoffice_pages, display_pages):
         app.register_blueprint(pages)
@@ -282,7 +287,8 @@ def sweep(state: Motcua) -> None:
     open on a service day that has ended are closed (per office), then booked slots past
     their check-in window become no-shows, reminders go out, old bookings are deleted,
     finished dossiers' phones and addresses are erased after the same retention period, and
-    tickets' ID-card keys and birth years a few days after their day (`citizens.forget`).
+    tickets' ID-card keys and birth years a few days after their day (`citizens.forget`), and
+    phones left on tickets that have ended (`ticketphones.sweep`).
     Every process sweeps; the rows' locks keep them from doubling up."""
     with state.db.read() as s:
         due = queue.offices_to_close(s, state.clock.now())
@@ -296,6 +302,7 @@ def sweep(state: Motcua) -> None:
     state.perform(booking.sweep, retention_days=state.settings.booking_retention_days)
     state.perform(dossiers.forget, retention_days=state.settings.booking_retention_days)
     state.citizens_forgotten = state.perform(citizens.forget, since=state.citizens_forgotten).upto
+    state.perform(ticketphones.sweep)
     _roll_up_recent(state)
 
 

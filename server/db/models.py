@@ -135,6 +135,9 @@ class Office(Base):
     per_citizen_per_day: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     priority_age: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     priority_groups: Mapped[list | None] = mapped_column(JSON)
+    # Numbers taken from a phone and walk-ins' phones ([remote] in the office file,
+    # server/engine/remote.py); None: the defaults.
+    remote: Mapped[dict | None] = mapped_column(JSON)
 
     services: Mapped[list[Service]] = relationship(
         back_populates="office", order_by="Service.position")
@@ -485,6 +488,50 @@ class Ticket(Base):
     assigned_counter: Mapped[Counter | None] = relationship(foreign_keys=[assigned_counter_id])
 
 
+class TicketPhone(Base):
+    """The phone a citizen left to be told about one ticket (server/engine/ticketphones.py):
+    kept only while the ticket is open, deleted when it ends; never in events or on the
+    lobby, masked wherever staff see it. `near_at`/`come_in_at`: when each message was made."""
+
+    __tablename__ = "ticket_phones"
+    __table_args__ = (Index("ix_ticket_phones_office", "office_id", "near_at"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    phone: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    near_at: Mapped[datetime | None]
+    come_in_at: Mapped[datetime | None]
+
+
+class RemoteTake(Base):
+    """Numbers taken from a phone by one phone on one service day (its keyed hash, never the
+    number): the office's daily per-phone cap counts them; deleted once the day is over."""
+
+    __tablename__ = "remote_takes"
+
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    phone_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PhoneCode(Base):
+    """A one-time code sent to a phone before it may take a number remotely: its keyed hash
+    only, a few tries, a short life; deleted when used or expired."""
+
+    __tablename__ = "phone_codes"
+    __table_args__ = (Index("ix_phone_codes_phone", "office_id", "phone_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    phone_key: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class TicketEvent(Base):
     """The ticket's history: who did what, when, and what changed. Reports are read from it."""
 
@@ -592,7 +639,7 @@ class AuditEntry(Base):
 
 COUNT_COLUMNS = (
     "issued", "transferred_in", "transferred_out", "served", "no_show", "cancelled", "unserved", "calls",
-    "priority", "ch_kiosk", "ch_booking", "ch_counter", "ch_api", "ch_guide", "lv1", "lv2", "lv3", "lv4",
+    "priority", "ch_kiosk", "ch_booking", "ch_counter", "ch_api", "ch_guide", "ch_remote", "lv1", "lv2", "lv3", "lv4",
     # visits by outcome (engine/visits.py), and the counts of the city's targets (0017_report_outcomes)
     "oc_received", "oc_returned", "oc_online", "oc_advice", "oc_incomplete", "oc_referred",
     "online_possible", "counter_online_possible", "repeat_incomplete",

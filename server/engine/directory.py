@@ -145,6 +145,25 @@ class CitizenRules:
 
 
 @dataclass(frozen=True)
+class RemoteRules:
+    """Numbers taken from a phone and walk-ins' phones ([remote] in the office file,
+    server/engine/remote.py): whether /lay-so/<office> issues numbers, how many a phone may
+    take a day, how many remote tickets may wait at once (0: no cap), whether a one-time code
+    by SMS is asked first (only when a gateway is configured), and within how many places a
+    citizen who left a phone is told their number is near."""
+
+    enabled: bool = True
+    per_phone_per_day: int = 2
+    max_waiting: int = 0
+    otp: bool = False
+    near_places: int = 3
+
+    @classmethod
+    def of(cls, stored: dict | None) -> RemoteRules:
+        return cls(**{k: v for k, v in (stored or {}).items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
 class OfficeInfo:
     id: int
     code: str
@@ -169,6 +188,7 @@ class OfficeInfo:
     results: ResultRules = field(default_factory=lambda: ResultRules())
     citizens: CitizenRules = field(default_factory=lambda: CitizenRules())
     webhooks: tuple[HookInfo, ...] = ()  # the active ones
+    remote: RemoteRules = field(default_factory=lambda: RemoteRules())
 
     def service(self, code: str) -> ServiceInfo | None:
         return next((sv for sv in self.services.values() if sv.code == code and sv.active), None)
@@ -387,7 +407,8 @@ def _load(s: Session, key: int | str) -> OfficeInfo | None:
                                             groups_of(office.priority_groups)),
                       webhooks=tuple(HookInfo(h.id, frozenset(h.events)) for h in s.scalars(
                           select(Webhook).where(Webhook.office_id == office.id, Webhook.active.is_(True))
-                          .order_by(Webhook.id), execution_options=FRESH)))
+                          .order_by(Webhook.id), execution_options=FRESH)),
+                      remote=RemoteRules.of(office.remote))
 
 
 def _procedures(s: Session, office_id: int) -> dict[int, ProcedureInfo]:

@@ -1,5 +1,6 @@
 """The office file's own settings (its top-level keys, the [hours], [announce], [booking],
-[results] and [citizens] tables and the [[priority_groups]] list): checked, stored on the office's row and written back
+[results], [citizens] and [remote] tables and the [[priority_groups]] list): checked, stored on the
+office's row and written back
 out. One section of the file (server/engine/offices.py puts the sections together)."""
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from server.db.models import Office
-from server.engine import citizens, hours, priority
+from server.engine import citizens, hours, priority, remoterules
 from server.engine.officefile import CODE, Checker
 
 # [booking] in the file: (key there, column, default, low, high, scale to the column's unit)
@@ -27,7 +28,8 @@ CITIZEN_KEYS = ("id_card_scan", "per_citizen_per_day", "priority_age")  # [citiz
 
 SETTINGS_KEYS = ("name", "name_en", "timezone", "hours", "closed_dates", "priority_cap", "no_show_window_s",
                  "min_no_show_s", "default_service_s", "target_wait_s", "notice", "announce_english",
-                 "announce_digits", *BOOKING_KEYS, *RESULTS_KEYS, *CITIZEN_KEYS, "priority_groups")
+                 "announce_digits", *BOOKING_KEYS, *RESULTS_KEYS, *CITIZEN_KEYS, "priority_groups",
+                 "remote")
 
 
 def check_settings(c: Checker, data: dict, spec: dict) -> dict:
@@ -57,6 +59,7 @@ def check_settings(c: Checker, data: dict, spec: dict) -> dict:
     item["closed_dates"] = _check_closed_dates(c, data.get("closed_dates", []))
     item.update(citizens.check_citizens(c, data.get("citizens")))
     item["priority_groups"] = priority.check_groups(c, data.get("priority_groups"))
+    item["remote"] = remoterules.check_remote(c, data.get("remote"))
     return item
 
 
@@ -150,6 +153,7 @@ def export_settings(s: Session, office: Office) -> dict:
     if office.return_service:
         data["results"]["return_service"] = office.return_service
     data["citizens"] = citizens.export_citizens(office)
+    data["remote"] = remoterules.export_remote(office.remote)
     if office.priority_groups:
         data["priority_groups"] = priority.export_groups(office.priority_groups)
     if office.notice:

@@ -19,7 +19,7 @@ CANCELLED = TicketStatus.CANCELLED.value
 EXPIRED = TicketStatus.EXPIRED.value
 INSIDE = Location.INSIDE.value
 OUTSIDE = Location.OUTSIDE.value
-CHANNELS = ("kiosk", "counter", "booking", "api", "guide")
+CHANNELS = ("kiosk", "counter", "booking", "api", "guide", "remote")
 
 
 @dataclass

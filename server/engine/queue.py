@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from server.db.models import ACTIVE_AT_COUNTER, CounterStatus
-from server.engine import citizens, dossiers, hours, visits
+from server.engine import citizens, dossiers, hours, ticketphones, visits
 from server.engine.broadcasts import _called, _changed, _moved, _queue_changed
 from server.engine.citizens import NOBODY, Card, Citizen
 from server.engine.directory import OfficeInfo, ServiceInfo, directory
@@ -119,6 +119,9 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
     priority = who["priority"]
     dialect = s.get_bind().dialect.name
     office, place = _take_seat(s, office, service.id, day)
+    remote = channel == "remote" and office.area_of(service.id) is not None
+    if remote:  # not here yet: waits outside, and is called in to a seat like anyone outside
+        place = {"location": OUTSIDE, "seat_id": None}
     values = {"office_id": office.id, "service_id": service.id, "day": day, **who,
               "channel": channel, "status": WAITING, "counter_id": None, "assigned_counter_id": None,
               "issued_at": now, "queued_at": now, "called_at": None, "started_at": None,
@@ -140,7 +143,7 @@ def issue(s: Session, office_code: str, service_code: str, *, priority: bool = F
          **({"group": ticket.priority_group} if ticket.priority_group else {}),
          **({"note": True} if ticket.note else {}), **({"id_card": True} if citizen.key else {}))
     outcome = Outcome(ticket, events=[_changed(ticket, office), _queue_changed(office, now)])
-    _joined(s, outcome, office, ticket, now)
+    _joined(s, outcome, office, ticket, now, call_in=remote)
     if priority or office.area_of(service.id) is not None:  # may go before someone already waiting
         _moved(outcome, office, service.id)
     if device is not None and device.printer != "none":
@@ -430,6 +433,7 @@ def _finish(s: Session, ticket: TicketState, status: str, now: datetime, actor: 
             office: OfficeInfo, outcome: Outcome, visit: visits.Visit | None = None) -> TicketState:
     row = _conn(s).execute(_FINISH, {"ticket_id": ticket.id, "status": status, "now": now}).one()
     finished = TicketState(**row._mapping)
+    ticketphones.forget(s, [ticket.id])  # a phone left to be told is kept only while it is open
     action = {DONE: "completed", NO_SHOW: "no_show", CANCELLED: "cancelled"}[status]
     achieved = {}
     if visit is not None and visit.columns():
@@ -505,6 +509,7 @@ def close_day(s: Session, office_id: int, *, now: datetime, actor: str = "system
         return outcome
     before = {row.id: TicketState(**row._mapping) for row in rows}
     expired = [TicketState(**r._mapping) for r in conn.execute(_EXPIRE, {"ids": list(before), "now": now})]
+    ticketphones.forget(s, list(before))
     conn.execute(_LOG, [{"ticket_id": t.id, "office_id": t.office_id, "at": now, "actor": actor[:120],
                          "action": "expired", "data": {"previous": before[t.id].status, "day": t.day.isoformat(),
                                                        "counter": _counter_label(office, t)}}

@@ -142,12 +142,17 @@ def _take_seat(s: Session, office: OfficeInfo, service_id: int, day: date) -> tu
     return office, {"location": INSIDE, "seat_id": free[0].id if free else None}
 
 
-def _joined(s: Session, outcome: Outcome, office: OfficeInfo, ticket: TicketState, now: datetime) -> None:
-    """A ticket began waiting in its service's area (issued, back from absent, sent here)."""
+def _joined(s: Session, outcome: Outcome, office: OfficeInfo, ticket: TicketState, now: datetime, *,
+            call_in: bool = False) -> None:
+    """A ticket began waiting in its service's area (issued, back from absent, sent here).
+    `call_in`: it was put outside (a number taken from a phone): free seats go to those
+    outside in calling order at once, as when a seat is freed."""
     area = office.area_of(ticket.service_id)
     if area is None:
         return
     _count(_news(outcome, office, area.id, now), office, ticket, +1)
+    if call_in:
+        _call_in(s, office, area, now, "system", outcome)
     _tell(s, outcome, office, area.id, now)
 
 

@@ -144,6 +144,21 @@ def number_near(office_name: str, number: str | int, ahead: int) -> str:
     ), office=office_name)
 
 
+def come_in(office_name: str, number: str | int, area: str, seat: str | None) -> str:
+    """The SMS sent when a ticket waiting outside is called in to a seat (or to the area)."""
+    seat_part = f", ghế {seat}" if seat else ""
+    return _fit(lambda office, area: (
+        f"Số {number} tại {office}: mời bạn vào {area}{seat_part}. Vui lòng đến ngay."
+    ), office=office_name, area=area or "khu vực chờ")
+
+
+def remote_code(office_name: str, code: str) -> str:
+    """The SMS with the one-time code asked before a number is taken from a phone."""
+    return _fit(lambda office: (
+        f"Mã xác nhận lấy số tại {office}: {code}. Có hiệu lực 10 phút. Không chia sẻ mã này."
+    ), office=office_name)
+
+
 def result_ready(office_name: str, code: str, due_local: str | None, private_url: str | None) -> str:
     """The SMS sent when a dossier's result is ready: where, by when, and the private link
     to choose the counter or the post. Without a public address: come with the receipt."""

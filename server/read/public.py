@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy.orm import Session
 
-from server.engine import lookups, outcomes
+from server.engine import lookups, outcomes, ticketphones
 from server.read import shapes
 
 PUBLIC_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,40}\Z")
@@ -26,5 +26,10 @@ def public_ticket(db, public_token: str, base_url: str, lang: str) -> dict | Non
 def shown(s: Session, ticket: outcomes.TicketState, base_url: str, lang: str) -> dict:
     out = shapes.ticket(s, ticket, base_url, lang)
     del out["priority_group"], out["priority_group_name"]  # which group is the citizen's own business
-    out["office_name"] = shapes.name_in(lookups.office_info(s, ticket.office_id), lang)
+    office = lookups.office_info(s, ticket.office_id)
+    out["office_name"] = shapes.name_in(office, lang)
+    # Whether a phone waits to be told (never the phone itself), and whether one may be left.
+    out["phone_left"] = ticketphones.has_phone(s, ticket.id)
+    out["phone_allowed"] = ticket.status == outcomes.WAITING and ticket.booked_for is None
+    out["near_places"] = office.remote.near_places
     return out

@@ -53,7 +53,7 @@ from server.engine.auth import Principal
 from server.engine.errors import BadRequest, Forbidden, NotFound
 from server.engine.visits import INCOMPLETE, OUTCOMES
 
-CHANNELS = ("kiosk", "booking", "counter", "api", "guide")
+CHANNELS = ("kiosk", "booking", "counter", "api", "guide", "remote")
 GROUPS = ("day", "service", "procedure", "counter", "officer", "office")
 PERIOD_MAX_DAYS = 366
 SATISFIED = (3, 4)

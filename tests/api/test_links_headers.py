@@ -143,7 +143,8 @@ def test_every_response_carries_the_security_headers(make):
     private = [f"/t/{token}", f"/t/{token}/qr.svg", f"/api/v1/public/tickets/{token}",
                urlparse(booked["manage_url"]).path, "/kiosk/demo?token=nothing"]
     public = ["/", "/counter/", "/book/demo", "/healthz", "/api/v1/openapi.json", "/no-such-page",
-              "/static/portal.css", "/tra-cuu/demo", "/tra-cuu/demo?code=HS-1"]
+              "/static/portal.css", "/tra-cuu/demo", "/tra-cuu/demo?code=HS-1", "/lay-so/demo",
+              "/lay-so/demo/poster", "/lay-so/demo/qr.svg"]
     for path in private + public:
         r = client.get(path)
         assert r.status_code < 500, path
@@ -353,6 +354,7 @@ def test_no_page_breaks_the_content_security_policy(servers, sqlite_url, page_fa
         "display-counter": f"/display/demo?token={tokens['display']}&counter={q1}",
         "rating": f"/counter/{q1}/rating?token={tokens['display']}", "not-found": "/no-such-page",
         "lookup": "/tra-cuu/demo", "lookup-unknown": "/tra-cuu/demo?code=HS-1",
+        "take-a-number": "/lay-so/demo", "take-a-number-poster": "/lay-so/demo/poster",
     }
     for name, path in device_pages.items():
         anonymous.visit(base + path, name)

@@ -83,7 +83,10 @@ def test_the_document_marks_public_operations_and_what_any_operation_may_answer(
         ("/offices/{office}/procedures", "get"), ("/offices/{office}/procedures/{procedure}/qr.svg", "get"),
         ("/public/offices/{office}/dossiers/{dossier}", "get"), ("/public/dossiers/{token}", "get"),
         ("/public/dossiers/{token}/return", "post"), ("/public/dossiers/{token}/slots", "get"),
-        ("/public/dossiers/{token}/booking", "post")}
+        ("/public/dossiers/{token}/booking", "post"),
+        ("/public/offices/{office}/remote", "get"), ("/public/offices/{office}/remote/code", "post"),
+        ("/public/offices/{office}/remote/tickets", "post"), ("/public/tickets/{token}/phone", "post"),
+        ("/public/tickets/{token}/phone", "delete")}
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             assert "Retry-After" in op["responses"]["503"]["headers"], (path, method)

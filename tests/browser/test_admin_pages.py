@@ -43,7 +43,8 @@ def test_every_string_the_script_uses_is_in_both_languages():
     used |= {f"admin.areas.row.{k}" for k in ("first", "count", "x", "y", "dx", "dy", "prefix")}
     used |= {f"admin.messages.{k}" for k in ("status", "kind")}
     used |= {f"admin.messages.status_is.{k}" for k in ("pending", "sending", "sent", "dead")}
-    used |= {f"admin.messages.kind_is.{k}" for k in ("confirmation", "reminder", "near", "result_ready")}
+    used |= {f"admin.messages.kind_is.{k}" for k in ("confirmation", "reminder", "near", "come_in", "remote_code",
+                                                                "result_ready")}
     used |= {f"admin.messages.via_is.{k}" for k in ("sms", "log", "zalo")}
     tabs = ("office", "services", "procedures", "counters", "areas", "officers", "devices", "messages", "webhooks", "audit")
     used |= {f"admin.webhooks.event.{e.replace('.', '_')}" for e in EVENTS}

@@ -51,7 +51,9 @@ def test_public_json_is_the_ticket_with_the_office_name_and_needs_no_token(clien
     body = r.get_json()
     staff_view = api.get(f"/tickets/{second['id']}").get_json()
     del staff_view["priority_group"], staff_view["priority_group_name"]  # staff only (issue 19)
-    assert body == {**staff_view, "office_name": "Bộ phận Một cửa – UBND phường Hoàn Kiếm"}
+    assert staff_view.pop("phone") is None  # staff only, masked (issue 20): none left here
+    assert body == {**staff_view, "office_name": "Bộ phận Một cửa – UBND phường Hoàn Kiếm",
+                    "phone_left": False, "phone_allowed": True, "near_places": 3}
     assert body["position"] == 1
     assert body["status"] == "waiting"
     # No counter is open with an officer at it: no minutes are promised (tests/engine/test_waits.py).

@@ -310,6 +310,7 @@ LATER_COLUMNS = {  # columns later migrations add, which the model of today writ
     ("offices", "per_citizen_per_day"): "INTEGER NOT NULL DEFAULT 0",
     ("offices", "priority_age"): "INTEGER NOT NULL DEFAULT 0",
     ("offices", "priority_groups"): "JSON",
+    ("offices", "remote"): "JSON",  # 0025_remote_numbers
     ("tickets", "procedure_id"): "INTEGER",  # 0016_procedures
     ("tickets", "outcome"): "VARCHAR(16)",
     ("tickets", "dossier"): "VARCHAR(64)",

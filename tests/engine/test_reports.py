@@ -152,7 +152,8 @@ def test_figures_match_the_day_worked_out_by_hand(state, clock):
     assert tot["within_target"] == 2 and tot["within_target_share"] == 0.5  # 5 and 15 min (target 15)
     assert tot["service_avg_s"] == pytest.approx((600 + 720) / 2)
     assert tot["priority"] == 1
-    assert tot["channels"] == {"kiosk": 4, "booking": 0, "counter": 1, "api": 0, "guide": 0}
+    assert tot["channels"] == {"kiosk": 4, "booking": 0, "counter": 1, "api": 0, "guide": 0,
+                                 "remote": 0}
     assert tot["ratings"] == {"count": 2, "satisfied": 1, "share": 0.5, "levels": {"1": 0, "2": 1, "3": 0, "4": 1}}
     assert tot["bookings"] == {"booked": 3, "checked_in": 1, "no_show": 1, "no_show_rate": 0.5}
 

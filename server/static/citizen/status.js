@@ -18,6 +18,7 @@ import { client } from "/static/js/api.js";
 import { $, restart, readJson, show } from "/static/js/dom.js";
 import { connect } from "/static/js/live.js";
 import { fill } from "/static/js/words.js";
+import { phoneBox } from "/static/citizen/status_phone.js";
 
 var root = $("status");
 var token = root.dataset.token, lang = root.dataset.lang;
@@ -37,6 +38,7 @@ var gen = 0;                // bumped by each live event: a re-read begun before
 var audio = new Audio(root.dataset.chime || "/static/sounds/chime.wav");
 audio.preload = "auto";
 var soundOn = false;
+var phone = phoneBox(api, token, lang, W, function (t, fromServer) { render(t, fromServer); });
 
 function cap(s) { return s ? s.charAt(0).toUpperCase() + s.slice(1) : s; }
 function two(n) { return (n < 10 ? "0" : "") + n; }
@@ -120,6 +122,7 @@ function render(t, fromServer) {
   show($("cancel-box"), cancellable);
   if (!cancellable) show($("confirm"), false), show($("cancel"), true);
   $("confirm-text").textContent = fill(W.cancel_confirm, { number: t.number });
+  phone(t);
   show($("sound"), !soundOn && (waiting || called));
   show($("sound-ready"), soundOn && (waiting || called));
 

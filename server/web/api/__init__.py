@@ -2,7 +2,8 @@
 
 Importing the package registers every route: offices, tickets, counters, bookings, dossiers,
 admin (office set-up, tokens, audit), absence, health, reports, the ID card at the kiosk, guides
-(at the entrance), messages (the outbox), webhooks.
+(at the entrance), messages (the outbox), webhooks, numbers taken from a phone and phones left on
+tickets (remote).
 """
 from server.web.api import (
     absence,
@@ -15,6 +16,7 @@ from server.web.api import (
     idcard,
     messages,
     offices,
+    remote,
     reports,
     tickets,
     webhooks,
@@ -23,6 +25,6 @@ from server.web.api.base import bp
 
 # Each adds its routes to bp.
 RESOURCES = (offices, tickets, counters, bookings, dossiers, admin, absence, health, reports, idcard, guides, messages,
-             webhooks)
+             webhooks, remote)
 
 __all__ = ["bp"]

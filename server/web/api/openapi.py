@@ -28,6 +28,7 @@ from server.web.api.spec_dossiers import dossier_paths
 from server.web.api.spec_guides import guide_paths
 from server.web.api.spec_idcard import ID_CARD, idcard_paths
 from server.web.api.spec_messages import message_paths
+from server.web.api.spec_remote import remote_paths
 from server.web.api.spec_webhooks import webhook_paths
 
 
@@ -378,6 +379,7 @@ def document() -> dict:
     guide_paths(paths)
     message_paths(paths)
     webhook_paths(paths)
+    remote_paths(paths)
     for operations in paths.values():
         for operation in operations.values():
             operation["responses"].setdefault("503", UNAVAILABLE)
@@ -422,7 +424,12 @@ def document() -> dict:
                         "comeback_local": nullable_str,
                         "area": nullable_str, "location": {"enum": ["inside", "outside"]},
                         "seat": nullable_str,
-                        "status_url": {"type": "string"}}},
+                        "status_url": {"type": "string"},
+                        "phone": {"type": ["string", "null"],
+                                  "description": "staff only: the phone left to be told, masked"},
+                        "phone_left": {"type": "boolean", "description": "public only: a phone waits to be told"},
+                        "phone_allowed": {"type": "boolean",
+                                          "description": "public only: a phone may be left now"}}},
                 "Office": {"type": "object", "properties": {
                     "code": {"type": "string"}, "name": {"type": "string"},
                     "timezone": {"type": "string"}, "open_now": {"type": "boolean"},

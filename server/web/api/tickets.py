@@ -5,7 +5,7 @@ from flask import g, jsonify, request
 from sqlalchemy import select
 
 from server.db.models import Role, TicketEvent
-from server.engine import lookups, printing, queue, statements
+from server.engine import lookups, printing, queue, statements, ticketphones
 from server.engine.citizens import NOTE_MAX, Citizen
 from server.engine.errors import BadRequest, Forbidden, NotFound
 from server.infra.i18n import request_language
@@ -81,7 +81,9 @@ def _own_ticket(s, ticket_id: int):
 def get_ticket(ticket_id):
     with motcua().db.read() as s:
         ticket = _own_ticket(s, ticket_id)
-        return jsonify(shapes.ticket(s, ticket, motcua().base_url(), request_language()))
+        # A phone the citizen left to be told (server/engine/ticketphones.py): staff see it masked.
+        return jsonify({**shapes.ticket(s, ticket, motcua().base_url(), request_language()),
+                        "phone": ticketphones.masked_phone(s, ticket.id)})
 
 
 @bp.get("/tickets/<id:ticket_id>/events")

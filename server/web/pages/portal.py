@@ -101,13 +101,15 @@ def ticket_status(public_token):
     words.update({f"status_{k}": t(f"ticket_status.{k}", lang) for k in
                   ("waiting", "called", "serving", "done", "no_show", "cancelled", "expired")})
     words.update({key: t(f"waits.{key}", lang) for key in ("no_open_counter", "no_open_counter_note")})
+    words["phone_intro"] = t("status_page.phone_intro", lang, n=shown["near_places"])
     return render_template("citizen/status.html", ticket=shown, office_name=shown["office_name"],
                            words=words, token=public_token)
 
 
 STATUS_WORDS = ("go_to", "number", "priority", "ahead", "wait", "wait_label", "next", "serving",
                 "done", "no_show", "cancelled", "expired", "updated", "offline", "sound_on", "sound_ready",
-                "no_show_back", "cancel", "cancel_confirm", "cancel_yes", "cancel_no", "cancel_failed")
+                "no_show_back", "cancel", "cancel_confirm", "cancel_yes", "cancel_no", "cancel_failed",
+                "phone_title", "phone_label", "phone_send", "phone_left", "phone_drop", "phone_failed")
 
 
 @bp.get("/api/v1/public/tickets/<public_token>")

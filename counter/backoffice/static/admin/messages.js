@@ -7,7 +7,7 @@ import { table } from "./lists.js";
 
 const PAGE = 50;
 const STATUSES = ["pending", "sending", "sent", "dead"];
-const KINDS = ["confirmation", "reminder", "near", "result_ready"];
+const KINDS = ["confirmation", "reminder", "near", "come_in", "remote_code", "result_ready"];
 const box = {items: [], next: null, loading: false, status: "", kind: "", counts: null};
 
 export function loadMessages(fresh) {
