@@ -152,3 +152,18 @@ def forget(s: Session, now: datetime, retention_days: int) -> int:
     recipients and texts are personal data. Returns how many went."""
     old = now - timedelta(days=retention_days)
     return s.execute(delete(OutboxMessage).where(OutboxMessage.created_at < old)).rowcount or 0
+
+
+ERASED = ""  # a recipient erased before the retention period
+
+
+def erase(s: Session, where) -> None:
+    """Erase the phone of the messages `where` selects, before the retention period, because
+    what they were about has ended (a walk-in's ticket, a one-time code). One not sent yet is
+    no use any more: it is dead, not sent. The text goes too (it may hold a code)."""
+    m = OutboxMessage
+    s.execute(update(m).where(where, m.status.in_((PENDING, SENDING)))
+              .values(status=DEAD, last_error="ended before it was sent", lease_until=None)
+              .execution_options(synchronize_session=False))
+    s.execute(update(m).where(where, m.recipient != ERASED).values(recipient=ERASED, payload={})
+              .execution_options(synchronize_session=False))

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from server.db.models import Booking, PhoneCode, RemoteTake, Ticket, TicketPhone
+from server.db.models import Booking, OutboxMessage, PhoneCode, RemoteTake, Ticket, TicketPhone
 from server.engine import lookups, outbox, outcomes
 from server.engine.errors import Conflict, NotFound
 from server.engine.phones import normalise_phone
@@ -33,6 +33,7 @@ from server.infra import notify
 log = logging.getLogger("motcua.ticketphones")
 
 OPEN = (outcomes.WAITING, outcomes.CALLED, outcomes.SERVING)
+CODE_KEPT = timedelta(minutes=15)  # a one-time code's message, then its phone and code are erased (it lives 10)
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,15 @@ def masked_phone(s: Session, ticket_id: int) -> str | None:
 # ---------------------------------------------------------------- forgetting
 
 def forget(s: Session, ticket_ids: list[int]) -> None:
-    """The tickets ended: their phones go (the queue engine calls this as it ends them)."""
-    if ticket_ids:
-        s.execute(delete(TicketPhone).where(TicketPhone.ticket_id.in_(ticket_ids)))
+    """The tickets ended: their phones go (the queue engine calls this as it ends them), the
+    outbox's copies in their messages too (one not yet sent is dropped)."""
+    if not ticket_ids:
+        return
+    gone = s.execute(delete(TicketPhone).where(TicketPhone.ticket_id.in_(ticket_ids))
+                     .returning(TicketPhone.office_id, TicketPhone.ticket_id)).all()
+    for office_id, ticket_id in gone:  # most tickets had no phone: nothing more to do
+        keys = [f"near:ticket:{ticket_id}", f"come_in:ticket:{ticket_id}"]
+        outbox.erase(s, (OutboxMessage.office_id == office_id) & OutboxMessage.dedup_key.in_(keys))
 
 
 def sweep(s: Session, *, now: datetime) -> PhoneOutcome:
@@ -142,6 +149,8 @@ def sweep(s: Session, *, now: datetime) -> PhoneOutcome:
     s.execute(delete(TicketPhone).where(TicketPhone.ticket_id.in_(ended)))
     s.execute(delete(RemoteTake).where(RemoteTake.day < (now - timedelta(days=2)).date()))
     s.execute(delete(PhoneCode).where(PhoneCode.expires_at < now))
+    # A one-time code's message: its phone and code are of no use once the code has expired.
+    outbox.erase(s, (OutboxMessage.kind == "remote_code") & (OutboxMessage.created_at < now - CODE_KEPT))
     return PhoneOutcome()
 
 

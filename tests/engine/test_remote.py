@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from server.db.models import PhoneCode, RemoteTake, Ticket, TicketEvent, TicketPhone
+from server.db.models import OutboxMessage, PhoneCode, RemoteTake, Ticket, TicketEvent, TicketPhone
 from server.engine import counterdesk, lookups, queue, remote, ticketphones
 from server.engine.errors import BadRequest, Conflict, TooManyRequests
 from server.infra.notify import Router
@@ -240,6 +240,41 @@ def test_leaving_a_phone_when_already_near_tells_at_once(state, recorder):
     ticket = walk_in(state)
     state.perform(ticketphones.leave_phone, ticket.public_token, PHONE)
     assert sent(state, recorder) == [(PHONE, "near")]
+
+
+def outbox_phones(state) -> list[tuple[str, str, str]]:
+    with state.db.read() as s:
+        return [(m.kind, m.status, m.recipient) for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+
+
+def test_the_outbox_forgets_the_phone_when_the_ticket_ends(state, recorder):
+    """The message's copy of the phone goes with the ticket, not at the outbox's retention; one
+    not sent by then is dropped (it would come too late)."""
+    told = walk_in(state)
+    state.perform(ticketphones.leave_phone, told.public_token, PHONE)  # next in line: near at once
+    assert sent(state, recorder) == [(PHONE, "near")]
+    late = walk_in(state, "CT")
+    state.perform(ticketphones.leave_phone, late.public_token, "0987654321")  # near, not sent yet
+    assert outbox_phones(state) == [("near", "sent", PHONE), ("near", "pending", "0987654321")]
+    state.perform(queue.cancel, told.id, actor=ACTOR)
+    state.perform(queue.cancel, late.id, actor=ACTOR)
+    assert outbox_phones(state) == [("near", "sent", ""), ("near", "dead", "")]
+    assert state.outbox.drain() == 0 and recorder.sent == [(PHONE, "near", recorder.sent[0][2])]
+
+
+def test_a_codes_message_is_erased_once_the_code_is_old(db_url, clock, tmp_path, recorder):
+    app = _app(db_url, clock, tmp_path, recorder, otp=True)
+    state = app.extensions["motcua"]
+    state.perform(remote.send_code, "demo", PHONE, SECRET, gateway=True)
+    state.outbox.drain()
+    state.perform(ticketphones.sweep)
+    assert outbox_phones(state) == [("remote_code", "sent", PHONE)]  # still in its life
+    clock.at += ticketphones.CODE_KEPT + timedelta(seconds=1)
+    state.perform(ticketphones.sweep)
+    assert outbox_phones(state) == [("remote_code", "sent", "")]
+    with state.db.read() as s:
+        assert s.scalar(select(OutboxMessage.payload)) == {}  # the code's text too
+    state.db.dispose()
 
 
 def test_no_phone_in_events_or_the_event_log(state, recorder):
