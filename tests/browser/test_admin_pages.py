@@ -576,7 +576,8 @@ def test_english_with_lang_en(office, page_factory):
         page, watch = admin_page(page_factory, server.url, size=size, tab="services", lang="en")
         assert page.inner_text("h1") == "Office administration"
         assert page.locator("[role=tab]").all_inner_texts() == [
-            "Office", "Services", "Procedures", "Counters", "Waiting areas", "Officers", "Devices", "Audit log"]
+            "Office", "Services", "Procedures", "Counters", "Waiting areas", "Officers", "Devices", "Messages", "Webhooks",
+            "Audit log"]
         page.wait_for_selector("#list-services tr[data-key=HT]")
         assert "Civil status" in page.inner_text("#list-services tr[data-key=HT]")
         page.click("#actions-services button.add")
