@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -134,8 +135,8 @@ def forget(s: Session, ticket_ids: list[int]) -> None:
     outbox's copies in their messages too (one not yet sent is dropped)."""
     if not ticket_ids:
         return
-    gone = s.execute(delete(TicketPhone).where(TicketPhone.ticket_id.in_(ticket_ids))
-                     .returning(TicketPhone.office_id, TicketPhone.ticket_id)).all()
+    gone = s.connection().execute(delete(TicketPhone).where(TicketPhone.ticket_id.in_(ticket_ids))
+                                  .returning(TicketPhone.office_id, TicketPhone.ticket_id)).all()
     for office_id, ticket_id in gone:  # most tickets had no phone: nothing more to do
         keys = [f"near:ticket:{ticket_id}", f"come_in:ticket:{ticket_id}"]
         outbox.erase(s, (OutboxMessage.office_id == office_id) & OutboxMessage.dedup_key.in_(keys))
@@ -166,7 +167,9 @@ def tell(st, outcome) -> None:
         called_in = [e.data["id"] for e in events if e.name == "ticket_seated" and e.data.get("reason") == "called_in"]
         if called_in:
             _come_in(st, called_in)
-        near = getattr(outcome, "near", None)
+        near = getattr(outcome, "near", None)  # a phone was just left: look at once
+        if near is not None:
+            _QUIET.pop(near, None)
         ticket = getattr(outcome, "ticket", None)
         if near is None and isinstance(ticket, outcomes.TicketState) and ticket.status == outcomes.CALLED:
             near = (ticket.office_id, ticket.service_id)
@@ -183,12 +186,24 @@ _CANDIDATES = (select(TicketPhone.ticket_id)
                       Ticket.service_id == bindparam("service_id")))
 
 
+# (office id, service id) -> until when (monotonic) this process knows the service has no
+# phone waiting to be told: most services have none, and a call then costs no extra read. A
+# phone left in another process is seen when this one's hint runs out (QUIET_S): "near" may
+# come those seconds later, never not at all; a phone left here clears the hint at once.
+_QUIET: dict[tuple[int, int], float] = {}
+QUIET_S = 5.0
+
+
 def _near(st, office_id: int, service_id: int) -> None:
     """Phones of the service's waiting tickets with `near_places` or fewer ahead, not yet
     told. One read finds none most of the time; only then a write."""
+    key = (office_id, service_id)
+    if _QUIET.get(key, 0.0) > time.monotonic():
+        return
     params = {"office_id": office_id, "service_id": service_id}
     with st.db.read() as s:
         if not s.scalars(_CANDIDATES, params).first():
+            _QUIET[key] = time.monotonic() + QUIET_S
             return
     now = st.clock.now()
     with st.db.write() as s:
