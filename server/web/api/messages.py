@@ -21,7 +21,7 @@ def _choice(name: str, allowed: tuple[str, ...] | None = None) -> str | None:
     value = request.args.get(name) or None
     if value is None:
         return None
-    if (allowed is not None and value not in allowed) or not re.fullmatch(r"[a-z_]{1,32}", value):
+    if (allowed is not None and value not in allowed) or not re.fullmatch(r"[a-z_.]{1,32}", value):
         raise BadRequest("invalid_field", field=name, reason=", ".join(allowed or ("confirmation", "reminder", "...")))
     return value
 
