@@ -87,8 +87,9 @@ def note_booking(booking, event: str) -> None:
     key to it, so only its id, service and slot go out."""
     note(booking.office_id, event, {"booking": {
         "id": booking.id, "service_id": booking.service_id, "status": booking.status,
-        "start": _iso(booking.start), "end": _iso(booking.end)}})
+        "start": iso(booking.start), "end": iso(booking.end)}})
 
 
-def _iso(at) -> str | None:
+def iso(at) -> str | None:
+    """A UTC time in ISO 8601 ending in Z (webhook bodies keep the microseconds)."""
     return at.isoformat().replace("+00:00", "Z") if at else None

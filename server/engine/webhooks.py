@@ -83,7 +83,7 @@ def deliveries(s: Session, now: datetime) -> list[Delivery]:
                 continue
             event_id = uuid.uuid4().hex
             body = json.dumps({"id": event_id, "event": n.event, "office": office.code, "seq": seq,
-                               "at": _iso(now), "data": _named(office, n.data)},
+                               "at": happenings.iso(now), "data": _named(office, n.data)},
                               ensure_ascii=False, separators=(",", ":"))
             out += [Delivery(office_id, h.id, n.event, event_id, body) for h in wanted]
     return out
@@ -103,9 +103,6 @@ def _named(office, data: dict) -> dict:
         out[key] = item
     return out
 
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat().replace("+00:00", "Z") if at else None
 
 
 # ---------------------------------------------------------------- the admin's use cases
@@ -220,8 +217,8 @@ def answered(s: Session, webhook_id: int, status: int | None, text: str, *, now:
 
 def shape(hook: Webhook, secret: str | None = None) -> dict:
     out = {"id": hook.id, "url": hook.url, "events": list(hook.events), "description": hook.description,
-           "active": hook.active, "created_at": _iso(hook.created_at),
-           "last": {"status": hook.last_status, "response": hook.last_response, "at": _iso(hook.last_at)}}
+           "active": hook.active, "created_at": happenings.iso(hook.created_at),
+           "last": {"status": hook.last_status, "response": hook.last_response, "at": happenings.iso(hook.last_at)}}
     if secret is not None:
         out["secret"] = secret  # once: the receiver keeps it to check signatures
     return out
