@@ -19,7 +19,6 @@ from server.app import create_app, transaction
 from server.bench.cityreports import run as run_reports
 from server.bench.hotpath import run as run_profile
 from server.bench.load import run as run_bench
-from server.bench.sockets import run_sockets
 from server.db.database import Database
 from server.db.models import ApiToken, Office
 from server.engine import accounts, auth, commands
@@ -486,6 +485,8 @@ def bench(sockets: int, processes: int, redis_url: str | None, profile: int, **o
     if profile:
         return run_profile(options["database_url"], profile, options["seats"])
     if sockets:
+        # The bench extra (aiohttp): a plain install must still start `serve`.
+        from server.bench.sockets import run_sockets  # noqa: PLC0415 - optional dependency
         given = click.get_current_context().get_parameter_source("displays") != click.core.ParameterSource.DEFAULT
         return run_sockets(options["database_url"], redis_url, sockets, processes, options["seconds"],
                            options["call_rate"], options["displays"] if given else None)
